@@ -1,0 +1,63 @@
+package dev.mailqueue;
+
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * A file attached to a {@link Mail}. The bytes are not copied; do not modify the array after
+ * handing it over.
+ *
+ * @param filename the file name shown to the recipient (non-ASCII allowed; RFC 2231 encoded)
+ * @param contentType a MIME type such as {@code application/pdf}
+ * @param content the bytes
+ * @param contentId a Content-ID for inline parts referenced from HTML as {@code cid:...}, or
+ *     {@code null} for an ordinary attachment
+ */
+public record Attachment(String filename, String contentType, byte[] content, String contentId) {
+  private static final Pattern MIME_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*");
+  private static final Pattern CONTENT_ID = Pattern.compile("[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]{1,200}");
+
+  /** Validates every field; throws {@link InvalidMailException}. */
+  public Attachment {
+    if (filename == null || filename.isBlank()) {
+      throw new InvalidMailException("attachment.name", "is missing");
+    }
+    MailAddress.rejectControl("attachment.name", filename);
+    if (filename.length() > 255) {
+      throw new InvalidMailException("attachment.name", "longer than 255 characters");
+    }
+    if (contentType == null || !MIME_TYPE.matcher(contentType).matches()) {
+      throw new InvalidMailException("attachment.contentType", "is not a type/subtype MIME type: " + contentType);
+    }
+    Objects.requireNonNull(content, "content");
+    if (contentId != null && !CONTENT_ID.matcher(contentId).matches()) {
+      throw new InvalidMailException("attachment.contentId", "has characters not allowed in a Content-ID");
+    }
+  }
+
+  /** An ordinary attachment. */
+  public static Attachment of(String filename, String contentType, byte[] content) {
+    return new Attachment(filename, contentType, content, null);
+  }
+
+  /** An inline part, referenced from the HTML body as {@code cid:contentId}. */
+  public static Attachment inline(String filename, String contentType, byte[] content, String contentId) {
+    return new Attachment(filename, contentType, content, contentId);
+  }
+
+  @Override
+  public String toString() {
+    return "Attachment[" + filename + ", " + contentType + ", " + content.length + " bytes]";
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Attachment a && filename.equals(a.filename) && contentType.equals(a.contentType)
+        && java.util.Arrays.equals(content, a.content) && Objects.equals(contentId, a.contentId);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(filename, contentType, java.util.Arrays.hashCode(content), contentId);
+  }
+}

@@ -1,0 +1,25 @@
+package dev.mailqueue;
+
+/**
+ * Hears what happened to each message. Every method is called after the new state was
+ * committed, on a queue worker thread, at most once per recipient outcome: {@link #delivered},
+ * {@link #bounced} and {@link #expired} once per recipient in total, {@link #deferred} once per
+ * failed attempt. A listener must be quick and thread-safe; an exception it throws is logged and
+ * otherwise ignored. Every method defaults to doing nothing.
+ */
+public interface DeliveryListener {
+  /** A listener that does nothing. */
+  DeliveryListener NONE = new DeliveryListener() {};
+
+  /** These recipients were accepted by the next hop. */
+  default void delivered(DeliveryEvent event) {}
+
+  /** These recipients failed temporarily and will be tried again at {@link DeliveryEvent#nextAttemptAt()}. */
+  default void deferred(DeliveryEvent event) {}
+
+  /** These recipients failed permanently (5xx) and will not be tried again. */
+  default void bounced(DeliveryEvent event) {}
+
+  /** The queue gave up on these recipients: lifetime or attempts ran out. */
+  default void expired(DeliveryEvent event) {}
+}

@@ -1,0 +1,490 @@
+package dev.mailqueue;
+
+import jakarta.mail.internet.MimeMessage;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * One mail to enqueue: content, envelope and delivery options. Immutable once built; build one
+ * with {@link #builder()}, or wrap a ready {@link MimeMessage} with {@link #ofMimeMessage}.
+ *
+ * <p>Every setter validates its value at once and throws {@link InvalidMailException} naming the
+ * field: CR or LF anywhere in an address, display name, header, subject or file name is refused,
+ * so header injection is impossible. {@link Builder#build()} checks what needs several fields (a
+ * From, at least one recipient, a body). The size limit is checked when the mail is rendered at
+ * enqueue.
+ *
+ * <p>Bcc recipients receive the mail through the envelope only; no {@code Bcc:} header is ever
+ * written.
+ */
+public final class Mail {
+  /** Longest accepted subject, in characters. */
+  public static final int MAX_SUBJECT_LENGTH = 998;
+  /** Longest accepted idempotency key. */
+  public static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+  /** Most recipients (To + Cc + Bcc) in one mail. */
+  public static final int MAX_RECIPIENTS = 1000;
+
+  /** Tags are short and from a small alphabet because they label metrics. */
+  private static final Pattern TAG = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  private static final Pattern HEADER_NAME = Pattern.compile("[\\x21-\\x39\\x3B-\\x7E]{1,76}");
+  /** Headers the renderer owns; setting them by hand would contradict the envelope or the MIME structure. */
+  private static final Set<String> RESERVED_HEADERS = Set.of("from", "to", "cc", "bcc", "reply-to", "subject",
+      "message-id", "date", "mime-version", "content-type", "content-transfer-encoding", "sender", "return-path");
+
+  private final MailAddress from;
+  private final MailAddress envelopeFrom;
+  private final List<MailAddress> replyTo;
+  private final List<MailAddress> to;
+  private final List<MailAddress> cc;
+  private final List<MailAddress> bcc;
+  private final String subject;
+  private final String text;
+  private final String html;
+  private final List<Attachment> attachments;
+  private final Map<String, String> headers;
+  private final Priority priority;
+  private final Instant notBefore;
+  private final Duration lifetime;
+  private final String idempotencyKey;
+  private final String tag;
+  private final boolean smtpUtf8;
+  private final MimeMessage mimeMessage;
+
+  private Mail(Builder b) {
+    this.from = b.from;
+    this.envelopeFrom = b.envelopeFrom != null ? b.envelopeFrom : b.from;
+    this.replyTo = List.copyOf(b.replyTo);
+    this.to = List.copyOf(b.to);
+    this.cc = List.copyOf(b.cc);
+    this.bcc = List.copyOf(b.bcc);
+    this.subject = b.subject;
+    this.text = b.text;
+    this.html = b.html;
+    this.attachments = List.copyOf(b.attachments);
+    this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
+    this.priority = b.priority;
+    this.notBefore = b.notBefore;
+    this.lifetime = b.lifetime;
+    this.idempotencyKey = b.idempotencyKey;
+    this.tag = b.tag;
+    this.smtpUtf8 = b.smtpUtf8;
+    this.mimeMessage = b.mimeMessage;
+  }
+
+  /** A builder for a mail composed from parts. */
+  public static Builder builder() {
+    return new Builder(null);
+  }
+
+  /**
+   * A builder for a ready message with an explicit envelope: {@code envelopeFrom} is the SMTP
+   * MAIL FROM, and the recipients are given with {@link Builder#to}, {@link Builder#cc} or
+   * {@link Builder#bcc} on the returned builder (all three only address the envelope; the
+   * message's own headers are sent as they are, except that any Bcc header is dropped). The
+   * message keeps its Message-ID if it has one. Content setters (subject, body, attachments,
+   * headers) are not allowed on such a builder.
+   */
+  public static Builder ofMimeMessage(MimeMessage message, MailAddress envelopeFrom) {
+    Objects.requireNonNull(message, "message");
+    Builder b = new Builder(message);
+    b.from = requireAddress("envelopeFrom", envelopeFrom);
+    b.envelopeFrom = b.from;
+    return b;
+  }
+
+  /** The From header address. */
+  public MailAddress from() {
+    return from;
+  }
+
+  /** The SMTP envelope sender (MAIL FROM); defaults to {@link #from()}. */
+  public MailAddress envelopeFrom() {
+    return envelopeFrom;
+  }
+
+  /** Reply-To addresses; may be empty. */
+  public List<MailAddress> replyTo() {
+    return replyTo;
+  }
+
+  /** To recipients. */
+  public List<MailAddress> to() {
+    return to;
+  }
+
+  /** Cc recipients. */
+  public List<MailAddress> cc() {
+    return cc;
+  }
+
+  /** Bcc recipients: envelope only, never in a header. */
+  public List<MailAddress> bcc() {
+    return bcc;
+  }
+
+  /** Every envelope recipient, To then Cc then Bcc, without duplicates. */
+  public List<MailAddress> recipients() {
+    Map<String, MailAddress> unique = new LinkedHashMap<>();
+    for (List<MailAddress> list : List.of(to, cc, bcc)) {
+      for (MailAddress a : list) {
+        unique.putIfAbsent(a.address().toLowerCase(Locale.ROOT), a);
+      }
+    }
+    return List.copyOf(unique.values());
+  }
+
+  /** The subject, or {@code null}. */
+  public String subject() {
+    return subject;
+  }
+
+  /** The plain-text body, or {@code null}. */
+  public String text() {
+    return text;
+  }
+
+  /** The HTML body, or {@code null}. */
+  public String html() {
+    return html;
+  }
+
+  /** Attachments and inline parts. */
+  public List<Attachment> attachments() {
+    return attachments;
+  }
+
+  /** Extra headers, in insertion order. */
+  public Map<String, String> headers() {
+    return headers;
+  }
+
+  /** The priority; defaults to {@link Priority#NORMAL}. */
+  public Priority priority() {
+    return priority;
+  }
+
+  /** The earliest time of the first attempt, or {@code null} for as soon as possible. */
+  public Instant notBefore() {
+    return notBefore;
+  }
+
+  /** How long the queue keeps trying, from enqueue; {@code null} for the retry policy's maximum age. */
+  public Duration lifetime() {
+    return lifetime;
+  }
+
+  /** The idempotency key, or {@code null}. */
+  public String idempotencyKey() {
+    return idempotencyKey;
+  }
+
+  /** The tag (category) such as {@code password-reset}, or {@code null}. */
+  public String tag() {
+    return tag;
+  }
+
+  /** Whether non-ASCII local parts are allowed (SMTPUTF8, RFC 6531). Defaults to false. */
+  public boolean smtpUtf8() {
+    return smtpUtf8;
+  }
+
+  /** The ready message this mail wraps, or {@code null} for a mail composed from parts. */
+  public MimeMessage mimeMessage() {
+    return mimeMessage;
+  }
+
+  @Override
+  public String toString() {
+    return "Mail[from=" + from.address() + ", recipients=" + recipients().size() + ", tag=" + tag
+        + ", priority=" + priority + "]";
+  }
+
+  private static MailAddress requireAddress(String field, MailAddress address) {
+    if (address == null) {
+      throw new InvalidMailException(field, "is missing");
+    }
+    return address;
+  }
+
+  private static MailAddress parse(String field, String address) {
+    if (address == null) {
+      throw new InvalidMailException(field, "is missing");
+    }
+    try {
+      return MailAddress.parse(address);
+    } catch (InvalidMailException e) {
+      throw e.forField(field);
+    }
+  }
+
+  /**
+   * Builds a {@link Mail}. Every setter validates at once and says its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final MimeMessage mimeMessage;
+    private MailAddress from;
+    private MailAddress envelopeFrom;
+    private final List<MailAddress> replyTo = new ArrayList<>();
+    private final List<MailAddress> to = new ArrayList<>();
+    private final List<MailAddress> cc = new ArrayList<>();
+    private final List<MailAddress> bcc = new ArrayList<>();
+    private String subject;
+    private String text;
+    private String html;
+    private final List<Attachment> attachments = new ArrayList<>();
+    private final Map<String, String> headers = new LinkedHashMap<>();
+    private Priority priority = Priority.NORMAL;
+    private Instant notBefore;
+    private Duration lifetime;
+    private String idempotencyKey;
+    private String tag;
+    private boolean smtpUtf8;
+
+    private Builder(MimeMessage mimeMessage) {
+      this.mimeMessage = mimeMessage;
+    }
+
+    /** The From address, e.g. {@code "Shop <noreply@shop.example>"}. Required. */
+    public Builder from(String address) {
+      return from(parse("from", address));
+    }
+
+    /** The From address. Required. */
+    public Builder from(MailAddress address) {
+      requireParts("from");
+      this.from = requireAddress("from", address);
+      return this;
+    }
+
+    /** The envelope sender (MAIL FROM, where bounces go). Defaults to the From address. */
+    public Builder envelopeFrom(String address) {
+      this.envelopeFrom = parse("envelopeFrom", address);
+      return this;
+    }
+
+    /** Adds Reply-To addresses. None by default. */
+    public Builder replyTo(String... addresses) {
+      requireParts("replyTo");
+      add("replyTo", replyTo, addresses);
+      return this;
+    }
+
+    /** Adds To recipients. */
+    public Builder to(String... addresses) {
+      add("to", to, addresses);
+      return this;
+    }
+
+    /** Adds To recipients. */
+    public Builder to(MailAddress... addresses) {
+      addAll("to", to, addresses);
+      return this;
+    }
+
+    /** Adds Cc recipients. */
+    public Builder cc(String... addresses) {
+      add("cc", cc, addresses);
+      return this;
+    }
+
+    /** Adds Bcc recipients: they get the mail, but no header names them. */
+    public Builder bcc(String... addresses) {
+      add("bcc", bcc, addresses);
+      return this;
+    }
+
+    /** The subject; any Unicode text without CR or LF, at most 998 characters. None by default. */
+    public Builder subject(String subject) {
+      requireParts("subject");
+      if (subject != null) {
+        MailAddress.rejectControl("subject", subject);
+        if (subject.length() > MAX_SUBJECT_LENGTH) {
+          throw new InvalidMailException("subject", "longer than " + MAX_SUBJECT_LENGTH + " characters");
+        }
+      }
+      this.subject = subject;
+      return this;
+    }
+
+    /** The plain-text body (UTF-8). At least one of text and HTML is required. */
+    public Builder text(String text) {
+      requireParts("text");
+      this.text = text;
+      return this;
+    }
+
+    /** The HTML body (UTF-8). With a text body too, both are sent as multipart/alternative. */
+    public Builder html(String html) {
+      requireParts("html");
+      this.html = html;
+      return this;
+    }
+
+    /** Adds an attachment. */
+    public Builder attachment(String filename, String contentType, byte[] content) {
+      return attachment(wrap("attachment[" + attachments.size() + "]", () -> Attachment.of(filename, contentType, content)));
+    }
+
+    /** Adds an attachment or inline part. */
+    public Builder attachment(Attachment attachment) {
+      requireParts("attachment");
+      attachments.add(Objects.requireNonNull(attachment, "attachment"));
+      return this;
+    }
+
+    /**
+     * Adds a header such as {@code List-Unsubscribe}. The name must be printable ASCII without
+     * colon; the value must not contain CR or LF (long values are folded, non-ASCII encoded).
+     * Headers the queue writes itself (From, To, Subject, Message-ID, Date, Content-Type, ...)
+     * cannot be set here.
+     */
+    public Builder header(String name, String value) {
+      requireParts("header");
+      String field = "header[" + name + "]";
+      if (name == null || !HEADER_NAME.matcher(name).matches()) {
+        throw new InvalidMailException(field, "header name must be 1-76 printable ASCII characters without ':' or whitespace");
+      }
+      if (RESERVED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+        throw new InvalidMailException(field, "is set by the queue; use the builder method for it");
+      }
+      if (value == null) {
+        throw new InvalidMailException(field, "value is missing");
+      }
+      wrap(field, () -> {
+        MailAddress.rejectControl("value", value);
+        return null;
+      });
+      headers.put(name, value);
+      return this;
+    }
+
+    /** The priority. Defaults to {@link Priority#NORMAL}. */
+    public Builder priority(Priority priority) {
+      this.priority = Objects.requireNonNull(priority, "priority");
+      return this;
+    }
+
+    /** Do not send before this time (scheduled send). Defaults to as soon as possible. */
+    public Builder notBefore(Instant notBefore) {
+      this.notBefore = notBefore;
+      return this;
+    }
+
+    /**
+     * Give up if not delivered within this time after enqueue, e.g. 30 minutes for a password
+     * reset. Defaults to the retry policy's maximum age (5 days).
+     */
+    public Builder lifetime(Duration lifetime) {
+      if (lifetime != null && (lifetime.isNegative() || lifetime.isZero())) {
+        throw new InvalidMailException("lifetime", "must be positive: " + lifetime);
+      }
+      this.lifetime = lifetime;
+      return this;
+    }
+
+    /**
+     * A key that makes enqueue idempotent: a second enqueue with the same key returns the first
+     * message's id and stores nothing. At most 255 characters. None by default.
+     */
+    public Builder idempotencyKey(String key) {
+      if (key != null) {
+        MailAddress.rejectControl("idempotencyKey", key);
+        if (key.isEmpty() || key.length() > MAX_IDEMPOTENCY_KEY_LENGTH) {
+          throw new InvalidMailException("idempotencyKey", "must have 1 to " + MAX_IDEMPOTENCY_KEY_LENGTH + " characters");
+        }
+      }
+      this.idempotencyKey = key;
+      return this;
+    }
+
+    /**
+     * A category such as {@code password-reset}: selects a retry policy and labels metrics.
+     * Letters, digits, '.', '_' and '-', at most 64 characters. None by default.
+     */
+    public Builder tag(String tag) {
+      if (tag != null && !TAG.matcher(tag).matches()) {
+        throw new InvalidMailException("tag", "must be 1-64 of [A-Za-z0-9._-], starting with a letter or digit: "
+            + MailAddress.quoted(tag));
+      }
+      this.tag = tag;
+      return this;
+    }
+
+    /** Allow non-ASCII local parts (SMTPUTF8, RFC 6531). Defaults to false. */
+    public Builder smtpUtf8(boolean smtpUtf8) {
+      this.smtpUtf8 = smtpUtf8;
+      return this;
+    }
+
+    /** Checks the fields together and builds the mail. */
+    public Mail build() {
+      if (from == null) {
+        throw new InvalidMailException("from", "is missing");
+      }
+      int count = to.size() + cc.size() + bcc.size();
+      if (count == 0) {
+        throw new InvalidMailException("to", "no recipient: set at least one To, Cc or Bcc");
+      }
+      if (count > MAX_RECIPIENTS) {
+        throw new InvalidMailException("to", "more than " + MAX_RECIPIENTS + " recipients");
+      }
+      if (mimeMessage == null && text == null && html == null) {
+        throw new InvalidMailException("text", "no body: set a text or an HTML body");
+      }
+      if (!smtpUtf8) {
+        checkAscii("from", List.of(from));
+        checkAscii("envelopeFrom", envelopeFrom == null ? List.of() : List.of(envelopeFrom));
+        checkAscii("replyTo", replyTo);
+        checkAscii("to", to);
+        checkAscii("cc", cc);
+        checkAscii("bcc", bcc);
+      }
+      return new Mail(this);
+    }
+
+    private void requireParts(String field) {
+      if (mimeMessage != null) {
+        throw new InvalidMailException(field, "cannot be set on a mail wrapping a ready MimeMessage");
+      }
+    }
+
+    private static void checkAscii(String field, List<MailAddress> list) {
+      for (int i = 0; i < list.size(); i++) {
+        if (list.get(i).requiresSmtpUtf8()) {
+          throw new InvalidMailException(field + (list.size() > 1 || !field.endsWith("rom") ? "[" + i + "]" : ""),
+              "non-ASCII local part needs SMTPUTF8; enable it with smtpUtf8(true): " + MailAddress.quoted(list.get(i).address()));
+        }
+      }
+    }
+
+    private static void add(String field, List<MailAddress> target, String... addresses) {
+      for (String a : addresses) {
+        target.add(parse(field + "[" + target.size() + "]", a));
+      }
+    }
+
+    private static void addAll(String field, List<MailAddress> target, MailAddress... addresses) {
+      for (MailAddress a : addresses) {
+        target.add(requireAddress(field + "[" + target.size() + "]", a));
+      }
+    }
+
+    private static <T> T wrap(String field, java.util.function.Supplier<T> check) {
+      try {
+        return check.get();
+      } catch (InvalidMailException e) {
+        throw new InvalidMailException(field + "." + e.field(), e.reason(), e);
+      }
+    }
+  }
+}

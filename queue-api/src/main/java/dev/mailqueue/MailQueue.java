@@ -1,0 +1,232 @@
+package dev.mailqueue;
+
+import dev.mailqueue.internal.DefaultMailQueue;
+import dev.mailqueue.spi.MailStore;
+import dev.mailqueue.spi.MailTransport;
+import java.lang.management.ManagementFactory;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * A transactional outbound mail queue: {@link #enqueue(Connection, Mail)} writes the mail in the
+ * caller's database transaction, so it is sent if and only if that transaction commits; workers
+ * then deliver it through a {@link MailTransport}, retry temporary failures per the
+ * {@link RetryPolicy}, and report every outcome to a {@link DeliveryListener}.
+ *
+ * <p>Build one with {@link #builder()}, call {@link #start()} once, and {@link #close()} on
+ * shutdown. All methods are thread-safe.
+ *
+ * <pre>{@code
+ * MailQueue queue = MailQueue.builder()
+ *     .store(JdbcMailStore.builder(dataSource).build())
+ *     .transport(SmtpTransport.relay("smtp.example.com", 587).credentials(user, secret).build())
+ *     .build();
+ * queue.start();
+ * queue.enqueue(connection, Mail.builder().from("shop@example.com").to("bob@example.org")
+ *     .subject("Your receipt").text("Thanks!").tag("receipt").build());
+ * }</pre>
+ */
+public interface MailQueue extends AutoCloseable {
+
+  /**
+   * Renders, validates and stores a mail in a transaction of the store's own, committed before
+   * this returns; wakes the workers at once.
+   *
+   * @return the new message's id, or the existing one's if its idempotency key was used before
+   * @throws InvalidMailException if the mail is invalid or too large; nothing is stored
+   */
+  MessageId enqueue(Mail mail);
+
+  /**
+   * Renders, validates and stores a mail in the caller's transaction on {@code connection}.
+   * Never commits, rolls back, closes the connection or changes its auto-commit mode: the mail
+   * is sent if and only if the caller commits. Workers notice within the poll interval, at once
+   * on PostgreSQL (NOTIFY is delivered at commit), or at once after the caller calls
+   * {@link #wakeUp()} after commit (the Spring integration does this for you).
+   *
+   * @return the new message's id, or the existing one's if its idempotency key was used before
+   * @throws InvalidMailException if the mail is invalid or too large; nothing is written
+   */
+  MessageId enqueue(Connection connection, Mail mail);
+
+  /** Asks the workers to look for due messages now rather than at the next poll. Cheap; never blocks. */
+  void wakeUp();
+
+  /** Starts the workers. Idempotent. */
+  void start();
+
+  /** Counts by state and the oldest waiting message's age. */
+  QueueStats stats();
+
+  /** One message with its recipients' statuses and last replies. */
+  Optional<MessageView> find(MessageId id);
+
+  /** Recipient counts grouped by status and last reply, most frequent first. */
+  List<ReplyCount> replyCounts(int limit);
+
+  /**
+   * Stops claiming, lets in-flight deliveries finish within the shutdown timeout, gives back
+   * what was claimed but not started, then closes the transport and the store. Idempotent.
+   * A delivery still running after the timeout is abandoned; its lease expires and another
+   * worker retries it (the same Message-ID is sent).
+   */
+  @Override
+  void close();
+
+  /** A builder; {@link Builder#store} and {@link Builder#transport} are required. */
+  static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builds a {@link MailQueue}. Every setter says its default. Not thread-safe. */
+  final class Builder {
+    /** Worker threads delivering in parallel: 8. */
+    public static final int DEFAULT_WORKERS = 8;
+    /** How often workers look for due mail when nothing wakes them: 1 s. */
+    public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
+    /** How long a claimed message stays leased before another worker may take it: 5 minutes. */
+    public static final Duration DEFAULT_LEASE = Duration.ofMinutes(5);
+    /** How long {@link MailQueue#close()} waits for in-flight deliveries: 30 s. */
+    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+    /** Largest rendered message accepted: 25 MB. */
+    public static final long DEFAULT_MAX_MESSAGE_SIZE = 25L * 1024 * 1024;
+    /** How long finished messages are kept for inspection: 7 days. */
+    public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
+
+    private MailStore store;
+    private MailTransport transport;
+    private DeliveryListener listener = DeliveryListener.NONE;
+    private int workers = DEFAULT_WORKERS;
+    private Duration pollInterval = DEFAULT_POLL_INTERVAL;
+    private Duration lease = DEFAULT_LEASE;
+    private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+    private long maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
+    private Duration retention = DEFAULT_RETENTION;
+    private RetryPolicy retryPolicy = RetryPolicy.defaults();
+    private final Map<String, RetryPolicy> retryPolicyByTag = new HashMap<>();
+    private String messageIdDomain;
+    private String workerId = defaultWorkerId();
+
+    Builder() {}
+
+    /** Where messages are stored. Required. */
+    public Builder store(MailStore store) {
+      this.store = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /** How messages are sent. Required. */
+    public Builder transport(MailTransport transport) {
+      this.transport = Objects.requireNonNull(transport, "transport");
+      return this;
+    }
+
+    /** Who hears about outcomes. Defaults to {@link DeliveryListener#NONE}. */
+    public Builder listener(DeliveryListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** Parallel deliveries. Defaults to {@value #DEFAULT_WORKERS}. */
+    public Builder workers(int workers) {
+      if (workers < 1 || workers > 1024) {
+        throw new IllegalArgumentException("workers must be 1..1024: " + workers);
+      }
+      this.workers = workers;
+      return this;
+    }
+
+    /** Fallback polling interval. Defaults to 1 s. */
+    public Builder pollInterval(Duration pollInterval) {
+      this.pollInterval = requirePositive(pollInterval, "pollInterval");
+      return this;
+    }
+
+    /** Lease of a claimed message; renewed while a send runs. Defaults to 5 minutes. */
+    public Builder lease(Duration lease) {
+      this.lease = requirePositive(lease, "lease");
+      return this;
+    }
+
+    /** How long {@code close()} waits for in-flight deliveries. Defaults to 30 s. */
+    public Builder shutdownTimeout(Duration shutdownTimeout) {
+      this.shutdownTimeout = requirePositive(shutdownTimeout, "shutdownTimeout");
+      return this;
+    }
+
+    /** Largest rendered message, in bytes. Defaults to 25 MB. */
+    public Builder maxMessageSize(long bytes) {
+      if (bytes < 1024) {
+        throw new IllegalArgumentException("maxMessageSize must be at least 1024 bytes: " + bytes);
+      }
+      this.maxMessageSize = bytes;
+      return this;
+    }
+
+    /** How long finished messages are kept before they are purged. Defaults to 7 days. */
+    public Builder retention(Duration retention) {
+      this.retention = requirePositive(retention, "retention");
+      return this;
+    }
+
+    /** The retry policy for untagged mail and tags without their own. Defaults to {@link RetryPolicy#defaults()}. */
+    public Builder retryPolicy(RetryPolicy policy) {
+      this.retryPolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** A retry policy for mail with this tag, e.g. a short one for {@code password-reset}. None by default. */
+    public Builder retryPolicy(String tag, RetryPolicy policy) {
+      retryPolicyByTag.put(Objects.requireNonNull(tag, "tag"), Objects.requireNonNull(policy, "policy"));
+      return this;
+    }
+
+    /** The domain in generated Message-IDs. Defaults to the domain of each mail's From address. */
+    public Builder messageIdDomain(String domain) {
+      this.messageIdDomain = MailAddress.of("x@" + domain).domain();
+      return this;
+    }
+
+    /** This node's name in leases (for administration). Defaults to host name, process id and a random suffix. */
+    public Builder workerId(String workerId) {
+      if (workerId == null || workerId.isBlank() || workerId.length() > 64) {
+        throw new IllegalArgumentException("workerId must have 1 to 64 characters");
+      }
+      this.workerId = workerId;
+      return this;
+    }
+
+    /** Builds the queue; call {@link MailQueue#start()} to start delivering. */
+    public MailQueue build() {
+      if (store == null) {
+        throw new IllegalStateException("store is required");
+      }
+      if (transport == null) {
+        throw new IllegalStateException("transport is required");
+      }
+      return new DefaultMailQueue(new DefaultMailQueue.Settings(store, transport, listener, workers, pollInterval,
+          lease, shutdownTimeout, maxMessageSize, retention, retryPolicy, Map.copyOf(retryPolicyByTag),
+          messageIdDomain, workerId));
+    }
+
+    private static Duration requirePositive(Duration d, String name) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive: " + d);
+      }
+      return d;
+    }
+
+    private static String defaultWorkerId() {
+      String jvm = ManagementFactory.getRuntimeMXBean().getName();
+      String id = jvm + "-" + UUID.randomUUID().toString().substring(0, 8);
+      return id.length() > 64 ? id.substring(id.length() - 64) : id;
+    }
+  }
+}

@@ -1,0 +1,19 @@
+package dev.mailqueue;
+
+/**
+ * The root of every exception this library throws. Unchecked, so that enqueueing inside an
+ * application's transaction reads like any other data access call.
+ */
+public class MailQueueException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  /** Creates an exception with a message that says what was wrong and what to do. */
+  public MailQueueException(String message) {
+    super(message);
+  }
+
+  /** Creates an exception with a message and its cause. */
+  public MailQueueException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}

@@ -1,0 +1,33 @@
+package dev.mailqueue;
+
+/**
+ * Where a message stands, in Postfix's terms: QUEUED and DEFERRED are its incoming and deferred
+ * queues, SENDING its active queue, HOLD its hold queue.
+ */
+public enum MessageState {
+  /** Waiting for its first attempt (possibly scheduled for later). */
+  QUEUED(false),
+  /** At least one attempt failed temporarily; waiting for the next. */
+  DEFERRED(false),
+  /** Leased by a worker that is delivering it now. */
+  SENDING(false),
+  /** Held by an administrator or a quota; not delivered until released. */
+  HOLD(false),
+  /** Every recipient was delivered (or suppressed). */
+  DELIVERED(true),
+  /** No recipient is pending and at least one bounced; the others were delivered. */
+  BOUNCED(true),
+  /** Given up: lifetime or attempts ran out while recipients were still deferred. */
+  EXPIRED(true);
+
+  private final boolean terminal;
+
+  MessageState(boolean terminal) {
+    this.terminal = terminal;
+  }
+
+  /** Whether the message is finished: nothing more will be sent. */
+  public boolean isTerminal() {
+    return terminal;
+  }
+}

@@ -1,0 +1,177 @@
+package dev.mailqueue;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.DoubleSupplier;
+
+/**
+ * When to try again after a temporary failure (4xx, connection failure, timeout), and when to
+ * give up. A pure value: {@link #delayAfter(int, Duration, DoubleSupplier)} can be driven with
+ * numbers in a test.
+ *
+ * <p>Defaults follow Postfix: first retry after {@value #DEFAULT_INITIAL_DELAY_SECONDS} s
+ * ({@code minimal_backoff_time}), doubling, capped at {@value #DEFAULT_MAX_DELAY_SECONDS} s
+ * ({@code maximal_backoff_time}), give up after 5 days ({@code maximal_queue_lifetime}). Each
+ * delay is shortened by up to {@link #DEFAULT_JITTER} (10 %) at random so that a burst of
+ * failures does not come back as a burst of retries.
+ *
+ * @param initialDelay delay after the first failed attempt
+ * @param multiplier factor applied per further failed attempt (at least 1)
+ * @param maxDelay the cap on a single delay
+ * @param jitter fraction (0 to 1) by which a delay is shortened at random
+ * @param maxAttempts attempts after which the message expires even if its age allows more
+ * @param maxAge age after which the message expires; a per-message lifetime overrides it
+ */
+public record RetryPolicy(Duration initialDelay, double multiplier, Duration maxDelay, double jitter,
+                          int maxAttempts, Duration maxAge) {
+  /** Postfix {@code minimal_backoff_time}: 300 s. */
+  public static final long DEFAULT_INITIAL_DELAY_SECONDS = 300;
+  /** Postfix {@code maximal_backoff_time}: 4000 s. */
+  public static final long DEFAULT_MAX_DELAY_SECONDS = 4000;
+  /** First retry after 5 minutes. */
+  public static final Duration DEFAULT_INITIAL_DELAY = Duration.ofSeconds(DEFAULT_INITIAL_DELAY_SECONDS);
+  /** Each retry waits twice as long as the one before. */
+  public static final double DEFAULT_MULTIPLIER = 2.0;
+  /** No single wait longer than 4000 s. */
+  public static final Duration DEFAULT_MAX_DELAY = Duration.ofSeconds(DEFAULT_MAX_DELAY_SECONDS);
+  /** Delays are shortened at random by up to 10 %. */
+  public static final double DEFAULT_JITTER = 0.1;
+  /** High enough that, with the default backoff, {@link #DEFAULT_MAX_AGE} decides. */
+  public static final int DEFAULT_MAX_ATTEMPTS = 200;
+  /** Postfix {@code maximal_queue_lifetime}: 5 days. */
+  public static final Duration DEFAULT_MAX_AGE = Duration.ofDays(5);
+
+  private static final RetryPolicy DEFAULTS = builder().build();
+
+  /** Validates the values. */
+  public RetryPolicy {
+    requirePositive(initialDelay, "initialDelay");
+    requirePositive(maxDelay, "maxDelay");
+    requirePositive(maxAge, "maxAge");
+    if (!(multiplier >= 1.0) || Double.isInfinite(multiplier)) {
+      throw new IllegalArgumentException("multiplier must be >= 1: " + multiplier);
+    }
+    if (!(jitter >= 0.0 && jitter < 1.0)) {
+      throw new IllegalArgumentException("jitter must be in [0, 1): " + jitter);
+    }
+    if (maxAttempts < 1) {
+      throw new IllegalArgumentException("maxAttempts must be >= 1: " + maxAttempts);
+    }
+  }
+
+  /** The Postfix-like defaults described above. */
+  public static RetryPolicy defaults() {
+    return DEFAULTS;
+  }
+
+  /** A builder starting from the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder starting from this policy's values. */
+  public Builder toBuilder() {
+    return new Builder().initialDelay(initialDelay).multiplier(multiplier).maxDelay(maxDelay)
+        .jitter(jitter).maxAttempts(maxAttempts).maxAge(maxAge);
+  }
+
+  /**
+   * The wait after {@code failedAttempts} failed attempts (1 for the first failure), before
+   * jitter: {@code initialDelay * multiplier^(failedAttempts-1)}, capped at {@code maxDelay}.
+   */
+  public Duration backoff(int failedAttempts) {
+    if (failedAttempts < 1) {
+      throw new IllegalArgumentException("failedAttempts must be >= 1: " + failedAttempts);
+    }
+    double millis = initialDelay.toMillis() * Math.pow(multiplier, failedAttempts - 1);
+    return Duration.ofMillis((long) Math.min(millis, maxDelay.toMillis()));
+  }
+
+  /** The backoff shortened by {@code jitter * random}, with {@code random} in [0, 1). */
+  public Duration backoff(int failedAttempts, double random) {
+    long base = backoff(failedAttempts).toMillis();
+    return Duration.ofMillis(Math.max(1, Math.round(base * (1.0 - jitter * random))));
+  }
+
+  /** Whether {@code failedAttempts} failed attempts exhaust {@link #maxAttempts()}. */
+  public boolean attemptsExhausted(int failedAttempts) {
+    return failedAttempts >= maxAttempts;
+  }
+
+  /**
+   * The wait before the next attempt, or empty to give up: after {@code maxAttempts} failures,
+   * or when the next attempt would come later than {@code maxAge} after enqueue.
+   *
+   * @param failedAttempts failed attempts so far, including the one just made
+   * @param age the message's age now
+   * @param random a source of numbers in [0, 1) for the jitter
+   */
+  public Optional<Duration> delayAfter(int failedAttempts, Duration age, DoubleSupplier random) {
+    if (attemptsExhausted(failedAttempts)) {
+      return Optional.empty();
+    }
+    Duration delay = backoff(failedAttempts, random.getAsDouble());
+    return age.plus(delay).compareTo(maxAge) > 0 ? Optional.empty() : Optional.of(delay);
+  }
+
+  private static void requirePositive(Duration d, String name) {
+    Objects.requireNonNull(d, name);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive: " + d);
+    }
+  }
+
+  /** Builds a {@link RetryPolicy}; every setter says its default. Not thread-safe. */
+  public static final class Builder {
+    private Duration initialDelay = DEFAULT_INITIAL_DELAY;
+    private double multiplier = DEFAULT_MULTIPLIER;
+    private Duration maxDelay = DEFAULT_MAX_DELAY;
+    private double jitter = DEFAULT_JITTER;
+    private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+    private Duration maxAge = DEFAULT_MAX_AGE;
+
+    private Builder() {}
+
+    /** Delay after the first failure. Defaults to 5 minutes. */
+    public Builder initialDelay(Duration initialDelay) {
+      this.initialDelay = initialDelay;
+      return this;
+    }
+
+    /** Growth factor per failure. Defaults to 2. */
+    public Builder multiplier(double multiplier) {
+      this.multiplier = multiplier;
+      return this;
+    }
+
+    /** Cap on one delay. Defaults to 4000 s. */
+    public Builder maxDelay(Duration maxDelay) {
+      this.maxDelay = maxDelay;
+      return this;
+    }
+
+    /** Random shortening of each delay, 0 to 1. Defaults to 0.1. */
+    public Builder jitter(double jitter) {
+      this.jitter = jitter;
+      return this;
+    }
+
+    /** Attempts before giving up. Defaults to 200 (so that the age limit decides). */
+    public Builder maxAttempts(int maxAttempts) {
+      this.maxAttempts = maxAttempts;
+      return this;
+    }
+
+    /** Age before giving up. Defaults to 5 days. */
+    public Builder maxAge(Duration maxAge) {
+      this.maxAge = maxAge;
+      return this;
+    }
+
+    /** Validates and builds. */
+    public RetryPolicy build() {
+      return new RetryPolicy(initialDelay, multiplier, maxDelay, jitter, maxAttempts, maxAge);
+    }
+  }
+}

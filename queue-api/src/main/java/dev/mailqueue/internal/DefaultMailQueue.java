@@ -1,0 +1,392 @@
+package dev.mailqueue.internal;
+
+import dev.mailqueue.DeliveryEvent;
+import dev.mailqueue.DeliveryListener;
+import dev.mailqueue.Mail;
+import dev.mailqueue.MailAddress;
+import dev.mailqueue.MailQueue;
+import dev.mailqueue.MailQueueException;
+import dev.mailqueue.MessageId;
+import dev.mailqueue.MessageView;
+import dev.mailqueue.QueueStats;
+import dev.mailqueue.RecipientOutcome;
+import dev.mailqueue.RecipientStatus;
+import dev.mailqueue.ReplyCount;
+import dev.mailqueue.RetryPolicy;
+import dev.mailqueue.SmtpReply;
+import dev.mailqueue.spi.ClaimedMail;
+import dev.mailqueue.spi.ClaimedMail.PendingRecipient;
+import dev.mailqueue.spi.DeliveryResult;
+import dev.mailqueue.spi.MailStore;
+import dev.mailqueue.spi.MailTransport;
+import dev.mailqueue.spi.OutboundMail;
+import dev.mailqueue.spi.QueuedMail;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine: one dispatcher thread claims due messages in batches and hands them to a fixed
+ * pool of worker threads, which send, decide ({@link RetryDecision}), record the outcome under
+ * the lease's fencing token, and only then tell the listener.
+ */
+public final class DefaultMailQueue implements MailQueue {
+  private static final Logger log = LoggerFactory.getLogger(DefaultMailQueue.class);
+  private static final SmtpReply TRANSPORT_FAILURE = SmtpReply.local(451, "4.3.0", "internal error in the mail transport");
+
+  /** Everything the builder collected. */
+  public record Settings(MailStore store, MailTransport transport, DeliveryListener listener, int workers,
+                         Duration pollInterval, Duration lease, Duration shutdownTimeout, long maxMessageSize,
+                         Duration retention, RetryPolicy retryPolicy, Map<String, RetryPolicy> retryPolicyByTag,
+                         String messageIdDomain, String workerId) {}
+
+  private final Settings settings;
+  private final MailStore store;
+  private final MailTransport transport;
+  private final MimeRenderer renderer;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile boolean running;
+
+  /** Claimed messages, running or waiting for a worker; capacity is twice the workers, so claims batch. */
+  private final Semaphore capacity;
+  private final int capacityPermits;
+  private final Map<MessageId, ClaimedMail> inFlight = new ConcurrentHashMap<>();
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition wake = lock.newCondition();
+  private boolean wakeRequested;
+
+  private ThreadPoolExecutor workerPool;
+  private ScheduledExecutorService housekeeping;
+  private Thread dispatcher;
+
+  /** Creates a queue from the builder's settings; use {@link MailQueue#builder()}. */
+  public DefaultMailQueue(Settings settings) {
+    this.settings = settings;
+    this.store = settings.store();
+    this.transport = settings.transport();
+    this.renderer = new MimeRenderer(settings.maxMessageSize(), settings.messageIdDomain());
+    this.capacityPermits = settings.workers() * 2;
+    this.capacity = new Semaphore(capacityPermits);
+  }
+
+  @Override
+  public MessageId enqueue(Mail mail) {
+    MessageId id = store.insert(prepare(mail));
+    wakeUp();
+    return id;
+  }
+
+  @Override
+  public MessageId enqueue(Connection connection, Mail mail) {
+    if (connection == null) {
+      throw new MailQueueException("connection is null; use enqueue(mail) to enqueue in a transaction of the queue's own");
+    }
+    return store.insert(connection, prepare(mail));
+  }
+
+  private QueuedMail prepare(Mail mail) {
+    MessageId id = MessageId.generate();
+    MimeRenderer.Rendered rendered = renderer.render(mail, id);
+    Duration lifetime = mail.lifetime() != null ? mail.lifetime() : policyFor(mail.tag()).maxAge();
+    return new QueuedMail(id, rendered.messageIdHeader(), mail.envelopeFrom(), mail.recipients(), rendered.mime(),
+        mail.priority(), mail.notBefore(), lifetime, mail.tag(), mail.idempotencyKey());
+  }
+
+  private RetryPolicy policyFor(String tag) {
+    return tag == null ? settings.retryPolicy() : settings.retryPolicyByTag().getOrDefault(tag, settings.retryPolicy());
+  }
+
+  @Override
+  public void wakeUp() {
+    lock.lock();
+    try {
+      wakeRequested = true;
+      wake.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void start() {
+    if (closed.get()) {
+      throw new MailQueueException("this queue was closed; build a new one");
+    }
+    if (!started.compareAndSet(false, true)) {
+      return;
+    }
+    store.start();
+    store.onRemoteEnqueue(this::wakeUp);
+    running = true;
+    workerPool = new ThreadPoolExecutor(settings.workers(), settings.workers(), 0, TimeUnit.MILLISECONDS,
+        new LinkedBlockingQueue<>(), threads("mailqueue-worker-", false));
+    housekeeping = Executors.newSingleThreadScheduledExecutor(threads("mailqueue-housekeeping-", true));
+    long renewMillis = Math.max(100, settings.lease().toMillis() / 3);
+    housekeeping.scheduleWithFixedDelay(this::renewLeases, renewMillis, renewMillis, TimeUnit.MILLISECONDS);
+    housekeeping.scheduleWithFixedDelay(this::purge, 1, 60, TimeUnit.SECONDS);
+    dispatcher = threads("mailqueue-dispatcher-", false).newThread(this::dispatch);
+    dispatcher.start();
+    log.info("mail queue started: {} workers, poll every {} ms, lease {} s, worker id {}", settings.workers(),
+        settings.pollInterval().toMillis(), settings.lease().toSeconds(), settings.workerId());
+  }
+
+  private void dispatch() {
+    long errorBackoffMillis = 0;
+    while (running) {
+      try {
+        int free = capacity.availablePermits();
+        if (free > 0) {
+          List<ClaimedMail> claimed = store.claim(settings.workerId(), free, settings.lease());
+          errorBackoffMillis = 0;
+          for (ClaimedMail mail : claimed) {
+            capacity.acquireUninterruptibly();
+            inFlight.put(mail.id(), mail);
+            workerPool.execute(() -> process(mail));
+          }
+          if (claimed.size() == free) {
+            // Possibly more due: claim again as soon as capacity frees up.
+            awaitWake(settings.pollInterval(), true);
+            continue;
+          }
+        }
+        awaitWake(settings.pollInterval(), false);
+      } catch (RuntimeException e) {
+        errorBackoffMillis = Math.min(Math.max(100, errorBackoffMillis * 2), settings.pollInterval().toMillis() * 10);
+        log.error("claiming due mail failed; retrying in {} ms", errorBackoffMillis, e);
+        sleepQuietly(errorBackoffMillis);
+      }
+    }
+  }
+
+  /** Waits until woken, the timeout passes, or (when {@code forCapacity}) half the capacity is free. */
+  private void awaitWake(Duration timeout, boolean forCapacity) {
+    lock.lock();
+    try {
+      long nanos = timeout.toNanos();
+      while (running && !wakeRequested && nanos > 0) {
+        if (forCapacity && capacity.availablePermits() >= capacityPermits / 2) {
+          break;
+        }
+        nanos = wake.awaitNanos(nanos);
+      }
+      wakeRequested = false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      running = false;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void process(ClaimedMail mail) {
+    long startNanos = System.nanoTime();
+    try {
+      if (!running) {
+        store.release(List.of(mail));
+        return;
+      }
+      deliver(mail, startNanos);
+    } catch (RuntimeException e) {
+      log.error("message {} could not be completed; it stays leased and is retried after the lease expires",
+          mail.id(), e);
+    } finally {
+      inFlight.remove(mail.id());
+      capacity.release();
+      signalCapacity();
+    }
+  }
+
+  private void deliver(ClaimedMail mail, long startNanos) {
+    RetryDecision.Decision decision;
+    if (!mail.claimedAt().isBefore(mail.expiresAt())) {
+      decision = RetryDecision.expireUnsent(mail, Duration.ZERO, mail.bouncedBefore());
+    } else {
+      byte[] mime = store.loadMime(mail.id());
+      List<MailAddress> recipients = new ArrayList<>(mail.recipients().size());
+      for (PendingRecipient p : mail.recipients()) {
+        recipients.add(p.address());
+      }
+      OutboundMail out = new OutboundMail(mail.id(), mail.messageIdHeader(), mail.envelopeFrom(), recipients, mime,
+          mail.attempts() + 1, mail.tag());
+      DeliveryResult result;
+      try {
+        result = transport.deliver(out);
+      } catch (RuntimeException e) {
+        log.error("transport failed on message {}; deferring it", mail.id(), e);
+        result = DeliveryResult.all(recipients, RecipientStatus.DEFERRED, TRANSPORT_FAILURE, null);
+      }
+      Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
+      Instant now = mail.claimedAt().plus(elapsed);
+      decision = RetryDecision.decide(mail, result, policyFor(mail.tag()), now, elapsed,
+          ThreadLocalRandom.current().nextDouble(), mail.bouncedBefore());
+    }
+    if (!store.complete(mail, decision.completion())) {
+      log.warn("lease on message {} was lost before its outcome was recorded; another worker owns it now", mail.id());
+      return;
+    }
+    notifyListener(mail, decision);
+  }
+
+  private void notifyListener(ClaimedMail mail, RetryDecision.Decision decision) {
+    int attempt = decision.completion().countsAsAttempt() ? mail.attempts() + 1 : mail.attempts();
+    boolean uncertain = decision.completion().uncertain();
+    for (RecipientStatus status : List.of(RecipientStatus.DELIVERED, RecipientStatus.BOUNCED, RecipientStatus.EXPIRED,
+        RecipientStatus.DEFERRED)) {
+      List<RecipientOutcome> group = new ArrayList<>();
+      for (RecipientOutcome o : decision.outcomes()) {
+        if (o.status() == status) {
+          group.add(o);
+        }
+      }
+      if (group.isEmpty()) {
+        continue;
+      }
+      DeliveryEvent event = new DeliveryEvent(mail.id(), mail.tag(), attempt, group,
+          status == RecipientStatus.DEFERRED ? decision.nextAttemptAt() : null, uncertain);
+      try {
+        switch (status) {
+          case DELIVERED -> settings.listener().delivered(event);
+          case BOUNCED -> settings.listener().bounced(event);
+          case EXPIRED -> settings.listener().expired(event);
+          default -> settings.listener().deferred(event);
+        }
+      } catch (RuntimeException e) {
+        log.warn("delivery listener failed on {} event for message {}", status, mail.id(), e);
+      }
+    }
+  }
+
+  private void signalCapacity() {
+    if (capacity.availablePermits() >= capacityPermits / 2) {
+      lock.lock();
+      try {
+        wake.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  private void renewLeases() {
+    for (ClaimedMail mail : inFlight.values()) {
+      try {
+        if (!store.renewLease(mail, settings.lease())) {
+          log.warn("lease on message {} was lost while it was being sent", mail.id());
+        }
+      } catch (RuntimeException e) {
+        log.warn("renewing the lease on message {} failed", mail.id(), e);
+      }
+    }
+  }
+
+  private void purge() {
+    try {
+      int total = 0;
+      int n;
+      do {
+        n = store.purgeFinished(settings.retention(), 500);
+        total += n;
+      } while (n == 500 && running);
+      if (total > 0) {
+        log.debug("purged {} finished messages older than {}", total, settings.retention());
+      }
+    } catch (RuntimeException e) {
+      log.warn("purging finished messages failed", e);
+    }
+  }
+
+  @Override
+  public QueueStats stats() {
+    return store.stats();
+  }
+
+  @Override
+  public Optional<MessageView> find(MessageId id) {
+    return store.find(id);
+  }
+
+  @Override
+  public List<ReplyCount> replyCounts(int limit) {
+    return store.replyCounts(limit);
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    running = false;
+    wakeUp();
+    try {
+      if (dispatcher != null) {
+        dispatcher.join(settings.shutdownTimeout().toMillis());
+      }
+      if (workerPool != null) {
+        workerPool.shutdown();
+        if (!workerPool.awaitTermination(settings.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+          log.warn("{} deliveries still running after {}; abandoning them (their leases expire and they are retried)",
+              inFlight.size(), settings.shutdownTimeout());
+          workerPool.shutdownNow();
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      if (workerPool != null) {
+        workerPool.shutdownNow();
+      }
+    } finally {
+      if (housekeeping != null) {
+        housekeeping.shutdownNow();
+      }
+      closeQuietly(transport);
+      closeQuietly(store);
+      log.info("mail queue stopped");
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      log.warn("closing {} failed", c.getClass().getSimpleName(), e);
+    }
+  }
+
+  private static void sleepQuietly(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static ThreadFactory threads(String prefix, boolean daemon) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(daemon);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,274 @@
+package dev.mailqueue.internal;
+
+import dev.mailqueue.Attachment;
+import dev.mailqueue.InvalidMailException;
+import dev.mailqueue.Mail;
+import dev.mailqueue.MailAddress;
+import dev.mailqueue.MailQueueException;
+import dev.mailqueue.MessageId;
+import jakarta.activation.DataHandler;
+import jakarta.mail.Header;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Part;
+import jakarta.mail.Session;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeBodyPart;
+import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimePart;
+import jakarta.mail.internet.MimeMultipart;
+import jakarta.mail.internet.MimeUtility;
+import jakarta.mail.util.ByteArrayDataSource;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UnsupportedEncodingException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Renders a {@link Mail} to the MIME bytes that every attempt will send, once, at enqueue. The
+ * Message-ID is fixed here: {@code <queue-id@domain>}, or the ready message's own.
+ */
+public final class MimeRenderer {
+  private static final String[] OMITTED_HEADERS = {"Bcc", "Content-Length"};
+  private static final Session ASCII_SESSION = session(false);
+  private static final Session UTF8_SESSION = session(true);
+
+  private final long maxMessageSize;
+  private final String messageIdDomain;
+
+  /**
+   * @param maxMessageSize largest rendered size in bytes
+   * @param messageIdDomain domain for Message-IDs, or {@code null} for the From domain
+   */
+  public MimeRenderer(long maxMessageSize, String messageIdDomain) {
+    this.maxMessageSize = maxMessageSize;
+    this.messageIdDomain = messageIdDomain;
+  }
+
+  /** The rendered bytes and the Message-ID header they carry. */
+  public record Rendered(byte[] mime, String messageIdHeader) {}
+
+  /** Renders {@code mail}; throws {@link InvalidMailException} if it is too large or a header is unsafe. */
+  public Rendered render(Mail mail, MessageId id) {
+    long attachmentBytes = 0;
+    for (Attachment a : mail.attachments()) {
+      attachmentBytes += a.content().length;
+    }
+    if (attachmentBytes > maxMessageSize) {
+      throw tooLarge(attachmentBytes);
+    }
+    try {
+      MimeMessage message = mail.mimeMessage() != null ? prepareReady(mail, id) : compose(mail, id);
+      ByteArrayOutputStream out = new ByteArrayOutputStream(estimateSize(mail, attachmentBytes));
+      message.writeTo(out, OMITTED_HEADERS);
+      if (out.size() > maxMessageSize) {
+        throw tooLarge(out.size());
+      }
+      return new Rendered(out.toByteArray(), message.getMessageID());
+    } catch (MessagingException | IOException e) {
+      throw new InvalidMailException("mime", "cannot be rendered: " + e.getMessage(), e);
+    }
+  }
+
+  private InvalidMailException tooLarge(long size) {
+    return new InvalidMailException("size", size + " bytes exceeds the limit of " + maxMessageSize
+        + " bytes; raise maxMessageSize or send a link instead of the attachment");
+  }
+
+  private static int estimateSize(Mail mail, long attachmentBytes) {
+    long text = (mail.text() == null ? 0 : mail.text().length()) + (mail.html() == null ? 0 : mail.html().length());
+    return (int) Math.min(Integer.MAX_VALUE - 16, 2048 + text * 11 / 10 + attachmentBytes * 14 / 10);
+  }
+
+  private MimeMessage compose(Mail mail, MessageId id) throws MessagingException {
+    String messageId = messageId(id, mail.from());
+    MimeMessage m = new FixedIdMimeMessage(mail.smtpUtf8() ? UTF8_SESSION : ASCII_SESSION, messageId);
+    m.setFrom(internet(mail.from()));
+    if (!mail.replyTo().isEmpty()) {
+      m.setReplyTo(internet(mail.replyTo()));
+    }
+    if (!mail.to().isEmpty()) {
+      m.setRecipients(MimeMessage.RecipientType.TO, internet(mail.to()));
+    }
+    if (!mail.cc().isEmpty()) {
+      m.setRecipients(MimeMessage.RecipientType.CC, internet(mail.cc()));
+    }
+    if (mail.subject() != null) {
+      m.setSubject(mail.subject(), "UTF-8");
+    }
+    m.setSentDate(new Date());
+    for (Map.Entry<String, String> h : mail.headers().entrySet()) {
+      m.setHeader(h.getKey(), encodeHeader(h.getKey(), h.getValue()));
+    }
+
+    List<Attachment> inline = new ArrayList<>();
+    List<Attachment> attached = new ArrayList<>();
+    for (Attachment a : mail.attachments()) {
+      (a.contentId() != null && mail.html() != null ? inline : attached).add(a);
+    }
+    if (attached.isEmpty()) {
+      fillBody(m, mail, inline);
+    } else {
+      MimeMultipart mixed = new MimeMultipart("mixed");
+      MimeBodyPart body = new MimeBodyPart();
+      fillBody(body, mail, inline);
+      mixed.addBodyPart(body);
+      for (Attachment a : attached) {
+        mixed.addBodyPart(attachmentPart(a, Part.ATTACHMENT));
+      }
+      m.setContent(mixed);
+    }
+    m.saveChanges();
+    return m;
+  }
+
+  /** Text, HTML (with its inline parts), or both as multipart/alternative. */
+  private static void fillBody(MimePart target, Mail mail, List<Attachment> inline) throws MessagingException {
+    if (mail.text() != null && mail.html() != null) {
+      MimeMultipart alternative = new MimeMultipart("alternative");
+      MimeBodyPart text = new MimeBodyPart();
+      fillBody(text, mail.text(), null, List.of());
+      alternative.addBodyPart(text);
+      MimeBodyPart html = new MimeBodyPart();
+      fillBody(html, null, mail.html(), inline);
+      alternative.addBodyPart(html);
+      target.setContent(alternative);
+    } else {
+      fillBody(target, mail.text(), mail.html(), inline);
+    }
+  }
+
+  private static void fillBody(MimePart target, String text, String html, List<Attachment> inline)
+      throws MessagingException {
+    if (text != null) {
+      target.setText(crlf(text), "UTF-8", "plain");
+    } else if (inline.isEmpty()) {
+      target.setText(crlf(html), "UTF-8", "html");
+    } else {
+      MimeMultipart related = new MimeMultipart("related");
+      MimeBodyPart htmlPart = new MimeBodyPart();
+      htmlPart.setText(crlf(html), "UTF-8", "html");
+      related.addBodyPart(htmlPart);
+      for (Attachment a : inline) {
+        related.addBodyPart(attachmentPart(a, Part.INLINE));
+      }
+      target.setContent(related);
+    }
+  }
+
+  private static MimeBodyPart attachmentPart(Attachment a, String disposition) throws MessagingException {
+    MimeBodyPart part = new MimeBodyPart();
+    part.setDataHandler(new DataHandler(new ByteArrayDataSource(a.content(), a.contentType())));
+    try {
+      part.setFileName(MimeUtility.encodeText(a.filename(), "UTF-8", null));
+    } catch (UnsupportedEncodingException e) {
+      throw new MailQueueException("UTF-8 is always supported", e);
+    }
+    part.setDisposition(disposition);
+    if (a.contentId() != null) {
+      part.setContentID("<" + a.contentId() + ">");
+    }
+    return part;
+  }
+
+  private MimeMessage prepareReady(Mail mail, MessageId id) throws MessagingException {
+    MimeMessage m = mail.mimeMessage();
+    Enumeration<Header> headers = m.getAllHeaders();
+    while (headers.hasMoreElements()) {
+      Header h = headers.nextElement();
+      checkFolding(h.getName(), h.getValue());
+    }
+    String existing = m.getMessageID();
+    String messageId = existing != null ? existing.strip() : messageId(id, mail.from());
+    m.saveChanges();
+    m.setHeader("Message-ID", messageId);
+    return m;
+  }
+
+  /** A CR or LF in a header value is only legal as folding: CRLF followed by a space or tab. */
+  private static void checkFolding(String name, String value) {
+    String field = "header[" + name + "]";
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c <= ' ' || c == ':' || c > '~') {
+        throw new InvalidMailException(field, "header name has a character not allowed in a header name");
+      }
+    }
+    if (value == null) {
+      return;
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '\r' || c == '\n') {
+        boolean crlf = c == '\r' && i + 1 < value.length() && value.charAt(i + 1) == '\n';
+        int next = crlf ? i + 2 : i + 1;
+        if (!crlf || next >= value.length() || (value.charAt(next) != ' ' && value.charAt(next) != '\t')) {
+          throw new InvalidMailException(field, "contains CR or LF that is not header folding (header injection)");
+        }
+        i = next;
+      }
+    }
+  }
+
+  private String messageId(MessageId id, MailAddress from) {
+    String domain = messageIdDomain != null ? messageIdDomain : from.domain();
+    return "<" + id + "@" + domain + ">";
+  }
+
+  private static String encodeHeader(String name, String value) {
+    try {
+      return MimeUtility.fold(name.length() + 2, MimeUtility.encodeText(value, "UTF-8", null));
+    } catch (UnsupportedEncodingException e) {
+      throw new MailQueueException("UTF-8 is always supported", e);
+    }
+  }
+
+  private static InternetAddress internet(MailAddress a) {
+    try {
+      return a.displayName() == null ? new InternetAddress(a.address(), null, "UTF-8")
+          : new InternetAddress(a.address(), a.displayName(), "UTF-8");
+    } catch (UnsupportedEncodingException e) {
+      throw new MailQueueException("UTF-8 is always supported", e);
+    }
+  }
+
+  private static InternetAddress[] internet(List<MailAddress> list) {
+    InternetAddress[] result = new InternetAddress[list.size()];
+    for (int i = 0; i < result.length; i++) {
+      result[i] = internet(list.get(i));
+    }
+    return result;
+  }
+
+  /** Line endings in stored bodies are CRLF only, so the bytes on the wire equal the bytes stored. */
+  static String crlf(String text) {
+    return text.replace("\r\n", "\n").replace('\r', '\n').replace("\n", "\r\n");
+  }
+
+  private static Session session(boolean utf8) {
+    Properties p = new Properties();
+    p.setProperty("mail.mime.allowutf8", Boolean.toString(utf8));
+    p.setProperty("mail.mime.charset", StandardCharsets.UTF_8.name());
+    return Session.getInstance(p);
+  }
+
+  /** A message whose Message-ID is ours, not regenerated by {@code saveChanges()}. */
+  private static final class FixedIdMimeMessage extends MimeMessage {
+    private final String messageId;
+
+    FixedIdMimeMessage(Session session, String messageId) {
+      super(session);
+      this.messageId = messageId;
+    }
+
+    @Override
+    protected void updateMessageID() throws MessagingException {
+      setHeader("Message-ID", messageId);
+    }
+  }
+}

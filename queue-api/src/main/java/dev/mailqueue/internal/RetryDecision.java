@@ -1,0 +1,129 @@
+package dev.mailqueue.internal;
+
+import dev.mailqueue.MailAddress;
+import dev.mailqueue.MessageState;
+import dev.mailqueue.RecipientOutcome;
+import dev.mailqueue.RecipientStatus;
+import dev.mailqueue.RetryPolicy;
+import dev.mailqueue.SmtpReply;
+import dev.mailqueue.spi.ClaimedMail;
+import dev.mailqueue.spi.ClaimedMail.PendingRecipient;
+import dev.mailqueue.spi.Completion;
+import dev.mailqueue.spi.Completion.RecipientUpdate;
+import dev.mailqueue.spi.DeliveryResult;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Turns what the transport reported for one attempt into the message's next state: which
+ * recipients are finished, whether and when to try again, or whether to give up. Pure: no I/O,
+ * the clock and the randomness are parameters.
+ */
+public final class RetryDecision {
+  /** Reply recorded for recipients that expired without a reply of their own. */
+  static final SmtpReply LIFETIME_EXCEEDED = SmtpReply.local(421, "4.4.7", "message lifetime exceeded before delivery");
+  /** Reply recorded when a transport result does not mention a recipient (a transport bug). */
+  static final SmtpReply NOT_REPORTED = SmtpReply.local(451, "4.3.0", "transport reported no outcome for this recipient");
+
+  private RetryDecision() {}
+
+  /**
+   * The decision: what to store and what to tell listeners.
+   *
+   * @param completion what the store records
+   * @param outcomes every pending recipient's outcome for this attempt
+   * @param nextAttemptAt when the message is due again (database clock), or {@code null} when finished
+   */
+  public record Decision(Completion completion, List<RecipientOutcome> outcomes, Instant nextAttemptAt) {}
+
+  /**
+   * Decides after an attempt.
+   *
+   * @param mail the claimed message
+   * @param result the transport's report
+   * @param policy the retry policy for the message's tag
+   * @param now the database clock now (claim time plus elapsed time)
+   * @param elapsed how long the attempt took
+   * @param random a number in [0, 1) for the jitter
+   * @param bouncedBefore whether a recipient of this message bounced in an earlier attempt
+   */
+  public static Decision decide(ClaimedMail mail, DeliveryResult result, RetryPolicy policy, Instant now,
+                                Duration elapsed, double random, boolean bouncedBefore) {
+    boolean counted = result.kind() != DeliveryResult.Kind.NOT_COUNTED;
+    int failedAttempts = counted ? mail.attempts() + 1 : Math.max(1, mail.attempts());
+    Duration delay = result.retryAfter() != null && !counted ? result.retryAfter() : policy.backoff(failedAttempts, random);
+    boolean giveUp = (counted && policy.attemptsExhausted(failedAttempts))
+        || !now.plus(delay).isBefore(mail.expiresAt());
+
+    Map<String, RecipientOutcome> reported = new HashMap<>();
+    for (RecipientOutcome r : result.recipients()) {
+      reported.putIfAbsent(key(r.recipient()), r);
+    }
+    List<RecipientOutcome> outcomes = new ArrayList<>(mail.recipients().size());
+    List<RecipientUpdate> updates = new ArrayList<>(mail.recipients().size());
+    boolean anyDeferred = false;
+    boolean anyExpired = false;
+    boolean anyBounced = bouncedBefore;
+    SmtpReply summary = null;
+    for (PendingRecipient p : mail.recipients()) {
+      RecipientOutcome r = reported.get(key(p.address()));
+      if (r == null) {
+        r = new RecipientOutcome(p.address(), RecipientStatus.DEFERRED, NOT_REPORTED);
+      }
+      RecipientStatus status = r.status();
+      if (status == RecipientStatus.DEFERRED && giveUp) {
+        status = RecipientStatus.EXPIRED;
+      }
+      switch (status) {
+        case DEFERRED -> anyDeferred = true;
+        case EXPIRED -> anyExpired = true;
+        case BOUNCED -> anyBounced = true;
+        default -> { }
+      }
+      if (summary == null || (!r.reply().isPositive() && summary.isPositive())) {
+        summary = r.reply();
+      }
+      outcomes.add(new RecipientOutcome(p.address(), status, r.reply()));
+      updates.add(new RecipientUpdate(p.index(), status, r.reply()));
+    }
+
+    MessageState state;
+    if (anyDeferred) {
+      state = counted || mail.attempts() > 0 ? MessageState.DEFERRED : MessageState.QUEUED;
+    } else if (anyExpired) {
+      state = MessageState.EXPIRED;
+    } else if (anyBounced) {
+      state = MessageState.BOUNCED;
+    } else {
+      state = MessageState.DELIVERED;
+    }
+    Duration retryDelay = state.isTerminal() ? null : delay;
+    Completion completion = new Completion(state, retryDelay, counted,
+        result.kind() == DeliveryResult.Kind.UNCERTAIN, updates, result.remoteHost(), elapsed, summary);
+    return new Decision(completion, outcomes, retryDelay == null ? null : now.plus(retryDelay));
+  }
+
+  /** Every pending recipient expires without an attempt: the lifetime ran out while the message waited. */
+  public static Decision expireUnsent(ClaimedMail mail, Duration elapsed, boolean bouncedBefore) {
+    List<RecipientOutcome> outcomes = new ArrayList<>();
+    List<RecipientUpdate> updates = new ArrayList<>();
+    for (PendingRecipient p : mail.recipients()) {
+      SmtpReply reply = p.lastReply() != null ? p.lastReply() : LIFETIME_EXCEEDED;
+      outcomes.add(new RecipientOutcome(p.address(), RecipientStatus.EXPIRED, reply));
+      updates.add(new RecipientUpdate(p.index(), RecipientStatus.EXPIRED, reply));
+    }
+    MessageState state = updates.isEmpty() ? (bouncedBefore ? MessageState.BOUNCED : MessageState.DELIVERED)
+        : MessageState.EXPIRED;
+    return new Decision(new Completion(state, null, false, false, updates, null, elapsed, LIFETIME_EXCEEDED),
+        outcomes, null);
+  }
+
+  private static String key(MailAddress a) {
+    return a.address().toLowerCase(Locale.ROOT);
+  }
+}

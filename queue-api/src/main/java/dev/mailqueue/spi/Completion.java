@@ -1,0 +1,45 @@
+package dev.mailqueue.spi;
+
+import dev.mailqueue.MessageState;
+import dev.mailqueue.RecipientStatus;
+import dev.mailqueue.SmtpReply;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The result of one attempt as the engine asks a {@link MailStore} to record it.
+ *
+ * @param newState the message's new state: DELIVERED, BOUNCED or EXPIRED when finished,
+ *     DEFERRED (or QUEUED, when the attempt did not count) when due again after {@code retryDelay}
+ * @param retryDelay for an unfinished message, the delay from now (database clock) to its next
+ *     attempt; otherwise {@code null}
+ * @param countsAsAttempt whether the attempt counter advances (not for configuration faults,
+ *     throttling or an open circuit breaker)
+ * @param uncertain whether the server gave no reply after the end of data
+ * @param recipients the recipients whose status changed, with the reply that changed it
+ * @param remoteHost the host that answered, or {@code null}
+ * @param duration how long the attempt took
+ * @param summary the reply that best describes the attempt (the first failure, else the final reply)
+ */
+public record Completion(MessageState newState, Duration retryDelay, boolean countsAsAttempt, boolean uncertain,
+                         List<RecipientUpdate> recipients, String remoteHost, Duration duration, SmtpReply summary) {
+  /** Validates consistency of state and delay. */
+  public Completion {
+    Objects.requireNonNull(newState, "newState");
+    if (newState.isTerminal() != (retryDelay == null)) {
+      throw new IllegalArgumentException("a retry delay is required exactly when the message is not finished");
+    }
+    recipients = List.copyOf(recipients);
+    Objects.requireNonNull(duration, "duration");
+  }
+
+  /**
+   * One recipient's new status.
+   *
+   * @param index the recipient's index (see {@link ClaimedMail.PendingRecipient#index()})
+   * @param status its new status
+   * @param reply the reply that decided it
+   */
+  public record RecipientUpdate(int index, RecipientStatus status, SmtpReply reply) {}
+}

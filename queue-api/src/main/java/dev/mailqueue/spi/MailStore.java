@@ -1,0 +1,74 @@
+package dev.mailqueue.spi;
+
+import dev.mailqueue.MessageId;
+import dev.mailqueue.MessageView;
+import dev.mailqueue.QueueStats;
+import dev.mailqueue.ReplyCount;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where messages live between enqueue and their final state. The engine is the only caller;
+ * every method is thread-safe. All times are taken from the store's own clock (the database),
+ * never from the JVM, so that nodes with skewed clocks agree.
+ */
+public interface MailStore extends AutoCloseable {
+  /** Prepares the store (schema check or creation); called once before any other method. */
+  void start();
+
+  /**
+   * Inserts in the caller's transaction on {@code connection}; never commits, rolls back, closes
+   * or changes auto-commit. With an idempotency key already present, inserts nothing and
+   * returns the existing message's id.
+   */
+  MessageId insert(Connection connection, QueuedMail mail);
+
+  /** Inserts in a transaction of the store's own, committed before returning. Same idempotency as above. */
+  MessageId insert(QueuedMail mail);
+
+  /**
+   * Leases up to {@code limit} due messages to {@code owner} for {@code lease}, highest priority
+   * first, then oldest due time; a message is leased to one owner at a time. A message whose
+   * lease expired is due again.
+   */
+  List<ClaimedMail> claim(String owner, int limit, Duration lease);
+
+  /** Reads the MIME bytes of a message. */
+  byte[] loadMime(MessageId id);
+
+  /** Extends a lease to {@code lease} from now; false if the lease was lost (the message was claimed again). */
+  boolean renewLease(ClaimedMail mail, Duration lease);
+
+  /**
+   * Records the result of an attempt, atomically; false, with nothing written, if the lease was
+   * lost (fencing: a stale worker can neither complete nor overwrite the message).
+   */
+  boolean complete(ClaimedMail mail, Completion completion);
+
+  /** Gives leased messages back unchanged (due now, attempt not counted), e.g. on shutdown. */
+  void release(List<ClaimedMail> mails);
+
+  /** Counts by state and the oldest unfinished message's age. */
+  QueueStats stats();
+
+  /** Recipient counts grouped by status and last reply, most frequent first, at most {@code limit} rows. */
+  List<ReplyCount> replyCounts(int limit);
+
+  /** One message with its recipients, if present. */
+  Optional<MessageView> find(MessageId id);
+
+  /**
+   * Registers a callback the store runs when another process enqueued a message (for example
+   * through PostgreSQL LISTEN/NOTIFY). Stores without such a channel ignore it; the engine polls.
+   */
+  default void onRemoteEnqueue(Runnable wakeUp) {}
+
+  /** Deletes finished messages older than {@code age}, at most {@code batch} per call; returns how many. */
+  int purgeFinished(Duration age, int batch);
+
+  /** Releases resources the store created itself (a pool it opened); a DataSource it was given stays open. */
+  @Override
+  void close();
+}

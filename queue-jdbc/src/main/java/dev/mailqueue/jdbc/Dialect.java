@@ -1,0 +1,238 @@
+package dev.mailqueue.jdbc;
+
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * Everything that differs between databases, in one place per database: the clock, id binding,
+ * the enqueue statement and the claim. Table names carry the store's prefix ({@code {p}} in the
+ * templates).
+ */
+abstract class Dialect {
+  final String prefix;
+
+  Dialect(String prefix) {
+    this.prefix = prefix;
+  }
+
+  /** A short name: the suffix of the schema script, e.g. {@code postgresql}. */
+  abstract String name();
+
+  /** An SQL expression for the database clock, in epoch milliseconds. */
+  abstract String now();
+
+  /** The value bound for a message id. */
+  Object id(UUID id) {
+    return id;
+  }
+
+  /** Whether the claim is one statement ({@link #claimReturning()}) rather than select-then-update. */
+  boolean claimsInOneStatement() {
+    return false;
+  }
+
+  /** PostgreSQL only: claim and return the leased rows in one statement. */
+  String claimReturning() {
+    throw new UnsupportedOperationException(name());
+  }
+
+  /** Selects due ids, locking them and skipping rows other claimers locked. Parameters: now, limit. */
+  String selectDueForUpdate() {
+    return sql("SELECT id FROM {p}message WHERE due_at <= ? ORDER BY priority, due_at LIMIT ? FOR UPDATE SKIP LOCKED");
+  }
+
+  /**
+   * Inserts a message row, doing nothing when the idempotency key (or id) exists. Parameters in
+   * order: id, priority, notBefore (nullable), lifetime ms, tag, envelope from, Message-ID,
+   * idempotency key, size.
+   */
+  abstract String insertMessage();
+
+  /** Whether {@link #insertMessage()} signals a duplicate by an SQL error (23xxx) rather than by zero rows. */
+  boolean duplicateIsError() {
+    return false;
+  }
+
+  /** Reads an existing message's id by idempotency key, seeing rows committed by others (a locking read where needed). */
+  String selectByIdempotencyKey() {
+    return sql("SELECT id FROM {p}message WHERE idempotency_key = ?");
+  }
+
+  /** Inserts the body: message id, bytes. */
+  String insertBody() {
+    return sql("INSERT INTO {p}body (message_id, mime) VALUES (?, ?)");
+  }
+
+  /** Inserts one recipient: message id, index, address, domain. */
+  String insertRecipient() {
+    return sql("INSERT INTO {p}recipient (message_id, idx, address, domain, status) VALUES (?, ?, ?, ?, 'PENDING')");
+  }
+
+  /** Whether message, body and recipients are inserted in one statement (PostgreSQL). */
+  boolean insertsInOneStatement() {
+    return false;
+  }
+
+  /** Replaces {@code {p}} with the table prefix and {@code {now}} with the clock expression. */
+  final String sql(String template) {
+    return template.replace("{p}", prefix).replace("{now}", now());
+  }
+
+  static Dialect detect(String productName, String prefix) {
+    String p = productName.toLowerCase(Locale.ROOT);
+    if (p.contains("postgres")) {
+      return new PostgresDialect(prefix);
+    }
+    if (p.contains("mariadb") || p.contains("mysql")) {
+      return new MariaDbDialect(prefix);
+    }
+    if (p.equals("h2")) {
+      return new H2Dialect(prefix);
+    }
+    throw new JdbcStoreException("unsupported database '" + productName
+        + "': mailqueue supports PostgreSQL, MariaDB, MySQL and H2");
+  }
+
+  /** PostgreSQL 12+: single-statement claim with SKIP LOCKED, single-round-trip enqueue, NOTIFY. */
+  static final class PostgresDialect extends Dialect {
+    PostgresDialect(String prefix) {
+      super(prefix);
+    }
+
+    @Override
+    String name() {
+      return "postgresql";
+    }
+
+    @Override
+    String now() {
+      return "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS bigint)";
+    }
+
+    @Override
+    boolean claimsInOneStatement() {
+      return true;
+    }
+
+    @Override
+    String claimReturning() {
+      return sql("""
+          WITH n AS (SELECT {now} AS t),
+          due AS (SELECT id FROM {p}message, n WHERE due_at <= n.t
+                  ORDER BY priority, due_at LIMIT ? FOR UPDATE OF {p}message SKIP LOCKED)
+          UPDATE {p}message m
+             SET state = 'SENDING', lease_token = m.lease_token + 1, lease_owner = ?,
+                 due_at = n.t + ?, updated_at = n.t
+            FROM due, n
+           WHERE m.id = due.id
+          RETURNING m.id, m.lease_token, m.attempts, m.created_at, m.expires_at, n.t AS claimed_at, m.priority,
+                    m.tag, m.envelope_from, m.message_id_header""");
+    }
+
+    @Override
+    String insertMessage() {
+      return sql("""
+          INSERT INTO {p}message (id, state, priority, due_at, created_at, updated_at, expires_at, tag, envelope_from,
+                                  message_id_header, idempotency_key, size_bytes)
+          SELECT ?, 'QUEUED', ?, GREATEST(n.t, ?), n.t, n.t, n.t + ?, ?, ?, ?, ?, ? FROM (SELECT {now} AS t) n
+          ON CONFLICT DO NOTHING""");
+    }
+
+    @Override
+    boolean insertsInOneStatement() {
+      return true;
+    }
+
+    /**
+     * Parameters: id, priority, notBefore, lifetime, tag, envelope from, Message-ID, idempotency
+     * key, size, mime, recipient addresses (text[]), recipient domains (text[]), and the notify
+     * channel when {@code notify}. Returns the id when inserted, no row when the key exists.
+     */
+    String insertAllInOne(boolean notify) {
+      return sql("""
+          WITH n AS (SELECT {now} AS t),
+          m AS (INSERT INTO {p}message (id, state, priority, due_at, created_at, updated_at, expires_at, tag,
+                                        envelope_from, message_id_header, idempotency_key, size_bytes)
+                SELECT ?, 'QUEUED', ?, GREATEST(n.t, ?), n.t, n.t, n.t + ?, ?, ?, ?, ?, ? FROM n
+                ON CONFLICT DO NOTHING RETURNING id),
+          b AS (INSERT INTO {p}body (message_id, mime) SELECT id, ? FROM m),
+          r AS (INSERT INTO {p}recipient (message_id, idx, address, domain, status)
+                SELECT m.id, CAST(u.ord - 1 AS smallint), u.address, u.domain, 'PENDING'
+                  FROM m, unnest(CAST(? AS varchar[]), CAST(? AS varchar[])) WITH ORDINALITY AS u(address, domain, ord))
+          SELECT m.id""" + (notify ? ", pg_notify(?, '')" : "") + " FROM m");
+    }
+  }
+
+  /** MariaDB 10.6+ and MySQL 8.0+: SKIP LOCKED claim in a transaction; ids as CHAR(36). */
+  static final class MariaDbDialect extends Dialect {
+    MariaDbDialect(String prefix) {
+      super(prefix);
+    }
+
+    @Override
+    String name() {
+      return "mariadb";
+    }
+
+    @Override
+    String now() {
+      return "CAST(UNIX_TIMESTAMP(CURRENT_TIMESTAMP(3)) * 1000 AS SIGNED)";
+    }
+
+    @Override
+    Object id(UUID id) {
+      return id.toString();
+    }
+
+    @Override
+    String insertMessage() {
+      return sql("""
+          INSERT INTO {p}message (id, state, priority, due_at, created_at, updated_at, expires_at, tag, envelope_from,
+                                  message_id_header, idempotency_key, size_bytes)
+          SELECT ?, 'QUEUED', ?, GREATEST(n.t, COALESCE(?, 0)), n.t, n.t, n.t + ?, ?, ?, ?, ?, ?
+            FROM (SELECT {now} AS t) n""");
+    }
+
+    /** A duplicate key fails only the statement in InnoDB, so the caller's transaction stays usable. */
+    @Override
+    boolean duplicateIsError() {
+      return true;
+    }
+
+    @Override
+    String selectByIdempotencyKey() {
+      return sql("SELECT id FROM {p}message WHERE idempotency_key = ? LOCK IN SHARE MODE");
+    }
+  }
+
+  /** H2 2.2+: SKIP LOCKED claim in a transaction; a duplicate key fails only the statement. */
+  static final class H2Dialect extends Dialect {
+    H2Dialect(String prefix) {
+      super(prefix);
+    }
+
+    @Override
+    String name() {
+      return "h2";
+    }
+
+    @Override
+    String now() {
+      return "CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT)";
+    }
+
+    @Override
+    String insertMessage() {
+      return sql("""
+          INSERT INTO {p}message (id, state, priority, due_at, created_at, updated_at, expires_at, tag, envelope_from,
+                                  message_id_header, idempotency_key, size_bytes)
+          SELECT ?, 'QUEUED', ?, GREATEST(n.t, COALESCE(CAST(? AS BIGINT), 0)), n.t, n.t, n.t + ?, ?, ?, ?, ?, ?
+            FROM (SELECT {now} AS t) n""");
+    }
+
+    @Override
+    boolean duplicateIsError() {
+      return true;
+    }
+  }
+}

@@ -1,0 +1,695 @@
+package dev.mailqueue.jdbc;
+
+import dev.mailqueue.MailAddress;
+import dev.mailqueue.MessageId;
+import dev.mailqueue.MessageState;
+import dev.mailqueue.MessageView;
+import dev.mailqueue.Priority;
+import dev.mailqueue.QueueStats;
+import dev.mailqueue.RecipientStatus;
+import dev.mailqueue.ReplyCount;
+import dev.mailqueue.SmtpReply;
+import dev.mailqueue.spi.ClaimedMail;
+import dev.mailqueue.spi.ClaimedMail.PendingRecipient;
+import dev.mailqueue.spi.Completion;
+import dev.mailqueue.spi.MailStore;
+import dev.mailqueue.spi.QueuedMail;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.PreparedBatch;
+import org.jdbi.v3.core.statement.Query;
+import org.jdbi.v3.core.statement.TemplateEngine;
+import org.jdbi.v3.core.statement.Update;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link MailStore} in a relational database: PostgreSQL 12+, MariaDB 10.6+ / MySQL 8.0+ or
+ * H2 2.2+, detected from the {@link DataSource}.
+ *
+ * <p>Messages are claimed with {@code SELECT ... FOR UPDATE SKIP LOCKED}, so any number of
+ * nodes can share one database; each claim sets a lease (the row is due again when the lease
+ * expires) and increments a fencing token that every later write must present. The MIME body
+ * lives in its own table, apart from the row that claims and completions rewrite. All times
+ * are epoch milliseconds from the database clock.
+ *
+ * <p>The schema is the script {@code dev/mailqueue/jdbc/schema-<dialect>.sql} in this jar, run
+ * by {@link #start()} when {@link Builder#createSchema(boolean)} is set (default off: run it with
+ * your own migrations). Thread-safe.
+ */
+public final class JdbcMailStore implements MailStore {
+  /** Prefix of every table name: {@code mq_}. */
+  public static final String DEFAULT_TABLE_PREFIX = "mq_";
+  /** The schema version this code reads and writes. */
+  public static final int SCHEMA_VERSION = 1;
+
+  private static final Logger log = LoggerFactory.getLogger(JdbcMailStore.class);
+  private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,19}");
+
+  private final DataSource dataSource;
+  private final Jdbi jdbi;
+  private final Dialect dialect;
+  private final boolean createSchema;
+  private final boolean notifyOnEnqueue;
+  private final String channel;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile PostgresListener listener;
+
+  private JdbcMailStore(Builder b) {
+    this.dataSource = b.dataSource;
+    this.createSchema = b.createSchema;
+    this.jdbi = Jdbi.create(dataSource);
+    jdbi.setTemplateEngine(TemplateEngine.NOP);
+    String product;
+    try (Connection c = dataSource.getConnection()) {
+      product = c.getMetaData().getDatabaseProductName();
+    } catch (SQLException e) {
+      throw new JdbcStoreException("cannot connect to the database to detect its kind: " + e.getMessage(), e);
+    }
+    this.dialect = Dialect.detect(product, b.tablePrefix);
+    this.notifyOnEnqueue = b.notifyOnEnqueue && dialect instanceof Dialect.PostgresDialect;
+    this.channel = b.tablePrefix + "enqueued";
+  }
+
+  /** A builder for a store on {@code dataSource} (the application's own pool is the usual choice). */
+  public static Builder builder(DataSource dataSource) {
+    return new Builder(dataSource);
+  }
+
+  /** The detected dialect's name: {@code postgresql}, {@code mariadb} or {@code h2}. */
+  public String dialectName() {
+    return dialect.name();
+  }
+
+  /** The classpath resource of the schema script for this store's database. */
+  public String schemaResource() {
+    return "dev/mailqueue/jdbc/schema-" + dialect.name() + ".sql";
+  }
+
+  @Override
+  public void start() {
+    if (createSchema) {
+      createSchema();
+    }
+    checkSchemaVersion();
+  }
+
+  private void createSchema() {
+    String script;
+    try (InputStream in = JdbcMailStore.class.getClassLoader().getResourceAsStream(schemaResource())) {
+      if (in == null) {
+        throw new JdbcStoreException("schema script missing from the jar: " + schemaResource());
+      }
+      script = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new JdbcStoreException("cannot read " + schemaResource(), e);
+    }
+    script = script.replace(DEFAULT_TABLE_PREFIX, dialect.prefix);
+    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+      c.setAutoCommit(true);
+      for (String statement : script.split(";\\s*\\n")) {
+        String sql = stripComments(statement);
+        if (!sql.isBlank()) {
+          s.execute(sql);
+        }
+      }
+    } catch (SQLException e) {
+      throw new JdbcStoreException("creating the mailqueue schema failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static String stripComments(String statement) {
+    StringBuilder sb = new StringBuilder();
+    for (String line : statement.split("\n")) {
+      int dash = line.indexOf("--");
+      sb.append(dash >= 0 ? line.substring(0, dash) : line).append('\n');
+    }
+    return sb.toString().strip();
+  }
+
+  private void checkSchemaVersion() {
+    Integer version;
+    try {
+      version = jdbi.withHandle(h -> h.createQuery(dialect.sql("SELECT MAX(version) FROM {p}schema_version"))
+          .mapTo(Integer.class).one());
+    } catch (RuntimeException e) {
+      throw new JdbcStoreException("mailqueue tables not found (" + dialect.prefix + "schema_version): run the script "
+          + schemaResource() + " from the mailqueue-jdbc jar, or enable createSchema", e);
+    }
+    if (version == null || version != SCHEMA_VERSION) {
+      throw new JdbcStoreException("mailqueue schema version " + version + " found, " + SCHEMA_VERSION
+          + " expected: run the matching script " + schemaResource());
+    }
+  }
+
+  // ---------------------------------------------------------------- enqueue
+
+  @Override
+  public MessageId insert(Connection connection, QueuedMail mail) {
+    Objects.requireNonNull(connection, "connection");
+    try {
+      return insertOn(connection, mail);
+    } catch (SQLException e) {
+      throw new JdbcStoreException("enqueueing message " + mail.id() + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Inserts on a Jdbi handle's connection, in the handle's transaction. */
+  public MessageId insert(Handle handle, QueuedMail mail) {
+    return insert(handle.getConnection(), mail);
+  }
+
+  @Override
+  public MessageId insert(QueuedMail mail) {
+    try (Connection c = dataSource.getConnection()) {
+      boolean autoCommit = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        MessageId id = insertOn(c, mail);
+        c.commit();
+        return id;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(autoCommit);
+      }
+    } catch (SQLException e) {
+      throw new JdbcStoreException("enqueueing message " + mail.id() + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  private MessageId insertOn(Connection c, QueuedMail m) throws SQLException {
+    if (dialect instanceof Dialect.PostgresDialect pg) {
+      try (PreparedStatement ps = c.prepareStatement(pg.insertAllInOne(notifyOnEnqueue))) {
+        int i = bindMessage(ps, m);
+        ps.setBytes(i++, m.mime());
+        String[] addresses = new String[m.recipients().size()];
+        String[] domains = new String[addresses.length];
+        for (int r = 0; r < addresses.length; r++) {
+          addresses[r] = m.recipients().get(r).address();
+          domains[r] = m.recipients().get(r).domain();
+        }
+        ps.setArray(i++, c.createArrayOf("varchar", addresses));
+        ps.setArray(i++, c.createArrayOf("varchar", domains));
+        if (notifyOnEnqueue) {
+          ps.setString(i, channel);
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            return m.id();
+          }
+        }
+      }
+      return existing(c, m);
+    }
+
+    boolean inserted;
+    try (PreparedStatement ps = c.prepareStatement(dialect.insertMessage())) {
+      bindMessage(ps, m);
+      inserted = ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      if (!(dialect.duplicateIsError() && isDuplicateKey(e) && m.idempotencyKey() != null)) {
+        throw e;
+      }
+      inserted = false;
+    }
+    if (!inserted) {
+      return existing(c, m);
+    }
+    try (PreparedStatement ps = c.prepareStatement(dialect.insertBody())) {
+      ps.setObject(1, dialect.id(m.id().value()));
+      ps.setBytes(2, m.mime());
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement(dialect.insertRecipient())) {
+      for (int r = 0; r < m.recipients().size(); r++) {
+        MailAddress a = m.recipients().get(r);
+        ps.setObject(1, dialect.id(m.id().value()));
+        ps.setInt(2, r);
+        ps.setString(3, a.address());
+        ps.setString(4, a.domain());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+    return m.id();
+  }
+
+  private int bindMessage(PreparedStatement ps, QueuedMail m) throws SQLException {
+    int i = 1;
+    ps.setObject(i++, dialect.id(m.id().value()));
+    ps.setInt(i++, m.priority().rank());
+    if (m.notBefore() == null) {
+      ps.setNull(i++, Types.BIGINT);
+    } else {
+      ps.setLong(i++, m.notBefore().toEpochMilli());
+    }
+    ps.setLong(i++, m.lifetime().toMillis());
+    ps.setString(i++, m.tag());
+    ps.setString(i++, m.envelopeFrom().address());
+    ps.setString(i++, m.messageIdHeader());
+    ps.setString(i++, m.idempotencyKey());
+    ps.setInt(i++, m.mime().length);
+    return i;
+  }
+
+  private MessageId existing(Connection c, QueuedMail m) throws SQLException {
+    if (m.idempotencyKey() == null) {
+      throw new JdbcStoreException("message " + m.id() + " was not inserted and has no idempotency key");
+    }
+    try (PreparedStatement ps = c.prepareStatement(dialect.selectByIdempotencyKey())) {
+      ps.setString(1, m.idempotencyKey());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          return new MessageId(UUID.fromString(rs.getString(1)));
+        }
+      }
+    }
+    throw new JdbcStoreException("idempotency key '" + m.idempotencyKey() + "' conflicts with a message this "
+        + "transaction cannot see yet (isolation level above READ COMMITTED?); retry the transaction");
+  }
+
+  private static boolean isDuplicateKey(SQLException e) {
+    String state = e.getSQLState();
+    return state != null && state.startsWith("23");
+  }
+
+  // ---------------------------------------------------------------- claim and complete
+
+  @Override
+  public List<ClaimedMail> claim(String owner, int limit, Duration lease) {
+    if (limit <= 0) {
+      return List.of();
+    }
+    return jdbi.inTransaction(h -> {
+      List<Row> rows = dialect.claimsInOneStatement() ? claimReturning(h, owner, limit, lease)
+          : claimSelectThenUpdate(h, owner, limit, lease);
+      if (rows.isEmpty()) {
+        return List.of();
+      }
+      Map<UUID, List<RecipientRow>> recipients = recipients(h, rows);
+      List<ClaimedMail> claimed = new ArrayList<>(rows.size());
+      for (Row r : rows) {
+        List<PendingRecipient> pending = new ArrayList<>();
+        boolean bounced = false;
+        for (RecipientRow rr : recipients.getOrDefault(r.id, List.of())) {
+          if (rr.status == RecipientStatus.PENDING || rr.status == RecipientStatus.DEFERRED) {
+            pending.add(new PendingRecipient(rr.idx, MailAddress.of(rr.address), rr.reply));
+          } else if (rr.status == RecipientStatus.BOUNCED) {
+            bounced = true;
+          }
+        }
+        claimed.add(new ClaimedMail(new MessageId(r.id), r.leaseToken, r.attempts, Instant.ofEpochMilli(r.createdAt),
+            Instant.ofEpochMilli(r.expiresAt), Instant.ofEpochMilli(r.claimedAt), Priority.ofRank(r.priority), r.tag,
+            MailAddress.of(r.envelopeFrom), r.messageIdHeader, pending, bounced));
+      }
+      return claimed;
+    });
+  }
+
+  private record Row(UUID id, long leaseToken, int attempts, long createdAt, long expiresAt, long claimedAt,
+                     int priority, String tag, String envelopeFrom, String messageIdHeader) {}
+
+  private record RecipientRow(int idx, String address, RecipientStatus status, SmtpReply reply) {}
+
+  private List<Row> claimReturning(Handle h, String owner, int limit, Duration lease) {
+    return h.createQuery(dialect.claimReturning())
+        .bind(0, limit).bind(1, owner).bind(2, lease.toMillis())
+        .map((rs, ctx) -> row(rs, rs.getLong("claimed_at")))
+        .list();
+  }
+
+  private List<Row> claimSelectThenUpdate(Handle h, String owner, int limit, Duration lease) {
+    long now = now(h);
+    List<Object> ids = h.createQuery(dialect.selectDueForUpdate()).bind(0, now).bind(1, limit)
+        .map((rs, ctx) -> dialect.id(UUID.fromString(rs.getString(1)))).list();
+    if (ids.isEmpty()) {
+      return List.of();
+    }
+    Update update = h.createUpdate(dialect.sql("UPDATE {p}message SET state = 'SENDING', lease_token = lease_token + 1, "
+        + "lease_owner = ?, due_at = ?, updated_at = ? WHERE id IN (" + placeholders(ids.size()) + ")"));
+    update.bind(0, owner).bind(1, now + lease.toMillis()).bind(2, now);
+    bindAll(update, 3, ids);
+    update.execute();
+    Query q = h.createQuery(dialect.sql("SELECT id, lease_token, attempts, created_at, expires_at, priority, tag, "
+        + "envelope_from, message_id_header FROM {p}message WHERE id IN (" + placeholders(ids.size()) + ") "
+        + "ORDER BY priority, created_at"));
+    bindAll(q, 0, ids);
+    return q.map((rs, ctx) -> row(rs, now)).list();
+  }
+
+  private static Row row(ResultSet rs, long claimedAt) throws SQLException {
+    return new Row(UUID.fromString(rs.getString("id")), rs.getLong("lease_token"), rs.getInt("attempts"),
+        rs.getLong("created_at"), rs.getLong("expires_at"), claimedAt, rs.getInt("priority"), rs.getString("tag"),
+        rs.getString("envelope_from"), rs.getString("message_id_header"));
+  }
+
+  private Map<UUID, List<RecipientRow>> recipients(Handle h, List<Row> rows) {
+    List<Object> ids = new ArrayList<>(rows.size());
+    for (Row r : rows) {
+      ids.add(dialect.id(r.id));
+    }
+    Query q = h.createQuery(dialect.sql("SELECT message_id, idx, address, status, reply_code, reply_enhanced, reply_text "
+        + "FROM {p}recipient WHERE message_id IN (" + placeholders(ids.size()) + ") ORDER BY message_id, idx"));
+    bindAll(q, 0, ids);
+    Map<UUID, List<RecipientRow>> result = new HashMap<>();
+    q.map((rs, ctx) -> {
+      result.computeIfAbsent(UUID.fromString(rs.getString(1)), k -> new ArrayList<>())
+          .add(new RecipientRow(rs.getInt(2), rs.getString(3), RecipientStatus.valueOf(rs.getString(4)), reply(rs, 5)));
+      return Boolean.TRUE;
+    }).list();
+    return result;
+  }
+
+  private static SmtpReply reply(ResultSet rs, int firstColumn) throws SQLException {
+    int code = rs.getInt(firstColumn);
+    if (rs.wasNull()) {
+      return null;
+    }
+    return new SmtpReply(code, rs.getString(firstColumn + 1), rs.getString(firstColumn + 2));
+  }
+
+  @Override
+  public byte[] loadMime(MessageId id) {
+    return jdbi.withHandle(h -> h.createQuery(dialect.sql("SELECT mime FROM {p}body WHERE message_id = ?"))
+        .bind(0, dialect.id(id.value()))
+        .map((rs, ctx) -> rs.getBytes(1))
+        .findOne()
+        .orElseThrow(() -> new JdbcStoreException("body of message " + id + " is missing")));
+  }
+
+  @Override
+  public boolean renewLease(ClaimedMail mail, Duration lease) {
+    return jdbi.withHandle(h -> h.createUpdate(dialect.sql(
+            "UPDATE {p}message SET due_at = {now} + ? WHERE id = ? AND lease_token = ? AND state = 'SENDING'"))
+        .bind(0, lease.toMillis()).bind(1, dialect.id(mail.id().value())).bind(2, mail.leaseToken())
+        .execute() == 1);
+  }
+
+  @Override
+  public boolean complete(ClaimedMail mail, Completion c) {
+    Object id = dialect.id(mail.id().value());
+    SmtpReply summary = c.summary();
+    return jdbi.inTransaction(h -> {
+      int updated = h.createUpdate(dialect.sql("UPDATE {p}message SET state = ?, due_at = {now} + ?, "
+              + "attempts = attempts + ?, uncertain_attempts = uncertain_attempts + ?, lease_owner = NULL, "
+              + "updated_at = {now}, finished_at = {now} + ?, last_code = ?, last_enhanced = ?, last_text = ? "
+              + "WHERE id = ? AND lease_token = ?"))
+          .bind(0, c.newState().name())
+          .bindByType(1, c.retryDelay() == null ? null : c.retryDelay().toMillis(), Long.class)
+          .bind(2, c.countsAsAttempt() ? 1 : 0)
+          .bind(3, c.uncertain() ? 1 : 0)
+          .bindByType(4, c.newState().isTerminal() ? 0L : null, Long.class)
+          .bindByType(5, summary == null ? null : summary.code(), Integer.class)
+          .bindByType(6, summary == null ? null : summary.enhancedStatus(), String.class)
+          .bindByType(7, summary == null ? null : summary.text(), String.class)
+          .bind(8, id)
+          .bind(9, mail.leaseToken())
+          .execute();
+      if (updated != 1) {
+        return false;
+      }
+      if (!c.recipients().isEmpty()) {
+        PreparedBatch batch = h.prepareBatch(dialect.sql("UPDATE {p}recipient SET status = ?, reply_code = ?, "
+            + "reply_enhanced = ?, reply_text = ?, updated_at = {now} WHERE message_id = ? AND idx = ?"));
+        for (Completion.RecipientUpdate r : c.recipients()) {
+          batch.bind(0, r.status().name())
+              .bindByType(1, r.reply() == null ? null : r.reply().code(), Integer.class)
+              .bindByType(2, r.reply() == null ? null : r.reply().enhancedStatus(), String.class)
+              .bindByType(3, r.reply() == null ? null : r.reply().text(), String.class)
+              .bind(4, id)
+              .bind(5, r.index())
+              .add();
+        }
+        batch.execute();
+      }
+      h.createUpdate(dialect.sql("INSERT INTO {p}attempt (message_id, lease_token, finished_at, duration_ms, remote_host, "
+              + "outcome, counted, uncertain, reply_code, reply_enhanced, reply_text) "
+              + "VALUES (?, ?, {now}, ?, ?, ?, ?, ?, ?, ?, ?)"))
+          .bind(0, id)
+          .bind(1, mail.leaseToken())
+          .bind(2, (int) Math.min(Integer.MAX_VALUE, c.duration().toMillis()))
+          .bindByType(3, c.remoteHost(), String.class)
+          .bind(4, c.newState().name())
+          .bind(5, c.countsAsAttempt())
+          .bind(6, c.uncertain())
+          .bindByType(7, summary == null ? null : summary.code(), Integer.class)
+          .bindByType(8, summary == null ? null : summary.enhancedStatus(), String.class)
+          .bindByType(9, summary == null ? null : summary.text(), String.class)
+          .execute();
+      return true;
+    });
+  }
+
+  @Override
+  public void release(List<ClaimedMail> mails) {
+    if (mails.isEmpty()) {
+      return;
+    }
+    jdbi.useTransaction(h -> {
+      PreparedBatch batch = h.prepareBatch(dialect.sql("UPDATE {p}message SET state = CASE WHEN attempts = 0 "
+          + "THEN 'QUEUED' ELSE 'DEFERRED' END, due_at = {now}, lease_owner = NULL, lease_token = lease_token + 1 "
+          + "WHERE id = ? AND lease_token = ?"));
+      for (ClaimedMail m : mails) {
+        batch.bind(0, dialect.id(m.id().value())).bind(1, m.leaseToken()).add();
+      }
+      batch.execute();
+    });
+  }
+
+  // ---------------------------------------------------------------- inspection and housekeeping
+
+  @Override
+  public QueueStats stats() {
+    return jdbi.withHandle(h -> {
+      Map<MessageState, Long> counts = new EnumMap<>(MessageState.class);
+      h.createQuery(dialect.sql("SELECT state, COUNT(*) FROM {p}message GROUP BY state"))
+          .map((rs, ctx) -> counts.put(MessageState.valueOf(rs.getString(1)), rs.getLong(2))).list();
+      Duration oldest = h.createQuery(dialect.sql("SELECT {now} - MIN(created_at) FROM {p}message WHERE finished_at IS NULL"))
+          .map((rs, ctx) -> {
+            long v = rs.getLong(1);
+            return rs.wasNull() ? Duration.ZERO : Duration.ofMillis(Math.max(0, v));
+          }).one();
+      return new QueueStats(counts, oldest);
+    });
+  }
+
+  @Override
+  public List<ReplyCount> replyCounts(int limit) {
+    return jdbi.withHandle(h -> h.createQuery(dialect.sql("SELECT status, reply_code, reply_enhanced, reply_text, "
+            + "COUNT(*) AS n FROM {p}recipient GROUP BY status, reply_code, reply_enhanced, reply_text "
+            + "ORDER BY n DESC, status LIMIT ?"))
+        .bind(0, limit)
+        .map((rs, ctx) -> new ReplyCount(RecipientStatus.valueOf(rs.getString(1)), reply(rs, 2), rs.getLong(5)))
+        .list());
+  }
+
+  @Override
+  public Optional<MessageView> find(MessageId id) {
+    return jdbi.withHandle(h -> {
+      Object key = dialect.id(id.value());
+      List<MessageView.Recipient> recipients = h.createQuery(dialect.sql("SELECT address, status, reply_code, "
+              + "reply_enhanced, reply_text FROM {p}recipient WHERE message_id = ? ORDER BY idx"))
+          .bind(0, key)
+          .map((rs, ctx) -> new MessageView.Recipient(MailAddress.of(rs.getString(1)),
+              RecipientStatus.valueOf(rs.getString(2)), reply(rs, 3)))
+          .list();
+      return h.createQuery(dialect.sql("SELECT id, message_id_header, state, tag, priority, attempts, uncertain_attempts, "
+              + "envelope_from, created_at, due_at, expires_at FROM {p}message WHERE id = ?"))
+          .bind(0, key)
+          .map((rs, ctx) -> {
+            long due = rs.getLong(10);
+            Instant dueAt = rs.wasNull() ? null : Instant.ofEpochMilli(due);
+            return new MessageView(id, rs.getString(2), MessageState.valueOf(rs.getString(3)), rs.getString(4),
+                Priority.ofRank(rs.getInt(5)), rs.getInt(6), rs.getInt(7), MailAddress.of(rs.getString(8)),
+                Instant.ofEpochMilli(rs.getLong(9)), dueAt, Instant.ofEpochMilli(rs.getLong(11)), recipients);
+          })
+          .findOne();
+    });
+  }
+
+  @Override
+  public int purgeFinished(Duration age, int batch) {
+    return jdbi.withHandle(h -> {
+      List<Object> ids = h.createQuery(dialect.sql("SELECT id FROM {p}message WHERE finished_at < {now} - ? "
+              + "ORDER BY finished_at LIMIT ?"))
+          .bind(0, age.toMillis()).bind(1, batch)
+          .map((rs, ctx) -> dialect.id(UUID.fromString(rs.getString(1)))).list();
+      if (ids.isEmpty()) {
+        return 0;
+      }
+      Update delete = h.createUpdate(dialect.sql("DELETE FROM {p}message WHERE id IN (" + placeholders(ids.size()) + ")"));
+      bindAll(delete, 0, ids);
+      return delete.execute();
+    });
+  }
+
+  @Override
+  public void onRemoteEnqueue(Runnable wakeUp) {
+    if (dialect instanceof Dialect.PostgresDialect && listener == null) {
+      listener = new PostgresListener(dataSource, channel, wakeUp);
+      listener.start();
+    }
+  }
+
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true) && listener != null) {
+      listener.close();
+    }
+  }
+
+  private long now(Handle h) {
+    return h.createQuery("SELECT " + dialect.now()).mapTo(Long.class).one();
+  }
+
+  private static String placeholders(int n) {
+    return String.join(", ", java.util.Collections.nCopies(n, "?"));
+  }
+
+  private static void bindAll(org.jdbi.v3.core.statement.SqlStatement<?> statement, int from, List<Object> values) {
+    for (int i = 0; i < values.size(); i++) {
+      statement.bind(from + i, values.get(i));
+    }
+  }
+
+  /** Debug view of the configuration; never includes credentials (the DataSource holds them). */
+  @Override
+  public String toString() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("dialect", dialect.name());
+    m.put("tablePrefix", dialect.prefix);
+    m.put("createSchema", createSchema);
+    return "JdbcMailStore" + m;
+  }
+
+  /** Builds a {@link JdbcMailStore}. Every setter says its default. Not thread-safe. */
+  public static final class Builder {
+    private final DataSource dataSource;
+    private String tablePrefix = DEFAULT_TABLE_PREFIX;
+    private boolean createSchema;
+    private boolean notifyOnEnqueue = true;
+
+    private Builder(DataSource dataSource) {
+      this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+    }
+
+    /**
+     * Prefix of every table name: lower-case letters, digits and '_', starting with a letter,
+     * at most 20 characters. Defaults to {@value #DEFAULT_TABLE_PREFIX_TEXT}.
+     */
+    public Builder tablePrefix(String prefix) {
+      if (prefix == null || !PREFIX.matcher(prefix).matches()) {
+        throw new IllegalArgumentException("tablePrefix must match " + PREFIX.pattern() + ": " + prefix);
+      }
+      this.tablePrefix = prefix;
+      return this;
+    }
+
+    /** Whether {@link #start()} creates missing tables from the bundled script. Defaults to false. */
+    public Builder createSchema(boolean createSchema) {
+      this.createSchema = createSchema;
+      return this;
+    }
+
+    /**
+     * PostgreSQL only: whether each enqueue sends a NOTIFY (delivered at commit) so that every
+     * node's workers wake at once. Defaults to true.
+     */
+    public Builder notifyOnEnqueue(boolean notify) {
+      this.notifyOnEnqueue = notify;
+      return this;
+    }
+
+    /** The default prefix, for Javadoc. */
+    static final String DEFAULT_TABLE_PREFIX_TEXT = DEFAULT_TABLE_PREFIX;
+
+    /** Connects once to detect the database and builds the store. */
+    public JdbcMailStore build() {
+      return new JdbcMailStore(this);
+    }
+  }
+
+  /** Holds one connection that LISTENs for enqueues on other nodes; reconnects after failures. */
+  private static final class PostgresListener implements AutoCloseable {
+    private final DataSource dataSource;
+    private final String channel;
+    private final Runnable wakeUp;
+    private volatile boolean running = true;
+    private final Thread thread;
+
+    PostgresListener(DataSource dataSource, String channel, Runnable wakeUp) {
+      this.dataSource = dataSource;
+      this.channel = channel;
+      this.wakeUp = wakeUp;
+      this.thread = new Thread(this::run, "mailqueue-pg-listen");
+      thread.setDaemon(true);
+    }
+
+    void start() {
+      thread.start();
+    }
+
+    private void run() {
+      long backoff = 500;
+      while (running) {
+        try (Connection c = dataSource.getConnection()) {
+          c.setAutoCommit(true);
+          try (Statement s = c.createStatement()) {
+            s.execute("LISTEN " + channel);
+          }
+          org.postgresql.PGConnection pg = c.unwrap(org.postgresql.PGConnection.class);
+          backoff = 500;
+          while (running) {
+            org.postgresql.PGNotification[] notifications = pg.getNotifications(500);
+            if (notifications != null && notifications.length > 0) {
+              wakeUp.run();
+            }
+          }
+        } catch (SQLException | RuntimeException | LinkageError e) {
+          if (!running) {
+            return;
+          }
+          log.warn("LISTEN {} failed; polling covers the gap, retrying in {} ms: {}", channel, backoff, e.toString());
+          try {
+            Thread.sleep(backoff);
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+          backoff = Math.min(backoff * 2, 30_000);
+        }
+      }
+    }
+
+    @Override
+    public void close() {
+      running = false;
+      thread.interrupt();
+    }
+  }
+}

@@ -1,0 +1,355 @@
+package dev.mailqueue.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.mailqueue.MailAddress;
+import dev.mailqueue.MessageId;
+import dev.mailqueue.MessageState;
+import dev.mailqueue.MessageView;
+import dev.mailqueue.Priority;
+import dev.mailqueue.RecipientStatus;
+import dev.mailqueue.SmtpReply;
+import dev.mailqueue.spi.ClaimedMail;
+import dev.mailqueue.spi.Completion;
+import dev.mailqueue.spi.QueuedMail;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract every database must satisfy; one subclass per real database supplies the
+ * DataSource.
+ */
+abstract class MailStoreContract {
+  private static final Duration LEASE = Duration.ofMinutes(5);
+
+  protected DataSource dataSource;
+  protected String prefix;
+  protected JdbcMailStore store;
+
+  /** A pooled DataSource for the database under test. */
+  abstract DataSource createDataSource();
+
+  @BeforeEach
+  void setUp() {
+    dataSource = createDataSource();
+    prefix = TestDatabases.randomPrefix();
+    store = JdbcMailStore.builder(dataSource).tablePrefix(prefix).createSchema(true).build();
+    store.start();
+  }
+
+  @AfterEach
+  void tearDown() {
+    store.close();
+    TestDatabases.drop(dataSource, prefix);
+    if (dataSource instanceof HikariDataSource h) {
+      h.close();
+    }
+  }
+
+  static QueuedMail mail(String... recipients) {
+    return mail(Priority.NORMAL, null, null, recipients);
+  }
+
+  static QueuedMail mail(Priority priority, String idempotencyKey, Instant notBefore, String... recipients) {
+    MessageId id = MessageId.generate();
+    List<MailAddress> to = new ArrayList<>();
+    for (String r : recipients) {
+      to.add(MailAddress.of(r));
+    }
+    byte[] mime = ("Message-ID: <" + id + "@example.com>\r\nSubject: test\r\n\r\nbody " + id + "\r\n")
+        .getBytes(StandardCharsets.US_ASCII);
+    return new QueuedMail(id, "<" + id + "@example.com>", MailAddress.of("sender@example.com"), to, mime, priority,
+        notBefore, Duration.ofDays(5), "test", idempotencyKey);
+  }
+
+  int countMessages() {
+    try (Connection c = dataSource.getConnection(); ResultSet rs = c.createStatement()
+        .executeQuery("SELECT COUNT(*) FROM " + prefix + "message")) {
+      rs.next();
+      return rs.getInt(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static Completion finished(ClaimedMail m, MessageState state, RecipientStatus status, SmtpReply reply) {
+    List<Completion.RecipientUpdate> updates = new ArrayList<>();
+    for (ClaimedMail.PendingRecipient p : m.recipients()) {
+      updates.add(new Completion.RecipientUpdate(p.index(), status, reply));
+    }
+    return new Completion(state, null, true, false, updates, "mx.example.com", Duration.ofMillis(12), reply);
+  }
+
+  @Test
+  void insertedMailIsClaimedWithRecipientsAndBody() {
+    QueuedMail m = mail("a@example.org", "b@example.net");
+    assertThat(store.insert(m)).isEqualTo(m.id());
+
+    List<ClaimedMail> claimed = store.claim("w1", 10, LEASE);
+    assertThat(claimed).hasSize(1);
+    ClaimedMail c = claimed.get(0);
+    assertThat(c.id()).isEqualTo(m.id());
+    assertThat(c.messageIdHeader()).isEqualTo(m.messageIdHeader());
+    assertThat(c.recipients()).extracting(p -> p.address().address()).containsExactly("a@example.org", "b@example.net");
+    assertThat(c.attempts()).isZero();
+    assertThat(store.loadMime(m.id())).isEqualTo(m.mime());
+    assertThat(store.claim("w2", 10, LEASE)).as("leased message is not claimed twice").isEmpty();
+    assertThat(store.find(m.id())).get().extracting(MessageView::state).isEqualTo(MessageState.SENDING);
+  }
+
+  @Test
+  void callerTransactionDecides_rollbackLeavesNothing() throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      store.insert(c, mail("a@example.org"));
+      assertThat(c.getAutoCommit()).isFalse();
+      c.rollback();
+    }
+    assertThat(countMessages()).isZero();
+    assertThat(store.claim("w1", 10, LEASE)).isEmpty();
+  }
+
+  @Test
+  void callerTransactionDecides_invisibleUntilCommit() throws SQLException {
+    QueuedMail m = mail("a@example.org");
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      store.insert(c, m);
+      assertThat(store.claim("w1", 10, LEASE)).as("not visible before commit").isEmpty();
+      c.commit();
+    }
+    assertThat(store.claim("w1", 10, LEASE)).extracting(ClaimedMail::id).containsExactly(m.id());
+  }
+
+  @Test
+  void idempotencyKeyStoresOnce() {
+    QueuedMail first = mail(Priority.NORMAL, "order-42", null, "a@example.org");
+    QueuedMail second = mail(Priority.NORMAL, "order-42", null, "a@example.org");
+    assertThat(store.insert(first)).isEqualTo(first.id());
+    assertThat(store.insert(second)).isEqualTo(first.id());
+    assertThat(countMessages()).isEqualTo(1);
+  }
+
+  @Test
+  void idempotencyKeyStoresOnceWhenTwoConnectionsRace() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      for (int round = 0; round < 5; round++) {
+        String key = "race-" + round;
+        CountDownLatch bothInserted = new CountDownLatch(2);
+        Callable<MessageId> task = () -> {
+          try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            QueuedMail m = mail(Priority.NORMAL, key, null, "a@example.org");
+            MessageId id;
+            bothInserted.countDown();
+            id = store.insert(c, m);
+            c.commit();
+            return id;
+          }
+        };
+        Future<MessageId> a = pool.submit(task);
+        Future<MessageId> b = pool.submit(task);
+        assertThat(a.get(30, TimeUnit.SECONDS)).isEqualTo(b.get(30, TimeUnit.SECONDS));
+      }
+      assertThat(countMessages()).isEqualTo(5);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void higherPriorityIsClaimedFirst() {
+    store.insert(mail(Priority.BULK, null, null, "bulk@example.org"));
+    QueuedMail urgent = mail(Priority.HIGH, null, null, "reset@example.org");
+    store.insert(urgent);
+    assertThat(store.claim("w1", 1, LEASE)).extracting(ClaimedMail::id).containsExactly(urgent.id());
+  }
+
+  @Test
+  void scheduledMailWaitsForItsTime() {
+    store.insert(mail(Priority.NORMAL, null, Instant.now().plus(Duration.ofHours(1)), "later@example.org"));
+    assertThat(store.claim("w1", 10, LEASE)).isEmpty();
+  }
+
+  @Test
+  void expiredLeaseIsReclaimedAndTheStaleWorkerIsFencedOut() {
+    QueuedMail m = mail("a@example.org");
+    store.insert(m);
+    ClaimedMail stale = store.claim("w1", 1, Duration.ofMillis(300)).get(0);
+
+    List<ClaimedMail> reclaimed = new ArrayList<>();
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      reclaimed.addAll(store.claim("w2", 1, LEASE));
+      return !reclaimed.isEmpty();
+    });
+    ClaimedMail fresh = reclaimed.get(0);
+    assertThat(fresh.id()).isEqualTo(m.id());
+    assertThat(fresh.leaseToken()).isGreaterThan(stale.leaseToken());
+
+    SmtpReply ok = SmtpReply.parse(250, "2.0.0 ok");
+    assertThat(store.complete(stale, finished(stale, MessageState.DELIVERED, RecipientStatus.DELIVERED, ok))).isFalse();
+    assertThat(store.renewLease(stale, LEASE)).isFalse();
+    assertThat(store.find(m.id())).get().extracting(MessageView::state).isEqualTo(MessageState.SENDING);
+    assertThat(store.complete(fresh, finished(fresh, MessageState.DELIVERED, RecipientStatus.DELIVERED, ok))).isTrue();
+    assertThat(store.find(m.id())).get().extracting(MessageView::state).isEqualTo(MessageState.DELIVERED);
+  }
+
+  @Test
+  void onlyDeferredRecipientsAreRetried() {
+    QueuedMail m = mail("ok@example.org", "later@example.org", "gone@example.org");
+    store.insert(m);
+    ClaimedMail c = store.claim("w1", 1, LEASE).get(0);
+    SmtpReply ok = SmtpReply.parse(250, "2.1.5 ok");
+    SmtpReply busy = SmtpReply.parse(451, "4.2.0 try later");
+    SmtpReply gone = SmtpReply.parse(550, "5.1.1 user unknown");
+    Completion completion = new Completion(MessageState.DEFERRED, Duration.ZERO.plusMillis(1), true, false, List.of(
+        new Completion.RecipientUpdate(0, RecipientStatus.DELIVERED, ok),
+        new Completion.RecipientUpdate(1, RecipientStatus.DEFERRED, busy),
+        new Completion.RecipientUpdate(2, RecipientStatus.BOUNCED, gone)), "mx", Duration.ofMillis(5), busy);
+    assertThat(store.complete(c, completion)).isTrue();
+
+    List<ClaimedMail> again = new ArrayList<>();
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      again.addAll(store.claim("w1", 1, LEASE));
+      return !again.isEmpty();
+    });
+    ClaimedMail retry = again.get(0);
+    assertThat(retry.attempts()).isEqualTo(1);
+    assertThat(retry.bouncedBefore()).isTrue();
+    assertThat(retry.recipients()).hasSize(1);
+    assertThat(retry.recipients().get(0).address().address()).isEqualTo("later@example.org");
+    assertThat(retry.recipients().get(0).lastReply()).isEqualTo(busy);
+
+    MessageView view = store.find(m.id()).orElseThrow();
+    assertThat(view.recipients()).extracting(MessageView.Recipient::status)
+        .containsExactly(RecipientStatus.DELIVERED, RecipientStatus.DEFERRED, RecipientStatus.BOUNCED);
+    assertThat(view.recipients().get(2).lastReply()).isEqualTo(gone);
+  }
+
+  @Test
+  void releasedMailIsDueAgainWithoutCountingAnAttempt() {
+    store.insert(mail("a@example.org"));
+    ClaimedMail c = store.claim("w1", 1, LEASE).get(0);
+    store.release(List.of(c));
+    ClaimedMail again = store.claim("w2", 1, LEASE).get(0);
+    assertThat(again.id()).isEqualTo(c.id());
+    assertThat(again.attempts()).isZero();
+  }
+
+  @Test
+  void statsAndReplyCountsSummariseTheQueue() {
+    store.insert(mail("a@example.org"));
+    store.insert(mail("b@example.org"));
+    ClaimedMail c = store.claim("w1", 1, LEASE).get(0);
+    SmtpReply gone = SmtpReply.parse(550, "5.1.1 user unknown");
+    store.complete(c, finished(c, MessageState.BOUNCED, RecipientStatus.BOUNCED, gone));
+
+    assertThat(store.stats().count(MessageState.BOUNCED)).isEqualTo(1);
+    assertThat(store.stats().count(MessageState.QUEUED)).isEqualTo(1);
+    assertThat(store.stats().backlog()).isEqualTo(1);
+    assertThat(store.replyCounts(10)).anySatisfy(rc -> {
+      assertThat(rc.status()).isEqualTo(RecipientStatus.BOUNCED);
+      assertThat(rc.reply()).isEqualTo(gone);
+      assertThat(rc.recipients()).isEqualTo(1);
+    });
+  }
+
+  @Test
+  void purgeRemovesOnlyFinishedMessagesPastRetention() {
+    store.insert(mail("waiting@example.org"));
+    store.insert(mail("done@example.org"));
+    ClaimedMail c = store.claim("w1", 2, LEASE).get(0);
+    store.complete(c, finished(c, MessageState.DELIVERED, RecipientStatus.DELIVERED, SmtpReply.parse(250, "ok")));
+    assertThat(store.purgeFinished(Duration.ofDays(1), 100)).isZero();
+    await().atMost(Duration.ofSeconds(5)).until(() -> store.purgeFinished(Duration.ofMillis(1), 100) == 1);
+    assertThat(countMessages()).isEqualTo(1);
+    assertThat(store.find(c.id())).isEmpty();
+  }
+
+  @Test
+  void twoWorkersClaimTenThousandMessagesExactlyOnce() throws Exception {
+    int total = 10_000;
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      for (int i = 0; i < total; i++) {
+        store.insert(c, mail("r" + i + "@example.org"));
+        if (i % 1000 == 999) {
+          c.commit();
+        }
+      }
+      c.commit();
+    }
+    Set<MessageId> seen = ConcurrentHashMap.newKeySet();
+    List<MessageId> duplicates = Collections.synchronizedList(new ArrayList<>());
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<Integer>> workers = new ArrayList<>();
+      for (String worker : List.of("w1", "w2")) {
+        workers.add(pool.submit(() -> {
+          int claimedByMe = 0;
+          while (true) {
+            List<ClaimedMail> batch = store.claim(worker, 100, LEASE);
+            if (batch.isEmpty()) {
+              return claimedByMe;
+            }
+            for (ClaimedMail m : batch) {
+              if (!seen.add(m.id())) {
+                duplicates.add(m.id());
+              }
+            }
+            claimedByMe += batch.size();
+          }
+        }));
+      }
+      int sum = 0;
+      Set<Integer> perWorker = new HashSet<>();
+      for (Future<Integer> f : workers) {
+        int n = f.get(5, TimeUnit.MINUTES);
+        perWorker.add(n);
+        sum += n;
+      }
+      assertThat(duplicates).isEmpty();
+      assertThat(seen).hasSize(total);
+      assertThat(sum).isEqualTo(total);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void missingSchemaFailsFastWithAClearMessage() {
+    JdbcMailStore other = JdbcMailStore.builder(dataSource).tablePrefix("absent_").build();
+    assertThatThrownBy(other::start).isInstanceOf(JdbcStoreException.class)
+        .hasMessageContaining("absent_schema_version").hasMessageContaining("schema-" + other.dialectName() + ".sql");
+  }
+
+  @Test
+  void invalidTablePrefixIsRejected() {
+    assertThatThrownBy(() -> JdbcMailStore.builder(dataSource).tablePrefix("mq; DROP TABLE x"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}
