@@ -219,7 +219,7 @@ public final class DefaultMailQueue implements MailQueue {
 
   private void deliver(ClaimedMail mail, long startNanos) {
     RetryDecision.Decision decision;
-    if (!mail.claimedAt().isBefore(mail.expiresAt())) {
+    if (mail.recipients().isEmpty() || !mail.claimedAt().isBefore(mail.expiresAt())) {
       decision = RetryDecision.expireUnsent(mail, Duration.ZERO, mail.bouncedBefore());
     } else {
       byte[] mime = store.loadMime(mail.id());

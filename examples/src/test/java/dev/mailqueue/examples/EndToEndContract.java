@@ -1,0 +1,264 @@
+package dev.mailqueue.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.mailqueue.DeliveryEvent;
+import dev.mailqueue.DeliveryListener;
+import dev.mailqueue.InvalidMailException;
+import dev.mailqueue.Mail;
+import dev.mailqueue.MailQueue;
+import dev.mailqueue.MessageId;
+import dev.mailqueue.MessageState;
+import dev.mailqueue.MessageView;
+import dev.mailqueue.RecipientStatus;
+import dev.mailqueue.RetryPolicy;
+import dev.mailqueue.jdbc.JdbcMailStore;
+import dev.mailqueue.jdbc.TestDatabases;
+import dev.mailqueue.smtp.Security;
+import dev.mailqueue.smtp.SmtpTransport;
+import jakarta.mail.Multipart;
+import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimeUtility;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The whole path, enqueue to SMTP server, on a real database; one subclass per database. */
+abstract class EndToEndContract {
+  protected DataSource dataSource;
+  private String prefix;
+  private MailQueue queue;
+  private SmtpSink sink;
+  private GreenMail greenMail;
+  protected final RecordingListener events = new RecordingListener();
+  private final Map<String, AtomicInteger> rcptCalls = new ConcurrentHashMap<>();
+
+  abstract DataSource createDataSource();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    dataSource = createDataSource();
+    prefix = TestDatabases.randomPrefix();
+    sink = new SmtpSink(this::policy, true);
+  }
+
+  /** Recipients named "greylisted" get 451 on their first RCPT; "unknown" always 550; "busy" always 451. */
+  private String policy(String rcpt) {
+    int n = rcptCalls.computeIfAbsent(rcpt, k -> new AtomicInteger()).incrementAndGet();
+    if (rcpt.startsWith("unknown")) {
+      return "550 5.1.1 <" + rcpt + ">: user unknown";
+    }
+    if (rcpt.startsWith("busy") || (rcpt.startsWith("greylisted") && n == 1)) {
+      return "451 4.7.1 greylisted, try again later";
+    }
+    return "250 2.1.5 Ok";
+  }
+
+  private MailQueue startQueue(int port, Function<MailQueue.Builder, MailQueue.Builder> customize) {
+    JdbcMailStore store = JdbcMailStore.builder(dataSource).tablePrefix(prefix).createSchema(true).build();
+    MailQueue.Builder b = MailQueue.builder()
+        .store(store)
+        .transport(SmtpTransport.relay("127.0.0.1", port).security(Security.NONE).build())
+        .listener(events)
+        .retryPolicy(RetryPolicy.builder().initialDelay(Duration.ofMillis(200)).maxDelay(Duration.ofSeconds(1)).build())
+        .pollInterval(Duration.ofMillis(100));
+    queue = customize.apply(b).build();
+    queue.start();
+    return queue;
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (queue != null) {
+      queue.close();
+    }
+    if (greenMail != null) {
+      greenMail.stop();
+    }
+    sink.close();
+    TestDatabases.drop(dataSource, prefix);
+    if (dataSource instanceof HikariDataSource h) {
+      h.close();
+    }
+  }
+
+  private MessageView awaitFinal(MessageId id) {
+    await().atMost(Duration.ofSeconds(20))
+        .until(() -> queue.find(id).map(v -> v.state().isTerminal()).orElse(false));
+    return queue.find(id).orElseThrow();
+  }
+
+  private int rows() throws SQLException {
+    try (Connection c = dataSource.getConnection();
+         ResultSet rs = c.createStatement().executeQuery("SELECT COUNT(*) FROM " + prefix + "message")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  @Test
+  void contentArrivesIntactThroughGreenMail() throws Exception {
+    greenMail = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+    greenMail.start();
+    startQueue(greenMail.getSmtp().getPort(), b -> b);
+    byte[] pdf = {'%', 'P', 'D', 'F', 0, 1, 2, (byte) 0xFF};
+    MessageId id = queue.enqueue(Mail.builder()
+        .from("Shop <shop@example.com>").to("Bob Müller <bob@example.org>")
+        .subject("Ihre Bestellung – Grüße ✓").text("Hallo Bob,\nvielen Dank.").html("<p>Hallo <b>Bob</b></p>")
+        .attachment("Rechnung-Nr-1.pdf", "application/pdf", pdf).build());
+    MessageView view = awaitFinal(id);
+    assertThat(view.state()).isEqualTo(MessageState.DELIVERED);
+
+    MimeMessage received = greenMail.getReceivedMessages()[0];
+    assertThat(received.getMessageID()).isEqualTo(view.messageIdHeader());
+    assertThat(received.getSubject()).isEqualTo("Ihre Bestellung – Grüße ✓");
+    Multipart mixed = (Multipart) received.getContent();
+    Multipart alternative = (Multipart) mixed.getBodyPart(0).getContent();
+    assertThat(alternative.getBodyPart(0).getContent().toString()).isEqualTo("Hallo Bob,\r\nvielen Dank.");
+    assertThat(alternative.getBodyPart(1).getContent().toString()).isEqualTo("<p>Hallo <b>Bob</b></p>");
+    assertThat(MimeUtility.decodeText(mixed.getBodyPart(1).getFileName())).isEqualTo("Rechnung-Nr-1.pdf");
+    assertThat(mixed.getBodyPart(1).getInputStream().readAllBytes()).isEqualTo(pdf);
+    assertThat(events.delivered).hasSize(1);
+  }
+
+  @Test
+  void bccRecipientsGetTheMailButNoBccHeader() throws Exception {
+    startQueue(sink.port(), b -> b);
+    MessageId id = queue.enqueue(Mail.builder().from("a@example.com").to("to@example.org")
+        .bcc("hidden@example.org").subject("s").text("t").build());
+    assertThat(awaitFinal(id).state()).isEqualTo(MessageState.DELIVERED);
+    SmtpSink.Received r = sink.received().get(0);
+    assertThat(r.recipients()).containsExactlyInAnyOrder("to@example.org", "hidden@example.org");
+    assertThat(r.text()).doesNotContainIgnoringCase("bcc:").doesNotContain("hidden@example.org");
+  }
+
+  @Test
+  void rollbackSendsNothingAndCommitDelivers() throws Exception {
+    startQueue(sink.port(), b -> b);
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      queue.enqueue(c, Mail.builder().from("a@example.com").to("rolledback@example.org").text("no").build());
+      c.rollback();
+      MessageId committed = queue.enqueue(c, Mail.builder().from("a@example.com").to("committed@example.org")
+          .text("yes").build());
+      c.commit();
+      queue.wakeUp();
+      assertThat(awaitFinal(committed).state()).isEqualTo(MessageState.DELIVERED);
+    }
+    assertThat(rows()).isEqualTo(1);
+    assertThat(sink.received()).extracting(r -> r.recipients().get(0)).containsExactly("committed@example.org");
+  }
+
+  @Test
+  void temporaryFailureIsRetriedAndPermanentFailureBouncesOnce() {
+    startQueue(sink.port(), b -> b);
+    MessageId id = queue.enqueue(Mail.builder().from("a@example.com")
+        .to("greylisted@example.org", "unknown@example.org", "ok@example.org").text("t").tag("receipt").build());
+    MessageView view = awaitFinal(id);
+
+    assertThat(view.state()).isEqualTo(MessageState.BOUNCED);
+    assertThat(view.attempts()).isEqualTo(2);
+    assertThat(view.recipients()).extracting(MessageView.Recipient::status)
+        .containsExactly(RecipientStatus.DELIVERED, RecipientStatus.BOUNCED, RecipientStatus.DELIVERED);
+    assertThat(view.recipients().get(1).lastReply().code()).isEqualTo(550);
+    assertThat(view.recipients().get(1).lastReply().enhancedStatus()).isEqualTo("5.1.1");
+    assertThat(rcptCalls.get("unknown@example.org")).hasValue(1);
+    assertThat(rcptCalls.get("greylisted@example.org")).hasValue(2);
+    assertThat(rcptCalls.get("ok@example.org")).hasValue(1);
+
+    assertThat(events.deferred).singleElement().satisfies(e -> {
+      assertThat(e.attempt()).isEqualTo(1);
+      assertThat(e.tag()).isEqualTo("receipt");
+      assertThat(e.nextAttemptAt()).isNotNull();
+      assertThat(e.recipients()).singleElement().satisfies(r -> assertThat(r.reply().code()).isEqualTo(451));
+    });
+    assertThat(events.bounced).singleElement().satisfies(e -> assertThat(e.attempt()).isEqualTo(1));
+    assertThat(events.delivered).hasSize(2);
+    assertThat(events.delivered).extracting(DeliveryEvent::attempt).containsExactly(1, 2);
+    assertThat(sink.received()).hasSize(2);
+    assertThat(sink.received().get(0).text()).contains(view.messageIdHeader());
+    assertThat(sink.received().get(1).text()).contains(view.messageIdHeader());
+  }
+
+  @Test
+  void messagePastItsLifetimeExpires() {
+    startQueue(sink.port(), b -> b);
+    MessageId id = queue.enqueue(Mail.builder().from("a@example.com").to("busy@example.org").text("t")
+        .tag("password-reset").lifetime(Duration.ofSeconds(1)).build());
+    MessageView view = awaitFinal(id);
+    assertThat(view.state()).isEqualTo(MessageState.EXPIRED);
+    assertThat(view.recipients().get(0).status()).isEqualTo(RecipientStatus.EXPIRED);
+    assertThat(view.recipients().get(0).lastReply().code()).isEqualTo(451);
+    assertThat(events.expired).singleElement().satisfies(e -> assertThat(e.tag()).isEqualTo("password-reset"));
+    assertThat(sink.received()).isEmpty();
+  }
+
+  @Test
+  void invalidInputIsRejectedAndNothingIsStored() throws Exception {
+    startQueue(sink.port(), b -> b.maxMessageSize(4096));
+    List<Runnable> bad = List.of(
+        () -> queue.enqueue(Mail.builder().from("a@example.com").to("b@example.org").subject("x\r\nBcc: c@evil.example")
+            .text("t").build()),
+        () -> queue.enqueue(Mail.builder().from("a@example.com").to("b@example.org\r\n").text("t").build()),
+        () -> queue.enqueue(Mail.builder().from("a@example.com").to("b@example.org").text("t")
+            .header("X-A", "v\nInjected: yes").build()),
+        () -> queue.enqueue(Mail.builder().from("a@example.com").to("b@example.org").text("t")
+            .attachment("big.bin", "application/octet-stream", new byte[8192]).build()),
+        () -> queue.enqueue(Mail.builder().to("b@example.org").text("t").build()));
+    for (Runnable r : bad) {
+      assertThatThrownBy(r::run).isInstanceOf(InvalidMailException.class);
+    }
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      assertThatThrownBy(() -> queue.enqueue(c, Mail.builder().from("a@example.com").to("b@example.org").text("t")
+          .attachment("big.bin", "application/octet-stream", new byte[8192]).build()))
+          .isInstanceOf(InvalidMailException.class);
+      c.commit();
+    }
+    assertThat(rows()).isZero();
+  }
+
+  /** Records every listener call. */
+  static final class RecordingListener implements DeliveryListener {
+    final List<DeliveryEvent> delivered = new CopyOnWriteArrayList<>();
+    final List<DeliveryEvent> deferred = new CopyOnWriteArrayList<>();
+    final List<DeliveryEvent> bounced = new CopyOnWriteArrayList<>();
+    final List<DeliveryEvent> expired = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void delivered(DeliveryEvent e) {
+      delivered.add(e);
+    }
+
+    @Override
+    public void deferred(DeliveryEvent e) {
+      deferred.add(e);
+    }
+
+    @Override
+    public void bounced(DeliveryEvent e) {
+      bounced.add(e);
+    }
+
+    @Override
+    public void expired(DeliveryEvent e) {
+      expired.add(e);
+    }
+  }
+}

@@ -1,0 +1,380 @@
+package dev.mailqueue.smtp;
+
+import dev.mailqueue.MailAddress;
+import dev.mailqueue.RecipientStatus;
+import dev.mailqueue.SmtpReply;
+import dev.mailqueue.smtp.RecordingSmtpTransport.Exchange;
+import dev.mailqueue.spi.DeliveryResult;
+import dev.mailqueue.spi.OutboundMail;
+import jakarta.mail.AuthenticationFailedException;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.URLName;
+import jakarta.mail.internet.InternetAddress;
+import java.io.ByteArrayInputStream;
+import java.security.cert.CertificateException;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLException;
+import org.eclipse.angus.mail.smtp.SMTPMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The connections to one relay: at most {@code maxConnectionsPerRelay} at a time, idle ones kept
+ * for reuse (LIFO) until they are idle too long or have carried their share of messages.
+ * Thread-safe; each connection is used by one thread at a time.
+ */
+final class RelayPool {
+  private static final Logger log = LoggerFactory.getLogger(SmtpTransport.class);
+  /** A connection idle for longer than this is checked with RSET before it is reused. */
+  private static final long PROBE_AFTER_IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  private final Relay relay;
+  private final Settings settings;
+  private final ScheduledExecutorService scheduler;
+  private final Deque<SmtpConnection> idle = new ConcurrentLinkedDeque<>();
+  private final Semaphore permits;
+  private final AtomicReference<String> activeFault = new AtomicReference<>();
+  private volatile boolean closed;
+
+  /** What one attempt on this relay produced, and whether the next relay should be tried. */
+  record Attempt(DeliveryResult result, boolean tryNextRelay) {}
+
+  /** A new connection, or why there is none. */
+  private record Opened(SmtpConnection connection, Attempt failure) {
+    static Opened failed(Attempt failure) {
+      return new Opened(null, failure);
+    }
+  }
+
+  RelayPool(Relay relay, Settings settings, ScheduledExecutorService scheduler) {
+    this.relay = relay;
+    this.settings = settings;
+    this.scheduler = scheduler;
+    this.permits = new Semaphore(settings.maxConnectionsPerRelay(), true);
+  }
+
+  Attempt deliver(OutboundMail mail) {
+    try {
+      if (!permits.tryAcquire(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+        return new Attempt(DeliveryResult.notCounted(mail.recipients(),
+            ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerRelay()),
+            java.time.Duration.ofSeconds(1), relay.host()), false);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Attempt(DeliveryResult.notCounted(mail.recipients(),
+          ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerRelay()), null, relay.host()), false);
+    }
+    Watchdog watchdog = new Watchdog();
+    try {
+      return deliverWithPermit(mail, watchdog);
+    } finally {
+      watchdog.cancel();
+      permits.release();
+    }
+  }
+
+  private Attempt deliverWithPermit(OutboundMail mail, Watchdog watchdog) {
+    SmtpConnection conn = reuse(watchdog);
+    if (conn == null) {
+      Opened opened = open(watchdog, mail.recipients());
+      if (opened.failure() != null) {
+        return opened.failure();
+      }
+      conn = opened.connection();
+    }
+    boolean reusable = false;
+    try {
+      String sizeLimit = conn.transport.getExtensionParameter("SIZE");
+      long limit = parseSize(sizeLimit);
+      if (limit > 0 && mail.mime().length > limit) {
+        reusable = true;
+        return new Attempt(DeliveryResult.all(mail.recipients(), RecipientStatus.BOUNCED,
+            ReplyClassifier.messageTooBig(mail.mime().length, limit), relay.host()), false);
+      }
+      SMTPMessage message;
+      try {
+        message = new SMTPMessage(conn.session, new ByteArrayInputStream(mail.mime()));
+        message.setEnvelopeFrom(mail.envelopeFrom().address());
+      } catch (MessagingException e) {
+        reusable = true;
+        return new Attempt(DeliveryResult.all(mail.recipients(), RecipientStatus.BOUNCED,
+            ReplyClassifier.unparsableMessage(describe(e)), relay.host()), false);
+      }
+      InternetAddress[] rcpts = new InternetAddress[mail.recipients().size()];
+      for (int i = 0; i < rcpts.length; i++) {
+        rcpts[i] = new InternetAddress();
+        rcpts[i].setAddress(mail.recipients().get(i).address());
+      }
+
+      RecordingSmtpTransport t = conn.transport;
+      MessagingException failure = null;
+      t.begin(true);
+      try {
+        t.sendMessage(message, rcpts);
+      } catch (MessagingException e) {
+        failure = e;
+      }
+      List<Exchange> exchanges = t.end();
+      conn.countTransaction();
+      String detail = failure == null ? "no reply" : describe(failure);
+      SmtpReply lost = watchdog.fired() ? ReplyClassifier.deadlineExceeded(settings.attemptDeadline())
+          : ReplyClassifier.connectionDropped(detail);
+      SmtpReply uncertain = watchdog.fired() ? ReplyClassifier.deadlineExceeded(settings.attemptDeadline())
+          : ReplyClassifier.noReplyToEndOfData(detail);
+      DeliveryResult result = TransactionReport.of(exchanges, mail.recipients(), t.endOfDataSent(), lost,
+          uncertain, relay.host());
+      reusable = !t.isBroken() && !watchdog.fired() && !hasCause(failure, java.io.IOException.class);
+      logResult(mail, result);
+      boolean sessionLost = !reusable && result.kind() == DeliveryResult.Kind.NORMAL
+          && result.recipients().stream().allMatch(o -> o.status() == RecipientStatus.DEFERRED)
+          && exchanges.stream().anyMatch(e -> e.code() == 421);
+      return new Attempt(result, sessionLost);
+    } finally {
+      release(conn, reusable);
+    }
+  }
+
+  /** Takes an idle connection that may still be used, closing the stale ones met on the way. */
+  private SmtpConnection reuse(Watchdog watchdog) {
+    long now = System.nanoTime();
+    for (SmtpConnection c; (c = idle.pollFirst()) != null; ) {
+      long idleNanos = c.idleNanos(now);
+      if (idleNanos > settings.idleTimeout().toNanos() || c.transactions() >= settings.maxMessagesPerConnection()) {
+        c.close();
+        continue;
+      }
+      watchdog.watch(c.socket);
+      if (idleNanos < PROBE_AFTER_IDLE_NANOS || c.transport.isConnected()) {
+        return c;
+      }
+      c.abandon();
+    }
+    return null;
+  }
+
+  private void release(SmtpConnection conn, boolean reusable) {
+    if (reusable && !closed && conn.transactions() < settings.maxMessagesPerConnection()) {
+      conn.idleSince(System.nanoTime());
+      idle.addFirst(conn);
+      if (closed && idle.remove(conn)) {
+        conn.close();
+      }
+    } else if (reusable) {
+      conn.close();
+    } else {
+      conn.abandon();
+    }
+  }
+
+  /** Connects, says EHLO, starts TLS and authenticates. */
+  private Opened open(Watchdog watchdog, List<MailAddress> recipients) {
+    SocketCapture capture = new SocketCapture();
+    watchdog.watch(capture);
+    Session session = Session.getInstance(settings.sessionProperties(capture, scheduler));
+    String protocol = settings.protocol();
+    RecordingSmtpTransport t = new RecordingSmtpTransport(session,
+        new URLName(protocol, relay.host(), relay.port(), null, null, null), protocol,
+        settings.security() == Security.IMPLICIT_TLS);
+    SmtpConnection conn = new SmtpConnection(session, t, capture);
+    Credentials credentials = settings.credentials();
+    String user = null;
+    String secret = null;
+    if (credentials != null) {
+      user = credentials.username();
+      try {
+        secret = credentials.secret().get();
+      } catch (RuntimeException e) {
+        return Opened.failed(configFault(recipients,
+            ReplyClassifier.authFailed("the secret supplier threw " + e.getClass().getName())));
+      }
+      if (secret == null) {
+        return Opened.failed(configFault(recipients, ReplyClassifier.authFailed("the secret supplier returned null")));
+      }
+    }
+    t.begin(false);
+    try {
+      t.connect(relay.host(), relay.port(), user, secret);
+    } catch (MessagingException | RuntimeException e) {
+      List<Exchange> exchanges = t.end();
+      conn.abandon();
+      return Opened.failed(connectFailure(e, exchanges, t, watchdog, recipients));
+    }
+    t.end();
+    if (credentials != null && !t.supportsExtension("AUTH")) {
+      conn.abandon();
+      return Opened.failed(configFault(recipients, ReplyClassifier.authNotOffered()));
+    }
+    if (activeFault.getAndSet(null) != null) {
+      log.info("SMTP relay {} accepts connections again", relay);
+    }
+    return new Opened(conn, null);
+  }
+
+  private Attempt connectFailure(Exception e, List<Exchange> exchanges, RecordingSmtpTransport t, Watchdog watchdog,
+                                 List<MailAddress> recipients) {
+    if (watchdog.fired()) {
+      return transientFailure(recipients, ReplyClassifier.deadlineExceeded(settings.attemptDeadline()));
+    }
+    if (e instanceof AuthenticationFailedException) {
+      SmtpReply reply = null;
+      for (Exchange x : exchanges) {
+        if (x.code() >= 400) {
+          reply = ReplyClassifier.parse(x.code(), x.response());
+        }
+      }
+      return configFault(recipients, reply != null ? reply : ReplyClassifier.authFailed(describe(e)));
+    }
+    if (hasCause(e, SSLException.class) || hasCause(e, CertificateException.class)
+        || String.valueOf(e.getMessage()).contains("verify identity")) {
+      return configFault(recipients, ReplyClassifier.tlsFailed(describe(e)));
+    }
+    Exchange greeting = exchanges.isEmpty() || exchanges.get(0).command() != null ? null : exchanges.get(0);
+    if (greeting == null) {
+      return transientFailure(recipients, ReplyClassifier.connectFailed(describe(e)));
+    }
+    if (greeting.code() != 220) {
+      return transientFailure(recipients, ReplyClassifier.parse(greeting.code(), greeting.response()));
+    }
+    for (Exchange x : exchanges) {
+      if (x.is("STARTTLS") && x.code() != 220) {
+        return configFault(recipients, ReplyClassifier.tlsFailed("server refused STARTTLS: "
+            + ReplyClassifier.parse(x.code(), x.response())));
+      }
+      if (x.code() == 421) {
+        return transientFailure(recipients, ReplyClassifier.parse(x.code(), x.response()));
+      }
+    }
+    if (settings.security() == Security.STARTTLS_REQUIRED && !t.startTlsAttempted() && !t.isBroken()) {
+      return configFault(recipients, ReplyClassifier.startTlsNotOffered());
+    }
+    return transientFailure(recipients, ReplyClassifier.connectionDropped(describe(e)));
+  }
+
+  private Attempt transientFailure(List<MailAddress> recipients, SmtpReply reply) {
+    log.warn("SMTP relay {} unavailable: {}", relay, reply);
+    return new Attempt(DeliveryResult.all(recipients, RecipientStatus.DEFERRED, reply, relay.host()), true);
+  }
+
+  /** A configuration fault: logged once as an error until the relay works again; the attempt does not count. */
+  private Attempt configFault(List<MailAddress> recipients, SmtpReply reply) {
+    String description = reply.toString();
+    if (!description.equals(activeFault.getAndSet(description))) {
+      log.error("SMTP relay {} cannot be used: {}. Messages stay queued and attempts are not counted until "
+          + "the configuration (credentials, TLS, trust store) or the relay is fixed.", relay, description);
+    }
+    return new Attempt(DeliveryResult.notCounted(recipients, reply, null, relay.host()), false);
+  }
+
+  private void logResult(OutboundMail mail, DeliveryResult result) {
+    if (log.isDebugEnabled()) {
+      log.debug("message {} via {}: {} {}", mail.id(), relay, result.kind(), result.recipients());
+    }
+    for (var o : result.recipients()) {
+      if (ReplyClassifier.isPolicyRejection(o.reply())) {
+        log.warn("message {} to {} rejected by policy at {}: {}", mail.id(), o.recipient().address(), relay, o.reply());
+      }
+    }
+  }
+
+  /** Closes connections idle for longer than the idle timeout. Called periodically by the scheduler. */
+  void evictIdle() {
+    long now = System.nanoTime();
+    for (SmtpConnection c : idle) {
+      if (c.idleNanos(now) > settings.idleTimeout().toNanos() && idle.remove(c)) {
+        c.close();
+      }
+    }
+  }
+
+  void close() {
+    closed = true;
+    for (SmtpConnection c; (c = idle.pollFirst()) != null; ) {
+      c.close();
+    }
+  }
+
+  /** Number of idle connections (for tests). */
+  int idleCount() {
+    return idle.size();
+  }
+
+  private static long parseSize(String value) {
+    if (value == null) {
+      return 0;
+    }
+    try {
+      return Long.parseLong(value.strip());
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
+    for (Throwable c = t; c != null; c = next(c)) {
+      if (type.isInstance(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Throwable next(Throwable t) {
+    if (t instanceof MessagingException m && m.getNextException() != null && m.getNextException() != t) {
+      return m.getNextException();
+    }
+    return t.getCause() == t ? null : t.getCause();
+  }
+
+  /** The innermost cause as "Type: message"; Angus messages never contain credentials. */
+  static String describe(Throwable t) {
+    Throwable root = t;
+    for (Throwable c = t; c != null; c = next(c)) {
+      root = c;
+    }
+    String message = root.getMessage();
+    return root.getClass().getSimpleName() + (message == null ? "" : ": " + message.strip());
+  }
+
+  /** Closes the attempt's socket if the attempt runs past its deadline. */
+  private final class Watchdog {
+    private final AtomicReference<SocketCapture> target = new AtomicReference<>();
+    private volatile boolean fired;
+    private final ScheduledFuture<?> future;
+
+    Watchdog() {
+      future = scheduler.schedule(this::fire, settings.attemptDeadline().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    void watch(SocketCapture socket) {
+      target.set(socket);
+      if (fired) {
+        socket.closeQuietly();
+      }
+    }
+
+    private void fire() {
+      fired = true;
+      SocketCapture s = target.get();
+      if (s != null) {
+        s.closeQuietly();
+      }
+    }
+
+    boolean fired() {
+      return fired;
+    }
+
+    void cancel() {
+      future.cancel(false);
+    }
+  }
+}

@@ -1,0 +1,139 @@
+package dev.mailqueue.smtp;
+
+import dev.mailqueue.RecipientStatus;
+import dev.mailqueue.SmtpReply;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The one place that decides what an SMTP reply means for a recipient (RFC 5321, RFC 3463), and
+ * the replies this transport synthesises when the server said nothing.
+ */
+final class ReplyClassifier {
+  /** Where in the SMTP dialogue a reply was received. */
+  enum Stage { GREETING, MAIL, RCPT, DATA, END_OF_DATA }
+
+  private static final Pattern LINE_PREFIX = Pattern.compile("^\\d{3}[ -]?");
+  private static final Pattern ENHANCED = Pattern.compile("^[245]\\.\\d{1,3}\\.\\d{1,3}\\b\\s*");
+
+  private ReplyClassifier() {}
+
+  /**
+   * What {@code reply} at {@code stage} means for the recipients it concerns: 2xx DELIVERED (at
+   * RCPT: accepted, pending the end of data), 4xx (or an unexpected 3xx) DEFERRED, 5xx BOUNCED, except "552 too many
+   * recipients" at RCPT (temporary, RFC 5321 4.5.3.1.10) and any greeting, which say nothing
+   * about the message and are DEFERRED.
+   */
+  static RecipientStatus classify(Stage stage, SmtpReply reply) {
+    if (reply.isPositive()) {
+      return RecipientStatus.DELIVERED;
+    }
+    if (!reply.isPermanent() || stage == Stage.GREETING) {
+      return RecipientStatus.DEFERRED; // 4xx, or an unexpected 3xx
+    }
+    if (stage == Stage.RCPT && reply.code() == 552) {
+      return RecipientStatus.DEFERRED;
+    }
+    return RecipientStatus.BOUNCED;
+  }
+
+  /** Whether the server is closing the session (421): everything pending on it is deferred. */
+  static boolean closesSession(SmtpReply reply) {
+    return reply.code() == 421;
+  }
+
+  /** Whether the reply is a policy or security rejection (enhanced status 5.7.x). */
+  static boolean isPolicyRejection(SmtpReply reply) {
+    return reply.enhancedStatus() != null && reply.enhancedStatus().startsWith("5.7.");
+  }
+
+  /**
+   * Parses a reply as Angus Mail reports it: one or more lines, each starting with the code
+   * ({@code "550-5.1.1 first\n550 5.1.1 second\n"}). The enhanced status is taken from the first
+   * line and removed from the following ones; the texts are joined with a space.
+   */
+  static SmtpReply parse(int code, String serverResponse) {
+    String raw = serverResponse == null ? "" : serverResponse;
+    StringBuilder text = new StringBuilder();
+    String firstEnhanced = null;
+    boolean first = true;
+    for (String line : raw.split("\r?\n")) {
+      if (line.isBlank()) {
+        continue;
+      }
+      String t = LINE_PREFIX.matcher(line).replaceFirst("").strip();
+      if (first) {
+        Matcher m = ENHANCED.matcher(t);
+        firstEnhanced = m.find() ? m.group().strip() : null;
+        first = false;
+      } else {
+        if (firstEnhanced != null && t.startsWith(firstEnhanced)) {
+          t = t.substring(firstEnhanced.length()).strip();
+        }
+        if (t.isEmpty()) {
+          continue;
+        }
+        text.append(' ');
+      }
+      text.append(t);
+    }
+    return SmtpReply.parse(code, text.toString());
+  }
+
+  /** Nothing could be connected: refused, unreachable, timed out before the greeting. */
+  static SmtpReply connectFailed(String detail) {
+    return SmtpReply.local(451, "4.4.1", "connect failed: " + detail);
+  }
+
+  /** The connection broke (or a read timed out) before the end of data was sent. */
+  static SmtpReply connectionDropped(String detail) {
+    return SmtpReply.local(451, "4.4.2", "connection dropped: " + detail);
+  }
+
+  /** The end of data was sent and no reply came: the message may have been delivered. */
+  static SmtpReply noReplyToEndOfData(String detail) {
+    return SmtpReply.local(451, "4.4.2", "no reply after end of data, delivery uncertain: " + detail);
+  }
+
+  /** The watchdog closed the connection because the attempt ran past its deadline. */
+  static SmtpReply deadlineExceeded(Duration deadline) {
+    return SmtpReply.local(451, "4.4.2", "attempt deadline of " + deadline.toMillis() + " ms exceeded");
+  }
+
+  /** The server's advertised SIZE is smaller than the message. */
+  static SmtpReply messageTooBig(long size, long limit) {
+    return SmtpReply.local(552, "5.3.4",
+        "message size " + size + " exceeds the fixed maximum message size " + limit + " of the server");
+  }
+
+  /** STARTTLS was required and the server did not offer it. */
+  static SmtpReply startTlsNotOffered() {
+    return SmtpReply.local(454, "4.7.10", "server does not offer STARTTLS, which is required; nothing was sent");
+  }
+
+  /** The TLS handshake or certificate verification failed. */
+  static SmtpReply tlsFailed(String detail) {
+    return SmtpReply.local(454, "4.7.5", "TLS failed: " + detail);
+  }
+
+  /** Credentials are configured and the server offers no AUTH. */
+  static SmtpReply authNotOffered() {
+    return SmtpReply.local(454, "4.7.0", "server does not offer AUTH, which the configured credentials need");
+  }
+
+  /** Authentication failed without a usable reply (e.g. the token supplier failed). */
+  static SmtpReply authFailed(String detail) {
+    return SmtpReply.local(454, "4.7.0", "authentication failed: " + detail);
+  }
+
+  /** Every connection to the relay is busy. */
+  static SmtpReply noConnectionAvailable(int max) {
+    return SmtpReply.local(451, "4.4.5", "all " + max + " connections to the relay are busy");
+  }
+
+  /** The stored bytes are not a parsable message. */
+  static SmtpReply unparsableMessage(String detail) {
+    return SmtpReply.local(554, "5.6.0", "stored message cannot be parsed: " + detail);
+  }
+}

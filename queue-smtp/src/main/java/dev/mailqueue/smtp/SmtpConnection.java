@@ -1,0 +1,51 @@
+package dev.mailqueue.smtp;
+
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+
+/** One connected, authenticated SMTP session, used by one thread at a time. */
+final class SmtpConnection {
+  final Session session;
+  final RecordingSmtpTransport transport;
+  final SocketCapture socket;
+  private int transactions;
+  private long idleSinceNanos;
+
+  SmtpConnection(Session session, RecordingSmtpTransport transport, SocketCapture socket) {
+    this.session = session;
+    this.transport = transport;
+    this.socket = socket;
+  }
+
+  void countTransaction() {
+    transactions++;
+  }
+
+  int transactions() {
+    return transactions;
+  }
+
+  void idleSince(long nanos) {
+    idleSinceNanos = nanos;
+  }
+
+  long idleNanos(long now) {
+    return now - idleSinceNanos;
+  }
+
+  /** Closes politely (QUIT without waiting), then the socket; never throws. */
+  void close() {
+    try {
+      transport.close();
+    } catch (MessagingException | RuntimeException ignored) {
+      // the socket is closed below in any case
+    }
+    socket.closeQuietly();
+  }
+
+  /** Closes the socket first (after a 421, an I/O error or a timeout nothing more is said). */
+  void abandon() {
+    socket.closeQuietly();
+    close();
+  }
+}

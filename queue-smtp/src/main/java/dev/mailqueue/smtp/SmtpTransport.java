@@ -1,0 +1,358 @@
+package dev.mailqueue.smtp;
+
+import dev.mailqueue.MailQueueException;
+import dev.mailqueue.spi.DeliveryResult;
+import dev.mailqueue.spi.MailTransport;
+import dev.mailqueue.spi.OutboundMail;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * A {@link MailTransport} that hands every message to one SMTP relay (with optional failover
+ * relays), using Eclipse Angus Mail.
+ *
+ * <p>Each message is sent as stored: the bytes of {@link OutboundMail#mime()} are parsed into a
+ * message that is never re-saved, so the Message-ID and every other header go out unchanged; the
+ * envelope sender and recipients are those of the {@link OutboundMail}. Line endings are sent as
+ * CRLF and leading dots are doubled, so bare CR, bare LF and {@code "\n.\n"} in stored bytes
+ * cannot end the data early (SMTP smuggling).
+ *
+ * <p>Every recipient gets an outcome from the reply that decided it: at RCPT, 2xx accepted, 4xx
+ * DEFERRED, 5xx BOUNCED ("552 too many recipients" DEFERRED); the reply to the end of data
+ * decides the accepted ones. A lost connection or timeout before the end of data defers with a
+ * local 4.4.x reply; no reply after the end of data is {@link DeliveryResult.Kind#UNCERTAIN}; a
+ * 421 defers everything pending and retires the connection. Failed authentication or TLS is a
+ * configuration fault: {@link DeliveryResult.Kind#NOT_COUNTED}, logged once as an error. A
+ * message larger than the relay's advertised SIZE bounces with 5.3.4 without being sent.
+ *
+ * <p>Connections are pooled per relay and reused for up to {@link Builder#maxMessagesPerConnection}
+ * messages; a connection that saw a 421, an I/O error or a timeout is never reused. Every attempt
+ * has a deadline after which a watchdog closes its socket, so a server that drips bytes cannot
+ * hold a worker.
+ *
+ * <p>Thread-safe: {@link #deliver} may be called from many threads at once. {@link #close()} is
+ * idempotent; {@code deliver} after {@code close} throws {@link MailQueueException}.
+ *
+ * <pre>{@code
+ * MailTransport smtp = SmtpTransport.relay("smtp.example.com", 587)
+ *     .credentials("app", password)          // STARTTLS_REQUIRED by default
+ *     .ehloName("app1.example.com")
+ *     .build();
+ * }</pre>
+ */
+public final class SmtpTransport implements MailTransport {
+  /** Default time to establish the TCP connection: 30 seconds. */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(30);
+  /** Default time to wait for any read (each reply): 60 seconds. */
+  public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(60);
+  /** Default time any single write may block: 60 seconds. */
+  public static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofSeconds(60);
+  /** Default deadline of a whole attempt (connect, EHLO, TLS, AUTH, transaction): 5 minutes. */
+  public static final Duration DEFAULT_ATTEMPT_DEADLINE = Duration.ofMinutes(5);
+  /** Default number of messages one connection carries before it is closed: 100. */
+  public static final int DEFAULT_MAX_MESSAGES_PER_CONNECTION = 100;
+  /** Default time an unused connection stays open: 5 seconds. */
+  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(5);
+  /** Default number of concurrent connections to one relay: 4. */
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_RELAY = 4;
+  /** The SMTPS port; a relay on it uses {@link Security#IMPLICIT_TLS} unless told otherwise. */
+  public static final int SMTPS_PORT = 465;
+
+  private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+  private final Settings settings;
+  private final List<RelayPool> pools;
+  private final ScheduledThreadPoolExecutor scheduler;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private SmtpTransport(Settings settings) {
+    this.settings = settings;
+    int instance = INSTANCES.incrementAndGet();
+    AtomicInteger threads = new AtomicInteger();
+    // Two threads: the watchdog must be able to fire while the other one closes an idle connection.
+    this.scheduler = new ScheduledThreadPoolExecutor(2, r -> {
+      Thread t = new Thread(r, "mailqueue-smtp-" + instance + "-" + threads.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    scheduler.setRemoveOnCancelPolicy(true);
+    List<RelayPool> list = new ArrayList<>();
+    for (Relay r : settings.relays()) {
+      list.add(new RelayPool(r, settings, scheduler));
+    }
+    this.pools = List.copyOf(list);
+    long period = Math.max(100, settings.idleTimeout().toMillis() / 2);
+    scheduler.scheduleWithFixedDelay(() -> pools.forEach(RelayPool::evictIdle), period, period, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Starts a builder for delivery through the relay at {@code host:port} (e.g. port 587 with
+   * STARTTLS, or 465 with implicit TLS).
+   */
+  public static Builder relay(String host, int port) {
+    return new Builder(new Relay(host, port));
+  }
+
+  /**
+   * Delivers {@code mail} through the first relay that accepts a connection; the next relay is
+   * tried when one refuses the connection, greets with a 4xx/5xx or answers 421 before anything
+   * was delivered or bounced. Never throws for network or server failures.
+   */
+  @Override
+  public DeliveryResult deliver(OutboundMail mail) {
+    Objects.requireNonNull(mail, "mail");
+    if (closed.get()) {
+      throw new MailQueueException("SmtpTransport is closed; build a new one to deliver " + mail.id());
+    }
+    RelayPool.Attempt attempt = null;
+    for (RelayPool pool : pools) {
+      attempt = pool.deliver(mail);
+      if (!attempt.tryNextRelay()) {
+        break;
+      }
+    }
+    return attempt.result();
+  }
+
+  /** Closes every pooled connection and stops the watchdog. Idempotent. */
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      pools.forEach(RelayPool::close);
+      scheduler.shutdownNow();
+    }
+  }
+
+  /** Idle connections to the relay at index {@code i} (tests only). */
+  int idleConnections(int i) {
+    return pools.get(i).idleCount();
+  }
+
+  /** The relays, the security mode and the user name; never a password or token. */
+  @Override
+  public String toString() {
+    return "SmtpTransport[relays=" + settings.relays() + ", security=" + settings.security()
+        + ", auth=" + (settings.credentials() == null ? "none" : settings.credentials()) + ", ehlo="
+        + settings.ehloName() + "]";
+  }
+
+  /**
+   * Builds an immutable {@link SmtpTransport}. Not thread-safe; every setter validates its
+   * argument and returns this builder.
+   */
+  public static final class Builder {
+    private final List<Relay> relays = new ArrayList<>();
+    private Security security;
+    private Credentials credentials;
+    private SSLSocketFactory sslSocketFactory;
+    private String ehloName;
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private Duration readTimeout = DEFAULT_READ_TIMEOUT;
+    private Duration writeTimeout = DEFAULT_WRITE_TIMEOUT;
+    private Duration attemptDeadline = DEFAULT_ATTEMPT_DEADLINE;
+    private int maxMessagesPerConnection = DEFAULT_MAX_MESSAGES_PER_CONNECTION;
+    private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+    private int maxConnectionsPerRelay = DEFAULT_MAX_CONNECTIONS_PER_RELAY;
+
+    private Builder(Relay first) {
+      relays.add(first);
+    }
+
+    /**
+     * Adds a relay to fail over to, tried in the order added when the previous one refuses the
+     * connection, greets with an error or answers 421. All relays share the other settings.
+     */
+    public Builder failover(String host, int port) {
+      relays.add(new Relay(host, port));
+      return this;
+    }
+
+    /**
+     * How connections are protected. Defaults to {@link Security#IMPLICIT_TLS} when the first
+     * relay's port is 465, else {@link Security#STARTTLS_REQUIRED} when credentials are set, else
+     * {@link Security#STARTTLS_OPPORTUNISTIC}. {@link Security#NONE} with credentials is refused
+     * by {@link #build()}.
+     */
+    public Builder security(Security security) {
+      this.security = Objects.requireNonNull(security, "security");
+      return this;
+    }
+
+    /**
+     * Authenticates with AUTH PLAIN or LOGIN (whichever the server offers). Defaults to no
+     * authentication. The password never appears in logs, exceptions or {@code toString()}.
+     */
+    public Builder credentials(String username, String password) {
+      Objects.requireNonNull(password, "password");
+      this.credentials = new Credentials(username, () -> password, false);
+      return this;
+    }
+
+    /**
+     * Authenticates with AUTH XOAUTH2, asking {@code accessToken} for a current token on every
+     * new connection (it should cache and refresh tokens itself). Defaults to no authentication.
+     */
+    public Builder oauth2(String username, Supplier<String> accessToken) {
+      this.credentials = new Credentials(username, Objects.requireNonNull(accessToken, "accessToken"), true);
+      return this;
+    }
+
+    /**
+     * Trusts the certificates in {@code trustStore} instead of the JDK's default trust store.
+     * Host names are verified regardless. Defaults to the JDK's default trust.
+     */
+    public Builder trustStore(KeyStore trustStore) {
+      Objects.requireNonNull(trustStore, "trustStore");
+      try {
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trustStore);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        this.sslSocketFactory = context.getSocketFactory();
+      } catch (GeneralSecurityException e) {
+        throw new IllegalArgumentException("cannot build a TLS context from the trust store: " + e.getMessage(), e);
+      }
+      return this;
+    }
+
+    /**
+     * Uses this factory for TLS (e.g. for client certificates). Host names are still verified.
+     * Defaults to {@code SSLContext.getDefault()}'s factory.
+     */
+    public Builder sslSocketFactory(SSLSocketFactory factory) {
+      this.sslSocketFactory = Objects.requireNonNull(factory, "factory");
+      return this;
+    }
+
+    /**
+     * The name sent with EHLO. Defaults to this machine's canonical host name (looked up once at
+     * {@link #build()}), or {@code localhost} when it cannot be resolved.
+     */
+    public Builder ehloName(String ehloName) {
+      Objects.requireNonNull(ehloName, "ehloName");
+      if (ehloName.isBlank() || ehloName.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+        throw new IllegalArgumentException("EHLO name must be printable ASCII without spaces: '" + ehloName + "'");
+      }
+      this.ehloName = ehloName;
+      return this;
+    }
+
+    /** Time allowed to establish a TCP connection. Defaults to {@link #DEFAULT_CONNECT_TIMEOUT}. */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positiveMillis(timeout, "connectTimeout");
+      return this;
+    }
+
+    /** Time allowed for each read, i.e. for each reply. Defaults to {@link #DEFAULT_READ_TIMEOUT}. */
+    public Builder readTimeout(Duration timeout) {
+      this.readTimeout = positiveMillis(timeout, "readTimeout");
+      return this;
+    }
+
+    /** Time any single write may block. Defaults to {@link #DEFAULT_WRITE_TIMEOUT}. */
+    public Builder writeTimeout(Duration timeout) {
+      this.writeTimeout = positiveMillis(timeout, "writeTimeout");
+      return this;
+    }
+
+    /**
+     * Deadline of one whole attempt, after which its socket is closed; catches servers that keep
+     * each read alive but never finish. Defaults to {@link #DEFAULT_ATTEMPT_DEADLINE}.
+     */
+    public Builder attemptDeadline(Duration deadline) {
+      this.attemptDeadline = positiveMillis(deadline, "attemptDeadline");
+      return this;
+    }
+
+    /** Messages one connection carries before it is closed. Defaults to {@link #DEFAULT_MAX_MESSAGES_PER_CONNECTION}. */
+    public Builder maxMessagesPerConnection(int max) {
+      this.maxMessagesPerConnection = positive(max, "maxMessagesPerConnection");
+      return this;
+    }
+
+    /** Time an unused connection stays open for reuse. Defaults to {@link #DEFAULT_IDLE_TIMEOUT}. */
+    public Builder idleTimeout(Duration timeout) {
+      this.idleTimeout = positiveMillis(timeout, "idleTimeout");
+      return this;
+    }
+
+    /**
+     * Connections open at once to one relay; a delivery waits up to the connect timeout for one
+     * and is otherwise deferred without counting. Defaults to {@link #DEFAULT_MAX_CONNECTIONS_PER_RELAY}.
+     */
+    public Builder maxConnectionsPerRelay(int max) {
+      this.maxConnectionsPerRelay = positive(max, "maxConnectionsPerRelay");
+      return this;
+    }
+
+    /**
+     * Validates and builds the transport, which starts one small scheduler (two daemon threads).
+     *
+     * @throws IllegalArgumentException for {@link Security#NONE} with credentials
+     */
+    public SmtpTransport build() {
+      Security effective = security;
+      if (effective == null) {
+        effective = relays.get(0).port() == SMTPS_PORT ? Security.IMPLICIT_TLS
+            : credentials != null ? Security.STARTTLS_REQUIRED : Security.STARTTLS_OPPORTUNISTIC;
+      }
+      if (credentials != null && effective == Security.NONE) {
+        throw new IllegalArgumentException("credentials are never sent without TLS: use STARTTLS_REQUIRED or "
+            + "IMPLICIT_TLS, or remove the credentials");
+      }
+      if (credentials != null && effective == Security.STARTTLS_OPPORTUNISTIC) {
+        throw new IllegalArgumentException("credentials would be sent in plain text when the server does not offer "
+            + "STARTTLS: use STARTTLS_REQUIRED or IMPLICIT_TLS");
+      }
+      SSLSocketFactory tls = sslSocketFactory;
+      if (tls == null) {
+        try {
+          tls = SSLContext.getDefault().getSocketFactory();
+        } catch (GeneralSecurityException e) {
+          throw new MailQueueException("the JDK has no default TLS context: " + e.getMessage(), e);
+        }
+      }
+      String ehlo = ehloName != null ? ehloName : localHostName();
+      return new SmtpTransport(new Settings(relays, effective, credentials, tls, ehlo, connectTimeout, readTimeout,
+          writeTimeout, attemptDeadline, maxMessagesPerConnection, idleTimeout, maxConnectionsPerRelay));
+    }
+
+    private static String localHostName() {
+      try {
+        String name = InetAddress.getLocalHost().getCanonicalHostName();
+        return name == null || name.isBlank() || name.contains(" ") ? "localhost" : name;
+      } catch (UnknownHostException e) {
+        return "localhost";
+      }
+    }
+
+    private static Duration positiveMillis(Duration d, String name) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero() || d.toMillis() > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(name + " must be between 1 ms and " + Integer.MAX_VALUE + " ms: " + d);
+      }
+      return d;
+    }
+
+    private static int positive(int n, String name) {
+      if (n < 1) {
+        throw new IllegalArgumentException(name + " must be at least 1: " + n);
+      }
+      return n;
+    }
+  }
+}

@@ -1,0 +1,71 @@
+package dev.mailqueue.smtp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mailqueue.MailQueueException;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class SmtpTransportBuilderTest {
+
+  @Test
+  void securityDefaultsFollowCredentialsAndPort() {
+    try (SmtpTransport t = SmtpTransport.relay("smtp.example.com", 587).credentials("u", "pw").build()) {
+      assertThat(t.toString()).contains("security=STARTTLS_REQUIRED");
+    }
+    try (SmtpTransport t = SmtpTransport.relay("smtp.example.com", 25).build()) {
+      assertThat(t.toString()).contains("security=STARTTLS_OPPORTUNISTIC");
+    }
+    try (SmtpTransport t = SmtpTransport.relay("smtp.example.com", 465).credentials("u", "pw").build()) {
+      assertThat(t.toString()).contains("security=IMPLICIT_TLS");
+    }
+  }
+
+  @Test
+  void credentialsAreNeverSentWithoutTls() {
+    assertThatThrownBy(() -> SmtpTransport.relay("h", 25).credentials("u", "pw").security(Security.NONE).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TLS").hasMessageNotContaining("pw");
+    assertThatThrownBy(() -> SmtpTransport.relay("h", 25).credentials("u", "pw")
+        .security(Security.STARTTLS_OPPORTUNISTIC).build())
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void toStringNeverShowsTheSecret() {
+    try (SmtpTransport t = SmtpTransport.relay("smtp.example.com", 587).failover("backup.example.com", 587)
+        .credentials("app", "hunter2-secret").ehloName("app.example.com").build()) {
+      assertThat(t.toString()).doesNotContain("hunter2-secret")
+          .contains("smtp.example.com:587", "backup.example.com:587", "app", "ehlo=app.example.com");
+    }
+  }
+
+  @Test
+  void rejectsNonsense() {
+    SmtpTransport.Builder b = SmtpTransport.relay("h", 25);
+    assertThatThrownBy(() -> b.connectTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> b.readTimeout(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> b.maxMessagesPerConnection(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> b.ehloName("two words")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> SmtpTransport.relay("h", 0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> SmtpTransport.relay(" ", 25)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void closeIsIdempotentAndDeliverAfterCloseFails() {
+    SmtpTransport t = SmtpTransport.relay("h", 25).build();
+    t.close();
+    t.close();
+    assertThatThrownBy(() -> t.deliver(Mails.mail("a@example.com"))).isInstanceOf(MailQueueException.class)
+        .hasMessageContaining("closed");
+  }
+
+  @Test
+  void defaultsAreTheDocumentedOnes() {
+    assertThat(SmtpTransport.DEFAULT_CONNECT_TIMEOUT).isEqualTo(Duration.ofSeconds(30));
+    assertThat(SmtpTransport.DEFAULT_READ_TIMEOUT).isEqualTo(Duration.ofSeconds(60));
+    assertThat(SmtpTransport.DEFAULT_WRITE_TIMEOUT).isEqualTo(Duration.ofSeconds(60));
+    assertThat(SmtpTransport.DEFAULT_MAX_MESSAGES_PER_CONNECTION).isEqualTo(100);
+    assertThat(SmtpTransport.DEFAULT_IDLE_TIMEOUT).isEqualTo(Duration.ofSeconds(5));
+  }
+}
