@@ -44,7 +44,7 @@ abstract class EndToEndContract {
   protected DataSource dataSource;
   private String prefix;
   private MailQueue queue;
-  private SmtpSink sink;
+  protected SmtpSink sink;
   private GreenMail greenMail;
   protected final RecordingListener events = new RecordingListener();
   private final Map<String, AtomicInteger> rcptCalls = new ConcurrentHashMap<>();
@@ -70,7 +70,7 @@ abstract class EndToEndContract {
     return "250 2.1.5 Ok";
   }
 
-  private MailQueue startQueue(int port, Function<MailQueue.Builder, MailQueue.Builder> customize) {
+  protected MailQueue startQueue(int port, Function<MailQueue.Builder, MailQueue.Builder> customize) {
     JdbcMailStore store = JdbcMailStore.builder(dataSource).tablePrefix(prefix).createSchema(true).build();
     MailQueue.Builder b = MailQueue.builder()
         .store(store)
@@ -98,7 +98,7 @@ abstract class EndToEndContract {
     }
   }
 
-  private MessageView awaitFinal(MessageId id) {
+  protected MessageView awaitFinal(MessageId id) {
     await().atMost(Duration.ofSeconds(20))
         .until(() -> queue.find(id).map(v -> v.state().isTerminal()).orElse(false));
     return queue.find(id).orElseThrow();

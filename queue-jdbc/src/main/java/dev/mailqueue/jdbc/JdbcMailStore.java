@@ -664,6 +664,8 @@ public final class JdbcMailStore implements MailStore {
           }
           org.postgresql.PGConnection pg = c.unwrap(org.postgresql.PGConnection.class);
           backoff = 500;
+          // Enqueues committed while we were not listening sent their NOTIFY to nobody: look now.
+          wakeUp.run();
           while (running) {
             org.postgresql.PGNotification[] notifications = pg.getNotifications(500);
             if (notifications != null && notifications.length > 0) {
