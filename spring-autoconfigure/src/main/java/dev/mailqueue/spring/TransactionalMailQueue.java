@@ -1,0 +1,98 @@
+package dev.mailqueue.spring;
+
+import dev.mailqueue.InvalidMailException;
+import dev.mailqueue.Mail;
+import dev.mailqueue.MailQueue;
+import dev.mailqueue.MailQueueException;
+import dev.mailqueue.MessageId;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Objects;
+import javax.sql.DataSource;
+import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+
+/**
+ * Enqueues mail in the current Spring transaction: the mail is stored on the transaction's own
+ * connection (obtained with {@link DataSourceUtils#getConnection(DataSource)}), so it is sent if
+ * and only if that transaction commits, and the queue's workers are woken right after the commit.
+ * Never commits, rolls back or closes the caller's connection.
+ *
+ * <pre>{@code
+ * @Transactional
+ * public void register(User user) {
+ *   users.insert(user);
+ *   mail.enqueue(Mail.builder().from("shop@example.com").to(user.email())
+ *       .subject("Welcome").text("Hello!").tag("welcome").build());
+ * }
+ * }</pre>
+ *
+ * <p>Outside a transaction, {@link #enqueue(Mail)} stores the mail in a transaction of its own,
+ * committed before it returns. The transaction must be one on the queue's {@link DataSource}
+ * (a {@code DataSourceTransactionManager}, {@code JdbcTransactionManager} or
+ * {@code JpaTransactionManager} over it); a transaction of another resource is refused rather
+ * than silently decoupled from the mail. Thread-safe.
+ */
+public final class TransactionalMailQueue {
+  private final MailQueue queue;
+  private final DataSource dataSource;
+
+  /** A queue enqueueing on the connections of {@code dataSource}, the one its store writes to. */
+  public TransactionalMailQueue(MailQueue queue, DataSource dataSource) {
+    this.queue = Objects.requireNonNull(queue, "queue");
+    this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+  }
+
+  /**
+   * Stores {@code mail} in the current transaction and wakes the workers after it commits; with
+   * no transaction active, stores it in a transaction of its own and wakes the workers at once.
+   *
+   * @return the new message's id, or the existing one's if its idempotency key was used before
+   * @throws InvalidMailException if the mail is invalid or too large; nothing is written
+   * @throws MailQueueException if the active transaction is not on the queue's DataSource
+   */
+  public MessageId enqueue(Mail mail) {
+    Objects.requireNonNull(mail, "mail");
+    if (!TransactionSynchronizationManager.isActualTransactionActive()
+        || !TransactionSynchronizationManager.isSynchronizationActive()) {
+      return queue.enqueue(mail);
+    }
+    Connection connection = DataSourceUtils.getConnection(dataSource);
+    try {
+      requireTransactional(connection);
+      MessageId id = queue.enqueue(connection, mail);
+      TransactionSynchronizationManager.registerSynchronization(new WakeUpAfterCommit(queue));
+      return id;
+    } finally {
+      DataSourceUtils.releaseConnection(connection, dataSource);
+    }
+  }
+
+  /** The underlying queue, for administration ({@code stats}, {@code find}) and wake-ups. */
+  public MailQueue queue() {
+    return queue;
+  }
+
+  private static void requireTransactional(Connection connection) {
+    boolean autoCommit;
+    try {
+      autoCommit = connection.getAutoCommit();
+    } catch (SQLException e) {
+      throw new MailQueueException("cannot read the transaction's connection state: " + e.getMessage(), e);
+    }
+    if (autoCommit) {
+      throw new MailQueueException("a transaction is active, but not on the mail queue's DataSource (its "
+          + "connection is in auto-commit mode): run the transaction with a transaction manager over that "
+          + "DataSource, or enqueue outside the transaction");
+    }
+  }
+
+  /** Wakes the workers once the transaction has committed; nothing happens on rollback. */
+  private record WakeUpAfterCommit(MailQueue queue) implements TransactionSynchronization {
+    @Override
+    public void afterCommit() {
+      queue.wakeUp();
+    }
+  }
+}
