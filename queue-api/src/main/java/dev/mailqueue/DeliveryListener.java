@@ -2,7 +2,7 @@ package dev.mailqueue;
 
 /**
  * Hears what happened to each message. Every method is called after the new state was
- * committed, on a queue worker thread, at most once per recipient outcome: {@link #delivered},
+ * committed (on the queue's completer thread), at most once per recipient outcome: {@link #delivered},
  * {@link #bounced} and {@link #expired} once per recipient in total, {@link #deferred} once per
  * failed attempt. A listener must be quick and thread-safe; an exception it throws is logged and
  * otherwise ignored. Every method defaults to doing nothing.

@@ -79,6 +79,15 @@ public final class DefaultMailQueue implements MailQueue {
   private ThreadPoolExecutor workerPool;
   private ScheduledExecutorService housekeeping;
   private Thread dispatcher;
+  private Thread completer;
+  /** Decided attempts waiting to be recorded; the completer commits them in groups. */
+  private final LinkedBlockingQueue<Decided> decided = new LinkedBlockingQueue<>();
+  private volatile boolean completing;
+
+  /** Most attempts recorded in one transaction. */
+  static final int MAX_COMPLETION_BATCH = 100;
+
+  private record Decided(ClaimedMail mail, RetryDecision.Decision decision) {}
 
   /** Creates a queue from the builder's settings; use {@link MailQueue#builder()}. */
   public DefaultMailQueue(Settings settings) {
@@ -145,6 +154,9 @@ public final class DefaultMailQueue implements MailQueue {
     long renewMillis = Math.max(100, settings.lease().toMillis() / 3);
     housekeeping.scheduleWithFixedDelay(this::renewLeases, renewMillis, renewMillis, TimeUnit.MILLISECONDS);
     housekeeping.scheduleWithFixedDelay(this::purge, 1, 60, TimeUnit.SECONDS);
+    completing = true;
+    completer = threads("mailqueue-completer-", false).newThread(this::completeLoop);
+    completer.start();
     dispatcher = threads("mailqueue-dispatcher-", false).newThread(this::dispatch);
     dispatcher.start();
     log.info("mail queue started: {} workers, poll every {} ms, lease {} s, worker id {}", settings.workers(),
@@ -201,51 +213,118 @@ public final class DefaultMailQueue implements MailQueue {
 
   private void process(ClaimedMail mail) {
     long startNanos = System.nanoTime();
+    boolean handedOver = false;
     try {
       if (!running) {
         store.release(List.of(mail));
         return;
       }
-      deliver(mail, startNanos);
+      decided.add(new Decided(mail, deliver(mail, startNanos)));
+      handedOver = true;
     } catch (RuntimeException e) {
-      log.error("message {} could not be completed; it stays leased and is retried after the lease expires",
+      log.error("message {} could not be delivered; it stays leased and is retried after the lease expires",
           mail.id(), e);
     } finally {
-      inFlight.remove(mail.id());
-      capacity.release();
-      signalCapacity();
+      if (!handedOver) {
+        finished(mail);
+      }
     }
   }
 
-  private void deliver(ClaimedMail mail, long startNanos) {
-    RetryDecision.Decision decision;
+  /** Frees the message's slot: it is neither running nor waiting to be recorded any more. */
+  private void finished(ClaimedMail mail) {
+    inFlight.remove(mail.id());
+    capacity.release();
+    signalCapacity();
+  }
+
+  private RetryDecision.Decision deliver(ClaimedMail mail, long startNanos) {
     if (mail.recipients().isEmpty() || !mail.claimedAt().isBefore(mail.expiresAt())) {
-      decision = RetryDecision.expireUnsent(mail, Duration.ZERO, mail.bouncedBefore());
-    } else {
-      byte[] mime = store.loadMime(mail.id());
-      List<MailAddress> recipients = new ArrayList<>(mail.recipients().size());
-      for (PendingRecipient p : mail.recipients()) {
-        recipients.add(p.address());
-      }
-      OutboundMail out = new OutboundMail(mail.id(), mail.messageIdHeader(), mail.envelopeFrom(), recipients, mime,
-          mail.attempts() + 1, mail.tag());
-      DeliveryResult result;
+      return RetryDecision.expireUnsent(mail, Duration.ZERO, mail.bouncedBefore());
+    }
+    byte[] mime = store.loadMime(mail.id());
+    List<MailAddress> recipients = new ArrayList<>(mail.recipients().size());
+    for (PendingRecipient p : mail.recipients()) {
+      recipients.add(p.address());
+    }
+    OutboundMail out = new OutboundMail(mail.id(), mail.messageIdHeader(), mail.envelopeFrom(), recipients, mime,
+        mail.attempts() + 1, mail.tag());
+    DeliveryResult result;
+    try {
+      result = transport.deliver(out);
+    } catch (RuntimeException e) {
+      log.error("transport failed on message {}; deferring it", mail.id(), e);
+      result = DeliveryResult.all(recipients, RecipientStatus.DEFERRED, TRANSPORT_FAILURE, null);
+    }
+    Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
+    Instant now = mail.claimedAt().plus(elapsed);
+    return RetryDecision.decide(mail, result, policyFor(mail.tag()), now, elapsed,
+        ThreadLocalRandom.current().nextDouble(), mail.bouncedBefore());
+  }
+
+  /**
+   * Records decided attempts in groups: one transaction (one commit, one fsync) for everything
+   * that finished while the previous group was being written. Listeners hear after the commit.
+   */
+  private void completeLoop() {
+    List<Decided> batch = new ArrayList<>(MAX_COMPLETION_BATCH);
+    while (completing || !decided.isEmpty()) {
       try {
-        result = transport.deliver(out);
-      } catch (RuntimeException e) {
-        log.error("transport failed on message {}; deferring it", mail.id(), e);
-        result = DeliveryResult.all(recipients, RecipientStatus.DEFERRED, TRANSPORT_FAILURE, null);
+        Decided first = decided.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        decided.drainTo(batch, MAX_COMPLETION_BATCH - 1);
+        record(batch);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } finally {
+        for (Decided d : batch) {
+          finished(d.mail());
+        }
+        batch.clear();
       }
-      Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
-      Instant now = mail.claimedAt().plus(elapsed);
-      decision = RetryDecision.decide(mail, result, policyFor(mail.tag()), now, elapsed,
-          ThreadLocalRandom.current().nextDouble(), mail.bouncedBefore());
     }
-    if (!store.complete(mail, decision.completion())) {
-      log.warn("lease on message {} was lost before its outcome was recorded; another worker owns it now", mail.id());
-      return;
+  }
+
+  private void record(List<Decided> batch) {
+    List<ClaimedMail> mails = new ArrayList<>(batch.size());
+    List<dev.mailqueue.spi.Completion> completions = new ArrayList<>(batch.size());
+    for (Decided d : batch) {
+      mails.add(d.mail());
+      completions.add(d.decision().completion());
     }
-    notifyListener(mail, decision);
+    List<Boolean> recorded;
+    try {
+      recorded = store.completeAll(mails, completions);
+    } catch (RuntimeException e) {
+      log.warn("recording {} attempts together failed; recording them one by one", batch.size(), e);
+      recorded = new ArrayList<>(batch.size());
+      for (Decided d : batch) {
+        recorded.add(recordOne(d));
+      }
+    }
+    for (int i = 0; i < batch.size(); i++) {
+      Decided d = batch.get(i);
+      if (Boolean.TRUE.equals(recorded.get(i))) {
+        notifyListener(d.mail(), d.decision());
+      } else {
+        log.warn("lease on message {} was lost before its outcome was recorded; another worker owns it now",
+            d.mail().id());
+      }
+    }
+  }
+
+  private boolean recordOne(Decided d) {
+    try {
+      return store.complete(d.mail(), d.decision().completion());
+    } catch (RuntimeException e) {
+      log.error("message {} could not be recorded; it stays leased and is retried after the lease expires",
+          d.mail().id(), e);
+      return false;
+    }
   }
 
   private void notifyListener(ClaimedMail mail, RetryDecision.Decision decision) {
@@ -349,6 +428,10 @@ public final class DefaultMailQueue implements MailQueue {
               inFlight.size(), settings.shutdownTimeout());
           workerPool.shutdownNow();
         }
+      }
+      completing = false;
+      if (completer != null) {
+        completer.join(settings.shutdownTimeout().toMillis());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

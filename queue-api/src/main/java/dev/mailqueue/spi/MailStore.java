@@ -47,6 +47,22 @@ public interface MailStore extends AutoCloseable {
    */
   boolean complete(ClaimedMail mail, Completion completion);
 
+  /**
+   * Records several attempts in one transaction (group commit), each fenced like
+   * {@link #complete}; the result says, per attempt in order, whether it was recorded. A store
+   * that cannot batch may record them one by one (the default).
+   */
+  default List<Boolean> completeAll(List<ClaimedMail> mails, List<Completion> completions) {
+    if (mails.size() != completions.size()) {
+      throw new IllegalArgumentException("one completion per mail");
+    }
+    List<Boolean> recorded = new java.util.ArrayList<>(mails.size());
+    for (int i = 0; i < mails.size(); i++) {
+      recorded.add(complete(mails.get(i), completions.get(i)));
+    }
+    return recorded;
+  }
+
   /** Gives leased messages back unchanged (due now, attempt not counted), e.g. on shutdown. */
   void release(List<ClaimedMail> mails);
 

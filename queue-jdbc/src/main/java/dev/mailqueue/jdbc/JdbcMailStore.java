@@ -411,57 +411,93 @@ public final class JdbcMailStore implements MailStore {
   }
 
   @Override
-  public boolean complete(ClaimedMail mail, Completion c) {
-    Object id = dialect.id(mail.id().value());
-    SmtpReply summary = c.summary();
+  public boolean complete(ClaimedMail mail, Completion completion) {
+    return completeAll(List.of(mail), List.of(completion)).get(0);
+  }
+
+  /** One transaction for the whole group: one commit instead of one per message. */
+  @Override
+  public List<Boolean> completeAll(List<ClaimedMail> mails, List<Completion> completions) {
+    if (mails.size() != completions.size()) {
+      throw new IllegalArgumentException("one completion per mail");
+    }
+    if (mails.isEmpty()) {
+      return List.of();
+    }
     return jdbi.inTransaction(h -> {
-      int updated = h.createUpdate(dialect.sql("UPDATE {p}message SET state = ?, due_at = {now} + ?, "
-              + "attempts = attempts + ?, uncertain_attempts = uncertain_attempts + ?, lease_owner = NULL, "
-              + "updated_at = {now}, finished_at = {now} + ?, last_code = ?, last_enhanced = ?, last_text = ? "
-              + "WHERE id = ? AND lease_token = ?"))
-          .bind(0, c.newState().name())
-          .bindByType(1, c.retryDelay() == null ? null : c.retryDelay().toMillis(), Long.class)
-          .bind(2, c.countsAsAttempt() ? 1 : 0)
-          .bind(3, c.uncertain() ? 1 : 0)
-          .bindByType(4, c.newState().isTerminal() ? 0L : null, Long.class)
-          .bindByType(5, summary == null ? null : summary.code(), Integer.class)
-          .bindByType(6, summary == null ? null : summary.enhancedStatus(), String.class)
-          .bindByType(7, summary == null ? null : summary.text(), String.class)
-          .bind(8, id)
-          .bind(9, mail.leaseToken())
-          .execute();
-      if (updated != 1) {
-        return false;
+      PreparedBatch messages = h.prepareBatch(dialect.sql("UPDATE {p}message SET state = ?, due_at = {now} + ?, "
+          + "attempts = attempts + ?, uncertain_attempts = uncertain_attempts + ?, lease_owner = NULL, "
+          + "updated_at = {now}, finished_at = {now} + ?, last_code = ?, last_enhanced = ?, last_text = ? "
+          + "WHERE id = ? AND lease_token = ?"));
+      for (int i = 0; i < mails.size(); i++) {
+        Completion c = completions.get(i);
+        SmtpReply summary = c.summary();
+        messages.bind(0, c.newState().name())
+            .bindByType(1, c.retryDelay() == null ? null : c.retryDelay().toMillis(), Long.class)
+            .bind(2, c.countsAsAttempt() ? 1 : 0)
+            .bind(3, c.uncertain() ? 1 : 0)
+            .bindByType(4, c.newState().isTerminal() ? 0L : null, Long.class)
+            .bindByType(5, summary == null ? null : summary.code(), Integer.class)
+            .bindByType(6, summary == null ? null : summary.enhancedStatus(), String.class)
+            .bindByType(7, summary == null ? null : summary.text(), String.class)
+            .bind(8, dialect.id(mails.get(i).id().value()))
+            .bind(9, mails.get(i).leaseToken())
+            .add();
       }
-      if (!c.recipients().isEmpty()) {
-        PreparedBatch batch = h.prepareBatch(dialect.sql("UPDATE {p}recipient SET status = ?, reply_code = ?, "
-            + "reply_enhanced = ?, reply_text = ?, updated_at = {now} WHERE message_id = ? AND idx = ?"));
+      int[] counts = messages.execute();
+      List<Boolean> recorded = new ArrayList<>(mails.size());
+      for (int i = 0; i < mails.size(); i++) {
+        if (counts[i] < 0) {
+          throw new JdbcStoreException("the driver reported no update count for a fenced completion ("
+              + counts[i] + "); disable bulk statements on this connection (MariaDB: useBulkStmts=false)");
+        }
+        recorded.add(counts[i] == 1);
+      }
+
+      PreparedBatch recipients = h.prepareBatch(dialect.sql("UPDATE {p}recipient SET status = ?, reply_code = ?, "
+          + "reply_enhanced = ?, reply_text = ?, updated_at = {now} WHERE message_id = ? AND idx = ?"));
+      PreparedBatch attempts = h.prepareBatch(dialect.sql("INSERT INTO {p}attempt (message_id, lease_token, "
+          + "finished_at, duration_ms, remote_host, outcome, counted, uncertain, reply_code, reply_enhanced, "
+          + "reply_text) VALUES (?, ?, {now}, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      boolean anyRecipient = false;
+      boolean anyAttempt = false;
+      for (int i = 0; i < mails.size(); i++) {
+        if (!recorded.get(i)) {
+          continue;
+        }
+        Object id = dialect.id(mails.get(i).id().value());
+        Completion c = completions.get(i);
         for (Completion.RecipientUpdate r : c.recipients()) {
-          batch.bind(0, r.status().name())
+          recipients.bind(0, r.status().name())
               .bindByType(1, r.reply() == null ? null : r.reply().code(), Integer.class)
               .bindByType(2, r.reply() == null ? null : r.reply().enhancedStatus(), String.class)
               .bindByType(3, r.reply() == null ? null : r.reply().text(), String.class)
               .bind(4, id)
               .bind(5, r.index())
               .add();
+          anyRecipient = true;
         }
-        batch.execute();
+        SmtpReply summary = c.summary();
+        attempts.bind(0, id)
+            .bind(1, mails.get(i).leaseToken())
+            .bind(2, (int) Math.min(Integer.MAX_VALUE, c.duration().toMillis()))
+            .bindByType(3, c.remoteHost(), String.class)
+            .bind(4, c.newState().name())
+            .bind(5, c.countsAsAttempt())
+            .bind(6, c.uncertain())
+            .bindByType(7, summary == null ? null : summary.code(), Integer.class)
+            .bindByType(8, summary == null ? null : summary.enhancedStatus(), String.class)
+            .bindByType(9, summary == null ? null : summary.text(), String.class)
+            .add();
+        anyAttempt = true;
       }
-      h.createUpdate(dialect.sql("INSERT INTO {p}attempt (message_id, lease_token, finished_at, duration_ms, remote_host, "
-              + "outcome, counted, uncertain, reply_code, reply_enhanced, reply_text) "
-              + "VALUES (?, ?, {now}, ?, ?, ?, ?, ?, ?, ?, ?)"))
-          .bind(0, id)
-          .bind(1, mail.leaseToken())
-          .bind(2, (int) Math.min(Integer.MAX_VALUE, c.duration().toMillis()))
-          .bindByType(3, c.remoteHost(), String.class)
-          .bind(4, c.newState().name())
-          .bind(5, c.countsAsAttempt())
-          .bind(6, c.uncertain())
-          .bindByType(7, summary == null ? null : summary.code(), Integer.class)
-          .bindByType(8, summary == null ? null : summary.enhancedStatus(), String.class)
-          .bindByType(9, summary == null ? null : summary.text(), String.class)
-          .execute();
-      return true;
+      if (anyRecipient) {
+        recipients.execute();
+      }
+      if (anyAttempt) {
+        attempts.execute();
+      }
+      return recorded;
     });
   }
 

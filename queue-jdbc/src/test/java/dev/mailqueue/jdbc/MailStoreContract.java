@@ -219,6 +219,38 @@ abstract class MailStoreContract {
   }
 
   @Test
+  void groupCompletionRecordsFreshLeasesAndRejectsTheStaleOne() {
+    for (int i = 0; i < 3; i++) {
+      store.insert(mail("r" + i + "@example.org"));
+    }
+    List<ClaimedMail> first = store.claim("w1", 3, Duration.ofMillis(300));
+    assertThat(first).hasSize(3);
+    ClaimedMail stale = first.get(1);
+    // Only the middle one is taken over: the others are renewed by their worker.
+    assertThat(store.renewLease(first.get(0), LEASE)).isTrue();
+    assertThat(store.renewLease(first.get(2), LEASE)).isTrue();
+    List<ClaimedMail> taken = new ArrayList<>();
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      taken.addAll(store.claim("w2", 3, LEASE));
+      return !taken.isEmpty();
+    });
+    assertThat(taken).extracting(ClaimedMail::id).containsExactly(stale.id());
+
+    SmtpReply ok = SmtpReply.parse(250, "2.0.0 ok");
+    List<Completion> completions = new ArrayList<>();
+    for (ClaimedMail m : first) {
+      completions.add(finished(m, MessageState.DELIVERED, RecipientStatus.DELIVERED, ok));
+    }
+    assertThat(store.completeAll(first, completions)).containsExactly(true, false, true);
+    assertThat(store.find(first.get(0).id())).get().extracting(MessageView::state).isEqualTo(MessageState.DELIVERED);
+    assertThat(store.find(stale.id())).get().satisfies(v -> {
+      assertThat(v.state()).isEqualTo(MessageState.SENDING);
+      assertThat(v.recipients().get(0).status()).isEqualTo(RecipientStatus.PENDING);
+    });
+    assertThat(store.find(first.get(2).id())).get().extracting(MessageView::state).isEqualTo(MessageState.DELIVERED);
+  }
+
+  @Test
   void onlyDeferredRecipientsAreRetried() {
     QueuedMail m = mail("ok@example.org", "later@example.org", "gone@example.org");
     store.insert(m);
