@@ -55,6 +55,21 @@ public interface MailQueue extends AutoCloseable {
    */
   MessageId enqueue(Connection connection, Mail mail);
 
+  /**
+   * Enqueues several mails in one transaction of the store's own: all or none are stored. Every
+   * mail is validated and rendered before anything is written.
+   *
+   * @return the ids in the order of {@code mails}
+   * @throws InvalidMailException if any mail is invalid; nothing is stored
+   */
+  List<MessageId> enqueueAll(java.util.Collection<Mail> mails);
+
+  /**
+   * Enqueues several mails in the caller's transaction on {@code connection}, with the same
+   * guarantees as {@link #enqueue(Connection, Mail)}.
+   */
+  List<MessageId> enqueueAll(Connection connection, java.util.Collection<Mail> mails);
+
   /** Asks the workers to look for due messages now rather than at the next poll. Cheap; never blocks. */
   void wakeUp();
 

@@ -52,8 +52,16 @@ public final class QueueBenchmark {
     try (HikariDataSource ds = new HikariDataSource(config)) {
       System.out.printf("mailqueue benchmark: PostgreSQL %s, %d cores, %d runs each (median [min-max])%n%n", URL,
           Runtime.getRuntime().availableProcessors(), RUNS);
-      enqueue(ds);
-      drain(ds);
+      String only = System.getProperty("bench.only", "");
+      if (only.isEmpty() || only.equals("enqueue")) {
+        enqueue(ds);
+      }
+      if (only.isEmpty() || only.equals("drain")) {
+        drain(ds);
+      }
+      if (only.isEmpty() || only.equals("pipeline")) {
+        pipeline(ds);
+      }
     }
     System.exit(0);
   }
@@ -65,9 +73,11 @@ public final class QueueBenchmark {
   private static void enqueue(HikariDataSource ds) throws Exception {
     double[] queueRates = new double[RUNS];
     double[] insertRates = new double[RUNS];
+    double[] sameRowsRates = new double[RUNS];
     for (int run = 0; run < RUNS; run++) {
       String prefix = "b" + run + "e_";
-      JdbcMailStore store = JdbcMailStore.builder(ds).tablePrefix(prefix).createSchema(true).build();
+      JdbcMailStore store = JdbcMailStore.builder(ds).tablePrefix(prefix).createSchema(true)
+          .notifyOnEnqueue(Boolean.parseBoolean(System.getProperty("bench.notify", "true"))).build();
       store.start();
       MailQueue queue = MailQueue.builder().store(store).transport(idle()).build();
       long t0 = System.nanoTime();
@@ -75,6 +85,7 @@ public final class QueueBenchmark {
         queue.enqueue(mail(i));
       }
       queueRates[run] = ENQUEUES / ((System.nanoTime() - t0) / 1e9);
+      sameRowsRates[run] = plainInsertsOfTheSameRows(ds, prefix);
       drop(ds, prefix);
 
       try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
@@ -96,8 +107,45 @@ public final class QueueBenchmark {
     }
     System.out.println("1. Enqueue, one message per transaction (" + ENQUEUES + " messages of ~2 KB)");
     row("mailqueue enqueue(mail)", queueRates, "msg/s");
-    row("plain JDBC INSERT, same size", insertRates, "rows/s");
-    System.out.printf("   ratio: %.0f %% of the plain INSERT rate%n%n", 100 * median(queueRates) / median(insertRates));
+    row("plain INSERTs, same rows+tables", sameRowsRates, "msg/s");
+    row("plain INSERT, one 2 KB row", insertRates, "rows/s");
+    System.out.printf("   ratio: %.0f %% of plain INSERTs of the same rows; %.0f %% of one plain row%n%n",
+        100 * median(queueRates) / median(sameRowsRates), 100 * median(queueRates) / median(insertRates));
+  }
+
+  /** Raw JDBC writing what enqueue writes (message, body, recipient rows into the same tables), one transaction each. */
+  private static double plainInsertsOfTheSameRows(HikariDataSource ds, String prefix) throws Exception {
+    byte[] mime = new byte[2300];
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement m = c.prepareStatement("INSERT INTO " + prefix + "message (id, state, priority, due_at, "
+              + "created_at, updated_at, expires_at, tag, envelope_from, message_id_header, idempotency_key, size_bytes) "
+              + "VALUES (?, 'QUEUED', 5, ?, ?, ?, ?, NULL, 'bench@example.com', ?, NULL, 2300)");
+           PreparedStatement b = c.prepareStatement("INSERT INTO " + prefix + "body (message_id, mime) VALUES (?, ?)");
+           PreparedStatement r = c.prepareStatement("INSERT INTO " + prefix + "recipient (message_id, idx, address, "
+               + "domain, status) VALUES (?, 0, ?, 'example.org', 'PENDING')")) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < ENQUEUES; i++) {
+          UUID id = UUID.randomUUID();
+          long now = System.currentTimeMillis();
+          m.setObject(1, id);
+          m.setLong(2, now);
+          m.setLong(3, now);
+          m.setLong(4, now);
+          m.setLong(5, now + 432_000_000L);
+          m.setString(6, "<" + id + "@example.com>");
+          m.executeUpdate();
+          b.setObject(1, id);
+          b.setBytes(2, mime);
+          b.executeUpdate();
+          r.setObject(1, id);
+          r.setString(2, "r" + i + "@example.org");
+          r.executeUpdate();
+          c.commit();
+        }
+        return ENQUEUES / ((System.nanoTime() - t0) / 1e9);
+      }
+    }
   }
 
   private static void drain(HikariDataSource ds) throws Exception {
@@ -119,17 +167,17 @@ public final class QueueBenchmark {
           }
           c.commit();
         }
+        Finished finished = new Finished(DRAIN);
         MailQueue queue = MailQueue.builder()
             .store(JdbcMailStore.builder(ds).tablePrefix(prefix).build())
             .transport(SmtpTransport.relay("127.0.0.1", sink.port()).security(Security.NONE)
                 .maxConnectionsPerRelay(CONNECTIONS).build())
             .workers(CONNECTIONS * 2)
+            .listener(finished)
             .build();
         long t0 = System.nanoTime();
         queue.start();
-        while (sink.acceptedCount() < DRAIN || queue.stats().backlog() > 0) {
-          Thread.sleep(20);
-        }
+        finished.await();
         queueRates[run] = DRAIN / ((System.nanoTime() - t0) / 1e9);
         queue.close();
         drop(ds, prefix);
@@ -141,6 +189,46 @@ public final class QueueBenchmark {
     row("mailqueue drain", queueRates, "msg/s");
     row("bare Angus Mail, same messages", angusRates, "msg/s");
     System.out.printf("   ratio: %.0f %% of bare Angus Mail%n", 100 * median(queueRates) / median(angusRates));
+  }
+
+  /** The database side alone: claim, read body, record, with a transport that accepts instantly. */
+  private static void pipeline(HikariDataSource ds) throws Exception {
+    double[] rates = new double[RUNS];
+    for (int run = 0; run < RUNS; run++) {
+      String prefix = "b" + run + "p_";
+      JdbcMailStore store = JdbcMailStore.builder(ds).tablePrefix(prefix).createSchema(true).build();
+      store.start();
+      MailQueue producer = MailQueue.builder().store(store).transport(idle()).build();
+      try (Connection c = ds.getConnection()) {
+        c.setAutoCommit(false);
+        for (int i = 0; i < DRAIN; i++) {
+          producer.enqueue(c, mail(i));
+          if (i % 1000 == 999) {
+            c.commit();
+          }
+        }
+        c.commit();
+      }
+      java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+      MailTransport instant = mail -> {
+        sent.incrementAndGet();
+        return DeliveryResult.all(mail.recipients(), dev.mailqueue.RecipientStatus.DELIVERED,
+            dev.mailqueue.SmtpReply.parse(250, "2.0.0 ok"), "instant");
+      };
+      Finished finished = new Finished(DRAIN);
+      MailQueue queue = MailQueue.builder().store(JdbcMailStore.builder(ds).tablePrefix(prefix).build())
+          .transport(instant).workers(CONNECTIONS * 2).listener(finished).build();
+      long t0 = System.nanoTime();
+      queue.start();
+      finished.await();
+      rates[run] = DRAIN / ((System.nanoTime() - t0) / 1e9);
+      queue.close();
+      drop(ds, prefix);
+    }
+    System.out.println();
+    System.out.println("3. Database pipeline alone (claim, read body, group-commit the outcome; instant transport), "
+        + DRAIN + " messages");
+    row("claim + body + complete", rates, "msg/s");
   }
 
   /** Angus Mail alone: CONNECTIONS threads, each with one connected Transport, sending pre-built messages. */
@@ -184,6 +272,28 @@ public final class QueueBenchmark {
       double rate = DRAIN / ((System.nanoTime() - t0) / 1e9);
       pool.shutdown();
       return rate;
+    }
+  }
+
+  /** Counts delivered recipients (committed outcomes) until all are in. */
+  private static final class Finished implements dev.mailqueue.DeliveryListener {
+    private final java.util.concurrent.CountDownLatch latch;
+
+    Finished(int expected) {
+      latch = new java.util.concurrent.CountDownLatch(expected);
+    }
+
+    @Override
+    public void delivered(dev.mailqueue.DeliveryEvent event) {
+      for (int i = 0; i < event.recipients().size(); i++) {
+        latch.countDown();
+      }
+    }
+
+    void await() throws InterruptedException {
+      if (!latch.await(10, java.util.concurrent.TimeUnit.MINUTES)) {
+        throw new IllegalStateException("not drained within 10 minutes");
+      }
     }
   }
 

@@ -197,6 +197,18 @@ abstract class EndToEndContract {
   }
 
   @Test
+  void enqueueAllDeliversEveryMailOfTheBatch() {
+    startQueue(sink.port(), b -> b);
+    List<MessageId> ids = queue.enqueueAll(List.of(
+        Mail.builder().from("a@example.com").to("one@example.org").text("1").build(),
+        Mail.builder().from("a@example.com").to("two@example.org").text("2").build()));
+    assertThat(ids).hasSize(2).doesNotHaveDuplicates();
+    for (MessageId id : ids) {
+      assertThat(awaitFinal(id).state()).isEqualTo(MessageState.DELIVERED);
+    }
+  }
+
+  @Test
   void messagePastItsLifetimeExpires() {
     startQueue(sink.port(), b -> b);
     MessageId id = queue.enqueue(Mail.builder().from("a@example.com").to("busy@example.org").text("t")
@@ -224,6 +236,12 @@ abstract class EndToEndContract {
     for (Runnable r : bad) {
       assertThatThrownBy(r::run).isInstanceOf(InvalidMailException.class);
     }
+    assertThatThrownBy(() -> queue.enqueueAll(List.of(
+        Mail.builder().from("a@example.com").to("b@example.org").text("fine").build(),
+        Mail.builder().from("a@example.com").to("b@example.org").text("t")
+            .attachment("big.bin", "application/octet-stream", new byte[8192]).build())))
+        .isInstanceOf(InvalidMailException.class)
+        .satisfies(e -> assertThat(((InvalidMailException) e).field()).isEqualTo("mails[1].size"));
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       assertThatThrownBy(() -> queue.enqueue(c, Mail.builder().from("a@example.com").to("b@example.org").text("t")

@@ -114,6 +114,35 @@ public final class DefaultMailQueue implements MailQueue {
     return store.insert(connection, prepare(mail));
   }
 
+  @Override
+  public List<MessageId> enqueueAll(java.util.Collection<Mail> mails) {
+    List<MessageId> ids = store.insertAll(prepareAll(mails));
+    wakeUp();
+    return ids;
+  }
+
+  @Override
+  public List<MessageId> enqueueAll(Connection connection, java.util.Collection<Mail> mails) {
+    if (connection == null) {
+      throw new MailQueueException("connection is null; use enqueueAll(mails) to enqueue in a transaction of the queue's own");
+    }
+    return store.insertAll(connection, prepareAll(mails));
+  }
+
+  private List<QueuedMail> prepareAll(java.util.Collection<Mail> mails) {
+    List<QueuedMail> prepared = new ArrayList<>(mails.size());
+    int i = 0;
+    for (Mail m : mails) {
+      try {
+        prepared.add(prepare(m));
+      } catch (dev.mailqueue.InvalidMailException e) {
+        throw new dev.mailqueue.InvalidMailException("mails[" + i + "]." + e.field(), e.reason(), e);
+      }
+      i++;
+    }
+    return prepared;
+  }
+
   private QueuedMail prepare(Mail mail) {
     MessageId id = MessageId.generate();
     MimeRenderer.Rendered rendered = renderer.render(mail, id);

@@ -28,6 +28,18 @@ public interface MailStore extends AutoCloseable {
   /** Inserts in a transaction of the store's own, committed before returning. Same idempotency as above. */
   MessageId insert(QueuedMail mail);
 
+  /** Inserts several in the caller's transaction, in order; ids as for {@link #insert(Connection, QueuedMail)}. */
+  default List<MessageId> insertAll(Connection connection, List<QueuedMail> mails) {
+    List<MessageId> ids = new java.util.ArrayList<>(mails.size());
+    for (QueuedMail m : mails) {
+      ids.add(insert(connection, m));
+    }
+    return ids;
+  }
+
+  /** Inserts several in one transaction of the store's own: all or none. */
+  List<MessageId> insertAll(List<QueuedMail> mails);
+
   /**
    * Leases up to {@code limit} due messages to {@code owner} for {@code lease}, highest priority
    * first, then oldest due time; a message is leased to one owner at a time. A message whose

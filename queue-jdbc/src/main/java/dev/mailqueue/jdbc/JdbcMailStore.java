@@ -184,13 +184,31 @@ public final class JdbcMailStore implements MailStore {
 
   @Override
   public MessageId insert(QueuedMail mail) {
+    return insertAll(List.of(mail)).get(0);
+  }
+
+  @Override
+  public List<MessageId> insertAll(Connection connection, List<QueuedMail> mails) {
+    Objects.requireNonNull(connection, "connection");
+    List<MessageId> ids = new ArrayList<>(mails.size());
+    for (QueuedMail m : mails) {
+      ids.add(insert(connection, m));
+    }
+    return ids;
+  }
+
+  @Override
+  public List<MessageId> insertAll(List<QueuedMail> mails) {
     try (Connection c = dataSource.getConnection()) {
       boolean autoCommit = c.getAutoCommit();
       c.setAutoCommit(false);
       try {
-        MessageId id = insertOn(c, mail);
+        List<MessageId> ids = new ArrayList<>(mails.size());
+        for (QueuedMail m : mails) {
+          ids.add(insertOn(c, m));
+        }
         c.commit();
-        return id;
+        return ids;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
@@ -198,7 +216,7 @@ public final class JdbcMailStore implements MailStore {
         c.setAutoCommit(autoCommit);
       }
     } catch (SQLException e) {
-      throw new JdbcStoreException("enqueueing message " + mail.id() + " failed: " + e.getMessage(), e);
+      throw new JdbcStoreException("enqueueing " + mails.size() + " messages failed: " + e.getMessage(), e);
     }
   }
 

@@ -182,6 +182,19 @@ abstract class MailStoreContract {
   }
 
   @Test
+  void insertAllIsAllOrNothing() {
+    QueuedMail ok = mail("a@example.org");
+    QueuedMail bad = mail("b@example.org");
+    QueuedMail tooLongTag = new QueuedMail(bad.id(), bad.messageIdHeader(), bad.envelopeFrom(), bad.recipients(),
+        bad.mime(), bad.priority(), null, bad.lifetime(), "t".repeat(200), null);
+    assertThatThrownBy(() -> store.insertAll(List.of(ok, tooLongTag))).isInstanceOf(JdbcStoreException.class);
+    assertThat(countMessages()).isZero();
+    QueuedMail second = mail("c@example.org");
+    assertThat(store.insertAll(List.of(ok, second))).containsExactly(ok.id(), second.id());
+    assertThat(countMessages()).isEqualTo(2);
+  }
+
+  @Test
   void higherPriorityIsClaimedFirst() {
     store.insert(mail(Priority.BULK, null, null, "bulk@example.org"));
     QueuedMail urgent = mail(Priority.HIGH, null, null, "reset@example.org");
