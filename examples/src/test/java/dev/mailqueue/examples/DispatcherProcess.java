@@ -29,7 +29,7 @@ public final class DispatcherProcess {
           .pollInterval(Duration.ofMillis(100))
           .build();
       queue.start();
-      System.out.println("started " + args[3]);
+      System.out.println("started " + args[3] + " at JVM time " + java.time.Instant.now());
       long idleSince = System.nanoTime();
       while (System.nanoTime() - idleSince < Duration.ofSeconds(3).toNanos()) {
         if (queue.stats().backlog() > 0) {
