@@ -1,9 +1,14 @@
 package dev.mailqueue.smtp;
 
+import java.net.InetAddress;
 import java.util.Objects;
 
-/** One relay's address. */
-record Relay(String host, int port) {
+/**
+ * Where one pool connects: a configured relay ({@code address == null}, connected by name), or in
+ * direct mode one address of an MX host (connected by that address, so that the address that was
+ * checked is the one used; the name is kept for TLS and logs).
+ */
+record Relay(String host, int port, InetAddress address) {
   Relay {
     Objects.requireNonNull(host, "host");
     if (host.isBlank()) {
@@ -14,8 +19,22 @@ record Relay(String host, int port) {
     }
   }
 
+  Relay(String host, int port) {
+    this(host, port, null);
+  }
+
+  /** What Angus connects to: the address literal when there is one, else the name. */
+  String connectHost() {
+    return address == null ? host : address.getHostAddress();
+  }
+
+  /** The remote host as reported in a delivery result: {@code host} or {@code host[address]}. */
+  String remoteHost() {
+    return address == null ? host : host + "[" + address.getHostAddress() + "]";
+  }
+
   @Override
   public String toString() {
-    return host + ":" + port;
+    return remoteHost() + ":" + port;
   }
 }

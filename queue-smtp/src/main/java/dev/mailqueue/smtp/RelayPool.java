@@ -27,9 +27,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The connections to one relay: at most {@code maxConnectionsPerRelay} at a time, idle ones kept
- * for reuse (LIFO) until they are idle too long or have carried their share of messages.
- * Thread-safe; each connection is used by one thread at a time.
+ * The connections to one relay (in direct mode: to one address of one MX host): at most
+ * {@code maxConnectionsPerRelay} at a time, idle ones kept for reuse (LIFO) until they are idle
+ * too long or have carried their share of messages. Thread-safe; each connection is used by one
+ * thread at a time.
+ *
+ * <p>In direct mode a TLS failure or a missing STARTTLS is the destination's doing, not a fault in
+ * this configuration: it defers (counted) and lets the next MX be tried.
  */
 final class RelayPool {
   private static final Logger log = LoggerFactory.getLogger(SmtpTransport.class);
@@ -42,6 +46,8 @@ final class RelayPool {
   private final Deque<SmtpConnection> idle = new ConcurrentLinkedDeque<>();
   private final Semaphore permits;
   private final AtomicReference<String> activeFault = new AtomicReference<>();
+  private final String kind;
+  private volatile long lastUsedNanos = System.nanoTime();
   private volatile boolean closed;
 
   /** What one attempt on this relay produced, and whether the next relay should be tried. */
@@ -59,19 +65,21 @@ final class RelayPool {
     this.settings = settings;
     this.scheduler = scheduler;
     this.permits = new Semaphore(settings.maxConnectionsPerRelay(), true);
+    this.kind = settings.direct() ? "MX host" : "SMTP relay";
   }
 
   Attempt deliver(OutboundMail mail) {
+    lastUsedNanos = System.nanoTime();
     try {
       if (!permits.tryAcquire(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
         return new Attempt(DeliveryResult.notCounted(mail.recipients(),
             ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerRelay()),
-            java.time.Duration.ofSeconds(1), relay.host()), false);
+            java.time.Duration.ofSeconds(1), relay.remoteHost()), false);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new Attempt(DeliveryResult.notCounted(mail.recipients(),
-          ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerRelay()), null, relay.host()), false);
+          ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerRelay()), null, relay.remoteHost()), false);
     }
     Watchdog watchdog = new Watchdog();
     try {
@@ -98,7 +106,7 @@ final class RelayPool {
       if (limit > 0 && mail.mime().length > limit) {
         reusable = true;
         return new Attempt(DeliveryResult.all(mail.recipients(), RecipientStatus.BOUNCED,
-            ReplyClassifier.messageTooBig(mail.mime().length, limit), relay.host()), false);
+            ReplyClassifier.messageTooBig(mail.mime().length, limit), relay.remoteHost()), false);
       }
       SMTPMessage message;
       try {
@@ -107,7 +115,7 @@ final class RelayPool {
       } catch (MessagingException e) {
         reusable = true;
         return new Attempt(DeliveryResult.all(mail.recipients(), RecipientStatus.BOUNCED,
-            ReplyClassifier.unparsableMessage(describe(e)), relay.host()), false);
+            ReplyClassifier.unparsableMessage(describe(e)), relay.remoteHost()), false);
       }
       InternetAddress[] rcpts = new InternetAddress[mail.recipients().size()];
       for (int i = 0; i < rcpts.length; i++) {
@@ -131,7 +139,7 @@ final class RelayPool {
       SmtpReply uncertain = watchdog.fired() ? ReplyClassifier.deadlineExceeded(settings.attemptDeadline())
           : ReplyClassifier.noReplyToEndOfData(detail);
       DeliveryResult result = TransactionReport.of(exchanges, mail.recipients(), t.endOfDataSent(), lost,
-          uncertain, relay.host());
+          uncertain, relay.remoteHost());
       reusable = !t.isBroken() && !watchdog.fired() && !hasCause(failure, java.io.IOException.class);
       logResult(mail, result);
       boolean sessionLost = !reusable && result.kind() == DeliveryResult.Kind.NORMAL
@@ -177,12 +185,13 @@ final class RelayPool {
 
   /** Connects, says EHLO, starts TLS and authenticates. */
   private Opened open(Watchdog watchdog, List<MailAddress> recipients) {
-    SocketCapture capture = new SocketCapture();
+    SocketCapture capture = settings.direct() ? new SocketCapture(relay.host(), settings.verifyCertificates())
+        : new SocketCapture();
     watchdog.watch(capture);
     Session session = Session.getInstance(settings.sessionProperties(capture, scheduler));
     String protocol = settings.protocol();
     RecordingSmtpTransport t = new RecordingSmtpTransport(session,
-        new URLName(protocol, relay.host(), relay.port(), null, null, null), protocol,
+        new URLName(protocol, relay.connectHost(), relay.port(), null, null, null), protocol,
         settings.security() == Security.IMPLICIT_TLS);
     SmtpConnection conn = new SmtpConnection(session, t, capture);
     Credentials credentials = settings.credentials();
@@ -202,7 +211,7 @@ final class RelayPool {
     }
     t.begin(false);
     try {
-      t.connect(relay.host(), relay.port(), user, secret);
+      t.connect(relay.connectHost(), relay.port(), user, secret);
     } catch (MessagingException | RuntimeException e) {
       List<Exchange> exchanges = t.end();
       conn.abandon();
@@ -214,7 +223,7 @@ final class RelayPool {
       return Opened.failed(configFault(recipients, ReplyClassifier.authNotOffered()));
     }
     if (activeFault.getAndSet(null) != null) {
-      log.info("SMTP relay {} accepts connections again", relay);
+      log.info("{} {} accepts connections again", kind, relay);
     }
     return new Opened(conn, null);
   }
@@ -260,18 +269,24 @@ final class RelayPool {
   }
 
   private Attempt transientFailure(List<MailAddress> recipients, SmtpReply reply) {
-    log.warn("SMTP relay {} unavailable: {}", relay, reply);
-    return new Attempt(DeliveryResult.all(recipients, RecipientStatus.DEFERRED, reply, relay.host()), true);
+    log.warn("{} {} unavailable: {}", kind, relay, reply);
+    return new Attempt(DeliveryResult.all(recipients, RecipientStatus.DEFERRED, reply, relay.remoteHost()), true);
   }
 
-  /** A configuration fault: logged once as an error until the relay works again; the attempt does not count. */
+  /**
+   * A configuration fault: logged once as an error until the relay works again; the attempt does
+   * not count. In direct mode the same failures are the MX host's: deferred, next MX tried.
+   */
   private Attempt configFault(List<MailAddress> recipients, SmtpReply reply) {
+    if (settings.direct()) {
+      return transientFailure(recipients, reply);
+    }
     String description = reply.toString();
     if (!description.equals(activeFault.getAndSet(description))) {
       log.error("SMTP relay {} cannot be used: {}. Messages stay queued and attempts are not counted until "
           + "the configuration (credentials, TLS, trust store) or the relay is fixed.", relay, description);
     }
-    return new Attempt(DeliveryResult.notCounted(recipients, reply, null, relay.host()), false);
+    return new Attempt(DeliveryResult.notCounted(recipients, reply, null, relay.remoteHost()), false);
   }
 
   private void logResult(OutboundMail mail, DeliveryResult result) {
@@ -280,7 +295,8 @@ final class RelayPool {
     }
     for (var o : result.recipients()) {
       if (ReplyClassifier.isPolicyRejection(o.reply())) {
-        log.warn("message {} to {} rejected by policy at {}: {}", mail.id(), o.recipient().address(), relay, o.reply());
+        log.warn("message {} to {} rejected by policy at {} {}: {}", mail.id(), o.recipient().address(), kind, relay,
+            o.reply());
       }
     }
   }
@@ -300,6 +316,15 @@ final class RelayPool {
     for (SmtpConnection c; (c = idle.pollFirst()) != null; ) {
       c.close();
     }
+  }
+
+  /**
+   * Whether this pool has neither idle nor busy connections and was last used longer than the
+   * idle timeout ago (direct mode drops such pools, so that one pool per MX ever seen is not kept).
+   */
+  boolean isUnused(long now) {
+    return idle.isEmpty() && permits.availablePermits() == settings.maxConnectionsPerRelay()
+        && now - lastUsedNanos > settings.idleTimeout().toNanos();
   }
 
   /** Number of idle connections (for tests). */

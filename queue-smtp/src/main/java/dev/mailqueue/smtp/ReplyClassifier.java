@@ -136,4 +136,35 @@ final class ReplyClassifier {
   static SmtpReply unparsableMessage(String detail) {
     return SmtpReply.local(554, "5.6.0", "stored message cannot be parsed: " + detail);
   }
+
+  /** RFC 7505: the domain publishes a null MX, it accepts no mail. */
+  static SmtpReply nullMx(String domain) {
+    return SmtpReply.local(556, "5.1.10", "domain " + domain + " accepts no mail (null MX, RFC 7505)");
+  }
+
+  /** The domain does not exist (NXDOMAIN). */
+  static SmtpReply noSuchDomain(String domain, String detail) {
+    return SmtpReply.local(550, "5.1.2", "domain " + domain + " does not exist: " + detail);
+  }
+
+  /** The domain exists, but neither it nor its MX hosts have an address. */
+  static SmtpReply noAddress(String domain, String detail) {
+    return SmtpReply.local(550, "5.4.4", "no address to deliver mail for " + domain + ": " + detail);
+  }
+
+  /** DNS did not answer (timeout, SERVFAIL): never a reason to bounce. */
+  static SmtpReply dnsFailure(String domain, String detail) {
+    return SmtpReply.local(451, "4.4.3", "DNS lookup for " + domain + " failed: " + detail);
+  }
+
+  /** Every MX address is loopback or unspecified: the mail would come back here (Postfix wording). */
+  static SmtpReply loopsBack(String domain, String detail) {
+    return SmtpReply.local(550, "5.4.6", "mail for " + domain + " loops back to myself: " + detail);
+  }
+
+  /** Every MX address is in private, link-local or multicast space and none is allowed. */
+  static SmtpReply restrictedAddress(String domain, String detail) {
+    return SmtpReply.local(451, "4.4.4", "refusing to deliver mail for " + domain + " to a non-public address: "
+        + detail + " (allow it with allowDestinations)");
+  }
 }

@@ -6,14 +6,27 @@ import java.util.Properties;
 import java.util.concurrent.ScheduledExecutorService;
 import javax.net.ssl.SSLSocketFactory;
 
-/** The validated, immutable configuration of an {@link SmtpTransport}. */
+/**
+ * The validated, immutable configuration of an {@link SmtpTransport}, or of the pools to one kind
+ * of destination in direct mode.
+ *
+ * @param direct whether connections go straight to MX hosts (no relays, no credentials)
+ * @param verifyCertificates whether a TLS server's certificate chain and host name are checked;
+ *     always true in relay mode, false for opportunistic TLS to MX hosts (RFC 7435)
+ */
 record Settings(List<Relay> relays, Security security, Credentials credentials, SSLSocketFactory sslSocketFactory,
                 String ehloName, Duration connectTimeout, Duration readTimeout, Duration writeTimeout,
                 Duration attemptDeadline, int maxMessagesPerConnection, Duration idleTimeout,
-                int maxConnectionsPerRelay) {
+                int maxConnectionsPerRelay, boolean direct, boolean verifyCertificates) {
 
   Settings {
     relays = List.copyOf(relays);
+  }
+
+  /** The same settings with another TLS mode (direct mode: one per kind of destination). */
+  Settings withTls(Security security, SSLSocketFactory factory, boolean verifyCertificates) {
+    return new Settings(relays, security, credentials, factory, ehloName, connectTimeout, readTimeout, writeTimeout,
+        attemptDeadline, maxMessagesPerConnection, idleTimeout, maxConnectionsPerRelay, direct, verifyCertificates);
   }
 
   /** {@code smtps} for implicit TLS, {@code smtp} otherwise; every property is prefixed with it. */
@@ -43,7 +56,10 @@ record Settings(List<Relay> relays, Security security, Credentials credentials, 
     props.setProperty(p + ".ehlo", "true");
     props.setProperty(p + ".userset", "true");
     props.setProperty(p + ".noop.strict", "true");
-    props.setProperty(p + ".ssl.checkserveridentity", "true");
+    // Relay mode: Angus checks the name it connected to. Direct mode connects to an address
+    // literal, so the check against the MX name is done by the JDK during the handshake
+    // (SocketCapture), and only when certificates are verified.
+    props.setProperty(p + ".ssl.checkserveridentity", Boolean.toString(!direct));
     props.put(p + ".socketFactory", capture.plain());
     props.put(p + ".ssl.socketFactory", capture.tls(sslSocketFactory));
     props.setProperty(p + ".ssl.enable", Boolean.toString(security == Security.IMPLICIT_TLS));

@@ -11,7 +11,10 @@ import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -23,7 +26,7 @@ import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A {@link MailTransport} that hands every message to one SMTP relay (with optional failover
- * relays), using Eclipse Angus Mail.
+ * relays), or delivers it straight to each recipient domain's MX hosts, using Eclipse Angus Mail.
  *
  * <p>Each message is sent as stored: the bytes of {@link OutboundMail#mime()} are parsed into a
  * message that is never re-saved, so the Message-ID and every other header go out unchanged; the
@@ -52,7 +55,40 @@ import javax.net.ssl.TrustManagerFactory;
  *     .credentials("app", password)          // STARTTLS_REQUIRED by default
  *     .ehloName("app1.example.com")
  *     .build();
+ *
+ * MailTransport mx = SmtpTransport.direct()  // port 25 of each domain's MX hosts
+ *     .ehloName("mail.example.com")          // should match the PTR record of the sending address
+ *     .requireVerifiedTls("bank.example")
+ *     .build();
  * }</pre>
+ *
+ * <h2>Direct mode</h2>
+ * The recipients are grouped by domain and each domain is delivered to in turn (on the calling
+ * thread); the outcomes are merged into one result holding every recipient. For each domain the
+ * {@link MxResolver} (default {@link DnsMxResolver}) gives the MX hosts in preference order:
+ * <ul>
+ *   <li>null MX (RFC 7505): every recipient BOUNCED {@code 556 5.1.10}, nothing is connected;
+ *   <li>the domain does not exist (NXDOMAIN): BOUNCED {@code 550 5.1.2}, as Postfix does; neither
+ *       the domain nor its MX hosts have an address: BOUNCED {@code 550 5.4.4};
+ *   <li>DNS timeout, SERVFAIL or another unusable answer: DEFERRED {@code 451 4.4.3}, never bounced;
+ *   <li>an MX address that is loopback, unspecified, private (RFC 1918, RFC 6598, fc00::/7),
+ *       link-local (169.254/16, fe80::/10) or multicast is skipped unless
+ *       {@link Builder#allowDestinations allowed}. When no address is left, the recipients are
+ *       BOUNCED {@code 550 5.4.6} "loops back to myself" if every refused address was loopback or
+ *       unspecified (an MX of {@code localhost} never works, as in Postfix), and DEFERRED
+ *       {@code 451 4.4.4} otherwise (a private MX is often a passing split-horizon DNS mistake,
+ *       and the message expires if it is not);
+ *   <li>the addresses are tried in order, at most {@link Builder#maxMxAddresses} of them; the next
+ *       is tried after a failed connect, a 4xx or 5xx greeting, a 421, or a TLS failure, and the
+ *       result of the last one tried stands.
+ * </ul>
+ * Connections are pooled per MX host address (and TLS mode), so domains sharing an MX host share
+ * its connections; {@link Builder#maxConnectionsPerRelay} applies to each. TLS is opportunistic:
+ * STARTTLS when offered, encrypting without checking the certificate (RFC 7435, Postfix
+ * {@code may}), since most MX certificates do not name the MX host; for domains given to
+ * {@link Builder#requireVerifiedTls} STARTTLS is required and the certificate must be valid for
+ * the MX host name (Postfix {@code verify}), otherwise the next MX is tried and the recipients
+ * are deferred. Direct mode never authenticates.
  */
 public final class SmtpTransport implements MailTransport {
   /** Default time to establish the TCP connection: 30 seconds. */
@@ -71,15 +107,23 @@ public final class SmtpTransport implements MailTransport {
   public static final int DEFAULT_MAX_CONNECTIONS_PER_RELAY = 4;
   /** The SMTPS port; a relay on it uses {@link Security#IMPLICIT_TLS} unless told otherwise. */
   public static final int SMTPS_PORT = 465;
+  /** Default read timeout in direct mode: 300 seconds (RFC 5321 4.5.3.2 suggests 2 to 10 minutes per reply). */
+  public static final Duration DEFAULT_DIRECT_READ_TIMEOUT = Duration.ofSeconds(300);
+  /** Default attempt deadline in direct mode, per MX address tried: 10 minutes. */
+  public static final Duration DEFAULT_DIRECT_ATTEMPT_DEADLINE = Duration.ofMinutes(10);
+  /** Default number of MX addresses tried for one domain in one attempt: 5 (Postfix {@code smtp_mx_address_limit}). */
+  public static final int DEFAULT_MAX_MX_ADDRESSES = 5;
 
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
   private final Settings settings;
   private final List<RelayPool> pools;
+  private final DirectDelivery direct;
+  private final String description;
   private final ScheduledThreadPoolExecutor scheduler;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private SmtpTransport(Settings settings) {
+  private SmtpTransport(Settings settings, Builder direct) {
     this.settings = settings;
     int instance = INSTANCES.incrementAndGet();
     AtomicInteger threads = new AtomicInteger();
@@ -95,8 +139,30 @@ public final class SmtpTransport implements MailTransport {
       list.add(new RelayPool(r, settings, scheduler));
     }
     this.pools = List.copyOf(list);
+    if (direct == null) {
+      this.direct = null;
+      this.description = "SmtpTransport[relays=" + settings.relays() + ", security=" + settings.security()
+          + ", auth=" + (settings.credentials() == null ? "none" : settings.credentials()) + ", ehlo="
+          + settings.ehloName() + "]";
+    } else {
+      Settings verified = settings.withTls(Security.STARTTLS_REQUIRED, settings.sslSocketFactory(), true);
+      Settings opportunistic = settings.security() == Security.NONE ? settings
+          : settings.withTls(settings.security(), UnverifiedTls.socketFactory(), false);
+      this.direct = new DirectDelivery(opportunistic, verified, direct.verifiedDomains, direct.mxResolver,
+          AddressPolicy.allowing(direct.allowed), direct.maxMxAddresses, scheduler);
+      this.description = "SmtpTransport[direct, resolver=" + direct.mxResolver + ", security=" + settings.security()
+          + ", verifiedTls=" + direct.verifiedDomains + ", allowed=" + direct.allowed + ", ehlo="
+          + settings.ehloName() + "]";
+    }
     long period = Math.max(100, settings.idleTimeout().toMillis() / 2);
-    scheduler.scheduleWithFixedDelay(() -> pools.forEach(RelayPool::evictIdle), period, period, TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(this::evictIdle, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  private void evictIdle() {
+    pools.forEach(RelayPool::evictIdle);
+    if (direct != null) {
+      direct.evictIdle();
+    }
   }
 
   /**
@@ -108,15 +174,29 @@ public final class SmtpTransport implements MailTransport {
   }
 
   /**
+   * Starts a builder for delivery straight to each recipient domain's MX hosts on port 25 (see
+   * "Direct mode" above). Defaults differ from relay mode: {@link Security#STARTTLS_OPPORTUNISTIC}
+   * without certificate checks, read timeout {@link #DEFAULT_DIRECT_READ_TIMEOUT}, attempt deadline
+   * {@link #DEFAULT_DIRECT_ATTEMPT_DEADLINE}. Relays, credentials and implicit TLS are refused.
+   */
+  public static Builder direct() {
+    return new Builder(null);
+  }
+
+  /**
    * Delivers {@code mail} through the first relay that accepts a connection; the next relay is
    * tried when one refuses the connection, greets with a 4xx/5xx or answers 421 before anything
-   * was delivered or bounced. Never throws for network or server failures.
+   * was delivered or bounced. In direct mode, delivers to each recipient domain's MX hosts in
+   * turn and merges the outcomes. Never throws for network, DNS or server failures.
    */
   @Override
   public DeliveryResult deliver(OutboundMail mail) {
     Objects.requireNonNull(mail, "mail");
     if (closed.get()) {
       throw new MailQueueException("SmtpTransport is closed; build a new one to deliver " + mail.id());
+    }
+    if (direct != null) {
+      return direct.deliver(mail);
     }
     RelayPool.Attempt attempt = null;
     for (RelayPool pool : pools) {
@@ -133,6 +213,9 @@ public final class SmtpTransport implements MailTransport {
   public void close() {
     if (closed.compareAndSet(false, true)) {
       pools.forEach(RelayPool::close);
+      if (direct != null) {
+        direct.close();
+      }
       scheduler.shutdownNow();
     }
   }
@@ -142,50 +225,70 @@ public final class SmtpTransport implements MailTransport {
     return pools.get(i).idleCount();
   }
 
-  /** The relays, the security mode and the user name; never a password or token. */
+  /** Idle connections to an MX host in direct mode (tests only). */
+  int idleConnections(String mxHost) {
+    return direct.idleConnections(mxHost);
+  }
+
+  /**
+   * The relays (or "direct" with the resolver, verified-TLS domains and allow-list), the security
+   * mode and the user name; never a password or token.
+   */
   @Override
   public String toString() {
-    return "SmtpTransport[relays=" + settings.relays() + ", security=" + settings.security()
-        + ", auth=" + (settings.credentials() == null ? "none" : settings.credentials()) + ", ehlo="
-        + settings.ehloName() + "]";
+    return description;
   }
 
   /**
    * Builds an immutable {@link SmtpTransport}. Not thread-safe; every setter validates its
-   * argument and returns this builder.
+   * argument and returns this builder. A setter that does not apply to the builder's mode (relay
+   * or direct) throws {@link IllegalStateException}.
    */
   public static final class Builder {
+    private final boolean directMode;
     private final List<Relay> relays = new ArrayList<>();
+    private MxResolver mxResolver;
+    private final List<String> allowed = new ArrayList<>();
+    private final Set<String> verifiedDomains = new TreeSet<>();
+    private int maxMxAddresses = DEFAULT_MAX_MX_ADDRESSES;
     private Security security;
     private Credentials credentials;
     private SSLSocketFactory sslSocketFactory;
     private String ehloName;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
-    private Duration readTimeout = DEFAULT_READ_TIMEOUT;
+    private Duration readTimeout;
     private Duration writeTimeout = DEFAULT_WRITE_TIMEOUT;
-    private Duration attemptDeadline = DEFAULT_ATTEMPT_DEADLINE;
+    private Duration attemptDeadline;
     private int maxMessagesPerConnection = DEFAULT_MAX_MESSAGES_PER_CONNECTION;
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private int maxConnectionsPerRelay = DEFAULT_MAX_CONNECTIONS_PER_RELAY;
 
+    /** @param first the first relay, or {@code null} for direct mode */
     private Builder(Relay first) {
-      relays.add(first);
+      directMode = first == null;
+      if (first != null) {
+        relays.add(first);
+      }
     }
 
     /**
      * Adds a relay to fail over to, tried in the order added when the previous one refuses the
      * connection, greets with an error or answers 421. All relays share the other settings.
+     * Relay mode only.
      */
     public Builder failover(String host, int port) {
+      relayModeOnly("failover");
       relays.add(new Relay(host, port));
       return this;
     }
 
     /**
-     * How connections are protected. Defaults to {@link Security#IMPLICIT_TLS} when the first
-     * relay's port is 465, else {@link Security#STARTTLS_REQUIRED} when credentials are set, else
-     * {@link Security#STARTTLS_OPPORTUNISTIC}. {@link Security#NONE} with credentials is refused
-     * by {@link #build()}.
+     * How connections are protected. In relay mode defaults to {@link Security#IMPLICIT_TLS} when
+     * the first relay's port is 465, else {@link Security#STARTTLS_REQUIRED} when credentials are
+     * set, else {@link Security#STARTTLS_OPPORTUNISTIC}. {@link Security#NONE} with credentials is
+     * refused by {@link #build()}. In direct mode defaults to {@link Security#STARTTLS_OPPORTUNISTIC}
+     * (without certificate checks); {@link Security#STARTTLS_REQUIRED} requires verified TLS for
+     * every domain; {@link Security#IMPLICIT_TLS} is refused by {@link #build()}.
      */
     public Builder security(Security security) {
       this.security = Objects.requireNonNull(security, "security");
@@ -193,10 +296,70 @@ public final class SmtpTransport implements MailTransport {
     }
 
     /**
+     * Finds the MX hosts of each recipient domain. Direct mode only. Defaults to
+     * {@link DnsMxResolver#ofDefaults()} (the system's name servers), created by {@link #build()}.
+     */
+    public Builder mxResolver(MxResolver resolver) {
+      directModeOnly("mxResolver");
+      this.mxResolver = Objects.requireNonNull(resolver, "resolver");
+      return this;
+    }
+
+    /**
+     * Permits MX addresses that would otherwise be refused (loopback, private, link-local,
+     * multicast): CIDRs ({@code "10.20.0.0/16"}, {@code "fd00::/8"}), addresses ({@code "127.0.0.1"})
+     * or MX host names ({@code "mx.internal.example"}, every address of that host). Adds to earlier
+     * calls. Direct mode only. Defaults to none: only public addresses are connected to.
+     *
+     * @throws IllegalArgumentException for an entry that is none of these
+     */
+    public Builder allowDestinations(String... cidrsOrHosts) {
+      directModeOnly("allowDestinations");
+      List<String> entries = List.of(cidrsOrHosts);
+      AddressPolicy.allowing(entries); // validates
+      allowed.addAll(entries);
+      return this;
+    }
+
+    /**
+     * Requires STARTTLS with a certificate valid for the MX host name (checked against the trust
+     * store) for mail to these domains (exact match, case-insensitive); an MX host without it is
+     * skipped and, when none has it, the recipients are deferred. Adds to earlier calls. Direct
+     * mode only. Defaults to none: opportunistic TLS everywhere.
+     */
+    public Builder requireVerifiedTls(String... domains) {
+      directModeOnly("requireVerifiedTls");
+      for (String d : domains) {
+        Objects.requireNonNull(d, "domain");
+        String normalised = d.strip().toLowerCase(Locale.ROOT);
+        if (normalised.endsWith(".")) {
+          normalised = normalised.substring(0, normalised.length() - 1);
+        }
+        if (normalised.isEmpty() || normalised.contains("@") || normalised.contains(" ")) {
+          throw new IllegalArgumentException("not a domain: '" + d + "'");
+        }
+        verifiedDomains.add(normalised);
+      }
+      return this;
+    }
+
+    /**
+     * MX addresses tried for one domain in one attempt, in order (all addresses of the most
+     * preferred host first). Direct mode only. Defaults to {@link #DEFAULT_MAX_MX_ADDRESSES}.
+     */
+    public Builder maxMxAddresses(int max) {
+      directModeOnly("maxMxAddresses");
+      this.maxMxAddresses = positive(max, "maxMxAddresses");
+      return this;
+    }
+
+    /**
      * Authenticates with AUTH PLAIN or LOGIN (whichever the server offers). Defaults to no
      * authentication. The password never appears in logs, exceptions or {@code toString()}.
+     * Relay mode only.
      */
     public Builder credentials(String username, String password) {
+      relayModeOnly("credentials");
       Objects.requireNonNull(password, "password");
       this.credentials = new Credentials(username, () -> password, false);
       return this;
@@ -205,15 +368,18 @@ public final class SmtpTransport implements MailTransport {
     /**
      * Authenticates with AUTH XOAUTH2, asking {@code accessToken} for a current token on every
      * new connection (it should cache and refresh tokens itself). Defaults to no authentication.
+     * Relay mode only.
      */
     public Builder oauth2(String username, Supplier<String> accessToken) {
+      relayModeOnly("oauth2");
       this.credentials = new Credentials(username, Objects.requireNonNull(accessToken, "accessToken"), true);
       return this;
     }
 
     /**
      * Trusts the certificates in {@code trustStore} instead of the JDK's default trust store.
-     * Host names are verified regardless. Defaults to the JDK's default trust.
+     * Host names are verified regardless. Defaults to the JDK's default trust. In direct mode it
+     * applies to the domains that require verified TLS.
      */
     public Builder trustStore(KeyStore trustStore) {
       Objects.requireNonNull(trustStore, "trustStore");
@@ -257,7 +423,10 @@ public final class SmtpTransport implements MailTransport {
       return this;
     }
 
-    /** Time allowed for each read, i.e. for each reply. Defaults to {@link #DEFAULT_READ_TIMEOUT}. */
+    /**
+     * Time allowed for each read, i.e. for each reply. Defaults to {@link #DEFAULT_READ_TIMEOUT},
+     * in direct mode to {@link #DEFAULT_DIRECT_READ_TIMEOUT}.
+     */
     public Builder readTimeout(Duration timeout) {
       this.readTimeout = positiveMillis(timeout, "readTimeout");
       return this;
@@ -270,8 +439,9 @@ public final class SmtpTransport implements MailTransport {
     }
 
     /**
-     * Deadline of one whole attempt, after which its socket is closed; catches servers that keep
-     * each read alive but never finish. Defaults to {@link #DEFAULT_ATTEMPT_DEADLINE}.
+     * Deadline of one whole attempt (in direct mode: on one MX address), after which its socket is
+     * closed; catches servers that keep each read alive but never finish. Defaults to
+     * {@link #DEFAULT_ATTEMPT_DEADLINE}, in direct mode to {@link #DEFAULT_DIRECT_ATTEMPT_DEADLINE}.
      */
     public Builder attemptDeadline(Duration deadline) {
       this.attemptDeadline = positiveMillis(deadline, "attemptDeadline");
@@ -291,8 +461,9 @@ public final class SmtpTransport implements MailTransport {
     }
 
     /**
-     * Connections open at once to one relay; a delivery waits up to the connect timeout for one
-     * and is otherwise deferred without counting. Defaults to {@link #DEFAULT_MAX_CONNECTIONS_PER_RELAY}.
+     * Connections open at once to one relay (in direct mode: to one MX host address); a delivery
+     * waits up to the connect timeout for one and is otherwise deferred without counting. Defaults
+     * to {@link #DEFAULT_MAX_CONNECTIONS_PER_RELAY}.
      */
     public Builder maxConnectionsPerRelay(int max) {
       this.maxConnectionsPerRelay = positive(max, "maxConnectionsPerRelay");
@@ -302,9 +473,14 @@ public final class SmtpTransport implements MailTransport {
     /**
      * Validates and builds the transport, which starts one small scheduler (two daemon threads).
      *
-     * @throws IllegalArgumentException for {@link Security#NONE} with credentials
+     * @throws IllegalArgumentException for {@link Security#NONE} with credentials; in direct mode
+     *     for {@link Security#IMPLICIT_TLS}, or {@link Security#NONE} with domains that require
+     *     verified TLS
      */
     public SmtpTransport build() {
+      if (directMode) {
+        return buildDirect();
+      }
       Security effective = security;
       if (effective == null) {
         effective = relays.get(0).port() == SMTPS_PORT ? Security.IMPLICIT_TLS
@@ -318,6 +494,27 @@ public final class SmtpTransport implements MailTransport {
         throw new IllegalArgumentException("credentials would be sent in plain text when the server does not offer "
             + "STARTTLS: use STARTTLS_REQUIRED or IMPLICIT_TLS");
       }
+      return new SmtpTransport(settings(effective, readTimeout != null ? readTimeout : DEFAULT_READ_TIMEOUT,
+          attemptDeadline != null ? attemptDeadline : DEFAULT_ATTEMPT_DEADLINE, false), null);
+    }
+
+    private SmtpTransport buildDirect() {
+      Security effective = security != null ? security : Security.STARTTLS_OPPORTUNISTIC;
+      if (effective == Security.IMPLICIT_TLS) {
+        throw new IllegalArgumentException("MX hosts speak STARTTLS on port 25, not implicit TLS: use "
+            + "STARTTLS_OPPORTUNISTIC (default), STARTTLS_REQUIRED or NONE");
+      }
+      if (effective == Security.NONE && !verifiedDomains.isEmpty()) {
+        throw new IllegalArgumentException("Security.NONE contradicts requireVerifiedTls" + verifiedDomains);
+      }
+      if (mxResolver == null) {
+        mxResolver = DnsMxResolver.ofDefaults();
+      }
+      return new SmtpTransport(settings(effective, readTimeout != null ? readTimeout : DEFAULT_DIRECT_READ_TIMEOUT,
+          attemptDeadline != null ? attemptDeadline : DEFAULT_DIRECT_ATTEMPT_DEADLINE, true), this);
+    }
+
+    private Settings settings(Security effective, Duration read, Duration deadline, boolean direct) {
       SSLSocketFactory tls = sslSocketFactory;
       if (tls == null) {
         try {
@@ -327,8 +524,21 @@ public final class SmtpTransport implements MailTransport {
         }
       }
       String ehlo = ehloName != null ? ehloName : localHostName();
-      return new SmtpTransport(new Settings(relays, effective, credentials, tls, ehlo, connectTimeout, readTimeout,
-          writeTimeout, attemptDeadline, maxMessagesPerConnection, idleTimeout, maxConnectionsPerRelay));
+      return new Settings(relays, effective, credentials, tls, ehlo, connectTimeout, read, writeTimeout, deadline,
+          maxMessagesPerConnection, idleTimeout, maxConnectionsPerRelay, direct, true);
+    }
+
+    private void relayModeOnly(String setting) {
+      if (directMode) {
+        throw new IllegalStateException(setting + " applies to relay mode only: direct delivery to MX hosts has "
+            + "no relays and never authenticates");
+      }
+    }
+
+    private void directModeOnly(String setting) {
+      if (!directMode) {
+        throw new IllegalStateException(setting + " applies to direct mode only (SmtpTransport.direct())");
+      }
     }
 
     private static String localHostName() {

@@ -16,6 +16,24 @@ import javax.net.ssl.SSLSocketFactory;
  */
 final class SocketCapture {
   private final AtomicReference<Socket> socket = new AtomicReference<>();
+  private final String tlsHostName;
+  private final boolean verifyCertificates;
+
+  /** A capture for a relay: TLS is verified against the name Angus connects to. */
+  SocketCapture() {
+    this(null, true);
+  }
+
+  /**
+   * @param tlsHostName the name to send as SNI and verify the certificate against, instead of the
+   *     host Angus connected to (an address literal in direct mode); {@code null} to use that host
+   * @param verifyCertificates whether the JDK verifies the host name during the handshake (the
+   *     factory given to {@link #tls} decides about the chain)
+   */
+  SocketCapture(String tlsHostName, boolean verifyCertificates) {
+    this.tlsHostName = tlsHostName;
+    this.verifyCertificates = verifyCertificates;
+  }
 
   void closeQuietly() {
     Socket s = socket.get();
@@ -90,7 +108,7 @@ final class SocketCapture {
       @Override
       public Socket createSocket(Socket s, String host, int port, boolean autoClose) throws IOException {
         // layered on the captured plain socket (STARTTLS): closing that one is enough
-        return verifying(delegate.createSocket(s, host, port, autoClose));
+        return verifying(delegate.createSocket(s, tlsHostName != null ? tlsHostName : host, port, autoClose));
       }
 
       @Override
@@ -116,8 +134,8 @@ final class SocketCapture {
     };
   }
 
-  private static Socket verifying(Socket s) {
-    if (s instanceof SSLSocket ssl) {
+  private Socket verifying(Socket s) {
+    if (verifyCertificates && s instanceof SSLSocket ssl) {
       SSLParameters p = ssl.getSSLParameters();
       p.setEndpointIdentificationAlgorithm("HTTPS");
       ssl.setSSLParameters(p);

@@ -68,4 +68,27 @@ class SmtpTransportBuilderTest {
     assertThat(SmtpTransport.DEFAULT_MAX_MESSAGES_PER_CONNECTION).isEqualTo(100);
     assertThat(SmtpTransport.DEFAULT_IDLE_TIMEOUT).isEqualTo(Duration.ofSeconds(5));
   }
+
+  @Test
+  void directModeHasItsOwnDefaultsAndRefusesRelaySettings() {
+    try (SmtpTransport t = SmtpTransport.direct().mxResolver(d -> new MxLookup.NullMx()).ehloName("mx.example.com")
+        .requireVerifiedTls("bank.example").build()) {
+      assertThat(t.toString()).contains("direct", "security=STARTTLS_OPPORTUNISTIC", "verifiedTls=[bank.example]",
+          "ehlo=mx.example.com");
+    }
+    assertThat(SmtpTransport.DEFAULT_DIRECT_READ_TIMEOUT).isEqualTo(Duration.ofSeconds(300));
+    assertThat(SmtpTransport.DEFAULT_MAX_MX_ADDRESSES).isEqualTo(5);
+    assertThatThrownBy(() -> SmtpTransport.direct().failover("h", 25)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> SmtpTransport.direct().credentials("u", "pw")).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> SmtpTransport.relay("h", 25).allowDestinations("127.0.0.1"))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> SmtpTransport.relay("h", 25).requireVerifiedTls("bank.example"))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> SmtpTransport.direct().security(Security.IMPLICIT_TLS).build())
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> SmtpTransport.direct().security(Security.NONE).requireVerifiedTls("bank.example")
+        .build()).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> SmtpTransport.direct().allowDestinations("10.0.0.0/99"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 }

@@ -1,0 +1,17 @@
+package dev.mailqueue.smtp;
+
+/**
+ * Finds where mail for a domain is delivered, for {@link SmtpTransport#direct()}. The default
+ * is {@link DnsMxResolver}; tests and special set-ups may supply their own.
+ *
+ * <p>Implementations are thread-safe, return within a bounded time and never throw for DNS
+ * failures: those are {@link MxLookup.TemporaryFailure} results.
+ */
+@FunctionalInterface
+public interface MxResolver {
+  /**
+   * Looks up {@code domain} (lower-case ASCII, no trailing dot): its MX hosts in the order to try,
+   * each with its addresses, or why there are none.
+   */
+  MxLookup lookup(String domain);
+}
