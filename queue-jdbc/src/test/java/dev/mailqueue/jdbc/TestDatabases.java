@@ -64,29 +64,64 @@ public final class TestDatabases {
   /** The URL of a reachable server, or skip/fail as described in the class comment. */
   public static String serverUrl(String name) {
     String url = name.equals("postgresql") ? POSTGRESQL_URL : MARIADB_URL;
-    server(name, url);
-    return url;
+    return reachable(name, url);
   }
 
+  private static final java.util.Map<String, String> CONTAINER_URLS = new java.util.concurrent.ConcurrentHashMap<>();
+
   private static DataSource server(String name, String url) {
-    UrlDataSource ds = new UrlDataSource(url);
-    String failure = null;
-    try (Connection c = ds.getConnection()) {
-      c.isValid(2);
-    } catch (SQLException e) {
-      failure = e.getMessage();
+    return new UrlDataSource(reachable(name, url));
+  }
+
+  /**
+   * The URL itself if the server answers; else, when Docker is available and the database is not
+   * required to be local, a Testcontainers database started once per JVM; else skip or fail.
+   */
+  private static String reachable(String name, String url) {
+    String failure = probe(url);
+    if (failure != null && !required(name) && dockerAvailable()) {
+      return CONTAINER_URLS.computeIfAbsent(name, TestDatabases::startContainer);
     }
     if (failure != null) {
-      boolean required = System.getenv().getOrDefault("MAILQUEUE_REQUIRE_DATABASES", "").toLowerCase(Locale.ROOT)
-          .contains(name);
-      if (required) {
+      if (required(name)) {
         throw new IllegalStateException(name + " is required (MAILQUEUE_REQUIRE_DATABASES) but not reachable at "
             + url + ": " + failure);
       }
       assumeTrue(failure == null, name + " not reachable at " + url + " (" + failure + "); set MAILQUEUE_"
-          + name.toUpperCase(Locale.ROOT) + "_URL or start the server");
+          + name.toUpperCase(Locale.ROOT) + "_URL, start the server, or start Docker for Testcontainers");
     }
-    return ds;
+    return url;
+  }
+
+  private static String probe(String url) {
+    try (Connection c = DriverManager.getConnection(url)) {
+      c.isValid(2);
+      return null;
+    } catch (SQLException e) {
+      return e.getMessage();
+    }
+  }
+
+  private static boolean required(String name) {
+    return System.getenv().getOrDefault("MAILQUEUE_REQUIRE_DATABASES", "").toLowerCase(Locale.ROOT).contains(name);
+  }
+
+  private static boolean dockerAvailable() {
+    try {
+      return org.testcontainers.DockerClientFactory.instance().isDockerAvailable();
+    } catch (RuntimeException | LinkageError e) {
+      return false;
+    }
+  }
+
+  @SuppressWarnings("resource") // lives as long as the test JVM; Testcontainers' reaper removes it
+  private static String startContainer(String name) {
+    org.testcontainers.containers.JdbcDatabaseContainer<?> c = name.equals("postgresql")
+        ? new org.testcontainers.postgresql.PostgreSQLContainer("postgres:15-alpine")
+        : new org.testcontainers.mariadb.MariaDBContainer("mariadb:10.11");
+    c.start();
+    String url = c.getJdbcUrl();
+    return url + (url.contains("?") ? "&" : "?") + "user=" + c.getUsername() + "&password=" + c.getPassword();
   }
 
   private static String env(String name, String fallback) {
