@@ -44,7 +44,7 @@ public final class TestDatabases {
   /** Drops the tables of a prefix (children first). */
   public static void drop(DataSource ds, String prefix) {
     try (Connection c = ds.getConnection(); var s = c.createStatement()) {
-      for (String t : new String[] {"attempt", "recipient", "body", "message", "schema_version"}) {
+      for (String t : new String[] {"attempt", "recipient", "body", "message", "schema_version", "suppression"}) {
         s.execute("DROP TABLE IF EXISTS " + prefix + t);
       }
     } catch (SQLException e) {
@@ -106,23 +106,19 @@ public final class TestDatabases {
     return System.getenv().getOrDefault("MAILQUEUE_REQUIRE_DATABASES", "").toLowerCase(Locale.ROOT).contains(name);
   }
 
+  /** Testcontainers is only on the classpath of modules that declare it; elsewhere there is no fallback. */
   private static boolean dockerAvailable() {
     try {
-      return org.testcontainers.DockerClientFactory.instance().isDockerAvailable();
-    } catch (RuntimeException | LinkageError e) {
+      return ContainerDatabases.dockerAvailable();
+    } catch (LinkageError e) {
       return false;
     }
   }
 
-  @SuppressWarnings("resource") // lives as long as the test JVM; Testcontainers' reaper removes it
   private static String startContainer(String name) {
-    org.testcontainers.containers.JdbcDatabaseContainer<?> c = name.equals("postgresql")
-        ? new org.testcontainers.postgresql.PostgreSQLContainer("postgres:15-alpine")
-        : new org.testcontainers.mariadb.MariaDBContainer("mariadb:10.11");
-    c.start();
-    String url = c.getJdbcUrl();
-    return url + (url.contains("?") ? "&" : "?") + "user=" + c.getUsername() + "&password=" + c.getPassword();
+    return ContainerDatabases.start(name);
   }
+
 
   private static String env(String name, String fallback) {
     String v = System.getenv(name);
