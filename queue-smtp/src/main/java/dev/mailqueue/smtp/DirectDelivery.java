@@ -39,11 +39,13 @@ final class DirectDelivery {
   private final AddressPolicy addressPolicy;
   private final int maxMxAddresses;
   private final ScheduledExecutorService scheduler;
+  private final DestinationLimits shaping;
   private final Map<PoolKey, RelayPool> pools = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   DirectDelivery(Settings opportunistic, Settings verified, Set<String> verifiedDomains, MxResolver resolver,
-                 AddressPolicy addressPolicy, int maxMxAddresses, ScheduledExecutorService scheduler) {
+                 AddressPolicy addressPolicy, int maxMxAddresses, ScheduledExecutorService scheduler,
+                 DestinationLimits shaping) {
     this.opportunistic = opportunistic;
     this.verified = verified;
     this.verifiedDomains = Set.copyOf(verifiedDomains);
@@ -51,6 +53,7 @@ final class DirectDelivery {
     this.addressPolicy = addressPolicy;
     this.maxMxAddresses = maxMxAddresses;
     this.scheduler = scheduler;
+    this.shaping = shaping;
   }
 
   DeliveryResult deliver(OutboundMail mail) {
@@ -140,7 +143,9 @@ final class DirectDelivery {
 
   private RelayPool pool(Relay endpoint, boolean verify, Settings settings) {
     PoolKey key = new PoolKey(endpoint.host(), new InetSocketAddress(endpoint.address(), endpoint.port()), verify);
-    RelayPool pool = pools.computeIfAbsent(key, k -> new RelayPool(endpoint, settings, scheduler));
+    RelayPool pool = pools.computeIfAbsent(key, k -> new RelayPool(endpoint,
+        shaping == null ? settings : settings.withSessionLimits(shaping.destinationOfHost(endpoint.host()).limit()),
+        scheduler));
     if (closed) {
       pool.close();
     }

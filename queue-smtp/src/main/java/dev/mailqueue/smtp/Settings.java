@@ -29,6 +29,13 @@ record Settings(List<Relay> relays, Security security, Credentials credentials, 
         attemptDeadline, maxMessagesPerConnection, idleTimeout, maxConnectionsPerRelay, direct, verifyCertificates);
   }
 
+  /** The same settings with the session limits of one destination (shaping). */
+  Settings withSessionLimits(DestinationLimits.Limit limit) {
+    return new Settings(relays, security, credentials, sslSocketFactory, ehloName, connectTimeout, readTimeout,
+        writeTimeout, attemptDeadline, limit.messagesPerSession(), idleTimeout, limit.maxConcurrentSessions(), direct,
+        verifyCertificates);
+  }
+
   /** {@code smtps} for implicit TLS, {@code smtp} otherwise; every property is prefixed with it. */
   String protocol() {
     return security == Security.IMPLICIT_TLS ? "smtps" : "smtp";

@@ -19,6 +19,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
@@ -119,12 +120,14 @@ public final class SmtpTransport implements MailTransport {
   private final Settings settings;
   private final List<RelayPool> pools;
   private final DirectDelivery direct;
+  private final ShapingTransport shaper;
   private final String description;
   private final ScheduledThreadPoolExecutor scheduler;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private SmtpTransport(Settings settings, Builder direct) {
+  private SmtpTransport(Settings settings, Builder builder) {
     this.settings = settings;
+    Builder direct = builder.directMode ? builder : null;
     int instance = INSTANCES.incrementAndGet();
     AtomicInteger threads = new AtomicInteger();
     // Two threads: the watchdog must be able to fire while the other one closes an idle connection.
@@ -134,14 +137,18 @@ public final class SmtpTransport implements MailTransport {
       return t;
     });
     scheduler.setRemoveOnCancelPolicy(true);
+    DestinationLimits shaping = builder.shaping;
     List<RelayPool> list = new ArrayList<>();
     for (Relay r : settings.relays()) {
-      list.add(new RelayPool(r, settings, scheduler));
+      list.add(new RelayPool(r,
+          shaping == null ? settings : settings.withSessionLimits(shaping.destinationOfHost(r.host()).limit()),
+          scheduler));
     }
     this.pools = List.copyOf(list);
+    String desc;
     if (direct == null) {
       this.direct = null;
-      this.description = "SmtpTransport[relays=" + settings.relays() + ", security=" + settings.security()
+      desc = "SmtpTransport[relays=" + settings.relays() + ", security=" + settings.security()
           + ", auth=" + (settings.credentials() == null ? "none" : settings.credentials()) + ", ehlo="
           + settings.ehloName() + "]";
     } else {
@@ -149,11 +156,25 @@ public final class SmtpTransport implements MailTransport {
       Settings opportunistic = settings.security() == Security.NONE ? settings
           : settings.withTls(settings.security(), UnverifiedTls.socketFactory(), false);
       this.direct = new DirectDelivery(opportunistic, verified, direct.verifiedDomains, direct.mxResolver,
-          AddressPolicy.allowing(direct.allowed), direct.maxMxAddresses, scheduler);
-      this.description = "SmtpTransport[direct, resolver=" + direct.mxResolver + ", security=" + settings.security()
+          AddressPolicy.allowing(direct.allowed), direct.maxMxAddresses, scheduler, shaping);
+      desc = "SmtpTransport[direct, resolver=" + direct.mxResolver + ", security=" + settings.security()
           + ", verifiedTls=" + direct.verifiedDomains + ", allowed=" + direct.allowed + ", ehlo="
           + settings.ehloName() + "]";
     }
+    if (shaping == null) {
+      this.shaper = null;
+    } else {
+      Function<String, String> hostOfDomain;
+      if (direct != null) {
+        MxResolver resolver = direct.mxResolver;
+        hostOfDomain = d -> resolver.lookup(d) instanceof MxLookup.Hosts h ? h.hosts().get(0).name() : null;
+      } else {
+        String relayHost = settings.relays().get(0).host();
+        hostOfDomain = d -> relayHost;
+      }
+      this.shaper = ShapingTransport.internal(this::deliverUnshaped, shaping, hostOfDomain, builder.shapingListener);
+    }
+    this.description = shaping == null ? desc : desc.substring(0, desc.length() - 1) + ", shaping=" + shaping + "]";
     long period = Math.max(100, settings.idleTimeout().toMillis() / 2);
     scheduler.scheduleWithFixedDelay(this::evictIdle, period, period, TimeUnit.MILLISECONDS);
   }
@@ -195,6 +216,10 @@ public final class SmtpTransport implements MailTransport {
     if (closed.get()) {
       throw new MailQueueException("SmtpTransport is closed; build a new one to deliver " + mail.id());
     }
+    return shaper != null ? shaper.deliver(mail) : deliverUnshaped(mail);
+  }
+
+  private DeliveryResult deliverUnshaped(OutboundMail mail) {
     if (direct != null) {
       return direct.deliver(mail);
     }
@@ -262,6 +287,8 @@ public final class SmtpTransport implements MailTransport {
     private int maxMessagesPerConnection = DEFAULT_MAX_MESSAGES_PER_CONNECTION;
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private int maxConnectionsPerRelay = DEFAULT_MAX_CONNECTIONS_PER_RELAY;
+    private DestinationLimits shaping;
+    private ShapingListener shapingListener = ShapingListener.NONE;
 
     /** @param first the first relay, or {@code null} for direct mode */
     private Builder(Relay first) {
@@ -471,6 +498,26 @@ public final class SmtpTransport implements MailTransport {
     }
 
     /**
+     * Shapes mail per destination (see {@link ShapingTransport}): in relay mode the relay is the one
+     * destination, in direct mode each domain's most preferred MX host is (matched against the
+     * groups of {@code limits}). With shaping, the connections to each relay or MX host follow its
+     * destination's {@link DestinationLimits.Limit#maxConcurrentSessions()} and
+     * {@link DestinationLimits.Limit#messagesPerSession()} instead of {@link #maxConnectionsPerRelay}
+     * and {@link #maxMessagesPerConnection} (domain overrides set rate and concurrency only, since
+     * connections are per host). Defaults to no shaping.
+     */
+    public Builder shaping(DestinationLimits limits) {
+      this.shaping = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /** Hears what {@link #shaping} holds back and changes. Defaults to {@link ShapingListener#NONE}. */
+    public Builder shapingListener(ShapingListener listener) {
+      this.shapingListener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
      * Validates and builds the transport, which starts one small scheduler (two daemon threads).
      *
      * @throws IllegalArgumentException for {@link Security#NONE} with credentials; in direct mode
@@ -495,7 +542,7 @@ public final class SmtpTransport implements MailTransport {
             + "STARTTLS: use STARTTLS_REQUIRED or IMPLICIT_TLS");
       }
       return new SmtpTransport(settings(effective, readTimeout != null ? readTimeout : DEFAULT_READ_TIMEOUT,
-          attemptDeadline != null ? attemptDeadline : DEFAULT_ATTEMPT_DEADLINE, false), null);
+          attemptDeadline != null ? attemptDeadline : DEFAULT_ATTEMPT_DEADLINE, false), this);
     }
 
     private SmtpTransport buildDirect() {

@@ -31,7 +31,7 @@ import javax.net.ssl.SSLSocket;
 final class ScriptedSmtpServer implements AutoCloseable {
 
   /** What the server does in answer to one command. */
-  sealed interface Action permits Reply, Close, Silence, Drip {}
+  sealed interface Action permits Reply, Close, Silence, Drip, Hold {}
 
   /** Sends these lines (one reply, possibly multi-line; each line carries its code); a 421 then closes. */
   record Reply(String... lines) implements Action {}
@@ -44,6 +44,13 @@ final class ScriptedSmtpServer implements AutoCloseable {
 
   /** Sends {@code text} one byte per {@code interval}, forever (cycling), never completing a reply. */
   record Drip(String text, Duration interval) implements Action {}
+
+  /** Waits until {@code release} is counted down, then sends these lines. */
+  record Hold(CountDownLatch release, String... lines) implements Action {}
+
+  static Action hold(CountDownLatch release, String... lines) {
+    return new Hold(release, lines);
+  }
 
   static Action reply(String... lines) {
     return new Reply(lines);
@@ -100,6 +107,7 @@ final class ScriptedSmtpServer implements AutoCloseable {
   private final List<Rule> rules = new ArrayList<>();
   private final List<Connection> connections = new CopyOnWriteArrayList<>();
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+  private final List<Long> arrivals = new CopyOnWriteArrayList<>();
   private final Thread acceptor;
   private volatile List<String> extensions = List.of("ENHANCEDSTATUSCODES", "8BITMIME");
   private volatile Action greeting = reply("220 scripted.test ESMTP ready");
@@ -165,6 +173,11 @@ final class ScriptedSmtpServer implements AutoCloseable {
 
   Connection connection(int i) {
     return connections.get(i);
+  }
+
+  /** {@link System#nanoTime()} at the end of each message's DATA, over all connections, in order. */
+  List<Long> arrivals() {
+    return List.copyOf(arrivals);
   }
 
   /** All DATA received over all connections, in order. */
@@ -318,6 +331,7 @@ final class ScriptedSmtpServer implements AutoCloseable {
         break;
       }
     }
+    arrivals.add(System.nanoTime());
     c.data.add(data.toByteArray());
     c.commands.add(".");
     Action action = ruleFor(".");
@@ -354,6 +368,15 @@ final class ScriptedSmtpServer implements AutoCloseable {
         return false;
       }
       return true;
+    }
+    if (action instanceof Hold h) {
+      try {
+        h.release().await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+      return act(new Reply(h.lines()), s, in, out, c);
     }
     if (action instanceof Close) {
       s.close();

@@ -1,0 +1,46 @@
+package dev.mailqueue.smtp;
+
+import java.time.Duration;
+
+/**
+ * Hears what a {@link ShapingTransport} does to each destination: mail held back, breakers
+ * opening and closing, rates lowered and raised. Called on the delivering worker thread (or the
+ * thread whose call caused the change), so implementations return quickly and never throw; an
+ * exception is logged and ignored. Every method defaults to doing nothing.
+ */
+public interface ShapingListener {
+  /** A listener that ignores everything. */
+  ShapingListener NONE = new ShapingListener() {};
+
+  /** Why mail was held back. */
+  enum Reason {
+    /** The destination's rate is used up for now. */
+    RATE,
+    /** The destination has as many deliveries in progress as it may. */
+    CONCURRENCY,
+    /** The destination's circuit breaker is open (or half-open with its probe in flight). */
+    BREAKER_OPEN
+  }
+
+  /** The state of a destination's circuit breaker. */
+  enum BreakerState {
+    /** Mail flows. */
+    CLOSED,
+    /** The destination counts as dead: its mail is deferred without counting an attempt. */
+    OPEN,
+    /** The open time is over: one message probes; success closes, failure opens again. */
+    HALF_OPEN
+  }
+
+  /** Mail for {@code destination} was deferred without counting an attempt, due again after {@code retryAfter}. */
+  default void throttled(String destination, Reason reason, Duration retryAfter) {}
+
+  /** The breaker of {@code destination} went from {@code from} to {@code to}. */
+  default void breakerStateChanged(String destination, BreakerState from, BreakerState to) {}
+
+  /**
+   * The rate of {@code destination} changed: lowered after a slow-down reply, or raised one step
+   * on the way back to the configured rate.
+   */
+  default void rateChanged(String destination, int messagesPerPeriod, Duration period) {}
+}
