@@ -86,6 +86,16 @@ public interface MailQueue extends AutoCloseable {
   List<ReplyCount> replyCounts(int limit);
 
   /**
+   * Inspection and operations on the queue's messages (list, show, hold, release, retry,
+   * expire, delete, shape) and its suppression list; see {@link MailQueueAdmin}.
+   *
+   * @throws UnsupportedOperationException if the store has no administrative interface
+   */
+  default MailQueueAdmin admin() {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " has no administrative interface");
+  }
+
+  /**
    * Stops claiming, lets in-flight deliveries finish within the shutdown timeout, gives back
    * what was claimed but not started, then closes the transport and the store. Idempotent.
    * A delivery still running after the timeout is abandoned; its lease expires and another
@@ -125,6 +135,7 @@ public interface MailQueue extends AutoCloseable {
     private Duration retention = DEFAULT_RETENTION;
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private final Map<String, RetryPolicy> retryPolicyByTag = new HashMap<>();
+    private final List<SendQuota> sendQuotas = new java.util.ArrayList<>();
     private String messageIdDomain;
     private String workerId = defaultWorkerId();
 
@@ -202,6 +213,17 @@ public interface MailQueue extends AutoCloseable {
       return this;
     }
 
+    /**
+     * Adds a quota against runaway senders, e.g. {@code SendQuota.perSender(500, Duration.ofHours(1))}:
+     * mail over it is stored held (state HOLD, nothing sent) and logged; release it with
+     * {@code admin().release(...)}. None by default. Requires a store that supports quotas
+     * ({@code JdbcMailStore} does).
+     */
+    public Builder sendQuota(SendQuota quota) {
+      sendQuotas.add(Objects.requireNonNull(quota, "quota"));
+      return this;
+    }
+
     /** The domain in generated Message-IDs. Defaults to the domain of each mail's From address. */
     public Builder messageIdDomain(String domain) {
       this.messageIdDomain = MailAddress.of("x@" + domain).domain();
@@ -225,6 +247,7 @@ public interface MailQueue extends AutoCloseable {
       if (transport == null) {
         throw new IllegalStateException("transport is required");
       }
+      store.sendQuotas(List.copyOf(sendQuotas));
       return new DefaultMailQueue(new DefaultMailQueue.Settings(store, transport, listener, workers, pollInterval,
           lease, shutdownTimeout, maxMessageSize, retention, retryPolicy, Map.copyOf(retryPolicyByTag),
           messageIdDomain, workerId));

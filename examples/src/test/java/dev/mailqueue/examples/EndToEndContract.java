@@ -252,6 +252,48 @@ abstract class EndToEndContract {
     assertThat(rows()).isZero();
   }
 
+  @Test
+  void hardBounceSuppressesTheAddressForLaterMail() {
+    startQueue(sink.port(), b -> b);
+    MessageId first = queue.enqueue(Mail.builder().from("a@example.com").to("unknown@example.org").text("1").build());
+    assertThat(awaitFinal(first).state()).isEqualTo(MessageState.BOUNCED);
+    assertThat(queue.admin().suppression("Unknown@example.org")).get()
+        .satisfies(s -> assertThat(s.reply().enhancedStatus()).isEqualTo("5.1.1"));
+
+    MessageId second = queue.enqueue(Mail.builder().from("a@example.com").to("unknown@example.org", "ok@example.org")
+        .text("2").build());
+    MessageView view = awaitFinal(second);
+    assertThat(view.state()).isEqualTo(MessageState.DELIVERED);
+    assertThat(view.recipients()).extracting(MessageView.Recipient::status)
+        .containsExactly(RecipientStatus.SUPPRESSED, RecipientStatus.DELIVERED);
+    MessageId third = queue.enqueue(Mail.builder().from("a@example.com").to("unknown@example.org").text("3").build());
+    assertThat(awaitFinal(third).recipients().get(0).status()).isEqualTo(RecipientStatus.SUPPRESSED);
+
+    assertThat(rcptCalls.get("unknown@example.org")).as("never tried again").hasValue(1);
+    assertThat(sink.received()).singleElement()
+        .satisfies(r -> assertThat(r.recipients()).containsExactly("ok@example.org"));
+    assertThat(events.bounced).hasSize(1);
+    assertThat(events.delivered).hasSize(1);
+  }
+
+  @Test
+  void runawaySenderIsHeldUntilAnAdministratorReleasesIt() {
+    startQueue(sink.port(), b -> b.sendQuota(dev.mailqueue.SendQuota.perSender(1, Duration.ofHours(1))));
+    MessageId allowed = queue.enqueue(Mail.builder().from("loop@example.com").to("one@example.org").text("1").build());
+    MessageId excess = queue.enqueue(Mail.builder().from("loop@example.com").to("two@example.org").text("2").build());
+    assertThat(awaitFinal(allowed).state()).isEqualTo(MessageState.DELIVERED);
+    assertThat(queue.find(excess).orElseThrow().state()).isEqualTo(MessageState.HOLD);
+    assertThat(queue.admin().list(dev.mailqueue.MessageFilter.state(MessageState.HOLD)))
+        .extracting(dev.mailqueue.MessageSummary::id).containsExactly(excess);
+    assertThat(sink.received()).hasSize(1);
+
+    assertThat(queue.admin().release(excess)).isTrue();
+    queue.wakeUp();
+    assertThat(awaitFinal(excess).state()).isEqualTo(MessageState.DELIVERED);
+    assertThat(sink.received()).extracting(r -> r.recipients().get(0)).containsExactly("one@example.org",
+        "two@example.org");
+  }
+
   /** Records every listener call. */
   static final class RecordingListener implements DeliveryListener {
     final List<DeliveryEvent> delivered = new CopyOnWriteArrayList<>();

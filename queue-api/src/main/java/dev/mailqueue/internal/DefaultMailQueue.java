@@ -32,6 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.PriorityBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
@@ -40,6 +41,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -88,6 +90,31 @@ public final class DefaultMailQueue implements MailQueue {
   static final int MAX_COMPLETION_BATCH = 100;
 
   private record Decided(ClaimedMail mail, RetryDecision.Decision decision) {}
+
+  /** Claim order, the tie-breaker among claimed mail of one priority waiting for a worker. */
+  private final AtomicLong claimOrder = new AtomicLong();
+
+  /** One claimed message waiting for a worker: higher priority first, then earlier claim. */
+  private final class Delivery implements Runnable, Comparable<Delivery> {
+    private final ClaimedMail mail;
+    private final long order;
+
+    Delivery(ClaimedMail mail, long order) {
+      this.mail = mail;
+      this.order = order;
+    }
+
+    @Override
+    public void run() {
+      process(mail);
+    }
+
+    @Override
+    public int compareTo(Delivery other) {
+      int byPriority = Integer.compare(mail.priority().rank(), other.mail.priority().rank());
+      return byPriority != 0 ? byPriority : Long.compare(order, other.order);
+    }
+  }
 
   /** Creates a queue from the builder's settings; use {@link MailQueue#builder()}. */
   public DefaultMailQueue(Settings settings) {
@@ -177,8 +204,10 @@ public final class DefaultMailQueue implements MailQueue {
     store.start();
     store.onRemoteEnqueue(this::wakeUp);
     running = true;
+    // The fast lane: claimed mail waiting for a worker is taken by priority, then in claim order,
+    // so a HIGH message claimed after a batch of BULK ones is sent next.
     workerPool = new ThreadPoolExecutor(settings.workers(), settings.workers(), 0, TimeUnit.MILLISECONDS,
-        new LinkedBlockingQueue<>(), threads("mailqueue-worker-", false));
+        new PriorityBlockingQueue<>(), threads("mailqueue-worker-", false));
     housekeeping = Executors.newSingleThreadScheduledExecutor(threads("mailqueue-housekeeping-", true));
     long renewMillis = Math.max(100, settings.lease().toMillis() / 3);
     housekeeping.scheduleWithFixedDelay(this::renewLeases, renewMillis, renewMillis, TimeUnit.MILLISECONDS);
@@ -203,7 +232,7 @@ public final class DefaultMailQueue implements MailQueue {
           for (ClaimedMail mail : claimed) {
             capacity.acquireUninterruptibly();
             inFlight.put(mail.id(), mail);
-            workerPool.execute(() -> process(mail));
+            workerPool.execute(new Delivery(mail, claimOrder.getAndIncrement()));
           }
           if (claimed.size() == free) {
             // Possibly more due: claim again as soon as capacity frees up.
@@ -437,6 +466,11 @@ public final class DefaultMailQueue implements MailQueue {
   @Override
   public List<ReplyCount> replyCounts(int limit) {
     return store.replyCounts(limit);
+  }
+
+  @Override
+  public dev.mailqueue.MailQueueAdmin admin() {
+    return store.admin();
   }
 
   @Override

@@ -1,9 +1,11 @@
 package dev.mailqueue.spi;
 
+import dev.mailqueue.MailQueueAdmin;
 import dev.mailqueue.MessageId;
 import dev.mailqueue.MessageView;
 import dev.mailqueue.QueueStats;
 import dev.mailqueue.ReplyCount;
+import dev.mailqueue.SendQuota;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.List;
@@ -95,6 +97,25 @@ public interface MailStore extends AutoCloseable {
 
   /** Deletes finished messages older than {@code age}, at most {@code batch} per call; returns how many. */
   int purgeFinished(Duration age, int batch);
+
+  /**
+   * The administrative view of this store (inspection, hold/release, suppression list). Stores
+   * without one throw {@link UnsupportedOperationException} (the default).
+   */
+  default MailQueueAdmin admin() {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " has no administrative interface");
+  }
+
+  /**
+   * Applies these quotas to every later insert: a mail over a quota is stored held (state HOLD,
+   * never due) in the same transaction. Called by the queue builder; an empty list turns
+   * quotas off. Stores without quota support reject a non-empty list (the default).
+   */
+  default void sendQuotas(List<SendQuota> quotas) {
+    if (!quotas.isEmpty()) {
+      throw new UnsupportedOperationException(getClass().getSimpleName() + " does not support send quotas");
+    }
+  }
 
   /** Releases resources the store created itself (a pool it opened); a DataSource it was given stays open. */
   @Override

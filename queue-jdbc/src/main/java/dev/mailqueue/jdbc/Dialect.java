@@ -63,10 +63,16 @@ abstract class Dialect {
     return sql("INSERT INTO {p}body (message_id, mime) VALUES (?, ?)");
   }
 
-  /** Inserts one recipient: message id, index, address, domain. */
+  /** Inserts one recipient: message id, index, address, domain, status (PENDING, or SUPPRESSED). */
   String insertRecipient() {
-    return sql("INSERT INTO {p}recipient (message_id, idx, address, domain, status) VALUES (?, ?, ?, ?, 'PENDING')");
+    return sql("INSERT INTO {p}recipient (message_id, idx, address, domain, status) VALUES (?, ?, ?, ?, ?)");
   }
+
+  /**
+   * Adds or replaces a suppression list entry. Parameters: address (lower case), reason, reply
+   * code, enhanced code, text (all three nullable), time to live in ms (nullable: for ever).
+   */
+  abstract String upsertSuppression();
 
   /** Whether message, body and recipients are inserted in one statement (PostgreSQL). */
   boolean insertsInOneStatement() {
@@ -149,17 +155,39 @@ abstract class Dialect {
      * channel when {@code notify}. Returns the id when inserted, no row when the key exists.
      */
     String insertAllInOne(boolean notify) {
+      // rc looks every recipient up on the suppression list (primary key), still one round trip;
+      // a message whose recipients are all suppressed is stored finished (DELIVERED, see MessageState).
       return sql("""
           WITH n AS (SELECT {now} AS t),
+          rc AS (SELECT u.address, u.domain, u.ord,
+                        EXISTS (SELECT 1 FROM {p}suppression s WHERE s.address = lower(u.address)
+                                   AND (s.expires_at IS NULL OR s.expires_at > n.t)) AS suppressed
+                   FROM n, unnest(CAST(? AS varchar[]), CAST(? AS varchar[])) WITH ORDINALITY AS u(address, domain, ord)),
+          live AS (SELECT COUNT(*) FILTER (WHERE NOT rc.suppressed) AS pending FROM rc),
           m AS (INSERT INTO {p}message (id, state, priority, due_at, created_at, updated_at, expires_at, tag,
-                                        envelope_from, message_id_header, idempotency_key, size_bytes)
-                SELECT ?, 'QUEUED', ?, GREATEST(n.t, ?), n.t, n.t, n.t + ?, ?, ?, ?, ?, ? FROM n
-                ON CONFLICT DO NOTHING RETURNING id),
+                                        envelope_from, message_id_header, idempotency_key, size_bytes, finished_at)
+                SELECT ?, CASE WHEN live.pending = 0 THEN 'DELIVERED' ELSE 'QUEUED' END, ?,
+                       CASE WHEN live.pending = 0 THEN NULL ELSE GREATEST(n.t, ?) END, n.t, n.t, n.t + ?, ?, ?, ?, ?, ?,
+                       CASE WHEN live.pending = 0 THEN n.t END
+                  FROM n, live
+                ON CONFLICT DO NOTHING RETURNING id, state),
           b AS (INSERT INTO {p}body (message_id, mime) SELECT id, ? FROM m),
           r AS (INSERT INTO {p}recipient (message_id, idx, address, domain, status)
-                SELECT m.id, CAST(u.ord - 1 AS smallint), u.address, u.domain, 'PENDING'
-                  FROM m, unnest(CAST(? AS varchar[]), CAST(? AS varchar[])) WITH ORDINALITY AS u(address, domain, ord))
-          SELECT m.id""" + (notify ? ", pg_notify(?, '')" : "") + " FROM m");
+                SELECT m.id, CAST(rc.ord - 1 AS smallint), rc.address, rc.domain,
+                       CASE WHEN rc.suppressed THEN 'SUPPRESSED' ELSE 'PENDING' END
+                  FROM m, rc)
+          SELECT m.id, m.state""" + (notify ? ", pg_notify(?, '')" : "") + " FROM m");
+    }
+
+    @Override
+    String upsertSuppression() {
+      return sql("""
+          INSERT INTO {p}suppression (address, reason, reply_code, reply_enhanced, reply_text, created_at, expires_at)
+          SELECT ?, ?, CAST(? AS smallint), CAST(? AS varchar), CAST(? AS varchar), n.t, n.t + CAST(? AS bigint)
+            FROM (SELECT {now} AS t) n
+          ON CONFLICT (address) DO UPDATE SET reason = EXCLUDED.reason, reply_code = EXCLUDED.reply_code,
+            reply_enhanced = EXCLUDED.reply_enhanced, reply_text = EXCLUDED.reply_text,
+            created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at""");
     }
   }
 
@@ -203,6 +231,16 @@ abstract class Dialect {
     String selectByIdempotencyKey() {
       return sql("SELECT id FROM {p}message WHERE idempotency_key = ? LOCK IN SHARE MODE");
     }
+
+    @Override
+    String upsertSuppression() {
+      return sql("""
+          INSERT INTO {p}suppression (address, reason, reply_code, reply_enhanced, reply_text, created_at, expires_at)
+          SELECT ?, ?, ?, ?, ?, n.t, n.t + ? FROM (SELECT {now} AS t) n
+          ON DUPLICATE KEY UPDATE reason = VALUES(reason), reply_code = VALUES(reply_code),
+            reply_enhanced = VALUES(reply_enhanced), reply_text = VALUES(reply_text),
+            created_at = VALUES(created_at), expires_at = VALUES(expires_at)""");
+    }
   }
 
   /** H2 2.2+: SKIP LOCKED claim in a transaction; a duplicate key fails only the statement. */
@@ -233,6 +271,15 @@ abstract class Dialect {
     @Override
     boolean duplicateIsError() {
       return true;
+    }
+
+    @Override
+    String upsertSuppression() {
+      return sql("""
+          MERGE INTO {p}suppression (address, reason, reply_code, reply_enhanced, reply_text, created_at, expires_at)
+          KEY (address)
+          SELECT ?, ?, CAST(? AS SMALLINT), CAST(? AS VARCHAR), CAST(? AS VARCHAR), n.t, n.t + CAST(? AS BIGINT)
+            FROM (SELECT {now} AS t) n""");
     }
   }
 }

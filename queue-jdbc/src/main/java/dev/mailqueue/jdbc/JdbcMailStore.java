@@ -1,6 +1,7 @@
 package dev.mailqueue.jdbc;
 
 import dev.mailqueue.MailAddress;
+import dev.mailqueue.MailQueueAdmin;
 import dev.mailqueue.MessageId;
 import dev.mailqueue.MessageState;
 import dev.mailqueue.MessageView;
@@ -8,6 +9,7 @@ import dev.mailqueue.Priority;
 import dev.mailqueue.QueueStats;
 import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.ReplyCount;
+import dev.mailqueue.SendQuota;
 import dev.mailqueue.SmtpReply;
 import dev.mailqueue.spi.ClaimedMail;
 import dev.mailqueue.spi.ClaimedMail.PendingRecipient;
@@ -33,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
@@ -68,6 +71,11 @@ public final class JdbcMailStore implements MailStore {
 
   private static final Logger log = LoggerFactory.getLogger(JdbcMailStore.class);
   private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,19}");
+  /**
+   * Enhanced codes of a hard bounce that put the recipient on the suppression list: 5.1.1 (no
+   * such mailbox), 5.1.2 (no such domain), 5.1.3 (bad address syntax), 5.1.10 (null MX).
+   */
+  public static final Set<String> DEFAULT_SUPPRESS_ON_BOUNCE = Set.of("5.1.1", "5.1.2", "5.1.3", "5.1.10");
 
   private final DataSource dataSource;
   private final Jdbi jdbi;
@@ -77,6 +85,10 @@ public final class JdbcMailStore implements MailStore {
   private final String channel;
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile PostgresListener listener;
+  private final Set<String> suppressOnBounce;
+  private final Duration bounceSuppressionTtl;
+  private volatile List<SendQuota> sendQuotas = List.of();
+  private final JdbcMailAdmin admin;
 
   private JdbcMailStore(Builder b) {
     this.dataSource = b.dataSource;
@@ -92,6 +104,20 @@ public final class JdbcMailStore implements MailStore {
     this.dialect = Dialect.detect(product, b.tablePrefix);
     this.notifyOnEnqueue = b.notifyOnEnqueue && dialect instanceof Dialect.PostgresDialect;
     this.channel = b.tablePrefix + "enqueued";
+    this.suppressOnBounce = Set.copyOf(b.suppressOnBounce);
+    this.bounceSuppressionTtl = b.bounceSuppressionTtl;
+    this.admin = new JdbcMailAdmin(this, jdbi, dialect);
+  }
+
+  /** The administrative interface over this store: usable without a running queue (e.g. a CLI). */
+  @Override
+  public MailQueueAdmin admin() {
+    return admin;
+  }
+
+  @Override
+  public void sendQuotas(List<SendQuota> quotas) {
+    this.sendQuotas = List.copyOf(quotas);
   }
 
   /** A builder for a store on {@code dataSource} (the application's own pool is the usual choice). */
@@ -223,21 +249,24 @@ public final class JdbcMailStore implements MailStore {
   private MessageId insertOn(Connection c, QueuedMail m) throws SQLException {
     if (dialect instanceof Dialect.PostgresDialect pg) {
       try (PreparedStatement ps = c.prepareStatement(pg.insertAllInOne(notifyOnEnqueue))) {
-        int i = bindMessage(ps, m);
-        ps.setBytes(i++, m.mime());
         String[] addresses = new String[m.recipients().size()];
         String[] domains = new String[addresses.length];
         for (int r = 0; r < addresses.length; r++) {
           addresses[r] = m.recipients().get(r).address();
           domains[r] = m.recipients().get(r).domain();
         }
-        ps.setArray(i++, c.createArrayOf("varchar", addresses));
-        ps.setArray(i++, c.createArrayOf("varchar", domains));
+        ps.setArray(1, c.createArrayOf("varchar", addresses));
+        ps.setArray(2, c.createArrayOf("varchar", domains));
+        int i = bindMessage(ps, m, 3);
+        ps.setBytes(i++, m.mime());
         if (notifyOnEnqueue) {
           ps.setString(i, channel);
         }
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
+            if (MessageState.QUEUED.name().equals(rs.getString(2))) {
+              applySendQuotas(c, m);
+            }
             return m.id();
           }
         }
@@ -245,9 +274,10 @@ public final class JdbcMailStore implements MailStore {
       return existing(c, m);
     }
 
+    Set<String> suppressed = suppressedAmong(c, m.recipients());
     boolean inserted;
     try (PreparedStatement ps = c.prepareStatement(dialect.insertMessage())) {
-      bindMessage(ps, m);
+      bindMessage(ps, m, 1);
       inserted = ps.executeUpdate() == 1;
     } catch (SQLException e) {
       if (!(dialect.duplicateIsError() && isDuplicateKey(e) && m.idempotencyKey() != null)) {
@@ -270,15 +300,94 @@ public final class JdbcMailStore implements MailStore {
         ps.setInt(2, r);
         ps.setString(3, a.address());
         ps.setString(4, a.domain());
+        ps.setString(5, (suppressed.contains(suppressionKey(a.address())) ? RecipientStatus.SUPPRESSED
+            : RecipientStatus.PENDING).name());
         ps.addBatch();
       }
       ps.executeBatch();
     }
+    if (suppressed.size() == m.recipients().size()) {
+      finishSuppressed(c, m);
+    } else {
+      applySendQuotas(c, m);
+    }
     return m.id();
   }
 
-  private int bindMessage(PreparedStatement ps, QueuedMail m) throws SQLException {
-    int i = 1;
+  // ---------------------------------------------------------------- suppression list and quotas at enqueue
+
+  /** The suppression list key of an address: lower case. */
+  static String suppressionKey(String address) {
+    return address.toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** Which of these recipients are on the suppression list: one primary-key lookup for all. */
+  private Set<String> suppressedAmong(Connection c, List<MailAddress> recipients) throws SQLException {
+    List<String> keys = new ArrayList<>(recipients.size());
+    for (MailAddress a : recipients) {
+      keys.add(suppressionKey(a.address()));
+    }
+    Set<String> found = new java.util.HashSet<>();
+    try (PreparedStatement ps = c.prepareStatement(dialect.sql("SELECT address FROM {p}suppression WHERE address IN ("
+        + placeholders(keys.size()) + ") AND (expires_at IS NULL OR expires_at > {now})"))) {
+      for (int i = 0; i < keys.size(); i++) {
+        ps.setString(i + 1, keys.get(i));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          found.add(rs.getString(1));
+        }
+      }
+    }
+    return found;
+  }
+
+  /** Every recipient is suppressed: nothing to send, the message is finished (DELIVERED, no listener call). */
+  private void finishSuppressed(Connection c, QueuedMail m) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(dialect.sql("UPDATE {p}message SET state = 'DELIVERED', "
+        + "due_at = NULL, finished_at = {now}, updated_at = {now} WHERE id = ?"))) {
+      ps.setObject(1, dialect.id(m.id().value()));
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Holds the just-inserted message when a send quota is exceeded: counts matching mail
+   * enqueued within the quota's window (this one included) in the caller's transaction.
+   */
+  private void applySendQuotas(Connection c, QueuedMail m) throws SQLException {
+    List<SendQuota> quotas = sendQuotas;
+    for (SendQuota q : quotas) {
+      String key = q.keyOf(m.envelopeFrom().address(), m.tag());
+      if (key == null) {
+        continue;
+      }
+      String column = q.scope() == SendQuota.Scope.SENDER ? "envelope_from" : "tag";
+      long recent;
+      try (PreparedStatement ps = c.prepareStatement(dialect.sql("SELECT COUNT(*) FROM {p}message WHERE " + column
+          + " = ? AND created_at > {now} - ?"))) {
+        ps.setString(1, key);
+        ps.setLong(2, q.window().toMillis());
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          recent = rs.getLong(1);
+        }
+      }
+      if (recent > q.limit()) {
+        try (PreparedStatement ps = c.prepareStatement(dialect.sql("UPDATE {p}message SET state = 'HOLD', "
+            + "due_at = NULL, updated_at = {now} WHERE id = ? AND finished_at IS NULL"))) {
+          ps.setObject(1, dialect.id(m.id().value()));
+          ps.executeUpdate();
+        }
+        log.warn("message {} held: {} {} enqueued {} mails within {} (quota {}); release it with admin().release",
+            m.id(), q.scope().name().toLowerCase(java.util.Locale.ROOT), key, recent, q.window(), q.limit());
+        return;
+      }
+    }
+  }
+
+  private int bindMessage(PreparedStatement ps, QueuedMail m, int first) throws SQLException {
+    int i = first;
     ps.setObject(i++, dialect.id(m.id().value()));
     ps.setInt(i++, m.priority().rank());
     if (m.notBefore() == null) {
@@ -403,7 +512,7 @@ public final class JdbcMailStore implements MailStore {
     return result;
   }
 
-  private static SmtpReply reply(ResultSet rs, int firstColumn) throws SQLException {
+  static SmtpReply reply(ResultSet rs, int firstColumn) throws SQLException {
     int code = rs.getInt(firstColumn);
     if (rs.wasNull()) {
       return null;
@@ -515,8 +624,50 @@ public final class JdbcMailStore implements MailStore {
       if (anyAttempt) {
         attempts.execute();
       }
+      suppressHardBounces(h, mails, completions, recorded);
       return recorded;
     });
+  }
+
+  /**
+   * Puts recipients that bounced with one of the configured enhanced codes on the suppression
+   * list, in the completion's transaction; addresses sorted so concurrent completers lock in order.
+   */
+  private void suppressHardBounces(Handle h, List<ClaimedMail> mails, List<Completion> completions,
+                                   List<Boolean> recorded) {
+    if (suppressOnBounce.isEmpty()) {
+      return;
+    }
+    java.util.TreeMap<String, SmtpReply> hard = new java.util.TreeMap<>();
+    for (int i = 0; i < mails.size(); i++) {
+      if (!recorded.get(i)) {
+        continue;
+      }
+      for (Completion.RecipientUpdate r : completions.get(i).recipients()) {
+        if (r.status() == RecipientStatus.BOUNCED && r.reply() != null && r.reply().isPermanent()
+            && suppressOnBounce.contains(r.reply().enhancedStatus())) {
+          for (PendingRecipient p : mails.get(i).recipients()) {
+            if (p.index() == r.index()) {
+              hard.put(suppressionKey(p.address().address()), r.reply());
+            }
+          }
+        }
+      }
+    }
+    if (hard.isEmpty()) {
+      return;
+    }
+    PreparedBatch upsert = h.prepareBatch(dialect.upsertSuppression());
+    Long ttl = bounceSuppressionTtl == null ? null : bounceSuppressionTtl.toMillis();
+    for (Map.Entry<String, SmtpReply> e : hard.entrySet()) {
+      upsert.bind(0, e.getKey()).bind(1, dev.mailqueue.Suppression.HARD_BOUNCE)
+          .bind(2, e.getValue().code())
+          .bindByType(3, e.getValue().enhancedStatus(), String.class)
+          .bindByType(4, e.getValue().text(), String.class)
+          .bindByType(5, ttl, Long.class)
+          .add();
+    }
+    upsert.execute();
   }
 
   @Override
@@ -621,11 +772,11 @@ public final class JdbcMailStore implements MailStore {
     return h.createQuery("SELECT " + dialect.now()).mapTo(Long.class).one();
   }
 
-  private static String placeholders(int n) {
+  static String placeholders(int n) {
     return String.join(", ", java.util.Collections.nCopies(n, "?"));
   }
 
-  private static void bindAll(org.jdbi.v3.core.statement.SqlStatement<?> statement, int from, List<Object> values) {
+  static void bindAll(org.jdbi.v3.core.statement.SqlStatement<?> statement, int from, List<Object> values) {
     for (int i = 0; i < values.size(); i++) {
       statement.bind(from + i, values.get(i));
     }
@@ -647,6 +798,8 @@ public final class JdbcMailStore implements MailStore {
     private String tablePrefix = DEFAULT_TABLE_PREFIX;
     private boolean createSchema;
     private boolean notifyOnEnqueue = true;
+    private Set<String> suppressOnBounce = DEFAULT_SUPPRESS_ON_BOUNCE;
+    private Duration bounceSuppressionTtl;
 
     private Builder(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -676,6 +829,25 @@ public final class JdbcMailStore implements MailStore {
      */
     public Builder notifyOnEnqueue(boolean notify) {
       this.notifyOnEnqueue = notify;
+      return this;
+    }
+
+    /**
+     * Enhanced status codes of a 5xx bounce that put the recipient on the suppression list, in
+     * the transaction that records the bounce; an empty set turns this off. Defaults to
+     * {@link #DEFAULT_SUPPRESS_ON_BOUNCE} (5.1.1, 5.1.2, 5.1.3, 5.1.10).
+     */
+    public Builder suppressOnBounce(Set<String> enhancedCodes) {
+      this.suppressOnBounce = Set.copyOf(enhancedCodes);
+      return this;
+    }
+
+    /** How long an address stays suppressed after a hard bounce. Defaults to {@code null}: for ever. */
+    public Builder bounceSuppressionTtl(Duration ttl) {
+      if (ttl != null && (ttl.isNegative() || ttl.isZero())) {
+        throw new IllegalArgumentException("bounceSuppressionTtl must be positive: " + ttl);
+      }
+      this.bounceSuppressionTtl = ttl;
       return this;
     }
 

@@ -67,3 +67,19 @@ CREATE TABLE IF NOT EXISTS mq_schema_version (
   version integer NOT NULL
 );
 INSERT INTO mq_schema_version (version) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM mq_schema_version);
+
+-- Addresses nothing is sent to: hard bounces (added automatically), complaints, manual entries.
+-- Addresses are lower case; an entry with expires_at in the past no longer applies.
+CREATE TABLE IF NOT EXISTS mq_suppression (
+  address        varchar(320)  PRIMARY KEY,
+  reason         varchar(64)   NOT NULL,
+  reply_code     smallint,
+  reply_enhanced varchar(16),
+  reply_text     varchar(1000),
+  created_at     bigint        NOT NULL,
+  expires_at     bigint
+);
+
+-- Send quotas count recent mail per sender or tag; the administrative filters use them too.
+CREATE INDEX IF NOT EXISTS mq_message_sender ON mq_message (envelope_from, created_at);
+CREATE INDEX IF NOT EXISTS mq_message_tag ON mq_message (tag, created_at);

@@ -26,7 +26,9 @@ CREATE TABLE IF NOT EXISTS mq_message (
   last_text          varchar(1000),
   UNIQUE KEY mq_message_idempotency (idempotency_key),
   KEY mq_message_due (priority, due_at),
-  KEY mq_message_finished (finished_at)
+  KEY mq_message_finished (finished_at),
+  KEY mq_message_sender (envelope_from, created_at),
+  KEY mq_message_tag (tag, created_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE IF NOT EXISTS mq_body (
@@ -69,3 +71,16 @@ CREATE TABLE IF NOT EXISTS mq_schema_version (
   version integer NOT NULL
 ) ENGINE=InnoDB;
 INSERT INTO mq_schema_version (version) SELECT 1 FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM mq_schema_version);
+
+-- Addresses nothing is sent to: hard bounces (added automatically), complaints, manual entries.
+-- Addresses are lower case; an entry with expires_at in the past no longer applies.
+-- The quota indexes (sender, tag) are part of mq_message above: MySQL has no CREATE INDEX IF NOT EXISTS.
+CREATE TABLE IF NOT EXISTS mq_suppression (
+  address        varchar(320)  NOT NULL PRIMARY KEY,
+  reason         varchar(64)   NOT NULL,
+  reply_code     smallint,
+  reply_enhanced varchar(16),
+  reply_text     varchar(1000),
+  created_at     bigint        NOT NULL,
+  expires_at     bigint
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

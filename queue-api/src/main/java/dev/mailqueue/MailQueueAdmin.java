@@ -1,0 +1,134 @@
+package dev.mailqueue;
+
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Operating the queue like a postmaster: inspect ({@code postqueue -p}, {@code qshape}), hold,
+ * release, requeue and delete ({@code postsuper -h/-H/-r/-d}), and keep a suppression list.
+ * Obtain it from {@link MailQueue#admin()} or from the store (e.g. {@code JdbcMailStore.admin()}),
+ * which works without a running queue, e.g. from a command line tool.
+ *
+ * <p>Every operation is applied in the database with the database clock and is safe while
+ * workers of any number of nodes are delivering: a message being sent (state
+ * {@link MessageState#SENDING}) is never held, released, retried or expired; the operations
+ * that change state return how many messages they changed. Bulk operations take a
+ * {@link MessageFilter} and ignore its paging. Thread-safe.
+ */
+public interface MailQueueAdmin {
+
+  /** Messages matching {@code filter}, ordered by id (enqueue order), paged by the filter. */
+  List<MessageSummary> list(MessageFilter filter);
+
+  /** How many messages match {@code filter} (paging ignored). */
+  long count(MessageFilter filter);
+
+  /** One message with its recipients and its full attempt history, if present. */
+  Optional<MessageDetails> show(MessageId id);
+
+  /**
+   * Holds matching QUEUED or DEFERRED messages: state {@link MessageState#HOLD}, never due, so
+   * no worker claims them until released.
+   *
+   * @return how many messages were held
+   */
+  int hold(MessageFilter filter);
+
+  /**
+   * Releases matching held messages: back to QUEUED (never tried) or DEFERRED, due now.
+   *
+   * @return how many messages were released
+   */
+  int release(MessageFilter filter);
+
+  /**
+   * Makes matching QUEUED or DEFERRED messages due now instead of at their scheduled retry,
+   * like {@code postqueue -f} / {@code postsuper -r}.
+   *
+   * @return how many messages were made due (messages already due are not counted)
+   */
+  int retryNow(MessageFilter filter);
+
+  /**
+   * Gives up on matching QUEUED, DEFERRED or HOLD messages: their pending recipients become
+   * {@link RecipientStatus#EXPIRED} and the message {@link MessageState#EXPIRED}. No listener
+   * is told.
+   *
+   * @return how many messages were expired
+   */
+  int expire(MessageFilter filter);
+
+  /**
+   * Deletes matching messages with their recipients, body and attempts, in any state. A message
+   * being sent right now may still reach its recipients; its outcome is then not recorded.
+   *
+   * @return how many messages were deleted
+   */
+  int delete(MessageFilter filter);
+
+  /** Holds one message. */
+  default boolean hold(MessageId id) {
+    return hold(MessageFilter.ids(id)) == 1;
+  }
+
+  /** Releases one held message. */
+  default boolean release(MessageId id) {
+    return release(MessageFilter.ids(id)) == 1;
+  }
+
+  /** Makes one waiting message due now. */
+  default boolean retryNow(MessageId id) {
+    return retryNow(MessageFilter.ids(id)) == 1;
+  }
+
+  /** Expires one unfinished message. */
+  default boolean expire(MessageId id) {
+    return expire(MessageFilter.ids(id)) == 1;
+  }
+
+  /** Deletes one message. */
+  default boolean delete(MessageId id) {
+    return delete(MessageFilter.ids(id)) == 1;
+  }
+
+  /**
+   * Unfinished messages in {@code states} per recipient domain and age, like {@code qshape};
+   * at most {@code maxDomains} domain rows (the largest), the total covering all.
+   */
+  QueueShape shape(Set<MessageState> states, int maxDomains);
+
+  /** The shape of every unfinished message (QUEUED, DEFERRED, SENDING, HOLD), top 50 domains. */
+  default QueueShape shape() {
+    return shape(EnumSet.of(MessageState.QUEUED, MessageState.DEFERRED, MessageState.SENDING, MessageState.HOLD), 50);
+  }
+
+  /** Counts by state and the oldest unfinished message's age. */
+  QueueStats stats();
+
+  /** Judges {@link #stats()} against {@code thresholds}. */
+  default QueueHealth health(HealthThresholds thresholds) {
+    return QueueHealth.of(stats(), thresholds);
+  }
+
+  /**
+   * Adds (or replaces) an address on the suppression list; from now on, mail enqueued to it is
+   * not sent to it. Mail already queued is unaffected.
+   *
+   * @param address the address (compared case-insensitively)
+   * @param reason why, e.g. {@code "complaint"}; {@code null} records {@link Suppression#MANUAL}
+   * @param ttl how long it applies, or {@code null} for ever
+   */
+  void suppress(String address, String reason, Duration ttl);
+
+  /** Removes an address from the suppression list; false if it was not on it. */
+  boolean unsuppress(String address);
+
+  /** The entry for an address if it is on the list and not expired. */
+  Optional<Suppression> suppression(String address);
+
+  /** Entries in effect (not expired), ordered by address, after {@code afterAddress} (null: from the start). */
+  List<Suppression> suppressions(String afterAddress, int limit);
+}

@@ -1,0 +1,48 @@
+package dev.mailqueue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Whether the queue is keeping up, with the reasons when it is not; a pure function of a
+ * {@link QueueStats} snapshot and {@link HealthThresholds}, so a health endpoint can use it.
+ *
+ * @param status OK or DEGRADED
+ * @param reasons why it is degraded, empty when OK
+ * @param stats the snapshot judged
+ */
+public record QueueHealth(Status status, List<String> reasons, QueueStats stats) {
+  /** The verdict. */
+  public enum Status {
+    /** Every threshold is kept. */
+    OK,
+    /** At least one threshold is exceeded; see the reasons. */
+    DEGRADED
+  }
+
+  /** Copies the reasons. */
+  public QueueHealth {
+    Objects.requireNonNull(status, "status");
+    reasons = List.copyOf(reasons);
+  }
+
+  /** Judges {@code stats} against {@code thresholds}. */
+  public static QueueHealth of(QueueStats stats, HealthThresholds thresholds) {
+    List<String> reasons = new ArrayList<>();
+    if (stats.oldestWaiting().compareTo(thresholds.maxOldestWaiting()) > 0) {
+      reasons.add("oldest waiting message is " + stats.oldestWaiting().toSeconds() + " s old (limit "
+          + thresholds.maxOldestWaiting().toSeconds() + " s)");
+    }
+    long deferred = stats.count(MessageState.DEFERRED);
+    if (deferred > thresholds.maxDeferred()) {
+      reasons.add(deferred + " messages deferred (limit " + thresholds.maxDeferred() + ")");
+    }
+    return new QueueHealth(reasons.isEmpty() ? Status.OK : Status.DEGRADED, reasons, stats);
+  }
+
+  /** Whether the status is OK. */
+  public boolean isOk() {
+    return status == Status.OK;
+  }
+}

@@ -1,0 +1,35 @@
+package dev.mailqueue;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * An address nothing is sent to: enqueueing to it records the recipient as
+ * {@link RecipientStatus#SUPPRESSED} at once, and the other recipients are delivered as usual.
+ * A mail whose recipients are all suppressed is stored finished, in state
+ * {@link MessageState#DELIVERED} ("every recipient was delivered or suppressed"), without any
+ * attempt and without a listener call; {@code MailQueue.find} shows its SUPPRESSED recipients.
+ *
+ * <p>The JDBC store adds a recipient automatically, in the transaction that records the
+ * bounce, when it bounces with one of the configured enhanced codes (by default 5.1.1, 5.1.2,
+ * 5.1.3 and 5.1.10: the address or its domain does not exist).
+ *
+ * @param address the address, lower case
+ * @param reason why, e.g. {@code hard-bounce} or {@code manual}
+ * @param reply the reply that caused it (hard bounces), or {@code null}
+ * @param createdAt when it was added (database clock)
+ * @param expiresAt when it stops applying, or {@code null} for never
+ */
+public record Suppression(String address, String reason, SmtpReply reply, Instant createdAt, Instant expiresAt) {
+  /** Reason recorded for addresses added automatically after a hard bounce. */
+  public static final String HARD_BOUNCE = "hard-bounce";
+  /** Reason recorded when an administrator adds an address without giving one. */
+  public static final String MANUAL = "manual";
+
+  /** Validates presence. */
+  public Suppression {
+    Objects.requireNonNull(address, "address");
+    Objects.requireNonNull(reason, "reason");
+    Objects.requireNonNull(createdAt, "createdAt");
+  }
+}

@@ -1,0 +1,103 @@
+package dev.mailqueue.cli;
+
+import dev.mailqueue.MailQueue;
+import dev.mailqueue.smtp.Security;
+import dev.mailqueue.smtp.SmtpTransport;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** A standalone dispatcher: delivers the database's queue until SIGTERM (or Ctrl-C). */
+@Command(name = "run", description = "Deliver queued mail through a relay (or directly to MX hosts) until stopped "
+    + "with SIGTERM; in-flight deliveries finish first.")
+final class RunCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin Options.Database db;
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Route route;
+
+  static final class Route {
+    @ArgGroup(exclusive = false)
+    RelayOptions relay;
+
+    @Option(names = "--direct", required = true, description = "Deliver straight to each domain's MX hosts (port 25).")
+    boolean direct;
+  }
+
+  static final class RelayOptions {
+    @Option(names = "--relay-host", required = true, paramLabel = "HOST", description = "The relay's host name.")
+    String host;
+
+    @Option(names = "--relay-port", defaultValue = "587", paramLabel = "PORT",
+        description = "The relay's port (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--security", defaultValue = "STARTTLS_REQUIRED",
+        description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Security security;
+
+    @Option(names = "--username", description = "Relay user; the password is read from env MAILQUEUE_SMTP_PASSWORD.")
+    String username;
+  }
+
+  @Option(names = "--workers", defaultValue = "8", description = "Parallel deliveries (default: ${DEFAULT-VALUE}).")
+  int workers;
+
+  @Option(names = "--poll-interval", defaultValue = "1s", converter = Options.DurationConverter.class,
+      paramLabel = "AGE", description = "Fallback polling interval (default: ${DEFAULT-VALUE}).")
+  Duration pollInterval;
+
+  @Option(names = "--ehlo", paramLabel = "NAME", description = "The EHLO name (default: this host's name).")
+  String ehlo;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (workers < 1 || workers > 1024) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be 1..1024");
+    }
+    SmtpTransport.Builder transport;
+    if (route.direct) {
+      transport = SmtpTransport.direct();
+    } else {
+      RelayOptions r = route.relay;
+      if (r.port < 1 || r.port > 65535) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--relay-port must be 1..65535");
+      }
+      transport = SmtpTransport.relay(r.host, r.port).security(r.security);
+      if (r.username != null) {
+        String password = System.getenv("MAILQUEUE_SMTP_PASSWORD");
+        if (password == null) {
+          throw new CommandLine.ParameterException(spec.commandLine(),
+              "--username needs the password in env MAILQUEUE_SMTP_PASSWORD");
+        }
+        transport.credentials(r.username, password);
+      }
+    }
+    if (ehlo != null) {
+      transport.ehloName(ehlo);
+    }
+    Options.Store s = db.open(spec, workers + 2);
+    MailQueue queue = MailQueue.builder().store(s.store()).transport(transport.build()).workers(workers)
+        .pollInterval(pollInterval).build();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      queue.close();
+      s.dataSource().close();
+      stopped.countDown();
+    }, "mailqueue-cli-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    queue.start();
+    spec.commandLine().getOut().println("dispatching " + s.store() + "; stop with SIGTERM");
+    spec.commandLine().getOut().flush();
+    stopped.await();
+    return 0;
+  }
+}

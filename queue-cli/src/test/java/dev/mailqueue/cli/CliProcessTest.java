@@ -1,0 +1,252 @@
+package dev.mailqueue.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
+import dev.mailqueue.MailAddress;
+import dev.mailqueue.MessageId;
+import dev.mailqueue.MessageState;
+import dev.mailqueue.Priority;
+import dev.mailqueue.RecipientStatus;
+import dev.mailqueue.jdbc.JdbcMailStore;
+import dev.mailqueue.jdbc.TestDatabases;
+import dev.mailqueue.spi.QueuedMail;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CLI as a separate process ({@code java -cp <test class path> dev.mailqueue.cli.MailQueueCli})
+ * against real PostgreSQL, on tables with a random prefix; skipped when PostgreSQL is unreachable
+ * unless MAILQUEUE_REQUIRE_DATABASES names it.
+ */
+class CliProcessTest {
+  private String url;
+  private String prefix;
+  private DataSource dataSource;
+  private JdbcMailStore store;
+
+  /** What a process printed and how it ended. */
+  record Result(int exitCode, String out, String err) {}
+
+  @BeforeEach
+  void setUp() {
+    url = TestDatabases.serverUrl("postgresql");
+    dataSource = new TestDatabases.UrlDataSource(url);
+    prefix = TestDatabases.randomPrefix();
+    store = JdbcMailStore.builder(dataSource).tablePrefix(prefix).createSchema(true).build();
+    store.start();
+  }
+
+  @AfterEach
+  void tearDown() {
+    store.close();
+    TestDatabases.drop(dataSource, prefix);
+  }
+
+  private ProcessBuilder cli(String... args) {
+    String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", classPath, MailQueueCli.class.getName()));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().put("MAILQUEUE_JDBC_URL", url);
+    return pb;
+  }
+
+  /** Runs the CLI on this test's tables (the URL comes from the environment, as in production). */
+  private Result run(String... args) throws IOException, InterruptedException {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--table-prefix", prefix));
+    return run(cli(all.toArray(String[]::new)), null);
+  }
+
+  private static Result run(ProcessBuilder pb, String stdin) throws IOException, InterruptedException {
+    File out = File.createTempFile("cli", ".out");
+    File err = File.createTempFile("cli", ".err");
+    try {
+      pb.redirectOutput(out).redirectError(err);
+      Process p = pb.start();
+      try (var in = p.getOutputStream()) {
+        if (stdin != null) {
+          in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+      }
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("cli finished").isTrue();
+      return new Result(p.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));
+    } finally {
+      Files.deleteIfExists(out.toPath());
+      Files.deleteIfExists(err.toPath());
+    }
+  }
+
+  private MessageId insert(String from, String tag, String... recipients) {
+    MessageId id = MessageId.generate();
+    List<MailAddress> to = new ArrayList<>();
+    for (String r : recipients) {
+      to.add(MailAddress.of(r));
+    }
+    byte[] mime = ("From: " + from + "\r\nMessage-ID: <" + id + "@example.com>\r\nSubject: cli\r\n\r\nbody\r\n")
+        .getBytes(StandardCharsets.US_ASCII);
+    return store.insert(new QueuedMail(id, "<" + id + "@example.com>", MailAddress.of(from), to, mime, Priority.NORMAL,
+        null, Duration.ofDays(5), tag, null));
+  }
+
+  private MessageState state(MessageId id) {
+    return store.find(id).orElseThrow().state();
+  }
+
+  @Test
+  void listPrintsATableAndJson() throws Exception {
+    MessageId receipt = insert("shop@example.com", "receipt", "a@example.org", "b@example.org");
+    MessageId news = insert("news@example.com", "newsletter", "c@example.net");
+
+    Result table = run("list");
+    assertThat(table.exitCode()).as(table.err()).isZero();
+    String[] lines = table.out().split("\\R");
+    assertThat(lines[0]).matches("ID +STATE +AGE +TAG +FROM +RCPT +TRIES +SIZE +LAST REPLY");
+    assertThat(table.out()).containsPattern(receipt + " +QUEUED +\\d+s +receipt +shop@example.com +2/2 +0 +\\d+ +-")
+        .contains(news.toString()).contains("-- 2 messages");
+
+    Result json = run("list", "--tag", "receipt", "--json");
+    assertThat(json.exitCode()).as(json.err()).isZero();
+    assertThat(json.out().strip()).startsWith("[{\"id\":\"" + receipt + "\",\"state\":\"QUEUED\",\"tag\":\"receipt\"")
+        .endsWith("}]").doesNotContain(news.toString());
+  }
+
+  @Test
+  void holdReleaseAndDeleteByIdAndByFilter() throws Exception {
+    MessageId keep = insert("shop@example.com", "receipt", "a@example.org");
+    MessageId spam = insert("loop@example.com", "spam", "b@example.org");
+
+    Result held = run("hold", keep.toString());
+    assertThat(held.exitCode()).as(held.err()).isZero();
+    assertThat(held.out().strip()).isEqualTo("held 1 message");
+    assertThat(state(keep)).isEqualTo(MessageState.HOLD);
+    assertThat(run("list", "--state", "hold").out()).contains(keep.toString()).doesNotContain(spam.toString());
+
+    Result released = run("release", "--state", "HOLD", "--json");
+    assertThat(released.out().strip()).isEqualTo("{\"released\":1}");
+    assertThat(state(keep)).isEqualTo(MessageState.QUEUED);
+
+    Result deleted = run("delete", "--sender", "loop@example.com");
+    assertThat(deleted.out().strip()).isEqualTo("deleted 1 message");
+    assertThat(store.find(spam)).isEmpty();
+    assertThat(store.find(keep)).isPresent();
+  }
+
+  @Test
+  void shapeAndStatsShowWhereTheBacklogIs() throws Exception {
+    insert("s@example.com", null, "a@gmail.com", "b@yahoo.com");
+    MessageId old = insert("s@example.com", null, "c@gmail.com");
+    Result ok = run("stats", "--check");
+    assertThat(ok.exitCode()).as(ok.err()).isZero();
+    assertThat(ok.out()).containsPattern("QUEUED +2").contains("health: OK");
+
+    try (Connection c = dataSource.getConnection();
+         PreparedStatement ps = c.prepareStatement("UPDATE " + prefix + "message SET created_at = created_at - ? WHERE id = ?")) {
+      ps.setLong(1, Duration.ofMinutes(30).toMillis());
+      ps.setObject(2, old.value());
+      ps.executeUpdate();
+    }
+    Result shape = run("shape");
+    assertThat(shape.exitCode()).as(shape.err()).isZero();
+    String[] lines = shape.out().split("\\R");
+    assertThat(lines[0]).matches("DOMAIN +TOTAL +0-5m +5-10m +10-20m +20-40m +40-80m +80-160m +160m\\+");
+    assertThat(lines[1]).matches("TOTAL +3 +2 +0 +0 +1 +0 +0 +0");
+    assertThat(lines[2]).matches("gmail.com +2 +1 +0 +0 +1 +0 +0 +0");
+    assertThat(lines[3]).matches("yahoo.com +1 +1 +0 +0 +0 +0 +0 +0");
+
+    Result degraded = run("stats", "--check", "--json");
+    assertThat(degraded.exitCode()).isEqualTo(3);
+    assertThat(degraded.out()).contains("\"health\":\"DEGRADED\"").contains("\"QUEUED\":2");
+  }
+
+  @Test
+  void badInputIsReportedWithPicocliExitCodes() throws Exception {
+    Result notAnId = run("show", "not-a-uuid");
+    assertThat(notAnId.exitCode()).isEqualTo(2);
+    assertThat(notAnId.err()).contains("not a message id");
+
+    Result noSelection = run("delete");
+    assertThat(noSelection.exitCode()).isEqualTo(2);
+    assertThat(noSelection.err()).contains("give ids, filter flags");
+
+    Result unknown = run("show", MessageId.generate().toString());
+    assertThat(unknown.exitCode()).isEqualTo(1);
+    assertThat(unknown.err()).contains("no message");
+
+    ProcessBuilder noDatabase = cli("list");
+    noDatabase.environment().remove("MAILQUEUE_JDBC_URL");
+    Result missing = run(noDatabase, null);
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err()).contains("pass --jdbc-url or set MAILQUEUE_JDBC_URL");
+
+    Result absentTables = run(cli("list", "--table-prefix", "absent_"), null);
+    assertThat(absentTables.exitCode()).isEqualTo(1);
+    assertThat(absentTables.err()).contains("schema-postgresql.sql");
+  }
+
+  @Test
+  void sendReadsAMessageFromStdinAndHonoursTheSuppressionList() throws Exception {
+    Result added = run("suppress", "add", "Gone@Example.org", "--reason", "complaint");
+    assertThat(added.exitCode()).as(added.err()).isZero();
+    assertThat(run("suppress", "list").out()).containsPattern("gone@example.org +complaint");
+
+    String message = "From: Shop <shop@example.com>\nTo: bob@example.org\nSubject: piped\nMessage-ID: <piped-1@example.com>\n"
+        + "\nHello from stdin.\n";
+    List<String> args = new ArrayList<>(List.of("send", "--from", "shop@example.com", "--to",
+        "bob@example.org,gone@example.org", "--message", "-", "--tag", "cli", "--table-prefix", prefix));
+    Result sent = run(cli(args.toArray(String[]::new)), message);
+    assertThat(sent.exitCode()).as(sent.err()).isZero();
+    MessageId id = MessageId.parse(sent.out().strip());
+    var view = store.find(id).orElseThrow();
+    assertThat(view.messageIdHeader()).isEqualTo("<piped-1@example.com>");
+    assertThat(view.tag()).isEqualTo("cli");
+    assertThat(view.recipients()).extracting(r -> r.status())
+        .containsExactly(RecipientStatus.PENDING, RecipientStatus.SUPPRESSED);
+    assertThat(new String(store.loadMime(id), StandardCharsets.US_ASCII)).contains("Hello from stdin.");
+
+    assertThat(run("suppress", "remove", "gone@example.org").exitCode()).isZero();
+    assertThat(run("suppress", "remove", "gone@example.org").exitCode()).isEqualTo(1);
+  }
+
+  @Test
+  void runDeliversThroughARelayUntilSigterm() throws Exception {
+    GreenMail relay = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+    relay.start();
+    Process p = null;
+    try {
+      MessageId id = insert("shop@example.com", null, "bob@example.org");
+      ProcessBuilder pb = cli("run", "--relay-host", "127.0.0.1", "--relay-port",
+          String.valueOf(relay.getSmtp().getPort()), "--security", "none", "--poll-interval", "200ms", "--workers", "2",
+          "--table-prefix", prefix);
+      pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+      p = pb.start();
+      await().atMost(Duration.ofSeconds(20)).until(() -> state(id) == MessageState.DELIVERED);
+      assertThat(relay.getReceivedMessages()).hasSize(1);
+      p.destroy();
+      assertThat(p.waitFor(20, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
+    } finally {
+      if (p != null && p.isAlive()) {
+        p.destroyForcibly();
+      }
+      relay.stop();
+    }
+  }
+
+}
