@@ -47,6 +47,7 @@ public final class SmtpSink implements AutoCloseable {
   private final List<Received> received = new CopyOnWriteArrayList<>();
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final AtomicLong accepted = new AtomicLong();
+  private volatile java.util.function.Consumer<Received> onAccept;
   private final AtomicLong sessions = new AtomicLong();
   private volatile boolean running = true;
 
@@ -68,6 +69,11 @@ public final class SmtpSink implements AutoCloseable {
   /** A sink that accepts every recipient. */
   public static SmtpSink acceptingAll(boolean keepMessages) throws IOException {
     return new SmtpSink(rcpt -> "250 2.1.5 Ok", keepMessages);
+  }
+
+  /** Calls {@code hook} on the session's thread for every accepted message, before the 250 reply. */
+  public void onAccept(java.util.function.Consumer<Received> hook) {
+    this.onAccept = hook;
   }
 
   /** The port it listens on. */
@@ -142,8 +148,15 @@ public final class SmtpSink implements AutoCloseable {
             return;
           }
           accepted.incrementAndGet();
-          if (keepMessages) {
-            received.add(new Received(from, List.copyOf(rcpts), data));
+          java.util.function.Consumer<Received> hook = onAccept;
+          if (keepMessages || hook != null) {
+            Received r = new Received(from, List.copyOf(rcpts), data);
+            if (keepMessages) {
+              received.add(r);
+            }
+            if (hook != null) {
+              hook.accept(r);
+            }
           }
           rcpts.clear();
           reply(out, "250 2.0.0 Ok: queued");

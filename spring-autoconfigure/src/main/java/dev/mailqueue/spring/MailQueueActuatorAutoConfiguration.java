@@ -7,8 +7,10 @@ import org.springframework.boot.actuate.autoconfigure.endpoint.condition.Conditi
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
@@ -16,8 +18,10 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * Observability of the mail queue, each part present only when its library is: a health
- * indicator ({@code mailqueue}, off with {@code management.health.mailqueue.enabled=false}),
- * Micrometer meters ({@link MailQueueMetrics}) and the {@code mailqueue} actuator endpoint.
+ * indicator ({@code mailqueue}, off with {@code management.health.mailqueue.enabled=false},
+ * thresholds from {@code mailqueue.health.*}), Micrometer meters ({@link MailQueueMetrics}) and
+ * the {@code mailqueue} actuator endpoint, read-only unless
+ * {@code mailqueue.endpoint.write-enabled=true}.
  */
 @AutoConfiguration(after = MailQueueAutoConfiguration.class, afterName = {
     "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
@@ -32,11 +36,12 @@ public class MailQueueActuatorAutoConfiguration {
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnBean(MailQueue.class)
     @ConditionalOnEnabledHealthIndicator("mailqueue")
+    @EnableConfigurationProperties(MailQueueProperties.class)
     static class Enabled {
       @Bean
       @ConditionalOnMissingBean(name = "mailqueueHealthIndicator")
-      MailQueueHealthIndicator mailqueueHealthIndicator(MailQueue queue) {
-        return new MailQueueHealthIndicator(queue);
+      MailQueueHealthIndicator mailqueueHealthIndicator(MailQueue queue, MailQueueProperties properties) {
+        return new MailQueueHealthIndicator(queue, properties.getHealth().toThresholds());
       }
     }
   }
@@ -53,7 +58,10 @@ public class MailQueueActuatorAutoConfiguration {
     }
   }
 
-  /** The read-only endpoint; conditions from actuator-autoconfigure are read only once it is known to be present. */
+  /**
+   * The endpoint, with write operations only when enabled: they are then not refused but absent.
+   * Conditions from actuator-autoconfigure are read only once it is known to be present.
+   */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass({Endpoint.class, ConditionalOnAvailableEndpoint.class})
   static class EndpointConfiguration {
@@ -63,8 +71,17 @@ public class MailQueueActuatorAutoConfiguration {
     static class Available {
       @Bean
       @ConditionalOnMissingBean
+      @ConditionalOnBooleanProperty(name = "mailqueue.endpoint.write-enabled", havingValue = false,
+          matchIfMissing = true)
       MailQueueEndpoint mailQueueEndpoint(MailQueue queue) {
         return new MailQueueEndpoint(queue);
+      }
+
+      @Bean
+      @ConditionalOnMissingBean(MailQueueEndpoint.class)
+      @ConditionalOnBooleanProperty("mailqueue.endpoint.write-enabled")
+      WritableMailQueueEndpoint writableMailQueueEndpoint(MailQueue queue) {
+        return new WritableMailQueueEndpoint(queue);
       }
     }
   }

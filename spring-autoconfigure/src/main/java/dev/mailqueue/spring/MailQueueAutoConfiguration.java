@@ -7,6 +7,7 @@ import dev.mailqueue.jdbc.JdbcMailStore;
 import dev.mailqueue.smtp.SmtpTransport;
 import dev.mailqueue.spi.MailStore;
 import dev.mailqueue.spi.MailTransport;
+import java.time.Duration;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -63,7 +64,11 @@ public class MailQueueAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean(MailQueue.class)
   MailQueue mailQueue(MailStore store, MailTransport transport, MailQueueProperties properties,
-                      ObjectProvider<DeliveryListener> listeners) {
+                      ObjectProvider<DeliveryListener> listeners, Environment environment) {
+    // In-flight deliveries get the same time as every other SmartLifecycle phase on shutdown.
+    Duration shutdownTimeout = properties.getShutdownTimeout() != null ? properties.getShutdownTimeout()
+        : environment.getProperty("spring.lifecycle.timeout-per-shutdown-phase", Duration.class,
+            MailQueue.Builder.DEFAULT_SHUTDOWN_TIMEOUT);
     RetryPolicy retry = properties.getRetry().toPolicy();
     MailQueue.Builder b = MailQueue.builder()
         .store(store)
@@ -72,7 +77,7 @@ public class MailQueueAutoConfiguration {
         .workers(properties.getWorkers())
         .pollInterval(properties.getPollInterval())
         .lease(properties.getLease())
-        .shutdownTimeout(properties.getShutdownTimeout())
+        .shutdownTimeout(shutdownTimeout)
         .maxMessageSize(properties.getMaxMessageSize().toBytes())
         .retention(properties.getRetention())
         .retryPolicy(retry);

@@ -1,62 +1,133 @@
 package dev.mailqueue.spring;
 
 import dev.mailqueue.MailQueue;
+import dev.mailqueue.MailQueueAdmin;
+import dev.mailqueue.MessageDetails;
+import dev.mailqueue.MessageFilter;
 import dev.mailqueue.MessageId;
 import dev.mailqueue.MessageState;
-import dev.mailqueue.MessageView;
+import dev.mailqueue.MessageSummary;
+import dev.mailqueue.QueueShape;
 import dev.mailqueue.QueueStats;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 
 /**
- * The {@code mailqueue} actuator endpoint: {@code GET /actuator/mailqueue} for the counts by
- * state and the oldest waiting age, {@code GET /actuator/mailqueue/{id}} for one message with its
- * recipients' statuses and last replies. Read-only; exposed only where the application exposes it
+ * The {@code mailqueue} actuator endpoint, read-only:
+ * <ul>
+ *   <li>{@code GET /actuator/mailqueue}: the counts by state, the backlog, the oldest waiting
+ *       age, the backlog per recipient domain and age ({@link MailQueueAdmin#shape}, the
+ *       {@value #SHAPE_DOMAINS} largest domains) and a listing of messages, by default the
+ *       {@value #DEFAULT_LIMIT} oldest unfinished ones; the listing takes the parameters
+ *       {@code state}, {@code tag} and {@code limit}, e.g. {@code ?state=deferred&tag=welcome&limit=50};</li>
+ *   <li>{@code GET /actuator/mailqueue/{id}}: one message with its recipients and its attempt
+ *       history ({@link MailQueueAdmin#show}), 404 when there is none.</li>
+ * </ul>
+ * With {@code mailqueue.endpoint.write-enabled=true} the endpoint is a
+ * {@link WritableMailQueueEndpoint} instead, which adds operations that change messages.
+ * Exposed only where the application exposes it
  * ({@code management.endpoints.web.exposure.include=mailqueue}), since messages name recipients.
+ * The listing, the shape and the details need a store with an administrative interface
+ * ({@link MailQueue#admin()}), as the JDBC store has.
  */
 @Endpoint(id = "mailqueue")
 public class MailQueueEndpoint {
-  private final MailQueue queue;
+  /** Messages listed when no {@code limit} is given. */
+  public static final int DEFAULT_LIMIT = 20;
+  /** Domains in the shape. */
+  public static final int SHAPE_DOMAINS = 20;
+
+  private static final Set<MessageState> UNFINISHED =
+      EnumSet.of(MessageState.QUEUED, MessageState.DEFERRED, MessageState.SENDING, MessageState.HOLD);
+
+  /** The queue read (and, in the subclass, changed). */
+  protected final MailQueue queue;
 
   /** Reads {@code queue}. */
   public MailQueueEndpoint(MailQueue queue) {
     this.queue = Objects.requireNonNull(queue, "queue");
   }
 
-  /** Counts by state, the backlog and the oldest waiting message's age. */
+  /**
+   * The queue at a glance, with a listing of messages in enqueue order.
+   *
+   * @param state list only messages in this state (case-insensitive); unfinished ones by default
+   * @param tag list only messages with this tag
+   * @param limit list at most this many, 1 to {@value MessageFilter#MAX_LIMIT}; {@value #DEFAULT_LIMIT} by default
+   */
   @ReadOperation
-  public StatsDescriptor stats() {
+  public Overview overview(@Nullable String state, @Nullable String tag, @Nullable Integer limit) {
+    MessageFilter filter;
+    try {
+      filter = MessageFilter.builder()
+          .states(state == null ? UNFINISHED : Set.of(state(state)))
+          .tag(tag)
+          .limit(limit == null ? DEFAULT_LIMIT : limit)
+          .build();
+    } catch (IllegalArgumentException e) {
+      throw new InvalidEndpointRequestException(e.getMessage(), "Invalid limit");
+    }
     QueueStats stats = queue.stats();
     Map<String, Long> counts = new LinkedHashMap<>();
-    for (MessageState state : MessageState.values()) {
-      counts.put(state.name().toLowerCase(Locale.ROOT), stats.count(state));
+    for (MessageState s : MessageState.values()) {
+      counts.put(s.name().toLowerCase(Locale.ROOT), stats.count(s));
     }
-    return new StatsDescriptor(counts, stats.backlog(), stats.oldestWaiting().toString());
+    MailQueueAdmin admin = queue.admin();
+    return new Overview(counts, stats.backlog(), stats.oldestWaiting().toString(),
+        admin.shape(UNFINISHED, SHAPE_DOMAINS), admin.list(filter));
   }
 
-  /** One message, or null (404) when there is none with this id or the id is malformed. */
+  /** One message with its recipients and attempts, or null (404) when there is none or the id is malformed. */
   @ReadOperation
-  public MessageView message(@Selector String id) {
+  public @Nullable MessageDetails message(@Selector String id) {
     MessageId messageId;
     try {
       messageId = MessageId.parse(id);
     } catch (RuntimeException e) {
       return null;
     }
-    return queue.find(messageId).orElse(null);
+    return queue.admin().show(messageId).orElse(null);
+  }
+
+  /** The id, or a 400 answer saying what an id looks like. */
+  static MessageId messageId(String id) {
+    try {
+      return MessageId.parse(id);
+    } catch (RuntimeException e) {
+      throw new InvalidEndpointRequestException(e.getMessage() + ": expected a UUID such as "
+          + "0190a4c6-1c2b-7d3e-8f40-5a6b7c8d9e0f", "Invalid message id");
+    }
+  }
+
+  private static MessageState state(String name) {
+    try {
+      return MessageState.valueOf(name.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidEndpointRequestException("unknown state '" + name + "': expected one of "
+          + Arrays.stream(MessageState.values()).map(s -> s.name().toLowerCase(Locale.ROOT)).toList(), "Invalid state");
+    }
   }
 
   /**
-   * The queue's counts.
+   * The queue at a glance.
    *
-   * @param messages messages by lower-case state
+   * @param counts messages by lower-case state
    * @param backlog messages not yet finished
    * @param oldestWaiting ISO-8601 age of the oldest unfinished message, {@code PT0S} for none
+   * @param shape unfinished messages per recipient domain and age
+   * @param messages the listing, in enqueue order
    */
-  public record StatsDescriptor(Map<String, Long> messages, long backlog, String oldestWaiting) {}
+  public record Overview(Map<String, Long> counts, long backlog, String oldestWaiting, QueueShape shape,
+                         List<MessageSummary> messages) {}
 }

@@ -1,7 +1,9 @@
 package dev.mailqueue.spring;
 
+import dev.mailqueue.HealthThresholds;
 import dev.mailqueue.MailQueue;
 import dev.mailqueue.MessageState;
+import dev.mailqueue.QueueHealth;
 import dev.mailqueue.QueueStats;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -9,30 +11,64 @@ import java.util.Map;
 import java.util.Objects;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
 
 /**
- * UP with the backlog, the counts by state and the oldest waiting message's age when the queue's
- * database answers; DOWN with the error when it does not. Each check runs one stats query.
+ * The {@code mailqueue} health: {@link QueueHealth#of} judges one stats snapshot against
+ * {@link HealthThresholds} ({@code mailqueue.health.*}). Details: the backlog, the counts by
+ * state, the oldest waiting message's age and, when degraded, the reasons.
+ * <ul>
+ *   <li>UP when every threshold is kept;</li>
+ *   <li>{@link #DEGRADED} when the oldest waiting message or the number of deferred messages
+ *       exceeds its threshold: mail is late, but the queue works;</li>
+ *   <li>DOWN with the error when the queue's database does not answer.</li>
+ * </ul>
+ *
+ * <p>DEGRADED is not one of Boot's statuses: by default it shows on this component but does not
+ * change the aggregate status, and answers HTTP 200. To let it count, add it to the order and
+ * give it a code, e.g. {@code management.endpoint.health.status.order=down,out-of-service,degraded,up,unknown}
+ * and {@code management.endpoint.health.status.http-mapping.degraded=200}.
+ *
+ * <p>It is in no probe group: Boot's {@code liveness} group contains only {@code livenessState},
+ * and should stay so, since restarting the application neither fixes a slow relay nor an
+ * unreachable database. Add it to {@code readiness} only if a node without its database should
+ * take no traffic, and then keep DEGRADED mapped to 200 there, or a backlog takes nodes out of
+ * service. Whether the workers are alive is not reported: {@link MailQueue} does not expose it.
+ * Each check runs one stats query.
  */
 public final class MailQueueHealthIndicator extends AbstractHealthIndicator {
-  private final MailQueue queue;
+  /** The status when a threshold is exceeded. */
+  public static final Status DEGRADED = new Status("DEGRADED", "mail is waiting longer than the thresholds allow");
 
-  /** Reports on {@code queue}. */
+  private final MailQueue queue;
+  private final HealthThresholds thresholds;
+
+  /** Reports on {@code queue} with the {@linkplain HealthThresholds#defaults() default thresholds}. */
   public MailQueueHealthIndicator(MailQueue queue) {
+    this(queue, HealthThresholds.defaults());
+  }
+
+  /** Reports on {@code queue}, degraded beyond {@code thresholds}. */
+  public MailQueueHealthIndicator(MailQueue queue, HealthThresholds thresholds) {
     super("mail queue health check failed");
     this.queue = Objects.requireNonNull(queue, "queue");
+    this.thresholds = Objects.requireNonNull(thresholds, "thresholds");
   }
 
   @Override
   protected void doHealthCheck(Health.Builder builder) {
-    QueueStats stats = queue.stats();
+    QueueHealth health = QueueHealth.of(queue.stats(), thresholds);
+    QueueStats stats = health.stats();
     Map<String, Long> counts = new LinkedHashMap<>();
     for (MessageState state : MessageState.values()) {
       counts.put(state.name().toLowerCase(Locale.ROOT), stats.count(state));
     }
-    builder.up()
+    builder.status(health.isOk() ? Status.UP : DEGRADED)
         .withDetail("backlog", stats.backlog())
         .withDetail("oldestWaiting", stats.oldestWaiting().toString())
         .withDetail("messages", counts);
+    if (!health.isOk()) {
+      builder.withDetail("reasons", health.reasons());
+    }
   }
 }

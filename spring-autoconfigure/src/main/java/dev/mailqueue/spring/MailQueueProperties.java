@@ -1,5 +1,6 @@
 package dev.mailqueue.spring;
 
+import dev.mailqueue.HealthThresholds;
 import dev.mailqueue.MailQueue;
 import dev.mailqueue.RetryPolicy;
 import dev.mailqueue.jdbc.JdbcMailStore;
@@ -33,8 +34,11 @@ public class MailQueueProperties {
   /** How long a claimed message stays leased before another worker may take it. */
   private Duration lease = MailQueue.Builder.DEFAULT_LEASE;
 
-  /** How long shutdown waits for in-flight deliveries. */
-  private Duration shutdownTimeout = MailQueue.Builder.DEFAULT_SHUTDOWN_TIMEOUT;
+  /**
+   * How long shutdown waits for in-flight deliveries. Defaults to
+   * spring.lifecycle.timeout-per-shutdown-phase when that is set, else 30 s.
+   */
+  private Duration shutdownTimeout;
 
   /** Largest rendered message accepted at enqueue. */
   private DataSize maxMessageSize = DataSize.ofBytes(MailQueue.Builder.DEFAULT_MAX_MESSAGE_SIZE);
@@ -69,6 +73,12 @@ public class MailQueueProperties {
 
   /** SMTP relay settings; unset values fall back to 'spring.mail.*'. */
   private final Smtp smtp = new Smtp();
+
+  /** Thresholds of the 'mailqueue' health indicator. */
+  private final Health health = new Health();
+
+  /** The 'mailqueue' actuator endpoint. */
+  private final Endpoint endpoint = new Endpoint();
 
   public boolean isEnabled() {
     return enabled;
@@ -164,6 +174,62 @@ public class MailQueueProperties {
 
   public Smtp getSmtp() {
     return smtp;
+  }
+
+  public Health getHealth() {
+    return health;
+  }
+
+  public Endpoint getEndpoint() {
+    return endpoint;
+  }
+
+  /** When the health indicator reports DEGRADED instead of UP. */
+  public static class Health {
+
+    /** Age of the oldest unfinished message above which the queue is degraded. */
+    private Duration maxOldestWaiting = HealthThresholds.DEFAULT_MAX_OLDEST_WAITING;
+
+    /** Number of deferred messages above which the queue is degraded. */
+    private long maxDeferred = HealthThresholds.DEFAULT_MAX_DEFERRED;
+
+    public Duration getMaxOldestWaiting() {
+      return maxOldestWaiting;
+    }
+
+    public void setMaxOldestWaiting(Duration maxOldestWaiting) {
+      this.maxOldestWaiting = maxOldestWaiting;
+    }
+
+    public long getMaxDeferred() {
+      return maxDeferred;
+    }
+
+    public void setMaxDeferred(long maxDeferred) {
+      this.maxDeferred = maxDeferred;
+    }
+
+    HealthThresholds toThresholds() {
+      return new HealthThresholds(maxOldestWaiting, maxDeferred);
+    }
+  }
+
+  /** The actuator endpoint. */
+  public static class Endpoint {
+
+    /**
+     * Whether the endpoint has its write operations (hold, release, retry, expire, delete one
+     * message). Without them it is read-only.
+     */
+    private boolean writeEnabled = false;
+
+    public boolean isWriteEnabled() {
+      return writeEnabled;
+    }
+
+    public void setWriteEnabled(boolean writeEnabled) {
+      this.writeEnabled = writeEnabled;
+    }
   }
 
   /** The retry policy for untagged mail. */

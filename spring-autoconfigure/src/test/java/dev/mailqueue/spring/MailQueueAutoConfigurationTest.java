@@ -143,7 +143,7 @@ class MailQueueAutoConfigurationTest {
     MailQueueProperties p = new MailQueueProperties();
     assertThat(p.getWorkers()).isEqualTo(MailQueue.Builder.DEFAULT_WORKERS);
     assertThat(p.getPollInterval()).isEqualTo(MailQueue.Builder.DEFAULT_POLL_INTERVAL);
-    assertThat(p.getShutdownTimeout()).isEqualTo(MailQueue.Builder.DEFAULT_SHUTDOWN_TIMEOUT);
+    assertThat(p.getShutdownTimeout()).as("unset: spring.lifecycle.timeout-per-shutdown-phase, else 30 s").isNull();
     assertThat(p.getRetry().toPolicy()).isEqualTo(RetryPolicy.defaults());
     assertThat(p.getJdbc().getTablePrefix()).isEqualTo(JdbcMailStore.DEFAULT_TABLE_PREFIX);
   }

@@ -1,0 +1,91 @@
+package dev.mailqueue.spring;
+
+import dev.mailqueue.MailQueue;
+import dev.mailqueue.MailQueueAdmin;
+import dev.mailqueue.MessageId;
+import dev.mailqueue.MessageView;
+import java.util.Locale;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
+
+/**
+ * The {@code mailqueue} endpoint with operations that change one message, registered instead of
+ * {@link MailQueueEndpoint} only when {@code mailqueue.endpoint.write-enabled=true}; without it
+ * these operations do not exist (a POST or DELETE is answered 405). In addition to the reads:
+ * <ul>
+ *   <li>{@code POST /actuator/mailqueue/{id}} with {@code {"action": "hold"}}, {@code "release"},
+ *       {@code "retry"} (due now) or {@code "expire"}, as {@link MailQueueAdmin} does them; a
+ *       message released or retried wakes this node's workers, so it is tried at once;</li>
+ *   <li>{@code DELETE /actuator/mailqueue/{id}} deletes the message with its history.</li>
+ * </ul>
+ * Each answers whether the message changed and the state it is in afterwards, so an operation
+ * the state does not allow (e.g. holding a message being sent) says why nothing happened.
+ * Boot's endpoint access rules ({@code management.endpoint.mailqueue.access},
+ * {@code management.endpoints.access.max-permitted}) apply on top; secure the endpoint as any
+ * other that changes data.
+ */
+@Endpoint(id = "mailqueue")
+public class WritableMailQueueEndpoint extends MailQueueEndpoint {
+
+  /** Reads and changes {@code queue}. */
+  public WritableMailQueueEndpoint(MailQueue queue) {
+    super(queue);
+  }
+
+  /**
+   * Applies {@code action} to one message.
+   *
+   * @param id the message id
+   * @param action {@code hold}, {@code release}, {@code retry} or {@code expire} (case-insensitive)
+   */
+  @WriteOperation
+  public ActionResult change(@Selector String id, String action) {
+    MessageId messageId = messageId(id);
+    MailQueueAdmin admin = queue.admin();
+    String name = action.trim().toLowerCase(Locale.ROOT);
+    boolean changed = switch (name) {
+      case "hold" -> admin.hold(messageId);
+      case "release" -> wakeUpIf(admin.release(messageId));
+      case "retry" -> wakeUpIf(admin.retryNow(messageId));
+      case "expire" -> admin.expire(messageId);
+      default -> throw new InvalidEndpointRequestException("unknown action '" + action
+          + "': expected hold, release, retry or expire (DELETE the message to delete it)", "Invalid action");
+    };
+    return result(messageId, name, changed);
+  }
+
+  /** Deletes one message with its recipients, body and attempts, in any state. */
+  @DeleteOperation
+  public ActionResult delete(@Selector String id) {
+    MessageId messageId = messageId(id);
+    return result(messageId, "delete", queue.admin().delete(messageId));
+  }
+
+  /** Lets this node's workers find a message made due at once rather than at their next poll. */
+  private boolean wakeUpIf(boolean madeDue) {
+    if (madeDue) {
+      queue.wakeUp();
+    }
+    return madeDue;
+  }
+
+  private ActionResult result(MessageId id, String action, boolean changed) {
+    String state = queue.find(id).map(MessageView::state).map(s -> s.name().toLowerCase(Locale.ROOT)).orElse(null);
+    return new ActionResult(id.toString(), action, changed, state);
+  }
+
+  /**
+   * What an operation did.
+   *
+   * @param id the message id
+   * @param action the operation
+   * @param changed whether the message changed; false when its state does not allow the
+   *     operation or there is no such message
+   * @param state the message's lower-case state afterwards, or {@code null} when there is none
+   */
+  public record ActionResult(String id, String action, boolean changed, @Nullable String state) {}
+}

@@ -1,0 +1,189 @@
+package dev.mailqueue.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.mailqueue.Mail;
+import dev.mailqueue.MailQueue;
+import dev.mailqueue.MessageDetails;
+import dev.mailqueue.MessageId;
+import dev.mailqueue.MessageState;
+import dev.mailqueue.MessageSummary;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import org.springframework.boot.actuate.endpoint.InvocationContext;
+import org.springframework.boot.actuate.endpoint.SecurityContext;
+import org.springframework.boot.actuate.endpoint.invoke.convert.ConversionServiceParameterValueMapper;
+import org.springframework.boot.actuate.endpoint.web.EndpointMediaTypes;
+import org.springframework.boot.actuate.endpoint.web.ExposableWebEndpoint;
+import org.springframework.boot.actuate.endpoint.web.WebOperation;
+import org.springframework.boot.actuate.endpoint.web.annotation.WebEndpointDiscoverer;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.ApplicationContext;
+
+/**
+ * The endpoint as Boot's web endpoint discovery sees it: which operations exist under which HTTP
+ * method and path, invoked with their arguments mapped as for an HTTP request.
+ */
+class MailQueueEndpointTest {
+  private static final Instant LATER = Instant.now().plus(Duration.ofHours(1));
+
+  /** H2 in memory; a relay that refuses connections, so an attempted message is deferred. */
+  private final ApplicationContextRunner runner = new ApplicationContextRunner()
+      .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, MailQueueAutoConfiguration.class,
+          MailQueueActuatorAutoConfiguration.class))
+      .withPropertyValues("mailqueue.smtp.host=127.0.0.1", "mailqueue.smtp.port=1", "mailqueue.smtp.ehlo-name=test",
+          "mailqueue.workers=1", "mailqueue.shutdown-timeout=1s", "mailqueue.poll-interval=1h",
+          "management.endpoints.web.exposure.include=mailqueue");
+
+  @Test
+  void byDefaultOnlyReadOperationsExist() {
+    runner.run(context -> {
+      assertThat(context).hasNotFailed().hasSingleBean(MailQueueEndpoint.class)
+          .doesNotHaveBean(WritableMailQueueEndpoint.class);
+      assertThat(operations(context).keySet()).containsExactlyInAnyOrder("GET mailqueue", "GET mailqueue/{id}");
+    });
+  }
+
+  @Test
+  void writeEnabledAddsPostAndDeleteOnOneMessage() {
+    runner.withPropertyValues("mailqueue.endpoint.write-enabled=true").run(context -> {
+      assertThat(context).hasNotFailed().hasSingleBean(WritableMailQueueEndpoint.class);
+      assertThat(operations(context).keySet()).containsExactlyInAnyOrder("GET mailqueue", "GET mailqueue/{id}",
+          "POST mailqueue/{id}", "DELETE mailqueue/{id}");
+    });
+  }
+
+  @Test
+  void overviewCountsShapesAndListsWithFilters() {
+    runner.run(context -> {
+      MailQueue queue = context.getBean(MailQueue.class);
+      MessageId welcome = queue.enqueue(later("bob@example.org", "welcome"));
+      MessageId receipt = queue.enqueue(later("carol@example.net", "receipt"));
+      Map<String, WebOperation> ops = operations(context);
+
+      MailQueueEndpoint.Overview all = (MailQueueEndpoint.Overview) invoke(ops.get("GET mailqueue"), Map.of());
+      assertThat(all.counts()).containsEntry("queued", 2L).containsEntry("delivered", 0L);
+      assertThat(all.backlog()).isEqualTo(2);
+      assertThat(all.shape().total().count()).isEqualTo(2);
+      assertThat(all.shape().domains()).extracting(r -> r.domain()).containsExactlyInAnyOrder("example.org",
+          "example.net");
+      assertThat(all.messages()).extracting(MessageSummary::id).containsExactly(welcome, receipt);
+
+      MailQueueEndpoint.Overview byTag = (MailQueueEndpoint.Overview) invoke(ops.get("GET mailqueue"),
+          Map.of("state", "Queued", "tag", "receipt"));
+      assertThat(byTag.messages()).extracting(MessageSummary::id).containsExactly(receipt);
+      assertThat(((MailQueueEndpoint.Overview) invoke(ops.get("GET mailqueue"), Map.of("limit", "1"))).messages())
+          .extracting(MessageSummary::id).containsExactly(welcome);
+      assertThat(((MailQueueEndpoint.Overview) invoke(ops.get("GET mailqueue"), Map.of("state", "delivered")))
+          .messages()).isEmpty();
+
+      assertThatThrownBy(() -> invoke(ops.get("GET mailqueue"), Map.of("state", "stuck")))
+          .isInstanceOf(InvalidEndpointRequestException.class).hasMessageContaining("expected one of [queued");
+      assertThatThrownBy(() -> invoke(ops.get("GET mailqueue"), Map.of("limit", "0")))
+          .isInstanceOf(InvalidEndpointRequestException.class).hasMessageContaining("limit");
+    });
+  }
+
+  @Test
+  void oneMessageWithItsAttemptsOrNothing() {
+    runner.run(context -> {
+      MailQueue queue = context.getBean(MailQueue.class);
+      // due now: the relay refuses, so there is one attempt to show
+      MessageId id = queue.enqueue(Mail.builder().from("shop@example.com").to("bob@example.org").text("t").build());
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> queue.find(id).orElseThrow().state() == MessageState.DEFERRED);
+      WebOperation show = operations(context).get("GET mailqueue/{id}");
+
+      MessageDetails details = (MessageDetails) invoke(show, Map.of("id", id.toString()));
+      assertThat(details.message().id()).isEqualTo(id);
+      assertThat(details.attempts()).hasSize(1).first()
+          .satisfies(a -> assertThat(a.outcome()).isEqualTo(MessageState.DEFERRED));
+      assertThat(invoke(show, Map.of("id", MessageId.generate().toString()))).isNull();
+      assertThat(invoke(show, Map.of("id", "not-an-id"))).isNull();
+    });
+  }
+
+  @Test
+  void holdThenReleaseThenDelete() {
+    runner.withPropertyValues("mailqueue.endpoint.write-enabled=true").run(context -> {
+      MailQueue queue = context.getBean(MailQueue.class);
+      MessageId id = queue.enqueue(later("bob@example.org", "welcome"));
+      Map<String, WebOperation> ops = operations(context);
+      WebOperation change = ops.get("POST mailqueue/{id}");
+
+      assertThat(invoke(change, Map.of("id", id.toString(), "action", "hold")))
+          .isEqualTo(new WritableMailQueueEndpoint.ActionResult(id.toString(), "hold", true, "hold"));
+      assertThat(queue.find(id).orElseThrow().state()).isEqualTo(MessageState.HOLD);
+      assertThat(invoke(change, Map.of("id", id.toString(), "action", "hold")))
+          .as("already held: nothing changes, and the state says why")
+          .isEqualTo(new WritableMailQueueEndpoint.ActionResult(id.toString(), "hold", false, "hold"));
+
+      WritableMailQueueEndpoint.ActionResult released = (WritableMailQueueEndpoint.ActionResult) invoke(change,
+          Map.of("id", id.toString(), "action", "RELEASE"));
+      assertThat(released.changed()).isTrue();
+      // released means due now and the workers are woken: the refusing relay defers it
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> queue.find(id).orElseThrow().state() == MessageState.DEFERRED);
+
+      assertThat(invoke(ops.get("DELETE mailqueue/{id}"), Map.of("id", id.toString())))
+          .isEqualTo(new WritableMailQueueEndpoint.ActionResult(id.toString(), "delete", true, null));
+      assertThat(queue.find(id)).isEmpty();
+    });
+  }
+
+  @Test
+  void writeOperationsRefuseWhatTheyCannotDoSayingWhy() {
+    runner.withPropertyValues("mailqueue.endpoint.write-enabled=true").run(context -> {
+      MessageId id = context.getBean(MailQueue.class).enqueue(later("bob@example.org", null));
+      WebOperation change = operations(context).get("POST mailqueue/{id}");
+
+      assertThatThrownBy(() -> invoke(change, Map.of("id", id.toString(), "action", "bounce")))
+          .isInstanceOf(InvalidEndpointRequestException.class)
+          .hasMessageContaining("expected hold, release, retry or expire");
+      assertThatThrownBy(() -> invoke(change, Map.of("id", "42", "action", "hold")))
+          .isInstanceOf(InvalidEndpointRequestException.class).hasMessageContaining("not a message id");
+      assertThat(invoke(change, Map.of("id", id.toString(), "action", "release")))
+          .as("not held").isEqualTo(new WritableMailQueueEndpoint.ActionResult(id.toString(), "release", false,
+              "queued"));
+      MessageId unknown = MessageId.generate();
+      assertThat(invoke(change, Map.of("id", unknown.toString(), "action", "retry")))
+          .isEqualTo(new WritableMailQueueEndpoint.ActionResult(unknown.toString(), "retry", false, null));
+    });
+  }
+
+  @Test
+  void endpointIsAbsentUnlessExposed() {
+    runner.withPropertyValues("management.endpoints.web.exposure.include=health", "mailqueue.endpoint.write-enabled=true")
+        .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(MailQueueEndpoint.class));
+  }
+
+  private static Mail later(String to, String tag) {
+    return Mail.builder().from("shop@example.com").to(to).text("t").tag(tag).notBefore(LATER).build();
+  }
+
+  /** The mailqueue endpoint's web operations by "METHOD path". */
+  private static Map<String, WebOperation> operations(ApplicationContext context) {
+    WebEndpointDiscoverer discoverer = new WebEndpointDiscoverer(context, new ConversionServiceParameterValueMapper(),
+        EndpointMediaTypes.DEFAULT, List.of(), List.of(), List.of(), List.of(), List.of());
+    ExposableWebEndpoint endpoint = discoverer.getEndpoints().stream()
+        .filter(e -> e.getEndpointId().toString().equals("mailqueue")).findFirst().orElseThrow();
+    Map<String, WebOperation> operations = new LinkedHashMap<>();
+    for (WebOperation op : endpoint.getOperations()) {
+      operations.put(op.getRequestPredicate().getHttpMethod() + " " + op.getRequestPredicate().getPath(), op);
+    }
+    return operations;
+  }
+
+  private static Object invoke(WebOperation operation, Map<String, Object> arguments) {
+    return operation.invoke(new InvocationContext(SecurityContext.NONE, arguments));
+  }
+}
