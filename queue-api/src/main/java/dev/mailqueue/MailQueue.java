@@ -123,6 +123,8 @@ public interface MailQueue extends AutoCloseable {
     public static final long DEFAULT_MAX_MESSAGE_SIZE = 25L * 1024 * 1024;
     /** How long finished messages are kept for inspection: 7 days. */
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
+    /** How often a started queue records in its store that it is alive: 5 s. */
+    public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
 
     private MailStore store;
     private MailTransport transport;
@@ -133,6 +135,7 @@ public interface MailQueue extends AutoCloseable {
     private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
     private long maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
     private Duration retention = DEFAULT_RETENTION;
+    private Duration heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private final Map<String, RetryPolicy> retryPolicyByTag = new HashMap<>();
     private final List<SendQuota> sendQuotas = new java.util.ArrayList<>();
@@ -201,6 +204,22 @@ public interface MailQueue extends AutoCloseable {
       return this;
     }
 
+    /**
+     * How often a started queue records that it is alive, when its store keeps a
+     * {@link dev.mailqueue.spi.NodeRegistry} ({@code JdbcMailStore} does). A node silent for three
+     * intervals no longer counts; the live count divides the transport's per-destination limits
+     * among the nodes when the transport is {@link dev.mailqueue.spi.ClusterAware} (an
+     * {@code SmtpTransport} with shaping is). Every node sharing a store should use the same
+     * interval. Defaults to 5 s.
+     */
+    public Builder heartbeatInterval(Duration interval) {
+      this.heartbeatInterval = requirePositive(interval, "heartbeatInterval");
+      if (interval.toMillis() < 10) {
+        throw new IllegalArgumentException("heartbeatInterval must be at least 10 ms: " + interval);
+      }
+      return this;
+    }
+
     /** The retry policy for untagged mail and tags without their own. Defaults to {@link RetryPolicy#defaults()}. */
     public Builder retryPolicy(RetryPolicy policy) {
       this.retryPolicy = Objects.requireNonNull(policy, "policy");
@@ -230,7 +249,10 @@ public interface MailQueue extends AutoCloseable {
       return this;
     }
 
-    /** This node's name in leases (for administration). Defaults to host name, process id and a random suffix. */
+    /**
+     * This node's name in leases (for administration) and in the store's node registry; every
+     * node sharing a store needs its own. Defaults to host name, process id and a random suffix.
+     */
     public Builder workerId(String workerId) {
       if (workerId == null || workerId.isBlank() || workerId.length() > 64) {
         throw new IllegalArgumentException("workerId must have 1 to 64 characters");
@@ -250,7 +272,7 @@ public interface MailQueue extends AutoCloseable {
       store.sendQuotas(List.copyOf(sendQuotas));
       return new DefaultMailQueue(new DefaultMailQueue.Settings(store, transport, listener, workers, pollInterval,
           lease, shutdownTimeout, maxMessageSize, retention, retryPolicy, Map.copyOf(retryPolicyByTag),
-          messageIdDomain, workerId));
+          messageIdDomain, workerId, heartbeatInterval));
     }
 
     private static Duration requirePositive(Duration d, String name) {

@@ -60,7 +60,7 @@ public final class DefaultMailQueue implements MailQueue {
   public record Settings(MailStore store, MailTransport transport, DeliveryListener listener, int workers,
                          Duration pollInterval, Duration lease, Duration shutdownTimeout, long maxMessageSize,
                          Duration retention, RetryPolicy retryPolicy, Map<String, RetryPolicy> retryPolicyByTag,
-                         String messageIdDomain, String workerId) {}
+                         String messageIdDomain, String workerId, Duration heartbeatInterval) {}
 
   private final Settings settings;
   private final MailStore store;
@@ -70,7 +70,10 @@ public final class DefaultMailQueue implements MailQueue {
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile boolean running;
 
-  /** Claimed messages, running or waiting for a worker; capacity is twice the workers, so claims batch. */
+  /**
+   * Claimed messages, running, waiting for a worker or waiting to be recorded. Four per worker,
+   * claimed when half are free, so claims come in batches of two per worker or more.
+   */
   private final Semaphore capacity;
   private final int capacityPermits;
   private final Map<MessageId, ClaimedMail> inFlight = new ConcurrentHashMap<>();
@@ -80,6 +83,8 @@ public final class DefaultMailQueue implements MailQueue {
 
   private ThreadPoolExecutor workerPool;
   private ScheduledExecutorService housekeeping;
+  /** Set when the store keeps a node registry; guarded by itself, so no heartbeat follows the leave. */
+  private NodeMembership membership;
   private Thread dispatcher;
   private Thread completer;
   /** Decided attempts waiting to be recorded; the completer commits them in groups. */
@@ -122,7 +127,7 @@ public final class DefaultMailQueue implements MailQueue {
     this.store = settings.store();
     this.transport = settings.transport();
     this.renderer = new MimeRenderer(settings.maxMessageSize(), settings.messageIdDomain());
-    this.capacityPermits = settings.workers() * 2;
+    this.capacityPermits = settings.workers() * 4;
     this.capacity = new Semaphore(capacityPermits);
   }
 
@@ -212,6 +217,11 @@ public final class DefaultMailQueue implements MailQueue {
     long renewMillis = Math.max(100, settings.lease().toMillis() / 3);
     housekeeping.scheduleWithFixedDelay(this::renewLeases, renewMillis, renewMillis, TimeUnit.MILLISECONDS);
     housekeeping.scheduleWithFixedDelay(this::purge, 1, 60, TimeUnit.SECONDS);
+    if (store instanceof dev.mailqueue.spi.NodeRegistry registry) {
+      membership = new NodeMembership(registry, transport, settings.workerId(), settings.heartbeatInterval());
+      housekeeping.scheduleWithFixedDelay(membership::heartbeat, 0, settings.heartbeatInterval().toMillis(),
+          TimeUnit.MILLISECONDS);
+    }
     completing = true;
     completer = threads("mailqueue-completer-", false).newThread(this::completeLoop);
     completer.start();
@@ -504,6 +514,9 @@ public final class DefaultMailQueue implements MailQueue {
     } finally {
       if (housekeeping != null) {
         housekeeping.shutdownNow();
+      }
+      if (membership != null) {
+        membership.leave();
       }
       closeQuietly(transport);
       closeQuietly(store);

@@ -74,6 +74,12 @@ abstract class Dialect {
    */
   abstract String upsertSuppression();
 
+  /**
+   * Records a node's heartbeat at the database clock: inserts the node (started now) or moves
+   * its heartbeat to now, keeping when it started. Parameter: node id.
+   */
+  abstract String upsertNode();
+
   /** Whether message, body and recipients are inserted in one statement (PostgreSQL). */
   boolean insertsInOneStatement() {
     return false;
@@ -189,6 +195,13 @@ abstract class Dialect {
             reply_enhanced = EXCLUDED.reply_enhanced, reply_text = EXCLUDED.reply_text,
             created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at""");
     }
+
+    @Override
+    String upsertNode() {
+      return sql("""
+          INSERT INTO {p}node (node_id, heartbeat_at, started_at) SELECT ?, n.t, n.t FROM (SELECT {now} AS t) n
+          ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at""");
+    }
   }
 
   /** MariaDB 10.6+ and MySQL 8.0+: SKIP LOCKED claim in a transaction; ids as CHAR(36). */
@@ -241,6 +254,13 @@ abstract class Dialect {
             reply_enhanced = VALUES(reply_enhanced), reply_text = VALUES(reply_text),
             created_at = VALUES(created_at), expires_at = VALUES(expires_at)""");
     }
+
+    @Override
+    String upsertNode() {
+      return sql("""
+          INSERT INTO {p}node (node_id, heartbeat_at, started_at) SELECT ?, n.t, n.t FROM (SELECT {now} AS t) n
+          ON DUPLICATE KEY UPDATE heartbeat_at = VALUES(heartbeat_at)""");
+    }
   }
 
   /** H2 2.2+: SKIP LOCKED claim in a transaction; a duplicate key fails only the statement. */
@@ -280,6 +300,15 @@ abstract class Dialect {
           KEY (address)
           SELECT ?, ?, CAST(? AS SMALLINT), CAST(? AS VARCHAR), CAST(? AS VARCHAR), n.t, n.t + CAST(? AS BIGINT)
             FROM (SELECT {now} AS t) n""");
+    }
+
+    /** The standard MERGE rather than MERGE ... KEY, which would overwrite started_at too. */
+    @Override
+    String upsertNode() {
+      return sql("""
+          MERGE INTO {p}node d USING (SELECT CAST(? AS VARCHAR(64)) AS node_id, {now} AS t) s ON d.node_id = s.node_id
+          WHEN MATCHED THEN UPDATE SET heartbeat_at = s.t
+          WHEN NOT MATCHED THEN INSERT (node_id, heartbeat_at, started_at) VALUES (s.node_id, s.t, s.t)""");
     }
   }
 }

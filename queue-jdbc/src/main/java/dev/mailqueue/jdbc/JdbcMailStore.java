@@ -15,6 +15,7 @@ import dev.mailqueue.spi.ClaimedMail;
 import dev.mailqueue.spi.ClaimedMail.PendingRecipient;
 import dev.mailqueue.spi.Completion;
 import dev.mailqueue.spi.MailStore;
+import dev.mailqueue.spi.NodeRegistry;
 import dev.mailqueue.spi.QueuedMail;
 import java.io.IOException;
 import java.io.InputStream;
@@ -62,8 +63,11 @@ import org.slf4j.LoggerFactory;
  * <p>The schema is the script {@code dev/mailqueue/jdbc/schema-<dialect>.sql} in this jar, run
  * by {@link #start()} when {@link Builder#createSchema(boolean)} is set (default off: run it with
  * your own migrations). Thread-safe.
+ *
+ * <p>It is also the {@link NodeRegistry} of the nodes sharing the database (table
+ * {@code <prefix>node}), so that they can divide per-destination limits among themselves.
  */
-public final class JdbcMailStore implements MailStore {
+public final class JdbcMailStore implements MailStore, NodeRegistry {
   /** Prefix of every table name: {@code mq_}. */
   public static final String DEFAULT_TABLE_PREFIX = "mq_";
   /** The schema version this code reads and writes. */
@@ -76,6 +80,9 @@ public final class JdbcMailStore implements MailStore {
    * such mailbox), 5.1.2 (no such domain), 5.1.3 (bad address syntax), 5.1.10 (null MX).
    */
   public static final Set<String> DEFAULT_SUPPRESS_ON_BOUNCE = Set.of("5.1.1", "5.1.2", "5.1.3", "5.1.10");
+
+  /** Nodes silent for this long are deleted from the node table by the next heartbeat. */
+  static final Duration FORGET_NODES_AFTER = Duration.ofDays(1);
 
   private final DataSource dataSource;
   private final Jdbi jdbi;
@@ -432,7 +439,7 @@ public final class JdbcMailStore implements MailStore {
     if (limit <= 0) {
       return List.of();
     }
-    return jdbi.inTransaction(h -> {
+    return writeTransaction(h -> {
       List<Row> rows = dialect.claimsInOneStatement() ? claimReturning(h, owner, limit, lease)
           : claimSelectThenUpdate(h, owner, limit, lease);
       if (rows.isEmpty()) {
@@ -551,7 +558,7 @@ public final class JdbcMailStore implements MailStore {
     if (mails.isEmpty()) {
       return List.of();
     }
-    return jdbi.inTransaction(h -> {
+    return writeTransaction(h -> {
       PreparedBatch messages = h.prepareBatch(dialect.sql("UPDATE {p}message SET state = ?, due_at = {now} + ?, "
           + "attempts = attempts + ?, uncertain_attempts = uncertain_attempts + ?, lease_owner = NULL, "
           + "updated_at = {now}, finished_at = {now} + ?, last_code = ?, last_enhanced = ?, last_text = ? "
@@ -761,11 +768,68 @@ public final class JdbcMailStore implements MailStore {
     }
   }
 
+  // ---------------------------------------------------------------- node registry
+
+  /** Upserts the node's row at the database clock, deletes rows silent for a day, and counts the live ones. */
+  @Override
+  public int heartbeat(String nodeId, Duration liveness) {
+    Objects.requireNonNull(nodeId, "nodeId");
+    Objects.requireNonNull(liveness, "liveness");
+    return jdbi.withHandle(h -> {
+      h.createUpdate(dialect.upsertNode()).bind(0, nodeId).execute();
+      h.createUpdate(dialect.sql("DELETE FROM {p}node WHERE heartbeat_at < {now} - ?"))
+          .bind(0, FORGET_NODES_AFTER.toMillis()).execute();
+      return h.createQuery(dialect.sql("SELECT COUNT(*) FROM {p}node WHERE heartbeat_at > {now} - ?"))
+          .bind(0, liveness.toMillis()).mapTo(Integer.class).one();
+    });
+  }
+
+  @Override
+  public void leave(String nodeId) {
+    Objects.requireNonNull(nodeId, "nodeId");
+    jdbi.useHandle(h -> h.createUpdate(dialect.sql("DELETE FROM {p}node WHERE node_id = ?")).bind(0, nodeId)
+        .execute());
+  }
+
   @Override
   public void close() {
     if (closed.compareAndSet(false, true) && listener != null) {
       listener.close();
     }
+  }
+
+  /** Attempts before a claim or completion that keeps hitting deadlocks gives up. */
+  private static final int DEADLOCK_RETRIES = 5;
+
+  /**
+   * A claim or completion transaction: READ COMMITTED (InnoDB's default REPEATABLE READ takes gap
+   * locks on the due index that make concurrent claimers deadlock), retried when the database
+   * picks it as a deadlock or serialization victim — both are safe to repeat, since every write
+   * is fenced by the lease token and a rolled-back claim leased nothing.
+   */
+  private <T> T writeTransaction(org.jdbi.v3.core.HandleCallback<T, RuntimeException> work) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return jdbi.inTransaction(org.jdbi.v3.core.transaction.TransactionIsolationLevel.READ_COMMITTED, work);
+      } catch (RuntimeException e) {
+        if (attempt >= DEADLOCK_RETRIES || !isTransientConflict(e)) {
+          throw e;
+        }
+        log.debug("transaction conflict (attempt {}), retrying: {}", attempt, e.toString());
+      }
+    }
+  }
+
+  private static boolean isTransientConflict(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql) {
+        String state = sql.getSQLState();
+        if (state != null && (state.equals("40001") || state.equals("40P01") || state.startsWith("40"))) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private long now(Handle h) {

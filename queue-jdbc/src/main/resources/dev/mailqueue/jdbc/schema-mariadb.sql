@@ -84,3 +84,12 @@ CREATE TABLE IF NOT EXISTS mq_suppression (
   created_at     bigint        NOT NULL,
   expires_at     bigint
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Nodes delivering from this database: each started queue records a heartbeat (database clock)
+-- every few seconds and deletes its row when it closes. The nodes with a recent heartbeat divide
+-- per-destination limits among themselves. Rows silent for a day are deleted.
+CREATE TABLE IF NOT EXISTS mq_node (
+  node_id      varchar(64)  NOT NULL PRIMARY KEY,
+  heartbeat_at bigint       NOT NULL,
+  started_at   bigint
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

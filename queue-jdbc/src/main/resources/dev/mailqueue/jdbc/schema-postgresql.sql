@@ -83,3 +83,12 @@ CREATE TABLE IF NOT EXISTS mq_suppression (
 -- Send quotas count recent mail per sender or tag; the administrative filters use them too.
 CREATE INDEX IF NOT EXISTS mq_message_sender ON mq_message (envelope_from, created_at);
 CREATE INDEX IF NOT EXISTS mq_message_tag ON mq_message (tag, created_at);
+
+-- Nodes delivering from this database: each started queue records a heartbeat (database clock)
+-- every few seconds and deletes its row when it closes. The nodes with a recent heartbeat divide
+-- per-destination limits among themselves. Rows silent for a day are deleted.
+CREATE TABLE IF NOT EXISTS mq_node (
+  node_id      varchar(64)  PRIMARY KEY,
+  heartbeat_at bigint       NOT NULL,
+  started_at   bigint
+);

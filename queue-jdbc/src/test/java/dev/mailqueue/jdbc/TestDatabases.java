@@ -44,7 +44,7 @@ public final class TestDatabases {
   /** Drops the tables of a prefix (children first). */
   public static void drop(DataSource ds, String prefix) {
     try (Connection c = ds.getConnection(); var s = c.createStatement()) {
-      for (String t : new String[] {"attempt", "recipient", "body", "message", "schema_version", "suppression"}) {
+      for (String t : new String[] {"attempt", "recipient", "body", "message", "schema_version", "suppression", "node"}) {
         s.execute("DROP TABLE IF EXISTS " + prefix + t);
       }
     } catch (SQLException e) {

@@ -39,8 +39,8 @@ public interface ShapingListener {
   default void breakerStateChanged(String destination, BreakerState from, BreakerState to) {}
 
   /**
-   * The rate of {@code destination} changed: lowered after a slow-down reply, or raised one step
-   * on the way back to the configured rate.
+   * The rate of {@code destination} changed: lowered after a slow-down reply, raised one step
+   * on the way back to the configured rate, or divided anew when the number of live nodes changed.
    */
   default void rateChanged(String destination, int messagesPerPeriod, Duration period) {}
 }

@@ -4,6 +4,7 @@ import dev.mailqueue.MailAddress;
 import dev.mailqueue.RecipientOutcome;
 import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.SmtpReply;
+import dev.mailqueue.spi.ClusterAware;
 import dev.mailqueue.spi.DeliveryResult;
 import dev.mailqueue.spi.MailTransport;
 import dev.mailqueue.spi.OutboundMail;
@@ -55,6 +56,12 @@ import org.slf4j.LoggerFactory;
  * (down to one message per period) and ends the current period; after {@link DestinationLimits#slowDownHold()} without
  * another such reply it is doubled, step by step, back to the configured rate.
  *
+ * <p>The limits are meant for all nodes delivering from one store together: told by the queue
+ * that {@code n} nodes are alive ({@link #liveNodes}), each destination's rate is divided by
+ * {@code n} (rounded down, at least one message per period) and its concurrent sessions too
+ * (rounded up). Deliveries in progress are never interrupted: after a lowered concurrency, new ones
+ * wait until enough have finished.
+ *
  * <p>A message whose recipients go to several destinations is split, each part shaped and
  * delivered on its own, and the outcomes merged. Thread-safe; {@link #close()} closes the
  * delegate and is idempotent.
@@ -68,7 +75,7 @@ import org.slf4j.LoggerFactory;
  * {@link SmtpTransport.Builder#shaping} does the same inside an {@link SmtpTransport}, with the MX
  * host as the destination in direct mode and the session limits applied to its connections.
  */
-public final class ShapingTransport implements MailTransport {
+public final class ShapingTransport implements MailTransport, ClusterAware {
   private static final Logger log = LoggerFactory.getLogger(ShapingTransport.class);
   /** When mail held back by the concurrency limit or a half-open breaker is due again. */
   static final Duration BUSY_RETRY = Duration.ofSeconds(1);
@@ -82,6 +89,8 @@ public final class ShapingTransport implements MailTransport {
   private final CircuitBreakerRegistry breakers;
   private final Map<String, Shape> shapes = new ConcurrentHashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Live nodes sharing the limits, as last told by {@link #liveNodes}. */
+  private volatile int nodes = 1;
 
   private ShapingTransport(MailTransport delegate, DestinationLimits limits, Function<String, String> hostOfDomain,
                            ShapingListener listener) {
@@ -152,6 +161,7 @@ public final class ShapingTransport implements MailTransport {
       return delegate.deliver(mail);
     }
     Shape shape = shapes.computeIfAbsent(destination.name(), n -> new Shape(destination));
+    shape.follow(nodes);
     CircuitBreaker breaker = shape.breaker;
     if (!breaker.tryAcquirePermission()) {
       return heldBack(shape, mail, ShapingListener.Reason.BREAKER_OPEN, shape.remainingOpen(),
@@ -162,11 +172,11 @@ public final class ShapingTransport implements MailTransport {
       breaker.releasePermission();
       return heldBack(shape, mail, ShapingListener.Reason.CONCURRENCY, BUSY_RETRY,
           SmtpReply.local(451, "4.7.0", "local concurrency limit for " + shape.name + " ("
-              + destination.limit().maxConcurrentSessions() + " sessions)"));
+              + sessionShare(destination.limit().maxConcurrentSessions(), shape.nodes) + " sessions)"));
     }
     shape.recoverRate();
     if (!shape.limiter.acquirePermission()) {
-      shape.bulkhead.onComplete();
+      shape.releaseSession();
       breaker.releasePermission();
       return heldBack(shape, mail, ShapingListener.Reason.RATE, shape.nextSlot(),
           SmtpReply.local(451, "4.7.0", "local rate limit for " + shape.name));
@@ -179,7 +189,7 @@ public final class ShapingTransport implements MailTransport {
       breaker.releasePermission();
       throw e;
     } finally {
-      shape.bulkhead.onComplete();
+      shape.releaseSession();
     }
     long elapsed = System.nanoTime() - start;
     switch (classify(result)) {
@@ -250,6 +260,42 @@ public final class ShapingTransport implements MailTransport {
     return s == null ? 0 : s.limiter.getRateLimiterConfig().getLimitForPeriod();
   }
 
+  /**
+   * Divides every destination's limits among {@code nodes} live nodes (see the class comment),
+   * from now on; passes the count on to a delegate that is {@link ClusterAware} too.
+   *
+   * @throws IllegalArgumentException if {@code nodes < 1}
+   */
+  @Override
+  public void liveNodes(int nodes) {
+    if (nodes < 1) {
+      throw new IllegalArgumentException("at least this node is alive: " + nodes);
+    }
+    this.nodes = nodes;
+    for (Shape s : shapes.values()) {
+      s.follow(nodes);
+    }
+    if (delegate instanceof ClusterAware c) {
+      c.liveNodes(nodes);
+    }
+  }
+
+  /** One node's share of a rate: rounded down, so that the nodes together stay within it, but at least 1. */
+  static int rateShare(int messagesPerPeriod, int nodes) {
+    return Math.max(1, messagesPerPeriod / nodes);
+  }
+
+  /** One node's share of the sessions: rounded up, so that a destination never gets none. */
+  static int sessionShare(int sessions, int nodes) {
+    return (sessions + nodes - 1) / nodes;
+  }
+
+  /** Sessions this node may open to {@code destination} now, or 0 if no mail went there yet. */
+  int currentSessions(String destination) {
+    Shape s = shapes.get(destination);
+    return s == null ? 0 : s.sessionShare();
+  }
+
   /** Closes the delegate. Idempotent. */
   @Override
   public void close() {
@@ -275,15 +321,25 @@ public final class ShapingTransport implements MailTransport {
     private volatile long openUntilNanos;
     private volatile int currentRate;
     private long lastRateChangeNanos;
+    /** The node count the limits are divided by. */
+    private volatile int nodes;
+    /**
+     * Bulkhead permits this shape holds itself, lowering the configured ceiling to this node's
+     * share of the sessions; {@code owed} more are kept as deliveries finish (never waited for).
+     */
+    private int reserved;
+    private volatile int owed;
 
     Shape(DestinationLimits.Destination d) {
       this.name = d.name();
       this.limit = d.limit();
-      this.limiter = rateLimiters.rateLimiter(name, rateConfig(limit.messagesPerPeriod(), limit.period()));
+      this.nodes = ShapingTransport.this.nodes;
+      this.limiter = rateLimiters.rateLimiter(name, rateConfig(fullRate(), limit.period()));
       this.bulkhead = bulkheads.bulkhead(name, bulkheadConfig(limit.maxConcurrentSessions()));
       this.breaker = breakers.circuitBreaker(name);
       this.slotNanos = Math.max(1, limit.period().toNanos() / limit.messagesPerPeriod());
-      this.currentRate = limit.messagesPerPeriod();
+      this.currentRate = fullRate();
+      holdSessions(limit.maxConcurrentSessions() - sessionShare());
       breaker.getEventPublisher().onStateTransition(e -> {
         ShapingListener.BreakerState from = state(e.getStateTransition().getFromState());
         ShapingListener.BreakerState to = state(e.getStateTransition().getToState());
@@ -338,18 +394,82 @@ public final class ShapingTransport implements MailTransport {
     }
 
     void recoverRate() {
-      if (currentRate >= limit.messagesPerPeriod()) {
+      if (currentRate >= fullRate()) {
         return;
       }
       synchronized (this) {
         long now = System.nanoTime();
-        if (currentRate < limit.messagesPerPeriod() && now - lastRateChangeNanos >= limits.slowDownHold().toNanos()) {
-          int raised = (int) Math.min(limit.messagesPerPeriod(), currentRate * 2L);
+        if (currentRate < fullRate() && now - lastRateChangeNanos >= limits.slowDownHold().toNanos()) {
+          int raised = (int) Math.min(fullRate(), currentRate * 2L);
           lastRateChangeNanos = now;
           changeRate(raised);
           log.info("destination {}: rate raised to {} per {}", name, raised, limit.period());
         }
       }
+    }
+
+    /** This node's share of the configured rate: the rate it returns to after slowing down. */
+    private int fullRate() {
+      return rateShare(limit.messagesPerPeriod(), nodes);
+    }
+
+    int sessionShare() {
+      return ShapingTransport.sessionShare(limit.maxConcurrentSessions(), nodes);
+    }
+
+    /** Divides the limits by {@code n} nodes unless they already are; a slowed-down rate stays as low. */
+    void follow(int n) {
+      if (n == nodes) {
+        return;
+      }
+      synchronized (this) {
+        if (n == nodes) {
+          return;
+        }
+        int oldFull = fullRate();
+        nodes = n;
+        int rate = currentRate >= oldFull ? fullRate() : Math.min(currentRate, fullRate());
+        if (rate != currentRate) {
+          changeRate(rate);
+        }
+        holdSessions(limit.maxConcurrentSessions() - sessionShare());
+        log.debug("destination {}: limits divided among {} nodes: {} per {}, {} sessions", name, n, rate,
+            limit.period(), sessionShare());
+      }
+    }
+
+    /** Holds {@code want} bulkhead permits: takes free ones now and the rest as deliveries finish, or gives some back. */
+    private void holdSessions(int want) {
+      int more = want - reserved - owed;
+      if (more > 0) {
+        while (more > 0 && bulkhead.tryAcquirePermission()) {
+          reserved++;
+          more--;
+        }
+        owed += more;
+      } else {
+        int fewer = -more;
+        int cancelled = Math.min(owed, fewer);
+        owed -= cancelled;
+        for (int i = cancelled; i < fewer; i++) {
+          reserved--;
+          bulkhead.onComplete();
+        }
+      }
+    }
+
+    /** Ends a delivery's hold on the bulkhead: the permit is released, or kept when the ceiling is being lowered. */
+    void releaseSession() {
+      if (owed > 0) {
+        synchronized (this) {
+          if (owed > 0) {
+            owed--;
+            reserved++;
+            return;
+          }
+        }
+      }
+      bulkhead.onComplete();
     }
 
     private void changeRate(int rate) {

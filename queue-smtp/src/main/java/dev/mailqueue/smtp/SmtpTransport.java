@@ -1,6 +1,7 @@
 package dev.mailqueue.smtp;
 
 import dev.mailqueue.MailQueueException;
+import dev.mailqueue.spi.ClusterAware;
 import dev.mailqueue.spi.DeliveryResult;
 import dev.mailqueue.spi.MailTransport;
 import dev.mailqueue.spi.OutboundMail;
@@ -91,7 +92,7 @@ import javax.net.ssl.TrustManagerFactory;
  * the MX host name (Postfix {@code verify}), otherwise the next MX is tried and the recipients
  * are deferred. Direct mode never authenticates.
  */
-public final class SmtpTransport implements MailTransport {
+public final class SmtpTransport implements MailTransport, ClusterAware {
   /** Default time to establish the TCP connection: 30 seconds. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(30);
   /** Default time to wait for any read (each reply): 60 seconds. */
@@ -231,6 +232,18 @@ public final class SmtpTransport implements MailTransport {
       }
     }
     return attempt.result();
+  }
+
+  /**
+   * With {@link Builder#shaping shaping}, divides each destination's rate and sessions among
+   * {@code nodes} live nodes (see {@link ShapingTransport#liveNodes}); without, does nothing.
+   * Called by the queue when its store keeps a node registry.
+   */
+  @Override
+  public void liveNodes(int nodes) {
+    if (shaper != null) {
+      shaper.liveNodes(nodes);
+    }
   }
 
   /** Closes every pooled connection and stops the watchdog. Idempotent. */
@@ -504,7 +517,9 @@ public final class SmtpTransport implements MailTransport {
      * destination's {@link DestinationLimits.Limit#maxConcurrentSessions()} and
      * {@link DestinationLimits.Limit#messagesPerSession()} instead of {@link #maxConnectionsPerRelay}
      * and {@link #maxMessagesPerConnection} (domain overrides set rate and concurrency only, since
-     * connections are per host). Defaults to no shaping.
+     * connections are per host). The limits are for all nodes sharing a store together: a queue
+     * whose store keeps a node registry divides them among the live nodes (see {@link SmtpTransport#liveNodes}).
+     * Defaults to no shaping.
      */
     public Builder shaping(DestinationLimits limits) {
       this.shaping = Objects.requireNonNull(limits, "limits");
