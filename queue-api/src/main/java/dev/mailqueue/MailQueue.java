@@ -76,6 +76,12 @@ public interface MailQueue extends AutoCloseable {
   /** Starts the workers. Idempotent. */
   void start();
 
+  /**
+   * Whether the queue was started, is not closed, and its dispatcher and recorder threads are
+   * alive: false means nothing is being delivered from this node (a health check reports DOWN).
+   */
+  boolean isRunning();
+
   /** Counts by state and the oldest waiting message's age. */
   QueueStats stats();
 

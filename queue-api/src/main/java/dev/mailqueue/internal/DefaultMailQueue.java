@@ -344,6 +344,10 @@ public final class DefaultMailQueue implements MailQueue {
         }
         batch.add(first);
         decided.drainTo(batch, MAX_COMPLETION_BATCH - 1);
+        // Their leases need no renewal any more; a renewal racing the commit would only log a false alarm.
+        for (Decided d : batch) {
+          inFlight.remove(d.mail().id());
+        }
         record(batch);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -438,7 +442,7 @@ public final class DefaultMailQueue implements MailQueue {
   private void renewLeases() {
     for (ClaimedMail mail : inFlight.values()) {
       try {
-        if (!store.renewLease(mail, settings.lease())) {
+        if (!store.renewLease(mail, settings.lease()) && inFlight.containsKey(mail.id())) {
           log.warn("lease on message {} was lost while it was being sent", mail.id());
         }
       } catch (RuntimeException e) {
@@ -461,6 +465,13 @@ public final class DefaultMailQueue implements MailQueue {
     } catch (RuntimeException e) {
       log.warn("purging finished messages failed", e);
     }
+  }
+
+  @Override
+  public boolean isRunning() {
+    Thread d = dispatcher;
+    Thread c = completer;
+    return running && !closed.get() && d != null && d.isAlive() && c != null && c.isAlive();
   }
 
   @Override

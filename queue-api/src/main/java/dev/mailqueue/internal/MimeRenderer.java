@@ -146,19 +146,53 @@ public final class MimeRenderer {
   private static void fillBody(MimePart target, String text, String html, List<Attachment> inline)
       throws MessagingException {
     if (text != null) {
-      target.setText(crlf(text), "UTF-8", "plain");
+      setText(target, text, "plain");
     } else if (inline.isEmpty()) {
-      target.setText(crlf(html), "UTF-8", "html");
+      setText(target, html, "html");
     } else {
       MimeMultipart related = new MimeMultipart("related");
       MimeBodyPart htmlPart = new MimeBodyPart();
-      htmlPart.setText(crlf(html), "UTF-8", "html");
+      setText(htmlPart, html, "html");
       related.addBodyPart(htmlPart);
       for (Attachment a : inline) {
         related.addBodyPart(attachmentPart(a, Part.INLINE));
       }
       target.setContent(related);
     }
+  }
+
+  /**
+   * Sets a UTF-8 text body with its transfer encoding chosen here in one pass over the text,
+   * rather than by Angus scanning the encoded content again at {@code saveChanges()}.
+   */
+  private static void setText(MimePart target, String text, String subtype) throws MessagingException {
+    String body = crlf(text);
+    target.setText(body, "UTF-8", subtype);
+    target.setHeader("Content-Transfer-Encoding", transferEncoding(body));
+  }
+
+  /** 7bit for short-lined ASCII, quoted-printable for mostly ASCII, base64 otherwise. */
+  static String transferEncoding(String crlfText) {
+    int nonAscii = 0;
+    int lineLength = 0;
+    boolean longLine = false;
+    for (int i = 0; i < crlfText.length(); i++) {
+      char c = crlfText.charAt(i);
+      if (c == '\n') {
+        lineLength = 0;
+        continue;
+      }
+      if (c >= 0x80 || (c < 0x20 && c != '\r' && c != '\t')) {
+        nonAscii++;
+      }
+      if (++lineLength > 998) {
+        longLine = true;
+      }
+    }
+    if (nonAscii == 0 && !longLine) {
+      return "7bit";
+    }
+    return nonAscii * 3 > crlfText.length() ? "base64" : "quoted-printable";
   }
 
   private static MimeBodyPart attachmentPart(Attachment a, String disposition) throws MessagingException {

@@ -50,6 +50,24 @@ class MimeRendererTest {
   }
 
   @Test
+  void transferEncodingFollowsTheText() {
+    assertThat(MimeRenderer.transferEncoding("plain ascii\r\nlines")).isEqualTo("7bit");
+    assertThat(MimeRenderer.transferEncoding("a".repeat(999))).isEqualTo("quoted-printable");
+    assertThat(MimeRenderer.transferEncoding("Grüße aus Köln")).isEqualTo("quoted-printable");
+    assertThat(MimeRenderer.transferEncoding("日本語のメール")).isEqualTo("base64");
+  }
+
+  @Test
+  void nonAsciiAndLongLinesSurviveTheRoundTrip() throws Exception {
+    String longLine = "x".repeat(2000);
+    Mail mail = Mail.builder().from("a@example.com").to("b@example.org").text("日本語 " + longLine).build();
+    MimeMessage m = parse(renderer.render(mail, MessageId.generate()).mime());
+    assertThat(m.getContent()).isEqualTo("日本語 " + longLine);
+    assertThat(m.getHeader("Content-Transfer-Encoding")[0]).as("never 7bit for a 2000-character line")
+        .isEqualTo("quoted-printable");
+  }
+
+  @Test
   void oversizedMailIsRejected() {
     Mail mail = Mail.builder().from("a@example.com").to("b@example.org").text("x")
         .attachment("big.bin", "application/octet-stream", new byte[70 * 1024]).build();

@@ -21,7 +21,8 @@ import org.springframework.boot.health.contributor.Status;
  *   <li>UP when every threshold is kept;</li>
  *   <li>{@link #DEGRADED} when the oldest waiting message or the number of deferred messages
  *       exceeds its threshold: mail is late, but the queue works;</li>
- *   <li>DOWN with the error when the queue's database does not answer.</li>
+ *   <li>DOWN with the error when the queue's database does not answer, and DOWN when the
+ *       queue's workers are not running (never started, closed, or their threads died).</li>
  * </ul>
  *
  * <p>DEGRADED is not one of Boot's statuses: by default it shows on this component but does not
@@ -33,8 +34,7 @@ import org.springframework.boot.health.contributor.Status;
  * and should stay so, since restarting the application neither fixes a slow relay nor an
  * unreachable database. Add it to {@code readiness} only if a node without its database should
  * take no traffic, and then keep DEGRADED mapped to 200 there, or a backlog takes nodes out of
- * service. Whether the workers are alive is not reported: {@link MailQueue} does not expose it.
- * Each check runs one stats query.
+ * service. Each check runs one stats query.
  */
 public final class MailQueueHealthIndicator extends AbstractHealthIndicator {
   /** The status when a threshold is exceeded. */
@@ -57,6 +57,10 @@ public final class MailQueueHealthIndicator extends AbstractHealthIndicator {
 
   @Override
   protected void doHealthCheck(Health.Builder builder) {
+    if (!queue.isRunning()) {
+      builder.down().withDetail("workers", "not running");
+      return;
+    }
     QueueHealth health = QueueHealth.of(queue.stats(), thresholds);
     QueueStats stats = health.stats();
     Map<String, Long> counts = new LinkedHashMap<>();

@@ -80,6 +80,18 @@ class MailQueueActuatorTest {
   }
 
   @Test
+  void healthIsDownWhenTheWorkersAreNotRunning() {
+    runner.run(context -> {
+      MailQueueHealthIndicator health = context.getBean(MailQueueHealthIndicator.class);
+      assertThat(health.health().getStatus()).isEqualTo(Status.UP);
+      context.getBean(MailQueue.class).close();
+      Health down = health.health();
+      assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+      assertThat(down.getDetails()).containsEntry("workers", "not running");
+    });
+  }
+
+  @Test
   void healthIsDegradedBeyondTheThresholdsWithTheReasons() {
     runner.withPropertyValues("mailqueue.health.max-deferred=0").run(context -> {
       MailQueueHealthIndicator health = context.getBean(MailQueueHealthIndicator.class);
