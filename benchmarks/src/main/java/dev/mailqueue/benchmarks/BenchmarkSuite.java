@@ -444,12 +444,9 @@ public final class BenchmarkSuite {
   }
 
   private static void drop(HikariDataSource ds, String prefix) throws Exception {
-    try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-      for (String t : new String[] {"attempt", "recipient", "body", "suppression", "node", "message", "schema_version"}) {
-        s.execute("DROP TABLE IF EXISTS " + prefix + t);
-      }
-    }
+    BenchTables.drop(ds, prefix);
   }
+
 
   private static HikariDataSource pool(String url, int size) {
     HikariConfig config = new HikariConfig();

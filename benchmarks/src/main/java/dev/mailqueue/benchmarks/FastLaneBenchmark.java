@@ -275,10 +275,7 @@ public final class FastLaneBenchmark {
   }
 
   private static void drop(HikariDataSource ds, String prefix) throws Exception {
-    try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-      for (String t : new String[] {"attempt", "recipient", "body", "message", "suppression", "node", "schema_version"}) {
-        s.execute("DROP TABLE IF EXISTS " + prefix + t);
-      }
-    }
+    BenchTables.drop(ds, prefix);
   }
+
 }
