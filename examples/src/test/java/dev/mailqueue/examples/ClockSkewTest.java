@@ -1,6 +1,7 @@
 package dev.mailqueue.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -87,7 +88,10 @@ class ClockSkewTest {
     pb.redirectOutput(new File("target/" + prefix + "skew.log"));
     Process p = pb.start();
     try {
-      assertThat(p.waitFor(2, TimeUnit.MINUTES)).as("dispatcher finished").isTrue();
+      await().atMost(Duration.ofMinutes(2)).until(() -> ids.stream()
+          .allMatch(id -> producer.find(id).map(v -> v.state().isTerminal()).orElse(false)));
+      p.getOutputStream().close();
+      assertThat(p.waitFor(1, TimeUnit.MINUTES)).as("dispatcher stopped").isTrue();
     } finally {
       p.destroyForcibly();
     }

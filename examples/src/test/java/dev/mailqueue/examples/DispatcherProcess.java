@@ -9,8 +9,8 @@ import dev.mailqueue.smtp.SmtpTransport;
 import java.time.Duration;
 
 /**
- * A separate JVM that dispatches from a shared database until the queue is empty: used by
- * {@link MultiProcessTest}. Arguments: JDBC URL, table prefix, SMTP port, worker id, lease ms.
+ * A separate JVM that dispatches from a shared database until its standard input is closed:
+ * used by {@link MultiProcessTest} and {@link ClockSkewTest}. Arguments: JDBC URL, table prefix, SMTP port, worker id, lease ms.
  */
 public final class DispatcherProcess {
   private DispatcherProcess() {}
@@ -30,12 +30,9 @@ public final class DispatcherProcess {
           .build();
       queue.start();
       System.out.println("started " + args[3] + " at JVM time " + java.time.Instant.now());
-      long idleSince = System.nanoTime();
-      while (System.nanoTime() - idleSince < Duration.ofSeconds(3).toNanos()) {
-        if (queue.stats().backlog() > 0) {
-          idleSince = System.nanoTime();
-        }
-        Thread.sleep(100);
+      // Runs until the parent closes our standard input (or kills us).
+      while (System.in.read() != -1) {
+        // ignore input
       }
       queue.close();
     }

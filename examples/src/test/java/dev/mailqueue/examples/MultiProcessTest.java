@@ -88,6 +88,22 @@ class MultiProcessTest {
     return p;
   }
 
+  private void awaitAllDelivered() {
+    await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(200)).until(() -> delivered() == MESSAGES);
+  }
+
+  /** Closes every live dispatcher's standard input, which makes it close its queue and exit. */
+  private void stopAll() throws Exception {
+    for (Process p : processes) {
+      if (p.isAlive()) {
+        p.getOutputStream().close();
+      }
+    }
+    for (Process p : processes) {
+      assertThat(p.waitFor(1, TimeUnit.MINUTES)).as("process stopped").isTrue();
+    }
+  }
+
   private Map<String, Integer> receivedByMessageId() {
     Map<String, Integer> counts = new HashMap<>();
     for (SmtpSink.Received r : sink.received()) {
@@ -108,8 +124,9 @@ class MultiProcessTest {
     for (int i = 1; i <= 3; i++) {
       launch("p" + i, 60_000);
     }
+    awaitAllDelivered();
+    stopAll();
     for (Process p : processes) {
-      assertThat(p.waitFor(4, TimeUnit.MINUTES)).as("process finished").isTrue();
       assertThat(p.exitValue()).isZero();
     }
     Map<String, Integer> counts = receivedByMessageId();
@@ -127,9 +144,8 @@ class MultiProcessTest {
         .until(() -> sink.acceptedCount() >= MESSAGES / 4);
     victim.destroyForcibly(); // SIGKILL on Linux
     assertThat(victim.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    for (Process p : processes) {
-      assertThat(p.waitFor(4, TimeUnit.MINUTES)).as("process finished").isTrue();
-    }
+    awaitAllDelivered();
+    stopAll();
     Map<String, Integer> counts = receivedByMessageId();
     long duplicates = counts.values().stream().filter(n -> n > 1).count();
     System.out.printf("SIGKILL run: %d distinct messages delivered, %d delivered twice "
