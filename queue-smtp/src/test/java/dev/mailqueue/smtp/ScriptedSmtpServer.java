@@ -390,16 +390,33 @@ final class ScriptedSmtpServer implements AutoCloseable {
     }
     Drip d = (Drip) action;
     byte[] bytes = d.text().getBytes(StandardCharsets.US_ASCII);
-    try {
-      for (int i = 0; running; i = (i + 1) % bytes.length) {
-        out.write(bytes[i]);
+    // One byte per interval from a timer, until the client (its watchdog) hangs up or the server stops.
+    java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.ScheduledExecutorService ticker = java.util.concurrent.Executors
+        .newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "scripted-smtp-drip");
+          t.setDaemon(true);
+          return t;
+        });
+    ticker.scheduleAtFixedRate(() -> {
+      try {
+        if (!running) {
+          ended.countDown();
+          return;
+        }
+        out.write(bytes[next.getAndIncrement() % bytes.length]);
         out.flush();
-        Thread.sleep(d.interval().toMillis());
+      } catch (IOException e) {
+        ended.countDown();
       }
+    }, 0, Math.max(1, d.interval().toMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
+    try {
+      ended.await(5, java.util.concurrent.TimeUnit.MINUTES);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (SocketException e) {
-      // the client (its watchdog) closed the connection
+    } finally {
+      ticker.shutdownNow();
     }
     return false;
   }
