@@ -42,35 +42,17 @@ import org.junit.jupiter.api.Test;
  * The administrative interface and the suppression list on every database; one subclass per
  * real database supplies the DataSource.
  */
-abstract class MailQueueAdminContract {
+abstract class MailQueueAdminContract extends StoreTestBase {
   private static final Duration LEASE = Duration.ofMinutes(5);
   private static final SmtpReply OK = SmtpReply.parse(250, "2.0.0 ok");
   private static final SmtpReply GREYLISTED = SmtpReply.parse(451, "4.7.1 greylisted 50%_off, try later");
   private static final SmtpReply UNKNOWN = SmtpReply.parse(550, "5.1.1 user unknown");
 
-  protected DataSource dataSource;
-  protected String prefix;
-  protected JdbcMailStore store;
   protected MailQueueAdmin admin;
 
-  abstract DataSource createDataSource();
-
   @BeforeEach
-  void setUp() {
-    dataSource = createDataSource();
-    prefix = TestDatabases.randomPrefix();
-    store = JdbcMailStore.builder(dataSource).tablePrefix(prefix).createSchema(true).build();
-    store.start();
+  void admin() {
     admin = store.admin();
-  }
-
-  @AfterEach
-  void tearDown() {
-    store.close();
-    TestDatabases.drop(dataSource, prefix);
-    if (dataSource instanceof HikariDataSource h) {
-      h.close();
-    }
   }
 
   static QueuedMail mail(String from, String tag, Instant notBefore, String... recipients) {

@@ -42,32 +42,9 @@ import org.junit.jupiter.api.Test;
  * The contract every database must satisfy; one subclass per real database supplies the
  * DataSource.
  */
-abstract class MailStoreContract {
+abstract class MailStoreContract extends StoreTestBase {
   private static final Duration LEASE = Duration.ofMinutes(5);
 
-  protected DataSource dataSource;
-  protected String prefix;
-  protected JdbcMailStore store;
-
-  /** A pooled DataSource for the database under test. */
-  abstract DataSource createDataSource();
-
-  @BeforeEach
-  void setUp() {
-    dataSource = createDataSource();
-    prefix = TestDatabases.randomPrefix();
-    store = JdbcMailStore.builder(dataSource).tablePrefix(prefix).createSchema(true).build();
-    store.start();
-  }
-
-  @AfterEach
-  void tearDown() {
-    store.close();
-    TestDatabases.drop(dataSource, prefix);
-    if (dataSource instanceof HikariDataSource h) {
-      h.close();
-    }
-  }
 
   static QueuedMail mail(String... recipients) {
     return mail(Priority.NORMAL, null, null, recipients);

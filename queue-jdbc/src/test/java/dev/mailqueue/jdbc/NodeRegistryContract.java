@@ -26,32 +26,9 @@ import org.junit.jupiter.api.Test;
  * leaving; and the engine publishing the count to a cluster-aware transport. One subclass per
  * real database supplies the DataSource.
  */
-abstract class NodeRegistryContract {
+abstract class NodeRegistryContract extends StoreTestBase {
   private static final Duration LIVENESS = Duration.ofSeconds(15);
 
-  protected DataSource dataSource;
-  protected String prefix;
-  protected JdbcMailStore store;
-
-  /** A pooled DataSource for the database under test. */
-  abstract DataSource createDataSource();
-
-  @BeforeEach
-  void setUp() {
-    dataSource = createDataSource();
-    prefix = TestDatabases.randomPrefix();
-    store = JdbcMailStore.builder(dataSource).tablePrefix(prefix).createSchema(true).build();
-    store.start();
-  }
-
-  @AfterEach
-  void tearDown() {
-    store.close();
-    TestDatabases.drop(dataSource, prefix);
-    if (dataSource instanceof HikariDataSource h) {
-      h.close();
-    }
-  }
 
   /** Moves a node's heartbeat and start {@code millis} into the past. */
   private void age(String nodeId, long millis) {
