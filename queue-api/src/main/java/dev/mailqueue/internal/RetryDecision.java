@@ -42,7 +42,10 @@ public final class RetryDecision {
   public record Decision(Completion completion, List<RecipientOutcome> outcomes, Instant nextAttemptAt) {}
 
   /**
-   * Decides after an attempt.
+   * Decides after an attempt. The attempt counts against the retry budget unless the result is
+   * {@link DeliveryResult.Kind#NOT_COUNTED} (every recipient still deferred was held back untried),
+   * and is recorded as uncertain when the result is {@link DeliveryResult.Kind#UNCERTAIN}, whatever
+   * happened to the other recipients; see {@link DeliveryResult} for the rules.
    *
    * @param mail the claimed message
    * @param result the transport's report
@@ -56,7 +59,7 @@ public final class RetryDecision {
                                 Duration elapsed, double random, boolean bouncedBefore) {
     boolean counted = result.kind() != DeliveryResult.Kind.NOT_COUNTED;
     int failedAttempts = counted ? mail.attempts() + 1 : Math.max(1, mail.attempts());
-    Duration delay = result.retryAfter() != null && !counted ? result.retryAfter() : policy.backoff(failedAttempts, random);
+    Duration delay = delay(result, counted, policy.backoff(failedAttempts, random));
     boolean giveUp = (counted && policy.attemptsExhausted(failedAttempts))
         || !now.plus(delay).isBefore(mail.expiresAt());
 
@@ -106,6 +109,20 @@ public final class RetryDecision {
     Completion completion = new Completion(state, retryDelay, counted,
         result.kind() == DeliveryResult.Kind.UNCERTAIN, updates, result.remoteHost(), elapsed, summary);
     return new Decision(completion, outcomes, retryDelay == null ? null : now.plus(retryDelay));
+  }
+
+  /**
+   * When the message is due again. A retryAfter comes from recipients held back untried (a local
+   * limit knows when it has room): alone, they are due exactly then; next to recipients that
+   * were tried, the earlier of the two wins, because the message is retried as a whole and a
+   * local limit is no reason to wait out a backoff meant for someone else's server.
+   */
+  private static Duration delay(DeliveryResult result, boolean counted, Duration backoff) {
+    Duration retryAfter = result.retryAfter();
+    if (retryAfter == null) {
+      return backoff;
+    }
+    return !counted || retryAfter.compareTo(backoff) < 0 ? retryAfter : backoff;
   }
 
   /** Every pending recipient expires without an attempt: the lifetime ran out while the message waited. */

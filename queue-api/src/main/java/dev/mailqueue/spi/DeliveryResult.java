@@ -6,49 +6,85 @@ import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.SmtpReply;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * What a {@link MailTransport} reports for one attempt: a status and reply for every recipient
- * it was given, and how the attempt as a whole should count.
+ * it was given, and how the recipients it left DEFERRED were deferred.
+ *
+ * <p>The {@link Kind} describes the DEFERRED recipients, not the whole message, so that a message
+ * sent in several parts (one per domain or destination) keeps every part's facts when the parts
+ * are {@linkplain #merge merged}: recipients of one domain may be DELIVERED or BOUNCED while those
+ * of another are deferred as {@link Kind#UNCERTAIN} or {@link Kind#NOT_COUNTED}. The engine reads
+ * it as follows:
+ * <ul>
+ *   <li>the attempt is recorded as uncertain when the kind is UNCERTAIN, whatever happened to the
+ *       other recipients;</li>
+ *   <li>the attempt counts against the retry budget unless the kind is NOT_COUNTED. The counter
+ *       is the budget of the recipients still deferred, so an attempt in which every one of them
+ *       was held back untried does not consume it, even if other recipients were delivered or
+ *       bounced in it; an attempt in which at least one deferred recipient was really tried
+ *       (a 4xx, a lost connection, no reply after the data) counts for all of them;</li>
+ *   <li>{@code retryAfter}, when present, is honoured: a NOT_COUNTED attempt is due again exactly
+ *       after it; a counted attempt is due again after the earlier of it and the retry policy's
+ *       backoff, so that recipients held back by a local limit are not made to wait a full backoff
+ *       for the sake of others (those get one extra, early try).</li>
+ * </ul>
  *
  * @param recipients one outcome per recipient, DELIVERED, DEFERRED or BOUNCED
- * @param kind how the attempt counts
- * @param retryAfter for {@link Kind#NOT_COUNTED}, the earliest sensible retry (e.g. when a rate
- *     limiter has a permit again); otherwise {@code null} (the retry policy decides)
- * @param remoteHost the host that answered, or {@code null} if none did
+ * @param kind how the DEFERRED recipients were deferred; a kind other than {@link Kind#NORMAL}
+ *     requires at least one DEFERRED recipient
+ * @param retryAfter the earliest sensible retry for recipients deferred without being tried (e.g.
+ *     when a rate limiter has a permit again), or {@code null} when there are none or the retry
+ *     policy should decide; only with at least one DEFERRED recipient
+ * @param remoteHost the host that answered (several joined with ", " after a merge), or
+ *     {@code null} if none did
  */
 public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, Duration retryAfter, String remoteHost) {
 
-  /** How an attempt counts. */
+  /** How the DEFERRED recipients of an attempt were deferred, and so how the attempt counts. */
   public enum Kind {
-    /** An ordinary attempt: the statuses stand and the attempt counter advances. */
+    /**
+     * An ordinary attempt: the statuses stand and the attempt counter advances. Deferred
+     * recipients (if any) were tried, or at least one of them was.
+     */
     NORMAL,
     /**
-     * The server gave no reply after the end of data (timeout or disconnect): the message may
-     * have been delivered. Every recipient is DEFERRED; the attempt counts and is recorded as
-     * uncertain.
+     * The server gave no reply after the end of data (timeout or disconnect) for at least one
+     * DEFERRED recipient: it may have been delivered. The attempt counts and is recorded as
+     * uncertain. Other recipients may be DELIVERED, BOUNCED or deferred otherwise.
      */
     UNCERTAIN,
     /**
-     * Not the message's fault and not the destination's answer about it: a configuration fault
+     * Every DEFERRED recipient (at least one) was held back without being tried, for a reason that
+     * is neither the message's fault nor the destination's answer about it: a configuration fault
      * (authentication failed, TLS to a relay failed), a local rate limit or an open circuit
-     * breaker. Every recipient is DEFERRED and the attempt counter does not advance.
+     * breaker. The attempt counter does not advance. Other recipients may be DELIVERED or BOUNCED.
      */
     NOT_COUNTED
   }
 
-  /** Validates presence and copies the list. */
+  /** Validates presence and consistency, and copies the list. */
   public DeliveryResult {
     recipients = List.copyOf(recipients);
     Objects.requireNonNull(kind, "kind");
-    if (kind != Kind.NORMAL) {
+    if (kind != Kind.NORMAL || retryAfter != null) {
+      boolean anyDeferred = false;
       for (RecipientOutcome r : recipients) {
-        if (r.status() != RecipientStatus.DEFERRED) {
-          throw new IllegalArgumentException(kind + " requires every recipient DEFERRED, got " + r);
-        }
+        anyDeferred |= r.status() == RecipientStatus.DEFERRED;
       }
+      if (!anyDeferred) {
+        throw new IllegalArgumentException((kind != Kind.NORMAL ? kind.toString() : "retryAfter")
+            + " requires at least one DEFERRED recipient, got " + recipients);
+      }
+    }
+    if (retryAfter != null && retryAfter.isNegative()) {
+      throw new IllegalArgumentException("retryAfter must not be negative: " + retryAfter);
     }
   }
 
@@ -73,6 +109,57 @@ public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, Durat
                                           String remoteHost) {
     return new DeliveryResult(same(recipients, RecipientStatus.DEFERRED, reply), Kind.NOT_COUNTED, retryAfter,
         remoteHost);
+  }
+
+  /**
+   * One result for a message whose recipients were sent in parts (e.g. one per domain), keeping
+   * what each part said about its deferred recipients:
+   * <ul>
+   *   <li>UNCERTAIN if any part is;</li>
+   *   <li>else NOT_COUNTED if every part with DEFERRED recipients is NOT_COUNTED (parts whose
+   *       recipients all finished do not change that);</li>
+   *   <li>else NORMAL;</li>
+   *   <li>{@code retryAfter} is the earliest of the parts';</li>
+   *   <li>the remote hosts are joined with ", ", without repeats.</li>
+   * </ul>
+   *
+   * @param order every recipient of the message, in the order the result should list them
+   * @param parts the parts' results, together reporting every recipient in {@code order}
+   * @throws IllegalArgumentException if a recipient in {@code order} is reported by no part
+   */
+  public static DeliveryResult merge(List<MailAddress> order, List<DeliveryResult> parts) {
+    Map<MailAddress, RecipientOutcome> outcomes = new HashMap<>();
+    Set<String> hosts = new LinkedHashSet<>();
+    boolean anyUncertain = false;
+    boolean anyNotCounted = false;
+    boolean anyTriedDeferral = false;
+    Duration retryAfter = null;
+    for (DeliveryResult p : parts) {
+      boolean deferred = false;
+      for (RecipientOutcome o : p.recipients()) {
+        outcomes.put(o.recipient(), o);
+        deferred |= o.status() == RecipientStatus.DEFERRED;
+      }
+      if (p.remoteHost() != null) {
+        hosts.add(p.remoteHost());
+      }
+      anyUncertain |= p.kind() == Kind.UNCERTAIN;
+      anyNotCounted |= p.kind() == Kind.NOT_COUNTED;
+      anyTriedDeferral |= deferred && p.kind() != Kind.NOT_COUNTED;
+      if (p.retryAfter() != null && (retryAfter == null || p.retryAfter().compareTo(retryAfter) < 0)) {
+        retryAfter = p.retryAfter();
+      }
+    }
+    List<RecipientOutcome> ordered = new ArrayList<>(order.size());
+    for (MailAddress a : order) {
+      RecipientOutcome o = outcomes.get(a);
+      if (o == null) {
+        throw new IllegalArgumentException("no part reports recipient " + a);
+      }
+      ordered.add(o);
+    }
+    Kind kind = anyUncertain ? Kind.UNCERTAIN : anyNotCounted && !anyTriedDeferral ? Kind.NOT_COUNTED : Kind.NORMAL;
+    return new DeliveryResult(ordered, kind, retryAfter, hosts.isEmpty() ? null : String.join(", ", hosts));
   }
 
   private static List<RecipientOutcome> same(List<MailAddress> recipients, RecipientStatus status, SmtpReply reply) {

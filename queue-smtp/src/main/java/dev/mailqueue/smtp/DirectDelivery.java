@@ -1,17 +1,13 @@
 package dev.mailqueue.smtp;
 
 import dev.mailqueue.MailAddress;
-import dev.mailqueue.RecipientOutcome;
 import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.SmtpReply;
 import dev.mailqueue.spi.DeliveryResult;
 import dev.mailqueue.spi.OutboundMail;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * Direct-to-MX delivery: groups the recipients by domain, resolves each domain's MX hosts, keeps
  * only addresses the {@link AddressPolicy} allows, and tries them in order with one
  * {@link RelayPool} per (MX host, address, TLS mode), so connections are reused per MX host across
- * domains. The outcomes of all domains are merged into one result. Thread-safe.
+ * domains. The outcomes of all domains are merged into one result ({@link DeliveryResult#merge}), so
+ * an uncertain or uncounted domain stays so next to one that was delivered. Thread-safe.
  */
 final class DirectDelivery {
   private static final Logger log = LoggerFactory.getLogger(SmtpTransport.class);
@@ -70,7 +67,7 @@ final class DirectDelivery {
           mail.mime(), mail.attempt(), mail.tag());
       parts.add(deliverToDomain(e.getKey(), part));
     }
-    return merge(mail.recipients(), parts);
+    return DeliveryResult.merge(mail.recipients(), parts);
   }
 
   private DeliveryResult deliverToDomain(String domain, OutboundMail mail) {
@@ -150,45 +147,6 @@ final class DirectDelivery {
       pool.close();
     }
     return pool;
-  }
-
-  /**
-   * One result for the whole message, recipients in their original order. The API allows a
-   * non-NORMAL kind only when every recipient is DEFERRED, so: UNCERTAIN when some domain was
-   * uncertain and no recipient was delivered or bounced; NOT_COUNTED when every domain was;
-   * otherwise NORMAL, in which an uncertain domain's recipients are plain deferrals (their reply
-   * still says "delivery uncertain").
-   */
-  static DeliveryResult merge(List<MailAddress> order, List<DeliveryResult> parts) {
-    Map<MailAddress, RecipientOutcome> outcomes = new HashMap<>();
-    Set<String> hosts = new LinkedHashSet<>();
-    boolean anyUncertain = false;
-    boolean allNotCounted = true;
-    Duration retryAfter = null;
-    for (DeliveryResult p : parts) {
-      p.recipients().forEach(o -> outcomes.put(o.recipient(), o));
-      if (p.remoteHost() != null) {
-        hosts.add(p.remoteHost());
-      }
-      anyUncertain |= p.kind() == DeliveryResult.Kind.UNCERTAIN;
-      allNotCounted &= p.kind() == DeliveryResult.Kind.NOT_COUNTED;
-      if (p.retryAfter() != null && (retryAfter == null || p.retryAfter().compareTo(retryAfter) < 0)) {
-        retryAfter = p.retryAfter();
-      }
-    }
-    List<RecipientOutcome> ordered = new ArrayList<>(order.size());
-    for (MailAddress a : order) {
-      ordered.add(outcomes.get(a));
-    }
-    boolean allDeferred = ordered.stream().allMatch(o -> o.status() == RecipientStatus.DEFERRED);
-    String remoteHost = hosts.isEmpty() ? null : String.join(", ", hosts);
-    if (anyUncertain && allDeferred) {
-      return new DeliveryResult(ordered, DeliveryResult.Kind.UNCERTAIN, null, remoteHost);
-    }
-    if (allNotCounted) {
-      return new DeliveryResult(ordered, DeliveryResult.Kind.NOT_COUNTED, retryAfter, remoteHost);
-    }
-    return DeliveryResult.of(ordered, remoteHost);
   }
 
   /** Closes idle connections, and drops pools that have had no connection for an idle timeout. */

@@ -11,7 +11,6 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.URLName;
 import jakarta.mail.internet.InternetAddress;
-import java.io.ByteArrayInputStream;
 import java.security.cert.CertificateException;
 import java.util.Deque;
 import java.util.List;
@@ -22,7 +21,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLException;
-import org.eclipse.angus.mail.smtp.SMTPMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +41,8 @@ final class RelayPool {
   private final Relay relay;
   private final Settings settings;
   private final ScheduledExecutorService scheduler;
+  /** One Angus session for every connection of the pool: creating one scans the class path. */
+  private final Session session;
   private final Deque<SmtpConnection> idle = new ConcurrentLinkedDeque<>();
   private final Semaphore permits;
   private final AtomicReference<String> activeFault = new AtomicReference<>();
@@ -66,6 +66,7 @@ final class RelayPool {
     this.scheduler = scheduler;
     this.permits = new Semaphore(settings.maxConnectionsPerRelay(), true);
     this.kind = settings.direct() ? "MX host" : "SMTP relay";
+    this.session = Session.getInstance(settings.sessionProperties(scheduler));
   }
 
   Attempt deliver(OutboundMail mail) {
@@ -108,15 +109,7 @@ final class RelayPool {
         return new Attempt(DeliveryResult.all(mail.recipients(), RecipientStatus.BOUNCED,
             ReplyClassifier.messageTooBig(mail.mime().length, limit), relay.remoteHost()), false);
       }
-      SMTPMessage message;
-      try {
-        message = new SMTPMessage(conn.session, new ByteArrayInputStream(mail.mime()));
-        message.setEnvelopeFrom(mail.envelopeFrom().address());
-      } catch (MessagingException e) {
-        reusable = true;
-        return new Attempt(DeliveryResult.all(mail.recipients(), RecipientStatus.BOUNCED,
-            ReplyClassifier.unparsableMessage(describe(e)), relay.remoteHost()), false);
-      }
+      StoredMessage message = new StoredMessage(session, mail.mime(), mail.envelopeFrom().address());
       InternetAddress[] rcpts = new InternetAddress[mail.recipients().size()];
       for (int i = 0; i < rcpts.length; i++) {
         rcpts[i] = new InternetAddress();
@@ -188,12 +181,11 @@ final class RelayPool {
     SocketCapture capture = settings.direct() ? new SocketCapture(relay.host(), settings.verifyCertificates())
         : new SocketCapture();
     watchdog.watch(capture);
-    Session session = Session.getInstance(settings.sessionProperties(capture, scheduler));
     String protocol = settings.protocol();
     RecordingSmtpTransport t = new RecordingSmtpTransport(session,
         new URLName(protocol, relay.connectHost(), relay.port(), null, null, null), protocol,
         settings.security() == Security.IMPLICIT_TLS);
-    SmtpConnection conn = new SmtpConnection(session, t, capture);
+    SmtpConnection conn = new SmtpConnection(t, capture);
     Credentials credentials = settings.credentials();
     String user = null;
     String secret = null;
@@ -210,12 +202,15 @@ final class RelayPool {
       }
     }
     t.begin(false);
+    capture.bind();
     try {
       t.connect(relay.connectHost(), relay.port(), user, secret);
     } catch (MessagingException | RuntimeException e) {
       List<Exchange> exchanges = t.end();
       conn.abandon();
       return Opened.failed(connectFailure(e, exchanges, t, watchdog, recipients));
+    } finally {
+      SocketCapture.unbind();
     }
     t.end();
     if (credentials != null && !t.supportsExtension("AUTH")) {

@@ -14,6 +14,7 @@ final class ReplyClassifier {
   /** Where in the SMTP dialogue a reply was received. */
   enum Stage { GREETING, MAIL, RCPT, DATA, END_OF_DATA }
 
+  private static final Pattern LINES = Pattern.compile("\r?\n");
   private static final Pattern LINE_PREFIX = Pattern.compile("^\\d{3}[ -]?");
   private static final Pattern ENHANCED = Pattern.compile("^[245]\\.\\d{1,3}\\.\\d{1,3}\\b\\s*");
 
@@ -55,10 +56,19 @@ final class ReplyClassifier {
    */
   static SmtpReply parse(int code, String serverResponse) {
     String raw = serverResponse == null ? "" : serverResponse;
+    int end = raw.length();
+    while (end > 0 && (raw.charAt(end - 1) == '\n' || raw.charAt(end - 1) == '\r')) {
+      end--;
+    }
+    if (raw.lastIndexOf('\n', end - 1) < 0) {
+      // one line, nearly every reply: the same result without the regular expressions (3 per message)
+      String line = raw.substring(0, end);
+      return SmtpReply.parse(code, line.isBlank() ? "" : withoutCode(line).strip());
+    }
     StringBuilder text = new StringBuilder();
     String firstEnhanced = null;
     boolean first = true;
-    for (String line : raw.split("\r?\n")) {
+    for (String line : LINES.split(raw)) {
       if (line.isBlank()) {
         continue;
       }
@@ -79,6 +89,19 @@ final class ReplyClassifier {
       text.append(t);
     }
     return SmtpReply.parse(code, text.toString());
+  }
+
+  /** The line without its leading reply code and separator, as {@link #LINE_PREFIX} removes them. */
+  private static String withoutCode(String line) {
+    if (line.length() < 3 || !isDigit(line.charAt(0)) || !isDigit(line.charAt(1)) || !isDigit(line.charAt(2))) {
+      return line;
+    }
+    boolean separator = line.length() > 3 && (line.charAt(3) == ' ' || line.charAt(3) == '-');
+    return line.substring(separator ? 4 : 3);
+  }
+
+  private static boolean isDigit(char c) {
+    return c >= '0' && c <= '9';
   }
 
   /** Nothing could be connected: refused, unreachable, timed out before the greeting. */
@@ -130,11 +153,6 @@ final class ReplyClassifier {
   /** Every connection to the relay is busy. */
   static SmtpReply noConnectionAvailable(int max) {
     return SmtpReply.local(451, "4.4.5", "all " + max + " connections to the relay are busy");
-  }
-
-  /** The stored bytes are not a parsable message. */
-  static SmtpReply unparsableMessage(String detail) {
-    return SmtpReply.local(554, "5.6.0", "stored message cannot be parsed: " + detail);
   }
 
   /** RFC 7505: the domain publishes a null MX, it accepts no mail. */

@@ -42,12 +42,13 @@ record Settings(List<Relay> relays, Security security, Credentials credentials, 
   }
 
   /**
-   * The Angus session properties for one connection. Every default that is unsafe for a queue is
+   * The Angus session properties for the connections of one pool (sockets are told apart by
+   * {@link SocketCapture}). Every default that is unsafe for a queue is
    * overridden here (timeouts, sendpartial, quitwait, socket factory fallback, 8BITMIME rewriting,
    * envelope sender, EHLO name, TLS verification); protocol logging stays off because it would
    * print AUTH lines and message bodies.
    */
-  Properties sessionProperties(SocketCapture capture, ScheduledExecutorService executor) {
+  Properties sessionProperties(ScheduledExecutorService executor) {
     String p = "mail." + protocol();
     Properties props = new Properties();
     props.setProperty("mail.debug", "false");
@@ -67,8 +68,8 @@ record Settings(List<Relay> relays, Security security, Credentials credentials, 
     // literal, so the check against the MX name is done by the JDK during the handshake
     // (SocketCapture), and only when certificates are verified.
     props.setProperty(p + ".ssl.checkserveridentity", Boolean.toString(!direct));
-    props.put(p + ".socketFactory", capture.plain());
-    props.put(p + ".ssl.socketFactory", capture.tls(sslSocketFactory));
+    props.put(p + ".socketFactory", SocketCapture.plain());
+    props.put(p + ".ssl.socketFactory", SocketCapture.tls(sslSocketFactory));
     props.setProperty(p + ".ssl.enable", Boolean.toString(security == Security.IMPLICIT_TLS));
     props.setProperty(p + ".starttls.enable",
         Boolean.toString(security == Security.STARTTLS_REQUIRED || security == Security.STARTTLS_OPPORTUNISTIC));

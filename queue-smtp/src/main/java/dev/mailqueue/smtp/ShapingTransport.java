@@ -141,7 +141,7 @@ public final class ShapingTransport implements MailTransport, ClusterAware {
           mail.mime(), mail.attempt(), mail.tag());
       parts.add(deliverTo(destinations.get(e.getKey()), part));
     }
-    return DirectDelivery.merge(mail.recipients(), parts);
+    return DeliveryResult.merge(mail.recipients(), parts);
   }
 
   private DestinationLimits.Destination destinationOf(String domain) {
@@ -226,10 +226,13 @@ public final class ShapingTransport implements MailTransport, ClusterAware {
    * (DNS, configuration, busy connection pool).
    */
   static Health classify(DeliveryResult result) {
-    if (result.kind() == DeliveryResult.Kind.UNCERTAIN) {
+    // an uncertain or uncounted kind describes the deferred recipients only: when others were
+    // answered (several domains behind one destination), the per-recipient replies decide
+    boolean allDeferred = result.recipients().stream().allMatch(o -> o.status() == RecipientStatus.DEFERRED);
+    if (allDeferred && result.kind() == DeliveryResult.Kind.UNCERTAIN) {
       return Health.FAILURE;
     }
-    if (result.kind() == DeliveryResult.Kind.NOT_COUNTED) {
+    if (allDeferred && result.kind() == DeliveryResult.Kind.NOT_COUNTED) {
       return Health.NEUTRAL;
     }
     boolean allFailed = !result.recipients().isEmpty();

@@ -1,18 +1,15 @@
 package dev.mailqueue.smtp;
 
 import jakarta.mail.MessagingException;
-import jakarta.mail.Session;
 
 /** One connected, authenticated SMTP session, used by one thread at a time. */
 final class SmtpConnection {
-  final Session session;
   final RecordingSmtpTransport transport;
   final SocketCapture socket;
   private int transactions;
   private long idleSinceNanos;
 
-  SmtpConnection(Session session, RecordingSmtpTransport transport, SocketCapture socket) {
-    this.session = session;
+  SmtpConnection(RecordingSmtpTransport transport, SocketCapture socket) {
     this.transport = transport;
     this.socket = socket;
   }

@@ -30,17 +30,19 @@ import javax.net.ssl.TrustManagerFactory;
  * A {@link MailTransport} that hands every message to one SMTP relay (with optional failover
  * relays), or delivers it straight to each recipient domain's MX hosts, using Eclipse Angus Mail.
  *
- * <p>Each message is sent as stored: the bytes of {@link OutboundMail#mime()} are parsed into a
- * message that is never re-saved, so the Message-ID and every other header go out unchanged; the
- * envelope sender and recipients are those of the {@link OutboundMail}. Line endings are sent as
- * CRLF and leading dots are doubled, so bare CR, bare LF and {@code "\n.\n"} in stored bytes
- * cannot end the data early (SMTP smuggling).
+ * <p>Each message is sent as stored: the bytes of {@link OutboundMail#mime()} are written as they
+ * are (never parsed or re-saved), except that Bcc and Content-Length header fields are left out,
+ * so the Message-ID and every other header go out unchanged; the envelope sender and recipients
+ * are those of the {@link OutboundMail}. Line endings are sent as CRLF and leading dots are
+ * doubled, so bare CR, bare LF and {@code "\n.\n"} in stored bytes cannot end the data early
+ * (SMTP smuggling).
  *
  * <p>Every recipient gets an outcome from the reply that decided it: at RCPT, 2xx accepted, 4xx
  * DEFERRED, 5xx BOUNCED ("552 too many recipients" DEFERRED); the reply to the end of data
  * decides the accepted ones. A lost connection or timeout before the end of data defers with a
- * local 4.4.x reply; no reply after the end of data is {@link DeliveryResult.Kind#UNCERTAIN}; a
- * 421 defers everything pending and retires the connection. Failed authentication or TLS is a
+ * local 4.4.x reply; no reply after the end of data defers the accepted recipients as
+ * {@link DeliveryResult.Kind#UNCERTAIN} (in direct mode also when other domains' recipients were
+ * delivered); a 421 defers everything pending and retires the connection. Failed authentication or TLS is a
  * configuration fault: {@link DeliveryResult.Kind#NOT_COUNTED}, logged once as an error. A
  * message larger than the relay's advertised SIZE bounces with 5.3.4 without being sent.
  *

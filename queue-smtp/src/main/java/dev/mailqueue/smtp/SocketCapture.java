@@ -13,8 +13,18 @@ import javax.net.ssl.SSLSocketFactory;
  * Remembers the socket Angus opens for one connection, so that the watchdog can close it from
  * another thread when an attempt runs past its deadline (per-read timeouts do not catch a server
  * that drips one byte at a time). Thread-safe.
+ *
+ * <p>The socket factories ({@link #plain()}, {@link #tls}) are shared by every connection of a
+ * pool, through one Angus session per pool (creating a session per connection scans the class
+ * path for providers and cost more than the connection). Which capture a new socket belongs to
+ * is therefore told by the thread that connects: Angus creates sockets only inside
+ * {@code connect()} (including STARTTLS), on the caller's thread, between {@link #bind()} and
+ * {@link #unbind()}. A socket requested outside of that is refused rather than left unwatched.
  */
 final class SocketCapture {
+  private static final ThreadLocal<SocketCapture> CONNECTING = new ThreadLocal<>();
+  private static final SocketFactory PLAIN = new CapturingSocketFactory();
+
   private final AtomicReference<Socket> socket = new AtomicReference<>();
   private final String tlsHostName;
   private final boolean verifyCertificates;
@@ -35,6 +45,16 @@ final class SocketCapture {
     this.verifyCertificates = verifyCertificates;
   }
 
+  /** Sockets the shared factories create on this thread belong to this capture until {@link #unbind()}. */
+  void bind() {
+    CONNECTING.set(this);
+  }
+
+  /** Ends {@link #bind()} on this thread. */
+  static void unbind() {
+    CONNECTING.remove();
+  }
+
   void closeQuietly() {
     Socket s = socket.get();
     if (s != null) {
@@ -46,92 +66,31 @@ final class SocketCapture {
     }
   }
 
+  private static SocketCapture current() throws IOException {
+    SocketCapture c = CONNECTING.get();
+    if (c == null) {
+      throw new IOException("socket requested outside of a connect: the attempt watchdog could not close it");
+    }
+    return c;
+  }
+
   private <S extends Socket> S remember(S s) {
     socket.set(s);
     return s;
   }
 
-  /** A plain socket factory whose sockets this capture remembers. */
-  SocketFactory plain() {
-    return new SocketFactory() {
-      private final SocketFactory delegate = SocketFactory.getDefault();
-
-      @Override
-      public Socket createSocket() throws IOException {
-        return remember(delegate.createSocket());
-      }
-
-      @Override
-      public Socket createSocket(String host, int port) throws IOException {
-        return remember(delegate.createSocket(host, port));
-      }
-
-      @Override
-      public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
-        return remember(delegate.createSocket(host, port, localHost, localPort));
-      }
-
-      @Override
-      public Socket createSocket(InetAddress host, int port) throws IOException {
-        return remember(delegate.createSocket(host, port));
-      }
-
-      @Override
-      public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
-          throws IOException {
-        return remember(delegate.createSocket(address, port, localAddress, localPort));
-      }
-    };
+  /** A plain socket factory whose sockets the capture bound to the connecting thread remembers. */
+  static SocketFactory plain() {
+    return PLAIN;
   }
 
   /**
-   * A TLS socket factory whose sockets this capture remembers and which turns on the JDK's host
-   * name verification during the handshake (in addition to Angus's check after it).
+   * A TLS socket factory over {@code delegate} whose sockets the capture bound to the connecting
+   * thread remembers, and which turns on the JDK's host name verification during the handshake
+   * when that capture verifies certificates (in addition to Angus's check after it).
    */
-  SSLSocketFactory tls(SSLSocketFactory delegate) {
-    return new SSLSocketFactory() {
-      @Override
-      public String[] getDefaultCipherSuites() {
-        return delegate.getDefaultCipherSuites();
-      }
-
-      @Override
-      public String[] getSupportedCipherSuites() {
-        return delegate.getSupportedCipherSuites();
-      }
-
-      @Override
-      public Socket createSocket() throws IOException {
-        return remember(verifying(delegate.createSocket()));
-      }
-
-      @Override
-      public Socket createSocket(Socket s, String host, int port, boolean autoClose) throws IOException {
-        // layered on the captured plain socket (STARTTLS): closing that one is enough
-        return verifying(delegate.createSocket(s, tlsHostName != null ? tlsHostName : host, port, autoClose));
-      }
-
-      @Override
-      public Socket createSocket(String host, int port) throws IOException {
-        return remember(verifying(delegate.createSocket(host, port)));
-      }
-
-      @Override
-      public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
-        return remember(verifying(delegate.createSocket(host, port, localHost, localPort)));
-      }
-
-      @Override
-      public Socket createSocket(InetAddress host, int port) throws IOException {
-        return remember(verifying(delegate.createSocket(host, port)));
-      }
-
-      @Override
-      public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
-          throws IOException {
-        return remember(verifying(delegate.createSocket(address, port, localAddress, localPort)));
-      }
-    };
+  static SSLSocketFactory tls(SSLSocketFactory delegate) {
+    return new CapturingTlsSocketFactory(delegate);
   }
 
   private Socket verifying(Socket s) {
@@ -141,5 +100,96 @@ final class SocketCapture {
       ssl.setSSLParameters(p);
     }
     return s;
+  }
+
+  private static final class CapturingSocketFactory extends SocketFactory {
+    private final SocketFactory delegate = SocketFactory.getDefault();
+
+    @Override
+    public Socket createSocket() throws IOException {
+      SocketCapture c = current();
+      return c.remember(delegate.createSocket());
+    }
+
+    @Override
+    public Socket createSocket(String host, int port) throws IOException {
+      SocketCapture c = current();
+      return c.remember(delegate.createSocket(host, port));
+    }
+
+    @Override
+    public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
+      SocketCapture c = current();
+      return c.remember(delegate.createSocket(host, port, localHost, localPort));
+    }
+
+    @Override
+    public Socket createSocket(InetAddress host, int port) throws IOException {
+      SocketCapture c = current();
+      return c.remember(delegate.createSocket(host, port));
+    }
+
+    @Override
+    public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
+        throws IOException {
+      SocketCapture c = current();
+      return c.remember(delegate.createSocket(address, port, localAddress, localPort));
+    }
+  }
+
+  private static final class CapturingTlsSocketFactory extends SSLSocketFactory {
+    private final SSLSocketFactory delegate;
+
+    CapturingTlsSocketFactory(SSLSocketFactory delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public String[] getDefaultCipherSuites() {
+      return delegate.getDefaultCipherSuites();
+    }
+
+    @Override
+    public String[] getSupportedCipherSuites() {
+      return delegate.getSupportedCipherSuites();
+    }
+
+    @Override
+    public Socket createSocket() throws IOException {
+      SocketCapture c = current();
+      return c.remember(c.verifying(delegate.createSocket()));
+    }
+
+    @Override
+    public Socket createSocket(Socket s, String host, int port, boolean autoClose) throws IOException {
+      // layered on the captured plain socket (STARTTLS): closing that one is enough
+      SocketCapture c = current();
+      return c.verifying(delegate.createSocket(s, c.tlsHostName != null ? c.tlsHostName : host, port, autoClose));
+    }
+
+    @Override
+    public Socket createSocket(String host, int port) throws IOException {
+      SocketCapture c = current();
+      return c.remember(c.verifying(delegate.createSocket(host, port)));
+    }
+
+    @Override
+    public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
+      SocketCapture c = current();
+      return c.remember(c.verifying(delegate.createSocket(host, port, localHost, localPort)));
+    }
+
+    @Override
+    public Socket createSocket(InetAddress host, int port) throws IOException {
+      SocketCapture c = current();
+      return c.remember(c.verifying(delegate.createSocket(host, port)));
+    }
+
+    @Override
+    public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
+        throws IOException {
+      SocketCapture c = current();
+      return c.remember(c.verifying(delegate.createSocket(address, port, localAddress, localPort)));
+    }
   }
 }

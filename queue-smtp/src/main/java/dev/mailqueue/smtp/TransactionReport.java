@@ -98,12 +98,7 @@ final class TransactionReport {
     if (!uncertainResult) {
       return DeliveryResult.of(List.of(outcomes), host);
     }
-    // The API allows only DEFERRED in an uncertain result: recipients refused at RCPT keep their
-    // reply and are asked again next time.
-    List<RecipientOutcome> all = new ArrayList<>(outcomes.length);
-    for (RecipientOutcome o : outcomes) {
-      all.add(o.status() == RecipientStatus.DEFERRED ? o : new RecipientOutcome(o.recipient(), RecipientStatus.DEFERRED, o.reply()));
-    }
-    return new DeliveryResult(all, DeliveryResult.Kind.UNCERTAIN, null, host);
+    // uncertain describes the accepted recipients; those refused at RCPT keep their own outcome
+    return new DeliveryResult(List.of(outcomes), DeliveryResult.Kind.UNCERTAIN, null, host);
   }
 }

@@ -78,6 +78,11 @@ class DestinationLimitsTest {
     assertThat(ShapingTransport.classify(DeliveryResult.of(List.of(
         new RecipientOutcome(a, RecipientStatus.BOUNCED, unknown),
         new RecipientOutcome(b, RecipientStatus.DEFERRED, closing)), "h"))).isEqualTo(Health.SUCCESS);
+    // uncertain next to delivered (two domains behind one MX host): the host answered, it is alive
+    assertThat(ShapingTransport.classify(new DeliveryResult(List.of(
+        new RecipientOutcome(a, RecipientStatus.DELIVERED, SmtpReply.parse(250, "2.0.0 ok")),
+        new RecipientOutcome(b, RecipientStatus.DEFERRED, dropped)), DeliveryResult.Kind.UNCERTAIN, null, "h")))
+        .isEqualTo(Health.SUCCESS);
   }
 
   private static Health health(MailAddress a, RecipientStatus status, SmtpReply reply) {

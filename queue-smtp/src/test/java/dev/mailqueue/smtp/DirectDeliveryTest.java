@@ -289,7 +289,7 @@ class DirectDeliveryTest {
   }
 
   @Test
-  void anUncertainDomainStaysUncertainOnlyWhenNothingElseWasDecided() {
+  void anUncertainDomainStaysUncertainNextToADeliveredOne() {
     zone.put("one.test", MxLookup.hosts(MxHost.of("mx.one.test", 10, local(mx1.port()))));
     zone.put("two.test", MxLookup.hosts(MxHost.of("mx.two.test", 10, local(mx2.port()))));
     zone.put("flaky.test", new MxLookup.TemporaryFailure("timed out"));
@@ -299,12 +299,31 @@ class DirectDeliveryTest {
     DeliveryResult mixed = transport.deliver(mail("a@one.test", "b@two.test"));
     DeliveryResult deferredOnly = transport.deliver(mail("b@two.test", "y@flaky.test"));
 
-    // delivered to one.test must not be sent again: the uncertain recipient becomes a plain deferral
-    assertThat(mixed.kind()).isEqualTo(DeliveryResult.Kind.NORMAL);
+    // one.test took the message and is not asked again; two.test may have it: the attempt is uncertain
+    assertThat(mixed.kind()).isEqualTo(DeliveryResult.Kind.UNCERTAIN);
+    assertThat(mixed.retryAfter()).isNull();
     assertThat(outcome(mixed, "a@one.test").status()).isEqualTo(RecipientStatus.DELIVERED);
     assertThat(outcome(mixed, "b@two.test").status()).isEqualTo(RecipientStatus.DEFERRED);
     assertThat(outcome(mixed, "b@two.test").reply().text()).contains("delivery uncertain");
+    assertThat(mixed.remoteHost()).isEqualTo("mx.one.test[127.0.0.1], mx.two.test[127.0.0.1]");
+    assertThat(mx1.connection(0).data()).hasSize(1);
+    assertThat(mx2.connection(0).data()).as("two.test got the whole message").hasSize(1);
     assertThat(deferredOnly.kind()).isEqualTo(DeliveryResult.Kind.UNCERTAIN);
+  }
+
+  @Test
+  void anUncertainDomainStaysUncertainNextToABouncedOne() {
+    zone.put("one.test", MxLookup.hosts(MxHost.of("mx.one.test", 10, local(mx1.port()))));
+    zone.put("two.test", MxLookup.hosts(MxHost.of("mx.two.test", 10, local(mx2.port()))));
+    mx1.on("RCPT", reply("550 5.1.1 no such user"));
+    mx2.on(".", hangUp());
+    transport = direct().build();
+
+    DeliveryResult r = transport.deliver(mail("gone@one.test", "b@two.test"));
+
+    assertThat(r.kind()).isEqualTo(DeliveryResult.Kind.UNCERTAIN);
+    assertThat(outcome(r, "gone@one.test").status()).isEqualTo(RecipientStatus.BOUNCED);
+    assertThat(outcome(r, "b@two.test").status()).isEqualTo(RecipientStatus.DEFERRED);
   }
 
   @Test

@@ -25,6 +25,20 @@ class ReplyClassifierTest {
     assertThat(ReplyClassifier.classify(stage, new SmtpReply(code, null, "text"))).isEqualTo(expected);
   }
 
+  /** One-line replies take a path without regular expressions; a trailing empty line forces the general one. */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "250 2.0.0 Ok: queued as 12345\\n", "250 2.1.5 Ok", "451 4.7.1 greylisted, try again  \\r\\n",
+      "550-5.1.1 dash separator\\n", "250", "250 ", "''", "'   '", "25x not a code", "250ok", "2500 long code",
+      "554 5.7.1\\n", "421 4.3.2 Service shutting down\\r"})
+  void oneLineRepliesParseAsTheGeneralParserDoes(String escaped) {
+    String line = escaped.replace("\\r", "\r").replace("\\n", "\n");
+    int code = 451;
+    SmtpReply general = ReplyClassifier.parse(code, line.stripTrailing() + "\n451 \n");
+
+    assertThat(ReplyClassifier.parse(code, line)).isEqualTo(general);
+  }
+
   @Test
   void parsesMultiLineRepliesWithEnhancedCodes() {
     SmtpReply r = ReplyClassifier.parse(550, "550-5.7.1 first line\n550-5.7.1 second line\n550 5.7.1 third\n");

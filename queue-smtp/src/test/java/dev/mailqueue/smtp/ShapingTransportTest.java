@@ -187,6 +187,53 @@ class ShapingTransportTest {
   }
 
   @Test
+  void aRateLimitedDomainNextToADeliveredOneIsNotCountedAndKeepsItsRetryAfter() throws Exception {
+    SmtpTransport plain = SmtpTransport.relay(RELAY, server.port()).security(Security.NONE).ehloName("client.test")
+        .build();
+    transport = plain;
+    try (ShapingTransport shaped = ShapingTransport.builder(plain)
+        .limits(DestinationLimits.custom().domain("slow.test", Limit.ofDefaults().withRate(1, Duration.ofMinutes(1)))
+            .build())
+        .listener(events)
+        .build()) {
+      assertThat(shaped.deliver(mail("a@slow.test")).recipients().get(0).status()).isEqualTo(RecipientStatus.DELIVERED);
+
+      DeliveryResult r = shaped.deliver(mail("b@slow.test", "c@fast.test"));
+
+      assertThat(outcome(r, "c@fast.test").status()).isEqualTo(RecipientStatus.DELIVERED);
+      assertThat(outcome(r, "b@slow.test").status()).isEqualTo(RecipientStatus.DEFERRED);
+      assertThat(outcome(r, "b@slow.test").reply().text()).isEqualTo("local: local rate limit for slow.test");
+      assertThat(r.kind()).as("b was never tried: no attempt consumed").isEqualTo(DeliveryResult.Kind.NOT_COUNTED);
+      assertThat(r.retryAfter()).as("when the limiter has a permit again, not the normal backoff")
+          .isGreaterThan(Duration.ofSeconds(30)).isLessThanOrEqualTo(Duration.ofMinutes(1));
+      assertThat(server.arrivals()).hasSize(2);
+      assertThat(events.throttled).containsExactly(Reason.RATE);
+    }
+  }
+
+  @Test
+  void aRateLimitedDomainNextToATriedDeferralCountsButKeepsItsRetryAfter() throws Exception {
+    SmtpTransport plain = SmtpTransport.relay(RELAY, server.port()).security(Security.NONE).ehloName("client.test")
+        .build();
+    transport = plain;
+    server.on("RCPT TO:<c@", reply("451 4.7.1 greylisted, try again later"));
+    try (ShapingTransport shaped = ShapingTransport.builder(plain)
+        .limits(DestinationLimits.custom().domain("slow.test", Limit.ofDefaults().withRate(1, Duration.ofMinutes(1)))
+            .build())
+        .listener(events)
+        .build()) {
+      shaped.deliver(mail("a@slow.test"));
+
+      DeliveryResult r = shaped.deliver(mail("b@slow.test", "c@fast.test"));
+
+      assertThat(r.recipients()).allSatisfy(o -> assertThat(o.status()).isEqualTo(RecipientStatus.DEFERRED));
+      assertThat(outcome(r, "c@fast.test").reply().code()).isEqualTo(451);
+      assertThat(r.kind()).as("c was tried and deferred by the server").isEqualTo(DeliveryResult.Kind.NORMAL);
+      assertThat(r.retryAfter()).isGreaterThan(Duration.ofSeconds(30)).isLessThanOrEqualTo(Duration.ofMinutes(1));
+    }
+  }
+
+  @Test
   void concurrencyLimitDefersInsteadOfWaiting() throws Exception {
     transport = relay(limits(Limit.ofDefaults().withMaxConcurrentSessions(1)).build()).build();
     CountDownLatch release = new CountDownLatch(1);
@@ -290,7 +337,10 @@ class ShapingTransportTest {
     Duration took = Duration.ofNanos(System.nanoTime() - start);
 
     assertThat(took).as("no wait for the dead destination's read timeout").isLessThan(Duration.ofMillis(400));
-    assertThat(both.kind()).isEqualTo(DeliveryResult.Kind.NORMAL);
+    // the only recipient left was held back untried: no attempt consumed, due when the breaker may let it through
+    assertThat(both.kind()).isEqualTo(DeliveryResult.Kind.NOT_COUNTED);
+    assertThat(both.retryAfter()).as("until the breaker half-opens, not a short busy retry")
+        .isGreaterThan(Duration.ofMinutes(4)).isLessThanOrEqualTo(DestinationLimits.DEFAULT_OPEN_DURATION);
     assertThat(outcome(both, "b@live.test").status()).isEqualTo(RecipientStatus.DELIVERED);
     RecipientOutcome dead = outcome(both, "b@dead.test");
     assertThat(dead.status()).isEqualTo(RecipientStatus.DEFERRED);

@@ -177,9 +177,9 @@ class SmtpTransportFaultTest {
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
     assertThat(r.kind()).isEqualTo(DeliveryResult.Kind.UNCERTAIN);
     assertThat(outcome(r, "a@example.com").reply().text()).contains("no reply after end of data");
-    // an uncertain result may only hold DEFERRED: the refused recipient keeps its reply
+    // uncertain describes the accepted recipient: the one refused at RCPT bounces now
     assertThat(outcome(r, "bad@example.com")).extracting(RecipientOutcome::status, RecipientOutcome::reply)
-        .containsExactly(RecipientStatus.DEFERRED, new SmtpReply(550, "5.1.1", "unknown"));
+        .containsExactly(RecipientStatus.BOUNCED, new SmtpReply(550, "5.1.1", "unknown"));
   }
 
   @Test
@@ -211,6 +211,24 @@ class SmtpTransportFaultTest {
     RecipientOutcome o = r.recipients().get(0);
     assertThat(o.status()).isEqualTo(RecipientStatus.DEFERRED);
     assertThat(o.reply()).isEqualTo(SmtpReply.local(451, "4.4.2", "attempt deadline of 800 ms exceeded"));
+  }
+
+  @Test
+  void watchdogClosesAReusedConnectionWhoseServerDripsAfterTheData() {
+    transport = plain(server.port()).readTimeout(Duration.ofSeconds(5)).attemptDeadline(Duration.ofMillis(800))
+        .build();
+    assertThat(transport.deliver(mail("a@example.com")).recipients().get(0).status())
+        .isEqualTo(RecipientStatus.DELIVERED);
+    server.on(".", drip("250-still talking ", Duration.ofMillis(50)));
+
+    long start = System.nanoTime();
+    DeliveryResult r = transport.deliver(mail("b@example.com"));
+
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+    assertThat(server.connections()).as("the second message went over the first connection").hasSize(1);
+    assertThat(r.kind()).isEqualTo(DeliveryResult.Kind.UNCERTAIN);
+    assertThat(r.recipients().get(0).reply())
+        .isEqualTo(SmtpReply.local(451, "4.4.2", "attempt deadline of 800 ms exceeded"));
   }
 
   @Test
