@@ -148,10 +148,14 @@ class MultiProcessTest {
     stopAll();
     Map<String, Integer> counts = receivedByMessageId();
     long duplicates = counts.values().stream().filter(n -> n > 1).count();
+    // Only mail the victim had sent but not yet recorded can arrive twice: its 4 workers' current
+    // sends, up to 16 decided attempts waiting for the recorder (as many as it may claim) and the
+    // group being committed (at most 16 + 1).
+    int bound = 4 + 16 + 17;
     System.out.printf("SIGKILL run: %d distinct messages delivered, %d delivered twice "
-        + "(at most the killed process's claims: 4 workers x 4 = 16)%n", counts.size(), duplicates);
+        + "(at most the killed process's sent but unrecorded mail: %d)%n", counts.size(), duplicates, bound);
     assertThat(counts).hasSize(MESSAGES);
     assertThat(delivered()).isEqualTo(MESSAGES);
-    assertThat(duplicates).isLessThanOrEqualTo(16);
+    assertThat(duplicates).isLessThanOrEqualTo(bound);
   }
 }

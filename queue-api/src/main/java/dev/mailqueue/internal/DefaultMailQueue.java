@@ -71,8 +71,9 @@ public final class DefaultMailQueue implements MailQueue {
   private volatile boolean running;
 
   /**
-   * Claimed messages, running, waiting for a worker or waiting to be recorded. Four per worker,
-   * claimed when half are free, so claims come in batches of two per worker or more.
+   * Claimed messages waiting for a worker or being sent. Four per worker, claimed when half are
+   * free, so claims come in batches of two per worker or more. A slot frees when the attempt is
+   * handed to the completer, so the next claim overlaps the previous group's commit.
    */
   private final Semaphore capacity;
   private final int capacityPermits;
@@ -87,8 +88,12 @@ public final class DefaultMailQueue implements MailQueue {
   private NodeMembership membership;
   private Thread dispatcher;
   private Thread completer;
-  /** Decided attempts waiting to be recorded; the completer commits them in groups. */
-  private final LinkedBlockingQueue<Decided> decided = new LinkedBlockingQueue<>();
+  /**
+   * Decided attempts waiting to be recorded; the completer commits them in groups. Bounded (as
+   * many as the claim capacity), so workers wait when the database falls behind, and sent but
+   * unrecorded mail stays bounded.
+   */
+  private final LinkedBlockingQueue<Decided> decided;
   private volatile boolean completing;
 
   /** Most attempts recorded in one transaction. */
@@ -129,6 +134,7 @@ public final class DefaultMailQueue implements MailQueue {
     this.renderer = new MimeRenderer(settings.maxMessageSize(), settings.messageIdDomain());
     this.capacityPermits = settings.workers() * 4;
     this.capacity = new Semaphore(capacityPermits);
+    this.decided = new LinkedBlockingQueue<>(capacityPermits);
   }
 
   @Override
@@ -287,30 +293,38 @@ public final class DefaultMailQueue implements MailQueue {
         store.release(List.of(mail));
         return;
       }
-      decided.add(new Decided(mail, deliver(mail, startNanos)));
+      handOver(new Decided(mail, deliver(mail, startNanos)));
       handedOver = true;
     } catch (RuntimeException e) {
       log.error("message {} could not be delivered; it stays leased and is retried after the lease expires",
           mail.id(), e);
     } finally {
       if (!handedOver) {
-        finished(mail);
+        inFlight.remove(mail.id());
       }
+      capacity.release();
+      signalCapacity();
     }
   }
 
-  /** Frees the message's slot: it is neither running nor waiting to be recorded any more. */
-  private void finished(ClaimedMail mail) {
-    inFlight.remove(mail.id());
-    capacity.release();
-    signalCapacity();
+  /** Queues a decided attempt for the completer, waiting while its queue is full. */
+  private void handOver(Decided d) {
+    try {
+      decided.put(d);
+    } catch (InterruptedException e) {
+      // Shutting down hard: record it on this thread rather than drop an outcome that happened.
+      Thread.interrupted();
+      inFlight.remove(d.mail().id());
+      record(List.of(d));
+      Thread.currentThread().interrupt();
+    }
   }
 
   private RetryDecision.Decision deliver(ClaimedMail mail, long startNanos) {
     if (mail.recipients().isEmpty() || !mail.claimedAt().isBefore(mail.expiresAt())) {
       return RetryDecision.expireUnsent(mail, Duration.ZERO, mail.bouncedBefore());
     }
-    byte[] mime = store.loadMime(mail.id());
+    byte[] mime = mail.preloadedMime() != null ? mail.preloadedMime() : store.loadMime(mail.id());
     List<MailAddress> recipients = new ArrayList<>(mail.recipients().size());
     for (PendingRecipient p : mail.recipients()) {
       recipients.add(p.address());
@@ -353,9 +367,6 @@ public final class DefaultMailQueue implements MailQueue {
         Thread.currentThread().interrupt();
         return;
       } finally {
-        for (Decided d : batch) {
-          finished(d.mail());
-        }
         batch.clear();
       }
     }
@@ -413,8 +424,11 @@ public final class DefaultMailQueue implements MailQueue {
       if (group.isEmpty()) {
         continue;
       }
+      // Only recipients left without a definite reply (deferred, or expired on this attempt) can
+      // be uncertain: one delivered or bounced in the same attempt (another domain's session) had one.
       DeliveryEvent event = new DeliveryEvent(mail.id(), mail.tag(), attempt, group,
-          status == RecipientStatus.DEFERRED ? decision.nextAttemptAt() : null, uncertain);
+          status == RecipientStatus.DEFERRED ? decision.nextAttemptAt() : null,
+          uncertain && (status == RecipientStatus.DEFERRED || status == RecipientStatus.EXPIRED));
       try {
         switch (status) {
           case DELIVERED -> settings.listener().delivered(event);

@@ -8,7 +8,8 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * A message leased to one worker: its metadata and pending recipients, not its body (read with
+ * A message leased to one worker: its metadata and pending recipients, and its body when the
+ * store read it with the claim ({@link #preloadedMime()}; otherwise read it with
  * {@link MailStore#loadMime}). The lease token fences every write: once the lease expired and
  * another worker claimed the message, writes with the old token are rejected.
  *
@@ -24,14 +25,32 @@ import java.util.List;
  * @param messageIdHeader the Message-ID header
  * @param recipients the recipients still pending (never tried or deferred)
  * @param bouncedBefore whether a recipient of this message bounced in an earlier attempt
+ * @param preloadedMime the MIME bytes when the store read them with the claim (small messages,
+ *     saving a round trip per message), else {@code null}; never modified by the engine
  */
 public record ClaimedMail(MessageId id, long leaseToken, int attempts, Instant createdAt, Instant expiresAt,
                           Instant claimedAt, Priority priority, String tag, MailAddress envelopeFrom,
                           String messageIdHeader, List<PendingRecipient> recipients,
-                          boolean bouncedBefore) {
+                          boolean bouncedBefore, byte[] preloadedMime) {
   /** Copies the recipient list. */
   public ClaimedMail {
     recipients = List.copyOf(recipients);
+  }
+
+  /** A claimed message whose body was not read with the claim. */
+  public ClaimedMail(MessageId id, long leaseToken, int attempts, Instant createdAt, Instant expiresAt,
+                     Instant claimedAt, Priority priority, String tag, MailAddress envelopeFrom,
+                     String messageIdHeader, List<PendingRecipient> recipients, boolean bouncedBefore) {
+    this(id, leaseToken, attempts, createdAt, expiresAt, claimedAt, priority, tag, envelopeFrom, messageIdHeader,
+        recipients, bouncedBefore, null);
+  }
+
+  /** Leaves the body out: it can be large and is not part of the message's identity. */
+  @Override
+  public String toString() {
+    return "ClaimedMail[id=" + id + ", leaseToken=" + leaseToken + ", attempts=" + attempts + ", priority="
+        + priority + ", tag=" + tag + ", recipients=" + recipients.size() + ", preloaded="
+        + (preloadedMime != null) + "]";
   }
 
   /**

@@ -45,7 +45,8 @@ public interface MailStore extends AutoCloseable {
   /**
    * Leases up to {@code limit} due messages to {@code owner} for {@code lease}, highest priority
    * first, then oldest due time; a message is leased to one owner at a time. A message whose
-   * lease expired is due again.
+   * lease expired is due again. A store may read small bodies with the claim
+   * ({@link ClaimedMail#preloadedMime()}); the engine calls {@link #loadMime} for the others.
    */
   List<ClaimedMail> claim(String owner, int limit, Duration lease);
 

@@ -1,6 +1,8 @@
 package dev.mailqueue.jdbc;
 
+import java.util.List;
 import java.util.Locale;
+import org.jdbi.v3.core.statement.SqlStatement;
 import java.util.UUID;
 
 /**
@@ -24,6 +26,26 @@ abstract class Dialect {
   /** The value bound for a message id. */
   Object id(UUID id) {
     return id;
+  }
+
+  /**
+   * Sets READ COMMITTED for the transaction about to start, as its first statement; used only
+   * when the DataSource's connections start in another level.
+   */
+  String readCommittedForThisTransaction() {
+    return "SET TRANSACTION ISOLATION LEVEL READ COMMITTED";
+  }
+
+  /** A condition that {@code column} is one of {@code n} ids, bound by {@link #bindIds}. */
+  String idIn(String column, int n) {
+    return column + " IN (" + JdbcMailStore.placeholders(n) + ")";
+  }
+
+  /** Binds the ids of {@link #idIn} from parameter {@code first} on. */
+  void bindIds(SqlStatement<?> statement, int first, List<UUID> ids) {
+    for (int i = 0; i < ids.size(); i++) {
+      statement.bind(first + i, id(ids.get(i)));
+    }
   }
 
   /** Whether the claim is one statement ({@link #claimReturning()}) rather than select-then-update. */
@@ -111,6 +133,22 @@ abstract class Dialect {
       super(prefix);
     }
 
+    /**
+     * One array parameter instead of a list of n: the statement text stays the same whatever
+     * the batch size, so PgJDBC prepares it once per connection and reads results in binary
+     * (a body as bytes, not as hex text), and Jdbi parses it once.
+     */
+    @Override
+    String idIn(String column, int n) {
+      return column + " = ANY (?)";
+    }
+
+    @Override
+    void bindIds(SqlStatement<?> statement, int first, List<UUID> ids) {
+      UUID[] values = ids.toArray(new UUID[0]);
+      statement.bind(first, (position, ps, ctx) -> ps.setArray(position, ps.getConnection().createArrayOf("uuid", values)));
+    }
+
     @Override
     String name() {
       return "postgresql";
@@ -138,7 +176,7 @@ abstract class Dialect {
             FROM due, n
            WHERE m.id = due.id
           RETURNING m.id, m.lease_token, m.attempts, m.created_at, m.expires_at, n.t AS claimed_at, m.priority,
-                    m.tag, m.envelope_from, m.message_id_header""");
+                    m.tag, m.envelope_from, m.message_id_header, m.size_bytes""");
     }
 
     @Override

@@ -25,7 +25,10 @@ CREATE TABLE IF NOT EXISTS mq_message (
   last_enhanced      varchar(16),
   last_text          varchar(1000)
 );
-CREATE UNIQUE INDEX IF NOT EXISTS mq_message_idempotency ON mq_message (idempotency_key);
+-- Partial: most messages have no key, and every claim and completion rewrites the row (due_at is
+-- indexed), so an entry per NULL key would be one more index insert per write for nothing.
+CREATE UNIQUE INDEX IF NOT EXISTS mq_message_idempotency ON mq_message (idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS mq_message_due ON mq_message (priority, due_at) WHERE due_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS mq_message_finished ON mq_message (finished_at) WHERE finished_at IS NOT NULL;
 

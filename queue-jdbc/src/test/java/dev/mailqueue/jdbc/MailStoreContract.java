@@ -98,6 +98,35 @@ abstract class MailStoreContract extends StoreTestBase {
   }
 
   @Test
+  void smallBodiesArriveWithTheClaim_largerOnesAreReadWhenSent() {
+    QueuedMail small = mail("a@example.org");
+    QueuedMail template = mail("b@example.org");
+    byte[] bigger = (new String(template.mime(), StandardCharsets.US_ASCII) + "x".repeat(1000) + "\r\n")
+        .getBytes(StandardCharsets.US_ASCII);
+    QueuedMail large = new QueuedMail(template.id(), template.messageIdHeader(), template.envelopeFrom(),
+        template.recipients(), bigger, template.priority(), null, Duration.ofDays(5), "test", null);
+    store.insert(small);
+    store.insert(large);
+    try (JdbcMailStore limited = JdbcMailStore.builder(dataSource).tablePrefix(prefix)
+        .preloadBodyBytes(small.mime().length).build()) {
+      List<ClaimedMail> claimed = limited.claim("w1", 10, LEASE);
+      assertThat(claimed).hasSize(2);
+      for (ClaimedMail c : claimed) {
+        if (c.id().equals(small.id())) {
+          assertThat(c.preloadedMime()).as("at the limit: read with the claim").isEqualTo(small.mime());
+        } else {
+          assertThat(c.preloadedMime()).as("over the limit: read when sent").isNull();
+          assertThat(limited.loadMime(c.id())).isEqualTo(bigger);
+        }
+      }
+      limited.release(claimed);
+    }
+    try (JdbcMailStore off = JdbcMailStore.builder(dataSource).tablePrefix(prefix).preloadBodyBytes(0).build()) {
+      assertThat(off.claim("w1", 10, LEASE)).hasSize(2).allSatisfy(c -> assertThat(c.preloadedMime()).isNull());
+    }
+  }
+
+  @Test
   void callerTransactionDecides_rollbackLeavesNothing() throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
