@@ -102,6 +102,14 @@ abstract class Dialect {
    */
   abstract String upsertNode();
 
+  /**
+   * Whether {@link #insertMessage()} may run as a JDBC batch. Not on MariaDB: its bulk protocol
+   * refuses INSERT ... SELECT ("not supported in the prepared statement protocol yet").
+   */
+  boolean batchesInserts() {
+    return true;
+  }
+
   /** Whether message, body and recipients are inserted in one statement (PostgreSQL). */
   boolean insertsInOneStatement() {
     return false;
@@ -270,6 +278,11 @@ abstract class Dialect {
                                   message_id_header, idempotency_key, size_bytes)
           SELECT ?, 'QUEUED', ?, GREATEST(n.t, COALESCE(?, 0)), n.t, n.t, n.t + ?, ?, ?, ?, ?, ?
             FROM (SELECT {now} AS t) n""");
+    }
+
+    @Override
+    boolean batchesInserts() {
+      return false;
     }
 
     /** A duplicate key fails only the statement in InnoDB, so the caller's transaction stays usable. */

@@ -367,6 +367,31 @@ abstract class MailQueueAdminContract extends StoreTestBase {
   }
 
   @Test
+  void aBatchEnqueueAppliesTheSuppressionListPerRecipient() throws Exception {
+    admin.suppress("gone@example.org", null, null);
+    QueuedMail mixed = mail("s@example.com", null, null, "GONE@example.org", "here@example.org");
+    QueuedMail allSuppressed = mail("s@example.com", null, null, "gone@example.org");
+    QueuedMail clean = mail("s@example.com", null, null, "other@example.org");
+    try (java.sql.Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      store.insertAll(c, List.of(mixed, allSuppressed, clean));
+      c.rollback();
+    }
+    assertThat(store.find(mixed.id())).as("the caller's rollback leaves nothing").isEmpty();
+
+    assertThat(store.insertAll(List.of(mixed, allSuppressed, clean)))
+        .containsExactly(mixed.id(), allSuppressed.id(), clean.id());
+    assertThat(store.find(mixed.id()).orElseThrow().recipients()).extracting(MessageView.Recipient::status)
+        .containsExactly(RecipientStatus.SUPPRESSED, RecipientStatus.PENDING);
+    MessageView finished = store.find(allSuppressed.id()).orElseThrow();
+    assertThat(finished.state()).isEqualTo(MessageState.DELIVERED);
+    assertThat(finished.dueAt()).isNull();
+    assertThat(store.claim("w1", 10, LEASE)).extracting(ClaimedMail::id)
+        .containsExactlyInAnyOrder(mixed.id(), clean.id());
+    assertThat(store.loadMime(clean.id())).isEqualTo(clean.mime());
+  }
+
+  @Test
   void suppressionCanExpireAndIsListedByAddress() {
     admin.suppress("b@example.org", "complaint", null);
     admin.suppress("a@example.org", null, null);
