@@ -14,31 +14,20 @@ import dev.mailqueue.smtp.SmtpTransport;
 import dev.mailqueue.spi.DeliveryResult;
 import dev.mailqueue.spi.MailTransport;
 import dev.mailqueue.spi.OutboundMail;
-import jakarta.mail.Session;
-import jakarta.mail.Transport;
-import jakarta.mail.internet.InternetAddress;
-import jakarta.mail.internet.MimeMessage;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -220,45 +209,10 @@ public final class BenchmarkSuite {
 
   private static double bareAngus(int n) throws Exception {
     try (SmtpSink sink = SmtpSink.acceptingAll(false)) {
-      Properties p = new Properties();
-      p.setProperty("mail.smtp.host", "127.0.0.1");
-      p.setProperty("mail.smtp.port", Integer.toString(sink.port()));
-      Session session = Session.getInstance(p);
-      List<byte[]> messages = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        MimeMessage m = new MimeMessage(session);
-        m.setFrom("bench@example.com");
-        m.setRecipients(MimeMessage.RecipientType.TO, "r" + i + "@example.org");
-        m.setSubject("bench " + i);
-        m.setText(BODY);
-        m.saveChanges();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        m.writeTo(out);
-        messages.add(out.toByteArray());
-      }
-      ExecutorService pool = Executors.newFixedThreadPool(CONNECTIONS);
+      BareAngus angus = new BareAngus(sink.port(), CONNECTIONS, n, BODY);
       long t0 = System.nanoTime();
-      List<Future<?>> done = new ArrayList<>();
-      for (int t = 0; t < CONNECTIONS; t++) {
-        int first = t;
-        done.add(pool.submit(() -> {
-          try (Transport transport = session.getTransport("smtp")) {
-            transport.connect();
-            for (int i = first; i < n; i += CONNECTIONS) {
-              // parsed from stored bytes, as a queue must do
-              MimeMessage m = new MimeMessage(session, new ByteArrayInputStream(messages.get(i)));
-              transport.sendMessage(m, new InternetAddress[] {new InternetAddress("r" + i + "@example.org")});
-            }
-          }
-          return null;
-        }));
-      }
-      for (Future<?> f : done) {
-        f.get();
-      }
-      double r = rate(n, t0);
-      pool.shutdown();
-      return r;
+      angus.send();
+      return rate(n, t0);
     }
   }
 

@@ -15,12 +15,6 @@ import dev.mailqueue.smtp.SmtpTransport;
 import dev.mailqueue.spi.DeliveryResult;
 import dev.mailqueue.spi.MailTransport;
 import dev.mailqueue.spi.OutboundMail;
-import jakarta.mail.Session;
-import jakarta.mail.Transport;
-import jakarta.mail.internet.InternetAddress;
-import jakarta.mail.internet.MimeMessage;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.DirectoryStream;
@@ -32,10 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -176,47 +166,13 @@ public final class DrainBenchmark {
 
   private static Result bareAngus(int count) throws Exception {
     try (SmtpSink sink = SmtpSink.acceptingAll(false)) {
-      Properties p = new Properties();
-      p.setProperty("mail.smtp.host", "127.0.0.1");
-      p.setProperty("mail.smtp.port", Integer.toString(sink.port()));
-      Session session = Session.getInstance(p);
-      List<byte[]> messages = new ArrayList<>(count);
-      for (int i = 0; i < count; i++) {
-        MimeMessage m = new MimeMessage(session);
-        m.setFrom("bench@example.com");
-        m.setRecipients(MimeMessage.RecipientType.TO, "r" + i + "@example.org");
-        m.setSubject("bench " + i);
-        m.setText(BODY);
-        m.saveChanges();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        m.writeTo(out);
-        messages.add(out.toByteArray());
-      }
-      ExecutorService pool = Executors.newFixedThreadPool(4);
+      BareAngus angus = new BareAngus(sink.port(), 4, count, BODY);
       long jvm0 = jvmCpuNanos();
       long pg0 = postgresCpuNanos();
       long t0 = System.nanoTime();
-      List<Future<?>> done = new ArrayList<>();
-      for (int t = 0; t < 4; t++) {
-        int first = t;
-        done.add(pool.submit(() -> {
-          try (Transport transport = session.getTransport("smtp")) {
-            transport.connect();
-            for (int i = first; i < count; i += 4) {
-              MimeMessage m = new MimeMessage(session, new ByteArrayInputStream(messages.get(i)));
-              transport.sendMessage(m, new InternetAddress[] {new InternetAddress("r" + i + "@example.org")});
-            }
-          }
-          return null;
-        }));
-      }
-      for (Future<?> f : done) {
-        f.get();
-      }
+      angus.send();
       double rate = count / ((System.nanoTime() - t0) / 1e9);
-      Result r = new Result(rate, (jvmCpuNanos() - jvm0) / 1e3 / count, (postgresCpuNanos() - pg0) / 1e3 / count);
-      pool.shutdown();
-      return r;
+      return new Result(rate, (jvmCpuNanos() - jvm0) / 1e3 / count, (postgresCpuNanos() - pg0) / 1e3 / count);
     }
   }
 
