@@ -206,7 +206,36 @@ abstract class Dialect {
      * key, size, mime, recipient addresses (text[]), recipient domains (text[]), and the notify
      * channel when {@code notify}. Returns the id when inserted, no row when the key exists.
      */
-    String insertAllInOne(boolean notify) {
+    /**
+     * The one-statement enqueue for a message with {@code recipients} recipients. Up to
+     * {@link #SCALAR_RECIPIENTS} they are bound one parameter each (addresses, then domains);
+     * beyond, as two array parameters. Measured: with array parameters PostgreSQL cannot see the
+     * recipient count in its cached plan, re-plans on every execution, and a single enqueue took
+     * ~900 us instead of ~550 us.
+     */
+    String insertAllInOne(boolean notify, int recipients) {
+      String[] cache = notify ? insertWithNotify : insertWithoutNotify;
+      int slot = Math.min(recipients, SCALAR_RECIPIENTS + 1);
+      String sql = cache[slot];
+      if (sql == null) {
+        sql = buildInsertAllInOne(notify, recipients <= SCALAR_RECIPIENTS ? recipients : -1);
+        cache[slot] = sql;
+      }
+      return sql;
+    }
+
+    /** Recipient counts up to this are bound as scalars, one statement text per count. */
+    static final int SCALAR_RECIPIENTS = 16;
+
+    // Filled lazily; a race only builds the same immutable string twice.
+    private final String[] insertWithNotify = new String[SCALAR_RECIPIENTS + 2];
+    private final String[] insertWithoutNotify = new String[SCALAR_RECIPIENTS + 2];
+
+    /** {@code scalars} recipients bound one by one, or -1 for two array parameters. */
+    private String buildInsertAllInOne(boolean notify, int scalars) {
+      String lists = scalars < 0 ? "CAST(? AS varchar[]), CAST(? AS varchar[])"
+          : "ARRAY[" + String.join(", ", java.util.Collections.nCopies(scalars, "CAST(? AS varchar)")) + "], ARRAY["
+          + String.join(", ", java.util.Collections.nCopies(scalars, "CAST(? AS varchar)")) + "]";
       // rc looks every recipient up on the suppression list (primary key), still one round trip;
       // a message whose recipients are all suppressed is stored finished (DELIVERED, see MessageState).
       return sql("""
@@ -214,7 +243,8 @@ abstract class Dialect {
           rc AS (SELECT u.address, u.domain, u.ord,
                         EXISTS (SELECT 1 FROM {p}suppression s WHERE s.address = lower(u.address)
                                    AND (s.expires_at IS NULL OR s.expires_at > n.t)) AS suppressed
-                   FROM n, unnest(CAST(? AS varchar[]), CAST(? AS varchar[])) WITH ORDINALITY AS u(address, domain, ord)),
+                   FROM n, unnest(""" + lists + """
+          ) WITH ORDINALITY AS u(address, domain, ord)),
           live AS (SELECT COUNT(*) FILTER (WHERE NOT rc.suppressed) AS pending FROM rc),
           m AS (INSERT INTO {p}message (id, state, priority, due_at, created_at, updated_at, expires_at, tag,
                                         envelope_from, message_id_header, idempotency_key, size_bytes, finished_at)

@@ -383,16 +383,26 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
 
   private MessageId insertOn(Connection c, QueuedMail m) throws SQLException {
     if (dialect instanceof Dialect.PostgresDialect pg) {
-      try (PreparedStatement ps = c.prepareStatement(pg.insertAllInOne(notifyOnEnqueue))) {
-        String[] addresses = new String[m.recipients().size()];
-        String[] domains = new String[addresses.length];
-        for (int r = 0; r < addresses.length; r++) {
-          addresses[r] = m.recipients().get(r).address();
-          domains[r] = m.recipients().get(r).domain();
+      int n = m.recipients().size();
+      try (PreparedStatement ps = c.prepareStatement(pg.insertAllInOne(notifyOnEnqueue, n))) {
+        int i;
+        if (n <= Dialect.PostgresDialect.SCALAR_RECIPIENTS) {
+          for (int r = 0; r < n; r++) {
+            ps.setString(1 + r, m.recipients().get(r).address());
+            ps.setString(1 + n + r, m.recipients().get(r).domain());
+          }
+          i = bindMessage(ps, m, 1 + 2 * n);
+        } else {
+          String[] addresses = new String[n];
+          String[] domains = new String[n];
+          for (int r = 0; r < n; r++) {
+            addresses[r] = m.recipients().get(r).address();
+            domains[r] = m.recipients().get(r).domain();
+          }
+          ps.setArray(1, c.createArrayOf("varchar", addresses));
+          ps.setArray(2, c.createArrayOf("varchar", domains));
+          i = bindMessage(ps, m, 3);
         }
-        ps.setArray(1, c.createArrayOf("varchar", addresses));
-        ps.setArray(2, c.createArrayOf("varchar", domains));
-        int i = bindMessage(ps, m, 3);
         ps.setBytes(i++, m.mime());
         if (notifyOnEnqueue) {
           ps.setString(i, channel);

@@ -98,6 +98,28 @@ abstract class MailStoreContract extends StoreTestBase {
   }
 
   @Test
+  void recipientsKeepTheirOrderAtEveryCount() {
+    // PostgreSQL binds up to 16 recipients one by one and more as arrays: both forms, and the edge
+    for (int count : new int[] {1, 2, 16, 17, 40}) {
+      String[] to = new String[count];
+      for (int i = 0; i < count; i++) {
+        to[i] = "r" + i + "-of-" + count + "@example.org";
+      }
+      QueuedMail m = mail(to);
+      store.insert(m);
+      List<ClaimedMail> claimed = store.claim("w1", 10, LEASE);
+      assertThat(claimed).singleElement().satisfies(c -> {
+        assertThat(c.id()).isEqualTo(m.id());
+        assertThat(c.recipients()).extracting(p -> p.address().address()).containsExactly(to);
+        assertThat(c.recipients()).extracting(ClaimedMail.PendingRecipient::index)
+            .containsExactlyElementsOf(java.util.stream.IntStream.range(0, count).boxed().toList());
+      });
+      store.complete(claimed.get(0), finished(claimed.get(0), MessageState.DELIVERED, RecipientStatus.DELIVERED,
+          new SmtpReply(250, "2.0.0", "ok")));
+    }
+  }
+
+  @Test
   void smallBodiesArriveWithTheClaim_largerOnesAreReadWhenSent() {
     QueuedMail small = mail("a@example.org");
     QueuedMail template = mail("b@example.org");
