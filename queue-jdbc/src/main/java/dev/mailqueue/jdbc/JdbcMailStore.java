@@ -347,16 +347,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
         bodies.setObject(1, id);
         bodies.setBytes(2, m.mime());
         bodies.addBatch();
-        for (int r = 0; r < m.recipients().size(); r++) {
-          MailAddress a = m.recipients().get(r);
-          recipients.setObject(1, id);
-          recipients.setInt(2, r);
-          recipients.setString(3, a.address());
-          recipients.setString(4, a.domain());
-          recipients.setString(5, (suppressed.contains(suppressionKey(a.address())) ? RecipientStatus.SUPPRESSED
-              : RecipientStatus.PENDING).name());
-          recipients.addBatch();
-        }
+        addRecipients(recipients, id, m, suppressed);
       }
       messages.executeBatch();
       bodies.executeBatch();
@@ -376,6 +367,21 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
       }
     }
     return ids;
+  }
+
+  /** Adds a {@link Dialect#insertRecipient()} row per recipient of {@code m} to the batch: PENDING, or SUPPRESSED. */
+  private static void addRecipients(PreparedStatement ps, Object id, QueuedMail m, Set<String> suppressed)
+      throws SQLException {
+    for (int r = 0; r < m.recipients().size(); r++) {
+      MailAddress a = m.recipients().get(r);
+      ps.setObject(1, id);
+      ps.setInt(2, r);
+      ps.setString(3, a.address());
+      ps.setString(4, a.domain());
+      ps.setString(5, (suppressed.contains(suppressionKey(a.address())) ? RecipientStatus.SUPPRESSED
+          : RecipientStatus.PENDING).name());
+      ps.addBatch();
+    }
   }
 
   /** Recipients looked up on the suppression list in one statement (bounded: drivers cap parameters). */
@@ -439,16 +445,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
       ps.executeUpdate();
     }
     try (PreparedStatement ps = c.prepareStatement(dialect.insertRecipient())) {
-      for (int r = 0; r < m.recipients().size(); r++) {
-        MailAddress a = m.recipients().get(r);
-        ps.setObject(1, dialect.id(m.id().value()));
-        ps.setInt(2, r);
-        ps.setString(3, a.address());
-        ps.setString(4, a.domain());
-        ps.setString(5, (suppressed.contains(suppressionKey(a.address())) ? RecipientStatus.SUPPRESSED
-            : RecipientStatus.PENDING).name());
-        ps.addBatch();
-      }
+      addRecipients(ps, dialect.id(m.id().value()), m, suppressed);
       ps.executeBatch();
     }
     if (suppressed.size() == m.recipients().size()) {
