@@ -179,37 +179,55 @@ public final class MimeRenderer {
   }
 
   /**
-   * Sets a UTF-8 text body with its transfer encoding chosen here in one pass over the text,
-   * rather than by Angus scanning the encoded content again at {@code saveChanges()}.
+   * Sets a UTF-8 text body from bytes prepared in one pass over the text (line ends, encoding
+   * choice, UTF-8). Not {@code setText}: Angus's text handler writes the string through a stream
+   * that passes it on one byte at a time (a fifth of the rendering time), and {@code saveChanges()}
+   * would scan the content again to choose the transfer encoding. The bytes on the wire are the
+   * same.
    */
   private static void setText(MimePart target, String text, String subtype) throws MessagingException {
-    String body = crlf(text);
-    target.setText(body, "UTF-8", subtype);
-    target.setHeader("Content-Transfer-Encoding", transferEncoding(body));
+    TextBody body = TextBody.of(text);
+    target.setDataHandler(new DataHandler(new ByteArrayDataSource(body.utf8(), "text/" + subtype + "; charset=UTF-8")));
+    target.setHeader("Content-Transfer-Encoding", body.transferEncoding());
   }
 
-  /** 7bit for short-lined ASCII, quoted-printable for mostly ASCII, base64 otherwise. */
-  static String transferEncoding(String crlfText) {
-    int nonAscii = 0;
-    int lineLength = 0;
-    boolean longLine = false;
-    for (int i = 0; i < crlfText.length(); i++) {
-      char c = crlfText.charAt(i);
-      if (c == '\n') {
-        lineLength = 0;
-        continue;
+  /** A text body with CRLF line ends, as UTF-8, and the transfer encoding it needs. */
+  record TextBody(byte[] utf8, String transferEncoding) {
+    /** SMTP's limit: 1,000 octets per line including the CRLF (RFC 5321, 4.5.3.1.6). */
+    private static final int MAX_LINE = 998;
+
+    /**
+     * Line ends become CRLF (stored bodies have CRLF only, so the bytes on the wire equal the
+     * bytes stored); 7bit for short-lined ASCII, quoted-printable for mostly ASCII, base64
+     * otherwise.
+     */
+    static TextBody of(String text) {
+      StringBuilder crlf = new StringBuilder(text.length() + 64);
+      int nonAscii = 0;
+      int lineLength = 0;
+      boolean longLine = false;
+      for (int i = 0; i < text.length(); i++) {
+        char c = text.charAt(i);
+        if (c == '\r' || c == '\n') {
+          if (c == '\r' && i + 1 < text.length() && text.charAt(i + 1) == '\n') {
+            i++;
+          }
+          crlf.append('\r').append('\n');
+          lineLength = 0;
+          continue;
+        }
+        if (c >= 0x80 || (c < 0x20 && c != '\t')) {
+          nonAscii++;
+        }
+        if (++lineLength > MAX_LINE) {
+          longLine = true;
+        }
+        crlf.append(c);
       }
-      if (c >= 0x80 || (c < 0x20 && c != '\r' && c != '\t')) {
-        nonAscii++;
-      }
-      if (++lineLength > 998) {
-        longLine = true;
-      }
+      String encoding = nonAscii == 0 && !longLine ? "7bit"
+          : nonAscii * 3 > crlf.length() ? "base64" : "quoted-printable";
+      return new TextBody(crlf.toString().getBytes(StandardCharsets.UTF_8), encoding);
     }
-    if (nonAscii == 0 && !longLine) {
-      return "7bit";
-    }
-    return nonAscii * 3 > crlfText.length() ? "base64" : "quoted-printable";
   }
 
   private static MimeBodyPart attachmentPart(Attachment a, String disposition) throws MessagingException {
@@ -294,11 +312,6 @@ public final class MimeRenderer {
       result[i] = internet(list.get(i));
     }
     return result;
-  }
-
-  /** Line endings in stored bodies are CRLF only, so the bytes on the wire equal the bytes stored. */
-  static String crlf(String text) {
-    return text.replace("\r\n", "\n").replace('\r', '\n').replace("\n", "\r\n");
   }
 
   private static Session session(boolean utf8) {

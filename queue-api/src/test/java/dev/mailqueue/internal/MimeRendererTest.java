@@ -51,10 +51,26 @@ class MimeRendererTest {
 
   @Test
   void transferEncodingFollowsTheText() {
-    assertThat(MimeRenderer.transferEncoding("plain ascii\r\nlines")).isEqualTo("7bit");
-    assertThat(MimeRenderer.transferEncoding("a".repeat(999))).isEqualTo("quoted-printable");
-    assertThat(MimeRenderer.transferEncoding("Grüße aus Köln")).isEqualTo("quoted-printable");
-    assertThat(MimeRenderer.transferEncoding("日本語のメール")).isEqualTo("base64");
+    assertThat(encoding("plain ascii\r\nlines")).isEqualTo("7bit");
+    assertThat(encoding("a".repeat(998) + "\n" + "b".repeat(998))).as("998 characters and CRLF fit SMTP's line")
+        .isEqualTo("7bit");
+    assertThat(encoding("a".repeat(999))).isEqualTo("quoted-printable");
+    assertThat(encoding("ok\n" + "a".repeat(999) + "\nok")).isEqualTo("quoted-printable");
+    assertThat(encoding("a control \u0001 character")).isEqualTo("quoted-printable");
+    assertThat(encoding("Grüße aus Köln")).isEqualTo("quoted-printable");
+    assertThat(encoding("日本語のメール")).isEqualTo("base64");
+  }
+
+  @Test
+  void everyLineEndBecomesCrlf() {
+    assertThat(new String(MimeRenderer.TextBody.of("a\nb\r\nc\rd\r\r\n\n").utf8(), StandardCharsets.UTF_8))
+        .isEqualTo("a\r\nb\r\nc\r\nd\r\n\r\n\r\n");
+    assertThat(MimeRenderer.TextBody.of("Grüße\n").utf8())
+        .isEqualTo("Grüße\r\n".getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String encoding(String text) {
+    return MimeRenderer.TextBody.of(text).transferEncoding();
   }
 
   @Test
