@@ -49,7 +49,9 @@ CREATE TABLE IF NOT EXISTS mq_recipient (
   reply_text     varchar(1000),
   updated_at     bigint,
   PRIMARY KEY (message_id, idx)
-);
+) WITH (fillfactor = 75);
+-- Room on each page: a recipient is inserted once and updated in place of itself (a HOT update,
+-- no index entry) when its delivery is recorded, since no indexed column changes.
 
 CREATE TABLE IF NOT EXISTS mq_attempt (
   message_id     uuid          NOT NULL REFERENCES mq_message (id) ON DELETE CASCADE,
@@ -83,9 +85,10 @@ CREATE TABLE IF NOT EXISTS mq_suppression (
   expires_at     bigint
 );
 
--- Send quotas count recent mail per sender or tag; the administrative filters use them too.
+-- Send quotas count recent mail per sender or tag; the administrative filters use them too. The tag
+-- index is partial for the same reason as the idempotency index: only "tag = ?" looks it up.
 CREATE INDEX IF NOT EXISTS mq_message_sender ON mq_message (envelope_from, created_at);
-CREATE INDEX IF NOT EXISTS mq_message_tag ON mq_message (tag, created_at);
+CREATE INDEX IF NOT EXISTS mq_message_tag ON mq_message (tag, created_at) WHERE tag IS NOT NULL;
 
 -- Nodes delivering from this database: each started queue records a heartbeat (database clock)
 -- every few seconds and deletes its row when it closes. The nodes with a recent heartbeat divide
