@@ -221,6 +221,74 @@ abstract class Dialect {
       return sql;
     }
 
+    /** One array parameter: the element type PgJDBC creates the array as, and the Java class of its elements. */
+    record ArrayParam(String sqlType, Class<?> element) {}
+
+    /** Parameters of {@link #completeMessages()}, in order. */
+    static final List<ArrayParam> COMPLETE_MESSAGE_PARAMS = List.of(new ArrayParam("uuid", UUID.class),
+        new ArrayParam("int8", Long.class), new ArrayParam("varchar", String.class), new ArrayParam("int8", Long.class),
+        new ArrayParam("int4", Integer.class), new ArrayParam("int4", Integer.class), new ArrayParam("int8", Long.class),
+        new ArrayParam("int4", Integer.class), new ArrayParam("varchar", String.class),
+        new ArrayParam("varchar", String.class));
+
+    /**
+     * Records a group of completions, fenced by lease token, in one statement. Parameters, one
+     * array each, element i for message i: id, lease token, new state, retry delay in ms (null:
+     * not due), 1 if the attempt counts, 1 if uncertain, 0 if finished (else null), reply code,
+     * enhanced code, text. Returns the id and lease token of each row it changed.
+     */
+    String completeMessages() {
+      return sql("""
+          WITH n AS (SELECT {now} AS t)
+          UPDATE {p}message m
+             SET state = c.state, due_at = n.t + c.retry_ms, attempts = m.attempts + c.counted,
+                 uncertain_attempts = m.uncertain_attempts + c.uncertain, lease_owner = NULL, updated_at = n.t,
+                 finished_at = n.t + c.finished, last_code = c.code, last_enhanced = c.enhanced, last_text = c.text
+            FROM n, unnest(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 AS c(id, lease_token, state, retry_ms, counted, uncertain, finished, code, enhanced, text)
+           WHERE m.id = c.id AND m.lease_token = c.lease_token
+          RETURNING m.id, m.lease_token""");
+    }
+
+    /** Parameters of {@link #completeRecipients()}, in order. */
+    static final List<ArrayParam> COMPLETE_RECIPIENT_PARAMS = List.of(new ArrayParam("uuid", UUID.class),
+        new ArrayParam("int4", Integer.class), new ArrayParam("varchar", String.class),
+        new ArrayParam("int4", Integer.class), new ArrayParam("varchar", String.class),
+        new ArrayParam("varchar", String.class));
+
+    /** Records recipients' outcomes. Parameters, one array each: message id, index, status, code, enhanced code, text. */
+    String completeRecipients() {
+      return sql("""
+          UPDATE {p}recipient r
+             SET status = u.status, reply_code = u.code, reply_enhanced = u.enhanced, reply_text = u.text,
+                 updated_at = {now}
+            FROM unnest(?, ?, ?, ?, ?, ?) AS u(message_id, idx, status, code, enhanced, text)
+           WHERE r.message_id = u.message_id AND r.idx = u.idx""");
+    }
+
+    /** Parameters of {@link #insertAttempts()}, in order. */
+    static final List<ArrayParam> INSERT_ATTEMPT_PARAMS = List.of(new ArrayParam("uuid", UUID.class),
+        new ArrayParam("int8", Long.class), new ArrayParam("int4", Integer.class),
+        new ArrayParam("varchar", String.class), new ArrayParam("varchar", String.class),
+        new ArrayParam("bool", Boolean.class), new ArrayParam("bool", Boolean.class),
+        new ArrayParam("int4", Integer.class), new ArrayParam("varchar", String.class),
+        new ArrayParam("varchar", String.class));
+
+    /**
+     * Appends attempt history. Parameters, one array each: message id, lease token, duration ms,
+     * remote host, outcome, counted, uncertain, reply code, enhanced code, text.
+     */
+    String insertAttempts() {
+      return sql("""
+          INSERT INTO {p}attempt (message_id, lease_token, finished_at, duration_ms, remote_host, outcome, counted,
+                                  uncertain, reply_code, reply_enhanced, reply_text)
+          SELECT a.message_id, a.lease_token, {now}, a.duration_ms, a.remote_host, a.outcome, a.counted,
+                 a.uncertain, a.code, a.enhanced, a.text
+            FROM unnest(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 AS a(message_id, lease_token, duration_ms, remote_host, outcome, counted, uncertain, code,
+                      enhanced, text)""");
+    }
+
     /** Recipient counts up to this are bound as scalars, one statement text per count. */
     static final int SCALAR_RECIPIENTS = 16;
 

@@ -292,6 +292,54 @@ abstract class MailStoreContract extends StoreTestBase {
   }
 
   @Test
+  void groupCompletionRecordsRepliesExactlyAsReceived() throws SQLException {
+    store.insert(mail("a@example.org", "b@example.org"));
+    store.insert(mail("c@example.org"));
+    List<ClaimedMail> claimed = store.claim("w1", 2, LEASE);
+    assertThat(claimed).hasSize(2);
+    // Characters with a meaning in SQL array literals and CSV-like encodings, and a non-ASCII one.
+    SmtpReply odd = SmtpReply.parse(550, "5.7.1 {\"quoted\", back\\slash}, NULL, 'single' ; Grüße");
+    SmtpReply bare = SmtpReply.parse(451, "try again later");
+    ClaimedMail two = claimed.get(0).recipients().size() == 2 ? claimed.get(0) : claimed.get(1);
+    ClaimedMail one = two == claimed.get(0) ? claimed.get(1) : claimed.get(0);
+    Completion bounced = new Completion(MessageState.BOUNCED, null, true, false, List.of(
+        new Completion.RecipientUpdate(0, RecipientStatus.BOUNCED, odd),
+        new Completion.RecipientUpdate(1, RecipientStatus.BOUNCED, null)), null, Duration.ofMillis(7), odd);
+    Completion deferred = new Completion(MessageState.DEFERRED, Duration.ofHours(1), true, true, List.of(
+        new Completion.RecipientUpdate(0, RecipientStatus.DEFERRED, bare)), "mx \"1\"", Duration.ZERO, bare);
+
+    assertThat(store.completeAll(List.of(two, one), List.of(bounced, deferred))).containsExactly(true, true);
+
+    MessageView twoView = store.find(two.id()).orElseThrow();
+    assertThat(twoView.state()).isEqualTo(MessageState.BOUNCED);
+    assertThat(twoView.attempts()).isEqualTo(1);
+    assertThat(twoView.dueAt()).isNull();
+    assertThat(twoView.recipients()).extracting(MessageView.Recipient::lastReply).containsExactly(odd, null);
+    MessageView oneView = store.find(one.id()).orElseThrow();
+    assertThat(oneView.state()).isEqualTo(MessageState.DEFERRED);
+    assertThat(oneView.uncertainAttempts()).isEqualTo(1);
+    assertThat(oneView.dueAt()).isAfter(Instant.now().plus(Duration.ofMinutes(50)));
+    assertThat(oneView.recipients().get(0).lastReply()).isEqualTo(bare);
+    try (Connection c = dataSource.getConnection(); ResultSet rs = c.createStatement().executeQuery(
+        "SELECT remote_host, outcome, reply_code, reply_enhanced, reply_text, uncertain FROM " + prefix
+            + "attempt ORDER BY outcome")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString(1)).isNull();
+      assertThat(rs.getString(2)).isEqualTo("BOUNCED");
+      assertThat(rs.getInt(3)).isEqualTo(550);
+      assertThat(rs.getString(4)).isEqualTo("5.7.1");
+      assertThat(rs.getString(5)).isEqualTo(odd.text());
+      assertThat(rs.getBoolean(6)).isFalse();
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString(1)).isEqualTo("mx \"1\"");
+      assertThat(rs.getString(2)).isEqualTo("DEFERRED");
+      assertThat(rs.getString(4)).isNull();
+      assertThat(rs.getBoolean(6)).isTrue();
+      assertThat(rs.next()).isFalse();
+    }
+  }
+
+  @Test
   void onlyDeferredRecipientsAreRetried() {
     QueuedMail m = mail("ok@example.org", "later@example.org", "gone@example.org");
     store.insert(m);
