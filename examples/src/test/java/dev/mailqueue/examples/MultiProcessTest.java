@@ -149,8 +149,8 @@ class MultiProcessTest {
     Map<String, Integer> counts = receivedByMessageId();
     long duplicates = counts.values().stream().filter(n -> n > 1).count();
     // Only mail the victim had sent but not yet recorded can arrive twice: its 4 workers' current
-    // sends, up to 16 decided attempts waiting for the recorder (as many as it may claim) and the
-    // group being committed (at most 16 + 1).
+    // sends, up to 16 decided attempts waiting for the recorder (four per worker) and the group
+    // being committed (at most 16 + 1).
     int bound = 4 + 16 + 17;
     System.out.printf("SIGKILL run: %d distinct messages delivered, %d delivered twice "
         + "(at most the killed process's sent but unrecorded mail: %d)%n", counts.size(), duplicates, bound);
