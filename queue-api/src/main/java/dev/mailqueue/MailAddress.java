@@ -156,10 +156,16 @@ public record MailAddress(String address, String displayName) {
       throw new InvalidMailException("address", "domain literals are not accepted: " + quoted(whole));
     }
     String ascii;
-    try {
-      ascii = IDN.toASCII(domain, IDN.USE_STD3_ASCII_RULES).toLowerCase(Locale.ROOT);
-    } catch (IllegalArgumentException e) {
-      throw new InvalidMailException("address", "domain is not a valid host name: " + quoted(whole), e);
+    if (lettersDigitsHyphensDots(domain)) {
+      // Already an ASCII host name: IDN.toASCII would return it unchanged, and the label checks
+      // below are its STD3 checks. It costs as much as the rest of the parse.
+      ascii = domain.toLowerCase(Locale.ROOT);
+    } else {
+      try {
+        ascii = IDN.toASCII(domain, IDN.USE_STD3_ASCII_RULES).toLowerCase(Locale.ROOT);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidMailException("address", "domain is not a valid host name: " + quoted(whole), e);
+      }
     }
     if (ascii.endsWith(".")) {
       ascii = ascii.substring(0, ascii.length() - 1);
@@ -173,6 +179,16 @@ public record MailAddress(String address, String displayName) {
       }
     }
     return ascii;
+  }
+
+  private static boolean lettersDigitsHyphensDots(String domain) {
+    for (int i = 0; i < domain.length(); i++) {
+      char c = domain.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static void rejectControl(String field, String value) {

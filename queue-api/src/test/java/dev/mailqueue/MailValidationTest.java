@@ -66,6 +66,19 @@ class MailValidationTest {
   void idnDomainsBecomeALabels() {
     assertThat(MailAddress.of("info@bücher.de").address()).isEqualTo("info@xn--bcher-kva.de");
     assertThat(MailAddress.of("Bob@EXAMPLE.org").address()).isEqualTo("Bob@example.org");
+    assertThat(MailAddress.of("a@Mail-1.Example.org.").address()).isEqualTo("a@mail-1.example.org");
+  }
+
+  @ParameterizedTest
+  @MethodSource("badAsciiDomains")
+  void asciiDomainsGetTheHostNameChecks(String address) {
+    assertThatThrownBy(() -> MailAddress.of(address)).isInstanceOf(InvalidMailException.class)
+        .satisfies(e -> assertThat(((InvalidMailException) e).field()).isEqualTo("address"));
+  }
+
+  static Stream<String> badAsciiDomains() {
+    return Stream.of("a@example..org", "a@-example.org", "a@example-.org", "a@.example.org", "a@",
+        "a@" + "x".repeat(64) + ".org", "a@" + "abcdefghi.".repeat(26) + "org", "a@exa_mple.org", "a@exa mple.org");
   }
 
   @Test
