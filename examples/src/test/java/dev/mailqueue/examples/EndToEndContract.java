@@ -17,20 +17,25 @@ import dev.mailqueue.MessageState;
 import dev.mailqueue.MessageView;
 import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.RetryPolicy;
+import dev.mailqueue.SmtpReply;
 import dev.mailqueue.jdbc.JdbcMailStore;
 import dev.mailqueue.jdbc.TestDatabases;
 import dev.mailqueue.smtp.Security;
 import dev.mailqueue.smtp.SmtpTransport;
+import dev.mailqueue.spi.DeliveryResult;
 import jakarta.mail.Multipart;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeUtility;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -194,6 +199,50 @@ abstract class EndToEndContract {
     assertThat(sink.received()).hasSize(2);
     assertThat(sink.received().get(0).text()).contains(view.messageIdHeader());
     assertThat(sink.received().get(1).text()).contains(view.messageIdHeader());
+  }
+
+  @Test
+  void closeAfterItsTimeoutGivesBackTheMailNoWorkerStarted() throws Exception {
+    CountDownLatch sending = new CountDownLatch(1);
+    CountDownLatch never = new CountDownLatch(1);
+    MailQueue q = startQueue(sink.port(), b -> b.workers(1).shutdownTimeout(Duration.ofMillis(300))
+        .transport(mail -> {
+          sending.countDown();
+          try {
+            never.await(10, TimeUnit.SECONDS); // until close() gives up and interrupts
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return DeliveryResult.all(mail.recipients(), RecipientStatus.DEFERRED,
+              SmtpReply.parse(451, "4.3.0 interrupted"), null);
+        }));
+    q.enqueue(mail("stuck@example.org"));
+    assertThat(sending.await(10, TimeUnit.SECONDS)).isTrue();
+    for (int i = 0; i < 4; i++) {
+      q.enqueue(mail("waiting" + i + "@example.org"));
+    }
+    // One worker, eight claim slots: the four wait, claimed, behind the stuck delivery.
+    await().atMost(Duration.ofSeconds(10)).until(() -> countInState("SENDING") == 5);
+
+    q.close();
+
+    assertThat(countInState("QUEUED")).as("claimed but never started: due again at once").isEqualTo(4);
+  }
+
+  private static Mail mail(String to) {
+    return Mail.builder().from("shop@example.com").to(to).subject("s").text("t").build();
+  }
+
+  private int countInState(String state) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
+        "SELECT COUNT(*) FROM " + prefix + "message WHERE state = ? AND (due_at IS NULL OR due_at <= ?)")) {
+      ps.setString(1, state);
+      ps.setLong(2, System.currentTimeMillis() + (state.equals("SENDING") ? 3_600_000 : 1_000));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
   }
 
   @Test

@@ -82,7 +82,7 @@ class FastLaneTest {
     queue = MailQueue.builder()
         .store(JdbcMailStore.builder(dataSource).createSchema(true).build())
         .transport(SmtpTransport.relay("127.0.0.1", sink.port()).security(Security.NONE).build())
-        .workers(2) // room for 4 claimed messages: 2 sending, 2 waiting for a worker
+        .workers(2) // room for 16 claimed messages (eight per worker): 2 sending, the rest waiting
         .pollInterval(Duration.ofMillis(50))
         .build();
     queue.start();

@@ -101,8 +101,9 @@ public final class DefaultMailQueue implements MailQueue {
   static final int MAX_COMPLETION_BATCH = 100;
   /**
    * Claim depth. With four per worker, workers sending through a 4-connection relay waited for
-   * claims: eight gave 20-30 % more messages per second in DrainBenchmark and larger, cheaper
-   * claims. The price: after a crash, up to this many messages per worker wait for their lease.
+   * claims: eight gave 25-38 % more messages per second in DrainBenchmark (benchmarks/RESULTS.md)
+   * and larger, cheaper claims. The price: after a crash, up to this many messages per worker
+   * wait for their lease.
    */
   static final int CLAIMED_PER_WORKER = 8;
   static final int DECIDED_PER_WORKER = 4;
@@ -532,7 +533,7 @@ public final class DefaultMailQueue implements MailQueue {
         if (!workerPool.awaitTermination(settings.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
           log.warn("{} deliveries still running after {}; abandoning them (their leases expire and they are retried)",
               inFlight.size(), settings.shutdownTimeout());
-          workerPool.shutdownNow();
+          releaseUnstarted(workerPool.shutdownNow());
         }
       }
       completing = false;
@@ -542,7 +543,7 @@ public final class DefaultMailQueue implements MailQueue {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       if (workerPool != null) {
-        workerPool.shutdownNow();
+        releaseUnstarted(workerPool.shutdownNow());
       }
     } finally {
       if (housekeeping != null) {
@@ -554,6 +555,26 @@ public final class DefaultMailQueue implements MailQueue {
       closeQuietly(transport);
       closeQuietly(store);
       log.info("mail queue stopped");
+    }
+  }
+
+  /** Gives back claimed mail no worker started, so it is due again now rather than after its lease. */
+  private void releaseUnstarted(List<Runnable> neverRun) {
+    List<ClaimedMail> unstarted = new ArrayList<>(neverRun.size());
+    for (Runnable r : neverRun) {
+      if (r instanceof Delivery d) {
+        inFlight.remove(d.mail.id());
+        unstarted.add(d.mail);
+      }
+    }
+    if (unstarted.isEmpty()) {
+      return;
+    }
+    try {
+      store.release(unstarted);
+    } catch (RuntimeException e) {
+      log.warn("{} claimed messages could not be given back; they are due again when their leases expire",
+          unstarted.size(), e);
     }
   }
 
