@@ -179,8 +179,8 @@ public final class MimeRenderer {
   }
 
   /**
-   * Sets a UTF-8 text body from bytes prepared in one pass over the text (line ends, encoding
-   * choice, UTF-8). Not {@code setText}: Angus's text handler writes the string through a stream
+   * Sets a UTF-8 text body from bytes prepared by {@link TextBody} (line ends and encoding
+   * choice in one pass over the text, then UTF-8). Not {@code setText}: Angus's text handler writes the string through a stream
    * that passes it on one byte at a time (a fifth of the rendering time), and {@code saveChanges()}
    * would scan the content again to choose the transfer encoding. The bytes on the wire are the
    * same.

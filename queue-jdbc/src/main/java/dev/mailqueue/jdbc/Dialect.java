@@ -7,8 +7,8 @@ import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
  * Everything that differs between databases, in one place per database: the clock, id binding,
- * the enqueue statement and the claim. Table names carry the store's prefix ({@code {p}} in the
- * templates).
+ * the enqueue statement, the claim and, on PostgreSQL, the group completion over arrays. Table
+ * names carry the store's prefix ({@code {p}} in the templates).
  */
 abstract class Dialect {
   final String prefix;
