@@ -46,8 +46,10 @@ public final class BenchmarkSuite {
   /** Seconds of untimed enqueue on each database before the first run. */
   private static final int ENQUEUE_WARMUP_SECONDS = Integer.getInteger("bench.enqueueWarmupSeconds", 30);
   private static final int DRAIN = Integer.getInteger("bench.drain", 20_000);
-  /** Seconds of untimed draining (queue and bare Angus) before the end-to-end runs. */
+  /** Least seconds of untimed draining (queue and bare Angus) before the end-to-end runs. */
   private static final int DRAIN_WARMUP_SECONDS = Integer.getInteger("bench.drainWarmupSeconds", 30);
+  /** Most seconds of it: it ends earlier once the JIT has settled ({@link WarmUp}). */
+  private static final int MAX_DRAIN_WARMUP_SECONDS = Integer.getInteger("bench.maxDrainWarmupSeconds", 180);
   private static final int LATENCY = Integer.getInteger("bench.latency", 300);
   private static final int BIG_BACKLOG = Integer.getInteger("bench.backlog", 1_000_000);
   private static final int MEMORY = Integer.getInteger("bench.memory", 100_000);
@@ -243,13 +245,12 @@ public final class BenchmarkSuite {
     double[] queued = new double[RUNS];
     double[] angus = new double[RUNS];
     // Untimed passes first, as for enqueue: the queue has far more code for the JIT to compile.
-    long warmUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(DRAIN_WARMUP_SECONDS);
-    do {
+    WarmUp.until("end to end", DRAIN_WARMUP_SECONDS, MAX_DRAIN_WARMUP_SECONDS, () -> {
       fillWithQueue(ds, "bdw_", DRAIN / 4);
       drainRate(ds, "bdw_", DRAIN / 4);
       drop(ds, "bdw_");
       bareAngus(DRAIN / 4);
-    } while (System.nanoTime() < warmUntil);
+    });
     for (int run = 0; run < RUNS; run++) {
       String prefix = "bd" + run + "_";
       fillWithQueue(ds, prefix, DRAIN);

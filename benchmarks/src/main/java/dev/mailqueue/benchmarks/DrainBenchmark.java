@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -40,8 +41,10 @@ import java.util.concurrent.TimeUnit;
  * moves far less than the rate does.
  *
  * <p>Properties: {@code bench.drain} (messages per run, default 20,000), {@code bench.runs}
- * (default 3), {@code bench.workers} (default 8), {@code bench.warmupSeconds} (untimed passes over
- * all variants first, default 30), {@code bench.only} (runs the variants whose name contains it).
+ * (default 3), {@code bench.workers} (default 8), {@code bench.warmupSeconds} and
+ * {@code bench.maxWarmupSeconds} (untimed passes over all variants first, until the JIT has
+ * settled: at least 30 s, at most 240 s; see {@link WarmUp}), {@code bench.only} (runs the variants whose name contains it),
+ * {@code bench.threads} (prints each drain's CPU per message by thread name).
  */
 public final class DrainBenchmark {
   private static final String PG_URL = System.getenv().getOrDefault("MAILQUEUE_POSTGRESQL_URL",
@@ -50,6 +53,8 @@ public final class DrainBenchmark {
   private static final int RUNS = Integer.getInteger("bench.runs", 3);
   private static final int WORKERS = Integer.getInteger("bench.workers", 8);
   private static final int WARMUP_SECONDS = Integer.getInteger("bench.warmupSeconds", 30);
+  private static final int MAX_WARMUP_SECONDS = Integer.getInteger("bench.maxWarmupSeconds", 240);
+  private static final boolean THREAD_BREAKDOWN = Boolean.getBoolean("bench.threads");
   /**
    * About 1.9 KB of text in 75-character lines, as mail is written. (One 1,900-character line
    * would force quoted-printable, since SMTP lines end at 998 characters.)
@@ -83,15 +88,14 @@ public final class DrainBenchmark {
     config.setJdbcUrl(PG_URL);
     config.setMaximumPoolSize(12);
     try (HikariDataSource ds = new HikariDataSource(config)) {
-      // Warm-up, for at least WARMUP_SECONDS: JIT compilation would otherwise count against the
-      // first runs, and against the queue (far more code) more than against bare Angus.
-      long warmUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(WARMUP_SECONDS);
-      do {
+      // JIT compilation would otherwise count against the first runs, and against the queue (far
+      // more code) more than against bare Angus.
+      WarmUp.until("all variants", WARMUP_SECONDS, MAX_WARMUP_SECONDS, () -> {
         for (Variant v : variants) {
           fill(ds, "bdr_", COUNT / 4);
           drain(ds, "bdr_", v, COUNT / 4);
         }
-      } while (System.nanoTime() < warmUntil);
+      });
       for (int run = 0; run < RUNS; run++) {
         for (Variant v : variants) {
           String prefix = "bdr_";
@@ -155,6 +159,7 @@ public final class DrainBenchmark {
             }
           })
           .build();
+      Map<String, Long> threads0 = threadCpuByName();
       long jvm0 = jvmCpuNanos();
       long pg0 = postgresCpuNanos();
       long t0 = System.nanoTime();
@@ -163,8 +168,12 @@ public final class DrainBenchmark {
         throw new IllegalStateException("not drained within 20 minutes");
       }
       double rate = count / ((System.nanoTime() - t0) / 1e9);
-      double jvm = (jvmCpuNanos() - jvm0) / 1e3 / count;
+      long jvmNanos = jvmCpuNanos() - jvm0;
+      double jvm = jvmNanos / 1e3 / count;
       double pg = (postgresCpuNanos() - pg0) / 1e3 / count;
+      if (THREAD_BREAKDOWN) {
+        printThreadBreakdown(threads0, threadCpuByName(), jvmNanos, count);
+      }
       queue.close();
       return new Result(rate, jvm, pg);
     }
@@ -182,6 +191,41 @@ public final class DrainBenchmark {
     }
   }
 
+  /**
+   * CPU nanoseconds of this process's threads, Java and native (GC, JIT), from /proc/self/task,
+   * summed per thread name (as the kernel keeps it: 15 characters) with the numbers taken out.
+   * Empty where there is no /proc; threads that ended since the last read are not counted.
+   */
+  private static Map<String, Long> threadCpuByName() {
+    Map<String, Long> byName = new TreeMap<>();
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+      for (Path t : tasks) {
+        try {
+          String name = Files.readString(t.resolve("comm")).strip().replaceAll("\\d+", "N");
+          byName.merge(name, cpuTicks(Files.readString(t.resolve("stat"))) * 10_000_000L, Long::sum);
+        } catch (IOException | RuntimeException e) {
+          // the thread ended while being read
+        }
+      }
+    } catch (IOException e) {
+      return Map.of();
+    }
+    return byName;
+  }
+
+  /** Microseconds per message by thread name, for the names with 1 % of the JVM's CPU or more. */
+  private static void printThreadBreakdown(Map<String, Long> before, Map<String, Long> after, long jvmNanos,
+                                           int count) {
+    StringBuilder line = new StringBuilder("      CPU us/msg by thread:");
+    for (Map.Entry<String, Long> e : after.entrySet()) {
+      long used = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+      if (used * 100 >= jvmNanos) {
+        line.append(String.format(Locale.ROOT, " [%s] %.0f", e.getKey(), used / 1e3 / count));
+      }
+    }
+    System.out.println(line);
+  }
+
   private static long jvmCpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
@@ -196,9 +240,7 @@ public final class DrainBenchmark {
           if (!Files.readString(p.resolve("comm")).strip().equals("postgres")) {
             continue;
           }
-          String stat = Files.readString(p.resolve("stat"));
-          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
+          ticks += cpuTicks(Files.readString(p.resolve("stat")));
         } catch (IOException | RuntimeException e) {
           // the process ended while being read
         }
@@ -207,6 +249,12 @@ public final class DrainBenchmark {
       return 0;
     }
     return ticks * 10_000_000L; // USER_HZ is 100 on Linux
+  }
+
+  /** utime + stime (fields 14 and 15) of a /proc stat line, in clock ticks. */
+  private static long cpuTicks(String stat) {
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
   }
 
   /** Accepts every recipient at once: the queue's pipeline without any network. */
