@@ -829,12 +829,12 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
         message[8][i] = summary == null ? null : summary.enhancedStatus();
         message[9][i] = summary == null ? null : summary.text();
       }
-      Set<String> fenced = new java.util.HashSet<>();
+      Set<Lease> fenced = new java.util.HashSet<>();
       try (PreparedStatement ps = c.prepareStatement(pg.completeMessages())) {
         bindArrays(c, ps, Dialect.PostgresDialect.COMPLETE_MESSAGE_PARAMS, message);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            fenced.add(rs.getObject(1) + "/" + rs.getLong(2));
+            fenced.add(new Lease(rs.getObject(1, UUID.class), rs.getLong(2)));
           }
         }
       }
@@ -843,7 +843,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
       List<Object[]> attemptRows = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         ClaimedMail mail = mails.get(i);
-        boolean ok = fenced.contains(mail.id().value() + "/" + mail.leaseToken());
+        boolean ok = fenced.contains(new Lease(mail.id().value(), mail.leaseToken()));
         recorded.add(ok);
         if (!ok) {
           continue;
@@ -867,6 +867,9 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
       throw new JdbcStoreException("recording " + mails.size() + " completions failed: " + e.getMessage(), e);
     }
   }
+
+  /** A message's lease as the completion statement returns it when its fence held. */
+  private record Lease(UUID id, long token) {}
 
   /** Runs {@code sql} once, with column {@code k} of {@code rows} bound as one array parameter. */
   private static void executeOverArrays(Connection c, String sql, List<Dialect.PostgresDialect.ArrayParam> params,
