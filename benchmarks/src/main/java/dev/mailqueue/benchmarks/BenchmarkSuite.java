@@ -38,8 +38,7 @@ import java.util.regex.Pattern;
  * properties ({@code bench.*}); defaults keep a run near ten minutes on two cores.
  */
 public final class BenchmarkSuite {
-  private static final String PG_URL = System.getenv().getOrDefault("MAILQUEUE_POSTGRESQL_URL",
-      "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+  private static final String PG_URL = BenchSetup.POSTGRESQL_URL;
   private static final int RUNS = Integer.getInteger("bench.runs", 3);
   /** Seconds each enqueue variant is measured for, per run. */
   private static final int ENQUEUE_WINDOW_SECONDS = Integer.getInteger("bench.enqueueSeconds", 3);
@@ -54,11 +53,7 @@ public final class BenchmarkSuite {
   private static final int BIG_BACKLOG = Integer.getInteger("bench.backlog", 1_000_000);
   private static final int MEMORY = Integer.getInteger("bench.memory", 100_000);
   private static final int CONNECTIONS = 4;
-  /**
-   * About 1.9 KB of text in 75-character lines, as mail is written. (One 1,900-character line
-   * would force quoted-printable, since SMTP lines end at 998 characters.)
-   */
-  private static final String BODY = ("x".repeat(74) + "\n").repeat(25);
+  private static final String BODY = BenchSetup.BODY;
   private static final Pattern MESSAGE_ID = Pattern.compile("(?im)^Message-ID: (<[^>]+>)");
 
   /** One line of the table. */

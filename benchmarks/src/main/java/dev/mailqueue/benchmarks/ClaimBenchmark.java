@@ -26,8 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * backlog take 60,000 messages, so the backlog stays large throughout. Prints medians of 3.
  */
 public final class ClaimBenchmark {
-  private static final String URL = System.getenv().getOrDefault("MAILQUEUE_POSTGRESQL_URL",
-      "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+  private static final String URL = BenchSetup.POSTGRESQL_URL;
   private static final int MEASURED = Integer.getInteger("bench.claimed", 10_000);
   private static final int BATCH = 100;
   private static final SmtpReply OK = SmtpReply.parse(250, "2.0.0 ok");

@@ -43,23 +43,18 @@ import java.util.concurrent.TimeUnit;
  * <p>Properties: {@code bench.drain} (messages per run, default 20,000), {@code bench.runs}
  * (default 3), {@code bench.workers} (default 8), {@code bench.warmupSeconds} and
  * {@code bench.maxWarmupSeconds} (untimed passes over all variants first, until the JIT has
- * settled: at least 30 s, at most 240 s; see {@link WarmUp}), {@code bench.only} (runs the variants whose name contains it),
- * {@code bench.threads} (prints each drain's CPU per message by thread name).
+ * settled: at least 30 s, at most 240 s; see {@link WarmUp}), {@code bench.only} (runs the
+ * variants whose name contains it), {@code bench.threads} (prints each drain's CPU per message by thread name).
  */
 public final class DrainBenchmark {
-  private static final String PG_URL = System.getenv().getOrDefault("MAILQUEUE_POSTGRESQL_URL",
-      "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+  private static final String PG_URL = BenchSetup.POSTGRESQL_URL;
   private static final int COUNT = Integer.getInteger("bench.drain", 20_000);
   private static final int RUNS = Integer.getInteger("bench.runs", 3);
   private static final int WORKERS = Integer.getInteger("bench.workers", 8);
   private static final int WARMUP_SECONDS = Integer.getInteger("bench.warmupSeconds", 30);
   private static final int MAX_WARMUP_SECONDS = Integer.getInteger("bench.maxWarmupSeconds", 240);
   private static final boolean THREAD_BREAKDOWN = Boolean.getBoolean("bench.threads");
-  /**
-   * About 1.9 KB of text in 75-character lines, as mail is written. (One 1,900-character line
-   * would force quoted-printable, since SMTP lines end at 998 characters.)
-   */
-  private static final String BODY = ("x".repeat(74) + "\n").repeat(25);
+  private static final String BODY = BenchSetup.BODY;
 
   /** The baseline: the same messages sent by bare Angus Mail over 4 reused connections, no queue. */
   private static final String BARE_ANGUS = "bare Angus Mail, 4 connections, no queue";

@@ -49,18 +49,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code bench.highPerSecond} (20), {@code bench.workers} (8), {@code bench.rcptDelayMs} (20).
  */
 public final class FastLaneBenchmark {
-  private static final String URL = System.getenv().getOrDefault("MAILQUEUE_POSTGRESQL_URL",
-      "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+  private static final String URL = BenchSetup.POSTGRESQL_URL;
   private static final int BULK = Integer.getInteger("bench.bulk", 100_000);
   private static final int SECONDS = Integer.getInteger("bench.seconds", 15);
   private static final int HIGH_PER_SECOND = Integer.getInteger("bench.highPerSecond", 20);
   private static final int WORKERS = Integer.getInteger("bench.workers", 8);
   private static final int RCPT_DELAY_MS = Integer.getInteger("bench.rcptDelayMs", 20);
-  /**
-   * About 1.9 KB of text in 75-character lines, as mail is written. (One 1,900-character line
-   * would force quoted-printable, since SMTP lines end at 998 characters.)
-   */
-  private static final String BODY = ("x".repeat(74) + "\n").repeat(25);
+  private static final String BODY = BenchSetup.BODY;
   private static final String BULK_DOMAIN = "bulk.example";
 
   private FastLaneBenchmark() {}
