@@ -203,7 +203,8 @@ public final class BenchmarkSuite {
       try (PreparedStatement m = c.prepareStatement("INSERT INTO " + prefix + "message (id, state, priority, due_at, "
               + "created_at, updated_at, expires_at, tag, envelope_from, message_id_header, idempotency_key, size_bytes) "
               + "VALUES (?, 'QUEUED', 5, ?, ?, ?, ?, NULL, 'bench@example.com', ?, NULL, 2300)");
-           PreparedStatement b = c.prepareStatement("INSERT INTO " + prefix + "body (message_id, mime) VALUES (?, ?)");
+           PreparedStatement b = c.prepareStatement("INSERT INTO " + prefix + "body (message_id, mime, envelope_from, "
+               + "tag, created_at) VALUES (?, ?, 'bench@example.com', NULL, ?)");
            PreparedStatement r = c.prepareStatement("INSERT INTO " + prefix + "recipient (message_id, idx, address, "
                + "domain, status) VALUES (?, 0, ?, 'example.org', 'PENDING')")) {
         int i = 0;
@@ -219,6 +220,7 @@ public final class BenchmarkSuite {
           m.executeUpdate();
           b.setObject(1, id);
           b.setBytes(2, mime);
+          b.setLong(3, now);
           b.executeUpdate();
           r.setObject(1, id);
           r.setString(2, "r" + i + "@example.org");
@@ -477,8 +479,8 @@ public final class BenchmarkSuite {
       s.execute("INSERT INTO " + p + "message (id, state, priority, due_at, created_at, updated_at, expires_at, "
           + "envelope_from, message_id_header, size_bytes) SELECT md5(i::text)::uuid, 'QUEUED', 9, i, 0, 0, "
           + "9000000000000, 'bench@example.com', '<' || i || '@bench>', 2048 FROM generate_series(1, " + n + ") i");
-      s.execute("INSERT INTO " + p + "body (message_id, mime) SELECT md5(i::text)::uuid, convert_to('" + mime
-          + "', 'UTF8') FROM generate_series(1, " + n + ") i");
+      s.execute("INSERT INTO " + p + "body (message_id, mime, envelope_from, created_at) SELECT md5(i::text)::uuid, "
+          + "convert_to('" + mime + "', 'UTF8'), 'bench@example.com', 0 FROM generate_series(1, " + n + ") i");
       s.execute("INSERT INTO " + p + "recipient (message_id, idx, address, domain, status) SELECT md5(i::text)::uuid, 0, "
           + "'r' || i || '@example.org', 'example.org', 'PENDING' FROM generate_series(1, " + n + ") i");
       s.execute("ANALYZE " + p + "message");

@@ -100,8 +100,8 @@ public final class ClaimBenchmark {
       s.execute("INSERT INTO " + p + "message (id, state, priority, due_at, created_at, updated_at, expires_at, "
           + "envelope_from, message_id_header, size_bytes) SELECT md5(i::text)::uuid, 'QUEUED', 9, i, 0, 0, "
           + "9000000000000, 'bench@example.com', '<' || i || '@example.com>', 2048 FROM generate_series(1, " + n + ") i");
-      s.execute("INSERT INTO " + p + "body (message_id, mime) SELECT md5(i::text)::uuid, convert_to(repeat('x', 2048), "
-          + "'UTF8') FROM generate_series(1, " + n + ") i");
+      s.execute("INSERT INTO " + p + "body (message_id, mime, envelope_from, created_at) SELECT md5(i::text)::uuid, "
+          + "convert_to(repeat('x', 2048), 'UTF8'), 'bench@example.com', 0 FROM generate_series(1, " + n + ") i");
       s.execute("INSERT INTO " + p + "recipient (message_id, idx, address, domain, status) SELECT md5(i::text)::uuid, 0, "
           + "'r' || i || '@example.org', 'example.org', 'PENDING' FROM generate_series(1, " + n + ") i");
       s.execute("ANALYZE " + p + "message");

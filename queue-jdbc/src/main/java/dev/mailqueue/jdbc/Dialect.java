@@ -80,9 +80,9 @@ abstract class Dialect {
     return sql("SELECT id FROM {p}message WHERE idempotency_key = ?");
   }
 
-  /** Inserts the body: message id, bytes. */
+  /** Inserts the body: message id, bytes, envelope from, tag (nullable); created now. */
   String insertBody() {
-    return sql("INSERT INTO {p}body (message_id, mime) VALUES (?, ?)");
+    return sql("INSERT INTO {p}body (message_id, mime, envelope_from, tag, created_at) VALUES (?, ?, ?, ?, {now})");
   }
 
   /** Inserts one recipient: message id, index, address, domain, status (PENDING, or SUPPRESSED). */
@@ -317,8 +317,9 @@ abstract class Dialect {
                        CASE WHEN live.pending = 0 THEN NULL ELSE GREATEST(n.t, ?) END, n.t, n.t, n.t + ?, ?, ?, ?, ?, ?,
                        CASE WHEN live.pending = 0 THEN n.t END
                   FROM n, live
-                ON CONFLICT DO NOTHING RETURNING id, state),
-          b AS (INSERT INTO {p}body (message_id, mime) SELECT id, ? FROM m),
+                ON CONFLICT DO NOTHING RETURNING id, state, envelope_from, tag, created_at),
+          b AS (INSERT INTO {p}body (message_id, mime, envelope_from, tag, created_at)
+                SELECT id, ?, envelope_from, tag, created_at FROM m),
           r AS (INSERT INTO {p}recipient (message_id, idx, address, domain, status)
                 SELECT m.id, CAST(rc.ord - 1 AS smallint), rc.address, rc.domain,
                        CASE WHEN rc.suppressed THEN 'SUPPRESSED' ELSE 'PENDING' END

@@ -74,11 +74,11 @@ final class JdbcMailAdmin implements MailQueueAdmin {
       }
     }
     if (f.tag() != null) {
-      sql.append(" AND m.tag = ?");
+      sql.append(" AND m.id IN (SELECT b.message_id FROM {p}body b WHERE b.tag = ?)");
       params.add(f.tag());
     }
     if (f.sender() != null) {
-      sql.append(" AND m.envelope_from = ?");
+      sql.append(" AND m.id IN (SELECT b.message_id FROM {p}body b WHERE b.envelope_from = ?)");
       params.add(f.sender());
     }
     if (f.recipientDomain() != null) {

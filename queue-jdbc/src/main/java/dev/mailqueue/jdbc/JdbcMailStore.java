@@ -62,7 +62,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The schema is the script {@code dev/mailqueue/jdbc/schema-<dialect>.sql} in this jar, run
  * by {@link #start()} when {@link Builder#createSchema(boolean)} is set (default off: run it with
- * your own migrations). Thread-safe.
+ * your own migrations). A schema at version 1 is upgraded by {@code upgrade-<dialect>-1-to-2.sql}
+ * instead (see {@link #upgradeResource()}). Thread-safe.
  *
  * <p>It is also the {@link NodeRegistry} of the nodes sharing the database (table
  * {@code <prefix>node}), so that they can divide per-destination limits among themselves.
@@ -71,7 +72,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
   /** Prefix of every table name: {@code mq_}. */
   public static final String DEFAULT_TABLE_PREFIX = "mq_";
   /** The schema version this code reads and writes. */
-  public static final int SCHEMA_VERSION = 1;
+  public static final int SCHEMA_VERSION = 2;
 
   private static final Logger log = LoggerFactory.getLogger(JdbcMailStore.class);
   private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,19}");
@@ -184,28 +185,72 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     }
   }
 
+  /** The classpath resource of the script that upgrades this store's database from schema version 1. */
+  public String upgradeResource() {
+    return "dev/mailqueue/jdbc/upgrade-" + dialect.name() + "-1-to-2.sql";
+  }
+
+  /** Creates the tables, or upgrades them when they are at schema version 1. */
   private void createSchema() {
+    if (Integer.valueOf(1).equals(schemaVersion())) {
+      log.info("upgrading the mailqueue schema ({}*) from version 1 to {} with {}", dialect.prefix, SCHEMA_VERSION,
+          upgradeResource());
+      runScript(upgradeResource(), "upgrading the mailqueue schema");
+    } else {
+      runScript(schemaResource(), "creating the mailqueue schema");
+    }
+  }
+
+  /**
+   * Runs a script's statements in one transaction: atomic where DDL is transactional (PostgreSQL),
+   * statement by statement elsewhere (MariaDB and H2 commit each DDL statement).
+   */
+  private void runScript(String resource, String what) {
     String script;
-    try (InputStream in = JdbcMailStore.class.getClassLoader().getResourceAsStream(schemaResource())) {
+    try (InputStream in = JdbcMailStore.class.getClassLoader().getResourceAsStream(resource)) {
       if (in == null) {
-        throw new JdbcStoreException("schema script missing from the jar: " + schemaResource());
+        throw new JdbcStoreException("script missing from the jar: " + resource);
       }
       script = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new JdbcStoreException("cannot read " + schemaResource(), e);
+      throw new JdbcStoreException("cannot read " + resource, e);
     }
     script = script.replace(DEFAULT_TABLE_PREFIX, dialect.prefix);
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
-      c.setAutoCommit(true);
-      for (String statement : script.split(";\\s*\\n")) {
-        String sql = stripComments(statement);
-        if (!sql.isBlank()) {
-          s.execute(sql);
+      boolean autoCommit = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        for (String statement : script.split(";\\s*\\n")) {
+          String sql = stripComments(statement);
+          if (!sql.isBlank()) {
+            s.execute(sql);
+          }
         }
+        c.commit();
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(autoCommit);
       }
     } catch (SQLException e) {
-      throw new JdbcStoreException("creating the mailqueue schema failed: " + e.getMessage(), e);
+      throw new JdbcStoreException(what + " failed: " + e.getMessage(), e);
     }
+  }
+
+  /** The schema version in the database, or null when there is no version table (or no row). */
+  private Integer schemaVersion() {
+    try {
+      return readSchemaVersion();
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** The schema version in the database (null without a row); throws when there is no version table. */
+  private Integer readSchemaVersion() {
+    return jdbi.withHandle(h -> h.createQuery(dialect.sql("SELECT MAX(version) FROM {p}schema_version"))
+        .mapTo(Integer.class).one());
   }
 
   private static String stripComments(String statement) {
@@ -220,11 +265,14 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
   private void checkSchemaVersion() {
     Integer version;
     try {
-      version = jdbi.withHandle(h -> h.createQuery(dialect.sql("SELECT MAX(version) FROM {p}schema_version"))
-          .mapTo(Integer.class).one());
+      version = readSchemaVersion();
     } catch (RuntimeException e) {
       throw new JdbcStoreException("mailqueue tables not found (" + dialect.prefix + "schema_version): run the script "
           + schemaResource() + " from the mailqueue-jdbc jar, or enable createSchema", e);
+    }
+    if (version != null && version == 1) {
+      throw new JdbcStoreException("mailqueue schema version 1 found, " + SCHEMA_VERSION + " expected: with every "
+          + "node stopped, run the script " + upgradeResource() + " from the mailqueue-jdbc jar, or enable createSchema");
     }
     if (version == null || version != SCHEMA_VERSION) {
       throw new JdbcStoreException("mailqueue schema version " + version + " found, " + SCHEMA_VERSION
@@ -344,8 +392,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
         bindMessage(messages, m, 1);
         messages.addBatch();
         Object id = dialect.id(m.id().value());
-        bodies.setObject(1, id);
-        bodies.setBytes(2, m.mime());
+        bindBody(bodies, m);
         bodies.addBatch();
         addRecipients(recipients, id, m, suppressed);
       }
@@ -440,8 +487,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
       return existing(c, m);
     }
     try (PreparedStatement ps = c.prepareStatement(dialect.insertBody())) {
-      ps.setObject(1, dialect.id(m.id().value()));
-      ps.setBytes(2, m.mime());
+      bindBody(ps, m);
       ps.executeUpdate();
     }
     try (PreparedStatement ps = c.prepareStatement(dialect.insertRecipient())) {
@@ -506,7 +552,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
       }
       String column = q.scope() == SendQuota.Scope.SENDER ? "envelope_from" : "tag";
       long recent;
-      try (PreparedStatement ps = c.prepareStatement(dialect.sql("SELECT COUNT(*) FROM {p}message WHERE " + column
+      try (PreparedStatement ps = c.prepareStatement(dialect.sql("SELECT COUNT(*) FROM {p}body WHERE " + column
           + " = ? AND created_at > {now} - ?"))) {
         ps.setString(1, key);
         ps.setLong(2, q.window().toMillis());
@@ -544,6 +590,13 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     ps.setString(i++, m.idempotencyKey());
     ps.setInt(i++, m.mime().length);
     return i;
+  }
+
+  private void bindBody(PreparedStatement ps, QueuedMail m) throws SQLException {
+    ps.setObject(1, dialect.id(m.id().value()));
+    ps.setBytes(2, m.mime());
+    ps.setString(3, m.envelopeFrom().address());
+    ps.setString(4, m.tag());
   }
 
   private MessageId existing(Connection c, QueuedMail m) throws SQLException {
@@ -1172,7 +1225,10 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
       return this;
     }
 
-    /** Whether {@link #start()} creates missing tables from the bundled script. Defaults to false. */
+    /**
+     * Whether {@link #start()} creates missing tables from the bundled script, or upgrades tables
+     * at an earlier schema version with the bundled upgrade script. Defaults to false.
+     */
     public Builder createSchema(boolean createSchema) {
       this.createSchema = createSchema;
       return this;

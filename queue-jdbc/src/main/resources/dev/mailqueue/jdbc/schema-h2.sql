@@ -1,4 +1,5 @@
--- mailqueue schema for H2 2.2+, version 1. Idempotent: safe to run again.
+-- mailqueue schema for H2 2.2+, version 2. Idempotent: safe to run again. A version 1 schema is
+-- upgraded by upgrade-h2-1-to-2.sql (JdbcMailStore runs it when createSchema is set).
 -- Table names start with the prefix "mq_" (configurable: replace it consistently when you run this
 -- script yourself with Flyway or Liquibase, and set the same prefix on the JdbcMailStore).
 -- All times are epoch milliseconds taken from the database clock.
@@ -29,11 +30,18 @@ CREATE UNIQUE INDEX IF NOT EXISTS mq_message_idempotency ON mq_message (idempote
 CREATE INDEX IF NOT EXISTS mq_message_due ON mq_message (priority, due_at);
 CREATE INDEX IF NOT EXISTS mq_message_finished ON mq_message (finished_at);
 
--- The body lives apart from the row that claims and completions rewrite.
+-- The body, and copies of what send quotas look up, live apart from the row that claims and
+-- completions rewrite: this table is written once (see schema-postgresql.sql).
 CREATE TABLE IF NOT EXISTS mq_body (
-  message_id uuid  PRIMARY KEY REFERENCES mq_message (id) ON DELETE CASCADE,
-  mime       blob NOT NULL
+  message_id    uuid          PRIMARY KEY REFERENCES mq_message (id) ON DELETE CASCADE,
+  mime          blob          NOT NULL,
+  envelope_from varchar(320)  NOT NULL,
+  tag           varchar(64),
+  created_at    bigint        NOT NULL
 );
+-- Send quotas count recent mail per sender or tag; the administrative filters use them too.
+CREATE INDEX IF NOT EXISTS mq_body_sender ON mq_body (envelope_from, created_at);
+CREATE INDEX IF NOT EXISTS mq_body_tag ON mq_body (tag, created_at);
 
 CREATE TABLE IF NOT EXISTS mq_recipient (
   message_id     uuid          NOT NULL REFERENCES mq_message (id) ON DELETE CASCADE,
@@ -66,7 +74,7 @@ CREATE TABLE IF NOT EXISTS mq_attempt (
 CREATE TABLE IF NOT EXISTS mq_schema_version (
   version integer NOT NULL
 );
-INSERT INTO mq_schema_version (version) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM mq_schema_version);
+INSERT INTO mq_schema_version (version) SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM mq_schema_version);
 
 -- Addresses nothing is sent to: hard bounces (added automatically), complaints, manual entries.
 -- Addresses are lower case; an entry with expires_at in the past no longer applies.
@@ -79,10 +87,6 @@ CREATE TABLE IF NOT EXISTS mq_suppression (
   created_at     bigint        NOT NULL,
   expires_at     bigint
 );
-
--- Send quotas count recent mail per sender or tag; the administrative filters use them too.
-CREATE INDEX IF NOT EXISTS mq_message_sender ON mq_message (envelope_from, created_at);
-CREATE INDEX IF NOT EXISTS mq_message_tag ON mq_message (tag, created_at);
 
 -- Nodes delivering from this database: each started queue records a heartbeat (database clock)
 -- every few seconds and deletes its row when it closes. The nodes with a recent heartbeat divide

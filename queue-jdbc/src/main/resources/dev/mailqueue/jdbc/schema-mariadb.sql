@@ -1,4 +1,5 @@
--- mailqueue schema for MariaDB 10.6+ and MySQL 8.0+, version 1. Idempotent: safe to run again.
+-- mailqueue schema for MariaDB 10.6+ and MySQL 8.0+, version 2. Idempotent: safe to run again. A version 1
+-- schema is upgraded by upgrade-mariadb-1-to-2.sql (JdbcMailStore runs it when createSchema is set).
 -- Table names start with the prefix "mq_" (configurable: replace it consistently when you run this
 -- script yourself with Flyway or Liquibase, and set the same prefix on the JdbcMailStore).
 -- All times are epoch milliseconds taken from the database clock.
@@ -26,16 +27,22 @@ CREATE TABLE IF NOT EXISTS mq_message (
   last_text          varchar(1000),
   UNIQUE KEY mq_message_idempotency (idempotency_key),
   KEY mq_message_due (priority, due_at),
-  KEY mq_message_finished (finished_at),
-  KEY mq_message_sender (envelope_from, created_at),
-  KEY mq_message_tag (tag, created_at)
+  KEY mq_message_finished (finished_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- The body, and copies of what send quotas look up, written once (see schema-postgresql.sql). Send
+-- quotas count recent mail per sender or tag; the administrative filters use the same indexes. They
+-- are declared here because MySQL has no CREATE INDEX IF NOT EXISTS.
 CREATE TABLE IF NOT EXISTS mq_body (
-  message_id char(36) CHARACTER SET ascii NOT NULL PRIMARY KEY,
-  mime       longblob NOT NULL,
+  message_id    char(36)      CHARACTER SET ascii NOT NULL PRIMARY KEY,
+  mime          longblob      NOT NULL,
+  envelope_from varchar(320)  NOT NULL,
+  tag           varchar(64),
+  created_at    bigint        NOT NULL,
+  KEY mq_body_sender (envelope_from, created_at),
+  KEY mq_body_tag (tag, created_at),
   CONSTRAINT mq_body_message FOREIGN KEY (message_id) REFERENCES mq_message (id) ON DELETE CASCADE
-) ENGINE=InnoDB;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE IF NOT EXISTS mq_recipient (
   message_id     char(36)      CHARACTER SET ascii NOT NULL,
@@ -70,11 +77,10 @@ CREATE TABLE IF NOT EXISTS mq_attempt (
 CREATE TABLE IF NOT EXISTS mq_schema_version (
   version integer NOT NULL
 ) ENGINE=InnoDB;
-INSERT INTO mq_schema_version (version) SELECT 1 FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM mq_schema_version);
+INSERT INTO mq_schema_version (version) SELECT 2 FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM mq_schema_version);
 
 -- Addresses nothing is sent to: hard bounces (added automatically), complaints, manual entries.
 -- Addresses are lower case; an entry with expires_at in the past no longer applies.
--- The quota indexes (sender, tag) are part of mq_message above: MySQL has no CREATE INDEX IF NOT EXISTS.
 CREATE TABLE IF NOT EXISTS mq_suppression (
   address        varchar(320)  NOT NULL PRIMARY KEY,
   reason         varchar(64)   NOT NULL,

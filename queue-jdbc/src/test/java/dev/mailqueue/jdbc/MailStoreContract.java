@@ -469,6 +469,79 @@ abstract class MailStoreContract extends StoreTestBase {
   }
 
   @Test
+  void aVersion1SchemaIsUpgradedInPlaceKeepingItsMessagesForClaimsAndQuotas() throws Exception {
+    String old = TestDatabases.randomPrefix();
+    try {
+      String dialect = store.dialectName();
+      String script = new String(MailStoreContract.class.getResourceAsStream("v1/schema-" + dialect + ".sql")
+          .readAllBytes(), StandardCharsets.UTF_8).replace("mq_", old);
+      MessageId id = MessageId.generate();
+      Object idValue = dialect.equals("mariadb") ? id.toString() : id.value();
+      byte[] mime = "Subject: from version 1\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII);
+      try (Connection c = dataSource.getConnection(); var s = c.createStatement()) {
+        c.setAutoCommit(true);
+        for (String statement : script.split(";\\s*\\n")) {
+          String sql = statement.lines().map(l -> l.contains("--") ? l.substring(0, l.indexOf("--")) : l)
+              .collect(java.util.stream.Collectors.joining("\n")).strip();
+          if (!sql.isBlank()) {
+            s.execute(sql);
+          }
+        }
+        long now = System.currentTimeMillis();
+        try (var ps = c.prepareStatement("INSERT INTO " + old + "message (id, state, priority, due_at, created_at, "
+            + "updated_at, expires_at, tag, envelope_from, message_id_header, size_bytes) "
+            + "VALUES (?, 'QUEUED', ?, ?, ?, ?, ?, 'old-tag', 'legacy@example.com', '<v1@example.com>', ?)")) {
+          ps.setObject(1, idValue);
+          ps.setInt(2, Priority.NORMAL.rank());
+          ps.setLong(3, now - 1000);
+          ps.setLong(4, now - 1000);
+          ps.setLong(5, now - 1000);
+          ps.setLong(6, now + 86_400_000L);
+          ps.setInt(7, mime.length);
+          ps.executeUpdate();
+        }
+        try (var ps = c.prepareStatement("INSERT INTO " + old + "body (message_id, mime) VALUES (?, ?)")) {
+          ps.setObject(1, idValue);
+          ps.setBytes(2, mime);
+          ps.executeUpdate();
+        }
+        try (var ps = c.prepareStatement("INSERT INTO " + old + "recipient (message_id, idx, address, domain, status) "
+            + "VALUES (?, 0, 'r@example.org', 'example.org', 'PENDING')")) {
+          ps.setObject(1, idValue);
+          ps.executeUpdate();
+        }
+      }
+
+      JdbcMailStore notUpgrading = JdbcMailStore.builder(dataSource).tablePrefix(old).build();
+      assertThatThrownBy(notUpgrading::start).isInstanceOf(JdbcStoreException.class)
+          .hasMessageContaining("version 1 found").hasMessageContaining("upgrade-" + dialect + "-1-to-2.sql");
+
+      JdbcMailStore upgraded = JdbcMailStore.builder(dataSource).tablePrefix(old).createSchema(true).build();
+      upgraded.start();
+      JdbcMailStore.builder(dataSource).tablePrefix(old).createSchema(true).build().start(); // idempotent once at 2
+      try (Connection c = dataSource.getConnection(); ResultSet rs = c.createStatement()
+          .executeQuery("SELECT version FROM " + old + "schema_version")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getInt(1)).isEqualTo(JdbcMailStore.SCHEMA_VERSION);
+        assertThat(rs.next()).as("one version row").isFalse();
+      }
+      // The version 1 message counts against the sender's quota: its row was copied to the new columns.
+      upgraded.sendQuotas(List.of(dev.mailqueue.SendQuota.perSender(1, Duration.ofHours(1))));
+      QueuedMail fresh = new QueuedMail(MessageId.generate(), "<v2@example.com>", MailAddress.of("legacy@example.com"),
+          List.of(MailAddress.of("s@example.org")), mime, Priority.NORMAL, null, Duration.ofDays(1), null, null);
+      upgraded.insert(fresh);
+      assertThat(upgraded.find(fresh.id())).get().extracting(MessageView::state).isEqualTo(MessageState.HOLD);
+
+      List<ClaimedMail> claimed = upgraded.claim("w1", 10, LEASE);
+      assertThat(claimed).extracting(ClaimedMail::id).containsExactly(id);
+      assertThat(upgraded.loadMime(id)).isEqualTo(mime);
+      upgraded.close();
+    } finally {
+      TestDatabases.drop(dataSource, old);
+    }
+  }
+
+  @Test
   void invalidTablePrefixIsRejected() {
     assertThatThrownBy(() -> JdbcMailStore.builder(dataSource).tablePrefix("mq; DROP TABLE x"))
         .isInstanceOf(IllegalArgumentException.class);
