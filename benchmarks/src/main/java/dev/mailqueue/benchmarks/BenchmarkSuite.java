@@ -41,7 +41,13 @@ public final class BenchmarkSuite {
   private static final String PG_URL = BenchSetup.POSTGRESQL_URL;
   private static final int RUNS = Integer.getInteger("bench.runs", 3);
   /** Seconds each enqueue variant is measured for, per run. */
-  private static final int ENQUEUE_WINDOW_SECONDS = Integer.getInteger("bench.enqueueSeconds", 3);
+  private static final int ENQUEUE_WINDOW_SECONDS = Integer.getInteger("bench.enqueueSeconds", 1);
+  /**
+   * Runs of each enqueue variant, interleaved. Many short windows rather than three long ones: on
+   * H2 (tables in the JVM's heap) a single collector pause or a noisy neighbour could take most of
+   * a window, and with three windows one such window moved the median by a third.
+   */
+  private static final int ENQUEUE_RUNS = Integer.getInteger("bench.enqueueRuns", 15);
   /** Seconds of untimed enqueue on each database before the first run. */
   private static final int ENQUEUE_WARMUP_SECONDS = Integer.getInteger("bench.enqueueWarmupSeconds", 30);
   private static final int DRAIN = Integer.getInteger("bench.drain", 20_000);
@@ -69,9 +75,10 @@ public final class BenchmarkSuite {
   private BenchmarkSuite() {}
 
   public static void main(String[] args) throws Exception {
-    System.out.printf("mailqueue benchmark suite: %d cores, %s, PostgreSQL %s, %d runs per figure%n%n",
-        Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name") + " "
-        + System.getProperty("java.version"), PG_URL, RUNS);
+    System.out.printf("mailqueue benchmark suite: %d cores, %s, PostgreSQL %s, %d runs per figure "
+        + "(enqueue: %d windows of %d s)%n%n", Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.vm.name") + " " + System.getProperty("java.version"), PG_URL, RUNS, ENQUEUE_RUNS,
+        ENQUEUE_WINDOW_SECONDS);
     try (HikariDataSource pg = pool(PG_URL, 12);
          HikariDataSource h2 = pool("jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1", 12)) {
       String only = System.getProperty("bench.only", "");
@@ -107,15 +114,15 @@ public final class BenchmarkSuite {
   // ------------------------------------------------------------------ 1. enqueue
 
   private static void enqueue(String db, HikariDataSource ds) throws Exception {
-    double[] single = new double[RUNS];
-    double[] singlePlain = new double[RUNS];
-    double[] batched = new double[RUNS];
-    double[] batchedPlain = new double[RUNS];
+    double[] single = new double[ENQUEUE_RUNS];
+    double[] singlePlain = new double[ENQUEUE_RUNS];
+    double[] batched = new double[ENQUEUE_RUNS];
+    double[] batchedPlain = new double[ENQUEUE_RUNS];
     warmUpEnqueue(ds);
     // Every window starts on empty tables, so neither side writes into a larger table (and, on H2,
     // a larger heap) than the other.
     String prefix = "be_";
-    for (int run = 0; run < RUNS; run++) {
+    for (int run = 0; run < ENQUEUE_RUNS; run++) {
       MailQueue queue = producer(ds, prefix, true);
       single[run] = timed(n -> queue.enqueue(mail(n)), 1);
       producer(ds, prefix, true);

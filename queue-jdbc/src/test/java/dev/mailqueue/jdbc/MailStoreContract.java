@@ -542,6 +542,24 @@ abstract class MailStoreContract extends StoreTestBase {
   }
 
   @Test
+  void theDatabaseClockIsEpochMillisecondsInAnySessionTimeZone() throws Exception {
+    try (Connection c = dataSource.getConnection(); var s = c.createStatement()) {
+      Dialect dialect = Dialect.detect(c.getMetaData().getDatabaseProductName(), prefix);
+      // Far from UTC, with a half-hour offset: a clock expression that read wall-clock time would be hours off.
+      s.execute(dialect instanceof Dialect.MariaDbDialect ? "SET time_zone = '+05:30'" : "SET TIME ZONE '+05:30'");
+      long before = System.currentTimeMillis();
+      long now;
+      try (ResultSet rs = s.executeQuery("SELECT " + dialect.now())) {
+        rs.next();
+        now = rs.getLong(1);
+      }
+      long after = System.currentTimeMillis();
+      // The server runs on this machine's clock; a few seconds allow for a database in a container.
+      assertThat(now).isBetween(before - 5_000, after + 5_000);
+    }
+  }
+
+  @Test
   void invalidTablePrefixIsRejected() {
     assertThatThrownBy(() -> JdbcMailStore.builder(dataSource).tablePrefix("mq; DROP TABLE x"))
         .isInstanceOf(IllegalArgumentException.class);
