@@ -33,7 +33,8 @@ final class Options {
         description = "Prefix of the queue's tables (default: ${DEFAULT-VALUE}).")
     String tablePrefix;
 
-    @Option(names = "--create-schema", description = "Create missing tables from the bundled script.")
+    @Option(names = "--create-schema", description = "Create missing tables from the bundled script, or upgrade tables at an earlier "
+        + "schema version (stop every node that uses them first).")
     boolean createSchema;
 
     /** Opens a small pool and the store on it; the caller closes both. */

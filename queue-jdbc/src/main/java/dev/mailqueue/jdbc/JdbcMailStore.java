@@ -190,22 +190,33 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     return "dev/mailqueue/jdbc/upgrade-" + dialect.name() + "-1-to-2.sql";
   }
 
-  /** Creates the tables, or upgrades them when they are at schema version 1. */
+  /**
+   * Upgrades tables at schema version 1, then creates whatever is missing. The create script runs
+   * statement by statement in auto-commit: in one transaction, PostgreSQL would hold the locks of
+   * its CREATE INDEX IF NOT EXISTS statements (they block writes even when the index exists) on
+   * the live queue tables until the end, at every start of every node.
+   */
   private void createSchema() {
     if (Integer.valueOf(1).equals(schemaVersion())) {
       log.info("upgrading the mailqueue schema ({}*) from version 1 to {} with {}", dialect.prefix, SCHEMA_VERSION,
           upgradeResource());
-      runScript(upgradeResource(), "upgrading the mailqueue schema");
-    } else {
-      runScript(schemaResource(), "creating the mailqueue schema");
+      runScript(upgradeResource(), "upgrading the mailqueue schema", true);
     }
+    runScript(schemaResource(), "creating the mailqueue schema", false);
   }
 
   /**
-   * Runs a script's statements in one transaction: atomic where DDL is transactional (PostgreSQL),
-   * statement by statement elsewhere (MariaDB and H2 commit each DDL statement).
+   * MariaDB/MySQL errors that mean an upgrade step was done by an earlier, interrupted run: duplicate
+   * column (1060), duplicate key name (1061), no such column or key to drop (1091). MySQL has no
+   * ADD COLUMN IF NOT EXISTS, so the upgrade script resumes by skipping these.
    */
-  private void runScript(String resource, String what) {
+  private static final Set<Integer> MARIADB_STEP_ALREADY_DONE = Set.of(1060, 1061, 1091);
+
+  /**
+   * Runs a script's statements, in one transaction when {@code inOneTransaction} (atomic where
+   * DDL is transactional, as on PostgreSQL; MariaDB and H2 commit each DDL statement anyway).
+   */
+  private void runScript(String resource, String what, boolean inOneTransaction) {
     String script;
     try (InputStream in = JdbcMailStore.class.getClassLoader().getResourceAsStream(resource)) {
       if (in == null) {
@@ -218,23 +229,38 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     script = script.replace(DEFAULT_TABLE_PREFIX, dialect.prefix);
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
       boolean autoCommit = c.getAutoCommit();
-      c.setAutoCommit(false);
+      c.setAutoCommit(!inOneTransaction);
       try {
         for (String statement : script.split(";\\s*\\n")) {
           String sql = stripComments(statement);
           if (!sql.isBlank()) {
-            s.execute(sql);
+            execute(s, sql);
           }
         }
-        c.commit();
+        if (inOneTransaction) {
+          c.commit();
+        }
       } catch (SQLException e) {
-        c.rollback();
+        if (inOneTransaction) {
+          c.rollback();
+        }
         throw e;
       } finally {
         c.setAutoCommit(autoCommit);
       }
     } catch (SQLException e) {
-      throw new JdbcStoreException(what + " failed: " + e.getMessage(), e);
+      throw new JdbcStoreException(what + " failed (" + resource + "): " + e.getMessage(), e);
+    }
+  }
+
+  private void execute(Statement s, String sql) throws SQLException {
+    try {
+      s.execute(sql);
+    } catch (SQLException e) {
+      if (!(dialect instanceof Dialect.MariaDbDialect && MARIADB_STEP_ALREADY_DONE.contains(e.getErrorCode()))) {
+        throw e;
+      }
+      log.info("schema step already done, skipped ({}): {}", e.getMessage(), sql.lines().findFirst().orElse(sql));
     }
   }
 

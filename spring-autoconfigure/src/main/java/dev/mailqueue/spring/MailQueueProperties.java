@@ -411,7 +411,9 @@ public class MailQueueProperties {
 
     /**
      * When to create missing tables at startup: 'embedded' only for an embedded database such as
-     * H2, 'always', or 'never' (run the bundled script with your own migrations).
+     * H2, 'always', or 'never' (run the bundled script with your own migrations). When it creates
+     * tables it also upgrades tables at an earlier schema version, which nodes still running the
+     * earlier version cannot write to: upgrade with every node stopped.
      */
     private DatabaseInitializationMode initializeSchema = DatabaseInitializationMode.EMBEDDED;
 
