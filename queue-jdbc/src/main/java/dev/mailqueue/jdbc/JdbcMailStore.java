@@ -62,8 +62,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The schema is the script {@code dev/mailqueue/jdbc/schema-<dialect>.sql} in this jar, run
  * by {@link #start()} when {@link Builder#createSchema(boolean)} is set (default off: run it with
- * your own migrations). A schema at version 1 is upgraded by {@code upgrade-<dialect>-1-to-2.sql}
- * instead (see {@link #upgradeResource()}). Thread-safe.
+ * your own migrations); a schema at version 1 is first upgraded by
+ * {@code upgrade-<dialect>-1-to-2.sql} (see {@link #upgradeResource()}). Thread-safe.
  *
  * <p>It is also the {@link NodeRegistry} of the nodes sharing the database (table
  * {@code <prefix>node}), so that they can divide per-destination limits among themselves.
