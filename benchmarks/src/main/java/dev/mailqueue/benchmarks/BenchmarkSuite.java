@@ -264,6 +264,13 @@ public final class BenchmarkSuite {
     }
     add("2. end to end", DRAIN + " x 2 KB, PostgreSQL -> relay -> sink, " + CONNECTIONS + " connections", queued,
         "msg/s", "bare Angus Mail, same messages and connections", angus, ">= 70 % and >= 1,500 msg/s");
+    add("2. end to end", "time to drain the " + DRAIN + " (lower is better)", secondsFor(DRAIN, queued), "s",
+        "bare Angus Mail, same messages and connections", secondsFor(DRAIN, angus), "");
+  }
+
+  /** The time {@code count} messages take at each of these rates. */
+  private static double[] secondsFor(int count, double[] rates) {
+    return Arrays.stream(rates).map(r -> count / r).toArray();
   }
 
   /** Starts a queue on an existing backlog and returns its delivery rate until {@code count} are delivered. */
@@ -523,7 +530,7 @@ public final class BenchmarkSuite {
     Arrays.sort(s);
     FIGURES.add(new Figure(scenario, measure, median(values), s[0], s[s.length - 1], unit, baseline,
         median(baselineValues), target));
-    System.out.printf("  done: %s / %s: %.0f %s (baseline %.0f)%n", scenario, measure, median(values), unit,
+    System.out.printf("  done: %s / %s: %,.1f %s (baseline %,.1f)%n", scenario, measure, median(values), unit,
         median(baselineValues));
   }
 
