@@ -246,6 +246,29 @@ abstract class EndToEndContract {
   }
 
   @Test
+  void aListenerThrowingAnErrorDoesNotStopRecordingLaterOutcomes() {
+    AtomicInteger calls = new AtomicInteger();
+    DeliveryListener failingOnce = new DeliveryListener() {
+      @Override
+      public void delivered(DeliveryEvent e) {
+        if (calls.incrementAndGet() == 1) {
+          throw new AssertionError("a bug in the application's listener");
+        }
+        events.delivered(e);
+      }
+    };
+    startQueue(sink.port(), b -> b.listener(failingOnce));
+    MessageId first = queue.enqueue(Mail.builder().from("a@example.com").to("one@example.org").text("1").build());
+    assertThat(awaitFinal(first).state()).isEqualTo(MessageState.DELIVERED);
+    await().atMost(Duration.ofSeconds(10)).until(() -> calls.get() == 1);
+
+    MessageId second = queue.enqueue(Mail.builder().from("a@example.com").to("two@example.org").text("2").build());
+    assertThat(awaitFinal(second).state()).isEqualTo(MessageState.DELIVERED);
+    await().atMost(Duration.ofSeconds(10))
+        .until(() -> events.delivered.stream().anyMatch(e -> e.messageId().equals(second)));
+  }
+
+  @Test
   void enqueueAllDeliversEveryMailOfTheBatch() {
     startQueue(sink.port(), b -> b);
     List<MessageId> ids = queue.enqueueAll(List.of(

@@ -266,7 +266,8 @@ public final class DefaultMailQueue implements MailQueue {
           }
         }
         awaitWake(settings.pollInterval(), false);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
+        // An Error too (a driver's LinkageError, say): a dead claimer would stop all delivery silently.
         errorBackoffMillis = Math.min(Math.max(100, errorBackoffMillis * 2), settings.pollInterval().toMillis() * 10);
         log.error("claiming due mail failed; retrying in {} ms", errorBackoffMillis, e);
         sleepQuietly(errorBackoffMillis);
@@ -304,7 +305,7 @@ public final class DefaultMailQueue implements MailQueue {
       }
       handOver(new Decided(mail, deliver(mail, startNanos)));
       handedOver = true;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       log.error("message {} could not be delivered; it stays leased and is retried after the lease expires",
           mail.id(), e);
     } finally {
@@ -343,7 +344,7 @@ public final class DefaultMailQueue implements MailQueue {
     DeliveryResult result;
     try {
       result = transport.deliver(out);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       log.error("transport failed on message {}; deferring it", mail.id(), e);
       result = DeliveryResult.all(recipients, RecipientStatus.DEFERRED, TRANSPORT_FAILURE, null);
     }
@@ -375,6 +376,10 @@ public final class DefaultMailQueue implements MailQueue {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
+      } catch (RuntimeException | Error e) {
+        // This thread records every outcome: if it died, later outcomes would be sent and never recorded.
+        log.error("recording {} outcomes failed unexpectedly; those messages stay leased and are retried after "
+            + "the lease expires", batch.size(), e);
       } finally {
         batch.clear();
       }
@@ -445,7 +450,8 @@ public final class DefaultMailQueue implements MailQueue {
           case EXPIRED -> settings.listener().expired(event);
           default -> settings.listener().deferred(event);
         }
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
+        // The application's code: its failure, even an Error, must not stop the recording of later outcomes.
         log.warn("delivery listener failed on {} event for message {}", status, mail.id(), e);
       }
     }
@@ -599,6 +605,8 @@ public final class DefaultMailQueue implements MailQueue {
     return r -> {
       Thread t = new Thread(r, prefix + n.incrementAndGet());
       t.setDaemon(daemon);
+      t.setUncaughtExceptionHandler((thread, e) ->
+          log.error("thread {} ended by an uncaught exception", thread.getName(), e));
       return t;
     };
   }
