@@ -37,6 +37,11 @@ final class Options {
         + "schema version (stop every node that uses them first).")
     boolean createSchema;
 
+    /** Socket read timeout of the CLI's own pool: 60 seconds, twice the store's query timeout. */
+    static final int SOCKET_TIMEOUT_SECONDS = 60;
+    /** The same with --create-schema: 35 minutes, above the 30 a schema script's statement may take. */
+    static final int SCHEMA_SOCKET_TIMEOUT_SECONDS = 35 * 60;
+
     /** Opens a small pool and the store on it; the caller closes both. */
     Store open(CommandLine.Model.CommandSpec spec, int poolSize) {
       if (jdbcUrl == null || jdbcUrl.isBlank()) {
@@ -50,6 +55,15 @@ final class Options {
       config.setPoolName("mailqueue-cli");
       config.setConnectionTimeout(10_000);
       config.setInitializationFailTimeout(10_000);
+      // The drivers wait for a reply for ever by default; a vanished server (failover, a dropped
+      // NAT mapping) would hang the command. Longer than the store's query timeout, and than a
+      // schema upgrade's statements when this command may run one. A socketTimeout in the URL wins.
+      int socketSeconds = createSchema ? SCHEMA_SOCKET_TIMEOUT_SECONDS : SOCKET_TIMEOUT_SECONDS;
+      if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+        config.addDataSourceProperty("socketTimeout", String.valueOf(socketSeconds));
+      } else if (jdbcUrl.startsWith("jdbc:mariadb:") || jdbcUrl.startsWith("jdbc:mysql:")) {
+        config.addDataSourceProperty("socketTimeout", String.valueOf(socketSeconds * 1000));
+      }
       HikariDataSource ds = new HikariDataSource(config);
       try {
         JdbcMailStore store = JdbcMailStore.builder(ds).tablePrefix(tablePrefix).createSchema(createSchema).build();

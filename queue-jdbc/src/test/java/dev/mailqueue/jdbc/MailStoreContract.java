@@ -563,6 +563,29 @@ abstract class MailStoreContract extends StoreTestBase {
   }
 
   @Test
+  void aCompletionWaitingForAnotherTransactionsRowLockFailsAfterTheQueryTimeout() throws Exception {
+    JdbcMailStore bounded = JdbcMailStore.builder(dataSource).tablePrefix(prefix).queryTimeout(Duration.ofSeconds(1))
+        .build();
+    QueuedMail m = mail("a@example.org");
+    bounded.insert(m);
+    ClaimedMail claimed = bounded.claim("w1", 1, LEASE).get(0);
+    try (Connection locker = dataSource.getConnection()) {
+      locker.setAutoCommit(false);
+      try (var ps = locker.prepareStatement("SELECT id FROM " + prefix + "message WHERE id = ? FOR UPDATE")) {
+        ps.setObject(1, store.dialectName().equals("mariadb") ? m.id().toString() : m.id().value());
+        ps.executeQuery().close();
+      }
+      // PostgreSQL waits for a row lock for ever by default: without the timeout this would hang.
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30), () ->
+          assertThatThrownBy(() -> bounded.complete(claimed, finished(claimed, MessageState.DELIVERED,
+              RecipientStatus.DELIVERED, new SmtpReply(250, "2.0.0", "ok")))).isInstanceOf(RuntimeException.class));
+      locker.rollback();
+    }
+    assertThat(bounded.complete(claimed, finished(claimed, MessageState.DELIVERED, RecipientStatus.DELIVERED,
+        new SmtpReply(250, "2.0.0", "ok")))).as("recorded once the lock is gone").isTrue();
+  }
+
+  @Test
   void theDatabaseClockIsEpochMillisecondsInAnySessionTimeZone() throws Exception {
     try (Connection c = dataSource.getConnection(); var s = c.createStatement()) {
       Dialect dialect = Dialect.detect(c.getMetaData().getDatabaseProductName(), prefix);

@@ -52,6 +52,7 @@ public class MailQueueAutoConfiguration {
         .tablePrefix(jdbc.getTablePrefix())
         .createSchema(createSchema)
         .notifyOnEnqueue(jdbc.isNotifyOnEnqueue())
+        .queryTimeout(jdbc.getQueryTimeout())
         .build();
   }
 

@@ -423,6 +423,12 @@ public class MailQueueProperties {
      */
     private boolean notifyOnEnqueue = true;
 
+    /**
+     * Longest any one statement of the queue may run (whole seconds, rounded up); bounds waits for
+     * row locks other transactions hold.
+     */
+    private Duration queryTimeout = JdbcMailStore.DEFAULT_QUERY_TIMEOUT;
+
     public String getTablePrefix() {
       return tablePrefix;
     }
@@ -445,6 +451,14 @@ public class MailQueueProperties {
 
     public void setNotifyOnEnqueue(boolean notifyOnEnqueue) {
       this.notifyOnEnqueue = notifyOnEnqueue;
+    }
+
+    public Duration getQueryTimeout() {
+      return queryTimeout;
+    }
+
+    public void setQueryTimeout(Duration queryTimeout) {
+      this.queryTimeout = queryTimeout;
     }
   }
 

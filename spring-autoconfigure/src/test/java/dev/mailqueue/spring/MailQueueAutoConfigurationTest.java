@@ -120,9 +120,11 @@ class MailQueueAutoConfigurationTest {
   void propertiesBindAndReachTheQueueBuilder() {
     runner.withPropertyValues("mailqueue.workers=3", "mailqueue.poll-interval=250ms", "mailqueue.lease=2m",
             "mailqueue.max-message-size=10MB", "mailqueue.retry.initial-delay=1m", "mailqueue.retry.max-age=1d",
-            "mailqueue.retry-by-tag.password-reset.max-age=30m", "mailqueue.jdbc.table-prefix=app_mq_")
+            "mailqueue.retry-by-tag.password-reset.max-age=30m", "mailqueue.jdbc.table-prefix=app_mq_",
+            "mailqueue.jdbc.query-timeout=5s")
         .run(context -> {
           assertThat(context).hasNotFailed();
+          assertThat(context.getBean(JdbcMailStore.class).toString()).contains("queryTimeoutSeconds=5");
           MailQueueProperties p = context.getBean(MailQueueProperties.class);
           assertThat(p.getWorkers()).isEqualTo(3);
           assertThat(p.getPollInterval()).isEqualTo(Duration.ofMillis(250));
@@ -146,6 +148,7 @@ class MailQueueAutoConfigurationTest {
     assertThat(p.getShutdownTimeout()).as("unset: spring.lifecycle.timeout-per-shutdown-phase, else 30 s").isNull();
     assertThat(p.getRetry().toPolicy()).isEqualTo(RetryPolicy.defaults());
     assertThat(p.getJdbc().getTablePrefix()).isEqualTo(JdbcMailStore.DEFAULT_TABLE_PREFIX);
+    assertThat(p.getJdbc().getQueryTimeout()).isEqualTo(JdbcMailStore.DEFAULT_QUERY_TIMEOUT);
   }
 
   @Test
