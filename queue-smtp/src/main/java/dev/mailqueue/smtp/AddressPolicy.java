@@ -26,7 +26,13 @@ final class AddressPolicy {
       cidr("100.64.0.0/10"), cidr("172.16.0.0/12"), cidr("192.168.0.0/16"), cidr("169.254.0.0/16"),
       cidr("224.0.0.0/4"), cidr("240.0.0.0/4"));
   private static final List<Cidr> RESTRICTED_V6 = List.of(cidr("fc00::/7"), cidr("fe80::/10"), cidr("ff00::/8"),
-      cidr("fec0::/10"));
+      cidr("fec0::/10"), cidr("64:ff9b:1::/48"));
+  /** NAT64's well-known prefix (RFC 6052): the last 32 bits are the IPv4 address it reaches. */
+  private static final Cidr NAT64 = cidr("64:ff9b::/96");
+  /** 6to4 (RFC 3056): bits 16-47 are the IPv4 address of the relay. */
+  private static final Cidr SIX_TO_FOUR = cidr("2002::/16");
+  /** IPv4-compatible addresses (deprecated, RFC 4291): the last 32 bits. */
+  private static final Cidr IPV4_COMPATIBLE = cidr("::/96");
 
   private final List<Cidr> allowedNetworks;
   private final Set<String> allowedHosts;
@@ -72,10 +78,19 @@ final class AddressPolicy {
     return natural;
   }
 
-  /** The verdict without an allow-list. */
+  /**
+   * The verdict without an allow-list. An IPv6 address that carries an IPv4 address (NAT64, 6to4,
+   * IPv4-compatible) gets the verdict of that IPv4 address: on an IPv6-only network with NAT64,
+   * {@code 64:ff9b::a00:5} reaches 10.0.0.5. The local-use NAT64 prefix (64:ff9b:1::/48, RFC 8215)
+   * is refused as private.
+   */
   static Verdict classify(InetAddress a) {
     if (a.isLoopbackAddress() || a.isAnyLocalAddress()) {
       return Verdict.LOOPBACK;
+    }
+    InetAddress carried = embeddedIpv4(a);
+    if (carried != null) {
+      return classify(carried);
     }
     for (Cidr c : a instanceof Inet4Address ? RESTRICTED_V4 : RESTRICTED_V6) {
       if (c.contains(a)) {
@@ -86,6 +101,27 @@ final class AddressPolicy {
       return Verdict.RESTRICTED;
     }
     return Verdict.ALLOWED;
+  }
+
+  /** The IPv4 address an IPv6 address carries under NAT64, 6to4 or the IPv4-compatible form, or null. */
+  private static InetAddress embeddedIpv4(InetAddress a) {
+    if (a instanceof Inet4Address) {
+      return null;
+    }
+    byte[] b = a.getAddress();
+    int from;
+    if (NAT64.contains(a) || IPV4_COMPATIBLE.contains(a)) {
+      from = 12;
+    } else if (SIX_TO_FOUR.contains(a)) {
+      from = 2;
+    } else {
+      return null;
+    }
+    try {
+      return InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, from, from + 4));
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException("four bytes are an IPv4 address", e);
+    }
   }
 
   @Override

@@ -18,7 +18,11 @@ class AddressPolicyTest {
       "10.0.0.1, RESTRICTED", "172.16.0.1, RESTRICTED", "172.31.255.255, RESTRICTED", "192.168.1.1, RESTRICTED",
       "169.254.169.254, RESTRICTED", "100.64.0.1, RESTRICTED", "224.0.0.251, RESTRICTED", "fd12:3456::1, RESTRICTED",
       "fc00::1, RESTRICTED", "fe80::1, RESTRICTED", "ff02::1, RESTRICTED", "::ffff:10.0.0.1, RESTRICTED",
-      "8.8.8.8, ALLOWED", "172.32.0.1, ALLOWED", "192.0.2.1, ALLOWED", "2001:db8::1, ALLOWED"})
+      "8.8.8.8, ALLOWED", "172.32.0.1, ALLOWED", "192.0.2.1, ALLOWED", "2001:db8::1, ALLOWED",
+      // IPv6 addresses that carry an IPv4 address: NAT64 (RFC 6052), 6to4 (RFC 3056), IPv4-compatible
+      "64:ff9b::a00:5, RESTRICTED", "64:ff9b::7f00:1, LOOPBACK", "64:ff9b::808:808, ALLOWED",
+      "64:ff9b:1::808:808, RESTRICTED", "2002:a00:1::1, RESTRICTED", "2002:7f00:1::1, LOOPBACK",
+      "2002:808:808::1, ALLOWED", "::10.0.0.1, RESTRICTED", "::127.0.0.1, LOOPBACK", "::8.8.8.8, ALLOWED"})
   void classifiesWithoutAnAllowList(String address, Verdict expected) throws Exception {
     assertThat(AddressPolicy.allowing(List.of()).check("mx.example.com", InetAddress.getByName(address)))
         .isEqualTo(expected);
