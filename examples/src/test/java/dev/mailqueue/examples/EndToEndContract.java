@@ -269,6 +269,26 @@ abstract class EndToEndContract {
   }
 
   @Test
+  void closeOnAnInterruptedThreadStillEndsEveryThreadOfTheQueue() {
+    java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+    startQueue(sink.port(), b -> b);
+    MessageId id = queue.enqueue(Mail.builder().from("a@example.com").to("one@example.org").text("1").build());
+    assertThat(awaitFinal(id).state()).isEqualTo(MessageState.DELIVERED);
+    List<Thread> mine = Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> !before.contains(t) && t.getName().startsWith("mailqueue-")).toList();
+    assertThat(mine).extracting(Thread::getName).anyMatch(n -> n.startsWith("mailqueue-completer-"));
+
+    Thread.currentThread().interrupt(); // as when close() runs in a shutdown path that was interrupted
+    try {
+      queue.close();
+    } finally {
+      Thread.interrupted();
+    }
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(mine).filteredOn(Thread::isAlive).extracting(Thread::getName).isEmpty());
+  }
+
+  @Test
   void enqueueAllDeliversEveryMailOfTheBatch() {
     startQueue(sink.port(), b -> b);
     List<MessageId> ids = queue.enqueueAll(List.of(

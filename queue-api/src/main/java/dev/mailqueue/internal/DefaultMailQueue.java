@@ -33,6 +33,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.PriorityBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
@@ -85,6 +86,7 @@ public final class DefaultMailQueue implements MailQueue {
 
   private ThreadPoolExecutor workerPool;
   private ScheduledExecutorService housekeeping;
+  private ScheduledExecutorService purger;
   /** Set when the store keeps a node registry; guarded by itself, so no heartbeat follows the leave. */
   private NodeMembership membership;
   private Thread dispatcher;
@@ -231,7 +233,10 @@ public final class DefaultMailQueue implements MailQueue {
     housekeeping = Executors.newSingleThreadScheduledExecutor(threads("mailqueue-housekeeping-", true));
     long renewMillis = Math.max(100, settings.lease().toMillis() / 3);
     housekeeping.scheduleWithFixedDelay(this::renewLeases, renewMillis, renewMillis, TimeUnit.MILLISECONDS);
-    housekeeping.scheduleWithFixedDelay(this::purge, 1, 60, TimeUnit.SECONDS);
+    // Its own thread: purging a large backlog of finished mail can take minutes, and on the
+    // housekeeping thread it would hold up lease renewal until leases expired (mail sent twice).
+    purger = Executors.newSingleThreadScheduledExecutor(threads("mailqueue-purge-", true));
+    purger.scheduleWithFixedDelay(this::purge, 1, 60, TimeUnit.SECONDS);
     if (store instanceof dev.mailqueue.spi.NodeRegistry registry) {
       membership = new NodeMembership(registry, transport, settings.workerId(), settings.heartbeatInterval());
       housekeeping.scheduleWithFixedDelay(membership::heartbeat, 0, settings.heartbeatInterval().toMillis(),
@@ -254,10 +259,20 @@ public final class DefaultMailQueue implements MailQueue {
         if (free > 0) {
           List<ClaimedMail> claimed = store.claim(settings.workerId(), free, settings.lease());
           errorBackoffMillis = 0;
-          for (ClaimedMail mail : claimed) {
+          for (int i = 0; i < claimed.size(); i++) {
+            ClaimedMail mail = claimed.get(i);
             capacity.acquireUninterruptibly();
             inFlight.put(mail.id(), mail);
-            workerPool.execute(new Delivery(mail, claimOrder.getAndIncrement()));
+            try {
+              workerPool.execute(new Delivery(mail, claimOrder.getAndIncrement()));
+            } catch (RejectedExecutionException e) {
+              // close() stopped waiting for this claim and shut the workers down: give the rest back.
+              capacity.release();
+              List<ClaimedMail> rest = claimed.subList(i, claimed.size());
+              rest.forEach(m -> inFlight.remove(m.id()));
+              releaseQuietly(rest);
+              return;
+            }
           }
           if (claimed.size() == free) {
             // Possibly more due: claim again as soon as capacity frees up.
@@ -552,8 +567,14 @@ public final class DefaultMailQueue implements MailQueue {
         releaseUnstarted(workerPool.shutdownNow());
       }
     } finally {
+      // Also when interrupted above: the completer records what is queued, then ends; left
+      // "completing", that non-daemon thread would poll for ever and keep the JVM alive.
+      completing = false;
       if (housekeeping != null) {
         housekeeping.shutdownNow();
+      }
+      if (purger != null) {
+        purger.shutdownNow();
       }
       if (membership != null) {
         membership.leave();
@@ -573,14 +594,20 @@ public final class DefaultMailQueue implements MailQueue {
         unstarted.add(d.mail);
       }
     }
-    if (unstarted.isEmpty()) {
+    releaseQuietly(unstarted);
+  }
+
+  /** Gives claimed mail back, logging (not throwing) when the store cannot take it. */
+  private void releaseQuietly(List<ClaimedMail> mails) {
+    if (mails.isEmpty()) {
       return;
     }
     try {
-      store.release(unstarted);
+      store.release(mails);
+      log.info("{} claimed messages no worker started were given back", mails.size());
     } catch (RuntimeException e) {
       log.warn("{} claimed messages could not be given back; they are due again when their leases expire",
-          unstarted.size(), e);
+          mails.size(), e);
     }
   }
 

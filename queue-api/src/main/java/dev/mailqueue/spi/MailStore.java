@@ -58,7 +58,8 @@ public interface MailStore extends AutoCloseable {
 
   /**
    * Records the result of an attempt, atomically; false, with nothing written, if the lease was
-   * lost (fencing: a stale worker can neither complete nor overwrite the message).
+   * lost (fencing: a stale worker can neither complete nor overwrite the message) or this claim
+   * was already completed (a retried completion after an unanswered commit counts once).
    */
   boolean complete(ClaimedMail mail, Completion completion);
 

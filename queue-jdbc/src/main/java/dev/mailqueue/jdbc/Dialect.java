@@ -232,7 +232,8 @@ abstract class Dialect {
         new ArrayParam("varchar", String.class));
 
     /**
-     * Records a group of completions, fenced by lease token, in one statement. Parameters, one
+     * Records a group of completions, fenced by lease token and SENDING state (a claim completes
+     * once), in one statement. Parameters, one
      * array each, element i for message i: id, lease token, new state, retry delay in ms (null:
      * not due), 1 if the attempt counts, 1 if uncertain, 0 if finished (else null), reply code,
      * enhanced code, text. Returns the id and lease token of each row it changed.
@@ -246,7 +247,7 @@ abstract class Dialect {
                  finished_at = n.t + c.finished, last_code = c.code, last_enhanced = c.enhanced, last_text = c.text
             FROM n, unnest(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                  AS c(id, lease_token, state, retry_ms, counted, uncertain, finished, code, enhanced, text)
-           WHERE m.id = c.id AND m.lease_token = c.lease_token
+           WHERE m.id = c.id AND m.lease_token = c.lease_token AND m.state = 'SENDING'
           RETURNING m.id, m.lease_token""");
     }
 

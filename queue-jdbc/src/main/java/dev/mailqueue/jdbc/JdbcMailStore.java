@@ -837,7 +837,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     PreparedBatch messages = h.prepareBatch(dialect.sql("UPDATE {p}message SET state = ?, due_at = {now} + ?, "
         + "attempts = attempts + ?, uncertain_attempts = uncertain_attempts + ?, lease_owner = NULL, "
         + "updated_at = {now}, finished_at = {now} + ?, last_code = ?, last_enhanced = ?, last_text = ? "
-        + "WHERE id = ? AND lease_token = ?"));
+        + "WHERE id = ? AND lease_token = ? AND state = 'SENDING'"));
     for (int i = 0; i < mails.size(); i++) {
       Completion c = completions.get(i);
       SmtpReply summary = c.summary();
@@ -1058,7 +1058,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     jdbi.useTransaction(h -> {
       PreparedBatch batch = h.prepareBatch(dialect.sql("UPDATE {p}message SET state = CASE WHEN attempts = 0 "
           + "THEN 'QUEUED' ELSE 'DEFERRED' END, due_at = {now}, lease_owner = NULL, lease_token = lease_token + 1 "
-          + "WHERE id = ? AND lease_token = ?"));
+          + "WHERE id = ? AND lease_token = ? AND state = 'SENDING'"));
       for (ClaimedMail m : mails) {
         batch.bind(0, dialect.id(m.id().value())).bind(1, m.leaseToken()).add();
       }

@@ -563,6 +563,24 @@ abstract class MailStoreContract extends StoreTestBase {
   }
 
   @Test
+  void aClaimCompletesOnceEvenWhenTheCompletionIsRepeated() {
+    // As after a commit whose reply was lost: the engine records the group again, one by one.
+    QueuedMail m = mail("a@example.org");
+    store.insert(m);
+    ClaimedMail claimed = store.claim("w1", 1, LEASE).get(0);
+    Completion deferred = new Completion(MessageState.DEFERRED, Duration.ofMinutes(5), true, false,
+        List.of(new Completion.RecipientUpdate(0, RecipientStatus.DEFERRED, new SmtpReply(451, "4.7.1", "later"))),
+        "mx.example.com", Duration.ofMillis(12), new SmtpReply(451, "4.7.1", "later"));
+    assertThat(store.completeAll(List.of(claimed), List.of(deferred))).containsExactly(true);
+    assertThat(store.complete(claimed, deferred)).as("the same claim again").isFalse();
+    assertThat(store.completeAll(List.of(claimed), List.of(deferred))).containsExactly(false);
+    assertThat(store.find(m.id())).get().satisfies(v -> {
+      assertThat(v.state()).isEqualTo(MessageState.DEFERRED);
+      assertThat(v.attempts()).as("counted once").isEqualTo(1);
+    });
+  }
+
+  @Test
   void aCompletionWaitingForAnotherTransactionsRowLockFailsAfterTheQueryTimeout() throws Exception {
     JdbcMailStore bounded = JdbcMailStore.builder(dataSource).tablePrefix(prefix).queryTimeout(Duration.ofSeconds(1))
         .build();
