@@ -31,12 +31,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import javax.sql.DataSource;
@@ -286,6 +287,48 @@ abstract class EndToEndContract {
     }
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
         assertThat(mine).filteredOn(Thread::isAlive).extracting(Thread::getName).isEmpty());
+  }
+
+  @Test
+  void mailThatExpiresWhileWaitingForAWorkerIsNotSent() throws Exception {
+    CountDownLatch firstStarted = new CountDownLatch(1);
+    CountDownLatch releaseFirst = new CountDownLatch(1);
+    SmtpTransport relay = SmtpTransport.relay("127.0.0.1", sink.port()).security(Security.NONE).build();
+    AtomicInteger calls = new AtomicInteger();
+    dev.mailqueue.spi.MailTransport holdingTheFirst = new dev.mailqueue.spi.MailTransport() {
+      @Override
+      public DeliveryResult deliver(dev.mailqueue.spi.OutboundMail mail) {
+        if (calls.incrementAndGet() == 1) {
+          firstStarted.countDown();
+          try {
+            releaseFirst.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        return relay.deliver(mail);
+      }
+
+      @Override
+      public void close() {
+        relay.close();
+      }
+    };
+    startQueue(sink.port(), b -> b.workers(1).transport(holdingTheFirst));
+    MessageId first = queue.enqueue(Mail.builder().from("a@example.com").to("one@example.org").text("1").build());
+    assertThat(firstStarted.await(20, TimeUnit.SECONDS)).isTrue();
+    MessageId shortLived = queue.enqueue(Mail.builder().from("a@example.com").to("two@example.org").text("2")
+        .lifetime(Duration.ofSeconds(2)).build());
+    // Claimed (the one worker's claim depth has room), then its lifetime ends while it waits.
+    await().atMost(Duration.ofSeconds(10)).until(() -> queue.find(shortLived)
+        .map(v -> v.state() == MessageState.SENDING).orElse(false));
+    Instant expiresAt = queue.find(shortLived).orElseThrow().expiresAt();
+    await().atMost(Duration.ofSeconds(10)).until(() -> Instant.now().isAfter(expiresAt.plusMillis(200)));
+    releaseFirst.countDown();
+
+    assertThat(awaitFinal(first).state()).isEqualTo(MessageState.DELIVERED);
+    assertThat(awaitFinal(shortLived).state()).isEqualTo(MessageState.EXPIRED);
+    assertThat(calls.get()).as("the expired one never reached the transport").isEqualTo(1);
   }
 
   @Test

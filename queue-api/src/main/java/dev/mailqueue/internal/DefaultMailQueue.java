@@ -119,6 +119,8 @@ public final class DefaultMailQueue implements MailQueue {
   private final class Delivery implements Runnable, Comparable<Delivery> {
     private final ClaimedMail mail;
     private final long order;
+    /** When it was claimed, on this JVM's monotonic clock: the database's claim time plus the wait is "now". */
+    private final long claimedNanos = System.nanoTime();
 
     Delivery(ClaimedMail mail, long order) {
       this.mail = mail;
@@ -127,7 +129,7 @@ public final class DefaultMailQueue implements MailQueue {
 
     @Override
     public void run() {
-      process(mail);
+      process(mail, claimedNanos);
     }
 
     @Override
@@ -310,7 +312,7 @@ public final class DefaultMailQueue implements MailQueue {
     }
   }
 
-  private void process(ClaimedMail mail) {
+  private void process(ClaimedMail mail, long claimedNanos) {
     long startNanos = System.nanoTime();
     boolean handedOver = false;
     try {
@@ -318,7 +320,7 @@ public final class DefaultMailQueue implements MailQueue {
         store.release(List.of(mail));
         return;
       }
-      handOver(new Decided(mail, deliver(mail, startNanos)));
+      handOver(new Decided(mail, deliver(mail, claimedNanos, startNanos)));
       handedOver = true;
     } catch (RuntimeException | Error e) {
       log.error("message {} could not be delivered; it stays leased and is retried after the lease expires",
@@ -345,8 +347,14 @@ public final class DefaultMailQueue implements MailQueue {
     }
   }
 
-  private RetryDecision.Decision deliver(ClaimedMail mail, long startNanos) {
-    if (mail.recipients().isEmpty() || !mail.claimedAt().isBefore(mail.expiresAt())) {
+  /**
+   * Sends one claimed message. Times are the database's claim time plus this JVM's monotonic time
+   * since the claim, so the wait for a worker counts (a message that expired while it waited is
+   * not sent); the attempt's own duration runs from {@code startNanos}.
+   */
+  private RetryDecision.Decision deliver(ClaimedMail mail, long claimedNanos, long startNanos) {
+    Instant startedAt = mail.claimedAt().plusNanos(startNanos - claimedNanos);
+    if (mail.recipients().isEmpty() || !startedAt.isBefore(mail.expiresAt())) {
       return RetryDecision.expireUnsent(mail, Duration.ZERO, mail.bouncedBefore());
     }
     byte[] mime = mail.preloadedMime() != null ? mail.preloadedMime() : store.loadMime(mail.id());
@@ -363,8 +371,9 @@ public final class DefaultMailQueue implements MailQueue {
       log.error("transport failed on message {}; deferring it", mail.id(), e);
       result = DeliveryResult.all(recipients, RecipientStatus.DEFERRED, TRANSPORT_FAILURE, null);
     }
-    Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
-    Instant now = mail.claimedAt().plus(elapsed);
+    long endNanos = System.nanoTime();
+    Duration elapsed = Duration.ofNanos(endNanos - startNanos);
+    Instant now = mail.claimedAt().plusNanos(endNanos - claimedNanos);
     return RetryDecision.decide(mail, result, policyFor(mail.tag()), now, elapsed,
         ThreadLocalRandom.current().nextDouble(), mail.bouncedBefore());
   }
