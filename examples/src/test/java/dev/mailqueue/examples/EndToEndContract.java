@@ -332,6 +332,35 @@ abstract class EndToEndContract {
   }
 
   @Test
+  void anOutcomeWhoseCommitReplyWasLostIsStillReportedOnce() {
+    JdbcMailStore real = JdbcMailStore.builder(dataSource).tablePrefix(prefix).createSchema(true).build();
+    java.util.concurrent.atomic.AtomicBoolean failedOnce = new java.util.concurrent.atomic.AtomicBoolean();
+    // The group commit happens, then the connection breaks before its reply arrives.
+    dev.mailqueue.spi.MailStore commitThenFail = (dev.mailqueue.spi.MailStore) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {dev.mailqueue.spi.MailStore.class}, (proxy, method, args) -> {
+          Object result;
+          try {
+            result = method.invoke(real, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+          if (method.getName().equals("completeAll") && failedOnce.compareAndSet(false, true)) {
+            throw new IllegalStateException("connection reset while reading the reply to COMMIT");
+          }
+          return result;
+        });
+    startQueue(sink.port(), b -> b.store(commitThenFail));
+    MessageId id = queue.enqueue(Mail.builder().from("a@example.com").to("one@example.org").text("1").build());
+    MessageView view = awaitFinal(id);
+    assertThat(view.state()).isEqualTo(MessageState.DELIVERED);
+    assertThat(view.attempts()).isEqualTo(1);
+    assertThat(failedOnce).isTrue();
+    await().atMost(Duration.ofSeconds(10))
+        .until(() -> events.delivered.stream().anyMatch(e -> e.messageId().equals(id)));
+    assertThat(events.delivered).filteredOn(e -> e.messageId().equals(id)).hasSize(1);
+  }
+
+  @Test
   void enqueueAllDeliversEveryMailOfTheBatch() {
     startQueue(sink.port(), b -> b);
     List<MessageId> ids = queue.enqueueAll(List.of(

@@ -424,7 +424,7 @@ public final class DefaultMailQueue implements MailQueue {
       log.warn("recording {} attempts together failed; recording them one by one", batch.size(), e);
       recorded = new ArrayList<>(batch.size());
       for (Decided d : batch) {
-        recorded.add(recordOne(d));
+        recorded.add(recordOne(d) || recordedBefore(d));
       }
     }
     for (int i = 0; i < batch.size(); i++) {
@@ -435,6 +435,16 @@ public final class DefaultMailQueue implements MailQueue {
         log.warn("lease on message {} was lost before its outcome was recorded; another worker owns it now",
             d.mail().id());
       }
+    }
+  }
+
+  /** Whether the failed group's commit happened after all, for this attempt (its reply was lost). */
+  private boolean recordedBefore(Decided d) {
+    try {
+      return store.isCompleted(d.mail());
+    } catch (RuntimeException e) {
+      log.warn("could not check whether the attempt on message {} was recorded", d.mail().id(), e);
+      return false;
     }
   }
 

@@ -64,6 +64,16 @@ public interface MailStore extends AutoCloseable {
   boolean complete(ClaimedMail mail, Completion completion);
 
   /**
+   * Whether the attempt of this claim is recorded. After {@link #completeAll} failed with an
+   * error that may have come after its commit (a connection lost while the reply to COMMIT was
+   * on its way), a repeated {@link #complete} returns false either way; this tells "recorded by
+   * the first try" from "lease lost". Defaults to false: unknown.
+   */
+  default boolean isCompleted(ClaimedMail mail) {
+    return false;
+  }
+
+  /**
    * Records several attempts in one transaction (group commit), each fenced like
    * {@link #complete}; the result says, per attempt in order, whether it was recorded. A store
    * that cannot batch may record them one by one (the default).

@@ -1050,6 +1050,15 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     upsert.execute();
   }
 
+  /** Every recorded attempt has its row in the attempt table, keyed by message id and lease token. */
+  @Override
+  public boolean isCompleted(ClaimedMail mail) {
+    return jdbi.withHandle(h -> h.createQuery(dialect.sql(
+            "SELECT COUNT(*) FROM {p}attempt WHERE message_id = ? AND lease_token = ?"))
+        .bind(0, dialect.id(mail.id().value())).bind(1, mail.leaseToken())
+        .mapTo(Integer.class).one()) > 0;
+  }
+
   @Override
   public void release(List<ClaimedMail> mails) {
     if (mails.isEmpty()) {

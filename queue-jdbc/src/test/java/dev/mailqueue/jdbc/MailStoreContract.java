@@ -571,7 +571,9 @@ abstract class MailStoreContract extends StoreTestBase {
     Completion deferred = new Completion(MessageState.DEFERRED, Duration.ofMinutes(5), true, false,
         List.of(new Completion.RecipientUpdate(0, RecipientStatus.DEFERRED, new SmtpReply(451, "4.7.1", "later"))),
         "mx.example.com", Duration.ofMillis(12), new SmtpReply(451, "4.7.1", "later"));
+    assertThat(store.isCompleted(claimed)).isFalse();
     assertThat(store.completeAll(List.of(claimed), List.of(deferred))).containsExactly(true);
+    assertThat(store.isCompleted(claimed)).isTrue();
     assertThat(store.complete(claimed, deferred)).as("the same claim again").isFalse();
     assertThat(store.completeAll(List.of(claimed), List.of(deferred))).containsExactly(false);
     assertThat(store.find(m.id())).get().satisfies(v -> {
