@@ -425,7 +425,8 @@ public class MailQueueProperties {
 
     /**
      * Longest any one statement of the queue may run (whole seconds, rounded up); bounds waits for
-     * row locks other transactions hold.
+     * row locks other transactions hold. Not applied to H2 in the same JVM, whose own lock timeout
+     * bounds them.
      */
     private Duration queryTimeout = JdbcMailStore.DEFAULT_QUERY_TIMEOUT;
 
