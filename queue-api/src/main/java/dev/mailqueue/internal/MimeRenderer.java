@@ -73,6 +73,14 @@ public final class MimeRenderer {
 
   /** Renders {@code mail}; throws {@link InvalidMailException} if it is too large or a header is unsafe. */
   public Rendered render(Mail mail, MessageId id) {
+    return render(mail, id, new Date(), true);
+  }
+
+  /**
+   * Renders {@code mail} with the given Date field; {@code direct} lets {@link DirectMimeWriter}
+   * write the mail it handles (tests compare both ways).
+   */
+  Rendered render(Mail mail, MessageId id, Date date, boolean direct) {
     long attachmentBytes = 0;
     for (Attachment a : mail.attachments()) {
       attachmentBytes += a.content().length;
@@ -80,8 +88,16 @@ public final class MimeRenderer {
     if (attachmentBytes > maxMessageSize) {
       throw tooLarge(attachmentBytes);
     }
+    if (direct && DirectMimeWriter.handles(mail)) {
+      String messageId = messageId(id, mail.from());
+      byte[] mime = DirectMimeWriter.write(mail, messageId, date, id.value().getLeastSignificantBits());
+      if (mime.length > maxMessageSize) {
+        throw tooLarge(mime.length);
+      }
+      return new Rendered(mime, messageId);
+    }
     try {
-      MimeMessage message = mail.mimeMessage() != null ? prepareReady(mail, id) : compose(mail, id);
+      MimeMessage message = mail.mimeMessage() != null ? prepareReady(mail, id) : compose(mail, id, date);
       ByteArrayOutputStream out = new ByteArrayOutputStream(estimateSize(mail, attachmentBytes));
       message.writeTo(out, OMITTED_HEADERS);
       if (out.size() > maxMessageSize) {
@@ -103,7 +119,7 @@ public final class MimeRenderer {
     return (int) Math.min(Integer.MAX_VALUE - 16, 2048 + text * 11 / 10 + attachmentBytes * 14 / 10);
   }
 
-  private MimeMessage compose(Mail mail, MessageId id) throws MessagingException {
+  private MimeMessage compose(Mail mail, MessageId id, Date date) throws MessagingException {
     String messageId = messageId(id, mail.from());
     MimeMessage m = new FixedIdMimeMessage(mail.smtpUtf8() ? UTF8_SESSION : ASCII_SESSION, messageId);
     m.setFrom(internet(mail.from()));
@@ -119,7 +135,7 @@ public final class MimeRenderer {
     if (mail.subject() != null) {
       m.setSubject(mail.subject(), "UTF-8");
     }
-    m.setSentDate(new Date());
+    m.setSentDate(date);
     for (Map.Entry<String, String> h : mail.headers().entrySet()) {
       m.setHeader(h.getKey(), encodeHeader(h.getKey(), h.getValue()));
     }
@@ -200,41 +216,70 @@ public final class MimeRenderer {
     /**
      * Line ends become CRLF (stored bodies have CRLF only, so the bytes on the wire equal the
      * bytes stored); 7bit for short-lined ASCII, quoted-printable for mostly ASCII, base64
-     * otherwise.
+     * otherwise (by UTF-16 units, as the text's characters are counted).
      */
     static TextBody of(String text) {
-      int n = text.length();
-      // A char array rather than a StringBuilder: appending char by char cost five times more.
-      char[] crlf = new char[n + n / 16 + 16];
+      // Encode first and work on bytes: for ASCII text getBytes is a plain array copy, and a
+      // byte loop costs a third of a charAt loop. CR and LF never occur inside a UTF-8 sequence.
+      byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+      int n = utf8.length;
+      byte[] crlf = new byte[n + n / 16 + 16];
       int length = 0;
+      int units = 0;
       int nonAscii = 0;
-      int lineLength = 0;
+      int lineStart = 0;
       boolean longLine = false;
-      for (int i = 0; i < n; i++) {
-        if (length + 2 > crlf.length) {
-          crlf = Arrays.copyOf(crlf, crlf.length * 2);
+      int i = 0;
+      while (i < n) {
+        // Printable ASCII runs are copied whole; a tight scan for the end of one is what makes
+        // this fast (a loop that looks at every byte's case cost three times more).
+        int run = i;
+        while (i < n && utf8[i] >= 0x20) {
+          i++;
         }
-        char c = text.charAt(i);
-        if (c == '\r' || c == '\n') {
-          if (c == '\r' && i + 1 < n && text.charAt(i + 1) == '\n') {
+        int runLength = i - run;
+        if (length + runLength + 2 > crlf.length) {
+          crlf = Arrays.copyOf(crlf, Math.max(crlf.length * 2, length + runLength + 2));
+        }
+        System.arraycopy(utf8, run, crlf, length, runLength);
+        length += runLength;
+        units += runLength;
+        if (i == n) {
+          break;
+        }
+        byte b = utf8[i++];
+        if (b == '\r' || b == '\n') {
+          if (b == '\r' && i < n && utf8[i] == '\n') {
             i++;
           }
+          longLine |= length - lineStart > MAX_LINE;
           crlf[length++] = '\r';
           crlf[length++] = '\n';
-          lineLength = 0;
+          units += 2;
+          lineStart = length;
           continue;
         }
-        if (c >= 0x80 || (c < 0x20 && c != '\t')) {
-          nonAscii++;
+        if (b < 0) {
+          if ((b & 0xC0) == 0xC0) { // a lead byte: one character, two UTF-16 units beyond the BMP
+            int charUnits = (b & 0xF8) == 0xF0 ? 2 : 1;
+            nonAscii += charUnits;
+            units += charUnits;
+          }
+        } else {
+          if (b != '\t') {
+            nonAscii++;
+          }
+          units++;
         }
-        if (++lineLength > MAX_LINE) {
-          longLine = true;
-        }
-        crlf[length++] = c;
+        crlf[length++] = b;
       }
-      String encoding = nonAscii == 0 && !longLine ? "7bit"
-          : nonAscii * 3 > length ? "base64" : "quoted-printable";
-      return new TextBody(new String(crlf, 0, length).getBytes(StandardCharsets.UTF_8), encoding);
+      longLine |= length - lineStart > MAX_LINE;
+      return new TextBody(length == crlf.length ? crlf : Arrays.copyOf(crlf, length),
+          encoding(nonAscii, longLine, units));
+    }
+
+    private static String encoding(int nonAscii, boolean longLine, int length) {
+      return nonAscii == 0 && !longLine ? "7bit" : nonAscii * 3 > length ? "base64" : "quoted-printable";
     }
   }
 
@@ -297,7 +342,7 @@ public final class MimeRenderer {
     return "<" + id + "@" + domain + ">";
   }
 
-  private static String encodeHeader(String name, String value) {
+  static String encodeHeader(String name, String value) {
     try {
       return MimeUtility.fold(name.length() + 2, MimeUtility.encodeText(value, "UTF-8", null));
     } catch (UnsupportedEncodingException e) {
@@ -305,7 +350,7 @@ public final class MimeRenderer {
     }
   }
 
-  private static InternetAddress internet(MailAddress a) {
+  static InternetAddress internet(MailAddress a) {
     try {
       return a.displayName() == null ? new InternetAddress(a.address(), null, "UTF-8")
           : new InternetAddress(a.address(), a.displayName(), "UTF-8");
