@@ -37,7 +37,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the multipart framing, and {@code DirectMimeWriterTest} checks the result byte for byte against
  * Angus's own rendering of thousands of generated mails.
  *
- * <p>Mail with attachments or inline parts, and ready {@code MimeMessage}s, are rendered by Angus.
+ * <p>Mail with attachments or inline parts, or with a Content-Disposition field, and ready
+ * {@code MimeMessage}s, are rendered by Angus. Angus's system properties that change how it
+ * writes ({@code mail.mime.allowutf8=false}, {@code mail.mime.setcontenttypefilename}) are not
+ * read here: the bytes are those of Angus's defaults.
  */
 final class DirectMimeWriter {
   /**
@@ -81,15 +84,27 @@ final class DirectMimeWriter {
 
   private DirectMimeWriter() {}
 
-  /** Whether {@link #write} renders {@code mail}: no ready message, no attachments or inline parts. */
+  /**
+   * Whether {@link #write} renders {@code mail}: no ready message, no attachments or inline
+   * parts, and no Content-Disposition field (Angus reads it when it writes the Content-Type).
+   */
   static boolean handles(Mail mail) {
-    return mail.mimeMessage() == null && mail.attachments().isEmpty();
+    if (mail.mimeMessage() != null || !mail.attachments().isEmpty()) {
+      return false;
+    }
+    for (String name : mail.headers().keySet()) {
+      if (name.equalsIgnoreCase("Content-Disposition")) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
    * The MIME bytes of {@code mail}, as Angus writes them with the given Date and Message-ID.
    *
-   * @param random secure random bits for the multipart boundary
+   * @param random random bits for the multipart boundary (the message id's; the content is
+   *     fixed before they are drawn, so it cannot be made to contain the boundary on purpose)
    */
   static byte[] write(Mail mail, String messageId, Date date, long random) {
     boolean utf8 = mail.smtpUtf8();
@@ -146,10 +161,10 @@ final class DirectMimeWriter {
     for (int i = 0; i < slots.length; i++) {
       if (i == OTHERS) {
         for (String line : others) {
-          out.line(line, utf8);
+          out.line(line);
         }
       } else if (slots[i] != null && i != CONTENT_LENGTH) {
-        out.line(slots[i], utf8);
+        out.line(slots[i]);
       }
     }
     out.write(CRLF, 0, 2);
@@ -265,17 +280,23 @@ final class DirectMimeWriter {
       return count == buf.length ? buf : toByteArray();
     }
 
-    /** UTF-8 where the message allows it, else one byte per char (Angus's ASCII conversion). */
-    void line(String line, boolean utf8) {
-      if (utf8) {
-        byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
-        write(bytes, 0, bytes.length);
-      } else {
-        int n = line.length();
-        ensure(n + 2);
-        for (int i = 0; i < n; i++) {
-          buf[count++] = (byte) line.charAt(i);
+    /**
+     * A header line and CRLF, in UTF-8 as Angus writes header lines (its {@code
+     * mail.mime.allowutf8} system property, true unless set). The lines are ASCII unless the
+     * message allows SMTPUTF8.
+     */
+    void line(String line) {
+      int n = line.length();
+      ensure(n + 2);
+      for (int i = 0; i < n; i++) {
+        char c = line.charAt(i);
+        if (c >= 0x80) {
+          count -= i;
+          byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+          write(bytes, 0, bytes.length);
+          break;
         }
+        buf[count++] = (byte) c;
       }
       write(CRLF, 0, 2);
     }
@@ -290,8 +311,8 @@ final class DirectMimeWriter {
     void part(byte[] delimiter, String type, MimeRenderer.TextBody body) throws IOException {
       write(delimiter);
       write(CRLF);
-      line("Content-Type: " + type + "; charset=UTF-8", false);
-      line("Content-Transfer-Encoding: " + body.transferEncoding(), false);
+      line("Content-Type: " + type + "; charset=UTF-8");
+      line("Content-Transfer-Encoding: " + body.transferEncoding());
       write(CRLF);
       body(body);
       write(CRLF);

@@ -35,10 +35,11 @@ class DirectMimeWriterTest {
       "Grüße aus Köln\n", "日本語のメール\n", "emoji 😀 and more 😀😀", "a control \u0001 character", "x".repeat(999),
       "ok\n" + "y".repeat(1200) + "\nok", ".leading dot\n.\nFrom the start\n", "", "\n", ("z".repeat(74) + "\n").repeat(25),
       "tab\tseparated\tvalues\n", "mostly ascii with one é in a long text " + "w".repeat(300),
-      "é".repeat(400), "trailing spaces   \nand = signs == here\n"};
+      "é".repeat(400), "trailing spaces   \nand = signs == here\n", "ü".repeat(6000),
+      ("Grüße " + "x".repeat(100) + "\n").repeat(120)};
   private static final String[] HEADER_NAMES = {"X-Campaign", "List-Unsubscribe", "In-Reply-To", "References",
       "Comments", "Keywords", "Errors-To", "Content-Length", "Status", "Received", "Resent-Date", "X-Long", "x-campaign",
-      "X-CAMPAIGN", "Content-MD5", "Auto-Submitted", "Precedence"};
+      "X-CAMPAIGN", "Content-MD5", "Auto-Submitted", "Precedence", "Content-Language"};
   private static final String[] HEADER_VALUES = {"abc", "<https://example.com/u?id=1>", "<a@example.com> <b@example.com>",
       "Wert mit Ümlaut", "word ".repeat(40).trim(), "日本語", "=?UTF-8?Q?x?="};
 
@@ -88,10 +89,16 @@ class DirectMimeWriterTest {
   }
 
   @Test
-  void mailWithAttachmentsIsLeftToAngus() {
+  void mailWithAttachmentsOrAContentDispositionIsLeftToAngus() {
     Mail mail = Mail.builder().from("a@example.com").to("b@example.org").text("x")
         .attachment("a.txt", "text/plain", new byte[] {'a'}).build();
     assertThat(DirectMimeWriter.handles(mail)).isFalse();
+    // Angus reads Content-Disposition when it writes Content-Type (a filename becomes name=).
+    Mail disposition = Mail.builder().from("a@example.com").to("b@example.org").text("x")
+        .header("content-disposition", "inline; filename=\"hi.txt\"").build();
+    assertThat(DirectMimeWriter.handles(disposition)).isFalse();
+    assertThat(new String(renderer.render(disposition, MessageId.generate()).mime(), StandardCharsets.US_ASCII))
+        .contains("Content-Type: text/plain; charset=UTF-8; name=hi.txt");
   }
 
   private static String boundary(byte[] mime) {

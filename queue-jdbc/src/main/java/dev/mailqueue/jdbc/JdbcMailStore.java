@@ -1288,7 +1288,10 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     m.put("dialect", dialect.name());
     m.put("tablePrefix", dialect.prefix);
     m.put("createSchema", createSchema);
-    m.put("queryTimeoutSeconds", statementTimeouts ? queryTimeoutSeconds : "H2 LOCK_TIMEOUT (in process)");
+    m.put("queryTimeoutSeconds", queryTimeoutSeconds);
+    if (!statementTimeouts) {
+      m.put("statementTimeouts", "off for H2 in process (its LOCK_TIMEOUT bounds lock waits)");
+    }
     return "JdbcMailStore" + m;
   }
 

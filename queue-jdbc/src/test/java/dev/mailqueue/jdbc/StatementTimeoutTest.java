@@ -27,6 +27,7 @@ class StatementTimeoutTest {
   void theStoreSaysWhichBoundItsStatementsHave() {
     JdbcDataSource inProcess = new JdbcDataSource();
     inProcess.setURL("jdbc:h2:mem:timeouts;DB_CLOSE_DELAY=-1");
-    assertThat(JdbcMailStore.builder(inProcess).build().toString()).contains("H2 LOCK_TIMEOUT");
+    assertThat(JdbcMailStore.builder(inProcess).build().toString()).contains("queryTimeoutSeconds=30")
+        .contains("statementTimeouts=off for H2 in process");
   }
 }
