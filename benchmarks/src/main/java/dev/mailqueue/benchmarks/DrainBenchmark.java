@@ -168,6 +168,10 @@ public final class DrainBenchmark {
       double pg = (postgresCpuNanos() - pg0) / 1e3 / count;
       if (THREAD_BREAKDOWN) {
         printThreadBreakdown(threads0, threadCpuByName(), jvmNanos, count);
+        if (v.smtp) {
+          System.out.printf(Locale.ROOT, "      SMTP sessions: %d (%.0f messages each)%n", sink.sessionCount(),
+              (double) count / Math.max(1, sink.sessionCount()));
+        }
       }
       queue.close();
       return new Result(rate, jvm, pg);
