@@ -115,10 +115,29 @@ abstract class Dialect {
     return false;
   }
 
-  /** Replaces {@code {p}} with the table prefix and {@code {now}} with the clock expression. */
+  /**
+   * Replaces {@code {p}} with the table prefix and {@code {now}} with the clock expression. The
+   * result is kept per template: the statements of every enqueue, claim and completion are the
+   * same few strings, and filling one (two replaces over a few hundred characters) cost more than
+   * binding its parameters. Templates built per call (id lists, admin filters) are kept too, up
+   * to {@link #MAX_FILLED_TEMPLATES}; beyond that they are filled each time.
+   */
   final String sql(String template) {
-    return template.replace("{p}", prefix).replace("{now}", now());
+    String sql = filled.get(template);
+    if (sql == null) {
+      sql = template.replace("{p}", prefix).replace("{now}", now());
+      if (filled.size() < MAX_FILLED_TEMPLATES) {
+        filled.putIfAbsent(template, sql);
+      }
+    }
+    return sql;
   }
+
+  /** Bound on {@link #sql}'s cache: the constant templates number a few dozen. */
+  static final int MAX_FILLED_TEMPLATES = 512;
+
+  private final java.util.concurrent.ConcurrentHashMap<String, String> filled =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   static Dialect detect(String productName, String prefix) {
     String p = productName.toLowerCase(Locale.ROOT);

@@ -120,11 +120,6 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
   private final int queryTimeoutSeconds;
   /** Whether statements carry {@link #queryTimeoutSeconds} (all but in-process H2). */
   private final boolean statementTimeouts;
-  // The statements of every enqueue, built once: the dialect fills in its templates on each call.
-  private final String insertMessageSql;
-  private final String insertBodySql;
-  private final String insertRecipientSql;
-  private final String suppressionLookupOneSql;
   /** Whether the DataSource's connections start in READ COMMITTED; {@code null} until first seen. */
   private volatile Boolean readCommittedByDefault;
   private volatile List<SendQuota> sendQuotas = List.of();
@@ -149,10 +144,6 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     // was a third of an enqueue's time. There the only wait is for a lock, and H2's own lock
     // timeout (LOCK_TIMEOUT) bounds it; over TCP the query timeout stays.
     this.statementTimeouts = !(dialect instanceof Dialect.H2Dialect && isInProcessH2(url));
-    this.insertMessageSql = dialect.insertMessage();
-    this.insertBodySql = dialect.insertBody();
-    this.insertRecipientSql = dialect.insertRecipient();
-    this.suppressionLookupOneSql = suppressionLookupSql(1);
     if (statementTimeouts) {
       jdbi.getConfig(SqlStatements.class).setQueryTimeout(queryTimeoutSeconds);
     }
@@ -448,9 +439,9 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
       suppressed.addAll(suppressedAmong(c, everyone.subList(from,
           Math.min(everyone.size(), from + SUPPRESSION_LOOKUP_CHUNK))));
     }
-    try (PreparedStatement messages = prepare(c, insertMessageSql);
-         PreparedStatement bodies = prepare(c, insertBodySql);
-         PreparedStatement recipients = prepare(c, insertRecipientSql)) {
+    try (PreparedStatement messages = prepare(c, dialect.insertMessage());
+         PreparedStatement bodies = prepare(c, dialect.insertBody());
+         PreparedStatement recipients = prepare(c, dialect.insertRecipient())) {
       for (QueuedMail m : mails) {
         bindMessage(messages, m, 1);
         messages.addBatch();
@@ -537,7 +528,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
 
     Set<String> suppressed = suppressedAmong(c, m.recipients());
     boolean inserted;
-    try (PreparedStatement ps = prepare(c, insertMessageSql)) {
+    try (PreparedStatement ps = prepare(c, dialect.insertMessage())) {
       bindMessage(ps, m, 1);
       inserted = ps.executeUpdate() == 1;
     } catch (SQLException e) {
@@ -549,11 +540,11 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     if (!inserted) {
       return existing(c, m);
     }
-    try (PreparedStatement ps = prepare(c, insertBodySql)) {
+    try (PreparedStatement ps = prepare(c, dialect.insertBody())) {
       bindBody(ps, m);
       ps.executeUpdate();
     }
-    try (PreparedStatement ps = prepare(c, insertRecipientSql)) {
+    try (PreparedStatement ps = prepare(c, dialect.insertRecipient())) {
       addRecipients(ps, dialect.id(m.id().value()), m, suppressed);
       ps.executeBatch();
     }
@@ -579,7 +570,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
       keys.add(suppressionKey(a.address()));
     }
     Set<String> found = new java.util.HashSet<>();
-    try (PreparedStatement ps = prepare(c, keys.size() == 1 ? suppressionLookupOneSql : suppressionLookupSql(keys.size()))) {
+    try (PreparedStatement ps = prepare(c, suppressionLookupSql(keys.size()))) {
       for (int i = 0; i < keys.size(); i++) {
         ps.setString(i + 1, keys.get(i));
       }
