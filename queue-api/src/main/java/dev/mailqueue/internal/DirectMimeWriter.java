@@ -141,8 +141,7 @@ final class DirectMimeWriter {
       slots[CONTENT_TYPE] = "Content-Type: " + type;
     } else {
       MimeRenderer.TextBody only = text != null ? text : html;
-      slots[CONTENT_TYPE] = text != null ? "Content-Type: text/plain; charset=UTF-8"
-          : "Content-Type: text/html; charset=UTF-8";
+      slots[CONTENT_TYPE] = "Content-Type: " + MimeRenderer.textType(text != null ? "plain" : "html");
       slots[TRANSFER_ENCODING] = "Content-Transfer-Encoding: " + only.transferEncoding();
     }
 
@@ -173,8 +172,8 @@ final class DirectMimeWriter {
         out.body(text != null ? text : html);
       } else {
         byte[] delimiter = ("--" + boundary).getBytes(StandardCharsets.US_ASCII);
-        out.part(delimiter, "text/plain", text);
-        out.part(delimiter, "text/html", html);
+        out.part(delimiter, "plain", text);
+        out.part(delimiter, "html", html);
         out.write(delimiter);
         out.write('-');
         out.write('-');
@@ -192,7 +191,8 @@ final class DirectMimeWriter {
       return encodedSize(text != null ? text : html);
     }
     int delimiter = boundary.length() + 4; // "--" and CRLF; the last one has "--" more
-    int textHeaders = "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: \r\n\r\n".length();
+    int textHeaders = ("Content-Type: " + MimeRenderer.textType("plain") + "\r\nContent-Transfer-Encoding: \r\n\r\n")
+        .length();
     int htmlHeaders = textHeaders - 1;
     return 3 * delimiter + 2 + textHeaders + htmlHeaders + 2 * 2 // CRLF after each part
         + text.transferEncoding().length() + html.transferEncoding().length() + encodedSize(text)
@@ -308,10 +308,10 @@ final class DirectMimeWriter {
     }
 
     /** A body part of multipart/alternative: delimiter, its two fields, its content, a line break. */
-    void part(byte[] delimiter, String type, MimeRenderer.TextBody body) throws IOException {
+    void part(byte[] delimiter, String subtype, MimeRenderer.TextBody body) throws IOException {
       write(delimiter);
       write(CRLF);
-      line("Content-Type: " + type + "; charset=UTF-8");
+      line("Content-Type: " + MimeRenderer.textType(subtype));
       line("Content-Transfer-Encoding: " + body.transferEncoding());
       write(CRLF);
       body(body);

@@ -204,8 +204,13 @@ public final class MimeRenderer {
    */
   private static void setText(MimePart target, String text, String subtype) throws MessagingException {
     TextBody body = TextBody.of(text);
-    target.setDataHandler(new DataHandler(new ByteArrayDataSource(body.utf8(), "text/" + subtype + "; charset=UTF-8")));
+    target.setDataHandler(new DataHandler(new ByteArrayDataSource(body.utf8(), textType(subtype))));
     target.setHeader("Content-Transfer-Encoding", body.transferEncoding());
+  }
+
+  /** The Content-Type of a text body, which is always UTF-8 ({@code subtype}: plain or html). */
+  static String textType(String subtype) {
+    return "text/" + subtype + "; charset=UTF-8";
   }
 
   /** A text body with CRLF line ends, as UTF-8, and the transfer encoding it needs. */
