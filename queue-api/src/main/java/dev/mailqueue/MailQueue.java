@@ -131,6 +131,10 @@ public interface MailQueue extends AutoCloseable {
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
     /** How often a started queue records in its store that it is alive: 5 s. */
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
+    /** Threads calling the {@link DeliveryListener}: 1, so that one message's events arrive in order. */
+    public static final int DEFAULT_LISTENER_THREADS = 1;
+    /** Outcomes recorded but not yet told to the listener that are held at most: 10,000. */
+    public static final int DEFAULT_LISTENER_QUEUE_CAPACITY = 10_000;
 
     private MailStore store;
     private MailTransport transport;
@@ -142,6 +146,8 @@ public interface MailQueue extends AutoCloseable {
     private long maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
     private Duration retention = DEFAULT_RETENTION;
     private Duration heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
+    private int listenerThreads = DEFAULT_LISTENER_THREADS;
+    private int listenerQueueCapacity = DEFAULT_LISTENER_QUEUE_CAPACITY;
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private final Map<String, RetryPolicy> retryPolicyByTag = new HashMap<>();
     private final List<SendQuota> sendQuotas = new java.util.ArrayList<>();
@@ -162,9 +168,41 @@ public interface MailQueue extends AutoCloseable {
       return this;
     }
 
-    /** Who hears about outcomes. Defaults to {@link DeliveryListener#NONE}. */
+    /**
+     * Who hears about outcomes. Defaults to {@link DeliveryListener#NONE}. The listener runs on
+     * threads of its own ({@link #listenerThreads}), after the outcome is committed, never on the
+     * threads that record outcomes or claim mail: a slow or blocking listener delays only later
+     * events, not delivery.
+     */
     public Builder listener(DeliveryListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Threads calling the listener. With one, the events of a message arrive in the order they
+     * happened; with more, events of different messages are told in parallel and a message's
+     * events may overtake each other. Defaults to {@value #DEFAULT_LISTENER_THREADS}.
+     */
+    public Builder listenerThreads(int threads) {
+      if (threads < 1 || threads > 64) {
+        throw new IllegalArgumentException("listenerThreads must be 1..64: " + threads);
+      }
+      this.listenerThreads = threads;
+      return this;
+    }
+
+    /**
+     * Events held for a listener that falls behind. When it is full, further events are not told
+     * (each is logged at WARN with its message id; the outcome itself is recorded and can be read
+     * with {@link MailQueue#find}): memory stays bounded and recording never waits for the
+     * listener. Defaults to {@value #DEFAULT_LISTENER_QUEUE_CAPACITY}.
+     */
+    public Builder listenerQueueCapacity(int capacity) {
+      if (capacity < 1) {
+        throw new IllegalArgumentException("listenerQueueCapacity must be positive: " + capacity);
+      }
+      this.listenerQueueCapacity = capacity;
       return this;
     }
 
@@ -278,7 +316,7 @@ public interface MailQueue extends AutoCloseable {
       store.sendQuotas(List.copyOf(sendQuotas));
       return new DefaultMailQueue(new DefaultMailQueue.Settings(store, transport, listener, workers, pollInterval,
           lease, shutdownTimeout, maxMessageSize, retention, retryPolicy, Map.copyOf(retryPolicyByTag),
-          messageIdDomain, workerId, heartbeatInterval));
+          messageIdDomain, workerId, heartbeatInterval, listenerThreads, listenerQueueCapacity));
     }
 
     private static Duration requirePositive(Duration d, String name) {

@@ -1,5 +1,6 @@
 package dev.mailqueue;
 
+import dev.mailqueue.spi.NetworkText;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -12,20 +13,31 @@ import java.util.regex.Pattern;
  * @param enhancedStatus the RFC 3463 enhanced status code, e.g. {@code "5.1.1"}, or {@code null}
  *     when the server sent none
  * @param text the reply text without code and enhanced status, lines joined with a space
+ *
+ * <p>A reply comes from the network and is hostile: the text is {@linkplain NetworkText#sanitize
+ * sanitised} (control characters such as NUL and ESC escaped as {@code \xNN}, line breaks and
+ * runs of whitespace folded to one space) and capped at {@value #MAX_TEXT} characters, the size of
+ * the stores' reply columns, so that every reply can be stored and printed as it is.
  */
 public record SmtpReply(int code, String enhancedStatus, String text) {
   private static final Pattern ENHANCED = Pattern.compile("^([245])\\.(\\d{1,3})\\.(\\d{1,3})\\b\\s*");
-  private static final int MAX_TEXT = 1000;
+  private static final Pattern ENHANCED_STATUS = Pattern.compile("[245]\\.\\d{1,3}\\.\\d{1,3}");
+  /** Longest reply text kept, in chars: the size of the stores' reply columns. */
+  public static final int MAX_TEXT = 1000;
 
-  /** Validates the code and trims the text to at most 1000 characters. */
+  /**
+   * Validates the code and the enhanced status's form, sanitises the text and caps it at
+   * {@value #MAX_TEXT} characters.
+   */
   public SmtpReply {
     if (code < 200 || code > 599) {
       throw new IllegalArgumentException("SMTP reply code out of range: " + code);
     }
-    text = text == null ? "" : text.strip();
-    if (text.length() > MAX_TEXT) {
-      text = text.substring(0, MAX_TEXT);
+    if (enhancedStatus != null && !ENHANCED_STATUS.matcher(enhancedStatus).matches()) {
+      throw new IllegalArgumentException("not an enhanced status code (RFC 3463): "
+          + NetworkText.sanitize(enhancedStatus, 40));
     }
+    text = text == null ? "" : NetworkText.sanitize(text, MAX_TEXT);
   }
 
   /**

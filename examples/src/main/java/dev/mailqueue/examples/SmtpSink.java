@@ -54,7 +54,8 @@ public final class SmtpSink implements AutoCloseable {
   /**
    * Starts a sink on a free port of 127.0.0.1.
    *
-   * @param rcptPolicy the reply to each RCPT TO address, e.g. {@code "250 2.1.5 Ok"}
+   * @param rcptPolicy the reply to each RCPT TO address, e.g. {@code "250 2.1.5 Ok"}; its chars
+   *     are written as ISO-8859-1 octets
    * @param keepMessages whether to keep accepted messages (tests) or only count them (benchmarks)
    */
   public SmtpSink(Function<String, String> rcptPolicy, boolean keepMessages) throws IOException {
@@ -189,8 +190,9 @@ public final class SmtpSink implements AutoCloseable {
     return lt >= 0 && gt > lt ? a.substring(lt + 1, gt) : a.split(" ")[0];
   }
 
+  /** Writes a reply; chars up to U+00FF become one byte each, so a policy can send any octet (tests of hostile replies). */
   private static void reply(OutputStream out, String text) throws IOException {
-    out.write((text + "\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.write((text + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
     out.flush();
   }
 

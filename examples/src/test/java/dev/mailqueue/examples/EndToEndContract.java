@@ -459,7 +459,7 @@ abstract class EndToEndContract {
   }
 
   /** Records every listener call. */
-  static final class RecordingListener implements DeliveryListener {
+  static class RecordingListener implements DeliveryListener {
     final List<DeliveryEvent> delivered = new CopyOnWriteArrayList<>();
     final List<DeliveryEvent> deferred = new CopyOnWriteArrayList<>();
     final List<DeliveryEvent> bounced = new CopyOnWriteArrayList<>();

@@ -61,7 +61,8 @@ public final class DefaultMailQueue implements MailQueue {
   public record Settings(MailStore store, MailTransport transport, DeliveryListener listener, int workers,
                          Duration pollInterval, Duration lease, Duration shutdownTimeout, long maxMessageSize,
                          Duration retention, RetryPolicy retryPolicy, Map<String, RetryPolicy> retryPolicyByTag,
-                         String messageIdDomain, String workerId, Duration heartbeatInterval) {}
+                         String messageIdDomain, String workerId, Duration heartbeatInterval, int listenerThreads,
+                         int listenerQueueCapacity) {}
 
   private final Settings settings;
   private final MailStore store;
@@ -85,6 +86,8 @@ public final class DefaultMailQueue implements MailQueue {
   private boolean wakeRequested;
 
   private ThreadPoolExecutor workerPool;
+  /** Tells the listener, off the recording path: a slow listener delays only later events. */
+  private ThreadPoolExecutor listenerPool;
   private ScheduledExecutorService housekeeping;
   private ScheduledExecutorService purger;
   /** Set when the store keeps a node registry; guarded by itself, so no heartbeat follows the leave. */
@@ -111,6 +114,28 @@ public final class DefaultMailQueue implements MailQueue {
   static final int DECIDED_PER_WORKER = 4;
 
   private record Decided(ClaimedMail mail, RetryDecision.Decision decision) {}
+
+  /**
+   * A decided attempt the store could not record yet (a database outage, a value it refused even
+   * without the reply texts). The message was sent: forgetting it would send it again when its
+   * lease expires, so the completer tries again with backoff, and the lease is renewed meanwhile.
+   */
+  private record Unrecorded(Decided decided, int tries, long firstFailureNanos, long nextTryNanos) {}
+
+  /** Filled by whichever thread failed to record; retried by the completer only. */
+  private final java.util.concurrent.ConcurrentLinkedQueue<Unrecorded> unrecorded =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  /** First retry of an unrecorded outcome; doubled per try up to {@link #RECORDING_RETRY_MAX_DELAY}. */
+  static final Duration RECORDING_RETRY_FIRST_DELAY = Duration.ofMillis(100);
+  static final Duration RECORDING_RETRY_MAX_DELAY = Duration.ofSeconds(5);
+  /**
+   * How long an unrecorded outcome is retried while the queue runs: well beyond a database
+   * restart or failover. After that it is given up (logged as an error) and the message is sent
+   * again once its lease expires. On close, retries stop at the shutdown timeout.
+   */
+  static final Duration RECORDING_PATIENCE = Duration.ofHours(1);
+  /** When close() stops waiting for unrecorded outcomes (System.nanoTime); 0 while running. */
+  private volatile long recordingDeadlineNanos;
 
   /** Claim order, the tie-breaker among claimed mail of one priority waiting for a worker. */
   private final AtomicLong claimOrder = new AtomicLong();
@@ -244,6 +269,9 @@ public final class DefaultMailQueue implements MailQueue {
       housekeeping.scheduleWithFixedDelay(membership::heartbeat, 0, settings.heartbeatInterval().toMillis(),
           TimeUnit.MILLISECONDS);
     }
+    listenerPool = new ThreadPoolExecutor(settings.listenerThreads(), settings.listenerThreads(), 0,
+        TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(settings.listenerQueueCapacity()),
+        threads("mailqueue-listener-", true));
     completing = true;
     completer = threads("mailqueue-completer-", false).newThread(this::completeLoop);
     completer.start();
@@ -380,34 +408,57 @@ public final class DefaultMailQueue implements MailQueue {
 
   /**
    * Records decided attempts in groups: one transaction (one commit, one fsync) for everything
-   * that finished while the previous group was being written. Listeners hear after the commit.
+   * that finished while the previous group was being written, then retries what could not be
+   * recorded. Listeners hear after the commit, on their own threads.
    */
   private void completeLoop() {
     List<Decided> batch = new ArrayList<>(MAX_COMPLETION_BATCH);
-    while (completing || !decided.isEmpty()) {
+    while (completing || !decided.isEmpty() || awaitingRetry()) {
       try {
-        Decided first = decided.poll(100, TimeUnit.MILLISECONDS);
-        if (first == null) {
-          continue;
+        Decided first = decided.poll(pollMillis(), TimeUnit.MILLISECONDS);
+        if (first != null) {
+          batch.add(first);
+          decided.drainTo(batch, MAX_COMPLETION_BATCH - 1);
+          // Their leases need no renewal any more; a renewal racing the commit would only log a false alarm.
+          for (Decided d : batch) {
+            inFlight.remove(d.mail().id());
+          }
+          record(batch);
         }
-        batch.add(first);
-        decided.drainTo(batch, MAX_COMPLETION_BATCH - 1);
-        // Their leases need no renewal any more; a renewal racing the commit would only log a false alarm.
-        for (Decided d : batch) {
-          inFlight.remove(d.mail().id());
-        }
-        record(batch);
+        retryUnrecorded();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return;
+        break;
       } catch (RuntimeException | Error e) {
         // This thread records every outcome: if it died, later outcomes would be sent and never recorded.
-        log.error("recording {} outcomes failed unexpectedly; those messages stay leased and are retried after "
-            + "the lease expires", batch.size(), e);
+        log.error("recording {} outcomes failed unexpectedly; retrying them", batch.size(), e);
+        for (Decided d : batch) {
+          deferRecording(d, null);
+        }
       } finally {
         batch.clear();
       }
     }
+    giveUpUnrecorded("the queue closed before the store could record it");
+  }
+
+  /** Whether unrecorded outcomes remain to be retried: while running, or until close()'s deadline. */
+  private boolean awaitingRetry() {
+    if (unrecorded.isEmpty()) {
+      return false;
+    }
+    long deadline = recordingDeadlineNanos;
+    return deadline == 0 || System.nanoTime() - deadline < 0;
+  }
+
+  /** How long the completer may wait for a decided attempt before the next retry is due. */
+  private long pollMillis() {
+    long wait = 100;
+    long now = System.nanoTime();
+    for (Unrecorded u : unrecorded) {
+      wait = Math.min(wait, Math.max(0, TimeUnit.NANOSECONDS.toMillis(u.nextTryNanos() - now)));
+    }
+    return wait;
   }
 
   private void record(List<Decided> batch) {
@@ -424,18 +475,117 @@ public final class DefaultMailQueue implements MailQueue {
       log.warn("recording {} attempts together failed; recording them one by one", batch.size(), e);
       recorded = new ArrayList<>(batch.size());
       for (Decided d : batch) {
-        recorded.add(recordOne(d) || recordedBefore(d));
+        recorded.add(recordAlone(d));
       }
     }
     for (int i = 0; i < batch.size(); i++) {
-      Decided d = batch.get(i);
-      if (Boolean.TRUE.equals(recorded.get(i))) {
-        notifyListener(d.mail(), d.decision());
-      } else {
-        log.warn("lease on message {} was lost before its outcome was recorded; another worker owns it now",
-            d.mail().id());
+      settle(batch.get(i), recorded.get(i), 0, 0);
+    }
+  }
+
+  /**
+   * After a try: tells the listener of a recorded attempt, logs a lost lease, or keeps an
+   * attempt that could not be recorded for another try.
+   */
+  private void settle(Decided d, Boolean recorded, int tries, long firstFailureNanos) {
+    if (recorded == null) {
+      inFlight.put(d.mail().id(), d.mail()); // keep the lease while it waits: nobody else may send it
+      scheduleRetry(d, tries + 1, firstFailureNanos == 0 ? System.nanoTime() : firstFailureNanos);
+    } else if (recorded) {
+      notifyListener(d.mail(), d.decision());
+    } else {
+      log.warn("lease on message {} was lost before its outcome was recorded; another worker owns it now",
+          d.mail().id());
+    }
+  }
+
+  /**
+   * Records one attempt on its own: in full; else, if the store refuses that, without the reply
+   * texts and remote host ({@link dev.mailqueue.spi.Completion#reduced()}), so that an outcome a
+   * database cannot store as it is (a value it rejects) is still recorded instead of sent again.
+   *
+   * @return true when recorded (now or by an earlier try whose reply was lost), false when the
+   *     lease was lost, {@code null} when the store could not be reached or refused both
+   */
+  private Boolean recordAlone(Decided d) {
+    dev.mailqueue.spi.Completion full = d.decision().completion();
+    RuntimeException refusal;
+    try {
+      return store.complete(d.mail(), full) || recordedBefore(d);
+    } catch (RuntimeException e) {
+      refusal = e;
+    }
+    try {
+      if (store.isCompleted(d.mail())) {
+        return true;
+      }
+      boolean recorded = store.complete(d.mail(), full.reduced()) || recordedBefore(d);
+      if (recorded) {
+        log.warn("message {} ({}) recorded without its reply texts and remote host, which the store refused: {}",
+            d.mail().id(), full.newState(), refusal.toString());
+      }
+      return recorded;
+    } catch (RuntimeException e) {
+      log.warn("message {} ({}) could not be recorded; trying again: {}", d.mail().id(), full.newState(),
+          e.toString());
+      return null;
+    }
+  }
+
+  private void scheduleRetry(Decided d, int tries, long firstFailureNanos) {
+    long delay = Math.min(RECORDING_RETRY_MAX_DELAY.toNanos(),
+        RECORDING_RETRY_FIRST_DELAY.toNanos() << Math.min(tries - 1, 20));
+    unrecorded.add(new Unrecorded(d, tries, firstFailureNanos, System.nanoTime() + delay));
+  }
+
+  /** From any thread: an attempt whose recording failed outside the normal path, retried by the completer. */
+  private void deferRecording(Decided d, RuntimeException cause) {
+    if (cause != null) {
+      log.warn("message {} could not be recorded; trying again", d.mail().id(), cause);
+    }
+    inFlight.put(d.mail().id(), d.mail());
+    scheduleRetry(d, 1, System.nanoTime());
+  }
+
+  /** Retries the unrecorded outcomes that are due; gives up those past {@link #RECORDING_PATIENCE}. */
+  private void retryUnrecorded() {
+    if (unrecorded.isEmpty()) {
+      return;
+    }
+    long now = System.nanoTime();
+    List<Unrecorded> due = new ArrayList<>();
+    for (java.util.Iterator<Unrecorded> it = unrecorded.iterator(); it.hasNext(); ) {
+      Unrecorded u = it.next();
+      if (u.nextTryNanos() - now <= 0) {
+        it.remove();
+        due.add(u);
       }
     }
+    for (Unrecorded u : due) {
+      Decided d = u.decided();
+      if (now - u.firstFailureNanos() > RECORDING_PATIENCE.toNanos()) {
+        giveUp(d, "it could not be recorded for " + RECORDING_PATIENCE);
+        continue;
+      }
+      inFlight.remove(d.mail().id());
+      Boolean recorded = recordAlone(d);
+      if (recorded != null && u.tries() > 0) {
+        log.info("message {} recorded after {} failed tries", d.mail().id(), u.tries());
+      }
+      settle(d, recorded, u.tries(), u.firstFailureNanos());
+    }
+  }
+
+  private void giveUpUnrecorded(String why) {
+    for (Unrecorded u; (u = unrecorded.poll()) != null; ) {
+      giveUp(u.decided(), why);
+    }
+  }
+
+  private void giveUp(Decided d, String why) {
+    inFlight.remove(d.mail().id());
+    log.error("message {} was {} but {}; it stays leased and is sent again when its lease expires",
+        d.mail().id(), d.decision().completion().newState(), why);
   }
 
   /** Whether the failed group's commit happened after all, for this attempt (its reply was lost). */
@@ -448,17 +598,20 @@ public final class DefaultMailQueue implements MailQueue {
     }
   }
 
-  private boolean recordOne(Decided d) {
+  /** Hands the events of a recorded attempt to the listener's threads; never blocks. */
+  private void notifyListener(ClaimedMail mail, RetryDecision.Decision decision) {
+    if (settings.listener() == DeliveryListener.NONE) {
+      return;
+    }
     try {
-      return store.complete(d.mail(), d.decision().completion());
-    } catch (RuntimeException e) {
-      log.error("message {} could not be recorded; it stays leased and is retried after the lease expires",
-          d.mail().id(), e);
-      return false;
+      listenerPool.execute(() -> tellListener(mail, decision));
+    } catch (RejectedExecutionException e) {
+      log.warn("delivery listener is {} events behind; the {} event of message {} is not told (the outcome is "
+          + "recorded)", settings.listenerQueueCapacity(), decision.completion().newState(), mail.id());
     }
   }
 
-  private void notifyListener(ClaimedMail mail, RetryDecision.Decision decision) {
+  private void tellListener(ClaimedMail mail, RetryDecision.Decision decision) {
     int attempt = decision.completion().countsAsAttempt() ? mail.attempts() + 1 : mail.attempts();
     boolean uncertain = decision.completion().uncertain();
     for (RecipientStatus status : List.of(RecipientStatus.DELIVERED, RecipientStatus.BOUNCED, RecipientStatus.EXPIRED,
@@ -576,9 +729,17 @@ public final class DefaultMailQueue implements MailQueue {
           releaseUnstarted(workerPool.shutdownNow());
         }
       }
+      recordingDeadlineNanos = System.nanoTime() + settings.shutdownTimeout().toNanos();
       completing = false;
       if (completer != null) {
         completer.join(settings.shutdownTimeout().toMillis());
+      }
+      if (listenerPool != null) {
+        listenerPool.shutdown();
+        if (!listenerPool.awaitTermination(settings.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+          log.warn("delivery listener still busy after {}; {} events are not told (their outcomes are recorded)",
+              settings.shutdownTimeout(), listenerPool.shutdownNow().size());
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -588,7 +749,13 @@ public final class DefaultMailQueue implements MailQueue {
     } finally {
       // Also when interrupted above: the completer records what is queued, then ends; left
       // "completing", that non-daemon thread would poll for ever and keep the JVM alive.
+      if (recordingDeadlineNanos == 0) {
+        recordingDeadlineNanos = System.nanoTime();
+      }
       completing = false;
+      if (listenerPool != null) {
+        listenerPool.shutdownNow();
+      }
       if (housekeeping != null) {
         housekeeping.shutdownNow();
       }

@@ -18,7 +18,8 @@ import java.util.Objects;
  *     throttling or an open circuit breaker)
  * @param uncertain whether the server gave no reply after the end of data
  * @param recipients the recipients whose status changed, with the reply that changed it
- * @param remoteHost the host that answered, or {@code null}
+ * @param remoteHost the host that answered, or {@code null}; sanitised and capped at
+ *     {@value DeliveryResult#MAX_REMOTE_HOST} characters
  * @param duration how long the attempt took
  * @param summary the reply that best describes the attempt (the first failure, else the final reply)
  */
@@ -32,6 +33,24 @@ public record Completion(MessageState newState, Duration retryDelay, boolean cou
     }
     recipients = List.copyOf(recipients);
     Objects.requireNonNull(duration, "duration");
+    remoteHost = NetworkText.sanitize(remoteHost, DeliveryResult.MAX_REMOTE_HOST);
+  }
+
+  /**
+   * The same outcome without anything that came from the network but the reply codes: no reply
+   * texts, no remote host. The engine records this when the full completion cannot be written
+   * (a value a database refuses), so that a decided outcome is recorded rather than sent again.
+   */
+  public Completion reduced() {
+    List<RecipientUpdate> bare = new java.util.ArrayList<>(recipients.size());
+    for (RecipientUpdate r : recipients) {
+      bare.add(new RecipientUpdate(r.index(), r.status(), codesOnly(r.reply())));
+    }
+    return new Completion(newState, retryDelay, countsAsAttempt, uncertain, bare, null, duration, codesOnly(summary));
+  }
+
+  private static SmtpReply codesOnly(SmtpReply reply) {
+    return reply == null ? null : new SmtpReply(reply.code(), reply.enhancedStatus(), "");
   }
 
   /**

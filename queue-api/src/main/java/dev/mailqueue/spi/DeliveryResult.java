@@ -43,9 +43,13 @@ import java.util.Set;
  *     when a rate limiter has a permit again), or {@code null} when there are none or the retry
  *     policy should decide; only with at least one DEFERRED recipient
  * @param remoteHost the host that answered (several joined with ", " after a merge), or
- *     {@code null} if none did
+ *     {@code null} if none did; it comes from DNS and is {@linkplain NetworkText#sanitize
+ *     sanitised} and capped at {@value #MAX_REMOTE_HOST} characters (a merge that would be longer
+ *     lists the first hosts and how many more there were)
  */
 public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, Duration retryAfter, String remoteHost) {
+  /** Longest remote host description kept, in chars: the size of the stores' column. */
+  public static final int MAX_REMOTE_HOST = 255;
 
   /** How the DEFERRED recipients of an attempt were deferred, and so how the attempt counts. */
   public enum Kind {
@@ -69,9 +73,10 @@ public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, Durat
     NOT_COUNTED
   }
 
-  /** Validates presence and consistency, and copies the list. */
+  /** Validates presence and consistency, copies the list, and sanitises and caps the remote host. */
   public DeliveryResult {
     recipients = List.copyOf(recipients);
+    remoteHost = NetworkText.sanitize(remoteHost, MAX_REMOTE_HOST);
     Objects.requireNonNull(kind, "kind");
     if (kind != Kind.NORMAL || retryAfter != null) {
       boolean anyDeferred = false;
@@ -120,7 +125,9 @@ public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, Durat
    *       recipients all finished do not change that);</li>
    *   <li>else NORMAL;</li>
    *   <li>{@code retryAfter} is the earliest of the parts';</li>
-   *   <li>the remote hosts are joined with ", ", without repeats.</li>
+   *   <li>the remote hosts are joined with ", ", without repeats; when that would be longer than
+   *       {@value #MAX_REMOTE_HOST} characters, the hosts that fit are followed by
+   *       {@code "(+N more)"}.</li>
    * </ul>
    *
    * @param order every recipient of the message, in the order the result should list them
@@ -159,7 +166,34 @@ public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, Durat
       ordered.add(o);
     }
     Kind kind = anyUncertain ? Kind.UNCERTAIN : anyNotCounted && !anyTriedDeferral ? Kind.NOT_COUNTED : Kind.NORMAL;
-    return new DeliveryResult(ordered, kind, retryAfter, hosts.isEmpty() ? null : String.join(", ", hosts));
+    return new DeliveryResult(ordered, kind, retryAfter, joinHosts(hosts));
+  }
+
+  /** The hosts joined with ", ", listing only those that fit in {@link #MAX_REMOTE_HOST} with the count of the rest. */
+  static String joinHosts(Set<String> hosts) {
+    if (hosts.isEmpty()) {
+      return null;
+    }
+    String all = String.join(", ", hosts);
+    if (all.length() <= MAX_REMOTE_HOST || hosts.size() == 1) {
+      return all;
+    }
+    StringBuilder sb = new StringBuilder();
+    int listed = 0;
+    for (String h : hosts) {
+      String more = " (+" + (hosts.size() - listed - 1) + " more)";
+      int room = MAX_REMOTE_HOST - more.length() - (sb.length() > 0 ? 2 : 0);
+      if (listed == 0 && h.length() > room) {
+        // one host longer than the column on its own: keep its start
+        sb.append(NetworkText.cap(h, room));
+      } else if (h.length() <= room - sb.length()) {
+        sb.append(sb.length() > 0 ? ", " : "").append(h);
+      } else {
+        break;
+      }
+      listed++;
+    }
+    return sb.append(" (+").append(hosts.size() - listed).append(" more)").toString();
   }
 
   private static List<RecipientOutcome> same(List<MailAddress> recipients, RecipientStatus status, SmtpReply reply) {
