@@ -74,7 +74,8 @@ final class Json {
         case '\r' -> sb.append("\\r");
         case '\t' -> sb.append("\\t");
         default -> {
-          if (c < 0x20) {
+          // C1 controls too: 0x9B is a terminal's CSI when the output is read on one
+          if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) {
             sb.append(String.format("\\u%04x", (int) c));
           } else {
             sb.append(c);

@@ -212,10 +212,10 @@ public final class MailQueueCli {
           return 0;
         }
         out.println("id:          " + v.id());
-        out.println("message-id:  " + v.messageIdHeader());
+        out.println("message-id:  " + Table.printable(v.messageIdHeader()));
         out.println("state:       " + v.state());
         out.println("from:        " + v.envelopeFrom().address());
-        out.println("tag:         " + (v.tag() == null ? "-" : v.tag()));
+        out.println("tag:         " + (v.tag() == null ? "-" : Table.printable(v.tag())));
         out.println("priority:    " + v.priority());
         out.println("size:        " + d.sizeBytes() + " bytes");
         out.println("created:     " + v.createdAt());

@@ -1,5 +1,6 @@
 package dev.mailqueue.cli;
 
+import dev.mailqueue.spi.NetworkText;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,7 +20,7 @@ final class Table {
     String[] r = new String[columns];
     for (int i = 0; i < columns; i++) {
       Object c = i < cells.length ? cells[i] : null;
-      r[i] = c == null ? "-" : c.toString();
+      r[i] = c == null ? "-" : printable(c.toString());
     }
     rows.add(r);
     return this;
@@ -43,6 +44,15 @@ final class Table {
       out.println(sb.toString().stripTrailing());
     }
     out.flush();
+  }
+
+  /**
+   * {@code text} safe for a terminal: what a remote server or an old row put there (ESC, other
+   * control characters, line breaks) is escaped as {@code \xNN} or folded to a space, so that no
+   * reply can move the cursor, retitle the window or fake a line of output.
+   */
+  static String printable(String text) {
+    return text == null ? null : NetworkText.sanitize(text, Integer.MAX_VALUE);
   }
 
   /** A compact age such as {@code 45s}, {@code 12m}, {@code 3h05m}, {@code 2d04h}. */

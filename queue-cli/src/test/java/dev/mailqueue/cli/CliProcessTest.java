@@ -128,6 +128,46 @@ class CliProcessTest {
         .endsWith("}]").doesNotContain(news.toString());
   }
 
+  /**
+   * Rows written before replies were sanitised, or by another tool, may hold a server's escape
+   * sequences: the table output shows them escaped, never raw (terminal escape injection).
+   */
+  @Test
+  void controlCharactersFromTheNetworkArePrintedEscaped() throws Exception {
+    MessageId id = insert("shop@example.com", "receipt", "a@example.org");
+    try (Connection c = dataSource.getConnection()) {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE " + prefix + "recipient SET status = 'DEFERRED', "
+          + "reply_code = 451, reply_text = ? WHERE message_id = ?")) {
+        ps.setString(1, "try later\u001b[2J\u001b]0;owned\u0007\r\nfake: line");
+        ps.setObject(2, id.value());
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement("UPDATE " + prefix + "message SET last_code = 451, "
+          + "last_text = ? WHERE id = ?")) {
+        ps.setString(1, "try later\u001b[2J\u001b]0;owned\u0007\r\nfake: line");
+        ps.setObject(2, id.value());
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + prefix + "attempt (message_id, lease_token, "
+          + "finished_at, duration_ms, remote_host, outcome, counted, uncertain, reply_code, reply_text) "
+          + "VALUES (?, 1, 0, 5, ?, 'DEFERRED', true, false, 451, ?)")) {
+        ps.setObject(1, id.value());
+        ps.setString(2, "mx.example.org\u001b[31m\u009b1m");
+        ps.setString(3, "again\u001b[2J");
+        ps.executeUpdate();
+      }
+    }
+    for (String command : List.of("show", "list")) {
+      Result r = command.equals("show") ? run("show", id.toString()) : run("list");
+      assertThat(r.exitCode()).as(r.err()).isZero();
+      assertThat(r.out().chars()).as(command).noneMatch(ch -> ch == 0x1b || ch == 0x07 || ch == 0x9b || ch == '\r');
+      assertThat(r.out()).as(command).contains("try later\\x1b[2J\\x1b]0;owned\\x07 fake: line");
+      if (command.equals("show")) {
+        assertThat(r.out()).contains("mx.example.org\\x1b[31m\\x9b1m").contains("again\\x1b[2J");
+      }
+    }
+  }
+
   @Test
   void holdReleaseAndDeleteByIdAndByFilter() throws Exception {
     MessageId keep = insert("shop@example.com", "receipt", "a@example.org");
