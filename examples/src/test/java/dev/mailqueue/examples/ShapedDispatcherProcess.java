@@ -3,6 +3,7 @@ package dev.mailqueue.examples;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.mailqueue.MailQueue;
+import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.jdbc.JdbcMailStore;
 import dev.mailqueue.smtp.DestinationLimits;
 import dev.mailqueue.smtp.DestinationLimits.Limit;
@@ -17,7 +18,8 @@ import java.time.Duration;
 /**
  * A separate JVM that dispatches from a shared database through a relay shaped to a rate per
  * second, printing {@code live nodes: n} whenever the queue tells its transport the node count;
- * it stops when its standard input closes. Used by {@link ShapedMultiProcessTest}. Arguments:
+ * it prints {@code sent <nanos> <nanos>} around every delivered message; it stops when its
+ * standard input closes. Used by {@link ShapedMultiProcessTest}. Arguments:
  * JDBC URL, table prefix, SMTP port, worker id, messages per second, heartbeat interval ms.
  */
 public final class ShapedDispatcherProcess {
@@ -31,9 +33,20 @@ public final class ShapedDispatcherProcess {
       this.smtp = smtp;
     }
 
+    /**
+     * Prints {@code sent <before> <after>} (System.nanoTime, one clock for every process on the
+     * machine) for each delivered message: the rate limiter granted its permit between the two.
+     */
     @Override
     public DeliveryResult deliver(OutboundMail mail) {
-      return smtp.deliver(mail);
+      long before = System.nanoTime();
+      DeliveryResult result = smtp.deliver(mail);
+      long after = System.nanoTime();
+      if (result.recipients().stream().anyMatch(r -> r.status() == RecipientStatus.DELIVERED)) {
+        System.out.println("sent " + before + " " + after);
+        System.out.flush();
+      }
+      return result;
     }
 
     @Override
