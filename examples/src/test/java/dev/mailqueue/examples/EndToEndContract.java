@@ -286,7 +286,8 @@ abstract class EndToEndContract {
       Thread.interrupted();
     }
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-        assertThat(mine).filteredOn(Thread::isAlive).extracting(Thread::getName).isEmpty());
+        assertThat(mine).filteredOn(Thread::isAlive).as(() -> "alive, with their stacks: " + stacks(mine))
+            .extracting(Thread::getName).isEmpty());
   }
 
   @Test
@@ -459,6 +460,20 @@ abstract class EndToEndContract {
   }
 
   /** Records every listener call. */
+  /** Where each live thread is, for the failure message of a thread that did not end. */
+  private static String stacks(List<Thread> threads) {
+    StringBuilder sb = new StringBuilder();
+    for (Thread t : threads) {
+      if (t.isAlive()) {
+        sb.append('\n').append(t.getName()).append(' ').append(t.getState());
+        for (StackTraceElement e : t.getStackTrace()) {
+          sb.append("\n    at ").append(e);
+        }
+      }
+    }
+    return sb.toString();
+  }
+
   static class RecordingListener implements DeliveryListener {
     final List<DeliveryEvent> delivered = new CopyOnWriteArrayList<>();
     final List<DeliveryEvent> deferred = new CopyOnWriteArrayList<>();

@@ -134,6 +134,11 @@ public final class DefaultMailQueue implements MailQueue {
    * again once its lease expires. On close, retries stop at the shutdown timeout.
    */
   static final Duration RECORDING_PATIENCE = Duration.ofHours(1);
+  /**
+   * Failed tries of the full completion before the reduced one is tried too: a deadlock or a
+   * failover passes, a value the database refuses does not.
+   */
+  static final int FULL_RECORDING_TRIES = 3;
   /** When close() stops waiting for unrecorded outcomes (System.nanoTime); 0 while running. */
   private volatile long recordingDeadlineNanos;
 
@@ -475,7 +480,7 @@ public final class DefaultMailQueue implements MailQueue {
       log.warn("recording {} attempts together failed; recording them one by one", batch.size(), e);
       recorded = new ArrayList<>(batch.size());
       for (Decided d : batch) {
-        recorded.add(recordAlone(d));
+        recorded.add(recordAlone(d, false));
       }
     }
     for (int i = 0; i < batch.size(); i++) {
@@ -500,20 +505,26 @@ public final class DefaultMailQueue implements MailQueue {
   }
 
   /**
-   * Records one attempt on its own: in full; else, if the store refuses that, without the reply
-   * texts and remote host ({@link dev.mailqueue.spi.Completion#reduced()}), so that an outcome a
-   * database cannot store as it is (a value it rejects) is still recorded instead of sent again.
+   * Records one attempt on its own: in full; else, when {@code orReduced} (after
+   * {@link #FULL_RECORDING_TRIES} failed tries), without the reply texts and remote host
+   * ({@link dev.mailqueue.spi.Completion#reduced()}), so that an outcome a database cannot store as
+   * it is (a value it rejects) is still recorded instead of sent again.
    *
    * @return true when recorded (now or by an earlier try whose reply was lost), false when the
    *     lease was lost, {@code null} when the store could not be reached or refused both
    */
-  private Boolean recordAlone(Decided d) {
+  private Boolean recordAlone(Decided d, boolean orReduced) {
     dev.mailqueue.spi.Completion full = d.decision().completion();
     RuntimeException refusal;
     try {
       return store.complete(d.mail(), full) || recordedBefore(d);
     } catch (RuntimeException e) {
       refusal = e;
+    }
+    if (!orReduced) {
+      log.warn("message {} ({}) could not be recorded; trying again: {}", d.mail().id(), full.newState(),
+          refusal.toString());
+      return null;
     }
     try {
       if (store.isCompleted(d.mail())) {
@@ -568,7 +579,7 @@ public final class DefaultMailQueue implements MailQueue {
         continue;
       }
       inFlight.remove(d.mail().id());
-      Boolean recorded = recordAlone(d);
+      Boolean recorded = recordAlone(d, u.tries() + 1 >= FULL_RECORDING_TRIES);
       if (recorded != null && u.tries() > 0) {
         log.info("message {} recorded after {} failed tries", d.mail().id(), u.tries());
       }
