@@ -93,7 +93,7 @@ final class DirectDelivery {
     }
     List<MxHost> hosts = ((MxLookup.Hosts) lookup).hosts();
 
-    boolean verify = verifiedDomains.contains(domain) || opportunistic.security() == Security.STARTTLS_REQUIRED;
+    boolean verify = DomainPatterns.matches(verifiedDomains, domain) || opportunistic.security() == Security.STARTTLS_REQUIRED;
     Settings settings = verify ? verified : opportunistic;
     List<Relay> candidates = new ArrayList<>();
     List<String> loopback = new ArrayList<>();

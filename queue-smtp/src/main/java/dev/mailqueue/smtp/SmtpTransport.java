@@ -365,22 +365,21 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
 
     /**
      * Requires STARTTLS with a certificate valid for the MX host name (checked against the trust
-     * store) for mail to these domains (exact match, case-insensitive); an MX host without it is
-     * skipped and, when none has it, the recipients are deferred. Adds to earlier calls. Direct
-     * mode only. Defaults to none: opportunistic TLS everywhere.
+     * store) for mail to these domains; an MX host without it is skipped and, when none has it,
+     * the recipients are deferred. An entry is a domain ({@code bank.example}, matched exactly,
+     * case-insensitively; internationalised names are converted to A-labels, so
+     * {@code bücher.example} matches {@code xn--bcher-kva.example}) or {@code *.} and a domain
+     * ({@code *.corp.example}: every domain below it, at any depth, but not {@code corp.example}
+     * itself). Adds to earlier calls. Direct mode only. Defaults to none: opportunistic TLS
+     * everywhere.
+     *
+     * @throws IllegalArgumentException for an entry that is neither (e.g. {@code corp*.example},
+     *     {@code *}, an address, a name with spaces)
      */
     public Builder requireVerifiedTls(String... domains) {
       directModeOnly("requireVerifiedTls");
       for (String d : domains) {
-        Objects.requireNonNull(d, "domain");
-        String normalised = d.strip().toLowerCase(Locale.ROOT);
-        if (normalised.endsWith(".")) {
-          normalised = normalised.substring(0, normalised.length() - 1);
-        }
-        if (normalised.isEmpty() || normalised.contains("@") || normalised.contains(" ")) {
-          throw new IllegalArgumentException("not a domain: '" + d + "'");
-        }
-        verifiedDomains.add(normalised);
+        verifiedDomains.add(DomainPatterns.normalise(Objects.requireNonNull(d, "domain")));
       }
       return this;
     }

@@ -4,6 +4,7 @@ import static dev.mailqueue.smtp.Mails.mail;
 import static dev.mailqueue.smtp.ScriptedSmtpServer.hangUp;
 import static dev.mailqueue.smtp.ScriptedSmtpServer.reply;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mailqueue.RecipientOutcome;
 import dev.mailqueue.RecipientStatus;
@@ -14,6 +15,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterEach;
@@ -356,6 +358,40 @@ class DirectDeliveryTest {
     assertThat(mx1.connection(0).sawCommand("MAIL")).isFalse();
     assertThat(mx2.connection(0).tls).isTrue();
     assertThat(mx2.connection(0).data()).hasSize(1);
+  }
+
+  /**
+   * An internationalised entry is compared as the A-label a recipient's domain becomes, and a
+   * {@code *.} entry covers every domain below it: before, both silently required nothing and
+   * the mail went to an MX whose certificate names another host.
+   */
+  @Test
+  void verifiedTlsEntriesWithUnicodeOrAWildcardAreEnforced() throws Exception {
+    mx1.tls(TestCertificates.otherHost().serverContext(), false);   // trusted, but for other.example
+    MxLookup wrongName = MxLookup.hosts(MxHost.of("mx.wrong-name.test", 10, local(mx1.port())));
+    zone.put("xn--bcher-kva.test", wrongName);
+    zone.put("mail.eu.corp.test", wrongName);
+    zone.put("corp.test", wrongName);
+    transport = direct().security(Security.STARTTLS_OPPORTUNISTIC).requireVerifiedTls("B\u00fccher.Test.", "*.corp.test")
+        .trustStore(new KeyStoreBuilder().with(TestCertificates.otherHost()).build()).build();
+
+    for (String recipient : List.of("a@b\u00fccher.test", "a@mail.eu.corp.test")) {
+      DeliveryResult r = transport.deliver(mail(recipient));
+      assertThat(r.recipients().get(0).status()).as(recipient).isEqualTo(RecipientStatus.DEFERRED);
+      // 4.7.5: the certificate does not name the MX (RFC 3463 "cryptographic failure")
+      assertThat(r.recipients().get(0).reply().enhancedStatus()).as(recipient).isEqualTo("4.7.5");
+    }
+    // the wildcard is for the domains below corp.test, not for corp.test itself
+    assertThat(transport.deliver(mail("a@corp.test")).recipients().get(0).status()).isEqualTo(RecipientStatus.DELIVERED);
+    assertThat(mx1.connections()).filteredOn(c -> c.sawCommand("MAIL")).hasSize(1);
+  }
+
+  @Test
+  void verifiedTlsRefusesEntriesThatAreNotDomains() {
+    for (String bad : List.of("corp*.test", "*", "*.", "a..b", "foo bar.test", "[192.0.2.1]", "-bad.test", "a@b.test",
+        "*.*.test", "")) {
+      assertThatThrownBy(() -> direct().requireVerifiedTls(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
+    }
   }
 
   @Test
