@@ -28,6 +28,27 @@ record Relay(String host, int port, InetAddress address) {
     return address == null ? host : address.getHostAddress();
   }
 
+  /**
+   * Whether the relay is on this machine by its name alone ({@code localhost}, a loopback address
+   * literal): no network path an attacker could sit on. A name is not resolved for this.
+   */
+  boolean isLoopback() {
+    String h = host.toLowerCase(java.util.Locale.ROOT);
+    if (h.equals("localhost") || h.endsWith(".localhost")) {
+      return true;
+    }
+    if (h.matches("\\d{1,3}(\\.\\d{1,3}){3}") || h.contains(":")) {
+      try {
+        // a literal: the JDK parses it without a lookup (brackets make it refuse a malformed IPv6 one)
+        return java.net.InetAddress.getByName(h.contains(":") && !h.startsWith("[") ? "[" + h + "]" : h)
+            .isLoopbackAddress();
+      } catch (java.net.UnknownHostException e) {
+        return false;
+      }
+    }
+    return false;
+  }
+
   /** The remote host as reported in a delivery result: {@code host} or {@code host[address]}. */
   String remoteHost() {
     return address == null ? host : host + "[" + address.getHostAddress() + "]";

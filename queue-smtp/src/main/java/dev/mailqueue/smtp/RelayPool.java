@@ -258,7 +258,8 @@ final class RelayPool {
       }
     }
     if (settings.security() == Security.STARTTLS_REQUIRED && !t.startTlsAttempted() && !t.isBroken()) {
-      return configFault(recipients, ReplyClassifier.startTlsNotOffered());
+      return configFault(recipients, settings.direct() ? ReplyClassifier.startTlsNotOffered()
+          : ReplyClassifier.relayWithoutStartTls());
     }
     return transientFailure(recipients, ReplyClassifier.connectionDropped(describe(e)));
   }

@@ -135,6 +135,16 @@ final class ReplyClassifier {
     return SmtpReply.local(454, "4.7.10", "server does not offer STARTTLS, which is required; nothing was sent");
   }
 
+  /**
+   * STARTTLS was required of a relay (the default for one that is not on this machine) and it did
+   * not offer it; says how to opt out on purpose.
+   */
+  static SmtpReply relayWithoutStartTls() {
+    return SmtpReply.local(454, "4.7.10", "relay does not offer STARTTLS, which is required; nothing was sent. "
+        + "Enable TLS on the relay, or send in plain text on purpose with security(Security.NONE) "
+        + "(Spring: mailqueue.smtp.security=none; CLI: --security NONE)");
+  }
+
   /** The TLS handshake or certificate verification failed. */
   static SmtpReply tlsFailed(String detail) {
     return SmtpReply.local(454, "4.7.5", "TLS failed: " + detail);

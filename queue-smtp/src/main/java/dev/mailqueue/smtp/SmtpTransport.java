@@ -326,8 +326,12 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
 
     /**
      * How connections are protected. In relay mode defaults to {@link Security#IMPLICIT_TLS} when
-     * the first relay's port is 465, else {@link Security#STARTTLS_REQUIRED} when credentials are
-     * set, else {@link Security#STARTTLS_OPPORTUNISTIC}. {@link Security#NONE} with credentials is
+     * the first relay's port is 465, else {@link Security#STARTTLS_OPPORTUNISTIC} when every relay
+     * is on this machine ({@code localhost} or a loopback address), else
+     * {@link Security#STARTTLS_REQUIRED}, with or without credentials: an attacker on the path
+     * could otherwise strip STARTTLS and read every password-reset link. A relay that offers no
+     * STARTTLS then gets nothing; set {@link Security#NONE} to send in plain text on purpose.
+     * {@link Security#NONE} with credentials is
      * refused by {@link #build()}. In direct mode defaults to {@link Security#STARTTLS_OPPORTUNISTIC}
      * (without certificate checks); {@link Security#STARTTLS_REQUIRED} requires verified TLS for
      * every domain; {@link Security#IMPLICIT_TLS} is refused by {@link #build()}.
@@ -547,7 +551,8 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
       Security effective = security;
       if (effective == null) {
         effective = relays.get(0).port() == SMTPS_PORT ? Security.IMPLICIT_TLS
-            : credentials != null ? Security.STARTTLS_REQUIRED : Security.STARTTLS_OPPORTUNISTIC;
+            : credentials == null && relays.stream().allMatch(Relay::isLoopback) ? Security.STARTTLS_OPPORTUNISTIC
+            : Security.STARTTLS_REQUIRED;
       }
       if (credentials != null && effective == Security.NONE) {
         throw new IllegalArgumentException("credentials are never sent without TLS: use STARTTLS_REQUIRED or "

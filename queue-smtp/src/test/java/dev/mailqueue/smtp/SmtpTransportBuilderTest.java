@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mailqueue.MailQueueException;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SmtpTransportBuilderTest {
@@ -15,7 +16,8 @@ class SmtpTransportBuilderTest {
       assertThat(t.toString()).contains("security=STARTTLS_REQUIRED");
     }
     try (SmtpTransport t = SmtpTransport.relay("smtp.example.com", 25).build()) {
-      assertThat(t.toString()).contains("security=STARTTLS_OPPORTUNISTIC");
+      // without credentials too (issue: opportunistic TLS let an attacker strip STARTTLS)
+      assertThat(t.toString()).contains("security=STARTTLS_REQUIRED");
     }
     try (SmtpTransport t = SmtpTransport.relay("smtp.example.com", 465).credentials("u", "pw").build()) {
       assertThat(t.toString()).contains("security=IMPLICIT_TLS");
@@ -67,6 +69,30 @@ class SmtpTransportBuilderTest {
     assertThat(SmtpTransport.DEFAULT_WRITE_TIMEOUT).isEqualTo(Duration.ofSeconds(60));
     assertThat(SmtpTransport.DEFAULT_MAX_MESSAGES_PER_CONNECTION).isEqualTo(100);
     assertThat(SmtpTransport.DEFAULT_IDLE_TIMEOUT).isEqualTo(Duration.ofSeconds(5));
+  }
+
+  /** A relay across a network needs TLS whether or not credentials are set; one on this machine does not. */
+  @Test
+  void aRelayThatIsNotOnThisMachineRequiresStartTlsByDefault() {
+    for (String remote : List.of("smtp.example.com", "192.0.2.25", "2001:db8::25", "localhost.example.com")) {
+      try (SmtpTransport t = SmtpTransport.relay(remote, 587).build()) {
+        assertThat(t.toString()).as(remote).contains("security=STARTTLS_REQUIRED");
+      }
+    }
+    try (SmtpTransport t = SmtpTransport.relay("127.0.0.1", 25).failover("smtp.example.com", 25).build()) {
+      assertThat(t.toString()).as("one remote relay is enough").contains("security=STARTTLS_REQUIRED");
+    }
+    for (String local : List.of("localhost", "LOCALHOST", "127.0.0.1", "127.0.1.1", "::1", "[::1]")) {
+      try (SmtpTransport t = SmtpTransport.relay(local, 25).build()) {
+        assertThat(t.toString()).as(local).contains("security=STARTTLS_OPPORTUNISTIC");
+      }
+    }
+    try (SmtpTransport t = SmtpTransport.relay("smtp.example.com", 465).build()) {
+      assertThat(t.toString()).contains("security=IMPLICIT_TLS");
+    }
+    try (SmtpTransport t = SmtpTransport.relay("smtp.example.com", 25).security(Security.NONE).build()) {
+      assertThat(t.toString()).as("plain text when asked for").contains("security=NONE");
+    }
   }
 
   @Test

@@ -122,6 +122,8 @@ class SmtpTransportTlsTest {
     assertNotCounted(r, 454, "4.7.10");
     assertThat(server.connection(0).sawCommand("AUTH")).isFalse();
     assertThat(server.connection(0).sawCommand("MAIL")).isFalse();
+    assertThat(r.recipients().get(0).reply().text()).as("says how to opt out on purpose")
+        .contains("security(Security.NONE)", "mailqueue.smtp.security=none");
   }
 
   @Test
