@@ -52,6 +52,7 @@ abstract class EndToEndContract {
   private MailQueue queue;
   protected SmtpSink sink;
   private GreenMail greenMail;
+  private SmtpTransport defaultTransport;
   protected final RecordingListener events = new RecordingListener();
   private final Map<String, AtomicInteger> rcptCalls = new ConcurrentHashMap<>();
 
@@ -78,9 +79,12 @@ abstract class EndToEndContract {
 
   protected MailQueue startQueue(int port, Function<MailQueue.Builder, MailQueue.Builder> customize) {
     JdbcMailStore store = JdbcMailStore.builder(dataSource).tablePrefix(prefix).createSchema(true).build();
+    // closed in tearDown too: a test that replaces it leaves it to nobody else, and its threads,
+    // started late, would count as this queue's in closeOnAnInterruptedThreadStillEndsEveryThreadOfTheQueue
+    defaultTransport = SmtpTransport.relay("127.0.0.1", port).security(Security.NONE).build();
     MailQueue.Builder b = MailQueue.builder()
         .store(store)
-        .transport(SmtpTransport.relay("127.0.0.1", port).security(Security.NONE).build())
+        .transport(defaultTransport)
         .listener(events)
         .retryPolicy(RetryPolicy.builder().initialDelay(Duration.ofMillis(200)).maxDelay(Duration.ofSeconds(1)).build())
         .pollInterval(Duration.ofMillis(100));
@@ -93,6 +97,9 @@ abstract class EndToEndContract {
   void tearDown() {
     if (queue != null) {
       queue.close();
+    }
+    if (defaultTransport != null) {
+      defaultTransport.close();
     }
     if (greenMail != null) {
       greenMail.stop();
