@@ -1,5 +1,7 @@
 package dev.mailqueue;
 
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -31,6 +33,12 @@ class MailValidationTest {
             () -> valid().attachment("a\n.pdf", "application/pdf", new byte[1])),
         bad("bad content type", "attachment[0].attachment.contentType",
             () -> valid().attachment("a.pdf", "pdf", new byte[1])),
+        bad("multipart attachment", "attachment[0].attachment.contentType",
+            () -> valid().attachment("a.eml", "multipart/mixed", new byte[1])),
+        bad("message/rfc822 with bare LF", "attachment[0].attachment.content",
+            () -> valid().attachment("a.eml", "message/rfc822", "Subject: x\n\nbody\n".getBytes(US_ASCII))),
+        bad("message/rfc822 with non-ASCII", "attachment[0].attachment.content",
+            () -> valid().attachment("a.eml", "message/rfc822", "Subject: ü\r\n\r\n".getBytes(UTF_8))),
         bad("missing @", "to[1]", () -> valid().to("bob.example.org")),
         bad("double dot", "to[1]", () -> valid().to("bob..x@example.org")),
         bad("local part over 64", "to[1]", () -> valid().to("a".repeat(65) + "@example.org")),

@@ -27,6 +27,7 @@ import java.util.Arrays;
 import java.util.Date;
 import java.util.Enumeration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 
@@ -291,6 +292,7 @@ public final class MimeRenderer {
   private static MimeBodyPart attachmentPart(Attachment a, String disposition) throws MessagingException {
     MimeBodyPart part = new MimeBodyPart();
     part.setDataHandler(new DataHandler(new ByteArrayDataSource(a.content(), a.contentType())));
+    part.setHeader("Content-Transfer-Encoding", attachmentEncoding(a.contentType(), a.content()));
     try {
       part.setFileName(MimeUtility.encodeText(a.filename(), "UTF-8", null));
     } catch (UnsupportedEncodingException e) {
@@ -301,6 +303,22 @@ public final class MimeRenderer {
       part.setContentID("<" + a.contentId() + ">");
     }
     return part;
+  }
+
+  /**
+   * The transfer encoding that brings an attachment's bytes to the recipient unchanged. Not
+   * Angus's choice, which is 7bit for any content that happens to be ASCII: an SMTP data stream
+   * turns a bare CR or LF into CRLF, so a binary file of ASCII bytes arrived changed. A text part
+   * is 7bit only when it is already canonical ({@link LineRules#isSevenBit}), base64 otherwise; a
+   * {@code message/*} part is always 7bit, as RFC 2046 5.2.1 requires ({@link Attachment} only
+   * accepts canonical 7bit content for it); any other part is base64, whatever its bytes.
+   */
+  static String attachmentEncoding(String contentType, byte[] content) {
+    String type = contentType.toLowerCase(Locale.ROOT);
+    if (type.startsWith("message/")) {
+      return "7bit";
+    }
+    return type.startsWith("text/") && LineRules.isSevenBit(content) ? "7bit" : "base64";
   }
 
   private MimeMessage prepareReady(Mail mail, MessageId id) throws MessagingException {
