@@ -1,11 +1,21 @@
 package dev.mailqueue;
 
+import dev.mailqueue.internal.LineRules;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
  * A file attached to a {@link Mail}. The bytes are not copied; do not modify the array after
  * handing it over.
+ *
+ * <p>The recipient receives exactly these bytes. A part that is not {@code text/*} is always
+ * sent base64-encoded, whatever its bytes look like; a {@code text/*} part is sent as 7bit when
+ * it is ASCII without NUL, with CRLF line ends only and lines of at most 998 octets, and
+ * base64-encoded otherwise (so a text file with LF line ends keeps them). A {@code message/*}
+ * part may not be encoded at all (RFC 2046 5.2.1), so its content must already be such 7bit
+ * text; attach anything else as {@code application/octet-stream}. A {@code multipart/*} type
+ * cannot be attached (it would need a boundary parameter): attach its parts instead.
  *
  * @param filename the file name shown to the recipient (non-ASCII allowed; RFC 2231 encoded)
  * @param contentType a MIME type such as {@code application/pdf}
@@ -30,6 +40,16 @@ public record Attachment(String filename, String contentType, byte[] content, St
       throw new InvalidMailException("attachment.contentType", "is not a type/subtype MIME type: " + contentType);
     }
     Objects.requireNonNull(content, "content");
+    String type = contentType.toLowerCase(Locale.ROOT);
+    if (type.startsWith("multipart/")) {
+      throw new InvalidMailException("attachment.contentType", "a multipart cannot be attached (" + contentType
+          + "); attach its parts, or attach it as application/octet-stream");
+    }
+    if (type.startsWith("message/") && !LineRules.isSevenBit(content)) {
+      throw new InvalidMailException("attachment.content", contentType + " must be 7bit as it is (RFC 2046 forbids "
+          + "encoding it): ASCII without NUL, CRLF line ends only, lines of at most " + LineRules.MAX_LINE
+          + " octets; convert its line ends to CRLF, or attach it as application/octet-stream");
+    }
     if (contentId != null && !CONTENT_ID.matcher(contentId).matches()) {
       throw new InvalidMailException("attachment.contentId", "has characters not allowed in a Content-ID");
     }

@@ -1,5 +1,7 @@
 package dev.mailqueue;
 
+import dev.mailqueue.internal.LineRules;
+import dev.mailqueue.internal.ReadyMessage;
 import jakarta.mail.internet.MimeMessage;
 import java.time.Duration;
 import java.time.Instant;
@@ -93,6 +95,29 @@ public final class Mail {
    * message's own headers are sent as they are, except that any Bcc header is dropped). The
    * message keeps its Message-ID if it has one. Content setters (subject, body, attachments,
    * headers) are not allowed on such a builder.
+   *
+   * <p>The message is held to the rules a built mail meets, as a postmaster's MTA would hold it
+   * (RFC 5321 4.5.3.1.6, RFC 5322 2.1.1, RFC 2045):
+   * <ul>
+   *   <li>A header field, of the message or of any body part, with NUL or another control
+   *       character but HTAB, with CR or LF other than folding (CRLF then space or tab), or with a
+   *       name that is not printable ASCII without colon, is refused with an
+   *       {@link InvalidMailException} naming it ({@code header[Name]}, or
+   *       {@code body.part[1.2].header[Name]} inside the body).
+   *   <li>A header line over 998 octets is folded before a space or tab; one without a space or
+   *       tab to fold at is refused.
+   *   <li>A body part that its transfer encoding cannot carry through SMTP (a line over 998 octets
+   *       or a NUL under 7bit or 8bit, or {@code binary}) is re-encoded: text as quoted-printable
+   *       (base64 when most of it is not ASCII), anything else as base64, its bytes unchanged. A
+   *       {@code message/*} part may not be encoded (RFC 2046), so such a line in one is refused
+   *       ({@code body}).
+   *   <li>Every other bare CR or bare LF becomes CRLF, as SMTP sends it: what is stored is what
+   *       the server receives.
+   * </ul>
+   * The message's own headers are checked when the mail is built, and everything again when it
+   * is enqueued (the message may have changed in between), before anything is stored: a refused
+   * mail stores nothing. Enqueueing saves the message's changes ({@code saveChanges()}), as
+   * sending it would; re-encoding is done on a copy.
    */
   public static Builder ofMimeMessage(MimeMessage message, MailAddress envelopeFrom) {
     Objects.requireNonNull(message, "message");
@@ -303,7 +328,11 @@ public final class Mail {
       return this;
     }
 
-    /** The subject; any Unicode text without CR or LF, at most 998 characters. None by default. */
+    /**
+     * The subject; any Unicode text without CR, LF or another control character but HTAB, at most
+     * 998 characters, and, when ASCII, without a run too long to fold into a 998-octet line. None
+     * by default.
+     */
     public Builder subject(String subject) {
       requireParts("subject");
       if (subject != null) {
@@ -311,6 +340,7 @@ public final class Mail {
         if (subject.length() > MAX_SUBJECT_LENGTH) {
           throw new InvalidMailException("subject", "longer than " + MAX_SUBJECT_LENGTH + " characters");
         }
+        checkFoldable("subject", "Subject", subject);
       }
       this.subject = subject;
       return this;
@@ -344,7 +374,10 @@ public final class Mail {
 
     /**
      * Adds a header such as {@code List-Unsubscribe}. The name must be printable ASCII without
-     * colon; the value must not contain CR or LF (long values are folded, non-ASCII encoded).
+     * colon; the value must not contain CR, LF or another control character but HTAB (long
+     * values are folded, non-ASCII encoded; an ASCII value with a run of more than about 990
+     * characters without a space or tab cannot be folded into SMTP's 998-octet lines and is
+     * refused).
      * Headers the queue writes itself (From, To, Subject, Message-ID, Date, Content-Type, ...)
      * cannot be set here.
      */
@@ -364,6 +397,7 @@ public final class Mail {
         MailAddress.rejectControl("value", value);
         return null;
       });
+      checkFoldable(field, name, value);
       headers.put(name, value);
       return this;
     }
@@ -441,6 +475,9 @@ public final class Mail {
       if (mimeMessage == null && text == null && html == null) {
         throw new InvalidMailException("text", "no body: set a text or an HTML body");
       }
+      if (mimeMessage != null) {
+        ReadyMessage.checkHeaders(mimeMessage);
+      }
       if (!smtpUtf8) {
         checkAscii("from", List.of(from));
         checkAscii("envelopeFrom", envelopeFrom == null ? List.of() : List.of(envelopeFrom));
@@ -450,6 +487,19 @@ public final class Mail {
         checkAscii("bcc", bcc);
       }
       return new Mail(this);
+    }
+
+    /**
+     * An ASCII value is written as it is, folded at its spaces and tabs: refused when a line of it
+     * would be over 998 octets all the same. (Non-ASCII values become encoded words, which fold.)
+     */
+    private static void checkFoldable(String field, String name, String value) {
+      for (int i = 0; i < value.length(); i++) {
+        if (value.charAt(i) >= 0x80) {
+          return;
+        }
+      }
+      LineRules.checkHeaderField(field, name + ": " + value);
     }
 
     private void requireParts(String field) {

@@ -1,5 +1,7 @@
 package dev.mailqueue;
 
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -24,6 +26,11 @@ class MailValidationTest {
         bad("CRLF in To address", "to[1]", () -> valid().to("a@example.org\r\nRCPT TO:<x@evil.example>")),
         bad("LF in display name", "from", () -> valid().from("Evil\nBcc: x@y.example <shop@example.com>")),
         bad("CR in header value", "header[X-Campaign].value", () -> valid().header("X-Campaign", "a\rb")),
+        bad("NUL in header value", "header[X-Campaign].value", () -> valid().header("X-Campaign", "a\u0000b")),
+        bad("ESC in header value", "header[X-Campaign].value", () -> valid().header("X-Campaign", "\u001b[31m")),
+        bad("5,000 characters without a space in a header", "header[X-Long]",
+            () -> valid().header("X-Long", "a".repeat(5000))),
+        bad("998 characters without a space in the subject", "subject", () -> valid().subject("s".repeat(998))),
         bad("colon in header name", "header[X:Y]", () -> valid().header("X:Y", "v")),
         bad("space in header name", "header[X Y]", () -> valid().header("X Y", "v")),
         bad("reserved header", "header[Bcc]", () -> valid().header("Bcc", "x@example.org")),
@@ -31,6 +38,12 @@ class MailValidationTest {
             () -> valid().attachment("a\n.pdf", "application/pdf", new byte[1])),
         bad("bad content type", "attachment[0].attachment.contentType",
             () -> valid().attachment("a.pdf", "pdf", new byte[1])),
+        bad("multipart attachment", "attachment[0].attachment.contentType",
+            () -> valid().attachment("a.eml", "multipart/mixed", new byte[1])),
+        bad("message/rfc822 with bare LF", "attachment[0].attachment.content",
+            () -> valid().attachment("a.eml", "message/rfc822", "Subject: x\n\nbody\n".getBytes(US_ASCII))),
+        bad("message/rfc822 with non-ASCII", "attachment[0].attachment.content",
+            () -> valid().attachment("a.eml", "message/rfc822", "Subject: ü\r\n\r\n".getBytes(UTF_8))),
         bad("missing @", "to[1]", () -> valid().to("bob.example.org")),
         bad("double dot", "to[1]", () -> valid().to("bob..x@example.org")),
         bad("local part over 64", "to[1]", () -> valid().to("a".repeat(65) + "@example.org")),

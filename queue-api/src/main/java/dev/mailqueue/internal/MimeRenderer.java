@@ -7,7 +7,6 @@ import dev.mailqueue.MailAddress;
 import dev.mailqueue.MailQueueException;
 import dev.mailqueue.MessageId;
 import jakarta.activation.DataHandler;
-import jakarta.mail.Header;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Part;
 import jakarta.mail.Session;
@@ -25,8 +24,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Date;
-import java.util.Enumeration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 
@@ -71,7 +70,10 @@ public final class MimeRenderer {
   /** The rendered bytes and the Message-ID header they carry. */
   public record Rendered(byte[] mime, String messageIdHeader) {}
 
-  /** Renders {@code mail}; throws {@link InvalidMailException} if it is too large or a header is unsafe. */
+  /**
+   * Renders {@code mail}; throws {@link InvalidMailException} if it is too large, a header is
+   * unsafe, or a line cannot be brought within SMTP's limits ({@link LineRules}, {@link ReadyMessage}).
+   */
   public Rendered render(Mail mail, MessageId id) {
     return render(mail, id, new Date(), true);
   }
@@ -88,25 +90,35 @@ public final class MimeRenderer {
     if (attachmentBytes > maxMessageSize) {
       throw tooLarge(attachmentBytes);
     }
-    if (direct && DirectMimeWriter.handles(mail)) {
-      String messageId = messageId(id, mail.from());
-      byte[] mime = DirectMimeWriter.write(mail, messageId, date, id.value().getLeastSignificantBits());
-      if (mime.length > maxMessageSize) {
-        throw tooLarge(mime.length);
-      }
-      return new Rendered(mime, messageId);
-    }
+    String messageId;
+    byte[] mime;
     try {
-      MimeMessage message = mail.mimeMessage() != null ? prepareReady(mail, id) : compose(mail, id, date);
-      ByteArrayOutputStream out = new ByteArrayOutputStream(estimateSize(mail, attachmentBytes));
-      message.writeTo(out, OMITTED_HEADERS);
-      if (out.size() > maxMessageSize) {
-        throw tooLarge(out.size());
+      if (mail.mimeMessage() != null) {
+        String existing = mail.mimeMessage().getMessageID();
+        messageId = existing != null ? existing.strip() : messageId(id, mail.from());
+        mime = ReadyMessage.render(mail.mimeMessage(), messageId, OMITTED_HEADERS);
+      } else if (direct && DirectMimeWriter.handles(mail)) {
+        messageId = messageId(id, mail.from());
+        mime = DirectMimeWriter.write(mail, messageId, date, id.value().getLeastSignificantBits());
+      } else {
+        MimeMessage message = compose(mail, id, date);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(estimateSize(mail, attachmentBytes));
+        message.writeTo(out, OMITTED_HEADERS);
+        messageId = message.getMessageID();
+        mime = out.toByteArray();
       }
-      return new Rendered(out.toByteArray(), message.getMessageID());
     } catch (MessagingException | IOException e) {
       throw new InvalidMailException("mime", "cannot be rendered: " + e.getMessage(), e);
     }
+    if (mail.mimeMessage() == null) {
+      // The builder's values are checked when set; this holds what they render to (a subject or
+      // header value too long to fold) to the same line rules as a ready message.
+      mime = LineRules.checkHeaderSection(mime, "");
+    }
+    if (mime.length > maxMessageSize) {
+      throw tooLarge(mime.length);
+    }
+    return new Rendered(mime, messageId);
   }
 
   private InvalidMailException tooLarge(long size) {
@@ -291,6 +303,7 @@ public final class MimeRenderer {
   private static MimeBodyPart attachmentPart(Attachment a, String disposition) throws MessagingException {
     MimeBodyPart part = new MimeBodyPart();
     part.setDataHandler(new DataHandler(new ByteArrayDataSource(a.content(), a.contentType())));
+    part.setHeader("Content-Transfer-Encoding", attachmentEncoding(a.contentType(), a.content()));
     try {
       part.setFileName(MimeUtility.encodeText(a.filename(), "UTF-8", null));
     } catch (UnsupportedEncodingException e) {
@@ -303,43 +316,20 @@ public final class MimeRenderer {
     return part;
   }
 
-  private MimeMessage prepareReady(Mail mail, MessageId id) throws MessagingException {
-    MimeMessage m = mail.mimeMessage();
-    Enumeration<Header> headers = m.getAllHeaders();
-    while (headers.hasMoreElements()) {
-      Header h = headers.nextElement();
-      checkFolding(h.getName(), h.getValue());
+  /**
+   * The transfer encoding that brings an attachment's bytes to the recipient unchanged. Not
+   * Angus's choice, which is 7bit for any content that happens to be ASCII: an SMTP data stream
+   * turns a bare CR or LF into CRLF, so a binary file of ASCII bytes arrived changed. A text part
+   * is 7bit only when it is already canonical ({@link LineRules#isSevenBit}), base64 otherwise; a
+   * {@code message/*} part is always 7bit, as RFC 2046 5.2.1 requires ({@link Attachment} only
+   * accepts canonical 7bit content for it); any other part is base64, whatever its bytes.
+   */
+  static String attachmentEncoding(String contentType, byte[] content) {
+    String type = contentType.toLowerCase(Locale.ROOT);
+    if (type.startsWith("message/")) {
+      return "7bit";
     }
-    String existing = m.getMessageID();
-    String messageId = existing != null ? existing.strip() : messageId(id, mail.from());
-    m.saveChanges();
-    m.setHeader("Message-ID", messageId);
-    return m;
-  }
-
-  /** A CR or LF in a header value is only legal as folding: CRLF followed by a space or tab. */
-  private static void checkFolding(String name, String value) {
-    String field = "header[" + name + "]";
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c <= ' ' || c == ':' || c > '~') {
-        throw new InvalidMailException(field, "header name has a character not allowed in a header name");
-      }
-    }
-    if (value == null) {
-      return;
-    }
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (c == '\r' || c == '\n') {
-        boolean crlf = c == '\r' && i + 1 < value.length() && value.charAt(i + 1) == '\n';
-        int next = crlf ? i + 2 : i + 1;
-        if (!crlf || next >= value.length() || (value.charAt(next) != ' ' && value.charAt(next) != '\t')) {
-          throw new InvalidMailException(field, "contains CR or LF that is not header folding (header injection)");
-        }
-        i = next;
-      }
-    }
+    return type.startsWith("text/") && LineRules.isSevenBit(content) ? "7bit" : "base64";
   }
 
   private String messageId(MessageId id, MailAddress from) {

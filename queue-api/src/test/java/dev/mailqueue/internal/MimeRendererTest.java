@@ -3,16 +3,25 @@ package dev.mailqueue.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mailqueue.Attachment;
 import dev.mailqueue.InvalidMailException;
 import dev.mailqueue.Mail;
 import dev.mailqueue.MailAddress;
 import dev.mailqueue.MessageId;
+import jakarta.mail.BodyPart;
 import jakarta.mail.Multipart;
 import jakarta.mail.Session;
+import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
+import java.util.Random;
+import org.eclipse.angus.mail.util.CRLFOutputStream;
 import org.junit.jupiter.api.Test;
 
 class MimeRendererTest {
@@ -93,6 +102,137 @@ class MimeRendererTest {
         .isEqualTo("quoted-printable");
   }
 
+  /**
+   * Attachments and inline parts of every type, with payloads chosen to trip a 7bit choice (ASCII
+   * with bare CR, bare LF, NUL, only CR and LF bytes) and random bytes of many lengths: after the
+   * line-end canonicalisation of an SMTP data stream, each part decodes to exactly its bytes, and
+   * a non-text part is base64.
+   */
+  @Test
+  void attachmentsArriveByteForByte() throws Exception {
+    Random random = new Random(20260214);
+    List<byte[]> payloads = payloads(random);
+    String[] types = {"application/octet-stream", "image/png", "text/plain", "text/csv"};
+    int checked = 0;
+    for (byte[] payload : payloads) {
+      for (String type : types) {
+        boolean inline = random.nextBoolean();
+        Mail.Builder b = Mail.builder().from("a@example.com").to("b@example.org").text("see attachment");
+        if (inline) {
+          b.html("<img src=\"cid:part@example.com\">")
+              .attachment(Attachment.inline("data.bin", type, payload, "part@example.com"));
+        } else {
+          b.attachment("data.bin", type, payload);
+        }
+        byte[] mime = renderer.render(b.build(), MessageId.generate()).mime();
+        MimeBodyPart part = attachmentOf(parse(throughSmtpDataStream(mime)));
+        String description = type + ", " + (inline ? "inline" : "attached") + ", " + printable(payload);
+        if (!type.startsWith("text/")) {
+          assertThat(part.getEncoding()).as(description).isEqualTo("base64");
+        }
+        assertThat(part.getInputStream().readAllBytes()).as(description).isEqualTo(payload);
+        checked++;
+      }
+    }
+    assertThat(checked).isEqualTo(payloads.size() * types.length);
+  }
+
+  @Test
+  void onlyCanonicalTextIsSevenBit() {
+    byte[] canonical = "plain ascii\r\nlines\r\n".getBytes(StandardCharsets.US_ASCII);
+    assertThat(MimeRenderer.attachmentEncoding("text/plain", canonical)).isEqualTo("7bit");
+    assertThat(MimeRenderer.attachmentEncoding("TEXT/CSV", canonical)).isEqualTo("7bit");
+    assertThat(MimeRenderer.attachmentEncoding("application/octet-stream", canonical)).isEqualTo("base64");
+    assertThat(MimeRenderer.attachmentEncoding("application/json", "{}".getBytes(StandardCharsets.US_ASCII)))
+        .isEqualTo("base64");
+    assertThat(MimeRenderer.attachmentEncoding("message/rfc822", canonical)).as("RFC 2046 5.2.1").isEqualTo("7bit");
+    for (String text : new String[] {"bare lf\n", "bare cr\r", "nul \u0000", "ü", "x".repeat(999), "\n\r"}) {
+      assertThat(MimeRenderer.attachmentEncoding("text/plain", text.getBytes(StandardCharsets.UTF_8))).as(text)
+          .isEqualTo("base64");
+    }
+    assertThat(MimeRenderer.attachmentEncoding("text/plain", ("x".repeat(998) + "\r\n").getBytes(StandardCharsets.US_ASCII)))
+        .isEqualTo("7bit");
+  }
+
+  /** Payloads that look like text to a 7bit check but are not canonical, and random bytes. */
+  static List<byte[]> payloads(Random random) {
+    List<byte[]> payloads = new ArrayList<>();
+    for (String s : new String[] {"", "a", "\r", "\n", "\r\n", "\n\r", "\r\r", "\n\n", "line1\nline2\n",
+        "line1\rline2\r", "crlf\r\nthen bare lf\n", "ends with cr\r", "\u0000", "a\u0000b\r\n", "plain ascii\r\n",
+        "x".repeat(999), "y".repeat(998) + "\r\n", " trailing spaces  \r\n\tand tab\r\n", ".\r\n..\r\n.", "=3D=\r\n"}) {
+      payloads.add(s.getBytes(StandardCharsets.ISO_8859_1));
+    }
+    for (int length : new int[] {1, 2, 3, 57, 76, 77, 500, 4096}) {
+      byte[] onlyLineEnds = new byte[length];
+      byte[] asciiWithLineEnds = new byte[length];
+      byte[] anything = new byte[length];
+      for (int i = 0; i < length; i++) {
+        onlyLineEnds[i] = random.nextBoolean() ? (byte) '\r' : (byte) '\n';
+        int r = random.nextInt(20);
+        asciiWithLineEnds[i] = r == 0 ? (byte) '\r' : r == 1 ? (byte) '\n' : (byte) (0x20 + random.nextInt(0x5f));
+      }
+      random.nextBytes(anything);
+      payloads.add(onlyLineEnds);
+      payloads.add(asciiWithLineEnds);
+      payloads.add(anything);
+    }
+    return payloads;
+  }
+
+  /** The mail's only part with a Content-ID or an attachment disposition. */
+  private static MimeBodyPart attachmentOf(MimeMessage message) throws Exception {
+    List<MimeBodyPart> found = new ArrayList<>();
+    collect((Multipart) message.getContent(), found);
+    assertThat(found).hasSize(1);
+    return found.get(0);
+  }
+
+  private static void collect(Multipart multipart, List<MimeBodyPart> found) throws Exception {
+    for (int i = 0; i < multipart.getCount(); i++) {
+      BodyPart part = multipart.getBodyPart(i);
+      if (part.isMimeType("multipart/*")) {
+        collect((Multipart) part.getContent(), found);
+      } else if (part.getFileName() != null) {
+        found.add((MimeBodyPart) part);
+      }
+    }
+  }
+
+  /** What a server receives: Angus's SMTP data stream turns bare CR and bare LF into CRLF. */
+  static byte[] throughSmtpDataStream(byte[] mime) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    CRLFOutputStream crlf = new CRLFOutputStream(bytes);
+    crlf.write(mime);
+    crlf.flush();
+    return bytes.toByteArray();
+  }
+
+  private static String printable(byte[] payload) {
+    StringBuilder s = new StringBuilder(payload.length + " bytes: ");
+    for (int i = 0; i < Math.min(payload.length, 24); i++) {
+      int b = payload[i] & 0xff;
+      s.append(b >= 0x20 && b < 0x7f ? String.valueOf((char) b) : String.format("\\x%02x", b));
+    }
+    return s.toString();
+  }
+
+  @Test
+  void longSubjectsAndHeadersRenderInSmtpLines() throws Exception {
+    String subject = "s".repeat(990); // "Subject: " and 990 characters: folded after the colon
+    String value = ("word" + "s".repeat(30) + " ").repeat(150).strip();
+    for (boolean direct : new boolean[] {true, false}) {
+      Mail mail = Mail.builder().from("a@example.com").to("b@example.org").subject(subject).header("X-Words", value)
+          .text("body").build();
+      byte[] mime = renderer.render(mail, MessageId.generate(), new java.util.Date(), direct).mime();
+      for (String line : new String(mime, StandardCharsets.ISO_8859_1).split("\r\n")) {
+        assertThat(line.length()).as("direct: %s", direct).isLessThanOrEqualTo(998);
+      }
+      MimeMessage m = parse(mime);
+      assertThat(m.getSubject()).isEqualTo(subject);
+      assertThat(jakarta.mail.internet.MimeUtility.unfold(m.getHeader("X-Words")[0])).isEqualTo(value);
+    }
+  }
+
   @Test
   void oversizedMailIsRejected() {
     Mail mail = Mail.builder().from("a@example.com").to("b@example.org").text("x")
@@ -120,8 +260,13 @@ class MimeRendererTest {
     MimeMessage ready = new MimeMessage(Session.getInstance(new Properties()));
     ready.setText("body");
     ready.setHeader("X-Evil", "a\r\nBcc: victim@example.org");
+    assertThatThrownBy(() -> Mail.ofMimeMessage(ready, MailAddress.of("a@example.com")).to("b@example.org").build())
+        .as("when the mail is built").isInstanceOf(InvalidMailException.class).hasMessageContaining("X-Evil");
+
+    ready.removeHeader("X-Evil");
     Mail mail = Mail.ofMimeMessage(ready, MailAddress.of("a@example.com")).to("b@example.org").build();
-    assertThatThrownBy(() -> renderer.render(mail, MessageId.generate()))
+    ready.setHeader("X-Evil", "a\r\nBcc: victim@example.org");
+    assertThatThrownBy(() -> renderer.render(mail, MessageId.generate())).as("set after build: when it is rendered")
         .isInstanceOf(InvalidMailException.class).hasMessageContaining("X-Evil");
   }
 }

@@ -259,10 +259,27 @@ class CliProcessTest {
     assertThat(view.tag()).isEqualTo("cli");
     assertThat(view.recipients()).extracting(r -> r.status())
         .containsExactly(RecipientStatus.PENDING, RecipientStatus.SUPPRESSED);
-    assertThat(new String(store.loadMime(id), StandardCharsets.US_ASCII)).contains("Hello from stdin.");
+    String stored = new String(store.loadMime(id), StandardCharsets.US_ASCII);
+    assertThat(stored).contains("Hello from stdin.\r\n");
+    assertThat(stored.replace("\r\n", "")).as("the piped LF line ends are stored as CRLF").doesNotContain("\n");
 
     assertThat(run("suppress", "remove", "gone@example.org").exitCode()).isZero();
     assertThat(run("suppress", "remove", "gone@example.org").exitCode()).isEqualTo(1);
+  }
+
+  @Test
+  void sendRefusesAMessageWithANulInAHeaderAndStoresNothing() throws Exception {
+    String message = "From: shop@example.com\nTo: bob@example.org\nX-Campaign: a\u0000b\nSubject: nul\n\nbody\n";
+    Result refused = run(cli("send", "--from", "shop@example.com", "--to", "bob@example.org", "--message", "-",
+        "--table-prefix", prefix), message);
+    assertThat(refused.exitCode()).as(refused.out()).isEqualTo(2);
+    assertThat(refused.err()).contains("header[X-Campaign]").contains("control character");
+    try (Connection c = dataSource.getConnection();
+         PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + prefix + "message");
+         var rs = ps.executeQuery()) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getLong(1)).as("messages stored").isZero();
+    }
   }
 
   @Test

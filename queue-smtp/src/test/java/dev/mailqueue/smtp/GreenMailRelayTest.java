@@ -7,12 +7,21 @@ import com.icegreen.greenmail.configuration.GreenMailConfiguration;
 import com.icegreen.greenmail.util.DummySSLServerSocketFactory;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
+import dev.mailqueue.Mail;
+import dev.mailqueue.MailAddress;
+import dev.mailqueue.MessageId;
 import dev.mailqueue.RecipientStatus;
+import dev.mailqueue.internal.MimeRenderer;
 import dev.mailqueue.spi.DeliveryResult;
+import dev.mailqueue.spi.OutboundMail;
+import jakarta.mail.BodyPart;
+import jakarta.mail.Multipart;
 import jakarta.mail.internet.MimeMessage;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -68,6 +77,68 @@ class GreenMailRelayTest {
       assertThat(m.getMessageID()).isEqualTo(Mails.MESSAGE_ID);
       assertThat(m.getSubject()).isEqualTo("hi");
     }
+  }
+
+  /**
+   * Attachments rendered by the real renderer, sent through the transport and decoded by the
+   * receiving server: each arrives byte for byte. The payloads include ASCII with bare CR, bare
+   * LF and NUL, which were sent as 7bit and lost their line ends to the SMTP data stream.
+   */
+  @Test
+  void attachmentsArriveByteForByte() throws Exception {
+    int port = start(ServerSetup.PROTOCOL_SMTP);
+    transport = SmtpTransport.relay("127.0.0.1", port).ehloName("client.test").build();
+    List<byte[]> payloads = payloads(new Random(20260214));
+    String[] types = {"application/octet-stream", "image/png", "text/plain"};
+    MimeRenderer renderer = new MimeRenderer(64 * 1024 * 1024, null);
+    for (String type : types) {
+      Mail.Builder b = Mail.builder().from("a@example.com").to("user@example.com").subject(type).text("attached");
+      for (int i = 0; i < payloads.size(); i++) {
+        b.attachment("p" + i + ".bin", type, payloads.get(i));
+      }
+      MessageId id = MessageId.generate();
+      MimeRenderer.Rendered rendered = renderer.render(b.build(), id);
+      DeliveryResult r = transport.deliver(new OutboundMail(id, rendered.messageIdHeader(),
+          MailAddress.of("a@example.com"), List.of(MailAddress.of("user@example.com")), rendered.mime(), 1, null));
+      assertThat(r.recipients().get(0).status()).isEqualTo(RecipientStatus.DELIVERED);
+    }
+
+    MimeMessage[] received = greenMail.getReceivedMessages();
+    assertThat(received).hasSize(types.length);
+    for (MimeMessage m : received) {
+      Multipart mixed = (Multipart) m.getContent();
+      assertThat(mixed.getCount()).isEqualTo(payloads.size() + 1);
+      for (int i = 0; i < payloads.size(); i++) {
+        BodyPart part = mixed.getBodyPart(i + 1);
+        assertThat(part.getFileName()).isEqualTo("p" + i + ".bin");
+        assertThat(part.getInputStream().readAllBytes()).as("%s, payload %d", m.getSubject(), i)
+            .isEqualTo(payloads.get(i));
+      }
+    }
+  }
+
+  /** ASCII that looks like text but has bare CR, bare LF or NUL; only CR and LF; random bytes; lengths 0 and up. */
+  private static List<byte[]> payloads(Random random) {
+    List<byte[]> payloads = new ArrayList<>();
+    for (String s : new String[] {"", "a", "\r", "\n", "\n\r", "\r\r\n\n", "line1\nline2\n", "line1\rline2\r",
+        "crlf\r\nthen bare lf\n", "ends with cr\r", "\u0000", "a\u0000b\r\n", "canonical\r\n", ".\r\n.\n.\r"}) {
+      payloads.add(s.getBytes(StandardCharsets.ISO_8859_1));
+    }
+    for (int length : new int[] {1, 2, 3, 76, 77, 1000, 5000}) {
+      byte[] onlyLineEnds = new byte[length];
+      byte[] asciiWithLineEnds = new byte[length];
+      byte[] anything = new byte[length];
+      for (int i = 0; i < length; i++) {
+        onlyLineEnds[i] = random.nextBoolean() ? (byte) '\r' : (byte) '\n';
+        int c = random.nextInt(20);
+        asciiWithLineEnds[i] = c == 0 ? (byte) '\r' : c == 1 ? (byte) '\n' : (byte) (0x20 + random.nextInt(0x5f));
+      }
+      random.nextBytes(anything);
+      payloads.add(onlyLineEnds);
+      payloads.add(asciiWithLineEnds);
+      payloads.add(anything);
+    }
+    return payloads;
   }
 
   @Test

@@ -53,6 +53,18 @@ class QueuedJavaMailSenderTest {
   }
 
   @Test
+  void aMimeMessageWithANulInAHeaderIsRefusedBeforeItIsQueued() throws Exception {
+    MimeMessage message = new MimeMessage(Session.getInstance(new Properties()));
+    MimeMessageHelper helper = new MimeMessageHelper(message, "UTF-8");
+    helper.setFrom("shop@example.com");
+    helper.setTo("bob@example.org");
+    helper.setText("t");
+    message.setHeader("X-Campaign", "spring\u0000sale");
+    assertThatThrownBy(() -> QueuedJavaMailSender.toMail(message)).isInstanceOf(MailPreparationException.class)
+        .hasMessageContaining("header[X-Campaign]").hasMessageContaining("control character");
+  }
+
+  @Test
   void invalidMessagesAreSpringMailExceptions() {
     SimpleMailMessage noFrom = new SimpleMailMessage();
     noFrom.setTo("bob@example.org");
