@@ -131,4 +131,17 @@ public interface MailQueueAdmin {
 
   /** Entries in effect (not expired), ordered by address, after {@code afterAddress} (null: from the start). */
   List<Suppression> suppressions(String afterAddress, int limit);
+
+  /**
+   * Erases every trace of one address, for a data subject's request (GDPR Art. 17): every
+   * message addressed to it (among any recipients) or sent by it is deleted whatever its state,
+   * with its body, recipients and attempt history, and its suppression list entry is removed.
+   * A pending message to several recipients is deleted too, so the others do not get it either.
+   * A message being sent at this moment is left alone and counted in the result: erase again
+   * after it finished. Addresses are compared case-insensitively. Runs in one transaction; it
+   * scans the recipients, so it is meant for occasional use, not for every request.
+   *
+   * @throws InvalidMailException if {@code address} is not an address
+   */
+  Erasure erase(String address);
 }

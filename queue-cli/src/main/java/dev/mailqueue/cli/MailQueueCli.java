@@ -39,8 +39,8 @@ import picocli.CommandLine.Spec;
     description = "Inspect and operate a mailqueue database, send mail into it, or run a dispatcher.",
     subcommands = {MailQueueCli.ListCommand.class, MailQueueCli.ShowCommand.class, MailQueueCli.Hold.class,
         MailQueueCli.Release.class, MailQueueCli.Retry.class, MailQueueCli.Expire.class, MailQueueCli.Delete.class,
-        MailQueueCli.ShapeCommand.class, MailQueueCli.StatsCommand.class, SuppressCommand.class, RunCommand.class,
-        SendCommand.class, CommandLine.HelpCommand.class})
+        MailQueueCli.ShapeCommand.class, MailQueueCli.StatsCommand.class, SuppressCommand.class, EraseCommand.class,
+        RunCommand.class, SendCommand.class, CommandLine.HelpCommand.class})
 public final class MailQueueCli {
 
   /** Runs the command line and exits with its exit code. */

@@ -169,6 +169,21 @@ class CliProcessTest {
   }
 
   @Test
+  void eraseRemovesEveryTraceOfAnAddress() throws Exception {
+    MessageId toErin = insert("shop@example.com", "receipt", "erin@example.org");
+    MessageId toOthers = insert("shop@example.com", "receipt", "other@example.org");
+    store.admin().suppress("erin@example.org", "complaint", null);
+
+    Result r = run("erase", "Erin@Example.org");
+
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("erased 1 message and the suppression entry of Erin@Example.org");
+    assertThat(store.find(toErin)).isEmpty();
+    assertThat(store.find(toOthers)).isPresent();
+    assertThat(store.admin().suppression("erin@example.org")).isEmpty();
+  }
+
+  @Test
   void holdReleaseAndDeleteByIdAndByFilter() throws Exception {
     MessageId keep = insert("shop@example.com", "receipt", "a@example.org");
     MessageId spam = insert("loop@example.com", "spam", "b@example.org");

@@ -5,6 +5,7 @@ import static dev.mailqueue.jdbc.JdbcMailStore.placeholders;
 import static dev.mailqueue.jdbc.JdbcMailStore.reply;
 
 import dev.mailqueue.AttemptView;
+import dev.mailqueue.Erasure;
 import dev.mailqueue.MailAddress;
 import dev.mailqueue.MailQueueAdmin;
 import dev.mailqueue.MessageDetails;
@@ -35,6 +36,8 @@ import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.PreparedBatch;
 import org.jdbi.v3.core.statement.SqlStatement;
 import org.jdbi.v3.core.statement.Update;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link MailQueueAdmin} over the JDBC store's tables. Bulk operations select matching ids in
@@ -42,6 +45,7 @@ import org.jdbi.v3.core.statement.Update;
  * the UPDATE, so that a message a worker claimed in between is left alone.
  */
 final class JdbcMailAdmin implements MailQueueAdmin {
+  private static final Logger log = LoggerFactory.getLogger(JdbcMailAdmin.class);
   /** Messages changed per transaction by a bulk operation. */
   static final int CHUNK = 500;
 
@@ -339,6 +343,44 @@ final class JdbcMailAdmin implements MailQueueAdmin {
         .bindByType(2, null, Integer.class).bindByType(3, null, String.class).bindByType(4, null, String.class)
         .bindByType(5, ttl == null ? null : ttl.toMillis(), Long.class)
         .execute());
+  }
+
+  @Override
+  public Erasure erase(String address) {
+    String key = JdbcMailStore.suppressionKey(MailAddress.of(Objects.requireNonNull(address, "address")).address());
+    return jdbi.inTransaction(h -> {
+      boolean suppression = h.createUpdate(dialect.sql("DELETE FROM {p}suppression WHERE address = ?"))
+          .bind(0, key).execute() > 0;
+      List<String[]> rows = h.createQuery(dialect.sql("SELECT m.id, m.state FROM {p}message m "
+              + "WHERE LOWER(m.envelope_from) = ? OR m.id IN (SELECT r.message_id FROM {p}recipient r "
+              + "WHERE LOWER(r.address) = ?)"))
+          .bind(0, key).bind(1, key)
+          .map((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2)}).list();
+      List<Object> ids = new ArrayList<>();
+      int sending = 0;
+      for (String[] r : rows) {
+        if (MessageState.SENDING.name().equals(r[1])) {
+          sending++;
+        } else {
+          ids.add(dialect.id(UUID.fromString(r[0])));
+        }
+      }
+      int erased = 0;
+      for (int from = 0; from < ids.size(); from += 500) {
+        List<Object> chunk = ids.subList(from, Math.min(ids.size(), from + 500));
+        // SENDING again in the condition: a claim between the select and this delete keeps its message
+        Update delete = h.createUpdate(dialect.sql("DELETE FROM {p}message WHERE state <> 'SENDING' AND id IN ("
+            + placeholders(chunk.size()) + ")"));
+        for (int i = 0; i < chunk.size(); i++) {
+          delete.bind(i, chunk.get(i));
+        }
+        erased += delete.execute();
+      }
+      sending += ids.size() - erased;
+      log.info("erased {} messages of one address on request; {} being sent were left{}", erased, sending,
+          suppression ? "; its suppression entry was removed" : "");
+      return new Erasure(erased, sending, suppression);
+    });
   }
 
   @Override

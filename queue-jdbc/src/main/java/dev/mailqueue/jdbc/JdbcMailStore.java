@@ -117,6 +117,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
   private final Set<String> suppressOnBounce;
   private final Duration bounceSuppressionTtl;
   private final int preloadBodyBytes;
+  private final boolean retainBodies;
   private final int queryTimeoutSeconds;
   /** Whether statements carry {@link #queryTimeoutSeconds} (all but in-process H2). */
   private final boolean statementTimeouts;
@@ -152,6 +153,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     this.suppressOnBounce = Set.copyOf(b.suppressOnBounce);
     this.bounceSuppressionTtl = b.bounceSuppressionTtl;
     this.preloadBodyBytes = b.preloadBodyBytes;
+    this.retainBodies = b.retainBodies;
     this.admin = new JdbcMailAdmin(this, jdbi, dialect);
   }
 
@@ -851,6 +853,9 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
           ? recordWithArrays(h.getConnection(), pg, mails, completions)
           : recordInBatches(h, mails, completions);
       suppressHardBounces(h, mails, completions, recorded);
+      if (!retainBodies) {
+        eraseDeliveredBodies(h, mails, completions, recorded);
+      }
       return recorded;
     });
   }
@@ -1073,6 +1078,29 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     upsert.execute();
   }
 
+  /**
+   * Empties the body of every message recorded as DELIVERED, in the completion's transaction: a
+   * password-reset link must not outlive its delivery in the database. The body row stays (its
+   * sender, tag and time count for send quotas and filters) with zero bytes of MIME.
+   */
+  private void eraseDeliveredBodies(Handle h, List<ClaimedMail> mails, List<Completion> completions,
+                                    List<Boolean> recorded) {
+    List<Object> delivered = new ArrayList<>();
+    for (int i = 0; i < mails.size(); i++) {
+      if (recorded.get(i) && completions.get(i).newState() == MessageState.DELIVERED) {
+        delivered.add(dialect.id(mails.get(i).id().value()));
+      }
+    }
+    if (delivered.isEmpty()) {
+      return;
+    }
+    Update erase = h.createUpdate(dialect.sql("UPDATE {p}body SET mime = ? WHERE message_id IN ("
+        + placeholders(delivered.size()) + ")"));
+    erase.bind(0, new byte[0]);
+    bindAll(erase, 1, delivered);
+    erase.execute();
+  }
+
   /** Every recorded attempt has its row in the attempt table, keyed by message id and lease token. */
   @Override
   public boolean isCompleted(ClaimedMail mail) {
@@ -1156,12 +1184,21 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
               + "ORDER BY finished_at LIMIT ?"))
           .bind(0, age.toMillis()).bind(1, batch)
           .map((rs, ctx) -> dialect.id(UUID.fromString(rs.getString(1)))).list();
-      if (ids.isEmpty()) {
-        return 0;
+      int purged = 0;
+      if (!ids.isEmpty()) {
+        Update delete = h.createUpdate(dialect.sql("DELETE FROM {p}message WHERE id IN ("
+            + placeholders(ids.size()) + ")"));
+        bindAll(delete, 0, ids);
+        purged = delete.execute();
       }
-      Update delete = h.createUpdate(dialect.sql("DELETE FROM {p}message WHERE id IN (" + placeholders(ids.size()) + ")"));
-      bindAll(delete, 0, ids);
-      return delete.execute();
+      if (ids.size() < batch) {
+        // the last round of a purge: suppression entries whose time is up go too
+        int expired = h.createUpdate(dialect.sql("DELETE FROM {p}suppression WHERE expires_at < {now}")).execute();
+        if (expired > 0) {
+          log.info("purged {} expired suppression list entries", expired);
+        }
+      }
+      return purged;
     });
   }
 
@@ -1296,6 +1333,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     private Set<String> suppressOnBounce = DEFAULT_SUPPRESS_ON_BOUNCE;
     private Duration bounceSuppressionTtl;
     private int preloadBodyBytes = DEFAULT_PRELOAD_BODY_BYTES;
+    private boolean retainBodies;
 
     private Builder(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -1347,6 +1385,19 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
         throw new IllegalArgumentException("bounceSuppressionTtl must be positive: " + ttl);
       }
       this.bounceSuppressionTtl = ttl;
+      return this;
+    }
+
+    /**
+     * Whether a delivered message keeps its body (the MIME bytes) until it is purged with the
+     * rest of the message. By default it does not: the body is emptied in the transaction that
+     * records the delivery, so that secrets in it (a password-reset link, a one-time code) do not
+     * outlive their purpose in the database; the message's metadata, recipients and attempt
+     * history stay for the retention period. Bounced and expired messages always keep their
+     * bodies until purged, for inspection. Defaults to false.
+     */
+    public Builder retainBodies(boolean retain) {
+      this.retainBodies = retain;
       return this;
     }
 

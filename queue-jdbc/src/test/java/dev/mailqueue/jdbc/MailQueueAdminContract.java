@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.mailqueue.AttemptView;
 import dev.mailqueue.HealthThresholds;
+import dev.mailqueue.Erasure;
 import dev.mailqueue.MailAddress;
 import dev.mailqueue.MailQueueAdmin;
 import dev.mailqueue.MessageDetails;
@@ -455,5 +456,39 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     assertThat(state(fourth)).isEqualTo(MessageState.QUEUED);
     assertThat(admin.release(third)).isTrue();
     assertThat(claimOne().id()).isIn(third, fourth);
+  }
+
+  /** A data subject's request: nothing of the address is left but what is being sent this very moment. */
+  @Test
+  void eraseRemovesEveryMessageOfAnAddressAndItsSuppressionButNotOneBeingSent() {
+    MessageId sending = insert("shop@example.com", "receipt", "Erin@Example.org");
+    assertThat(claimOne().id()).isEqualTo(sending);
+    MessageId queued = insert("shop@example.com", "receipt", "erin@example.org", "other@example.org");
+    MessageId sent = insert("erin@example.org", "newsletter", "friend@example.net");
+    MessageId unrelated = insert("shop@example.com", "receipt", "other@example.org");
+    admin.suppress("ERIN@example.org", "complaint", null);
+
+    Erasure erasure = admin.erase("erin@EXAMPLE.org");
+
+    assertThat(erasure).isEqualTo(new Erasure(2, 1, true));
+    assertThat(erasure.complete()).isFalse();
+    assertThat(store.find(queued)).isEmpty();
+    assertThat(store.find(sent)).isEmpty();
+    assertThat(store.find(sending)).isPresent();
+    assertThat(store.find(unrelated)).isPresent();
+    assertThat(admin.suppression("erin@example.org")).isEmpty();
+    assertThat(rows("body") + rows("recipient")).as("body and recipient rows of the erased ones are gone")
+        .isEqualTo(2 + 2);
+    assertThat(admin.erase("nobody@example.org")).isEqualTo(new Erasure(0, 0, false));
+  }
+
+  private int rows(String table) {
+    try (java.sql.Connection c = dataSource.getConnection(); java.sql.ResultSet rs = c.createStatement()
+        .executeQuery("SELECT COUNT(*) FROM " + prefix + table)) {
+      rs.next();
+      return rs.getInt(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.mailqueue.MailAddress;
+import dev.mailqueue.MessageFilter;
 import dev.mailqueue.MessageId;
 import dev.mailqueue.MessageState;
 import dev.mailqueue.MessageView;
@@ -397,6 +398,62 @@ abstract class MailStoreContract extends StoreTestBase {
       assertThat(rc.reply()).isEqualTo(gone);
       assertThat(rc.recipients()).isEqualTo(1);
     });
+  }
+
+  /**
+   * A delivered message's body (a reset link, a one-time code) is gone with the transaction that
+   * records the delivery; a bounced one keeps it for inspection until purged.
+   */
+  @Test
+  void aDeliveredBodyIsErasedWhenTheDeliveryIsRecordedAndABouncedOneIsKept() {
+    QueuedMail delivered = mail("done@example.org");
+    QueuedMail bounced = mail("gone@example.org");
+    store.insertAll(List.of(delivered, bounced));
+    List<ClaimedMail> claimed = store.claim("w1", 2, LEASE);
+    assertThat(claimed).hasSize(2);
+    ClaimedMail d = claimed.stream().filter(c -> c.id().equals(delivered.id())).findFirst().orElseThrow();
+    ClaimedMail b = claimed.stream().filter(c -> c.id().equals(bounced.id())).findFirst().orElseThrow();
+    assertThat(store.completeAll(List.of(d, b), List.of(
+        finished(d, MessageState.DELIVERED, RecipientStatus.DELIVERED, SmtpReply.parse(250, "2.0.0 ok")),
+        finished(b, MessageState.BOUNCED, RecipientStatus.BOUNCED, SmtpReply.parse(550, "5.1.1 unknown")))))
+        .containsExactly(true, true);
+
+    assertThat(store.loadMime(delivered.id())).isEmpty();
+    assertThat(store.loadMime(bounced.id())).isEqualTo(bounced.mime());
+    assertThat(store.find(delivered.id()).orElseThrow().state()).isEqualTo(MessageState.DELIVERED);
+    // sender and tag stay for quotas and filters
+    assertThat(store.admin().list(MessageFilter.builder().sender("sender@example.com").build())).hasSize(2);
+  }
+
+  @Test
+  void withRetainBodiesADeliveredBodyStaysUntilPurged() {
+    JdbcMailStore keeping = JdbcMailStore.builder(dataSource).tablePrefix(prefix).retainBodies(true).build();
+    QueuedMail m = mail("kept@example.org");
+    keeping.insert(m);
+    ClaimedMail c = keeping.claim("w1", 1, LEASE).get(0);
+    keeping.complete(c, finished(c, MessageState.DELIVERED, RecipientStatus.DELIVERED, SmtpReply.parse(250, "ok")));
+    assertThat(keeping.loadMime(m.id())).isEqualTo(m.mime());
+  }
+
+  @Test
+  void aSuppressionWhoseTimeIsUpIsPurged() {
+    store.admin().suppress("short@example.org", "manual", Duration.ofMillis(1));
+    store.admin().suppress("forever@example.org", "manual", null);
+    await().atMost(Duration.ofSeconds(5)).until(() -> {
+      store.purgeFinished(Duration.ofDays(1), 100);
+      return suppressionRows() == 1;
+    });
+    assertThat(store.admin().suppression("forever@example.org")).isPresent();
+  }
+
+  int suppressionRows() {
+    try (Connection c = dataSource.getConnection(); ResultSet rs = c.createStatement()
+        .executeQuery("SELECT COUNT(*) FROM " + prefix + "suppression")) {
+      rs.next();
+      return rs.getInt(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   @Test

@@ -53,6 +53,7 @@ public class MailQueueAutoConfiguration {
         .createSchema(createSchema)
         .notifyOnEnqueue(jdbc.isNotifyOnEnqueue())
         .queryTimeout(jdbc.getQueryTimeout())
+        .retainBodies(jdbc.isRetainBodies())
         .build();
   }
 

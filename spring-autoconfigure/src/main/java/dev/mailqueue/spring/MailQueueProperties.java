@@ -430,6 +430,13 @@ public class MailQueueProperties {
      */
     private Duration queryTimeout = JdbcMailStore.DEFAULT_QUERY_TIMEOUT;
 
+    /**
+     * Whether a delivered message keeps its body (the MIME bytes, with any reset link or code in
+     * it) until it is purged. By default the body is emptied when the delivery is recorded;
+     * bounced and expired messages keep theirs for inspection until purged.
+     */
+    private boolean retainBodies = false;
+
     public String getTablePrefix() {
       return tablePrefix;
     }
@@ -460,6 +467,14 @@ public class MailQueueProperties {
 
     public void setQueryTimeout(Duration queryTimeout) {
       this.queryTimeout = queryTimeout;
+    }
+
+    public boolean isRetainBodies() {
+      return retainBodies;
+    }
+
+    public void setRetainBodies(boolean retainBodies) {
+      this.retainBodies = retainBodies;
     }
   }
 
