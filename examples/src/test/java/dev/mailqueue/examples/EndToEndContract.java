@@ -2,7 +2,6 @@ package dev.mailqueue.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import com.icegreen.greenmail.util.GreenMail;
@@ -24,8 +23,6 @@ import dev.mailqueue.jdbc.TestDatabases;
 import dev.mailqueue.smtp.Security;
 import dev.mailqueue.smtp.SmtpTransport;
 import dev.mailqueue.spi.DeliveryResult;
-import dev.mailqueue.spi.MailTransport;
-import dev.mailqueue.spi.OutboundMail;
 import jakarta.mail.Multipart;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeUtility;
@@ -336,23 +333,9 @@ abstract class EndToEndContract {
 
   @Test
   void mailNeedingSmtpUtf8IsNotSentToAServerWithoutItAndBouncesWith567() {
-    List<OutboundMail> handedOver = new CopyOnWriteArrayList<>();
-    SmtpTransport relay = SmtpTransport.relay("127.0.0.1", sink.port()).security(Security.NONE).build();
-    MailTransport recording = new MailTransport() {
-      @Override
-      public DeliveryResult deliver(OutboundMail mail) {
-        handedOver.add(mail);
-        return relay.deliver(mail);
-      }
-
-      @Override
-      public void close() {
-        relay.close();
-      }
-    };
-    startQueue(sink.port(), b -> b.transport(recording));
+    startQueue(sink.port(), b -> b);
     // The sink offers no SMTPUTF8. The first two need it (a UTF-8 address; a UTF-8 display name in
-    // the From header), the third only allows it.
+    // the From header, so only the stored bytes tell), the third only allows it.
     MessageId address = queue.enqueue(Mail.builder().smtpUtf8(true).from("a@example.com").to("jörg@example.org")
         .text("t").build());
     MessageId header = queue.enqueue(Mail.builder().smtpUtf8(true).from("Jörg <a@example.com>").to("ok@example.org")
@@ -366,11 +349,11 @@ abstract class EndToEndContract {
       assertThat(view.recipients()).singleElement().satisfies(r -> {
         assertThat(r.status()).isEqualTo(RecipientStatus.BOUNCED);
         assertThat(r.lastReply()).extracting(SmtpReply::code, SmtpReply::enhancedStatus).containsExactly(550, "5.6.7");
+        assertThat(r.lastReply().text()).as("the engine marked it as needing SMTPUTF8")
+            .contains("SMTPUTF8 is required, but was not offered");
       });
     }
     assertThat(awaitFinal(ascii).state()).isEqualTo(MessageState.DELIVERED);
-    assertThat(handedOver).extracting(OutboundMail::id, OutboundMail::smtpUtf8)
-        .containsExactlyInAnyOrder(tuple(address, true), tuple(header, true), tuple(ascii, false));
     assertThat(sink.received()).singleElement().satisfies(r -> assertThat(r.recipients())
         .containsExactly("ok@example.org"));
   }
