@@ -50,6 +50,8 @@ abstract class EndToEndContract {
   protected DataSource dataSource;
   private String prefix;
   private MailQueue queue;
+  /** startQueue's transport; tests that replace it leave it unclosed by the queue, so tearDown closes it. */
+  private SmtpTransport defaultTransport;
   protected SmtpSink sink;
   private GreenMail greenMail;
   protected final RecordingListener events = new RecordingListener();
@@ -78,9 +80,10 @@ abstract class EndToEndContract {
 
   protected MailQueue startQueue(int port, Function<MailQueue.Builder, MailQueue.Builder> customize) {
     JdbcMailStore store = JdbcMailStore.builder(dataSource).tablePrefix(prefix).createSchema(true).build();
+    defaultTransport = SmtpTransport.relay("127.0.0.1", port).security(Security.NONE).build();
     MailQueue.Builder b = MailQueue.builder()
         .store(store)
-        .transport(SmtpTransport.relay("127.0.0.1", port).security(Security.NONE).build())
+        .transport(defaultTransport)
         .listener(events)
         .retryPolicy(RetryPolicy.builder().initialDelay(Duration.ofMillis(200)).maxDelay(Duration.ofSeconds(1)).build())
         .pollInterval(Duration.ofMillis(100));
@@ -93,6 +96,9 @@ abstract class EndToEndContract {
   void tearDown() {
     if (queue != null) {
       queue.close();
+    }
+    if (defaultTransport != null) {
+      defaultTransport.close(); // idempotent; its timer thread would otherwise outlive the test
     }
     if (greenMail != null) {
       greenMail.stop();
