@@ -454,7 +454,13 @@ public final class Mail {
       return this;
     }
 
-    /** Allow non-ASCII local parts (SMTPUTF8, RFC 6531). Defaults to false. */
+    /**
+     * Allow non-ASCII local parts (SMTPUTF8, RFC 6531); addresses and display names are then
+     * written in the header fields as UTF-8 (RFC 6532). A mail with a non-ASCII character in its
+     * envelope or header fields is sent with the SMTPUTF8 extension, only to servers that offer it;
+     * where none does, its recipients bounce with {@code 5.6.7}. One with only ASCII there is sent
+     * as any other. Defaults to false.
+     */
     public Builder smtpUtf8(boolean smtpUtf8) {
       this.smtpUtf8 = smtpUtf8;
       return this;

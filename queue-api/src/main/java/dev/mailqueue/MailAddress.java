@@ -85,7 +85,12 @@ public record MailAddress(String address, String displayName) {
 
   /** Whether the local part contains non-ASCII characters, which needs SMTPUTF8 (RFC 6531). */
   public boolean requiresSmtpUtf8() {
-    return !StandardCharsets.US_ASCII.newEncoder().canEncode(address);
+    for (int i = 0; i < address.length(); i++) {
+      if (address.charAt(i) > 127) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override

@@ -154,7 +154,7 @@ public final class SmtpTransportBenchmark {
       return timed(sessions, (n, counter) -> {
         while (counter.getAndDecrement() > 0) {
           OutboundMail mail = new OutboundMail(MessageId.generate(), "<bench-1@example.com>", from, rcpts, mime, 1,
-              null);
+              null, false);
           DeliveryResult r = transport.deliver(mail);
           if (r.recipients().get(0).status() != RecipientStatus.DELIVERED) {
             throw new IllegalStateException("not delivered: " + r);

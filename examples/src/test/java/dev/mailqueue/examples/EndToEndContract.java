@@ -50,6 +50,8 @@ abstract class EndToEndContract {
   protected DataSource dataSource;
   private String prefix;
   private MailQueue queue;
+  /** startQueue's transport; tests that replace it leave it unclosed by the queue, so tearDown closes it. */
+  private SmtpTransport defaultTransport;
   protected SmtpSink sink;
   private GreenMail greenMail;
   private SmtpTransport defaultTransport;
@@ -337,6 +339,33 @@ abstract class EndToEndContract {
     assertThat(awaitFinal(first).state()).isEqualTo(MessageState.DELIVERED);
     assertThat(awaitFinal(shortLived).state()).isEqualTo(MessageState.EXPIRED);
     assertThat(calls.get()).as("the expired one never reached the transport").isEqualTo(1);
+  }
+
+  @Test
+  void mailNeedingSmtpUtf8IsNotSentToAServerWithoutItAndBouncesWith567() {
+    startQueue(sink.port(), b -> b);
+    // The sink offers no SMTPUTF8. The first two need it (a UTF-8 address; a UTF-8 display name in
+    // the From header, so only the stored bytes tell), the third only allows it.
+    MessageId address = queue.enqueue(Mail.builder().smtpUtf8(true).from("a@example.com").to("jörg@example.org")
+        .text("t").build());
+    MessageId header = queue.enqueue(Mail.builder().smtpUtf8(true).from("Jörg <a@example.com>").to("ok@example.org")
+        .text("t").build());
+    MessageId ascii = queue.enqueue(Mail.builder().smtpUtf8(true).from("a@example.com").to("ok@example.org")
+        .text("t").build());
+
+    for (MessageId id : List.of(address, header)) {
+      MessageView view = awaitFinal(id);
+      assertThat(view.state()).isEqualTo(MessageState.BOUNCED);
+      assertThat(view.recipients()).singleElement().satisfies(r -> {
+        assertThat(r.status()).isEqualTo(RecipientStatus.BOUNCED);
+        assertThat(r.lastReply()).extracting(SmtpReply::code, SmtpReply::enhancedStatus).containsExactly(550, "5.6.7");
+        assertThat(r.lastReply().text()).as("the engine marked it as needing SMTPUTF8")
+            .contains("SMTPUTF8 is required, but was not offered");
+      });
+    }
+    assertThat(awaitFinal(ascii).state()).isEqualTo(MessageState.DELIVERED);
+    assertThat(sink.received()).singleElement().satisfies(r -> assertThat(r.recipients())
+        .containsExactly("ok@example.org"));
   }
 
   @Test

@@ -396,7 +396,7 @@ public final class DefaultMailQueue implements MailQueue {
       recipients.add(p.address());
     }
     OutboundMail out = new OutboundMail(mail.id(), mail.messageIdHeader(), mail.envelopeFrom(), recipients, mime,
-        mail.attempts() + 1, mail.tag());
+        mail.attempts() + 1, mail.tag(), SmtpUtf8.required(mail.envelopeFrom(), recipients, mime));
     DeliveryResult result;
     try {
       result = transport.deliver(out);

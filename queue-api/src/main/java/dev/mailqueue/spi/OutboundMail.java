@@ -8,6 +8,14 @@ import java.util.Objects;
 /**
  * One attempt as the engine hands it to a {@link MailTransport}.
  *
+ * <p>{@code smtpUtf8} says whether the attempt needs the SMTPUTF8 extension (RFC 6531): the engine
+ * sets it when the envelope sender, a recipient or the header section of {@code mime} contains a
+ * non-ASCII character (octet). A transport then writes the envelope in UTF-8 and adds the
+ * {@code SMTPUTF8} parameter to {@code MAIL FROM}, and only to a server that offers the
+ * extension; a server that does not gets nothing and every recipient bounces with {@code 5.6.7}.
+ * Without the flag no non-ASCII character may reach the envelope: a transport refuses such an
+ * attempt rather than write the address in another form.
+ *
  * @param id the queue's id (for logs)
  * @param messageIdHeader the Message-ID header inside {@code mime}
  * @param envelopeFrom MAIL FROM
@@ -15,9 +23,10 @@ import java.util.Objects;
  * @param mime the stored message bytes, sent unchanged
  * @param attempt the attempt number, 1 for the first
  * @param tag the tag, or {@code null}
+ * @param smtpUtf8 whether the attempt needs SMTPUTF8 (see above)
  */
 public record OutboundMail(MessageId id, String messageIdHeader, MailAddress envelopeFrom, List<MailAddress> recipients,
-                           byte[] mime, int attempt, String tag) {
+                           byte[] mime, int attempt, String tag, boolean smtpUtf8) {
   /** Validates presence and copies the recipients. */
   public OutboundMail {
     Objects.requireNonNull(id, "id");
@@ -27,5 +36,10 @@ public record OutboundMail(MessageId id, String messageIdHeader, MailAddress env
       throw new IllegalArgumentException("no recipients");
     }
     Objects.requireNonNull(mime, "mime");
+  }
+
+  /** The same attempt for some of its recipients (e.g. those of one destination), everything else kept. */
+  public OutboundMail withRecipients(List<MailAddress> subset) {
+    return new OutboundMail(id, messageIdHeader, envelopeFrom, subset, mime, attempt, tag, smtpUtf8);
   }
 }

@@ -63,8 +63,7 @@ final class DirectDelivery {
     }
     List<DeliveryResult> parts = new ArrayList<>();
     for (Map.Entry<String, List<MailAddress>> e : byDomain.entrySet()) {
-      OutboundMail part = new OutboundMail(mail.id(), mail.messageIdHeader(), mail.envelopeFrom(), e.getValue(),
-          mail.mime(), mail.attempt(), mail.tag());
+      OutboundMail part = mail.withRecipients(e.getValue());
       parts.add(deliverToDomain(e.getKey(), part));
     }
     return DeliveryResult.merge(mail.recipients(), parts);

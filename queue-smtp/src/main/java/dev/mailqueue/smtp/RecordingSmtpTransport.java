@@ -3,6 +3,7 @@ package dev.mailqueue.smtp;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.URLName;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +16,14 @@ import org.eclipse.angus.mail.smtp.SMTPTransport;
  * chose to throw). Inside a mail transaction it stops at the first 421 or lost connection instead
  * of carrying on with the next command. Confined to one thread at a time (the pool hands it out
  * exclusively); Angus's own methods are synchronized anyway.
+ *
+ * <p>It also owns the encoding of commands. The session keeps {@code mail.mime.allowutf8} off: that
+ * property holds for every connection of a pool and makes Angus add {@code SMTPUTF8} to every
+ * {@code MAIL FROM} the server allows it on, while only some messages need it. With it off Angus
+ * writes each character of a command as one byte, which would truncate a non-ASCII address into
+ * another one (U+0140 becomes {@code @}, U+013E {@code >}). So a command with a non-ASCII character
+ * is written as UTF-8 in a transaction begun as a UTF-8 one (the caller checked that the server
+ * offers SMTPUTF8 and sends the parameter), and refused in any other.
  */
 final class RecordingSmtpTransport extends SMTPTransport {
 
@@ -22,6 +31,15 @@ final class RecordingSmtpTransport extends SMTPTransport {
   record Exchange(String command, int code, String response) {
     boolean is(String verb) {
       return command != null && command.regionMatches(true, 0, verb, 0, verb.length());
+    }
+  }
+
+  /** A command with a non-ASCII character outside a UTF-8 transaction: nothing of it was written. */
+  static final class NonAsciiCommandException extends MessagingException {
+    private static final long serialVersionUID = 1L;
+
+    NonAsciiCommandException(String message) {
+      super(message);
     }
   }
 
@@ -37,6 +55,7 @@ final class RecordingSmtpTransport extends SMTPTransport {
   private final ArrayDeque<String> awaitingReply = new ArrayDeque<>();
   private final List<Exchange> exchanges = new ArrayList<>();
   private boolean inTransaction;
+  private boolean utf8;
   private boolean endOfDataSent;
   private boolean startTlsAttempted;
   private boolean broken;
@@ -45,17 +64,22 @@ final class RecordingSmtpTransport extends SMTPTransport {
     super(session, url, protocol, implicitTls);
   }
 
-  /** Forgets earlier exchanges; the following ones belong to a new connect or transaction. */
-  synchronized void begin(boolean transaction) {
+  /**
+   * Forgets earlier exchanges; the following ones belong to a new connect or transaction. In a
+   * {@code utf8} transaction commands are written in UTF-8; otherwise a non-ASCII one is refused.
+   */
+  synchronized void begin(boolean transaction, boolean utf8) {
     awaitingReply.clear();
     exchanges.clear();
     endOfDataSent = false;
     inTransaction = transaction;
+    this.utf8 = transaction && utf8;
   }
 
   /** Ends the transaction and returns what was said in it. */
   synchronized List<Exchange> end() {
     inTransaction = false;
+    utf8 = false;
     return List.copyOf(exchanges);
   }
 
@@ -80,8 +104,19 @@ final class RecordingSmtpTransport extends SMTPTransport {
 
   @Override
   protected void sendCommand(String cmd) throws MessagingException {
+    String wire = cmd;
+    if (!isAscii(cmd)) {
+      if (!utf8) {
+        broken = true; // a transaction may be open half way: the session is not used again
+        int verb = cmd.indexOf(' ');
+        throw new NonAsciiCommandException("refused to write a " + (verb < 0 ? "command" : cmd.substring(0, verb))
+            + " command with a non-ASCII character outside an SMTPUTF8 transaction");
+      }
+      // One char per octet: Angus writes each as its low byte, so the server gets exactly the UTF-8.
+      wire = new String(cmd.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+    }
     try {
-      super.sendCommand(cmd);
+      super.sendCommand(wire);
     } catch (MessagingException e) {
       broken = true;
       throw e;
@@ -125,6 +160,15 @@ final class RecordingSmtpTransport extends SMTPTransport {
   protected void startTLS() throws MessagingException {
     startTlsAttempted = true;
     super.startTLS();
+  }
+
+  private static boolean isAscii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) > 127) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String redactAuth(String cmd) {

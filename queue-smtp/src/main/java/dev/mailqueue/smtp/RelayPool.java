@@ -109,7 +109,14 @@ final class RelayPool {
         return new Attempt(DeliveryResult.all(mail.recipients(), RecipientStatus.BOUNCED,
             ReplyClassifier.messageTooBig(mail.mime().length, limit), relay.remoteHost()), false);
       }
-      StoredMessage message = new StoredMessage(session, mail.mime(), mail.envelopeFrom().address());
+      if (mail.smtpUtf8() && !conn.transport.supportsExtension("SMTPUTF8")) {
+        reusable = true;
+        // Another relay or MX host may offer it; the last one's bounce stands.
+        return new Attempt(DeliveryResult.all(mail.recipients(), RecipientStatus.BOUNCED,
+            ReplyClassifier.smtpUtf8NotOffered(relay.remoteHost()), relay.remoteHost()), true);
+      }
+      StoredMessage message = new StoredMessage(session, mail.mime(), mail.envelopeFrom().address(),
+          mail.smtpUtf8());
       InternetAddress[] rcpts = new InternetAddress[mail.recipients().size()];
       for (int i = 0; i < rcpts.length; i++) {
         rcpts[i] = new InternetAddress();
@@ -118,7 +125,7 @@ final class RelayPool {
 
       RecordingSmtpTransport t = conn.transport;
       MessagingException failure = null;
-      t.begin(true);
+      t.begin(true, mail.smtpUtf8());
       try {
         t.sendMessage(message, rcpts);
       } catch (MessagingException e) {
@@ -201,7 +208,7 @@ final class RelayPool {
         return Opened.failed(configFault(recipients, ReplyClassifier.authFailed("the secret supplier returned null")));
       }
     }
-    t.begin(false);
+    t.begin(false, false);
     capture.bind();
     try {
       t.connect(relay.connectHost(), relay.port(), user, secret);

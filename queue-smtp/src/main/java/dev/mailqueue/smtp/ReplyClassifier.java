@@ -130,6 +130,24 @@ final class ReplyClassifier {
         "message size " + size + " exceeds the fixed maximum message size " + limit + " of the server");
   }
 
+  /**
+   * The message needs SMTPUTF8 (RFC 6531) and the server does not offer it, so nothing was sent
+   * (Postfix's wording; 5.6.7: non-ASCII addresses not permitted).
+   */
+  static SmtpReply smtpUtf8NotOffered(String host) {
+    return SmtpReply.local(550, "5.6.7", "SMTPUTF8 is required, but was not offered by host " + host
+        + "; nothing was sent");
+  }
+
+  /**
+   * A non-ASCII envelope address in a message not marked as needing SMTPUTF8: refused, since
+   * without the extension it could only be written as another address.
+   */
+  static SmtpReply nonAsciiWithoutSmtpUtf8(String address) {
+    return SmtpReply.local(550, "5.6.7", "non-ASCII address <" + address + ">"
+        + " in the envelope of a message not marked as needing SMTPUTF8; nothing was sent");
+  }
+
   /** STARTTLS was required and the server did not offer it. */
   static SmtpReply startTlsNotOffered() {
     return SmtpReply.local(454, "4.7.10", "server does not offer STARTTLS, which is required; nothing was sent");

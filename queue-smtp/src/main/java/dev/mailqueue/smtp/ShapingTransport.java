@@ -137,8 +137,7 @@ public final class ShapingTransport implements MailTransport, ClusterAware {
     }
     List<DeliveryResult> parts = new ArrayList<>();
     for (Map.Entry<String, List<MailAddress>> e : byDestination.entrySet()) {
-      OutboundMail part = new OutboundMail(mail.id(), mail.messageIdHeader(), mail.envelopeFrom(), e.getValue(),
-          mail.mime(), mail.attempt(), mail.tag());
+      OutboundMail part = mail.withRecipients(e.getValue());
       parts.add(deliverTo(destinations.get(e.getKey()), part));
     }
     return DeliveryResult.merge(mail.recipients(), parts);

@@ -1,6 +1,8 @@
 package dev.mailqueue.smtp;
 
+import dev.mailqueue.MailAddress;
 import dev.mailqueue.MailQueueException;
+import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.spi.ClusterAware;
 import dev.mailqueue.spi.DeliveryResult;
 import dev.mailqueue.spi.MailTransport;
@@ -46,6 +48,14 @@ import javax.net.ssl.TrustManagerFactory;
  * configuration fault: {@link DeliveryResult.Kind#NOT_COUNTED}, logged once as an error. A
  * message larger than the relay's advertised SIZE bounces with 5.3.4 without being sent.
  *
+ * <p>SMTPUTF8 (RFC 6531): a message whose {@link OutboundMail#smtpUtf8()} is set goes out with the
+ * {@code SMTPUTF8} parameter on {@code MAIL FROM} and its envelope in UTF-8, only to a server whose
+ * EHLO reply offers the extension. A server that does not is sent nothing for it: the next relay
+ * (or MX host) is tried, and if the last one tried does not offer it either, every recipient
+ * bounces with a local {@code 550 5.6.7} naming that host. Messages without the flag never carry
+ * the parameter, and one with a non-ASCII character in an envelope address is not sent at all:
+ * every recipient bounces with {@code 550 5.6.7} (an address is never written in another form).
+ *
  * <p>Connections are pooled per relay and reused for up to {@link Builder#maxMessagesPerConnection}
  * messages; a connection that saw a 421, an I/O error or a timeout is never reused. Every attempt
  * has a deadline after which a watchdog closes its socket, so a server that drips bytes cannot
@@ -83,7 +93,9 @@ import javax.net.ssl.TrustManagerFactory;
  *       {@code 451 4.4.4} otherwise (a private MX is often a passing split-horizon DNS mistake,
  *       and the message expires if it is not);
  *   <li>the addresses are tried in order, at most {@link Builder#maxMxAddresses} of them; the next
- *       is tried after a failed connect, a 4xx or 5xx greeting, a 421, or a TLS failure, and the
+ *       is tried after a failed connect, a 4xx or 5xx greeting, a 421, a TLS failure, or, for a
+ *       message that needs SMTPUTF8, an MX host that does not offer it (the MX hosts of a domain
+ *       need not run the same software; Postfix bounces at the first one instead), and the
  *       result of the last one tried stands.
  * </ul>
  * Connections are pooled per MX host address (and TLS mode), so domains sharing an MX host share
@@ -210,7 +222,7 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
   /**
    * Delivers {@code mail} through the first relay that accepts a connection; the next relay is
    * tried when one refuses the connection, greets with a 4xx/5xx or answers 421 before anything
-   * was delivered or bounced. In direct mode, delivers to each recipient domain's MX hosts in
+   * was delivered or bounced, or does not offer SMTPUTF8 to a message that needs it. In direct mode, delivers to each recipient domain's MX hosts in
    * turn and merges the outcomes. Never throws for network, DNS or server failures.
    */
   @Override
@@ -219,7 +231,25 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
     if (closed.get()) {
       throw new MailQueueException("SmtpTransport is closed; build a new one to deliver " + mail.id());
     }
+    String nonAscii = mail.smtpUtf8() ? null : nonAsciiEnvelopeAddress(mail);
+    if (nonAscii != null) {
+      return DeliveryResult.all(mail.recipients(), RecipientStatus.BOUNCED,
+          ReplyClassifier.nonAsciiWithoutSmtpUtf8(nonAscii), null);
+    }
     return shaper != null ? shaper.deliver(mail) : deliverUnshaped(mail);
+  }
+
+  /** The first envelope address with a non-ASCII character, or {@code null}. */
+  private static String nonAsciiEnvelopeAddress(OutboundMail mail) {
+    if (mail.envelopeFrom().requiresSmtpUtf8()) {
+      return mail.envelopeFrom().address();
+    }
+    for (MailAddress a : mail.recipients()) {
+      if (a.requiresSmtpUtf8()) {
+        return a.address();
+      }
+    }
+    return null;
   }
 
   private DeliveryResult deliverUnshaped(OutboundMail mail) {

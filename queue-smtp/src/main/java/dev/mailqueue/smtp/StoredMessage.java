@@ -25,10 +25,17 @@ final class StoredMessage extends SMTPMessage {
 
   private final byte[] mime;
 
-  StoredMessage(Session session, byte[] mime, String envelopeFrom) {
+  /**
+   * With {@code smtpUtf8}, {@code MAIL FROM} carries the {@code SMTPUTF8} parameter (Angus's
+   * per-message mail extension); the caller checked that the server offers it.
+   */
+  StoredMessage(Session session, byte[] mime, String envelopeFrom, boolean smtpUtf8) {
     super(session);
     this.mime = mime;
     setEnvelopeFrom(envelopeFrom);
+    if (smtpUtf8) {
+      setMailExtension("SMTPUTF8");
+    }
   }
 
   @Override

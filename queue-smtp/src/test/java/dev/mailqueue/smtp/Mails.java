@@ -24,6 +24,6 @@ final class Mails {
   static OutboundMail mail(byte[] mime, String... recipients) {
     List<MailAddress> rcpts = Arrays.stream(recipients).map(MailAddress::of).toList();
     return new OutboundMail(MessageId.generate(), MESSAGE_ID, MailAddress.of("sender@example.com"), rcpts, mime, 1,
-        null);
+        null, false);
   }
 }

@@ -72,6 +72,7 @@ final class ScriptedSmtpServer implements AutoCloseable {
   static final class Connection {
     private final ByteArrayOutputStream raw = new ByteArrayOutputStream();
     private final List<String> commands = new CopyOnWriteArrayList<>();
+    private final List<byte[]> rawCommands = new CopyOnWriteArrayList<>();
     private final List<byte[]> data = new CopyOnWriteArrayList<>();
     private final List<String> authLines = new CopyOnWriteArrayList<>();
     final CountDownLatch closed = new CountDownLatch(1);
@@ -80,6 +81,18 @@ final class ScriptedSmtpServer implements AutoCloseable {
     /** Every command line received, without CRLF (AUTH lines included). */
     List<String> commands() {
       return List.copyOf(commands);
+    }
+
+    /** Every command line exactly as received, CRLF included (AUTH lines included; not the DATA). */
+    List<byte[]> rawCommands() {
+      return List.copyOf(rawCommands);
+    }
+
+    /** The first command line starting with {@code prefix} (ASCII, case-sensitive), as received. */
+    byte[] rawCommand(String prefix) {
+      byte[] p = prefix.getBytes(StandardCharsets.US_ASCII);
+      return rawCommands.stream().filter(b -> b.length >= p.length && Arrays.equals(b, 0, p.length, p, 0, p.length))
+          .findFirst().orElseThrow(() -> new AssertionError("no command starting with " + prefix + ": " + commands));
     }
 
     /** Each message's DATA bytes exactly as received, including the final {@code ".\r\n"}. */
@@ -115,6 +128,7 @@ final class ScriptedSmtpServer implements AutoCloseable {
   private volatile boolean implicitTls;
   private volatile boolean offerStartTls = true;
   private volatile boolean offerAuth;
+  private volatile boolean offerSmtpUtf8;
   private volatile boolean running = true;
 
   ScriptedSmtpServer() throws IOException {
@@ -153,6 +167,12 @@ final class ScriptedSmtpServer implements AutoCloseable {
 
   ScriptedSmtpServer offerAuth(boolean offer) {
     this.offerAuth = offer;
+    return this;
+  }
+
+  /** Whether EHLO offers SMTPUTF8 (RFC 6531); not by default. Commands are read as bytes either way. */
+  ScriptedSmtpServer offerSmtpUtf8(boolean offer) {
+    this.offerSmtpUtf8 = offer;
     return this;
   }
 
@@ -268,6 +288,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
           }
           if (offerAuth) {
             kw.add("AUTH PLAIN LOGIN XOAUTH2");
+          }
+          if (offerSmtpUtf8) {
+            kw.add("SMTPUTF8");
           }
           StringBuilder sb = new StringBuilder("250" + (kw.isEmpty() ? " " : "-") + "scripted.test greets you\r\n");
           for (int i = 0; i < kw.size(); i++) {
@@ -442,6 +465,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
       }
       if (b == '\n') {
         byte[] bytes = line.toByteArray();
+        byte[] withEnd = Arrays.copyOf(bytes, bytes.length + 1);
+        withEnd[bytes.length] = '\n';
+        c.rawCommands.add(withEnd);
         int len = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
         return new String(bytes, 0, len, StandardCharsets.UTF_8);
       }

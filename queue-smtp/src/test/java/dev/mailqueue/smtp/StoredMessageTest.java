@@ -32,7 +32,7 @@ class StoredMessageTest {
   void writesWhatAngusWritesForTheParsedMessage(String stored) throws Exception {
     byte[] mime = stored.getBytes(StandardCharsets.US_ASCII);
 
-    assertThat(normalized(out -> new StoredMessage(SESSION, mime, "a@x.test").writeTo(out, ANGUS_IGNORE_LIST)))
+    assertThat(normalized(out -> new StoredMessage(SESSION, mime, "a@x.test", false).writeTo(out, ANGUS_IGNORE_LIST)))
         .isEqualTo(normalized(out -> new MimeMessage(SESSION, new ByteArrayInputStream(mime))
             .writeTo(out, ANGUS_IGNORE_LIST)));
   }
@@ -40,7 +40,7 @@ class StoredMessageTest {
   @ParameterizedTest
   @ValueSource(strings = {"From: a@x.test\r\nBcc: secret@x.test\r\n\r\nbody\r\n"})
   void neverSendsBccEvenWithoutAnIgnoreList(String stored) throws Exception {
-    StoredMessage m = new StoredMessage(SESSION, stored.getBytes(StandardCharsets.US_ASCII), "a@x.test");
+    StoredMessage m = new StoredMessage(SESSION, stored.getBytes(StandardCharsets.US_ASCII), "a@x.test", false);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     m.writeTo(out);
 
