@@ -54,7 +54,6 @@ abstract class EndToEndContract {
   private SmtpTransport defaultTransport;
   protected SmtpSink sink;
   private GreenMail greenMail;
-  private SmtpTransport defaultTransport;
   protected final RecordingListener events = new RecordingListener();
   private final Map<String, AtomicInteger> rcptCalls = new ConcurrentHashMap<>();
 
