@@ -99,7 +99,7 @@ class GreenMailRelayTest {
       MessageId id = MessageId.generate();
       MimeRenderer.Rendered rendered = renderer.render(b.build(), id);
       DeliveryResult r = transport.deliver(new OutboundMail(id, rendered.messageIdHeader(),
-          MailAddress.of("a@example.com"), List.of(MailAddress.of("user@example.com")), rendered.mime(), 1, null));
+          MailAddress.of("a@example.com"), List.of(MailAddress.of("user@example.com")), rendered.mime(), 1, null, false));
       assertThat(r.recipients().get(0).status()).isEqualTo(RecipientStatus.DELIVERED);
     }
 
