@@ -192,10 +192,12 @@ final class SocketCapture {
 
     @Override
     public Socket createSocket(Socket s, String host, int port, boolean autoClose) throws IOException {
-      // layered on the captured plain socket (STARTTLS): closing that one is enough; its stream
-      // carries ciphertext from now on
+      // Layered on a connected plain socket: with STARTTLS the captured one, whose stream carries
+      // ciphertext from now on (closing it is enough); with implicit TLS one Angus created itself,
+      // which the watchdog must then be able to close.
       SocketCapture c = current();
       c.limits.tlsLayered();
+      c.socket.compareAndSet(null, s);
       return c.verifying(delegate.createSocket(s, c.tlsHostName != null ? c.tlsHostName : host, port, autoClose));
     }
 
