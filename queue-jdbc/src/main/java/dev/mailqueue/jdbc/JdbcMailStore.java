@@ -53,7 +53,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A {@link MailStore} in a relational database: PostgreSQL 12+, MariaDB 10.6+ / MySQL 8.0+ or
- * H2 2.2+, detected from the {@link DataSource}.
+ * H2 2.2+, detected from the {@link DataSource}. What {@code enqueue} acknowledges and every
+ * recorded outcome are committed transactions, as durable as the database makes a commit; an H2
+ * file database must therefore have {@code ;WRITE_DELAY=0} in its URL (see {@link #start()}).
  *
  * <p>Messages are claimed with {@code SELECT ... FOR UPDATE SKIP LOCKED}, so any number of
  * nodes can share one database; each claim sets a lease (the row is due again when the lease
@@ -183,13 +185,67 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     return "dev/mailqueue/jdbc/schema-" + dialect.name() + ".sql";
   }
 
+  /**
+   * Checks the database and, with {@link Builder#createSchema(boolean)}, creates or upgrades the
+   * schema; then checks the schema version.
+   *
+   * <p>Refuses an H2 file database that delays writes ({@code WRITE_DELAY} above 0; H2 2.x keeps
+   * commits in memory for 500 ms by default): a mail {@code enqueue} acknowledged, or an outcome
+   * already reported to the listener, would be lost if the process died within that time. Add
+   * {@code ;WRITE_DELAY=0} to the JDBC URL (H2 then writes each commit to the file before it
+   * returns, which survives the process being killed; it does not fsync, so an operating system
+   * crash or a power loss can still lose the last commits). The store does not change the
+   * setting itself: H2 applies the URL's value, or the default, every time it opens the database
+   * (and it closes the database when its last connection closes), so a {@code SET WRITE_DELAY 0}
+   * would not last. An in-memory H2 database ({@code mem:}) is not checked: nothing in it
+   * outlives the JVM.
+   *
+   * @throws JdbcStoreException if the database cannot keep what the queue acknowledges, or its
+   *     schema is missing or at another version
+   */
   @Override
   public void start() {
+    requireDurableCommits();
     if (createSchema) {
       createSchema();
     }
     checkSchemaVersion();
     warnIfAutovacuumIsOff();
+  }
+
+  /** See {@link #start()}: an H2 file database must write each commit before it returns. */
+  private void requireDurableCommits() {
+    if (!(dialect instanceof Dialect.H2Dialect)) {
+      return;
+    }
+    String path;
+    String url;
+    int writeDelay = 0;
+    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+      url = c.getMetaData().getURL();
+      try (ResultSet rs = s.executeQuery("SELECT DATABASE_PATH()")) {
+        path = rs.next() ? rs.getString(1) : null;
+      }
+      if (path == null) {
+        return; // in memory
+      }
+      // Two rows when SET WRITE_DELAY was ever run: the stored setting and the value in effect.
+      try (ResultSet rs = s.executeQuery(
+          "SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = 'WRITE_DELAY'")) {
+        while (rs.next()) {
+          writeDelay = Math.max(writeDelay, Integer.parseInt(rs.getString(1).strip()));
+        }
+      }
+    } catch (SQLException | NumberFormatException e) {
+      throw new JdbcStoreException("cannot read H2's WRITE_DELAY setting to check that commits are written "
+          + "before they return: " + e.getMessage(), e);
+    }
+    if (writeDelay > 0) {
+      throw new JdbcStoreException("H2 database " + path + " keeps commits in memory for up to " + writeDelay
+          + " ms before writing them (WRITE_DELAY=" + writeDelay + "): mail that enqueue acknowledged could be lost, "
+          + "and mail already delivered sent again, if the process died. Add ;WRITE_DELAY=0 to the JDBC URL, e.g. "
+          + url + ";WRITE_DELAY=0");
+    }
   }
 
   /**

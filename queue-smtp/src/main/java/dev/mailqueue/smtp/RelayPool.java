@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The connections to one relay (in direct mode: to one address of one MX host): at most
  * {@code maxConnectionsPerRelay} at a time, idle ones kept for reuse (LIFO) until they are idle
- * too long or have carried their share of messages. Thread-safe; each connection is used by one
+ * too long, have carried their share of messages or have read more than
+ * {@link ServerInputLimits#RETIRE_AFTER_BYTES} from the server. Thread-safe; each connection is used by one
  * thread at a time.
  *
  * <p>In direct mode a TLS failure or a missing STARTTLS is the destination's doing, not a fault in
@@ -134,9 +135,12 @@ final class RelayPool {
       List<Exchange> exchanges = t.end();
       conn.countTransaction();
       String detail = failure == null ? "no reply" : describe(failure);
+      ServerInputLimits.Exceeded tooLong = cause(failure, ServerInputLimits.Exceeded.class);
       SmtpReply lost = watchdog.fired() ? ReplyClassifier.deadlineExceeded(settings.attemptDeadline())
+          : tooLong != null ? ReplyClassifier.replyTooLong(tooLong.what())
           : ReplyClassifier.connectionDropped(detail);
       SmtpReply uncertain = watchdog.fired() ? ReplyClassifier.deadlineExceeded(settings.attemptDeadline())
+          : tooLong != null ? ReplyClassifier.replyToEndOfDataTooLong(tooLong.what())
           : ReplyClassifier.noReplyToEndOfData(detail);
       DeliveryResult result = TransactionReport.of(exchanges, mail.recipients(), t.endOfDataSent(), lost,
           uncertain, relay.remoteHost());
@@ -156,7 +160,8 @@ final class RelayPool {
     long now = System.nanoTime();
     for (SmtpConnection c; (c = idle.pollFirst()) != null; ) {
       long idleNanos = c.idleNanos(now);
-      if (idleNanos > settings.idleTimeout().toNanos() || c.transactions() >= settings.maxMessagesPerConnection()) {
+      if (idleNanos > settings.idleTimeout().toNanos() || c.transactions() >= settings.maxMessagesPerConnection()
+          || c.socket.bytesRead() > ServerInputLimits.RETIRE_AFTER_BYTES) {
         c.close();
         continue;
       }
@@ -234,6 +239,10 @@ final class RelayPool {
                                  List<MailAddress> recipients) {
     if (watchdog.fired()) {
       return transientFailure(recipients, ReplyClassifier.deadlineExceeded(settings.attemptDeadline()));
+    }
+    ServerInputLimits.Exceeded tooLong = cause(e, ServerInputLimits.Exceeded.class);
+    if (tooLong != null) {
+      return transientFailure(recipients, ReplyClassifier.replyTooLong(tooLong.what()));
     }
     if (e instanceof AuthenticationFailedException) {
       SmtpReply reply = null;
@@ -347,12 +356,17 @@ final class RelayPool {
   }
 
   static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
+    return cause(t, type) != null;
+  }
+
+  /** The first of {@code t} and its causes that is a {@code type}, or {@code null}. */
+  static <T extends Throwable> T cause(Throwable t, Class<T> type) {
     for (Throwable c = t; c != null; c = next(c)) {
       if (type.isInstance(c)) {
-        return true;
+        return type.cast(c);
       }
     }
-    return false;
+    return null;
   }
 
   private static Throwable next(Throwable t) {

@@ -119,6 +119,22 @@ final class ReplyClassifier {
     return SmtpReply.local(451, "4.4.2", "no reply after end of data, delivery uncertain: " + detail);
   }
 
+  /**
+   * The server sent more than a reply may have ({@link ServerInputLimits}): the session is broken
+   * and closed, as after a protocol error; the recipients are deferred (the next attempt may find
+   * a server that behaves).
+   *
+   * @param what what was too long, e.g. "a reply of more than 65536 bytes"
+   */
+  static SmtpReply replyTooLong(String what) {
+    return SmtpReply.local(451, "4.5.0", "reply too long: server sent " + what + "; connection closed");
+  }
+
+  /** The reply to the end of data was too long: the message may have been delivered. */
+  static SmtpReply replyToEndOfDataTooLong(String what) {
+    return SmtpReply.local(451, "4.5.0", "reply to end of data too long, delivery uncertain: server sent " + what);
+  }
+
   /** The watchdog closed the connection because the attempt ran past its deadline. */
   static SmtpReply deadlineExceeded(Duration deadline) {
     return SmtpReply.local(451, "4.4.2", "attempt deadline of " + deadline.toMillis() + " ms exceeded");

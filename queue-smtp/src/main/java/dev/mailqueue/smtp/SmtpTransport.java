@@ -59,7 +59,11 @@ import javax.net.ssl.TrustManagerFactory;
  * <p>Connections are pooled per relay and reused for up to {@link Builder#maxMessagesPerConnection}
  * messages; a connection that saw a 421, an I/O error or a timeout is never reused. Every attempt
  * has a deadline after which a watchdog closes its socket, so a server that drips bytes cannot
- * hold a worker.
+ * hold a worker. What a server sends is bounded, so that it cannot fill the heap either: a reply
+ * line to 4096 octets (RFC 5321 allows 512), a reply to 64 KiB, a connection to 4 MiB (a
+ * connection that has read 1 MiB is not reused). A server that sends more breaks the session: its
+ * connection is closed and the pending recipients are deferred with {@code 451 4.5.0} "reply too
+ * long" (after the end of data: {@link DeliveryResult.Kind#UNCERTAIN}).
  *
  * <p>Thread-safe: {@link #deliver} may be called from many threads at once. {@link #close()} is
  * idempotent; {@code deliver} after {@code close} throws {@link MailQueueException}.

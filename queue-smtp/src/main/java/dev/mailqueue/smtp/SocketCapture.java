@@ -2,6 +2,7 @@ package dev.mailqueue.smtp;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.SocketFactory;
@@ -12,7 +13,9 @@ import javax.net.ssl.SSLSocketFactory;
 /**
  * Remembers the socket Angus opens for one connection, so that the watchdog can close it from
  * another thread when an attempt runs past its deadline (per-read timeouts do not catch a server
- * that drips one byte at a time). Thread-safe.
+ * that drips one byte at a time), and bounds what the server may send on it
+ * ({@link ServerInputLimits}): the plain socket's stream counts until STARTTLS, the TLS socket's
+ * stream counts the decrypted bytes after it (or from the start with implicit TLS). Thread-safe.
  *
  * <p>The socket factories ({@link #plain()}, {@link #tls}) are shared by every connection of a
  * pool, through one Angus session per pool (creating a session per connection scans the class
@@ -26,6 +29,7 @@ final class SocketCapture {
   private static final SocketFactory PLAIN = new CapturingSocketFactory();
 
   private final AtomicReference<Socket> socket = new AtomicReference<>();
+  private final ServerInputLimits limits = new ServerInputLimits();
   private final String tlsHostName;
   private final boolean verifyCertificates;
 
@@ -53,6 +57,11 @@ final class SocketCapture {
   /** Ends {@link #bind()} on this thread. */
   static void unbind() {
     CONNECTING.remove();
+  }
+
+  /** Octets the server has sent on this connection (decrypted, over TLS). */
+  long bytesRead() {
+    return limits.bytesRead();
   }
 
   void closeQuietly() {
@@ -93,47 +102,68 @@ final class SocketCapture {
     return new CapturingTlsSocketFactory(delegate);
   }
 
+  /**
+   * Turns on the JDK's host name verification when this capture verifies certificates, and bounds
+   * the decrypted input.
+   */
   private Socket verifying(Socket s) {
-    if (verifyCertificates && s instanceof SSLSocket ssl) {
+    if (!(s instanceof SSLSocket ssl)) {
+      return s; // not what an SSLSocketFactory should return; nothing to verify or decrypt
+    }
+    if (verifyCertificates) {
       SSLParameters p = ssl.getSSLParameters();
       p.setEndpointIdentificationAlgorithm("HTTPS");
       ssl.setSSLParameters(p);
     }
-    return s;
+    return new LimitedSslSocket(ssl, limits);
+  }
+
+  /** An unconnected plain socket with this capture's bounds. */
+  private Socket plainSocket() {
+    return new LimitedSocket(limits);
   }
 
   private static final class CapturingSocketFactory extends SocketFactory {
-    private final SocketFactory delegate = SocketFactory.getDefault();
-
     @Override
     public Socket createSocket() throws IOException {
       SocketCapture c = current();
-      return c.remember(delegate.createSocket());
+      return c.remember(c.plainSocket());
     }
 
     @Override
     public Socket createSocket(String host, int port) throws IOException {
-      SocketCapture c = current();
-      return c.remember(delegate.createSocket(host, port));
+      return connected(createSocket(), new InetSocketAddress(host, port), null);
     }
 
     @Override
     public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
-      SocketCapture c = current();
-      return c.remember(delegate.createSocket(host, port, localHost, localPort));
+      return connected(createSocket(), new InetSocketAddress(host, port), new InetSocketAddress(localHost, localPort));
     }
 
     @Override
     public Socket createSocket(InetAddress host, int port) throws IOException {
-      SocketCapture c = current();
-      return c.remember(delegate.createSocket(host, port));
+      return connected(createSocket(), new InetSocketAddress(host, port), null);
     }
 
     @Override
     public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
         throws IOException {
-      SocketCapture c = current();
-      return c.remember(delegate.createSocket(address, port, localAddress, localPort));
+      return connected(createSocket(), new InetSocketAddress(address, port),
+          new InetSocketAddress(localAddress, localPort));
+    }
+
+    /** Binds and connects as the JDK's default factory does; closes the socket when that fails. */
+    private static Socket connected(Socket s, InetSocketAddress remote, InetSocketAddress local) throws IOException {
+      try {
+        if (local != null) {
+          s.bind(local);
+        }
+        s.connect(remote);
+        return s;
+      } catch (IOException | RuntimeException e) {
+        s.close();
+        throw e;
+      }
     }
   }
 
@@ -162,8 +192,12 @@ final class SocketCapture {
 
     @Override
     public Socket createSocket(Socket s, String host, int port, boolean autoClose) throws IOException {
-      // layered on the captured plain socket (STARTTLS): closing that one is enough
+      // Layered on a connected plain socket: with STARTTLS the captured one, whose stream carries
+      // ciphertext from now on (closing it is enough); with implicit TLS one Angus created itself,
+      // which the watchdog must then be able to close.
       SocketCapture c = current();
+      c.limits.tlsLayered();
+      c.socket.compareAndSet(null, s);
       return c.verifying(delegate.createSocket(s, c.tlsHostName != null ? c.tlsHostName : host, port, autoClose));
     }
 

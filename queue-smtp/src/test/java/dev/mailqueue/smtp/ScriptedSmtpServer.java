@@ -31,7 +31,7 @@ import javax.net.ssl.SSLSocket;
 final class ScriptedSmtpServer implements AutoCloseable {
 
   /** What the server does in answer to one command. */
-  sealed interface Action permits Reply, Close, Silence, Drip, Hold {}
+  sealed interface Action permits Reply, Close, Silence, Drip, Hold, Flood {}
 
   /** Sends these lines (one reply, possibly multi-line; each line carries its code); a 421 then closes. */
   record Reply(String... lines) implements Action {}
@@ -47,6 +47,17 @@ final class ScriptedSmtpServer implements AutoCloseable {
 
   /** Waits until {@code release} is counted down, then sends these lines. */
   record Hold(CountDownLatch release, String... lines) implements Action {}
+
+  /**
+   * Sends {@code head}, then {@code repeated} over and over as fast as the client reads, until
+   * {@code maxBytes} are sent, {@code maxTime} has passed or the client hangs up; then closes.
+   * A hostile server, bounded so that a test ends by itself.
+   */
+  record Flood(String head, String repeated, long maxBytes, Duration maxTime) implements Action {}
+
+  static Action flood(String head, String repeated, long maxBytes, Duration maxTime) {
+    return new Flood(head, repeated, maxBytes, maxTime);
+  }
 
   static Action hold(CountDownLatch release, String... lines) {
     return new Hold(release, lines);
@@ -405,6 +416,10 @@ final class ScriptedSmtpServer implements AutoCloseable {
       s.close();
       return false;
     }
+    if (action instanceof Flood f) {
+      flood(f, s, out);
+      return false;
+    }
     if (action instanceof Silence) {
       while (readLine(in, c) != null) {
         // swallow whatever comes, answer nothing
@@ -442,6 +457,27 @@ final class ScriptedSmtpServer implements AutoCloseable {
       ticker.shutdownNow();
     }
     return false;
+  }
+
+  private void flood(Flood f, Socket s, OutputStream out) throws IOException {
+    byte[] unit = f.repeated().getBytes(StandardCharsets.US_ASCII);
+    byte[] chunk = new byte[Math.max(unit.length, 64 * 1024 / unit.length * unit.length)];
+    for (int i = 0; i + unit.length <= chunk.length; i += unit.length) {
+      System.arraycopy(unit, 0, chunk, i, unit.length);
+    }
+    long deadline = System.nanoTime() + f.maxTime().toNanos();
+    try {
+      write(out, f.head());
+      long sent = 0;
+      while (running && sent < f.maxBytes() && System.nanoTime() < deadline) {
+        int n = (int) Math.min(chunk.length, f.maxBytes() - sent);
+        out.write(chunk, 0, n);
+        sent += n;
+      }
+      out.flush();
+    } finally {
+      s.close();
+    }
   }
 
   private Socket upgrade(Socket plain) throws IOException {

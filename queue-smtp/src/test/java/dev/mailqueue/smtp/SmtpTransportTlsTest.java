@@ -89,6 +89,22 @@ class SmtpTransportTlsTest {
   }
 
   @Test
+  @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a blocked read ignores interrupts
+  void watchdogEndsAnImplicitTlsAttemptWhoseServerDripsBytesForever() throws Exception {
+    server.close();
+    server = new ScriptedSmtpServer().tls(TestCertificates.localhost().serverContext(), true)
+        .greeting(ScriptedSmtpServer.drip("220-still talking ", Duration.ofMillis(50)));
+    transport = relay().security(Security.IMPLICIT_TLS).attemptDeadline(Duration.ofMillis(800)).build();
+
+    long start = System.nanoTime();
+    DeliveryResult r = transport.deliver(mail("a@example.com"));
+
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+    assertThat(r.recipients().get(0).reply()).isEqualTo(SmtpReply.local(451, "4.4.2",
+        "attempt deadline of 800 ms exceeded"));
+  }
+
+  @Test
   void untrustedCertificateIsRefusedAndNothingIsSent() throws Exception {
     transport = SmtpTransport.relay("127.0.0.1", server.port()).credentials("user", PASSWORD)
         .readTimeout(Duration.ofSeconds(2)).build(); // the JDK's default trust store
