@@ -21,7 +21,8 @@ import org.springframework.context.annotation.Configuration;
  * indicator ({@code mailqueue}, off with {@code management.health.mailqueue.enabled=false},
  * thresholds from {@code mailqueue.health.*}), Micrometer meters ({@link MailQueueMetrics}) and
  * the {@code mailqueue} actuator endpoint, read-only unless
- * {@code mailqueue.endpoint.write-enabled=true}.
+ * {@code mailqueue.endpoint.write-enabled=true} and
+ * {@code management.endpoint.mailqueue.access=unrestricted}.
  */
 @AutoConfiguration(after = MailQueueAutoConfiguration.class, afterName = {
     "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
@@ -59,8 +60,10 @@ public class MailQueueActuatorAutoConfiguration {
   }
 
   /**
-   * The endpoint, with write operations only when enabled: they are then not refused but absent.
-   * Conditions from actuator-autoconfigure are read only once it is known to be present.
+   * The endpoint, with write operations only when enabled: they are then not refused but absent;
+   * when enabled, Boot still leaves them out unless the endpoint's access is unrestricted (its
+   * default is read-only). Conditions from actuator-autoconfigure are read only once it is known
+   * to be present.
    */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass({Endpoint.class, ConditionalOnAvailableEndpoint.class})

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
+import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
@@ -35,13 +36,15 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  *       history ({@link MailQueueAdmin#show}), 404 when there is none.</li>
  * </ul>
  * With {@code mailqueue.endpoint.write-enabled=true} the endpoint is a
- * {@link WritableMailQueueEndpoint} instead, which adds operations that change messages.
+ * {@link WritableMailQueueEndpoint} instead, which adds operations that change messages; its
+ * default access is {@link Access#READ_ONLY} all the same, so those operations are left out until
+ * {@code management.endpoint.mailqueue.access=unrestricted}.
  * Exposed only where the application exposes it
  * ({@code management.endpoints.web.exposure.include=mailqueue}), since messages name recipients.
  * The listing, the shape and the details need a store with an administrative interface
  * ({@link MailQueue#admin()}), as the JDBC store has.
  */
-@Endpoint(id = "mailqueue")
+@Endpoint(id = "mailqueue", defaultAccess = Access.READ_ONLY)
 public class MailQueueEndpoint {
   /** Messages listed when no {@code limit} is given. */
   public static final int DEFAULT_LIMIT = 20;

@@ -219,7 +219,9 @@ public class MailQueueProperties {
 
     /**
      * Whether the endpoint has its write operations (hold, release, retry, expire, delete one
-     * message). Without them it is read-only.
+     * message). Without them it is read-only. With them too, Boot allows them only once
+     * 'management.endpoint.mailqueue.access=unrestricted' is set: the endpoint's default access is
+     * read-only.
      */
     private boolean writeEnabled = false;
 
