@@ -225,12 +225,27 @@ public class MailQueueProperties {
      */
     private boolean writeEnabled = false;
 
+    /**
+     * Whether the endpoint shows recipient addresses as they are. When false, each recipient, and
+     * every address in an SMTP reply text, is shown by its domain only, as '***@example.org',
+     * without display name. Message bodies and subjects are never shown.
+     */
+    private boolean showRecipients = false;
+
     public boolean isWriteEnabled() {
       return writeEnabled;
     }
 
     public void setWriteEnabled(boolean writeEnabled) {
       this.writeEnabled = writeEnabled;
+    }
+
+    public boolean isShowRecipients() {
+      return showRecipients;
+    }
+
+    public void setShowRecipients(boolean showRecipients) {
+      this.showRecipients = showRecipients;
     }
   }
 

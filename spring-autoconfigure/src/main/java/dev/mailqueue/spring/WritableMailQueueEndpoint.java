@@ -38,9 +38,19 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 @Endpoint(id = "mailqueue", defaultAccess = Access.READ_ONLY)
 public class WritableMailQueueEndpoint extends MailQueueEndpoint {
 
-  /** Reads and changes {@code queue}. */
+  /** Reads and changes {@code queue}, with recipient addresses masked in what it reads. */
   public WritableMailQueueEndpoint(MailQueue queue) {
     super(queue);
+  }
+
+  /**
+   * Reads and changes {@code queue}.
+   *
+   * @param showRecipients whether the reads show recipient addresses as they are; see
+   *     {@link MailQueueEndpoint#MailQueueEndpoint(MailQueue, boolean)}
+   */
+  public WritableMailQueueEndpoint(MailQueue queue, boolean showRecipients) {
+    super(queue, showRecipients);
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.mailqueue.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mailqueue.Mail;
+import dev.mailqueue.MailAddress;
 import dev.mailqueue.MailQueue;
 import dev.mailqueue.MessageId;
 import dev.mailqueue.MessageState;
@@ -91,6 +92,31 @@ class MailQueueEndpointHttpTest {
           assertThat(send(context, "DELETE", url, null).statusCode()).isEqualTo(200);
           assertThat(queue.find(id)).isEmpty();
         });
+  }
+
+  @Test
+  void theReadsShowNoBodiesAndMaskRecipientsUnlessShowRecipients() {
+    Mail mail = Mail.builder().from("shop@example.com").to(MailAddress.of("bob@example.org", "Bob Example"))
+        .cc("carol@example.net").subject("Subject-1f6c2a").text("Body-7d04e9").html("<p>Body-7d04e9</p>")
+        .notBefore(LATER).build();
+
+    runner.run(context -> {
+      MessageId id = context.getBean(MailQueue.class).enqueue(mail);
+      String details = send(context, "GET", "/actuator/mailqueue/" + id, null).body();
+      assertThat(details).contains(id.toString()).contains("\"***@example.org\"").contains("\"***@example.net\"")
+          .contains("shop@example.com").doesNotContain("bob").doesNotContain("Bob Example").doesNotContain("carol")
+          .doesNotContain("Subject-1f6c2a").doesNotContain("Body-7d04e9");
+      String overview = send(context, "GET", "/actuator/mailqueue", null).body();
+      assertThat(overview).contains(id.toString()).contains("example.org").doesNotContain("bob")
+          .doesNotContain("carol").doesNotContain("Subject-1f6c2a").doesNotContain("Body-7d04e9");
+    });
+
+    runner.withPropertyValues("mailqueue.endpoint.show-recipients=true").run(context -> {
+      MessageId id = context.getBean(MailQueue.class).enqueue(mail);
+      String details = send(context, "GET", "/actuator/mailqueue/" + id, null).body();
+      assertThat(details).contains("\"bob@example.org\"").contains("\"carol@example.net\"").doesNotContain("***")
+          .doesNotContain("Subject-1f6c2a").doesNotContain("Body-7d04e9");
+    });
   }
 
   private static Mail later() {
