@@ -20,8 +20,10 @@ import org.springframework.context.annotation.Configuration;
  * Observability of the mail queue, each part present only when its library is: a health
  * indicator ({@code mailqueue}, off with {@code management.health.mailqueue.enabled=false},
  * thresholds from {@code mailqueue.health.*}), Micrometer meters ({@link MailQueueMetrics}) and
- * the {@code mailqueue} actuator endpoint, read-only unless
- * {@code mailqueue.endpoint.write-enabled=true}.
+ * the {@code mailqueue} actuator endpoint (recipients masked unless
+ * {@code mailqueue.endpoint.show-recipients=true}), read-only unless
+ * {@code mailqueue.endpoint.write-enabled=true} and
+ * {@code management.endpoint.mailqueue.access=unrestricted}.
  */
 @AutoConfiguration(after = MailQueueAutoConfiguration.class, afterName = {
     "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
@@ -59,8 +61,10 @@ public class MailQueueActuatorAutoConfiguration {
   }
 
   /**
-   * The endpoint, with write operations only when enabled: they are then not refused but absent.
-   * Conditions from actuator-autoconfigure are read only once it is known to be present.
+   * The endpoint, with write operations only when enabled: they are then not refused but absent;
+   * when enabled, Boot still leaves them out unless the endpoint's access is unrestricted (its
+   * default is read-only). Conditions from actuator-autoconfigure are read only once it is known
+   * to be present.
    */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass({Endpoint.class, ConditionalOnAvailableEndpoint.class})
@@ -68,20 +72,21 @@ public class MailQueueActuatorAutoConfiguration {
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnBean(MailQueue.class)
     @ConditionalOnAvailableEndpoint(MailQueueEndpoint.class)
+    @EnableConfigurationProperties(MailQueueProperties.class)
     static class Available {
       @Bean
       @ConditionalOnMissingBean
       @ConditionalOnBooleanProperty(name = "mailqueue.endpoint.write-enabled", havingValue = false,
           matchIfMissing = true)
-      MailQueueEndpoint mailQueueEndpoint(MailQueue queue) {
-        return new MailQueueEndpoint(queue);
+      MailQueueEndpoint mailQueueEndpoint(MailQueue queue, MailQueueProperties properties) {
+        return new MailQueueEndpoint(queue, properties.getEndpoint().isShowRecipients());
       }
 
       @Bean
       @ConditionalOnMissingBean(MailQueueEndpoint.class)
       @ConditionalOnBooleanProperty("mailqueue.endpoint.write-enabled")
-      WritableMailQueueEndpoint writableMailQueueEndpoint(MailQueue queue) {
-        return new WritableMailQueueEndpoint(queue);
+      WritableMailQueueEndpoint writableMailQueueEndpoint(MailQueue queue, MailQueueProperties properties) {
+        return new WritableMailQueueEndpoint(queue, properties.getEndpoint().isShowRecipients());
       }
     }
   }

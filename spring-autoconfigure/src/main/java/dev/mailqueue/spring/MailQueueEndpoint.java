@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
+import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
@@ -34,14 +35,20 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  *   <li>{@code GET /actuator/mailqueue/{id}}: one message with its recipients and its attempt
  *       history ({@link MailQueueAdmin#show}), 404 when there is none.</li>
  * </ul>
+ * Neither shows a message's body or subject. Recipient addresses are shown only when constructed
+ * with {@code showRecipients} ({@code mailqueue.endpoint.show-recipients=true}); by default each
+ * recipient, and every address in an SMTP reply text, is shown by its domain only, as
+ * {@code ***@example.org}, without display name. The envelope sender is shown as it is.
  * With {@code mailqueue.endpoint.write-enabled=true} the endpoint is a
- * {@link WritableMailQueueEndpoint} instead, which adds operations that change messages.
+ * {@link WritableMailQueueEndpoint} instead, which adds operations that change messages; its
+ * default access is {@link Access#READ_ONLY} all the same, so those operations are left out until
+ * {@code management.endpoint.mailqueue.access=unrestricted}.
  * Exposed only where the application exposes it
  * ({@code management.endpoints.web.exposure.include=mailqueue}), since messages name recipients.
  * The listing, the shape and the details need a store with an administrative interface
  * ({@link MailQueue#admin()}), as the JDBC store has.
  */
-@Endpoint(id = "mailqueue")
+@Endpoint(id = "mailqueue", defaultAccess = Access.READ_ONLY)
 public class MailQueueEndpoint {
   /** Messages listed when no {@code limit} is given. */
   public static final int DEFAULT_LIMIT = 20;
@@ -53,10 +60,22 @@ public class MailQueueEndpoint {
 
   /** The queue read (and, in the subclass, changed). */
   protected final MailQueue queue;
+  private final boolean showRecipients;
 
-  /** Reads {@code queue}. */
+  /** Reads {@code queue}, with recipient addresses masked. */
   public MailQueueEndpoint(MailQueue queue) {
+    this(queue, false);
+  }
+
+  /**
+   * Reads {@code queue}.
+   *
+   * @param showRecipients whether to show recipient addresses, and those in reply texts, as they
+   *     are; when false they are masked as {@code ***@example.org}
+   */
+  public MailQueueEndpoint(MailQueue queue, boolean showRecipients) {
     this.queue = Objects.requireNonNull(queue, "queue");
+    this.showRecipients = showRecipients;
   }
 
   /**
@@ -84,11 +103,16 @@ public class MailQueueEndpoint {
       counts.put(s.name().toLowerCase(Locale.ROOT), stats.count(s));
     }
     MailQueueAdmin admin = queue.admin();
+    List<MessageSummary> messages = admin.list(filter);
     return new Overview(counts, stats.backlog(), stats.oldestWaiting().toString(),
-        admin.shape(UNFINISHED, SHAPE_DOMAINS), admin.list(filter));
+        admin.shape(UNFINISHED, SHAPE_DOMAINS),
+        showRecipients ? messages : messages.stream().map(AddressMask::mask).toList());
   }
 
-  /** One message with its recipients and attempts, or null (404) when there is none or the id is malformed. */
+  /**
+   * One message with its recipients and attempts, or null (404) when there is none or the id is
+   * malformed; recipients masked unless shown.
+   */
   @ReadOperation
   public @Nullable MessageDetails message(@Selector String id) {
     MessageId messageId;
@@ -97,7 +121,7 @@ public class MailQueueEndpoint {
     } catch (RuntimeException e) {
       return null;
     }
-    return queue.admin().show(messageId).orElse(null);
+    return queue.admin().show(messageId).map(d -> showRecipients ? d : AddressMask.mask(d)).orElse(null);
   }
 
   /** The id, or a 400 answer saying what an id looks like. */
@@ -126,7 +150,8 @@ public class MailQueueEndpoint {
    * @param backlog messages not yet finished
    * @param oldestWaiting ISO-8601 age of the oldest unfinished message, {@code PT0S} for none
    * @param shape unfinished messages per recipient domain and age
-   * @param messages the listing, in enqueue order
+   * @param messages the listing, in enqueue order, with the addresses in last replies masked
+   *     unless recipients are shown
    */
   public record Overview(Map<String, Long> counts, long backlog, String oldestWaiting, QueueShape shape,
                          List<MessageSummary> messages) {}

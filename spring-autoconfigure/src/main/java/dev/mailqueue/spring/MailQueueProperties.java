@@ -219,9 +219,18 @@ public class MailQueueProperties {
 
     /**
      * Whether the endpoint has its write operations (hold, release, retry, expire, delete one
-     * message). Without them it is read-only.
+     * message). Without them it is read-only. With them too, Boot allows them only once
+     * 'management.endpoint.mailqueue.access=unrestricted' is set: the endpoint's default access is
+     * read-only.
      */
     private boolean writeEnabled = false;
+
+    /**
+     * Whether the endpoint shows recipient addresses as they are. When false, each recipient, and
+     * every address in an SMTP reply text, is shown by its domain only, as '***@example.org',
+     * without display name. Message bodies and subjects are never shown.
+     */
+    private boolean showRecipients = false;
 
     public boolean isWriteEnabled() {
       return writeEnabled;
@@ -229,6 +238,14 @@ public class MailQueueProperties {
 
     public void setWriteEnabled(boolean writeEnabled) {
       this.writeEnabled = writeEnabled;
+    }
+
+    public boolean isShowRecipients() {
+      return showRecipients;
+    }
+
+    public void setShowRecipients(boolean showRecipients) {
+      this.showRecipients = showRecipients;
     }
   }
 

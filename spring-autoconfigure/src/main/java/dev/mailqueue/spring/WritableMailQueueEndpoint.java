@@ -6,6 +6,7 @@ import dev.mailqueue.MessageId;
 import dev.mailqueue.MessageView;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
+import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -15,7 +16,8 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 /**
  * The {@code mailqueue} endpoint with operations that change one message, registered instead of
  * {@link MailQueueEndpoint} only when {@code mailqueue.endpoint.write-enabled=true}; without it
- * these operations do not exist (a POST or DELETE is answered 405). In addition to the reads:
+ * these operations do not exist (a POST or DELETE is answered 405), and with it they are reached
+ * only with unrestricted access (below). In addition to the reads:
  * <ul>
  *   <li>{@code POST /actuator/mailqueue/{id}} with {@code {"action": "hold"}}, {@code "release"},
  *       {@code "retry"} (due now) or {@code "expire"}, as {@link MailQueueAdmin} does them; a
@@ -24,16 +26,31 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
  * </ul>
  * Each answers whether the message changed and the state it is in afterwards, so an operation
  * the state does not allow (e.g. holding a message being sent) says why nothing happened.
- * Boot's endpoint access rules ({@code management.endpoint.mailqueue.access},
- * {@code management.endpoints.access.max-permitted}) apply on top; secure the endpoint as any
- * other that changes data.
+ *
+ * <p>Its default access is {@link Access#READ_ONLY}: exposing the endpoint
+ * ({@code management.endpoints.web.exposure.include=mailqueue}) exposes its reads only, and Boot
+ * leaves these operations out (a POST or DELETE is answered 405, the JMX operations are absent)
+ * until the application grants {@code management.endpoint.mailqueue.access=unrestricted} (or
+ * {@code management.endpoints.access.default=unrestricted}), within
+ * {@code management.endpoints.access.max-permitted}. Grant it only where the actuator is behind
+ * authentication, as for any endpoint that changes data.
  */
-@Endpoint(id = "mailqueue")
+@Endpoint(id = "mailqueue", defaultAccess = Access.READ_ONLY)
 public class WritableMailQueueEndpoint extends MailQueueEndpoint {
 
-  /** Reads and changes {@code queue}. */
+  /** Reads and changes {@code queue}, with recipient addresses masked in what it reads. */
   public WritableMailQueueEndpoint(MailQueue queue) {
     super(queue);
+  }
+
+  /**
+   * Reads and changes {@code queue}.
+   *
+   * @param showRecipients whether the reads show recipient addresses as they are; see
+   *     {@link MailQueueEndpoint#MailQueueEndpoint(MailQueue, boolean)}
+   */
+  public WritableMailQueueEndpoint(MailQueue queue, boolean showRecipients) {
+    super(queue, showRecipients);
   }
 
   /**

@@ -16,8 +16,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
+import org.springframework.boot.actuate.endpoint.EndpointAccessResolver;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.InvocationContext;
+import org.springframework.boot.actuate.endpoint.OperationFilter;
 import org.springframework.boot.actuate.endpoint.SecurityContext;
 import org.springframework.boot.actuate.endpoint.invoke.convert.ConversionServiceParameterValueMapper;
 import org.springframework.boot.actuate.endpoint.web.EndpointMediaTypes;
@@ -25,6 +28,7 @@ import org.springframework.boot.actuate.endpoint.web.ExposableWebEndpoint;
 import org.springframework.boot.actuate.endpoint.web.WebOperation;
 import org.springframework.boot.actuate.endpoint.web.annotation.WebEndpointDiscoverer;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.convert.ApplicationConversionService;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationContext;
@@ -38,11 +42,17 @@ class MailQueueEndpointTest {
 
   /** H2 in memory; a relay that refuses connections, so an attempted message is deferred. */
   private final ApplicationContextRunner runner = new ApplicationContextRunner()
-      .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, MailQueueAutoConfiguration.class,
-          MailQueueActuatorAutoConfiguration.class))
+      .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, EndpointAutoConfiguration.class,
+          MailQueueAutoConfiguration.class, MailQueueActuatorAutoConfiguration.class))
       .withPropertyValues("mailqueue.smtp.host=127.0.0.1", "mailqueue.smtp.port=1", "mailqueue.smtp.ehlo-name=test",
           "mailqueue.workers=1", "mailqueue.shutdown-timeout=1s", "mailqueue.poll-interval=1h",
-          "management.endpoints.web.exposure.include=mailqueue");
+          "management.endpoints.web.exposure.include=mailqueue")
+      // as SpringApplication sets it: enum values such as "unrestricted" bind in any case
+      .withInitializer(context -> context.getEnvironment().setConversionService(new ApplicationConversionService()));
+
+  /** The write operations, and the access Boot requires for them. */
+  private final ApplicationContextRunner writable = runner.withPropertyValues("mailqueue.endpoint.write-enabled=true",
+      "management.endpoint.mailqueue.access=unrestricted");
 
   @Test
   void byDefaultOnlyReadOperationsExist() {
@@ -54,12 +64,20 @@ class MailQueueEndpointTest {
   }
 
   @Test
-  void writeEnabledAddsPostAndDeleteOnOneMessage() {
+  void writeEnabledAddsPostAndDeleteOnOneMessageOnlyWithUnrestrictedAccess() {
     runner.withPropertyValues("mailqueue.endpoint.write-enabled=true").run(context -> {
+      assertThat(context).hasNotFailed().hasSingleBean(WritableMailQueueEndpoint.class);
+      assertThat(operations(context).keySet()).as("the endpoint's default access is read-only")
+          .containsExactlyInAnyOrder("GET mailqueue", "GET mailqueue/{id}");
+    });
+    writable.run(context -> {
       assertThat(context).hasNotFailed().hasSingleBean(WritableMailQueueEndpoint.class);
       assertThat(operations(context).keySet()).containsExactlyInAnyOrder("GET mailqueue", "GET mailqueue/{id}",
           "POST mailqueue/{id}", "DELETE mailqueue/{id}");
     });
+    writable.withPropertyValues("management.endpoints.access.max-permitted=read-only")
+        .run(context -> assertThat(operations(context).keySet()).as("capped by max-permitted")
+            .containsExactlyInAnyOrder("GET mailqueue", "GET mailqueue/{id}"));
   }
 
   @Test
@@ -114,7 +132,7 @@ class MailQueueEndpointTest {
 
   @Test
   void holdThenReleaseThenDelete() {
-    runner.withPropertyValues("mailqueue.endpoint.write-enabled=true").run(context -> {
+    writable.run(context -> {
       MailQueue queue = context.getBean(MailQueue.class);
       MessageId id = queue.enqueue(later("bob@example.org", "welcome"));
       Map<String, WebOperation> ops = operations(context);
@@ -142,7 +160,7 @@ class MailQueueEndpointTest {
 
   @Test
   void writeOperationsRefuseWhatTheyCannotDoSayingWhy() {
-    runner.withPropertyValues("mailqueue.endpoint.write-enabled=true").run(context -> {
+    writable.run(context -> {
       MessageId id = context.getBean(MailQueue.class).enqueue(later("bob@example.org", null));
       WebOperation change = operations(context).get("POST mailqueue/{id}");
 
@@ -170,10 +188,11 @@ class MailQueueEndpointTest {
     return Mail.builder().from("shop@example.com").to(to).text("t").tag(tag).notBefore(LATER).build();
   }
 
-  /** The mailqueue endpoint's web operations by "METHOD path". */
+  /** The mailqueue endpoint's web operations by "METHOD path", with those its access leaves out left out, as Boot does. */
   private static Map<String, WebOperation> operations(ApplicationContext context) {
     WebEndpointDiscoverer discoverer = new WebEndpointDiscoverer(context, new ConversionServiceParameterValueMapper(),
-        EndpointMediaTypes.DEFAULT, List.of(), List.of(), List.of(), List.of(), List.of());
+        EndpointMediaTypes.DEFAULT, List.of(), List.of(), List.of(), List.of(),
+        List.of(OperationFilter.byAccess(context.getBean(EndpointAccessResolver.class))));
     ExposableWebEndpoint endpoint = discoverer.getEndpoints().stream()
         .filter(e -> e.getEndpointId().toString().equals("mailqueue")).findFirst().orElseThrow();
     Map<String, WebOperation> operations = new LinkedHashMap<>();

@@ -153,6 +153,23 @@ class PasswordResetTest {
         .containsExactly(ALICE);
   }
 
+  @Test
+  void theQueueIsNotReachableOverHttpWithoutAuthenticationAndHealthNamesNoRecipient() throws Exception {
+    MessageId id = resets.requestReset(ALICE);
+
+    assertThat(get("/actuator/mailqueue").statusCode()).isEqualTo(404);
+    assertThat(get("/actuator/mailqueue/" + id).statusCode()).isEqualTo(404);
+    assertThat(get("/actuator").body()).doesNotContain("mailqueue");
+    HttpResponse<String> health = get("/actuator/health");
+    assertThat(health.statusCode()).isEqualTo(200);
+    assertThat(health.body()).contains("\"mailqueue\"").doesNotContain(ALICE).doesNotContain("alice");
+  }
+
+  private HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   private int post(String email, String idempotencyKey) throws IOException, InterruptedException {
     HttpRequest.Builder request = HttpRequest.newBuilder(
             URI.create("http://127.0.0.1:" + port + "/password-reset?email=" + email))
