@@ -35,13 +35,26 @@ class PostgresFaultInjectionTest extends FaultInjectionContract {
    */
   @Test
   void outcomesDecidedDuringA20SecondDatabaseOutageAreRecordedAfterItAndNothingIsSentTwice() throws Exception {
+    outage(Duration.ofSeconds(60), OUTAGE, 5);
+  }
+
+  /**
+   * An outage longer than the lease: when the database is back this node claims its own messages
+   * again (their leases ran out) and records the outcomes it kept instead of sending them again.
+   */
+  @Test
+  void aMessageClaimedAgainAfterAnOutageLongerThanItsLeaseIsRecordedNotSentAgain() throws Exception {
+    outage(Duration.ofSeconds(3), Duration.ofSeconds(10), 2);
+  }
+
+  private void outage(Duration lease, Duration outage, int messages) throws Exception {
     URI server = URI.create(TestDatabases.serverUrl("postgresql").substring("jdbc:".length()));
     try (TcpProxy proxy = new TcpProxy(server.getHost(), server.getPort())) {
       String throughProxy = TestDatabases.serverUrl("postgresql")
           .replace(server.getHost() + ":" + server.getPort(), "127.0.0.1:" + proxy.port());
       DataSource outageProne = new TestDatabases.UrlDataSource(throughProxy
           + (throughProxy.contains("?") ? "&" : "?") + "connectTimeout=2&socketTimeout=10");
-      CountDownLatch sending = new CountDownLatch(5);
+      CountDownLatch sending = new CountDownLatch(messages);
       CountDownLatch databaseDown = new CountDownLatch(1);
       sink.onAccept(r -> { // holds the 250 after the data until the database is gone
         sending.countDown();
@@ -52,11 +65,11 @@ class PostgresFaultInjectionTest extends FaultInjectionContract {
         }
       });
       JdbcMailStore store = JdbcMailStore.builder(outageProne).tablePrefix(prefix).createSchema(true).build();
-      start(b -> b.store(store).workers(5).lease(Duration.ofSeconds(60))
+      start(b -> b.store(store).workers(5).lease(lease)
           .transport(SmtpTransport.relay("127.0.0.1", sink.port()).security(Security.NONE).maxConnectionsPerRelay(5)
               .build()));
       List<MessageId> ids = new ArrayList<>();
-      for (int i = 0; i < 5; i++) {
+      for (int i = 0; i < messages; i++) {
         ids.add(queue.enqueue(Mail.builder().from("a@example.com").to("outage" + i + "@example.org").text("x").build()));
       }
       assertThat(sending.await(20, TimeUnit.SECONDS)).isTrue();
@@ -64,7 +77,7 @@ class PostgresFaultInjectionTest extends FaultInjectionContract {
       proxy.cut();
       databaseDown.countDown();
       // While the database is away, the five sends are done and nothing can be recorded.
-      await().pollDelay(OUTAGE).atMost(OUTAGE.plusSeconds(5)).until(() -> sink.acceptedCount() == 5);
+      await().pollDelay(outage).atMost(outage.plusSeconds(5)).until(() -> sink.acceptedCount() == messages);
       assertThat(events.delivered).isEmpty();
       proxy.restore();
 
@@ -72,10 +85,10 @@ class PostgresFaultInjectionTest extends FaultInjectionContract {
         assertThat(awaitFinal(id, Duration.ofSeconds(30)).state()).isEqualTo(MessageState.DELIVERED);
         assertThat(queue.find(id).orElseThrow().attempts()).isEqualTo(1);
       }
-      for (int i = 0; i < 5; i++) {
+      for (int i = 0; i < messages; i++) {
         assertThat(copiesFor("outage" + i + "@example.org")).as("copies of mail %d", i).isEqualTo(1);
       }
-      await().atMost(Duration.ofSeconds(10)).until(() -> events.delivered.size() == 5);
+      await().atMost(Duration.ofSeconds(10)).until(() -> events.delivered.size() == messages);
       queue.close(); // before the proxy goes: the store's connections run through it
       queue = null;
     }

@@ -122,9 +122,12 @@ public final class DefaultMailQueue implements MailQueue {
    */
   private record Unrecorded(Decided decided, int tries, long firstFailureNanos, long nextTryNanos) {}
 
-  /** Filled by whichever thread failed to record; retried by the completer only. */
-  private final java.util.concurrent.ConcurrentLinkedQueue<Unrecorded> unrecorded =
-      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  /**
+   * Filled by whichever thread failed to record; retried by the completer. The dispatcher looks
+   * here too: a message it claims again (its lease ran out while the database was away) is not
+   * sent again but its outcome is recorded under the new lease.
+   */
+  private final Map<MessageId, Unrecorded> unrecorded = new ConcurrentHashMap<>();
   /** First retry of an unrecorded outcome; doubled per try up to {@link #RECORDING_RETRY_MAX_DELAY}. */
   static final Duration RECORDING_RETRY_FIRST_DELAY = Duration.ofMillis(100);
   static final Duration RECORDING_RETRY_MAX_DELAY = Duration.ofSeconds(5);
@@ -296,6 +299,9 @@ public final class DefaultMailQueue implements MailQueue {
           errorBackoffMillis = 0;
           for (int i = 0; i < claimed.size(); i++) {
             ClaimedMail mail = claimed.get(i);
+            if (rebindUnrecorded(mail)) {
+              continue;
+            }
             capacity.acquireUninterruptibly();
             inFlight.put(mail.id(), mail);
             try {
@@ -323,6 +329,27 @@ public final class DefaultMailQueue implements MailQueue {
         sleepQuietly(errorBackoffMillis);
       }
     }
+  }
+
+  /**
+   * Whether {@code mail}, claimed again, is one this node already sent and could not record yet
+   * (its lease ran out during a database outage): then its outcome is recorded under the new
+   * lease instead of the mail being sent again.
+   */
+  private boolean rebindUnrecorded(ClaimedMail mail) {
+    Unrecorded waiting = unrecorded.get(mail.id());
+    if (waiting == null) {
+      return false;
+    }
+    Unrecorded rebound = new Unrecorded(new Decided(mail, waiting.decided().decision()), waiting.tries(),
+        waiting.firstFailureNanos(), System.nanoTime());
+    if (!unrecorded.replace(mail.id(), waiting, rebound)) {
+      return false;
+    }
+    inFlight.put(mail.id(), mail);
+    log.info("message {} was claimed again while its outcome ({}) waited to be recorded: recording it under the "
+        + "new lease, not sending it again", mail.id(), waiting.decided().decision().completion().newState());
+    return true;
   }
 
   /** Waits until woken, the timeout passes, or (when {@code forCapacity}) half the capacity is free. */
@@ -438,7 +465,7 @@ public final class DefaultMailQueue implements MailQueue {
         // This thread records every outcome: if it died, later outcomes would be sent and never recorded.
         log.error("recording {} outcomes failed unexpectedly; retrying them", batch.size(), e);
         for (Decided d : batch) {
-          deferRecording(d, null);
+          deferRecording(d);
         }
       } finally {
         batch.clear();
@@ -460,7 +487,7 @@ public final class DefaultMailQueue implements MailQueue {
   private long pollMillis() {
     long wait = 100;
     long now = System.nanoTime();
-    for (Unrecorded u : unrecorded) {
+    for (Unrecorded u : unrecorded.values()) {
       wait = Math.min(wait, Math.max(0, TimeUnit.NANOSECONDS.toMillis(u.nextTryNanos() - now)));
     }
     return wait;
@@ -484,7 +511,7 @@ public final class DefaultMailQueue implements MailQueue {
       }
     }
     for (int i = 0; i < batch.size(); i++) {
-      settle(batch.get(i), recorded.get(i), 0, 0);
+      settle(batch.get(i), recorded.get(i), null);
     }
   }
 
@@ -492,15 +519,25 @@ public final class DefaultMailQueue implements MailQueue {
    * After a try: tells the listener of a recorded attempt, logs a lost lease, or keeps an
    * attempt that could not be recorded for another try.
    */
-  private void settle(Decided d, Boolean recorded, int tries, long firstFailureNanos) {
+  private void settle(Decided d, Boolean recorded, Unrecorded previous) {
+    MessageId id = d.mail().id();
     if (recorded == null) {
-      inFlight.put(d.mail().id(), d.mail()); // keep the lease while it waits: nobody else may send it
-      scheduleRetry(d, tries + 1, firstFailureNanos == 0 ? System.nanoTime() : firstFailureNanos);
-    } else if (recorded) {
+      Unrecorded next = nextTry(d, previous);
+      if (previous == null) {
+        unrecorded.put(id, next);
+      } else if (!unrecorded.replace(id, previous, next)) {
+        return; // claimed again meanwhile: rebindUnrecorded holds it under the new lease
+      }
+      inFlight.put(id, d.mail()); // keep the lease while it waits: nobody else may send it
+      return;
+    }
+    if (previous != null && !unrecorded.remove(id, previous)) {
+      return; // claimed again meanwhile: the try under the old lease could only fail
+    }
+    if (recorded) {
       notifyListener(d.mail(), d.decision());
     } else {
-      log.warn("lease on message {} was lost before its outcome was recorded; another worker owns it now",
-          d.mail().id());
+      log.warn("lease on message {} was lost before its outcome was recorded; another worker owns it now", id);
     }
   }
 
@@ -543,19 +580,18 @@ public final class DefaultMailQueue implements MailQueue {
     }
   }
 
-  private void scheduleRetry(Decided d, int tries, long firstFailureNanos) {
+  /** The next try after one more failure, with backoff. */
+  private static Unrecorded nextTry(Decided d, Unrecorded previous) {
+    int tries = previous == null ? 1 : previous.tries() + 1;
+    long now = System.nanoTime();
     long delay = Math.min(RECORDING_RETRY_MAX_DELAY.toNanos(),
         RECORDING_RETRY_FIRST_DELAY.toNanos() << Math.min(tries - 1, 20));
-    unrecorded.add(new Unrecorded(d, tries, firstFailureNanos, System.nanoTime() + delay));
+    return new Unrecorded(d, tries, previous == null ? now : previous.firstFailureNanos(), now + delay);
   }
 
   /** From any thread: an attempt whose recording failed outside the normal path, retried by the completer. */
-  private void deferRecording(Decided d, RuntimeException cause) {
-    if (cause != null) {
-      log.warn("message {} could not be recorded; trying again", d.mail().id(), cause);
-    }
-    inFlight.put(d.mail().id(), d.mail());
-    scheduleRetry(d, 1, System.nanoTime());
+  private void deferRecording(Decided d) {
+    settle(d, null, null);
   }
 
   /** Retries the unrecorded outcomes that are due; gives up those past {@link #RECORDING_PATIENCE}. */
@@ -564,37 +600,38 @@ public final class DefaultMailQueue implements MailQueue {
       return;
     }
     long now = System.nanoTime();
-    List<Unrecorded> due = new ArrayList<>();
-    for (java.util.Iterator<Unrecorded> it = unrecorded.iterator(); it.hasNext(); ) {
-      Unrecorded u = it.next();
-      if (u.nextTryNanos() - now <= 0) {
-        it.remove();
-        due.add(u);
-      }
-    }
-    for (Unrecorded u : due) {
-      Decided d = u.decided();
-      if (now - u.firstFailureNanos() > RECORDING_PATIENCE.toNanos()) {
-        giveUp(d, "it could not be recorded for " + RECORDING_PATIENCE);
+    for (Unrecorded u : List.copyOf(unrecorded.values())) {
+      if (u.nextTryNanos() - now > 0) {
         continue;
       }
-      inFlight.remove(d.mail().id());
-      Boolean recorded = recordAlone(d, u.tries() + 1 >= FULL_RECORDING_TRIES);
-      if (recorded != null && u.tries() > 0) {
-        log.info("message {} recorded after {} failed tries", d.mail().id(), u.tries());
+      Decided d = u.decided();
+      if (now - u.firstFailureNanos() > RECORDING_PATIENCE.toNanos()) {
+        if (unrecorded.remove(d.mail().id(), u)) {
+          giveUp(d, "it could not be recorded for " + RECORDING_PATIENCE);
+        }
+        continue;
       }
-      settle(d, recorded, u.tries(), u.firstFailureNanos());
+      Boolean recorded = recordAlone(d, u.tries() + 1 >= FULL_RECORDING_TRIES);
+      if (recorded != null) {
+        inFlight.remove(d.mail().id(), d.mail());
+        if (recorded) {
+          log.info("message {} recorded after {} failed tries", d.mail().id(), u.tries());
+        }
+      }
+      settle(d, recorded, u);
     }
   }
 
   private void giveUpUnrecorded(String why) {
-    for (Unrecorded u; (u = unrecorded.poll()) != null; ) {
-      giveUp(u.decided(), why);
+    for (Unrecorded u : List.copyOf(unrecorded.values())) {
+      if (unrecorded.remove(u.decided().mail().id(), u)) {
+        giveUp(u.decided(), why);
+      }
     }
   }
 
   private void giveUp(Decided d, String why) {
-    inFlight.remove(d.mail().id());
+    inFlight.remove(d.mail().id(), d.mail());
     log.error("message {} was {} but {}; it stays leased and is sent again when its lease expires",
         d.mail().id(), d.decision().completion().newState(), why);
   }
