@@ -108,6 +108,18 @@ class MailQueueAutoConfigurationTest {
         });
   }
 
+  /** Without credentials too: a relay across a network gets STARTTLS required unless told otherwise. */
+  @Test
+  void aRemoteRelayWithoutCredentialsRequiresStartTlsUnlessSecurityIsNone() {
+    runner.withPropertyValues("mailqueue.smtp.host=", "mailqueue.smtp.port=", "spring.mail.host=relay.example.com",
+            "spring.mail.port=25")
+        .run(context -> assertThat(context.getBean(SmtpTransport.class).toString())
+            .contains("relay.example.com", "STARTTLS_REQUIRED"));
+    runner.withPropertyValues("mailqueue.smtp.host=relay.example.com", "mailqueue.smtp.port=25",
+            "mailqueue.smtp.security=none")
+        .run(context -> assertThat(context.getBean(SmtpTransport.class).toString()).contains("security=NONE"));
+  }
+
   @Test
   void mailqueueSmtpPropertiesOverrideSpringMail() {
     runner.withPropertyValues("spring.mail.host=ignored.example.com", "mailqueue.smtp.host=smtp.example.org",
