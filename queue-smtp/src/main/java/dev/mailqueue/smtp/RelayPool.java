@@ -70,10 +70,20 @@ final class RelayPool {
     this.session = Session.getInstance(settings.sessionProperties(scheduler));
   }
 
-  Attempt deliver(OutboundMail mail) {
+  /**
+   * Delivers {@code mail} over one of this pool's connections.
+   *
+   * @param budget in direct mode, the time budget of the message or domain (whichever ends first):
+   *     the wait for a connection and the attempt end when it is used up; {@code null} in relay mode
+   */
+  Attempt deliver(OutboundMail mail, TimeBudget budget) {
     lastUsedNanos = System.nanoTime();
+    long waitNanos = settings.connectTimeout().toNanos();
+    if (budget != null) {
+      waitNanos = Math.max(0, Math.min(waitNanos, budget.remainingNanos()));
+    }
     try {
-      if (!permits.tryAcquire(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+      if (!permits.tryAcquire(waitNanos, TimeUnit.NANOSECONDS)) {
         return new Attempt(DeliveryResult.notCounted(mail.recipients(),
             ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerRelay()),
             java.time.Duration.ofSeconds(1), relay.remoteHost()), false);
@@ -83,7 +93,7 @@ final class RelayPool {
       return new Attempt(DeliveryResult.notCounted(mail.recipients(),
           ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerRelay()), null, relay.remoteHost()), false);
     }
-    Watchdog watchdog = new Watchdog();
+    Watchdog watchdog = new Watchdog(budget);
     try {
       return deliverWithPermit(mail, watchdog);
     } finally {
@@ -93,6 +103,7 @@ final class RelayPool {
   }
 
   private Attempt deliverWithPermit(OutboundMail mail, Watchdog watchdog) {
+    watchdog.armForTransaction();
     SmtpConnection conn = reuse(watchdog);
     if (conn == null) {
       Opened opened = open(watchdog, mail.recipients());
@@ -136,10 +147,10 @@ final class RelayPool {
       conn.countTransaction();
       String detail = failure == null ? "no reply" : describe(failure);
       ServerInputLimits.Exceeded tooLong = cause(failure, ServerInputLimits.Exceeded.class);
-      SmtpReply lost = watchdog.fired() ? ReplyClassifier.deadlineExceeded(settings.attemptDeadline())
+      SmtpReply lost = watchdog.fired() ? watchdog.reason()
           : tooLong != null ? ReplyClassifier.replyTooLong(tooLong.what())
           : ReplyClassifier.connectionDropped(detail);
-      SmtpReply uncertain = watchdog.fired() ? ReplyClassifier.deadlineExceeded(settings.attemptDeadline())
+      SmtpReply uncertain = watchdog.fired() ? watchdog.reason()
           : tooLong != null ? ReplyClassifier.replyToEndOfDataTooLong(tooLong.what())
           : ReplyClassifier.noReplyToEndOfData(detail);
       DeliveryResult result = TransactionReport.of(exchanges, mail.recipients(), t.endOfDataSent(), lost,
@@ -213,6 +224,7 @@ final class RelayPool {
         return Opened.failed(configFault(recipients, ReplyClassifier.authFailed("the secret supplier returned null")));
       }
     }
+    watchdog.armForSetup();
     t.begin(false, false);
     capture.bind();
     try {
@@ -225,6 +237,7 @@ final class RelayPool {
       SocketCapture.unbind();
     }
     t.end();
+    watchdog.armForTransaction();
     if (credentials != null && !t.supportsExtension("AUTH")) {
       conn.abandon();
       return Opened.failed(configFault(recipients, ReplyClassifier.authNotOffered()));
@@ -238,7 +251,7 @@ final class RelayPool {
   private Attempt connectFailure(Exception e, List<Exchange> exchanges, RecordingSmtpTransport t, Watchdog watchdog,
                                  List<MailAddress> recipients) {
     if (watchdog.fired()) {
-      return transientFailure(recipients, ReplyClassifier.deadlineExceeded(settings.attemptDeadline()));
+      return transientFailure(recipients, watchdog.reason());
     }
     ServerInputLimits.Exceeded tooLong = cause(e, ServerInputLimits.Exceeded.class);
     if (tooLong != null) {
@@ -386,25 +399,64 @@ final class RelayPool {
     return root.getClass().getSimpleName() + (message == null ? "" : ": " + message.strip());
   }
 
-  /** Closes the attempt's socket if the attempt runs past its deadline. */
+  /**
+   * Closes the attempt's socket when the attempt runs past its deadline, the session is not ready
+   * within the greeting timeout, or the time budget (direct mode) is used up, whichever comes first,
+   * and remembers which it was.
+   */
   private final class Watchdog {
-    private final AtomicReference<SocketCapture> target = new AtomicReference<>();
-    private volatile boolean fired;
-    private final ScheduledFuture<?> future;
+    /** What ended the attempt; the earlier limit wins, the attempt deadline on a tie. */
+    private enum Limit { ATTEMPT, GREETING, BUDGET }
 
-    Watchdog() {
-      future = scheduler.schedule(this::fire, settings.attemptDeadline().toMillis(), TimeUnit.MILLISECONDS);
+    private final AtomicReference<SocketCapture> target = new AtomicReference<>();
+    private final long attemptEnd = System.nanoTime() + settings.attemptDeadline().toNanos();
+    private final TimeBudget budget;
+    private volatile Limit fired;
+    private ScheduledFuture<?> future;
+
+    Watchdog(TimeBudget budget) {
+      this.budget = budget;
+    }
+
+    /** From now until {@link #armForTransaction()}: the greeting timeout applies too. */
+    void armForSetup() {
+      arm(true);
+    }
+
+    /** The attempt deadline and the budget only. */
+    void armForTransaction() {
+      arm(false);
+    }
+
+    private void arm(boolean settingUp) {
+      if (future != null) {
+        future.cancel(false);
+      }
+      long now = System.nanoTime();
+      long end = attemptEnd;
+      Limit limit = Limit.ATTEMPT;
+      if (budget != null && budget.endNanos() - end < 0) {
+        end = budget.endNanos();
+        limit = Limit.BUDGET;
+      }
+      long setupEnd = now + settings.greetingTimeout().toNanos();
+      if (settingUp && setupEnd - end < 0) {
+        end = setupEnd;
+        limit = Limit.GREETING;
+      }
+      Limit firing = limit;
+      future = scheduler.schedule(() -> fire(firing), Math.max(0, end - now), TimeUnit.NANOSECONDS);
     }
 
     void watch(SocketCapture socket) {
       target.set(socket);
-      if (fired) {
+      if (fired != null) {
         socket.closeQuietly();
       }
     }
 
-    private void fire() {
-      fired = true;
+    private void fire(Limit limit) {
+      fired = limit;
       SocketCapture s = target.get();
       if (s != null) {
         s.closeQuietly();
@@ -412,11 +464,22 @@ final class RelayPool {
     }
 
     boolean fired() {
-      return fired;
+      return fired != null;
+    }
+
+    /** The local reply for the limit that ended the attempt; only after {@link #fired()}. */
+    SmtpReply reason() {
+      return switch (fired) {
+        case ATTEMPT -> ReplyClassifier.deadlineExceeded(settings.attemptDeadline());
+        case GREETING -> ReplyClassifier.greetingTimeout(settings.greetingTimeout());
+        case BUDGET -> ReplyClassifier.timeBudgetUsedUp(budget);
+      };
     }
 
     void cancel() {
-      future.cancel(false);
+      if (future != null) {
+        future.cancel(false);
+      }
     }
   }
 }

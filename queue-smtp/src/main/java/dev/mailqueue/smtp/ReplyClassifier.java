@@ -140,6 +140,34 @@ final class ReplyClassifier {
     return SmtpReply.local(451, "4.4.2", "attempt deadline of " + deadline.toMillis() + " ms exceeded");
   }
 
+  /**
+   * The watchdog closed the connection because the session was not ready (connected, greeted,
+   * EHLO answered, TLS started) within the greeting timeout: a server that accepts connections and
+   * then stays silent or drips bytes.
+   */
+  static SmtpReply greetingTimeout(Duration timeout) {
+    return SmtpReply.local(451, "4.4.2", "greeting timeout: session not ready within " + timeout.toMillis()
+        + " ms of connecting");
+  }
+
+  /**
+   * The watchdog closed the connection because the time budget of the message or of its mail to
+   * one domain was used up during the attempt (direct mode).
+   */
+  static SmtpReply timeBudgetUsedUp(TimeBudget budget) {
+    return SmtpReply.local(451, "4.4.2", "time budget of " + budget.length().toMillis() + " ms for "
+        + budget.scope() + " used up; connection closed");
+  }
+
+  /**
+   * The time budget was used up before {@code what} was tried (direct mode): nothing was sent for
+   * it in this attempt (4.4.7: delivery time expired, here for this attempt only).
+   */
+  static SmtpReply timeBudgetUsedUpBeforeTrying(TimeBudget budget, String what) {
+    return SmtpReply.local(451, "4.4.7", "time budget of " + budget.length().toMillis() + " ms for "
+        + budget.scope() + " used up before " + what + " was tried");
+  }
+
   /** The server's advertised SIZE is smaller than the message. */
   static SmtpReply messageTooBig(long size, long limit) {
     return SmtpReply.local(552, "5.3.4",
@@ -197,6 +225,11 @@ final class ReplyClassifier {
   /** Every connection to the relay is busy. */
   static SmtpReply noConnectionAvailable(int max) {
     return SmtpReply.local(451, "4.4.5", "all " + max + " connections to the relay are busy");
+  }
+
+  /** Every session the cap allows to one MX host (over all its addresses) is in use (direct mode). */
+  static SmtpReply mxHostBusy(String host, int max) {
+    return SmtpReply.local(451, "4.4.5", "all " + max + " connections to MX host " + host + " are busy");
   }
 
   /** RFC 7505: the domain publishes a null MX, it accepts no mail. */

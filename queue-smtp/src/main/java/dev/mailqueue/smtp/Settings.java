@@ -13,10 +13,12 @@ import javax.net.ssl.SSLSocketFactory;
  * @param direct whether connections go straight to MX hosts (no relays, no credentials)
  * @param verifyCertificates whether a TLS server's certificate chain and host name are checked;
  *     always true in relay mode, false for opportunistic TLS to MX hosts (RFC 7435)
+ * @param greetingTimeout how long a new connection may take to be ready for a transaction
+ *     (connect, greeting, EHLO, STARTTLS, AUTH), within the attempt deadline
  */
 record Settings(List<Relay> relays, Security security, Credentials credentials, SSLSocketFactory sslSocketFactory,
                 String ehloName, Duration connectTimeout, Duration readTimeout, Duration writeTimeout,
-                Duration attemptDeadline, int maxMessagesPerConnection, Duration idleTimeout,
+                Duration attemptDeadline, Duration greetingTimeout, int maxMessagesPerConnection, Duration idleTimeout,
                 int maxConnectionsPerRelay, boolean direct, boolean verifyCertificates) {
 
   Settings {
@@ -26,14 +28,15 @@ record Settings(List<Relay> relays, Security security, Credentials credentials, 
   /** The same settings with another TLS mode (direct mode: one per kind of destination). */
   Settings withTls(Security security, SSLSocketFactory factory, boolean verifyCertificates) {
     return new Settings(relays, security, credentials, factory, ehloName, connectTimeout, readTimeout, writeTimeout,
-        attemptDeadline, maxMessagesPerConnection, idleTimeout, maxConnectionsPerRelay, direct, verifyCertificates);
+        attemptDeadline, greetingTimeout, maxMessagesPerConnection, idleTimeout, maxConnectionsPerRelay, direct,
+        verifyCertificates);
   }
 
   /** The same settings with the session limits of one destination (shaping). */
   Settings withSessionLimits(DestinationLimits.Limit limit) {
     return new Settings(relays, security, credentials, sslSocketFactory, ehloName, connectTimeout, readTimeout,
-        writeTimeout, attemptDeadline, limit.messagesPerSession(), idleTimeout, limit.maxConcurrentSessions(), direct,
-        verifyCertificates);
+        writeTimeout, attemptDeadline, greetingTimeout, limit.messagesPerSession(), idleTimeout,
+        limit.maxConcurrentSessions(), direct, verifyCertificates);
   }
 
   /** {@code smtps} for implicit TLS, {@code smtp} otherwise; every property is prefixed with it. */

@@ -59,7 +59,8 @@ import javax.net.ssl.TrustManagerFactory;
  * <p>Connections are pooled per relay and reused for up to {@link Builder#maxMessagesPerConnection}
  * messages; a connection that saw a 421, an I/O error or a timeout is never reused. Every attempt
  * has a deadline after which a watchdog closes its socket, so a server that drips bytes cannot
- * hold a worker. What a server sends is bounded, so that it cannot fill the heap either: a reply
+ * hold a worker, and a new connection has a shorter one to be ready for a transaction
+ * ({@link Builder#greetingTimeout}). What a server sends is bounded, so that it cannot fill the heap either: a reply
  * line to 4096 octets (RFC 5321 allows 512), a reply to 64 KiB, a connection to 4 MiB (a
  * connection that has read 1 MiB is not reused). A server that sends more breaks the session: its
  * connection is closed and the pending recipients are deferred with {@code 451 4.5.0} "reply too
@@ -103,7 +104,14 @@ import javax.net.ssl.TrustManagerFactory;
  *       result of the last one tried stands.
  * </ul>
  * Connections are pooled per MX host address (and TLS mode), so domains sharing an MX host share
- * its connections; {@link Builder#maxConnectionsPerRelay} applies to each. TLS is opportunistic:
+ * its connections; {@link Builder#maxConnectionsPerRelay} applies to each, and
+ * {@link Builder#maxConnectionsPerMxHost} to each MX host name over all its addresses: a delivery
+ * finding that cap reached is deferred at once without counting, so one slow MX host cannot take
+ * every worker. A message has a time budget ({@link Builder#messageDeadline}), and so has its mail
+ * to each domain ({@link Builder#domainDeadline}): each MX attempt ends at the earliest of its own
+ * deadline and the ends of the two budgets, and the MX addresses and domains not tried by then are
+ * deferred untried, so a tarpit MX holds a worker for minutes, not for its addresses times the
+ * attempt deadline. TLS is opportunistic:
  * STARTTLS when offered, encrypting without checking the certificate (RFC 7435, Postfix
  * {@code may}), since most MX certificates do not name the MX host; for domains given to
  * {@link Builder#requireVerifiedTls} STARTTLS is required and the certificate must be valid for
@@ -133,6 +141,35 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
   public static final Duration DEFAULT_DIRECT_ATTEMPT_DEADLINE = Duration.ofMinutes(10);
   /** Default number of MX addresses tried for one domain in one attempt: 5 (Postfix {@code smtp_mx_address_limit}). */
   public static final int DEFAULT_MAX_MX_ADDRESSES = 5;
+  /**
+   * Default time a new connection may take to be ready for a transaction (connect, greeting, EHLO,
+   * STARTTLS, in relay mode AUTH): 60 seconds, as KumoMTA's {@code banner_timeout}. RFC 5321 allows
+   * a server 5 minutes for its greeting, but greeting delays in use (Postfix postscreen 6 s,
+   * Sendmail greet_pause, tarpits against spam) are seconds, and a server silent for a minute
+   * after accepting the connection is more likely to be a tarpit than busy.
+   */
+  public static final Duration DEFAULT_GREETING_TIMEOUT = Duration.ofSeconds(60);
+  /**
+   * Default time budget of a message's mail to one domain in direct mode, over all its MX
+   * addresses: 5 minutes. As long as RFC 5321 (4.5.3.2) lets a client wait for any one reply but
+   * the last; far longer than a healthy MX takes (seconds), and enough to send a 25 MB message at
+   * 1 Mbit/s; a tarpit MX holds a worker for this long instead of up to 5 addresses times
+   * {@link #DEFAULT_DIRECT_ATTEMPT_DEADLINE} (50 minutes).
+   */
+  public static final Duration DEFAULT_DIRECT_DOMAIN_DEADLINE = Duration.ofMinutes(5);
+  /**
+   * Default time budget of a message in direct mode, over all its domains: 10 minutes, two domain
+   * budgets. A message to several tarpit domains holds a worker at most this long; the domains it
+   * does not reach are deferred untried and come first on a later attempt.
+   */
+  public static final Duration DEFAULT_DIRECT_MESSAGE_DEADLINE = Duration.ofMinutes(10);
+  /**
+   * Default number of sessions open at once to one MX host in direct mode, over all its addresses:
+   * 2, a quarter of the queue's 8 default workers, so that a slow MX host holds at most two of them
+   * however many messages and domains go to it. Enough for transactional mail to one provider (each
+   * session is reused); raise it, or use {@link Builder#shaping shaping}, for bulk mail to one.
+   */
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_MX_HOST = 2;
 
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
@@ -143,6 +180,11 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
   private final String description;
   private final ScheduledThreadPoolExecutor scheduler;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /**
+   * In direct mode with shaping, the budget of the message being delivered on this thread: shaping
+   * delivers it in parts (one per destination), which must share it.
+   */
+  private final ThreadLocal<TimeBudget> messageBudget = new ThreadLocal<>();
 
   private SmtpTransport(Settings settings, Builder builder) {
     this.settings = settings;
@@ -175,7 +217,8 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
       Settings opportunistic = settings.security() == Security.NONE ? settings
           : settings.withTls(settings.security(), UnverifiedTls.socketFactory(), false);
       this.direct = new DirectDelivery(opportunistic, verified, direct.verifiedDomains, direct.mxResolver,
-          AddressPolicy.allowing(direct.allowed), direct.maxMxAddresses, scheduler, shaping);
+          AddressPolicy.allowing(direct.allowed), new DirectDelivery.Limits(direct.maxMxAddresses,
+              direct.maxConnectionsPerMxHost, direct.domainDeadline, direct.messageDeadline), scheduler, shaping);
       desc = "SmtpTransport[direct, resolver=" + direct.mxResolver + ", security=" + settings.security()
           + ", verifiedTls=" + direct.verifiedDomains + ", allowed=" + direct.allowed + ", ehlo="
           + settings.ehloName() + "]";
@@ -217,7 +260,10 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
    * Starts a builder for delivery straight to each recipient domain's MX hosts on port 25 (see
    * "Direct mode" above). Defaults differ from relay mode: {@link Security#STARTTLS_OPPORTUNISTIC}
    * without certificate checks, read timeout {@link #DEFAULT_DIRECT_READ_TIMEOUT}, attempt deadline
-   * {@link #DEFAULT_DIRECT_ATTEMPT_DEADLINE}. Relays, credentials and implicit TLS are refused.
+   * {@link #DEFAULT_DIRECT_ATTEMPT_DEADLINE}, within the time budgets {@link #DEFAULT_DIRECT_DOMAIN_DEADLINE}
+   * per domain and {@link #DEFAULT_DIRECT_MESSAGE_DEADLINE} per message, and at most
+   * {@link #DEFAULT_MAX_CONNECTIONS_PER_MX_HOST} sessions per MX host. Relays, credentials and
+   * implicit TLS are refused.
    */
   public static Builder direct() {
     return new Builder(null);
@@ -240,7 +286,23 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
       return DeliveryResult.all(mail.recipients(), RecipientStatus.BOUNCED,
           ReplyClassifier.nonAsciiWithoutSmtpUtf8(nonAscii), null);
     }
-    return shaper != null ? shaper.deliver(mail) : deliverUnshaped(mail);
+    if (direct == null) {
+      return shaper != null ? shaper.deliver(mail) : deliverUnshaped(mail);
+    }
+    OutboundMail inTurn = DirectDelivery.inTurn(mail);
+    TimeBudget budget = direct.messageBudget();
+    DeliveryResult result;
+    if (shaper == null) {
+      result = direct.deliver(inTurn, budget);
+    } else {
+      messageBudget.set(budget);
+      try {
+        result = shaper.deliver(inTurn);
+      } finally {
+        messageBudget.remove();
+      }
+    }
+    return inTurn == mail ? result : DeliveryResult.merge(mail.recipients(), List.of(result));
   }
 
   /** The first envelope address with a non-ASCII character, or {@code null}. */
@@ -258,11 +320,12 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
 
   private DeliveryResult deliverUnshaped(OutboundMail mail) {
     if (direct != null) {
-      return direct.deliver(mail);
+      TimeBudget budget = messageBudget.get();
+      return direct.deliver(mail, budget != null ? budget : direct.messageBudget());
     }
     RelayPool.Attempt attempt = null;
     for (RelayPool pool : pools) {
-      attempt = pool.deliver(mail);
+      attempt = pool.deliver(mail, null);
       if (!attempt.tryNextRelay()) {
         break;
       }
@@ -325,6 +388,9 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
     private final List<String> allowed = new ArrayList<>();
     private final Set<String> verifiedDomains = new TreeSet<>();
     private int maxMxAddresses = DEFAULT_MAX_MX_ADDRESSES;
+    private int maxConnectionsPerMxHost = DEFAULT_MAX_CONNECTIONS_PER_MX_HOST;
+    private Duration domainDeadline = DEFAULT_DIRECT_DOMAIN_DEADLINE;
+    private Duration messageDeadline = DEFAULT_DIRECT_MESSAGE_DEADLINE;
     private Security security;
     private Credentials credentials;
     private SSLSocketFactory sslSocketFactory;
@@ -333,6 +399,7 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
     private Duration readTimeout;
     private Duration writeTimeout = DEFAULT_WRITE_TIMEOUT;
     private Duration attemptDeadline;
+    private Duration greetingTimeout = DEFAULT_GREETING_TIMEOUT;
     private int maxMessagesPerConnection = DEFAULT_MAX_MESSAGES_PER_CONNECTION;
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private int maxConnectionsPerRelay = DEFAULT_MAX_CONNECTIONS_PER_RELAY;
@@ -433,6 +500,55 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
     }
 
     /**
+     * Time budget of a message's mail to one domain, over all the MX addresses tried for it (DNS
+     * lookup included). Each attempt on an MX address ends at the earliest of its
+     * {@link #attemptDeadline}, the end of this budget and the end of the {@link #messageDeadline};
+     * an attempt ended by a budget defers the recipients it had not finished with a local
+     * {@code 451 4.4.2} "time budget ... used up" (counted, since the MX host was tried). The MX
+     * addresses not tried by then are not tried in this attempt, and the last one's deferral stands.
+     * Direct mode only. Defaults to {@link #DEFAULT_DIRECT_DOMAIN_DEADLINE}.
+     */
+    public Builder domainDeadline(Duration deadline) {
+      directModeOnly("domainDeadline");
+      this.domainDeadline = positiveMillis(deadline, "domainDeadline");
+      return this;
+    }
+
+    /**
+     * Time budget of a message, over all its recipient domains (delivered one after the other on the
+     * calling thread): bounds how long one message can hold the worker delivering it. Each domain's
+     * attempts also end with it (see {@link #domainDeadline}). The domains not reached when it is
+     * used up are not tried: their recipients are deferred with a local {@code 451 4.4.7} "time
+     * budget of ... for this message used up before mail to ... was tried". That part of the attempt
+     * is {@link DeliveryResult.Kind#NOT_COUNTED} (nothing was asked of those domains), but next to a
+     * domain that was tried and deferred the whole attempt counts, as {@link DeliveryResult#merge}
+     * says. From the second attempt on, the domains are taken in turn, one further per attempt, so
+     * a domain the budget did not reach is tried first later. Direct mode only. Defaults to
+     * {@link #DEFAULT_DIRECT_MESSAGE_DEADLINE}.
+     */
+    public Builder messageDeadline(Duration deadline) {
+      directModeOnly("messageDeadline");
+      this.messageDeadline = positiveMillis(deadline, "messageDeadline");
+      return this;
+    }
+
+    /**
+     * Sessions open at once to one MX host name, over all its addresses and every domain whose MX
+     * it is. A delivery that finds them all in use is not made to wait: its recipients for that
+     * domain are deferred at once with a local {@code 451 4.4.5} "all N connections to MX host ...
+     * are busy", {@link DeliveryResult.Kind#NOT_COUNTED} and due again after a second (when an MX
+     * host of the domain was already tried in this attempt, its result stands instead; the
+     * domain's other MX hosts are not used as overflow). Applies with {@link #shaping} too, which
+     * then limits its destinations on top of this. Direct mode only. Defaults to
+     * {@link #DEFAULT_MAX_CONNECTIONS_PER_MX_HOST}.
+     */
+    public Builder maxConnectionsPerMxHost(int max) {
+      directModeOnly("maxConnectionsPerMxHost");
+      this.maxConnectionsPerMxHost = positive(max, "maxConnectionsPerMxHost");
+      return this;
+    }
+
+    /**
      * Authenticates with AUTH PLAIN or LOGIN (whichever the server offers). Defaults to no
      * authentication. The password never appears in logs, exceptions or {@code toString()}.
      * Relay mode only.
@@ -518,12 +634,27 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
     }
 
     /**
-     * Deadline of one whole attempt (in direct mode: on one MX address), after which its socket is
+     * Deadline of one whole attempt (in direct mode: on one MX address, and never past the end of
+     * the {@link #domainDeadline} or {@link #messageDeadline} budget), after which its socket is
      * closed; catches servers that keep each read alive but never finish. Defaults to
      * {@link #DEFAULT_ATTEMPT_DEADLINE}, in direct mode to {@link #DEFAULT_DIRECT_ATTEMPT_DEADLINE}.
      */
     public Builder attemptDeadline(Duration deadline) {
       this.attemptDeadline = positiveMillis(deadline, "attemptDeadline");
+      return this;
+    }
+
+    /**
+     * Time a new connection may take to be ready for a transaction: the TCP connect, the server's
+     * greeting, EHLO and, when negotiated, STARTTLS and the second EHLO (in relay mode AUTH too),
+     * within the {@link #attemptDeadline}. When it passes, the watchdog closes the socket and the
+     * attempt defers with a local {@code 451 4.4.2} "greeting timeout" (the next relay or MX address
+     * is tried), so a server that accepts the connection and then stays silent or drips bytes is
+     * given up after this rather than after the read timeout or the attempt deadline. A reused
+     * connection is not affected. Both modes. Defaults to {@link #DEFAULT_GREETING_TIMEOUT}.
+     */
+    public Builder greetingTimeout(Duration timeout) {
+      this.greetingTimeout = positiveMillis(timeout, "greetingTimeout");
       return this;
     }
 
@@ -540,9 +671,10 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
     }
 
     /**
-     * Connections open at once to one relay (in direct mode: to one MX host address); a delivery
-     * waits up to the connect timeout for one and is otherwise deferred without counting. Defaults
-     * to {@link #DEFAULT_MAX_CONNECTIONS_PER_RELAY}.
+     * Connections open at once to one relay (in direct mode: to one MX host address, within
+     * {@link #maxConnectionsPerMxHost} for the host); a delivery waits up to the connect timeout
+     * (in direct mode: no longer than its time budget) for one and is otherwise deferred without
+     * counting. Defaults to {@link #DEFAULT_MAX_CONNECTIONS_PER_RELAY}.
      */
     public Builder maxConnectionsPerRelay(int max) {
       this.maxConnectionsPerRelay = positive(max, "maxConnectionsPerRelay");
@@ -627,7 +759,7 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
       }
       String ehlo = ehloName != null ? ehloName : localHostName();
       return new Settings(relays, effective, credentials, tls, ehlo, connectTimeout, read, writeTimeout, deadline,
-          maxMessagesPerConnection, idleTimeout, maxConnectionsPerRelay, direct, true);
+          greetingTimeout, maxMessagesPerConnection, idleTimeout, maxConnectionsPerRelay, direct, true);
     }
 
     private void relayModeOnly(String setting) {

@@ -42,8 +42,12 @@ final class ScriptedSmtpServer implements AutoCloseable {
   /** Never answers; keeps reading until the client goes away. */
   record Silence() implements Action {}
 
-  /** Sends {@code text} one byte per {@code interval}, forever (cycling), never completing a reply. */
-  record Drip(String text, Duration interval) implements Action {}
+  /**
+   * Sends {@code text} one byte per {@code interval} (cycling), never completing a reply, until the
+   * client hangs up or {@code maxTime} has passed; then closes. A tarpit, bounded so that a test
+   * ends by itself.
+   */
+  record Drip(String text, Duration interval, Duration maxTime) implements Action {}
 
   /** Waits until {@code release} is counted down, then sends these lines. */
   record Hold(CountDownLatch release, String... lines) implements Action {}
@@ -75,8 +79,13 @@ final class ScriptedSmtpServer implements AutoCloseable {
     return new Silence();
   }
 
+  /** A drip for up to 5 minutes: in effect forever for a test, which the client must end. */
   static Action drip(String text, Duration interval) {
-    return new Drip(text, interval);
+    return new Drip(text, interval, Duration.ofMinutes(5));
+  }
+
+  static Action drip(String text, Duration interval, Duration maxTime) {
+    return new Drip(text, interval, maxTime);
   }
 
   /** What one client connection sent. */
@@ -428,7 +437,8 @@ final class ScriptedSmtpServer implements AutoCloseable {
     }
     Drip d = (Drip) action;
     byte[] bytes = d.text().getBytes(StandardCharsets.US_ASCII);
-    // One byte per interval from a timer, until the client (its watchdog) hangs up or the server stops.
+    // One byte per interval from a timer, until the client (its watchdog) hangs up, the server stops
+    // or the drip's time is up.
     java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
     java.util.concurrent.ScheduledExecutorService ticker = java.util.concurrent.Executors
@@ -450,7 +460,7 @@ final class ScriptedSmtpServer implements AutoCloseable {
       }
     }, 0, Math.max(1, d.interval().toMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
     try {
-      ended.await(5, java.util.concurrent.TimeUnit.MINUTES);
+      ended.await(d.maxTime().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.mailqueue.MailQueueException;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 class SmtpTransportBuilderTest {
@@ -116,5 +117,38 @@ class SmtpTransportBuilderTest {
         .build()).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> SmtpTransport.direct().allowDestinations("10.0.0.0/99"))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void timeBudgetsGreetingTimeoutAndMxHostCapAreValidatedAndDocumented() {
+    assertThat(SmtpTransport.DEFAULT_GREETING_TIMEOUT).isEqualTo(Duration.ofSeconds(60));
+    assertThat(SmtpTransport.DEFAULT_DIRECT_DOMAIN_DEADLINE).isEqualTo(Duration.ofMinutes(5));
+    assertThat(SmtpTransport.DEFAULT_DIRECT_MESSAGE_DEADLINE).isEqualTo(Duration.ofMinutes(10));
+    assertThat(SmtpTransport.DEFAULT_MAX_CONNECTIONS_PER_MX_HOST).isEqualTo(2);
+
+    SmtpTransport.Builder direct = SmtpTransport.direct();
+    List<Consumer<Duration>> durations = List.of(direct::domainDeadline, direct::messageDeadline,
+        direct::greetingTimeout);
+    for (Consumer<Duration> setter : durations) {
+      for (Duration bad : List.of(Duration.ZERO, Duration.ofSeconds(-1), Duration.ofDays(25))) {
+        assertThatThrownBy(() -> setter.accept(bad)).as(bad.toString()).isInstanceOf(IllegalArgumentException.class);
+      }
+      assertThatThrownBy(() -> setter.accept(null)).isInstanceOf(NullPointerException.class);
+    }
+    assertThatThrownBy(() -> direct.maxConnectionsPerMxHost(0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxConnectionsPerMxHost");
+    try (SmtpTransport t = direct.mxResolver(d -> new MxLookup.NullMx()).domainDeadline(Duration.ofMillis(1))
+        .messageDeadline(Duration.ofDays(24)).greetingTimeout(Duration.ofMillis(1)).maxConnectionsPerMxHost(1)
+        .build()) {
+      assertThat(t.toString()).contains("direct");
+    }
+
+    SmtpTransport.Builder relay = SmtpTransport.relay("h", 25);
+    assertThatThrownBy(() -> relay.domainDeadline(Duration.ofMinutes(1))).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("direct mode only");
+    assertThatThrownBy(() -> relay.messageDeadline(Duration.ofMinutes(1))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> relay.maxConnectionsPerMxHost(4)).isInstanceOf(IllegalStateException.class);
+    relay.greetingTimeout(Duration.ofSeconds(10)); // both modes
+    assertThatThrownBy(() -> relay.greetingTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
   }
 }
