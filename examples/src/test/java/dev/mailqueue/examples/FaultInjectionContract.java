@@ -99,6 +99,9 @@ abstract class FaultInjectionContract {
     if (rcpt.startsWith("esc")) {
       return "250 2.1.5 ok\u001b[2J\u001b]0;owned\u0007\u009b31m";
     }
+    if (rcpt.startsWith("plain")) {
+      return "550 No such user here"; // no enhanced status code, as many servers answer
+    }
     if (rcpt.startsWith("latin")) {
       return "250 2.1.5 d\u00e9j\u00e0 vu \u00ff\u0080";
     }
@@ -252,6 +255,23 @@ abstract class FaultInjectionContract {
           .noneMatch(c -> c < 0x20 || (c >= 0x7f && c <= 0x9f));
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> events.bounced.size() == 1);
+  }
+
+  /** Found by a first-day user with Postfix's smtp-sink: the suppression check threw on a missing enhanced code. */
+  @Test
+  void aBounceWithoutAnEnhancedStatusCodeIsRecordedAndSuppressesNothing() {
+    start(b -> b);
+    MessageId id = queue.enqueue(Mail.builder().from("a@example.com").to("plain@example.org").text("x").build());
+
+    MessageView view = awaitFinal(id);
+    assertThat(view.state()).isEqualTo(MessageState.BOUNCED);
+    assertThat(view.attempts()).isEqualTo(1);
+    Recipient r = recipient(view, "plain@example.org");
+    assertThat(r.lastReply().code()).isEqualTo(550);
+    assertThat(r.lastReply().enhancedStatus()).isNull();
+    assertThat(r.lastReply().text()).isEqualTo("No such user here");
+    assertThat(queue.admin().suppression("plain@example.org")).isEmpty();
+    assertThat(copiesFor("plain@example.org")).isZero();
   }
 
   @Test

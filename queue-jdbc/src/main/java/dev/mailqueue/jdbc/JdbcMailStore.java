@@ -1109,7 +1109,9 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
       }
       for (Completion.RecipientUpdate r : completions.get(i).recipients()) {
         if (r.status() == RecipientStatus.BOUNCED && r.reply() != null && r.reply().isPermanent()
-            && suppressOnBounce.contains(r.reply().enhancedStatus())) {
+            // a 5xx without an enhanced code (plain "550 No such user") suppresses nothing: Set.of(...) would
+            // throw on contains(null), and the outcome could never be recorded
+            && r.reply().enhancedStatus() != null && suppressOnBounce.contains(r.reply().enhancedStatus())) {
           for (PendingRecipient p : mails.get(i).recipients()) {
             if (p.index() == r.index()) {
               hard.put(suppressionKey(p.address().address()), r.reply());
