@@ -778,6 +778,10 @@ public final class DefaultMailQueue implements MailQueue {
         }
       }
       recordingDeadlineNanos = System.nanoTime() + settings.shutdownTimeout().toNanos();
+      if (!unrecorded.isEmpty()) {
+        log.warn("waiting up to {} to record {} sent outcomes the store has refused so far", settings.shutdownTimeout(),
+            unrecorded.size());
+      }
       completing = false;
       if (completer != null) {
         completer.join(settings.shutdownTimeout().toMillis());

@@ -40,8 +40,9 @@ final class RunCommand implements Callable<Integer> {
         description = "The relay's port (default: ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--security", defaultValue = "STARTTLS_REQUIRED",
-        description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--security", description = "${COMPLETION-CANDIDATES} (default: IMPLICIT_TLS on port 465, "
+        + "STARTTLS_OPPORTUNISTIC for a relay on localhost or a loopback address, else STARTTLS_REQUIRED; the "
+        + "library's default).")
     Security security;
 
     @Option(names = "--username", description = "Relay user; the password is read from env MAILQUEUE_SMTP_PASSWORD.")
@@ -71,7 +72,10 @@ final class RunCommand implements Callable<Integer> {
       if (r.port < 1 || r.port > 65535) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--relay-port must be 1..65535");
       }
-      transport = SmtpTransport.relay(r.host, r.port).security(r.security);
+      transport = SmtpTransport.relay(r.host, r.port);
+      if (r.security != null) {
+        transport.security(r.security);
+      }
       if (r.username != null) {
         String password = System.getenv("MAILQUEUE_SMTP_PASSWORD");
         if (password == null) {
