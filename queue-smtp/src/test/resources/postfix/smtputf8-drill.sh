@@ -22,7 +22,7 @@ set -eu
 
 UTF8_PORT=${1:-25251}
 ASCII_PORT=${2:-25252}
-DAEMONS=$(postconf -h daemon_directory)
+DAEMONS=$(postconf -d -h daemon_directory)
 DIR=$(mktemp -d /tmp/mailqueue-postfix.XXXXXX)
 mkdir "$DIR/etc" "$DIR/queue" "$DIR/data"
 chmod 755 "$DIR" "$DIR/etc"
@@ -56,5 +56,5 @@ MAILQUEUE_POSTFIX_MAILLOG=$DIR/maillog \
   mvn -q -pl queue-smtp -am verify -Dtest=PostfixSmtpUtf8Test -Dsurefire.failIfNoSpecifiedTests=false
 # A skipped test passes quietly too: make sure both ran.
 grep -q "Tests run: 2, Failures: 0, Errors: 0, Skipped: 0" queue-smtp/target/surefire-reports/dev.mailqueue.smtp.PostfixSmtpUtf8Test.txt
-echo "PostfixSmtpUtf8Test passed against Postfix $(postconf -h mail_version); Postfix's log:"
+echo "PostfixSmtpUtf8Test passed against Postfix $(postconf -d -h mail_version); Postfix's log:"
 cat "$DIR/maillog"

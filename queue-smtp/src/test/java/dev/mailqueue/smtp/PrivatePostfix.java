@@ -97,8 +97,9 @@ final class PrivatePostfix implements AutoCloseable {
     }
     PrivatePostfix instance = null;
     try {
-      List<String> directories = run(dir, postconf.toString(), "-h", "command_directory", "daemon_directory").lines()
-          .toList();
+      // Compiled-in defaults (-d): where the package put the programs; no system main.cf needed.
+      List<String> directories = run(dir, postconf.toString(), "-d", "-h", "command_directory", "daemon_directory")
+          .lines().toList();
       int[] ports = freePorts();
       instance = new PrivatePostfix(dir, Path.of(directories.get(0), "postfix"), ports[0], ports[1]);
       instance.configure(directories.get(1));
