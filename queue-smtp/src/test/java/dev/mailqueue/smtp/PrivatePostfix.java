@@ -1,7 +1,6 @@
 package dev.mailqueue.smtp;
 
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.security.auth.module.UnixSystem;
 import java.io.File;
@@ -36,8 +35,8 @@ import org.awaitility.core.ConditionTimeoutException;
  * accept. Nothing of the system's Postfix is used or touched, running or not.
  *
  * <p>Needs Postfix ({@code postconf} on the PATH) and root (Postfix's master insists). Where
- * either is missing {@link #startOrSkip()} skips the calling tests with the reason, unless
- * {@code MAILQUEUE_REQUIRE_POSTFIX=true} (CI), in which case they fail.
+ * either is missing {@link #unavailable()} gives the reason to skip the tests with, unless
+ * {@code MAILQUEUE_REQUIRE_POSTFIX=true} (CI), in which case it fails them.
  */
 final class PrivatePostfix implements AutoCloseable {
   static final String REQUIRE = "MAILQUEUE_REQUIRE_POSTFIX";
@@ -59,36 +58,27 @@ final class PrivatePostfix implements AutoCloseable {
     this.asciiPort = asciiPort;
   }
 
-  /** Starts an instance and waits until both smtpd services accept connections; or skips or fails, see above. */
-  static PrivatePostfix startOrSkip() {
-    Optional<Path> postconf = onPath("postconf");
-    String missing = postconf.isEmpty() ? "Postfix is not installed (no postconf on the PATH)"
+  /**
+   * Empty when an instance can be started here, else why not (for the tests to skip with); throws
+   * instead under {@code MAILQUEUE_REQUIRE_POSTFIX=true}.
+   */
+  static Optional<String> unavailable() {
+    String missing = onPath("postconf").isEmpty() ? "Postfix is not installed (no postconf on the PATH)"
         : new UnixSystem().getUid() != 0 ? "not running as root (Postfix's master needs root)"
         : null;
-    if (missing != null && "true".equalsIgnoreCase(System.getenv(REQUIRE))) {
+    if (missing == null) {
+      return Optional.empty();
+    }
+    if ("true".equalsIgnoreCase(System.getenv(REQUIRE))) {
       throw new IllegalStateException("Postfix is required (" + REQUIRE + "=true) but cannot be started: " + missing);
     }
-    assumeTrue(missing == null, () -> missing + "; install Postfix and run the tests as root, or start an instance "
-        + "by hand with queue-smtp/src/test/resources/postfix/smtputf8-drill.sh");
-    return start(postconf.orElseThrow());
+    return Optional.of(missing + "; install Postfix and run the tests as root, or start an instance by hand with "
+        + "queue-smtp/src/test/resources/postfix/smtputf8-drill.sh");
   }
 
-  /** {@code 127.0.0.1:port} of the smtpd with {@code smtputf8_enable = yes}. */
-  String smtpUtf8Server() {
-    return "127.0.0.1:" + smtpUtf8Port;
-  }
-
-  /** {@code 127.0.0.1:port} of the smtpd with {@code smtputf8_enable = no}. */
-  String asciiServer() {
-    return "127.0.0.1:" + asciiPort;
-  }
-
-  /** The instance's {@code maillog_file}. */
-  Path maillog() {
-    return dir.resolve("maillog");
-  }
-
-  private static PrivatePostfix start(Path postconf) {
+  /** Starts an instance and waits until both smtpd services accept connections; see {@link #unavailable()} first. */
+  static PrivatePostfix start() {
+    Path postconf = onPath("postconf").orElseThrow(() -> new IllegalStateException("no postconf on the PATH"));
     Path dir;
     try {
       dir = Files.setPosixFilePermissions(Files.createTempDirectory("mailqueue-postfix"), READABLE);
@@ -118,6 +108,21 @@ final class PrivatePostfix implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** {@code 127.0.0.1:port} of the smtpd with {@code smtputf8_enable = yes}. */
+  String smtpUtf8Server() {
+    return "127.0.0.1:" + smtpUtf8Port;
+  }
+
+  /** {@code 127.0.0.1:port} of the smtpd with {@code smtputf8_enable = no}. */
+  String asciiServer() {
+    return "127.0.0.1:" + asciiPort;
+  }
+
+  /** The instance's {@code maillog_file}. */
+  Path maillog() {
+    return dir.resolve("maillog");
   }
 
   private static Path createDirectory(Path parent, String name) {
