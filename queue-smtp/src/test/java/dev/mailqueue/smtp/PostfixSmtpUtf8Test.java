@@ -17,20 +17,24 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
  * SMTPUTF8 against a real Postfix smtpd: one with {@code smtputf8_enable = yes}, one with
- * {@code no}. Runs only where such an instance was started for it, as
- * {@code src/test/resources/postfix/smtputf8-drill.sh} does (it needs root and Postfix), which
- * passes {@code MAILQUEUE_POSTFIX_SMTPUTF8} and {@code MAILQUEUE_POSTFIX_NO_SMTPUTF8}
- * ({@code host:port} of each smtpd) and {@code MAILQUEUE_POSTFIX_MAILLOG} (the instance's
- * {@code maillog_file}); skipped everywhere else.
+ * {@code no}. Starts a {@link PrivatePostfix} for the class where Postfix is installed and the tests
+ * run as root; skipped elsewhere, unless {@code MAILQUEUE_REQUIRE_POSTFIX=true} (CI), which makes
+ * that a failure. An instance started by hand is used instead when {@code MAILQUEUE_POSTFIX_SMTPUTF8}
+ * and {@code MAILQUEUE_POSTFIX_NO_SMTPUTF8} ({@code host:port} of each smtpd) and
+ * {@code MAILQUEUE_POSTFIX_MAILLOG} (its {@code maillog_file}) are set, as
+ * {@code src/test/resources/postfix/smtputf8-drill.sh} does.
  */
 @Timeout(60)
 class PostfixSmtpUtf8Test {
@@ -38,20 +42,50 @@ class PostfixSmtpUtf8Test {
   private static final String TRUNCATES = "a\u0140\u013e\u0120ORCPT=x@example.com";
   private static final String SENDER = "\u0140ouis@example.com";
   private static final Pattern QUEUED_AS = Pattern.compile("queued as ([0-9A-Za-z]+)");
+  private static final List<String> BY_HAND =
+      List.of("MAILQUEUE_POSTFIX_SMTPUTF8", "MAILQUEUE_POSTFIX_NO_SMTPUTF8", "MAILQUEUE_POSTFIX_MAILLOG");
 
-  private String utf8Server;
-  private String asciiServer;
-  private Path maillog;
+  private static Optional<String> unavailable = Optional.empty();
+  private static PrivatePostfix postfix;
+  private static String utf8Server;
+  private static String asciiServer;
+  private static Path maillog;
   private SmtpTransport transport;
 
+  @BeforeAll
+  static void findOrStartPostfix() {
+    List<String> set = BY_HAND.stream().filter(name -> System.getenv(name) != null).toList();
+    if (!set.isEmpty()) {
+      if (set.size() < BY_HAND.size()) {
+        throw new IllegalStateException("an instance started by hand needs all of " + BY_HAND + "; only " + set
+            + " are set");
+      }
+      utf8Server = System.getenv(BY_HAND.get(0));
+      asciiServer = System.getenv(BY_HAND.get(1));
+      maillog = Path.of(System.getenv(BY_HAND.get(2)));
+      return;
+    }
+    unavailable = PrivatePostfix.unavailable();
+    if (unavailable.isEmpty()) {
+      postfix = PrivatePostfix.start();
+      utf8Server = postfix.smtpUtf8Server();
+      asciiServer = postfix.asciiServer();
+      maillog = postfix.maillog();
+    }
+  }
+
+  // Not in @BeforeAll: Surefire reports an assumption that fails there as no test at all, without the reason.
   @BeforeEach
-  void findThePostfixInstance() {
-    utf8Server = System.getenv("MAILQUEUE_POSTFIX_SMTPUTF8");
-    asciiServer = System.getenv("MAILQUEUE_POSTFIX_NO_SMTPUTF8");
-    String log = System.getenv("MAILQUEUE_POSTFIX_MAILLOG");
-    assumeTrue(utf8Server != null && asciiServer != null && log != null, "no Postfix instance for this test: "
-        + "run queue-smtp/src/test/resources/postfix/smtputf8-drill.sh (needs root and Postfix)");
-    maillog = Path.of(log);
+  void skipWithoutPostfix() {
+    assumeTrue(unavailable.isEmpty(), unavailable::orElseThrow);
+  }
+
+  @AfterAll
+  static void stopPostfix() {
+    if (postfix != null) {
+      postfix.close();
+      postfix = null;
+    }
   }
 
   @AfterEach
