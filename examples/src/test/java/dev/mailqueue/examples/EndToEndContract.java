@@ -254,6 +254,30 @@ abstract class EndToEndContract {
     }
   }
 
+  /** One line per recipient and outcome, as Postfix logs, on its own logger, without the body. */
+  @Test
+  void everyOutcomeIsLoggedOneLinePerRecipientInPostfixForm() throws Exception {
+    java.io.PrintStream original = System.err;
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      startQueue(sink.port(), b -> b);
+      MessageId id = queue.enqueue(Mail.builder().from("a@example.com").to("ok@example.org", "unknown@example.org")
+          .subject("secret subject").text("the secret body").build());
+      awaitFinal(id);
+      await().atMost(Duration.ofSeconds(10)).until(() -> err.toString(java.nio.charset.StandardCharsets.UTF_8)
+          .contains("to=<unknown@example.org>"));
+    } finally {
+      System.setErr(original);
+    }
+    String log = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(log).containsPattern("dev\\.mailqueue\\.delivery - id=[0-9a-f-]{36} to=<ok@example\\.org> "
+        + "relay=127\\.0\\.0\\.1 delay=\\d+\\.\\ds tries=1 dsn=2\\.0\\.0 status=sent \\(250 2\\.0\\.0 Ok: queued\\)");
+    assertThat(log).containsPattern("to=<unknown@example\\.org> relay=127\\.0\\.0\\.1 delay=\\d+\\.\\ds tries=1 "
+        + "dsn=5\\.1\\.1 status=bounced \\(550 5\\.1\\.1 <unknown@example\\.org>: user unknown\\)");
+    assertThat(log).doesNotContain("secret");
+  }
+
   @Test
   void aListenerThrowingAnErrorDoesNotStopRecordingLaterOutcomes() {
     AtomicInteger calls = new AtomicInteger();

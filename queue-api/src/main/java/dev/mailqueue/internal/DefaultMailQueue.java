@@ -55,6 +55,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class DefaultMailQueue implements MailQueue {
   private static final Logger log = LoggerFactory.getLogger(DefaultMailQueue.class);
+  /**
+   * One INFO line per recipient per recorded attempt, in Postfix's form, on a logger of its own so
+   * that it can be routed or silenced: {@value #DELIVERY_LOGGER}.
+   */
+  public static final String DELIVERY_LOGGER = "dev.mailqueue.delivery";
+  private static final Logger deliveryLog = LoggerFactory.getLogger(DELIVERY_LOGGER);
   private static final SmtpReply TRANSPORT_FAILURE = SmtpReply.local(451, "4.3.0", "internal error in the mail transport");
 
   /** Everything the builder collected. */
@@ -535,6 +541,7 @@ public final class DefaultMailQueue implements MailQueue {
       return; // claimed again meanwhile: the try under the old lease could only fail
     }
     if (recorded) {
+      logDelivery(d.mail(), d.decision());
       notifyListener(d.mail(), d.decision());
     } else {
       log.warn("lease on message {} was lost before its outcome was recorded; another worker owns it now", id);
@@ -643,6 +650,39 @@ public final class DefaultMailQueue implements MailQueue {
     } catch (RuntimeException e) {
       log.warn("could not check whether the attempt on message {} was recorded", d.mail().id(), e);
       return false;
+    }
+  }
+
+  /**
+   * Logs a recorded attempt as Postfix does, one line per recipient: {@code id=… to=<…>
+   * relay=host[address] delay=1.2s tries=1 dsn=2.0.0 status=sent (250 2.0.0 Ok)}. The delay runs
+   * from enqueue to the end of the attempt on the database's clock; status is sent, deferred,
+   * bounced or expired; {@code uncertain} marks an attempt that got no reply after the data. No
+   * bodies, subjects or credentials: addresses and the (sanitised) reply only.
+   */
+  private static void logDelivery(ClaimedMail mail, RetryDecision.Decision decision) {
+    if (!deliveryLog.isInfoEnabled()) {
+      return;
+    }
+    dev.mailqueue.spi.Completion c = decision.completion();
+    int tries = c.countsAsAttempt() ? mail.attempts() + 1 : mail.attempts();
+    Duration delay = Duration.between(mail.createdAt(), mail.claimedAt()).plus(c.duration());
+    String delaySeconds = String.format(java.util.Locale.ROOT, "%.1fs", Math.max(0, delay.toMillis()) / 1000.0);
+    String relay = c.remoteHost() == null ? "none" : c.remoteHost();
+    for (RecipientOutcome o : decision.outcomes()) {
+      SmtpReply reply = o.reply();
+      String dsn = reply == null ? "-" : reply.enhancedStatus() != null ? reply.enhancedStatus()
+          : reply.code() / 100 + ".0.0";
+      String status = switch (o.status()) {
+        case DELIVERED -> "sent";
+        case BOUNCED -> "bounced";
+        case EXPIRED -> "expired";
+        case DEFERRED -> "deferred";
+        default -> o.status().name().toLowerCase(java.util.Locale.ROOT);
+      };
+      deliveryLog.info("id={} to=<{}> relay={} delay={} tries={} dsn={} status={}{} ({})", mail.id(),
+          o.recipient().address(), relay, delaySeconds, tries, dsn, status,
+          c.uncertain() && !o.status().isTerminal() ? " uncertain" : "", reply == null ? "no reply" : reply);
     }
   }
 
