@@ -291,8 +291,9 @@ public final class DefaultMailQueue implements MailQueue {
     completer.start();
     dispatcher = threads("mailqueue-dispatcher-", false).newThread(this::dispatch);
     dispatcher.start();
-    log.info("mail queue started: {} workers, poll every {} ms, lease {} s, worker id {}", settings.workers(),
-        settings.pollInterval().toMillis(), settings.lease().toSeconds(), settings.workerId());
+    log.info("mail queue started: {} workers, poll every {} ms, lease {} s, worker id {}; store {}; transport {}",
+        settings.workers(), settings.pollInterval().toMillis(), settings.lease().toSeconds(), settings.workerId(),
+        store, transport);
   }
 
   private void dispatch() {
@@ -805,6 +806,11 @@ public final class DefaultMailQueue implements MailQueue {
     }
     running = false;
     wakeUp();
+    int inProgress = inFlight.size();
+    if (inProgress > 0) {
+      log.info("closing: waiting up to {} for {} claimed messages to be sent and recorded", settings.shutdownTimeout(),
+          inProgress);
+    }
     try {
       if (dispatcher != null) {
         dispatcher.join(settings.shutdownTimeout().toMillis());

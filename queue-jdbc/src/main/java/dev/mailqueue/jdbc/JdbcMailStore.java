@@ -282,12 +282,17 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
    * the live queue tables until the end, at every start of every node.
    */
   private void createSchema() {
-    if (Integer.valueOf(1).equals(schemaVersion())) {
+    Integer before = schemaVersion();
+    if (Integer.valueOf(1).equals(before)) {
       log.info("upgrading the mailqueue schema ({}*) from version 1 to {} with {}", dialect.prefix, SCHEMA_VERSION,
           upgradeResource());
       runScript(upgradeResource(), "upgrading the mailqueue schema", true);
     }
     runScript(schemaResource(), "creating the mailqueue schema", false);
+    if (before == null) {
+      log.info("created the mailqueue tables {}* (schema version {}) with {}", dialect.prefix, SCHEMA_VERSION,
+          schemaResource());
+    }
   }
 
   /**
@@ -1374,10 +1379,12 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     m.put("dialect", dialect.name());
     m.put("tablePrefix", dialect.prefix);
     m.put("createSchema", createSchema);
+    m.put("schemaVersion", SCHEMA_VERSION);
     m.put("queryTimeoutSeconds", queryTimeoutSeconds);
     if (!statementTimeouts) {
       m.put("statementTimeouts", "off for H2 in process (its LOCK_TIMEOUT bounds lock waits)");
     }
+    m.put("retainBodies", retainBodies);
     return "JdbcMailStore" + m;
   }
 
