@@ -196,7 +196,7 @@ final class DirectDelivery {
         if (attempt == null) {
           // Deferred at once, so that a slow host cannot hold more workers than its cap.
           return DeliveryResult.notCounted(rcpts, ReplyClassifier.mxHostBusy(endpoint.host(),
-              limits.maxSessionsPerMxHost()), ShapingTransport.BUSY_RETRY, endpoint.remoteHost());
+              limits.maxSessionsPerMxHost()), DestinationShaper.BUSY_RETRY, endpoint.remoteHost());
         }
         break; // an MX host was tried in this attempt: its result stands, and counts
       }

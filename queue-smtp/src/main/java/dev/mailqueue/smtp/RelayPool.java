@@ -159,7 +159,7 @@ final class RelayPool {
       logResult(mail, result);
       boolean sessionLost = !reusable && result.kind() == DeliveryResult.Kind.NORMAL
           && result.recipients().stream().allMatch(o -> o.status() == RecipientStatus.DEFERRED)
-          && exchanges.stream().anyMatch(e -> e.code() == 421);
+          && exchanges.stream().anyMatch(e -> ReplyClassifier.closesSession(e.code()));
       return new Attempt(result, sessionLost);
     } finally {
       release(conn, reusable);
@@ -282,7 +282,7 @@ final class RelayPool {
         return configFault(recipients, ReplyClassifier.tlsFailed("server refused STARTTLS: "
             + ReplyClassifier.parse(x.code(), x.response())));
       }
-      if (x.code() == 421) {
+      if (ReplyClassifier.closesSession(x.code())) {
         return transientFailure(recipients, ReplyClassifier.parse(x.code(), x.response()));
       }
     }

@@ -174,17 +174,15 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
   private final Settings settings;
-  private final List<RelayPool> pools;
+  /** Relay mode: the relays in failover order; {@code null} in direct mode. */
+  private final RelayDelivery relays;
+  /** Direct mode; {@code null} in relay mode. */
   private final DirectDelivery direct;
-  private final ShapingTransport shaper;
+  /** With shaping: enforces the destination limits, then hands on to {@link #relays} or {@link #direct}. */
+  private final DestinationShaper shaper;
   private final String description;
   private final ScheduledThreadPoolExecutor scheduler;
   private final AtomicBoolean closed = new AtomicBoolean();
-  /**
-   * In direct mode with shaping, the budget of the message being delivered on this thread: shaping
-   * delivers it in parts (one per destination), which must share it.
-   */
-  private final ThreadLocal<TimeBudget> messageBudget = new ThreadLocal<>();
 
   private SmtpTransport(Settings settings, Builder builder) {
     this.settings = settings;
@@ -199,15 +197,15 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
     });
     scheduler.setRemoveOnCancelPolicy(true);
     DestinationLimits shaping = builder.shaping;
-    List<RelayPool> list = new ArrayList<>();
-    for (Relay r : settings.relays()) {
-      list.add(new RelayPool(r,
-          shaping == null ? settings : settings.withSessionLimits(shaping.destinationOfHost(r.host()).limit()),
-          scheduler));
-    }
-    this.pools = List.copyOf(list);
     String desc;
     if (direct == null) {
+      List<RelayPool> pools = new ArrayList<>();
+      for (Relay r : settings.relays()) {
+        pools.add(new RelayPool(r,
+            shaping == null ? settings : settings.withSessionLimits(shaping.destinationOfHost(r.host()).limit()),
+            scheduler));
+      }
+      this.relays = new RelayDelivery(pools);
       this.direct = null;
       desc = "SmtpTransport[relays=" + settings.relays() + ", security=" + settings.security()
           + ", auth=" + (settings.credentials() == null ? "none" : settings.credentials()) + ", ehlo="
@@ -216,6 +214,7 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
       Settings verified = settings.withTls(Security.STARTTLS_REQUIRED, settings.sslSocketFactory(), true);
       Settings opportunistic = settings.security() == Security.NONE ? settings
           : settings.withTls(settings.security(), UnverifiedTls.socketFactory(), false);
+      this.relays = null;
       this.direct = new DirectDelivery(opportunistic, verified, direct.verifiedDomains, direct.mxResolver,
           AddressPolicy.allowing(direct.allowed), new DirectDelivery.Limits(direct.maxMxAddresses,
               direct.maxConnectionsPerMxHost, direct.domainDeadline, direct.messageDeadline), scheduler, shaping);
@@ -234,7 +233,7 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
         String relayHost = settings.relays().get(0).host();
         hostOfDomain = d -> relayHost;
       }
-      this.shaper = ShapingTransport.internal(this::deliverUnshaped, shaping, hostOfDomain, builder.shapingListener);
+      this.shaper = new DestinationShaper(shaping, hostOfDomain, builder.shapingListener);
     }
     this.description = shaping == null ? desc : desc.substring(0, desc.length() - 1) + ", shaping=" + shaping + "]";
     long period = Math.max(100, settings.idleTimeout().toMillis() / 2);
@@ -242,8 +241,9 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
   }
 
   private void evictIdle() {
-    pools.forEach(RelayPool::evictIdle);
-    if (direct != null) {
+    if (relays != null) {
+      relays.evictIdle();
+    } else {
       direct.evictIdle();
     }
   }
@@ -286,22 +286,14 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
       return DeliveryResult.all(mail.recipients(), RecipientStatus.BOUNCED,
           ReplyClassifier.nonAsciiWithoutSmtpUtf8(nonAscii), null);
     }
-    if (direct == null) {
-      return shaper != null ? shaper.deliver(mail) : deliverUnshaped(mail);
+    if (relays != null) {
+      return shaper != null ? shaper.deliver(mail, relays::deliver) : relays.deliver(mail);
     }
     OutboundMail inTurn = DirectDelivery.inTurn(mail);
+    // one budget for the whole message, shared by the parts shaping delivers one destination at a time
     TimeBudget budget = direct.messageBudget();
-    DeliveryResult result;
-    if (shaper == null) {
-      result = direct.deliver(inTurn, budget);
-    } else {
-      messageBudget.set(budget);
-      try {
-        result = shaper.deliver(inTurn);
-      } finally {
-        messageBudget.remove();
-      }
-    }
+    DeliveryResult result = shaper != null ? shaper.deliver(inTurn, part -> direct.deliver(part, budget))
+        : direct.deliver(inTurn, budget);
     return inTurn == mail ? result : DeliveryResult.merge(mail.recipients(), List.of(result));
   }
 
@@ -316,21 +308,6 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
       }
     }
     return null;
-  }
-
-  private DeliveryResult deliverUnshaped(OutboundMail mail) {
-    if (direct != null) {
-      TimeBudget budget = messageBudget.get();
-      return direct.deliver(mail, budget != null ? budget : direct.messageBudget());
-    }
-    RelayPool.Attempt attempt = null;
-    for (RelayPool pool : pools) {
-      attempt = pool.deliver(mail, null);
-      if (!attempt.tryNextRelay()) {
-        break;
-      }
-    }
-    return attempt.result();
   }
 
   /**
@@ -349,8 +326,9 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
-      pools.forEach(RelayPool::close);
-      if (direct != null) {
+      if (relays != null) {
+        relays.close();
+      } else {
         direct.close();
       }
       scheduler.shutdownNow();
@@ -359,7 +337,7 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
 
   /** Idle connections to the relay at index {@code i} (tests only). */
   int idleConnections(int i) {
-    return pools.get(i).idleCount();
+    return relays.idleConnections(i);
   }
 
   /** Idle connections to an MX host in direct mode (tests only). */

@@ -124,11 +124,11 @@ class ShapingAcrossNodesTest {
 
   @Test
   void sharesRoundTheRateDownAndTheSessionsUp() {
-    assertThat(ShapingTransport.rateShare(10, 3)).isEqualTo(3);
-    assertThat(ShapingTransport.rateShare(1, 2)).as("at least one per period").isEqualTo(1);
-    assertThat(ShapingTransport.sessionShare(10, 3)).isEqualTo(4);
-    assertThat(ShapingTransport.sessionShare(10, 2)).isEqualTo(5);
-    assertThat(ShapingTransport.sessionShare(1, 5)).isEqualTo(1);
+    assertThat(DestinationShaper.rateShare(10, 3)).isEqualTo(3);
+    assertThat(DestinationShaper.rateShare(1, 2)).as("at least one per period").isEqualTo(1);
+    assertThat(DestinationShaper.sessionShare(10, 3)).isEqualTo(4);
+    assertThat(DestinationShaper.sessionShare(10, 2)).isEqualTo(5);
+    assertThat(DestinationShaper.sessionShare(1, 5)).isEqualTo(1);
   }
 
   @Test
