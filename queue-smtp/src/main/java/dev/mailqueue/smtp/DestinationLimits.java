@@ -74,7 +74,7 @@ public final class DestinationLimits {
    * @param messagesPerPeriod messages started per {@code period}; more are deferred without counting
    * @param period the period of the rate, at least 1 ms
    * @param messagesPerSession messages one connection carries before it is closed (applies when the
-   *     limits are given to {@link SmtpTransport.Builder#shaping})
+   *     limits are given to {@link SmtpTransportBuilder#shaping})
    */
   public record Limit(int maxConcurrentSessions, int messagesPerPeriod, Duration period, int messagesPerSession) {
     /** Validates every field. */

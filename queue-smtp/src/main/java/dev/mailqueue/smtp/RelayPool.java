@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The connections to one relay (in direct mode: to one address of one MX host): at most
- * {@code maxConnectionsPerRelay} at a time, idle ones kept for reuse (LIFO) until they are idle
+ * {@code maxConnectionsPerServer} at a time, idle ones kept for reuse (LIFO) until they are idle
  * too long, have carried their share of messages or have read more than
  * {@link ServerInputLimits#RETIRE_AFTER_BYTES} from the server. Thread-safe; each connection is used by one
  * thread at a time.
@@ -65,7 +65,7 @@ final class RelayPool {
     this.relay = relay;
     this.settings = settings;
     this.scheduler = scheduler;
-    this.permits = new Semaphore(settings.maxConnectionsPerRelay(), true);
+    this.permits = new Semaphore(settings.maxConnectionsPerServer(), true);
     this.kind = settings.direct() ? "MX host" : "SMTP relay";
     this.session = Session.getInstance(settings.sessionProperties(scheduler));
   }
@@ -85,13 +85,13 @@ final class RelayPool {
     try {
       if (!permits.tryAcquire(waitNanos, TimeUnit.NANOSECONDS)) {
         return new Attempt(DeliveryResult.notCounted(mail.recipients(),
-            ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerRelay()),
+            ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerServer()),
             java.time.Duration.ofSeconds(1), relay.remoteHost()), false);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new Attempt(DeliveryResult.notCounted(mail.recipients(),
-          ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerRelay()), null, relay.remoteHost()), false);
+          ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerServer()), null, relay.remoteHost()), false);
     }
     Watchdog watchdog = new Watchdog(budget);
     try {
@@ -348,7 +348,7 @@ final class RelayPool {
    * idle timeout ago (direct mode drops such pools, so that one pool per MX ever seen is not kept).
    */
   boolean isUnused(long now) {
-    return idle.isEmpty() && permits.availablePermits() == settings.maxConnectionsPerRelay()
+    return idle.isEmpty() && permits.availablePermits() == settings.maxConnectionsPerServer()
         && now - lastUsedNanos > settings.idleTimeout().toNanos();
   }
 

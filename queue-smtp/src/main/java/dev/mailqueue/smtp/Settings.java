@@ -19,7 +19,7 @@ import javax.net.ssl.SSLSocketFactory;
 record Settings(List<Relay> relays, Security security, Credentials credentials, SSLSocketFactory sslSocketFactory,
                 String ehloName, Duration connectTimeout, Duration readTimeout, Duration writeTimeout,
                 Duration attemptDeadline, Duration greetingTimeout, int maxMessagesPerConnection, Duration idleTimeout,
-                int maxConnectionsPerRelay, boolean direct, boolean verifyCertificates) {
+                int maxConnectionsPerServer, boolean direct, boolean verifyCertificates) {
 
   Settings {
     relays = List.copyOf(relays);
@@ -28,7 +28,7 @@ record Settings(List<Relay> relays, Security security, Credentials credentials, 
   /** The same settings with another TLS mode (direct mode: one per kind of destination). */
   Settings withTls(Security security, SSLSocketFactory factory, boolean verifyCertificates) {
     return new Settings(relays, security, credentials, factory, ehloName, connectTimeout, readTimeout, writeTimeout,
-        attemptDeadline, greetingTimeout, maxMessagesPerConnection, idleTimeout, maxConnectionsPerRelay, direct,
+        attemptDeadline, greetingTimeout, maxMessagesPerConnection, idleTimeout, maxConnectionsPerServer, direct,
         verifyCertificates);
   }
 

@@ -53,7 +53,7 @@ class DirectDeliveryTest {
     return zone.getOrDefault(domain, new MxLookup.NoSuchDomain("not in the test zone"));
   }
 
-  private SmtpTransport.Builder direct() {
+  private DirectBuilder direct() {
     return SmtpTransport.direct()
         .mxResolver(this::resolve)
         .allowDestinations("127.0.0.1")

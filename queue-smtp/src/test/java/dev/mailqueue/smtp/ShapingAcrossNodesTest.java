@@ -47,7 +47,7 @@ class ShapingAcrossNodesTest {
     server.close();
   }
 
-  private SmtpTransport.Builder relay() {
+  private RelayBuilder relay() {
     return SmtpTransport.relay(RELAY, server.port()).security(Security.NONE).ehloName("client.test")
         .connectTimeout(Duration.ofSeconds(2)).readTimeout(Duration.ofSeconds(5));
   }

@@ -82,7 +82,7 @@ class ShapingTransportTest {
     other.close();
   }
 
-  private SmtpTransport.Builder relay(DestinationLimits limits) {
+  private RelayBuilder relay(DestinationLimits limits) {
     return SmtpTransport.relay(RELAY, server.port())
         .security(Security.NONE)
         .ehloName("client.test")

@@ -42,7 +42,7 @@ class SmtpTransportFaultTest {
     server.close();
   }
 
-  private SmtpTransport.Builder plain(int port) {
+  private RelayBuilder plain(int port) {
     return SmtpTransport.relay("127.0.0.1", port)
         .security(Security.NONE)
         .ehloName("client.test")
