@@ -11,7 +11,9 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.URLName;
 import jakarta.mail.internet.InternetAddress;
+import java.io.IOException;
 import java.security.cert.CertificateException;
+import java.time.Duration;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -86,7 +88,7 @@ final class RelayPool {
       if (!permits.tryAcquire(waitNanos, TimeUnit.NANOSECONDS)) {
         return new Attempt(DeliveryResult.notCounted(mail.recipients(),
             ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerServer()),
-            java.time.Duration.ofSeconds(1), relay.remoteHost()), false);
+            Duration.ofSeconds(1), relay.remoteHost()), false);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -155,7 +157,7 @@ final class RelayPool {
           : ReplyClassifier.noReplyToEndOfData(detail);
       DeliveryResult result = TransactionReport.of(exchanges, mail.recipients(), t.endOfDataSent(), lost,
           uncertain, relay.remoteHost());
-      reusable = !t.isBroken() && !watchdog.fired() && !hasCause(failure, java.io.IOException.class);
+      reusable = !t.isBroken() && !watchdog.fired() && !hasCause(failure, IOException.class);
       logResult(mail, result);
       boolean sessionLost = !reusable && result.kind() == DeliveryResult.Kind.NORMAL
           && result.recipients().stream().allMatch(o -> o.status() == RecipientStatus.DEFERRED)

@@ -10,6 +10,7 @@ import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.smtp.DestinationLimits.Limit;
 import dev.mailqueue.smtp.ShapingListener.Reason;
 import dev.mailqueue.spi.DeliveryResult;
+import dev.mailqueue.spi.MailTransport;
 import dev.mailqueue.spi.OutboundMail;
 import java.io.IOException;
 import java.time.Duration;
@@ -60,7 +61,7 @@ class ShapingAcrossNodesTest {
   }
 
   /** Delivers every mail, trying held-back ones again after their retryAfter, as the engine does. */
-  private static void drain(dev.mailqueue.spi.MailTransport t, int count) throws InterruptedException {
+  private static void drain(MailTransport t, int count) throws InterruptedException {
     ScheduledExecutorService workers = Executors.newScheduledThreadPool(4);
     CountDownLatch done = new CountDownLatch(count);
     try {
