@@ -261,9 +261,8 @@ final class DirectDelivery {
 
   private RelayPool pool(Relay endpoint, boolean verify, Settings settings) {
     PoolKey key = new PoolKey(endpoint.host(), new InetSocketAddress(endpoint.address(), endpoint.port()), verify);
-    RelayPool pool = pools.computeIfAbsent(key, k -> new RelayPool(endpoint,
-        shaping == null ? settings : settings.withSessionLimits(shaping.destinationOfHost(endpoint.host()).limit()),
-        scheduler));
+    RelayPool pool = pools.computeIfAbsent(key,
+        k -> new RelayPool(endpoint, settings.forHost(shaping, endpoint.host()), scheduler));
     if (closed) {
       pool.close();
     }

@@ -32,8 +32,16 @@ record Settings(List<Relay> relays, Security security, Credentials credentials, 
         verifyCertificates);
   }
 
+  /**
+   * The settings of the pool to {@code host}: with shaping, its connections follow the session
+   * limits of the host's destination; without ({@code shaping == null}), these settings.
+   */
+  Settings forHost(DestinationLimits shaping, String host) {
+    return shaping == null ? this : withSessionLimits(shaping.destinationOfHost(host).limit());
+  }
+
   /** The same settings with the session limits of one destination (shaping). */
-  Settings withSessionLimits(DestinationLimits.Limit limit) {
+  private Settings withSessionLimits(DestinationLimits.Limit limit) {
     return new Settings(relays, security, credentials, sslSocketFactory, ehloName, connectTimeout, readTimeout,
         writeTimeout, attemptDeadline, greetingTimeout, limit.messagesPerSession(), idleTimeout,
         limit.maxConcurrentSessions(), direct, verifyCertificates);

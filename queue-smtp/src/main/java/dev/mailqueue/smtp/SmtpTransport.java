@@ -200,9 +200,7 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
     if (direct == null) {
       List<RelayPool> pools = new ArrayList<>();
       for (Relay r : settings.relays()) {
-        pools.add(new RelayPool(r,
-            shaping == null ? settings : settings.withSessionLimits(shaping.destinationOfHost(r.host()).limit()),
-            scheduler));
+        pools.add(new RelayPool(r, settings.forHost(shaping, r.host()), scheduler));
       }
       this.relays = new RelayDelivery(pools);
       this.direct = null;
@@ -248,7 +246,8 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
 
   /**
    * Starts a builder for delivery through the relay at {@code host:port} (e.g. port 587 with
-   * STARTTLS, or 465 with implicit TLS).
+   * STARTTLS, or 465 with implicit TLS); the builder adds failover relays and credentials to the
+   * options both modes share ({@link SmtpTransportBuilder}).
    */
   public static RelayBuilder relay(String host, int port) {
     return new RelayBuilder(new Relay(host, port));
@@ -260,8 +259,8 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
    * without certificate checks, read timeout {@link #DEFAULT_DIRECT_READ_TIMEOUT}, attempt deadline
    * {@link #DEFAULT_DIRECT_ATTEMPT_DEADLINE}, within the time budgets {@link #DEFAULT_DIRECT_DOMAIN_DEADLINE}
    * per domain and {@link #DEFAULT_DIRECT_MESSAGE_DEADLINE} per message, and at most
-   * {@link #DEFAULT_MAX_CONNECTIONS_PER_MX_HOST} sessions per MX host. Relays, credentials and
-   * implicit TLS are refused.
+   * {@link #DEFAULT_MAX_CONNECTIONS_PER_MX_HOST} sessions per MX host. Its builder has no relay or
+   * credential options, and refuses implicit TLS at {@link DirectBuilder#build()}.
    */
   public static DirectBuilder direct() {
     return new DirectBuilder();
