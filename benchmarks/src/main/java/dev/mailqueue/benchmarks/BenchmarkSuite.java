@@ -280,7 +280,7 @@ public final class BenchmarkSuite {
       MailQueue queue = MailQueue.builder()
           .store(JdbcMailStore.builder(ds).tablePrefix(prefix).build())
           .transport(SmtpTransport.relay("127.0.0.1", sink.port()).security(Security.NONE)
-              .maxConnectionsPerRelay(CONNECTIONS).build())
+              .maxConnectionsPerServer(CONNECTIONS).build())
           .workers(CONNECTIONS * 2)
           .listener(delivered)
           .build();

@@ -141,7 +141,7 @@ public final class DrainBenchmark {
     try (SmtpSink sink = SmtpSink.acceptingAll(false)) {
       CountDownLatch delivered = new CountDownLatch(count);
       MailTransport transport = v.smtp
-          ? SmtpTransport.relay("127.0.0.1", sink.port()).security(Security.NONE).maxConnectionsPerRelay(4).build()
+          ? SmtpTransport.relay("127.0.0.1", sink.port()).security(Security.NONE).maxConnectionsPerServer(4).build()
           : new AcceptAll();
       MailQueue queue = MailQueue.builder()
           .store(JdbcMailStore.builder(ds).tablePrefix(prefix).preloadBodyBytes(v.preloadBodyBytes).build())

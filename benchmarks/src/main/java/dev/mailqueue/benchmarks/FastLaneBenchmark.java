@@ -137,12 +137,12 @@ public final class FastLaneBenchmark {
                                boolean shaping) throws Exception {
     Latencies latencies = new Latencies();
     SmtpTransport slowRelay = SmtpTransport.relay("127.0.0.1", slow.port()).security(Security.NONE)
-        .maxConnectionsPerRelay(WORKERS).build();
+        .maxConnectionsPerServer(WORKERS).build();
     MailTransport bulkTransport = !shaping ? slowRelay : ShapingTransport.builder(slowRelay)
         .limits(DestinationLimits.custom().defaults(Limit.ofDefaults().withMaxConcurrentSessions(WORKERS / 2)).build())
         .build();
     SmtpTransport fastRelay = SmtpTransport.relay("127.0.0.1", fast.port()).security(Security.NONE)
-        .maxConnectionsPerRelay(WORKERS).build();
+        .maxConnectionsPerServer(WORKERS).build();
     MailTransport routing = new MailTransport() {
       @Override
       public DeliveryResult deliver(OutboundMail mail) {

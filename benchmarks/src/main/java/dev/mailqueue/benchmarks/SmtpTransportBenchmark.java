@@ -149,7 +149,7 @@ public final class SmtpTransportBenchmark {
     List<MailAddress> rcpts = List.of(MailAddress.of(TO));
     MailAddress from = MailAddress.of(FROM);
     try (SmtpTransport transport = SmtpTransport.relay("127.0.0.1", port).security(Security.NONE)
-        .ehloName("bench.example.com").maxConnectionsPerRelay(sessions).maxMessagesPerConnection(perConnection)
+        .ehloName("bench.example.com").maxConnectionsPerServer(sessions).maxMessagesPerConnection(perConnection)
         .build()) {
       return timed(sessions, (n, counter) -> {
         while (counter.getAndDecrement() > 0) {

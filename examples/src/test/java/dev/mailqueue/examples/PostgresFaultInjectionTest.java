@@ -66,7 +66,7 @@ class PostgresFaultInjectionTest extends FaultInjectionContract {
       });
       JdbcMailStore store = JdbcMailStore.builder(outageProne).tablePrefix(prefix).createSchema(true).build();
       start(b -> b.store(store).workers(5).lease(lease)
-          .transport(SmtpTransport.relay("127.0.0.1", sink.port()).security(Security.NONE).maxConnectionsPerRelay(5)
+          .transport(SmtpTransport.relay("127.0.0.1", sink.port()).security(Security.NONE).maxConnectionsPerServer(5)
               .build()));
       List<MessageId> ids = new ArrayList<>();
       for (int i = 0; i < messages; i++) {

@@ -1,8 +1,10 @@
 package dev.mailqueue.cli;
 
 import dev.mailqueue.MailQueue;
+import dev.mailqueue.smtp.RelayBuilder;
 import dev.mailqueue.smtp.Security;
 import dev.mailqueue.smtp.SmtpTransport;
+import dev.mailqueue.smtp.SmtpTransportBuilder;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -64,7 +66,7 @@ final class RunCommand implements Callable<Integer> {
     if (workers < 1 || workers > 1024) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be 1..1024");
     }
-    SmtpTransport.Builder transport;
+    SmtpTransportBuilder<?> transport;
     if (route.direct) {
       transport = SmtpTransport.direct();
     } else {
@@ -72,9 +74,10 @@ final class RunCommand implements Callable<Integer> {
       if (r.port < 1 || r.port > 65535) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--relay-port must be 1..65535");
       }
-      transport = SmtpTransport.relay(r.host, r.port);
+      RelayBuilder relay = SmtpTransport.relay(r.host, r.port);
+      transport = relay;
       if (r.security != null) {
-        transport.security(r.security);
+        relay.security(r.security);
       }
       if (r.username != null) {
         String password = System.getenv("MAILQUEUE_SMTP_PASSWORD");
@@ -82,7 +85,7 @@ final class RunCommand implements Callable<Integer> {
           throw new CommandLine.ParameterException(spec.commandLine(),
               "--username needs the password in env MAILQUEUE_SMTP_PASSWORD");
         }
-        transport.credentials(r.username, password);
+        relay.credentials(r.username, password);
       }
     }
     if (ehlo != null) {

@@ -4,6 +4,7 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -188,7 +189,7 @@ final class AddressPolicy {
 
   private static InetAddress ipv4(byte[] b, int from) {
     try {
-      return InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, from, from + 4));
+      return InetAddress.getByAddress(Arrays.copyOfRange(b, from, from + 4));
     } catch (UnknownHostException e) {
       throw new IllegalStateException("four bytes are an IPv4 address", e);
     }
@@ -206,7 +207,7 @@ final class AddressPolicy {
     int slash = text.indexOf('/');
     String addr = slash < 0 ? text : text.substring(0, slash);
     if (!addr.contains(":") && (!IPV4.matcher(addr).matches()
-        || java.util.Arrays.stream(addr.split("\\.")).anyMatch(o -> Integer.parseInt(o) > 255))) {
+        || Arrays.stream(addr.split("\\.")).anyMatch(o -> Integer.parseInt(o) > 255))) {
       // checked here: InetAddress would look up anything that is not a literal
       throw new IllegalArgumentException("not an IP address: '" + text + "'");
     }

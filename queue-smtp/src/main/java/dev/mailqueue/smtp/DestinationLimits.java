@@ -1,5 +1,6 @@
 package dev.mailqueue.smtp;
 
+import dev.mailqueue.SmtpReply;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -7,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -74,7 +76,7 @@ public final class DestinationLimits {
    * @param messagesPerPeriod messages started per {@code period}; more are deferred without counting
    * @param period the period of the rate, at least 1 ms
    * @param messagesPerSession messages one connection carries before it is closed (applies when the
-   *     limits are given to {@link SmtpTransport.Builder#shaping})
+   *     limits are given to {@link SmtpTransportBuilder#shaping})
    */
   public record Limit(int maxConcurrentSessions, int messagesPerPeriod, Duration period, int messagesPerSession) {
     /** Validates every field. */
@@ -152,7 +154,7 @@ public final class DestinationLimits {
    *
    * @param code the reply code, e.g. 421
    * @param enhancedPrefix e.g. {@code "4.7."}, or {@code null} for any (or none)
-   * @param text matched with {@link java.util.regex.Matcher#find()}
+   * @param text matched with {@link Matcher#find()}
    */
   public record SlowDownRule(int code, String enhancedPrefix, Pattern text) {
     /** Validates presence. */
@@ -163,7 +165,7 @@ public final class DestinationLimits {
       Objects.requireNonNull(text, "text");
     }
 
-    boolean matches(dev.mailqueue.SmtpReply reply) {
+    boolean matches(SmtpReply reply) {
       return reply.code() == code
           && (enhancedPrefix == null || (reply.enhancedStatus() != null && reply.enhancedStatus().startsWith(enhancedPrefix)))
           && text.matcher(reply.text()).find();
@@ -250,7 +252,7 @@ public final class DestinationLimits {
   }
 
   /** Whether {@code reply} asks the sender to slow down. */
-  boolean isSlowDown(dev.mailqueue.SmtpReply reply) {
+  boolean isSlowDown(SmtpReply reply) {
     for (SlowDownRule r : slowDownRules) {
       if (r.matches(reply)) {
         return true;

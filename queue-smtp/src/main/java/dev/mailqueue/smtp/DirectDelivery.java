@@ -196,7 +196,7 @@ final class DirectDelivery {
         if (attempt == null) {
           // Deferred at once, so that a slow host cannot hold more workers than its cap.
           return DeliveryResult.notCounted(rcpts, ReplyClassifier.mxHostBusy(endpoint.host(),
-              limits.maxSessionsPerMxHost()), ShapingTransport.BUSY_RETRY, endpoint.remoteHost());
+              limits.maxSessionsPerMxHost()), DestinationShaper.BUSY_RETRY, endpoint.remoteHost());
         }
         break; // an MX host was tried in this attempt: its result stands, and counts
       }
@@ -261,9 +261,8 @@ final class DirectDelivery {
 
   private RelayPool pool(Relay endpoint, boolean verify, Settings settings) {
     PoolKey key = new PoolKey(endpoint.host(), new InetSocketAddress(endpoint.address(), endpoint.port()), verify);
-    RelayPool pool = pools.computeIfAbsent(key, k -> new RelayPool(endpoint,
-        shaping == null ? settings : settings.withSessionLimits(shaping.destinationOfHost(endpoint.host()).limit()),
-        scheduler));
+    RelayPool pool = pools.computeIfAbsent(key,
+        k -> new RelayPool(endpoint, settings.forHost(shaping, endpoint.host()), scheduler));
     if (closed) {
       pool.close();
     }

@@ -6,7 +6,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Domain entries in configuration ({@link SmtpTransport.Builder#requireVerifiedTls}): a domain, or
+ * Domain entries in configuration ({@link DirectBuilder#requireVerifiedTls}): a domain, or
  * a leading {@code *.} for every domain below one. Entries are kept the way recipient domains are
  * compared, as lower-case A-labels without a trailing dot: an entry written with Unicode
  * ({@code bücher.example}) would otherwise never match the A-label a recipient's domain becomes

@@ -11,7 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Shaping made visible in Micrometer, for {@code SmtpTransport.Builder.shapingListener(...)}:
+ * Shaping made visible in Micrometer, for {@code SmtpTransportBuilder.shapingListener(...)}:
  * <ul>
  *   <li>{@code mailqueue.shaping.throttled{destination,reason}}: a counter of mail held back;</li>
  *   <li>{@code mailqueue.shaping.breaker.transitions{destination,to}}: a counter of breaker changes;</li>

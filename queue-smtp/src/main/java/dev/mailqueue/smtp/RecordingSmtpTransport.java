@@ -147,7 +147,7 @@ final class RecordingSmtpTransport extends SMTPTransport {
       return code;
     }
     exchanges.add(new Exchange(command, code, getLastServerResponse()));
-    if (code == 421) {
+    if (ReplyClassifier.closesSession(code)) {
       broken = true;
       if (inTransaction) {
         throw new SessionLostException("server is closing the session: " + getLastServerResponse().strip());

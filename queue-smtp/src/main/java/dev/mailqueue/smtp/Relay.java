@@ -1,6 +1,8 @@
 package dev.mailqueue.smtp;
 
 import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -33,16 +35,16 @@ record Relay(String host, int port, InetAddress address) {
    * literal): no network path an attacker could sit on. A name is not resolved for this.
    */
   boolean isLoopback() {
-    String h = host.toLowerCase(java.util.Locale.ROOT);
+    String h = host.toLowerCase(Locale.ROOT);
     if (h.equals("localhost") || h.endsWith(".localhost")) {
       return true;
     }
     if (h.matches("\\d{1,3}(\\.\\d{1,3}){3}") || h.contains(":")) {
       try {
         // a literal: the JDK parses it without a lookup (brackets make it refuse a malformed IPv6 one)
-        return java.net.InetAddress.getByName(h.contains(":") && !h.startsWith("[") ? "[" + h + "]" : h)
+        return InetAddress.getByName(h.contains(":") && !h.startsWith("[") ? "[" + h + "]" : h)
             .isLoopbackAddress();
-      } catch (java.net.UnknownHostException e) {
+      } catch (UnknownHostException e) {
         return false;
       }
     }

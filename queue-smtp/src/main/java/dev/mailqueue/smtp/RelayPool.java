@@ -11,7 +11,9 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.URLName;
 import jakarta.mail.internet.InternetAddress;
+import java.io.IOException;
 import java.security.cert.CertificateException;
+import java.time.Duration;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -26,7 +28,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The connections to one relay (in direct mode: to one address of one MX host): at most
- * {@code maxConnectionsPerRelay} at a time, idle ones kept for reuse (LIFO) until they are idle
+ * {@code maxConnectionsPerServer} at a time, idle ones kept for reuse (LIFO) until they are idle
  * too long, have carried their share of messages or have read more than
  * {@link ServerInputLimits#RETIRE_AFTER_BYTES} from the server. Thread-safe; each connection is used by one
  * thread at a time.
@@ -65,7 +67,7 @@ final class RelayPool {
     this.relay = relay;
     this.settings = settings;
     this.scheduler = scheduler;
-    this.permits = new Semaphore(settings.maxConnectionsPerRelay(), true);
+    this.permits = new Semaphore(settings.maxConnectionsPerServer(), true);
     this.kind = settings.direct() ? "MX host" : "SMTP relay";
     this.session = Session.getInstance(settings.sessionProperties(scheduler));
   }
@@ -85,13 +87,13 @@ final class RelayPool {
     try {
       if (!permits.tryAcquire(waitNanos, TimeUnit.NANOSECONDS)) {
         return new Attempt(DeliveryResult.notCounted(mail.recipients(),
-            ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerRelay()),
-            java.time.Duration.ofSeconds(1), relay.remoteHost()), false);
+            ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerServer()),
+            Duration.ofSeconds(1), relay.remoteHost()), false);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new Attempt(DeliveryResult.notCounted(mail.recipients(),
-          ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerRelay()), null, relay.remoteHost()), false);
+          ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerServer()), null, relay.remoteHost()), false);
     }
     Watchdog watchdog = new Watchdog(budget);
     try {
@@ -155,11 +157,11 @@ final class RelayPool {
           : ReplyClassifier.noReplyToEndOfData(detail);
       DeliveryResult result = TransactionReport.of(exchanges, mail.recipients(), t.endOfDataSent(), lost,
           uncertain, relay.remoteHost());
-      reusable = !t.isBroken() && !watchdog.fired() && !hasCause(failure, java.io.IOException.class);
+      reusable = !t.isBroken() && !watchdog.fired() && !hasCause(failure, IOException.class);
       logResult(mail, result);
       boolean sessionLost = !reusable && result.kind() == DeliveryResult.Kind.NORMAL
           && result.recipients().stream().allMatch(o -> o.status() == RecipientStatus.DEFERRED)
-          && exchanges.stream().anyMatch(e -> e.code() == 421);
+          && exchanges.stream().anyMatch(e -> ReplyClassifier.closesSession(e.code()));
       return new Attempt(result, sessionLost);
     } finally {
       release(conn, reusable);
@@ -282,7 +284,7 @@ final class RelayPool {
         return configFault(recipients, ReplyClassifier.tlsFailed("server refused STARTTLS: "
             + ReplyClassifier.parse(x.code(), x.response())));
       }
-      if (x.code() == 421) {
+      if (ReplyClassifier.closesSession(x.code())) {
         return transientFailure(recipients, ReplyClassifier.parse(x.code(), x.response()));
       }
     }
@@ -348,7 +350,7 @@ final class RelayPool {
    * idle timeout ago (direct mode drops such pools, so that one pool per MX ever seen is not kept).
    */
   boolean isUnused(long now) {
-    return idle.isEmpty() && permits.availablePermits() == settings.maxConnectionsPerRelay()
+    return idle.isEmpty() && permits.availablePermits() == settings.maxConnectionsPerServer()
         && now - lastUsedNanos > settings.idleTimeout().toNanos();
   }
 

@@ -7,8 +7,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The one place that decides what an SMTP reply means for a recipient (RFC 5321, RFC 3463), and
- * the replies this transport synthesises when the server said nothing.
+ * The one place that decides what an SMTP reply means (RFC 5321, RFC 3463): for a recipient, for
+ * the session it came on, and for the health of its destination ({@link DestinationHealth} sums
+ * the latter up per attempt); and the replies this transport synthesises when the server said
+ * nothing. Whether a reply is local is read from its {@link SmtpReply#origin()}, never its text.
  */
 final class ReplyClassifier {
   /** Where in the SMTP dialogue a reply was received. */
@@ -39,9 +41,30 @@ final class ReplyClassifier {
     return RecipientStatus.BOUNCED;
   }
 
+  /** The reply code of a server closing the session (RFC 5321 3.8). */
+  private static final int SERVICE_CLOSING = 421;
+
   /** Whether the server is closing the session (421): everything pending on it is deferred. */
   static boolean closesSession(SmtpReply reply) {
-    return reply.code() == 421;
+    return closesSession(reply.code());
+  }
+
+  /** Whether a reply with this code closes the session (421), for code that has only the code. */
+  static boolean closesSession(int code) {
+    return code == SERVICE_CLOSING;
+  }
+
+  /**
+   * Whether a recipient deferred with {@code reply} says that the destination did not respond (a
+   * failure for its circuit breaker): the server closed the session (421), or, locally, the
+   * connection could not be made (4.4.1) or broke or timed out before the server answered (4.4.2:
+   * dropped, deadline, greeting timeout, no reply after the data, time budget used up).
+   */
+  static boolean meansNotResponding(SmtpReply reply) {
+    if (closesSession(reply)) {
+      return true;
+    }
+    return reply.isLocal() && ("4.4.1".equals(reply.enhancedStatus()) || "4.4.2".equals(reply.enhancedStatus()));
   }
 
   /** Whether the reply is a policy or security rejection (enhanced status 5.7.x). */

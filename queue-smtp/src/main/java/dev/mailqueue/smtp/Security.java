@@ -22,7 +22,7 @@ public enum Security {
    *
    * <p>In direct mode (the default there) the certificate is not checked, as in every MTA's
    * opportunistic TLS (RFC 7435): it protects against passive listeners; domains that need more
-   * are listed with {@link SmtpTransport.Builder#requireVerifiedTls}.
+   * are listed with {@link DirectBuilder#requireVerifiedTls}.
    */
   STARTTLS_OPPORTUNISTIC,
   /** Plain text only; only when asked for explicitly, and never with credentials. */

@@ -19,7 +19,7 @@ import javax.net.ssl.SSLSocketFactory;
 record Settings(List<Relay> relays, Security security, Credentials credentials, SSLSocketFactory sslSocketFactory,
                 String ehloName, Duration connectTimeout, Duration readTimeout, Duration writeTimeout,
                 Duration attemptDeadline, Duration greetingTimeout, int maxMessagesPerConnection, Duration idleTimeout,
-                int maxConnectionsPerRelay, boolean direct, boolean verifyCertificates) {
+                int maxConnectionsPerServer, boolean direct, boolean verifyCertificates) {
 
   Settings {
     relays = List.copyOf(relays);
@@ -28,12 +28,20 @@ record Settings(List<Relay> relays, Security security, Credentials credentials, 
   /** The same settings with another TLS mode (direct mode: one per kind of destination). */
   Settings withTls(Security security, SSLSocketFactory factory, boolean verifyCertificates) {
     return new Settings(relays, security, credentials, factory, ehloName, connectTimeout, readTimeout, writeTimeout,
-        attemptDeadline, greetingTimeout, maxMessagesPerConnection, idleTimeout, maxConnectionsPerRelay, direct,
+        attemptDeadline, greetingTimeout, maxMessagesPerConnection, idleTimeout, maxConnectionsPerServer, direct,
         verifyCertificates);
   }
 
+  /**
+   * The settings of the pool to {@code host}: with shaping, its connections follow the session
+   * limits of the host's destination; without ({@code shaping == null}), these settings.
+   */
+  Settings forHost(DestinationLimits shaping, String host) {
+    return shaping == null ? this : withSessionLimits(shaping.destinationOfHost(host).limit());
+  }
+
   /** The same settings with the session limits of one destination (shaping). */
-  Settings withSessionLimits(DestinationLimits.Limit limit) {
+  private Settings withSessionLimits(DestinationLimits.Limit limit) {
     return new Settings(relays, security, credentials, sslSocketFactory, ehloName, connectTimeout, readTimeout,
         writeTimeout, attemptDeadline, greetingTimeout, limit.messagesPerSession(), idleTimeout,
         limit.maxConcurrentSessions(), direct, verifyCertificates);

@@ -7,26 +7,15 @@ import dev.mailqueue.spi.ClusterAware;
 import dev.mailqueue.spi.DeliveryResult;
 import dev.mailqueue.spi.MailTransport;
 import dev.mailqueue.spi.OutboundMail;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
-import java.util.function.Supplier;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocketFactory;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A {@link MailTransport} that hands every message to one SMTP relay (with optional failover
@@ -56,11 +45,11 @@ import javax.net.ssl.TrustManagerFactory;
  * the parameter, and one with a non-ASCII character in an envelope address is not sent at all:
  * every recipient bounces with {@code 550 5.6.7} (an address is never written in another form).
  *
- * <p>Connections are pooled per relay and reused for up to {@link Builder#maxMessagesPerConnection}
+ * <p>Connections are pooled per relay and reused for up to {@link SmtpTransportBuilder#maxMessagesPerConnection}
  * messages; a connection that saw a 421, an I/O error or a timeout is never reused. Every attempt
  * has a deadline after which a watchdog closes its socket, so a server that drips bytes cannot
  * hold a worker, and a new connection has a shorter one to be ready for a transaction
- * ({@link Builder#greetingTimeout}). What a server sends is bounded, so that it cannot fill the heap either: a reply
+ * ({@link SmtpTransportBuilder#greetingTimeout}). What a server sends is bounded, so that it cannot fill the heap either: a reply
  * line to 4096 octets (RFC 5321 allows 512), a reply to 64 KiB, a connection to 4 MiB (a
  * connection that has read 1 MiB is not reused). A server that sends more breaks the session: its
  * connection is closed and the pending recipients are deferred with {@code 451 4.5.0} "reply too
@@ -92,29 +81,29 @@ import javax.net.ssl.TrustManagerFactory;
  *   <li>DNS timeout, SERVFAIL or another unusable answer: DEFERRED {@code 451 4.4.3}, never bounced;
  *   <li>an MX address that is loopback, unspecified, private (RFC 1918, RFC 6598, fc00::/7),
  *       link-local (169.254/16, fe80::/10) or multicast is skipped unless
- *       {@link Builder#allowDestinations allowed}. When no address is left, the recipients are
+ *       {@link DirectBuilder#allowDestinations allowed}. When no address is left, the recipients are
  *       BOUNCED {@code 550 5.4.6} "loops back to myself" if every refused address was loopback or
  *       unspecified (an MX of {@code localhost} never works, as in Postfix), and DEFERRED
  *       {@code 451 4.4.4} otherwise (a private MX is often a passing split-horizon DNS mistake,
  *       and the message expires if it is not);
- *   <li>the addresses are tried in order, at most {@link Builder#maxMxAddresses} of them; the next
+ *   <li>the addresses are tried in order, at most {@link DirectBuilder#maxMxAddresses} of them; the next
  *       is tried after a failed connect, a 4xx or 5xx greeting, a 421, a TLS failure, or, for a
  *       message that needs SMTPUTF8, an MX host that does not offer it (the MX hosts of a domain
  *       need not run the same software; Postfix bounces at the first one instead), and the
  *       result of the last one tried stands.
  * </ul>
  * Connections are pooled per MX host address (and TLS mode), so domains sharing an MX host share
- * its connections; {@link Builder#maxConnectionsPerRelay} applies to each, and
- * {@link Builder#maxConnectionsPerMxHost} to each MX host name over all its addresses: a delivery
+ * its connections; {@link SmtpTransportBuilder#maxConnectionsPerServer} applies to each, and
+ * {@link DirectBuilder#maxConnectionsPerMxHost} to each MX host name over all its addresses: a delivery
  * finding that cap reached is deferred at once without counting, so one slow MX host cannot take
- * every worker. A message has a time budget ({@link Builder#messageDeadline}), and so has its mail
- * to each domain ({@link Builder#domainDeadline}): each MX attempt ends at the earliest of its own
+ * every worker. A message has a time budget ({@link DirectBuilder#messageDeadline}), and so has its mail
+ * to each domain ({@link DirectBuilder#domainDeadline}): each MX attempt ends at the earliest of its own
  * deadline and the ends of the two budgets, and the MX addresses and domains not tried by then are
  * deferred untried, so a tarpit MX holds a worker for minutes, not for its addresses times the
  * attempt deadline. TLS is opportunistic:
  * STARTTLS when offered, encrypting without checking the certificate (RFC 7435, Postfix
  * {@code may}), since most MX certificates do not name the MX host; for domains given to
- * {@link Builder#requireVerifiedTls} STARTTLS is required and the certificate must be valid for
+ * {@link DirectBuilder#requireVerifiedTls} STARTTLS is required and the certificate must be valid for
  * the MX host name (Postfix {@code verify}), otherwise the next MX is tried and the recipients
  * are deferred. Direct mode never authenticates.
  */
@@ -131,8 +120,15 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
   public static final int DEFAULT_MAX_MESSAGES_PER_CONNECTION = 100;
   /** Default time an unused connection stays open: 5 seconds. */
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(5);
-  /** Default number of concurrent connections to one relay: 4. */
-  public static final int DEFAULT_MAX_CONNECTIONS_PER_RELAY = 4;
+  /** Default number of concurrent connections to one server (a relay, or one address of an MX host): 4. */
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_SERVER = 4;
+  /**
+   * The former name of {@link #DEFAULT_MAX_CONNECTIONS_PER_SERVER}.
+   *
+   * @deprecated use {@link #DEFAULT_MAX_CONNECTIONS_PER_SERVER}
+   */
+  @Deprecated
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_RELAY = DEFAULT_MAX_CONNECTIONS_PER_SERVER;
   /** The SMTPS port; a relay on it uses {@link Security#IMPLICIT_TLS} unless told otherwise. */
   public static final int SMTPS_PORT = 465;
   /** Default read timeout in direct mode: 300 seconds (RFC 5321 4.5.3.2 suggests 2 to 10 minutes per reply). */
@@ -167,28 +163,30 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
    * Default number of sessions open at once to one MX host in direct mode, over all its addresses:
    * 2, a quarter of the queue's 8 default workers, so that a slow MX host holds at most two of them
    * however many messages and domains go to it. Enough for transactional mail to one provider (each
-   * session is reused); raise it, or use {@link Builder#shaping shaping}, for bulk mail to one.
+   * session is reused); raise it, or use {@link SmtpTransportBuilder#shaping shaping}, for bulk mail to one.
    */
   public static final int DEFAULT_MAX_CONNECTIONS_PER_MX_HOST = 2;
 
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
   private final Settings settings;
-  private final List<RelayPool> pools;
+  /** Relay mode: the relays in failover order; {@code null} in direct mode. */
+  private final RelayDelivery relays;
+  /** Direct mode; {@code null} in relay mode. */
   private final DirectDelivery direct;
-  private final ShapingTransport shaper;
+  /** With shaping: enforces the destination limits, then hands on to {@link #relays} or {@link #direct}. */
+  private final DestinationShaper shaper;
   private final String description;
   private final ScheduledThreadPoolExecutor scheduler;
   private final AtomicBoolean closed = new AtomicBoolean();
-  /**
-   * In direct mode with shaping, the budget of the message being delivered on this thread: shaping
-   * delivers it in parts (one per destination), which must share it.
-   */
-  private final ThreadLocal<TimeBudget> messageBudget = new ThreadLocal<>();
 
-  private SmtpTransport(Settings settings, Builder builder) {
+  /**
+   * @param direct the options of direct mode, {@code null} in relay mode
+   * @param shaping the destination limits, {@code null} for none
+   */
+  SmtpTransport(Settings settings, DirectBuilder.DirectSettings direct, DestinationLimits shaping,
+                ShapingListener shapingListener) {
     this.settings = settings;
-    Builder direct = builder.directMode ? builder : null;
     int instance = INSTANCES.incrementAndGet();
     AtomicInteger threads = new AtomicInteger();
     // Two threads: the watchdog must be able to fire while the other one closes an idle connection.
@@ -198,16 +196,13 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
       return t;
     });
     scheduler.setRemoveOnCancelPolicy(true);
-    DestinationLimits shaping = builder.shaping;
-    List<RelayPool> list = new ArrayList<>();
-    for (Relay r : settings.relays()) {
-      list.add(new RelayPool(r,
-          shaping == null ? settings : settings.withSessionLimits(shaping.destinationOfHost(r.host()).limit()),
-          scheduler));
-    }
-    this.pools = List.copyOf(list);
     String desc;
     if (direct == null) {
+      List<RelayPool> pools = new ArrayList<>();
+      for (Relay r : settings.relays()) {
+        pools.add(new RelayPool(r, settings.forHost(shaping, r.host()), scheduler));
+      }
+      this.relays = new RelayDelivery(pools);
       this.direct = null;
       desc = "SmtpTransport[relays=" + settings.relays() + ", security=" + settings.security()
           + ", auth=" + (settings.credentials() == null ? "none" : settings.credentials()) + ", ehlo="
@@ -216,11 +211,11 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
       Settings verified = settings.withTls(Security.STARTTLS_REQUIRED, settings.sslSocketFactory(), true);
       Settings opportunistic = settings.security() == Security.NONE ? settings
           : settings.withTls(settings.security(), UnverifiedTls.socketFactory(), false);
-      this.direct = new DirectDelivery(opportunistic, verified, direct.verifiedDomains, direct.mxResolver,
-          AddressPolicy.allowing(direct.allowed), new DirectDelivery.Limits(direct.maxMxAddresses,
-              direct.maxConnectionsPerMxHost, direct.domainDeadline, direct.messageDeadline), scheduler, shaping);
-      desc = "SmtpTransport[direct, resolver=" + direct.mxResolver + ", security=" + settings.security()
-          + ", verifiedTls=" + direct.verifiedDomains + ", allowed=" + direct.allowed + ", ehlo="
+      this.relays = null;
+      this.direct = new DirectDelivery(opportunistic, verified, direct.verifiedDomains(), direct.resolver(),
+          AddressPolicy.allowing(direct.allowed()), direct.limits(), scheduler, shaping);
+      desc = "SmtpTransport[direct, resolver=" + direct.resolver() + ", security=" + settings.security()
+          + ", verifiedTls=" + direct.verifiedDomains() + ", allowed=" + direct.allowed() + ", ehlo="
           + settings.ehloName() + "]";
     }
     if (shaping == null) {
@@ -228,13 +223,13 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
     } else {
       Function<String, String> hostOfDomain;
       if (direct != null) {
-        MxResolver resolver = direct.mxResolver;
+        MxResolver resolver = direct.resolver();
         hostOfDomain = d -> resolver.lookup(d) instanceof MxLookup.Hosts h ? h.hosts().get(0).name() : null;
       } else {
         String relayHost = settings.relays().get(0).host();
         hostOfDomain = d -> relayHost;
       }
-      this.shaper = ShapingTransport.internal(this::deliverUnshaped, shaping, hostOfDomain, builder.shapingListener);
+      this.shaper = new DestinationShaper(shaping, hostOfDomain, shapingListener);
     }
     this.description = shaping == null ? desc : desc.substring(0, desc.length() - 1) + ", shaping=" + shaping + "]";
     long period = Math.max(100, settings.idleTimeout().toMillis() / 2);
@@ -242,18 +237,20 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
   }
 
   private void evictIdle() {
-    pools.forEach(RelayPool::evictIdle);
-    if (direct != null) {
+    if (relays != null) {
+      relays.evictIdle();
+    } else {
       direct.evictIdle();
     }
   }
 
   /**
    * Starts a builder for delivery through the relay at {@code host:port} (e.g. port 587 with
-   * STARTTLS, or 465 with implicit TLS).
+   * STARTTLS, or 465 with implicit TLS); the builder adds failover relays and credentials to the
+   * options both modes share ({@link SmtpTransportBuilder}).
    */
-  public static Builder relay(String host, int port) {
-    return new Builder(new Relay(host, port));
+  public static RelayBuilder relay(String host, int port) {
+    return new RelayBuilder(new Relay(host, port));
   }
 
   /**
@@ -262,11 +259,11 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
    * without certificate checks, read timeout {@link #DEFAULT_DIRECT_READ_TIMEOUT}, attempt deadline
    * {@link #DEFAULT_DIRECT_ATTEMPT_DEADLINE}, within the time budgets {@link #DEFAULT_DIRECT_DOMAIN_DEADLINE}
    * per domain and {@link #DEFAULT_DIRECT_MESSAGE_DEADLINE} per message, and at most
-   * {@link #DEFAULT_MAX_CONNECTIONS_PER_MX_HOST} sessions per MX host. Relays, credentials and
-   * implicit TLS are refused.
+   * {@link #DEFAULT_MAX_CONNECTIONS_PER_MX_HOST} sessions per MX host. Its builder has no relay or
+   * credential options, and refuses implicit TLS at {@link DirectBuilder#build()}.
    */
-  public static Builder direct() {
-    return new Builder(null);
+  public static DirectBuilder direct() {
+    return new DirectBuilder();
   }
 
   /**
@@ -286,22 +283,14 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
       return DeliveryResult.all(mail.recipients(), RecipientStatus.BOUNCED,
           ReplyClassifier.nonAsciiWithoutSmtpUtf8(nonAscii), null);
     }
-    if (direct == null) {
-      return shaper != null ? shaper.deliver(mail) : deliverUnshaped(mail);
+    if (relays != null) {
+      return shaper != null ? shaper.deliver(mail, relays::deliver) : relays.deliver(mail);
     }
     OutboundMail inTurn = DirectDelivery.inTurn(mail);
+    // one budget for the whole message, shared by the parts shaping delivers one destination at a time
     TimeBudget budget = direct.messageBudget();
-    DeliveryResult result;
-    if (shaper == null) {
-      result = direct.deliver(inTurn, budget);
-    } else {
-      messageBudget.set(budget);
-      try {
-        result = shaper.deliver(inTurn);
-      } finally {
-        messageBudget.remove();
-      }
-    }
+    DeliveryResult result = shaper != null ? shaper.deliver(inTurn, part -> direct.deliver(part, budget))
+        : direct.deliver(inTurn, budget);
     return inTurn == mail ? result : DeliveryResult.merge(mail.recipients(), List.of(result));
   }
 
@@ -318,23 +307,8 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
     return null;
   }
 
-  private DeliveryResult deliverUnshaped(OutboundMail mail) {
-    if (direct != null) {
-      TimeBudget budget = messageBudget.get();
-      return direct.deliver(mail, budget != null ? budget : direct.messageBudget());
-    }
-    RelayPool.Attempt attempt = null;
-    for (RelayPool pool : pools) {
-      attempt = pool.deliver(mail, null);
-      if (!attempt.tryNextRelay()) {
-        break;
-      }
-    }
-    return attempt.result();
-  }
-
   /**
-   * With {@link Builder#shaping shaping}, divides each destination's rate and sessions among
+   * With {@link SmtpTransportBuilder#shaping shaping}, divides each destination's rate and sessions among
    * {@code nodes} live nodes (see {@link ShapingTransport#liveNodes}); without, does nothing.
    * Called by the queue when its store keeps a node registry.
    */
@@ -349,8 +323,9 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
-      pools.forEach(RelayPool::close);
-      if (direct != null) {
+      if (relays != null) {
+        relays.close();
+      } else {
         direct.close();
       }
       scheduler.shutdownNow();
@@ -359,7 +334,7 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
 
   /** Idle connections to the relay at index {@code i} (tests only). */
   int idleConnections(int i) {
-    return pools.get(i).idleCount();
+    return relays.idleConnections(i);
   }
 
   /** Idle connections to an MX host in direct mode (tests only). */
@@ -374,429 +349,5 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
   @Override
   public String toString() {
     return description;
-  }
-
-  /**
-   * Builds an immutable {@link SmtpTransport}. Not thread-safe; every setter validates its
-   * argument and returns this builder. A setter that does not apply to the builder's mode (relay
-   * or direct) throws {@link IllegalStateException}.
-   */
-  public static final class Builder {
-    private final boolean directMode;
-    private final List<Relay> relays = new ArrayList<>();
-    private MxResolver mxResolver;
-    private final List<String> allowed = new ArrayList<>();
-    private final Set<String> verifiedDomains = new TreeSet<>();
-    private int maxMxAddresses = DEFAULT_MAX_MX_ADDRESSES;
-    private int maxConnectionsPerMxHost = DEFAULT_MAX_CONNECTIONS_PER_MX_HOST;
-    private Duration domainDeadline = DEFAULT_DIRECT_DOMAIN_DEADLINE;
-    private Duration messageDeadline = DEFAULT_DIRECT_MESSAGE_DEADLINE;
-    private Security security;
-    private Credentials credentials;
-    private SSLSocketFactory sslSocketFactory;
-    private String ehloName;
-    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
-    private Duration readTimeout;
-    private Duration writeTimeout = DEFAULT_WRITE_TIMEOUT;
-    private Duration attemptDeadline;
-    private Duration greetingTimeout = DEFAULT_GREETING_TIMEOUT;
-    private int maxMessagesPerConnection = DEFAULT_MAX_MESSAGES_PER_CONNECTION;
-    private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
-    private int maxConnectionsPerRelay = DEFAULT_MAX_CONNECTIONS_PER_RELAY;
-    private DestinationLimits shaping;
-    private ShapingListener shapingListener = ShapingListener.NONE;
-
-    /** @param first the first relay, or {@code null} for direct mode */
-    private Builder(Relay first) {
-      directMode = first == null;
-      if (first != null) {
-        relays.add(first);
-      }
-    }
-
-    /**
-     * Adds a relay to fail over to, tried in the order added when the previous one refuses the
-     * connection, greets with an error or answers 421. All relays share the other settings.
-     * Relay mode only.
-     */
-    public Builder failover(String host, int port) {
-      relayModeOnly("failover");
-      relays.add(new Relay(host, port));
-      return this;
-    }
-
-    /**
-     * How connections are protected. In relay mode defaults to {@link Security#IMPLICIT_TLS} when
-     * the first relay's port is 465, else {@link Security#STARTTLS_OPPORTUNISTIC} when every relay
-     * is on this machine ({@code localhost} or a loopback address), else
-     * {@link Security#STARTTLS_REQUIRED}, with or without credentials: an attacker on the path
-     * could otherwise strip STARTTLS and read every password-reset link. A relay that offers no
-     * STARTTLS then gets nothing; set {@link Security#NONE} to send in plain text on purpose.
-     * {@link Security#NONE} with credentials is
-     * refused by {@link #build()}. In direct mode defaults to {@link Security#STARTTLS_OPPORTUNISTIC}
-     * (without certificate checks); {@link Security#STARTTLS_REQUIRED} requires verified TLS for
-     * every domain; {@link Security#IMPLICIT_TLS} is refused by {@link #build()}.
-     */
-    public Builder security(Security security) {
-      this.security = Objects.requireNonNull(security, "security");
-      return this;
-    }
-
-    /**
-     * Finds the MX hosts of each recipient domain. Direct mode only. Defaults to
-     * {@link DnsMxResolver#ofDefaults()} (the system's name servers), created by {@link #build()}.
-     */
-    public Builder mxResolver(MxResolver resolver) {
-      directModeOnly("mxResolver");
-      this.mxResolver = Objects.requireNonNull(resolver, "resolver");
-      return this;
-    }
-
-    /**
-     * Permits MX addresses that would otherwise be refused (loopback, private, link-local,
-     * multicast): CIDRs ({@code "10.20.0.0/16"}, {@code "fd00::/8"}), addresses ({@code "127.0.0.1"})
-     * or MX host names ({@code "mx.internal.example"}, every address of that host). Adds to earlier
-     * calls. Direct mode only. Defaults to none: only public addresses are connected to.
-     *
-     * @throws IllegalArgumentException for an entry that is none of these
-     */
-    public Builder allowDestinations(String... cidrsOrHosts) {
-      directModeOnly("allowDestinations");
-      List<String> entries = List.of(cidrsOrHosts);
-      AddressPolicy.allowing(entries); // validates
-      allowed.addAll(entries);
-      return this;
-    }
-
-    /**
-     * Requires STARTTLS with a certificate valid for the MX host name (checked against the trust
-     * store) for mail to these domains; an MX host without it is skipped and, when none has it,
-     * the recipients are deferred. An entry is a domain ({@code bank.example}, matched exactly,
-     * case-insensitively; internationalised names are converted to A-labels, so
-     * {@code bücher.example} matches {@code xn--bcher-kva.example}) or {@code *.} and a domain
-     * ({@code *.corp.example}: every domain below it, at any depth, but not {@code corp.example}
-     * itself). Adds to earlier calls. Direct mode only. Defaults to none: opportunistic TLS
-     * everywhere.
-     *
-     * @throws IllegalArgumentException for an entry that is neither (e.g. {@code corp*.example},
-     *     {@code *}, an address, a name with spaces)
-     */
-    public Builder requireVerifiedTls(String... domains) {
-      directModeOnly("requireVerifiedTls");
-      for (String d : domains) {
-        verifiedDomains.add(DomainPatterns.normalise(Objects.requireNonNull(d, "domain")));
-      }
-      return this;
-    }
-
-    /**
-     * MX addresses tried for one domain in one attempt, in order (all addresses of the most
-     * preferred host first). Direct mode only. Defaults to {@link #DEFAULT_MAX_MX_ADDRESSES}.
-     */
-    public Builder maxMxAddresses(int max) {
-      directModeOnly("maxMxAddresses");
-      this.maxMxAddresses = positive(max, "maxMxAddresses");
-      return this;
-    }
-
-    /**
-     * Time budget of a message's mail to one domain, over all the MX addresses tried for it (DNS
-     * lookup included). Each attempt on an MX address ends at the earliest of its
-     * {@link #attemptDeadline}, the end of this budget and the end of the {@link #messageDeadline};
-     * an attempt ended by a budget defers the recipients it had not finished with a local
-     * {@code 451 4.4.2} "time budget ... used up" (counted, since the MX host was tried). The MX
-     * addresses not tried by then are not tried in this attempt, and the last one's deferral stands.
-     * Direct mode only. Defaults to {@link #DEFAULT_DIRECT_DOMAIN_DEADLINE}.
-     */
-    public Builder domainDeadline(Duration deadline) {
-      directModeOnly("domainDeadline");
-      this.domainDeadline = positiveMillis(deadline, "domainDeadline");
-      return this;
-    }
-
-    /**
-     * Time budget of a message, over all its recipient domains (delivered one after the other on the
-     * calling thread): bounds how long one message can hold the worker delivering it. Each domain's
-     * attempts also end with it (see {@link #domainDeadline}). The domains not reached when it is
-     * used up are not tried: their recipients are deferred with a local {@code 451 4.4.7} "time
-     * budget of ... for this message used up before mail to ... was tried". That part of the attempt
-     * is {@link DeliveryResult.Kind#NOT_COUNTED} (nothing was asked of those domains), but next to a
-     * domain that was tried and deferred the whole attempt counts, as {@link DeliveryResult#merge}
-     * says. From the second attempt on, the domains are taken in turn, one further per attempt, so
-     * a domain the budget did not reach is tried first later. Direct mode only. Defaults to
-     * {@link #DEFAULT_DIRECT_MESSAGE_DEADLINE}.
-     */
-    public Builder messageDeadline(Duration deadline) {
-      directModeOnly("messageDeadline");
-      this.messageDeadline = positiveMillis(deadline, "messageDeadline");
-      return this;
-    }
-
-    /**
-     * Sessions open at once to one MX host name, over all its addresses and every domain whose MX
-     * it is. A delivery that finds them all in use is not made to wait: its recipients for that
-     * domain are deferred at once with a local {@code 451 4.4.5} "all N connections to MX host ...
-     * are busy", {@link DeliveryResult.Kind#NOT_COUNTED} and due again after a second (when an MX
-     * host of the domain was already tried in this attempt, its result stands instead; the
-     * domain's other MX hosts are not used as overflow). Applies with {@link #shaping} too, which
-     * then limits its destinations on top of this. Direct mode only. Defaults to
-     * {@link #DEFAULT_MAX_CONNECTIONS_PER_MX_HOST}.
-     */
-    public Builder maxConnectionsPerMxHost(int max) {
-      directModeOnly("maxConnectionsPerMxHost");
-      this.maxConnectionsPerMxHost = positive(max, "maxConnectionsPerMxHost");
-      return this;
-    }
-
-    /**
-     * Authenticates with AUTH PLAIN or LOGIN (whichever the server offers). Defaults to no
-     * authentication. The password never appears in logs, exceptions or {@code toString()}.
-     * Relay mode only.
-     */
-    public Builder credentials(String username, String password) {
-      relayModeOnly("credentials");
-      Objects.requireNonNull(password, "password");
-      this.credentials = new Credentials(username, () -> password, false);
-      return this;
-    }
-
-    /**
-     * Authenticates with AUTH XOAUTH2, asking {@code accessToken} for a current token on every
-     * new connection (it should cache and refresh tokens itself). Defaults to no authentication.
-     * Relay mode only.
-     */
-    public Builder oauth2(String username, Supplier<String> accessToken) {
-      relayModeOnly("oauth2");
-      this.credentials = new Credentials(username, Objects.requireNonNull(accessToken, "accessToken"), true);
-      return this;
-    }
-
-    /**
-     * Trusts the certificates in {@code trustStore} instead of the JDK's default trust store.
-     * Host names are verified regardless. Defaults to the JDK's default trust. In direct mode it
-     * applies to the domains that require verified TLS.
-     */
-    public Builder trustStore(KeyStore trustStore) {
-      Objects.requireNonNull(trustStore, "trustStore");
-      try {
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trustStore);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, tmf.getTrustManagers(), null);
-        this.sslSocketFactory = context.getSocketFactory();
-      } catch (GeneralSecurityException e) {
-        throw new IllegalArgumentException("cannot build a TLS context from the trust store: " + e.getMessage(), e);
-      }
-      return this;
-    }
-
-    /**
-     * Uses this factory for TLS (e.g. for client certificates). Host names are still verified.
-     * Defaults to {@code SSLContext.getDefault()}'s factory.
-     */
-    public Builder sslSocketFactory(SSLSocketFactory factory) {
-      this.sslSocketFactory = Objects.requireNonNull(factory, "factory");
-      return this;
-    }
-
-    /**
-     * The name sent with EHLO. Defaults to this machine's canonical host name (looked up once at
-     * {@link #build()}), or {@code localhost} when it cannot be resolved.
-     */
-    public Builder ehloName(String ehloName) {
-      Objects.requireNonNull(ehloName, "ehloName");
-      if (ehloName.isBlank() || ehloName.chars().anyMatch(c -> c <= ' ' || c > '~')) {
-        throw new IllegalArgumentException("EHLO name must be printable ASCII without spaces: '" + ehloName + "'");
-      }
-      this.ehloName = ehloName;
-      return this;
-    }
-
-    /** Time allowed to establish a TCP connection. Defaults to {@link #DEFAULT_CONNECT_TIMEOUT}. */
-    public Builder connectTimeout(Duration timeout) {
-      this.connectTimeout = positiveMillis(timeout, "connectTimeout");
-      return this;
-    }
-
-    /**
-     * Time allowed for each read, i.e. for each reply. Defaults to {@link #DEFAULT_READ_TIMEOUT},
-     * in direct mode to {@link #DEFAULT_DIRECT_READ_TIMEOUT}.
-     */
-    public Builder readTimeout(Duration timeout) {
-      this.readTimeout = positiveMillis(timeout, "readTimeout");
-      return this;
-    }
-
-    /** Time any single write may block. Defaults to {@link #DEFAULT_WRITE_TIMEOUT}. */
-    public Builder writeTimeout(Duration timeout) {
-      this.writeTimeout = positiveMillis(timeout, "writeTimeout");
-      return this;
-    }
-
-    /**
-     * Deadline of one whole attempt (in direct mode: on one MX address, and never past the end of
-     * the {@link #domainDeadline} or {@link #messageDeadline} budget), after which its socket is
-     * closed; catches servers that keep each read alive but never finish. Defaults to
-     * {@link #DEFAULT_ATTEMPT_DEADLINE}, in direct mode to {@link #DEFAULT_DIRECT_ATTEMPT_DEADLINE}.
-     */
-    public Builder attemptDeadline(Duration deadline) {
-      this.attemptDeadline = positiveMillis(deadline, "attemptDeadline");
-      return this;
-    }
-
-    /**
-     * Time a new connection may take to be ready for a transaction: the TCP connect, the server's
-     * greeting, EHLO and, when negotiated, STARTTLS and the second EHLO (in relay mode AUTH too),
-     * within the {@link #attemptDeadline}. When it passes, the watchdog closes the socket and the
-     * attempt defers with a local {@code 451 4.4.2} "greeting timeout" (the next relay or MX address
-     * is tried), so a server that accepts the connection and then stays silent or drips bytes is
-     * given up after this rather than after the read timeout or the attempt deadline. A reused
-     * connection is not affected. Both modes. Defaults to {@link #DEFAULT_GREETING_TIMEOUT}.
-     */
-    public Builder greetingTimeout(Duration timeout) {
-      this.greetingTimeout = positiveMillis(timeout, "greetingTimeout");
-      return this;
-    }
-
-    /** Messages one connection carries before it is closed. Defaults to {@link #DEFAULT_MAX_MESSAGES_PER_CONNECTION}. */
-    public Builder maxMessagesPerConnection(int max) {
-      this.maxMessagesPerConnection = positive(max, "maxMessagesPerConnection");
-      return this;
-    }
-
-    /** Time an unused connection stays open for reuse. Defaults to {@link #DEFAULT_IDLE_TIMEOUT}. */
-    public Builder idleTimeout(Duration timeout) {
-      this.idleTimeout = positiveMillis(timeout, "idleTimeout");
-      return this;
-    }
-
-    /**
-     * Connections open at once to one relay (in direct mode: to one MX host address, within
-     * {@link #maxConnectionsPerMxHost} for the host); a delivery waits up to the connect timeout
-     * (in direct mode: no longer than its time budget) for one and is otherwise deferred without
-     * counting. Defaults to {@link #DEFAULT_MAX_CONNECTIONS_PER_RELAY}.
-     */
-    public Builder maxConnectionsPerRelay(int max) {
-      this.maxConnectionsPerRelay = positive(max, "maxConnectionsPerRelay");
-      return this;
-    }
-
-    /**
-     * Shapes mail per destination (see {@link ShapingTransport}): in relay mode the relay is the one
-     * destination, in direct mode each domain's most preferred MX host is (matched against the
-     * groups of {@code limits}). With shaping, the connections to each relay or MX host follow its
-     * destination's {@link DestinationLimits.Limit#maxConcurrentSessions()} and
-     * {@link DestinationLimits.Limit#messagesPerSession()} instead of {@link #maxConnectionsPerRelay}
-     * and {@link #maxMessagesPerConnection} (domain overrides set rate and concurrency only, since
-     * connections are per host). The limits are for all nodes sharing a store together: a queue
-     * whose store keeps a node registry divides them among the live nodes (see {@link SmtpTransport#liveNodes}).
-     * Defaults to no shaping.
-     */
-    public Builder shaping(DestinationLimits limits) {
-      this.shaping = Objects.requireNonNull(limits, "limits");
-      return this;
-    }
-
-    /** Hears what {@link #shaping} holds back and changes. Defaults to {@link ShapingListener#NONE}. */
-    public Builder shapingListener(ShapingListener listener) {
-      this.shapingListener = Objects.requireNonNull(listener, "listener");
-      return this;
-    }
-
-    /**
-     * Validates and builds the transport, which starts one small scheduler (two daemon threads).
-     *
-     * @throws IllegalArgumentException for {@link Security#NONE} with credentials; in direct mode
-     *     for {@link Security#IMPLICIT_TLS}, or {@link Security#NONE} with domains that require
-     *     verified TLS
-     */
-    public SmtpTransport build() {
-      if (directMode) {
-        return buildDirect();
-      }
-      Security effective = security;
-      if (effective == null) {
-        effective = relays.get(0).port() == SMTPS_PORT ? Security.IMPLICIT_TLS
-            : credentials == null && relays.stream().allMatch(Relay::isLoopback) ? Security.STARTTLS_OPPORTUNISTIC
-            : Security.STARTTLS_REQUIRED;
-      }
-      if (credentials != null && effective == Security.NONE) {
-        throw new IllegalArgumentException("credentials are never sent without TLS: use STARTTLS_REQUIRED or "
-            + "IMPLICIT_TLS, or remove the credentials");
-      }
-      if (credentials != null && effective == Security.STARTTLS_OPPORTUNISTIC) {
-        throw new IllegalArgumentException("credentials would be sent in plain text when the server does not offer "
-            + "STARTTLS: use STARTTLS_REQUIRED or IMPLICIT_TLS");
-      }
-      return new SmtpTransport(settings(effective, readTimeout != null ? readTimeout : DEFAULT_READ_TIMEOUT,
-          attemptDeadline != null ? attemptDeadline : DEFAULT_ATTEMPT_DEADLINE, false), this);
-    }
-
-    private SmtpTransport buildDirect() {
-      Security effective = security != null ? security : Security.STARTTLS_OPPORTUNISTIC;
-      if (effective == Security.IMPLICIT_TLS) {
-        throw new IllegalArgumentException("MX hosts speak STARTTLS on port 25, not implicit TLS: use "
-            + "STARTTLS_OPPORTUNISTIC (default), STARTTLS_REQUIRED or NONE");
-      }
-      if (effective == Security.NONE && !verifiedDomains.isEmpty()) {
-        throw new IllegalArgumentException("Security.NONE contradicts requireVerifiedTls" + verifiedDomains);
-      }
-      if (mxResolver == null) {
-        mxResolver = DnsMxResolver.ofDefaults();
-      }
-      return new SmtpTransport(settings(effective, readTimeout != null ? readTimeout : DEFAULT_DIRECT_READ_TIMEOUT,
-          attemptDeadline != null ? attemptDeadline : DEFAULT_DIRECT_ATTEMPT_DEADLINE, true), this);
-    }
-
-    private Settings settings(Security effective, Duration read, Duration deadline, boolean direct) {
-      SSLSocketFactory tls = sslSocketFactory;
-      if (tls == null) {
-        try {
-          tls = SSLContext.getDefault().getSocketFactory();
-        } catch (GeneralSecurityException e) {
-          throw new MailQueueException("the JDK has no default TLS context: " + e.getMessage(), e);
-        }
-      }
-      String ehlo = ehloName != null ? ehloName : localHostName();
-      return new Settings(relays, effective, credentials, tls, ehlo, connectTimeout, read, writeTimeout, deadline,
-          greetingTimeout, maxMessagesPerConnection, idleTimeout, maxConnectionsPerRelay, direct, true);
-    }
-
-    private void relayModeOnly(String setting) {
-      if (directMode) {
-        throw new IllegalStateException(setting + " applies to relay mode only: direct delivery to MX hosts has "
-            + "no relays and never authenticates");
-      }
-    }
-
-    private void directModeOnly(String setting) {
-      if (!directMode) {
-        throw new IllegalStateException(setting + " applies to direct mode only (SmtpTransport.direct())");
-      }
-    }
-
-    private static String localHostName() {
-      try {
-        String name = InetAddress.getLocalHost().getCanonicalHostName();
-        return name == null || name.isBlank() || name.contains(" ") ? "localhost" : name;
-      } catch (UnknownHostException e) {
-        return "localhost";
-      }
-    }
-
-    private static Duration positiveMillis(Duration d, String name) {
-      Objects.requireNonNull(d, name);
-      if (d.isNegative() || d.isZero() || d.toMillis() > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException(name + " must be between 1 ms and " + Integer.MAX_VALUE + " ms: " + d);
-      }
-      return d;
-    }
-
-    private static int positive(int n, String name) {
-      if (n < 1) {
-        throw new IllegalArgumentException(name + " must be at least 1: " + n);
-      }
-      return n;
-    }
   }
 }

@@ -31,7 +31,7 @@ final class TransactionReport {
     List<Exchange> rcpts = new ArrayList<>();
     SmtpReply closing = null;
     for (Exchange e : exchanges) {
-      if (e.code() == 421) {
+      if (ReplyClassifier.closesSession(e.code())) {
         closing = ReplyClassifier.parse(e.code(), e.response());
       }
       if (e.is("MAIL FROM")) {

@@ -3,18 +3,11 @@ package dev.mailqueue.smtp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.mailqueue.MailAddress;
-import dev.mailqueue.RecipientOutcome;
-import dev.mailqueue.RecipientStatus;
-import dev.mailqueue.SmtpReply;
 import dev.mailqueue.smtp.DestinationLimits.Limit;
-import dev.mailqueue.smtp.ShapingTransport.Health;
-import dev.mailqueue.spi.DeliveryResult;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Which budget mail is counted against, and what an attempt says about a destination's health. */
+/** Which budget mail is counted against. */
 class DestinationLimitsTest {
   private final Limit slow = Limit.ofDefaults().withRate(1, Duration.ofSeconds(1));
   private final Limit google = Limit.ofDefaults().withMaxConcurrentSessions(5).withMessagesPerSession(50);
@@ -52,40 +45,5 @@ class DestinationLimitsTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new DestinationLimits.SlowDownRule(550, null, DestinationLimits.DEFAULT_SLOW_DOWN_TEXT))
         .isInstanceOf(IllegalArgumentException.class);
-  }
-
-  @Test
-  void healthComesFromWhatTheServerAnswered() {
-    MailAddress a = MailAddress.of("a@x.test");
-    MailAddress b = MailAddress.of("b@x.test");
-    SmtpReply refused = SmtpReply.local(451, "4.4.1", "connect failed: refused");
-    SmtpReply dropped = SmtpReply.local(451, "4.4.2", "connection dropped");
-    SmtpReply closing = SmtpReply.parse(421, "4.7.0 too many connections");
-    SmtpReply unknown = SmtpReply.parse(550, "5.1.1 user unknown");
-    SmtpReply greylisted = SmtpReply.parse(450, "4.2.0 greylisted");
-    SmtpReply dns = SmtpReply.local(451, "4.4.3", "DNS lookup failed");
-
-    assertThat(health(a, RecipientStatus.DEFERRED, refused)).isEqualTo(Health.FAILURE);
-    assertThat(health(a, RecipientStatus.DEFERRED, dropped)).isEqualTo(Health.FAILURE);
-    assertThat(health(a, RecipientStatus.DEFERRED, closing)).isEqualTo(Health.FAILURE);
-    assertThat(health(a, RecipientStatus.BOUNCED, unknown)).isEqualTo(Health.SUCCESS);
-    assertThat(health(a, RecipientStatus.DEFERRED, greylisted)).isEqualTo(Health.SUCCESS);
-    assertThat(health(a, RecipientStatus.DEFERRED, dns)).isEqualTo(Health.NEUTRAL);
-    assertThat(ShapingTransport.classify(DeliveryResult.uncertain(List.of(a), dropped, "h"))).isEqualTo(Health.FAILURE);
-    assertThat(ShapingTransport.classify(DeliveryResult.notCounted(List.of(a), refused, Duration.ofSeconds(1), null)))
-        .isEqualTo(Health.NEUTRAL);
-    // one recipient answered, one not: the server is alive
-    assertThat(ShapingTransport.classify(DeliveryResult.of(List.of(
-        new RecipientOutcome(a, RecipientStatus.BOUNCED, unknown),
-        new RecipientOutcome(b, RecipientStatus.DEFERRED, closing)), "h"))).isEqualTo(Health.SUCCESS);
-    // uncertain next to delivered (two domains behind one MX host): the host answered, it is alive
-    assertThat(ShapingTransport.classify(new DeliveryResult(List.of(
-        new RecipientOutcome(a, RecipientStatus.DELIVERED, SmtpReply.parse(250, "2.0.0 ok")),
-        new RecipientOutcome(b, RecipientStatus.DEFERRED, dropped)), DeliveryResult.Kind.UNCERTAIN, null, "h")))
-        .isEqualTo(Health.SUCCESS);
-  }
-
-  private static Health health(MailAddress a, RecipientStatus status, SmtpReply reply) {
-    return ShapingTransport.classify(DeliveryResult.all(List.of(a), status, reply, "h"));
   }
 }

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +54,7 @@ class DirectDeliveryTest {
     return zone.getOrDefault(domain, new MxLookup.NoSuchDomain("not in the test zone"));
   }
 
-  private SmtpTransport.Builder direct() {
+  private DirectBuilder direct() {
     return SmtpTransport.direct()
         .mxResolver(this::resolve)
         .allowDestinations("127.0.0.1")
@@ -429,11 +430,11 @@ class DirectDeliveryTest {
 
   /** A trust store holding several test certificates. */
   private static final class KeyStoreBuilder {
-    private final java.security.KeyStore store;
+    private final KeyStore store;
     private int n;
 
     KeyStoreBuilder() throws Exception {
-      store = java.security.KeyStore.getInstance("PKCS12");
+      store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
     }
 
@@ -442,7 +443,7 @@ class DirectDeliveryTest {
       return this;
     }
 
-    java.security.KeyStore build() {
+    KeyStore build() {
       return store;
     }
   }

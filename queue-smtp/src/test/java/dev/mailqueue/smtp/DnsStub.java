@@ -6,11 +6,15 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
@@ -56,7 +60,7 @@ final class DnsStub implements AutoCloseable {
   }
 
   DnsMxResolver.Builder resolver() {
-    return DnsMxResolver.builder().servers(address()).timeout(java.time.Duration.ofMillis(500));
+    return DnsMxResolver.builder().servers(address()).timeout(Duration.ofMillis(500));
   }
 
   DnsStub mx(String domain, int preference, String target) {
@@ -101,7 +105,7 @@ final class DnsStub implements AutoCloseable {
   }
 
   private DnsStub add(Record r) {
-    records.computeIfAbsent(key(r.getName().toString()), k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(r);
+    records.computeIfAbsent(key(r.getName().toString()), k -> new CopyOnWriteArrayList<>()).add(r);
     return this;
   }
 
@@ -111,7 +115,7 @@ final class DnsStub implements AutoCloseable {
       DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
       try {
         socket.receive(packet);
-        Message query = new Message(java.util.Arrays.copyOf(packet.getData(), packet.getLength()));
+        Message query = new Message(Arrays.copyOf(packet.getData(), packet.getLength()));
         Record question = query.getQuestion();
         String key = key(question.getName().toString());
         queries.computeIfAbsent(key + "/" + Type.string(question.getType()), k -> new AtomicInteger()).incrementAndGet();
@@ -176,7 +180,7 @@ final class DnsStub implements AutoCloseable {
   private static InetAddress literal(String address) {
     try {
       return InetAddress.getByName(address); // a literal: no lookup
-    } catch (java.net.UnknownHostException e) {
+    } catch (UnknownHostException e) {
       throw new IllegalArgumentException(e);
     }
   }

@@ -144,7 +144,7 @@ class GreenMailRelayTest {
   @Test
   void eightWorkersShareThePool() throws Exception {
     int port = start(ServerSetup.PROTOCOL_SMTP);
-    transport = SmtpTransport.relay("127.0.0.1", port).ehloName("client.test").maxConnectionsPerRelay(4).build();
+    transport = SmtpTransport.relay("127.0.0.1", port).ehloName("client.test").maxConnectionsPerServer(4).build();
     ExecutorService workers = Executors.newFixedThreadPool(8);
     List<Future<DeliveryResult>> results = new ArrayList<>();
     try {

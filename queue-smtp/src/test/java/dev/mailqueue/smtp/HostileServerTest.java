@@ -52,7 +52,7 @@ class HostileServerTest {
     server.close();
   }
 
-  private SmtpTransport.Builder relay(Security security) throws Exception {
+  private RelayBuilder relay(Security security) throws Exception {
     return SmtpTransport.relay("127.0.0.1", server.port())
         .security(security)
         .trustStore(TestCertificates.localhost().trustStore())

@@ -19,6 +19,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 
@@ -439,9 +443,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
     byte[] bytes = d.text().getBytes(StandardCharsets.US_ASCII);
     // One byte per interval from a timer, until the client (its watchdog) hangs up, the server stops
     // or the drip's time is up.
-    java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.ScheduledExecutorService ticker = java.util.concurrent.Executors
+    CountDownLatch ended = new CountDownLatch(1);
+    AtomicInteger next = new AtomicInteger();
+    ScheduledExecutorService ticker = Executors
         .newSingleThreadScheduledExecutor(r -> {
           Thread t = new Thread(r, "scripted-smtp-drip");
           t.setDaemon(true);
@@ -458,9 +462,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
       } catch (IOException e) {
         ended.countDown();
       }
-    }, 0, Math.max(1, d.interval().toMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }, 0, Math.max(1, d.interval().toMillis()), TimeUnit.MILLISECONDS);
     try {
-      ended.await(d.maxTime().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      ended.await(d.maxTime().toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {

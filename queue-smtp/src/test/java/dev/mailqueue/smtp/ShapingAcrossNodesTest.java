@@ -10,6 +10,7 @@ import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.smtp.DestinationLimits.Limit;
 import dev.mailqueue.smtp.ShapingListener.Reason;
 import dev.mailqueue.spi.DeliveryResult;
+import dev.mailqueue.spi.MailTransport;
 import dev.mailqueue.spi.OutboundMail;
 import java.io.IOException;
 import java.time.Duration;
@@ -47,7 +48,7 @@ class ShapingAcrossNodesTest {
     server.close();
   }
 
-  private SmtpTransport.Builder relay() {
+  private RelayBuilder relay() {
     return SmtpTransport.relay(RELAY, server.port()).security(Security.NONE).ehloName("client.test")
         .connectTimeout(Duration.ofSeconds(2)).readTimeout(Duration.ofSeconds(5));
   }
@@ -60,7 +61,7 @@ class ShapingAcrossNodesTest {
   }
 
   /** Delivers every mail, trying held-back ones again after their retryAfter, as the engine does. */
-  private static void drain(dev.mailqueue.spi.MailTransport t, int count) throws InterruptedException {
+  private static void drain(MailTransport t, int count) throws InterruptedException {
     ScheduledExecutorService workers = Executors.newScheduledThreadPool(4);
     CountDownLatch done = new CountDownLatch(count);
     try {
@@ -124,11 +125,11 @@ class ShapingAcrossNodesTest {
 
   @Test
   void sharesRoundTheRateDownAndTheSessionsUp() {
-    assertThat(ShapingTransport.rateShare(10, 3)).isEqualTo(3);
-    assertThat(ShapingTransport.rateShare(1, 2)).as("at least one per period").isEqualTo(1);
-    assertThat(ShapingTransport.sessionShare(10, 3)).isEqualTo(4);
-    assertThat(ShapingTransport.sessionShare(10, 2)).isEqualTo(5);
-    assertThat(ShapingTransport.sessionShare(1, 5)).isEqualTo(1);
+    assertThat(DestinationShaper.rateShare(10, 3)).isEqualTo(3);
+    assertThat(DestinationShaper.rateShare(1, 2)).as("at least one per period").isEqualTo(1);
+    assertThat(DestinationShaper.sessionShare(10, 3)).isEqualTo(4);
+    assertThat(DestinationShaper.sessionShare(10, 2)).isEqualTo(5);
+    assertThat(DestinationShaper.sessionShare(1, 5)).isEqualTo(1);
   }
 
   @Test

@@ -10,6 +10,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.mailqueue.RecipientOutcome;
 import dev.mailqueue.RecipientStatus;
+import dev.mailqueue.SmtpReply;
 import dev.mailqueue.smtp.DestinationLimits.Limit;
 import dev.mailqueue.smtp.ShapingListener.BreakerState;
 import dev.mailqueue.smtp.ShapingListener.Reason;
@@ -82,7 +83,7 @@ class ShapingTransportTest {
     other.close();
   }
 
-  private SmtpTransport.Builder relay(DestinationLimits limits) {
+  private RelayBuilder relay(DestinationLimits limits) {
     return SmtpTransport.relay(RELAY, server.port())
         .security(Security.NONE)
         .ehloName("client.test")
@@ -418,12 +419,12 @@ class ShapingTransportTest {
   @Test
   void slowDownRulesMatchCodeEnhancedStatusAndText() {
     DestinationLimits limits = DestinationLimits.ofDefaults();
-    assertThat(limits.isSlowDown(dev.mailqueue.SmtpReply.parse(421, "4.7.0 Too many connections"))).isTrue();
-    assertThat(limits.isSlowDown(dev.mailqueue.SmtpReply.parse(450, "4.7.1 rate limit exceeded"))).isTrue();
-    assertThat(limits.isSlowDown(dev.mailqueue.SmtpReply.parse(451, "4.7.1 Please try again later"))).isTrue();
-    assertThat(limits.isSlowDown(dev.mailqueue.SmtpReply.parse(451, "4.3.0 try again later"))).isFalse();
-    assertThat(limits.isSlowDown(dev.mailqueue.SmtpReply.parse(450, "4.2.1 mailbox busy"))).isFalse();
-    assertThat(limits.isSlowDown(dev.mailqueue.SmtpReply.parse(550, "5.7.1 rate limit"))).isFalse();
+    assertThat(limits.isSlowDown(SmtpReply.parse(421, "4.7.0 Too many connections"))).isTrue();
+    assertThat(limits.isSlowDown(SmtpReply.parse(450, "4.7.1 rate limit exceeded"))).isTrue();
+    assertThat(limits.isSlowDown(SmtpReply.parse(451, "4.7.1 Please try again later"))).isTrue();
+    assertThat(limits.isSlowDown(SmtpReply.parse(451, "4.3.0 try again later"))).isFalse();
+    assertThat(limits.isSlowDown(SmtpReply.parse(450, "4.2.1 mailbox busy"))).isFalse();
+    assertThat(limits.isSlowDown(SmtpReply.parse(550, "5.7.1 rate limit"))).isFalse();
   }
 
   private static InetSocketAddress local(int port) {

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mailqueue.MailQueueException;
+import java.lang.reflect.Method;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -45,7 +47,7 @@ class SmtpTransportBuilderTest {
 
   @Test
   void rejectsNonsense() {
-    SmtpTransport.Builder b = SmtpTransport.relay("h", 25);
+    RelayBuilder b = SmtpTransport.relay("h", 25);
     assertThatThrownBy(() -> b.connectTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> b.readTimeout(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> b.maxMessagesPerConnection(0)).isInstanceOf(IllegalArgumentException.class);
@@ -105,12 +107,10 @@ class SmtpTransportBuilderTest {
     }
     assertThat(SmtpTransport.DEFAULT_DIRECT_READ_TIMEOUT).isEqualTo(Duration.ofSeconds(300));
     assertThat(SmtpTransport.DEFAULT_MAX_MX_ADDRESSES).isEqualTo(5);
-    assertThatThrownBy(() -> SmtpTransport.direct().failover("h", 25)).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> SmtpTransport.direct().credentials("u", "pw")).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> SmtpTransport.relay("h", 25).allowDestinations("127.0.0.1"))
-        .isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> SmtpTransport.relay("h", 25).requireVerifiedTls("bank.example"))
-        .isInstanceOf(IllegalStateException.class);
+    // relay settings are no methods of the direct builder, and the other way round (no run-time refusal needed)
+    assertThat(publicMethods(DirectBuilder.class)).doesNotContain("failover", "credentials", "oauth2");
+    assertThat(publicMethods(RelayBuilder.class)).doesNotContain("allowDestinations", "requireVerifiedTls",
+        "mxResolver", "maxMxAddresses", "domainDeadline", "messageDeadline", "maxConnectionsPerMxHost");
     assertThatThrownBy(() -> SmtpTransport.direct().security(Security.IMPLICIT_TLS).build())
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> SmtpTransport.direct().security(Security.NONE).requireVerifiedTls("bank.example")
@@ -126,7 +126,7 @@ class SmtpTransportBuilderTest {
     assertThat(SmtpTransport.DEFAULT_DIRECT_MESSAGE_DEADLINE).isEqualTo(Duration.ofMinutes(10));
     assertThat(SmtpTransport.DEFAULT_MAX_CONNECTIONS_PER_MX_HOST).isEqualTo(2);
 
-    SmtpTransport.Builder direct = SmtpTransport.direct();
+    DirectBuilder direct = SmtpTransport.direct();
     List<Consumer<Duration>> durations = List.of(direct::domainDeadline, direct::messageDeadline,
         direct::greetingTimeout);
     for (Consumer<Duration> setter : durations) {
@@ -143,12 +143,31 @@ class SmtpTransportBuilderTest {
       assertThat(t.toString()).contains("direct");
     }
 
-    SmtpTransport.Builder relay = SmtpTransport.relay("h", 25);
-    assertThatThrownBy(() -> relay.domainDeadline(Duration.ofMinutes(1))).isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("direct mode only");
-    assertThatThrownBy(() -> relay.messageDeadline(Duration.ofMinutes(1))).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> relay.maxConnectionsPerMxHost(4)).isInstanceOf(IllegalStateException.class);
+    RelayBuilder relay = SmtpTransport.relay("h", 25);
+    // domainDeadline, messageDeadline and maxConnectionsPerMxHost are direct mode's only (see above)
     relay.greetingTimeout(Duration.ofSeconds(10)); // both modes
     assertThatThrownBy(() -> relay.greetingTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  /** {@code maxConnectionsPerServer} limits relays and MX host addresses alike; the old name still works. */
+  @Test
+  @SuppressWarnings("deprecation")
+  void maxConnectionsPerServerIsValidatedInBothModesAndTheOldNameDelegates() {
+    assertThat(SmtpTransport.DEFAULT_MAX_CONNECTIONS_PER_SERVER).isEqualTo(4);
+    assertThat(SmtpTransport.DEFAULT_MAX_CONNECTIONS_PER_RELAY).isEqualTo(SmtpTransport.DEFAULT_MAX_CONNECTIONS_PER_SERVER);
+    assertThatThrownBy(() -> SmtpTransport.relay("h", 25).maxConnectionsPerServer(0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxConnectionsPerServer");
+    assertThatThrownBy(() -> SmtpTransport.direct().maxConnectionsPerServer(0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> SmtpTransport.relay("h", 25).maxConnectionsPerRelay(0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxConnectionsPerServer");
+    RelayBuilder relay = SmtpTransport.relay("h", 25).maxConnectionsPerRelay(2).failover("h2", 25);
+    try (SmtpTransport t = relay.build()) {
+      assertThat(t.toString()).contains("h2:25");
+    }
+  }
+
+  private static List<String> publicMethods(Class<?> type) {
+    return Arrays.stream(type.getMethods()).map(Method::getName).toList();
   }
 }

@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,7 +43,7 @@ class SmtpTransportFaultTest {
     server.close();
   }
 
-  private SmtpTransport.Builder plain(int port) {
+  private RelayBuilder plain(int port) {
     return SmtpTransport.relay("127.0.0.1", port)
         .security(Security.NONE)
         .ehloName("client.test")
@@ -309,7 +310,7 @@ class SmtpTransportFaultTest {
 
     transport.deliver(mail("a@example.com"));
 
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(3))
+    Awaitility.await().atMost(Duration.ofSeconds(3))
         .untilAsserted(() -> assertThat(server.connection(0).closed.getCount()).isZero());
     assertThat(transport.idleConnections(0)).isZero();
     assertThat(server.connection(0).sawCommand("QUIT")).isTrue();

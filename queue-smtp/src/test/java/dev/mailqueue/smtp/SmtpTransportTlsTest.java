@@ -39,7 +39,7 @@ class SmtpTransportTlsTest {
     server.close();
   }
 
-  private SmtpTransport.Builder relay() throws Exception {
+  private RelayBuilder relay() throws Exception {
     return SmtpTransport.relay("127.0.0.1", server.port())
         .ehloName("client.test")
         .credentials("user", PASSWORD)

@@ -58,7 +58,7 @@ class SmtpUtf8TransportTest {
     server.close();
   }
 
-  private static SmtpTransport.Builder plain(int port) {
+  private static RelayBuilder plain(int port) {
     return SmtpTransport.relay("127.0.0.1", port)
         .security(Security.NONE)
         .ehloName("client.test")

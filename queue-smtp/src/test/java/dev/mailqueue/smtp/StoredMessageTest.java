@@ -6,6 +6,7 @@ import jakarta.mail.Session;
 import jakarta.mail.internet.MimeMessage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 import org.eclipse.angus.mail.util.CRLFOutputStream;
@@ -49,7 +50,7 @@ class StoredMessageTest {
   }
 
   private interface Writer {
-    void write(java.io.OutputStream out) throws Exception;
+    void write(OutputStream out) throws Exception;
   }
 
   /** Line endings as Angus's data stream makes them (it extends this stream), which is what reaches the server. */

@@ -72,7 +72,7 @@ class TarpitTest {
    * Direct mode on 127.0.0.1, where only the budget under test is short: reads, the attempt
    * deadline, the greeting timeout and the budgets are {@link #OLD_BOUND}, which a test lowers.
    */
-  private SmtpTransport.Builder direct() {
+  private DirectBuilder direct() {
     return SmtpTransport.direct()
         .mxResolver(d -> zone.getOrDefault(d, new MxLookup.NoSuchDomain("not in the test zone")))
         .allowDestinations("127.0.0.1")
@@ -132,7 +132,7 @@ class TarpitTest {
     for (String d : List.of("t1.test", "t2.test", "t3.test")) {
       zone.put(d, MxLookup.hosts(MxHost.of("mx." + d, 10, local(tarpit))));
     }
-    SmtpTransport.Builder b = direct().domainDeadline(Duration.ofSeconds(3)).messageDeadline(Duration.ofSeconds(4));
+    DirectBuilder b = direct().domainDeadline(Duration.ofSeconds(3)).messageDeadline(Duration.ofSeconds(4));
     transport = (shaping ? b.shaping(DestinationLimits.custom().build()) : b).build();
 
     long start = System.nanoTime();

@@ -542,7 +542,7 @@ public class MailQueueProperties {
     private Duration idleTimeout = SmtpTransport.DEFAULT_IDLE_TIMEOUT;
 
     /** Connections open at once to one relay. */
-    private int maxConnectionsPerRelay = SmtpTransport.DEFAULT_MAX_CONNECTIONS_PER_RELAY;
+    private int maxConnectionsPerRelay = SmtpTransport.DEFAULT_MAX_CONNECTIONS_PER_SERVER;
 
     public String getHost() {
       return host;

@@ -1,12 +1,13 @@
 package dev.mailqueue.spring;
 
+import dev.mailqueue.smtp.RelayBuilder;
 import dev.mailqueue.smtp.Security;
 import dev.mailqueue.smtp.SmtpTransport;
 import org.springframework.core.env.Environment;
 import org.springframework.util.StringUtils;
 
 /**
- * Maps {@code mailqueue.smtp.*} onto {@link SmtpTransport.Builder}, taking what is unset from
+ * Maps {@code mailqueue.smtp.*} onto {@link RelayBuilder}, taking what is unset from
  * Spring Boot's standard {@code spring.mail.*} properties, so that an application that already
  * sends with {@code JavaMailSender} queues through the same relay without new configuration.
  */
@@ -23,7 +24,7 @@ final class SmtpTransportFactory {
           + "or define a MailTransport bean");
     }
     Integer port = smtp.getPort() != null ? smtp.getPort() : env.getProperty("spring.mail.port", Integer.class);
-    SmtpTransport.Builder b = SmtpTransport.relay(host, port != null ? port : DEFAULT_PORT);
+    RelayBuilder b = SmtpTransport.relay(host, port != null ? port : DEFAULT_PORT);
     for (String relay : smtp.getFailover()) {
       int colon = relay.lastIndexOf(':');
       if (colon <= 0) {
@@ -53,7 +54,7 @@ final class SmtpTransportFactory {
         .attemptDeadline(smtp.getAttemptDeadline())
         .maxMessagesPerConnection(smtp.getMaxMessagesPerConnection())
         .idleTimeout(smtp.getIdleTimeout())
-        .maxConnectionsPerRelay(smtp.getMaxConnectionsPerRelay())
+        .maxConnectionsPerServer(smtp.getMaxConnectionsPerRelay())
         .build();
   }
 
