@@ -37,6 +37,14 @@ import org.slf4j.LoggerFactory;
  * this configuration: it defers (counted) and lets the next MX be tried.
  */
 final class RelayPool {
+  /**
+   * How often a relay that failed for a configuration fault (authentication, TLS, AUTH not offered)
+   * is tried again, and when the mail it held back is due again.
+   */
+  static final Duration CONFIGURATION_FAULT_RECHECK = Duration.ofSeconds(60);
+  /** Held mail comes back just after the next check may run, so that it is the check. */
+  private static final Duration HELD_SLACK = Duration.ofMillis(100);
+
   private static final Logger log = LoggerFactory.getLogger(SmtpTransport.class);
   /** A connection idle for longer than this is checked with RSET before it is reused. */
   private static final long PROBE_AFTER_IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -49,6 +57,10 @@ final class RelayPool {
   private final Deque<SmtpConnection> idle = new ConcurrentLinkedDeque<>();
   private final Semaphore permits;
   private final AtomicReference<String> activeFault = new AtomicReference<>();
+  /** The reply of the configuration fault last seen by a connection, or null while the relay works. */
+  private volatile SmtpReply heldReply;
+  /** When a connection last confirmed {@link #heldReply}, in {@link System#nanoTime()}. */
+  private volatile long heldSinceNanos;
   private final String kind;
   private volatile long lastUsedNanos = System.nanoTime();
   private volatile boolean closed;
@@ -80,6 +92,10 @@ final class RelayPool {
    */
   Attempt deliver(OutboundMail mail, TimeBudget budget) {
     lastUsedNanos = System.nanoTime();
+    Attempt held = heldByConfigurationFault(mail.recipients());
+    if (held != null) {
+      return held;
+    }
     long waitNanos = settings.connectTimeout().toNanos();
     if (budget != null) {
       waitNanos = Math.max(0, Math.min(waitNanos, budget.remainingNanos()));
@@ -244,6 +260,7 @@ final class RelayPool {
       conn.abandon();
       return Opened.failed(configFault(recipients, ReplyClassifier.authNotOffered()));
     }
+    heldReply = null;
     if (activeFault.getAndSet(null) != null) {
       log.info("{} {} accepts connections again", kind, relay);
     }
@@ -310,10 +327,38 @@ final class RelayPool {
     }
     String description = reply.toString();
     if (!description.equals(activeFault.getAndSet(description))) {
-      log.error("SMTP relay {} cannot be used: {}. Messages stay queued and attempts are not counted until "
-          + "the configuration (credentials, TLS, trust store) or the relay is fixed.", relay, description);
+      log.error("SMTP relay {} cannot be used: {}. Messages stay queued, attempts are not counted, and one "
+          + "connection every {} s checks the relay again until the configuration (credentials, TLS, trust "
+          + "store) or the relay is fixed; a restart with a working configuration sends them within {} s.",
+          relay, description, CONFIGURATION_FAULT_RECHECK.toSeconds(), CONFIGURATION_FAULT_RECHECK.toSeconds());
     }
-    return new Attempt(DeliveryResult.notCounted(recipients, reply, null, relay.remoteHost()), false);
+    heldSinceNanos = System.nanoTime();
+    heldReply = reply;
+    return new Attempt(DeliveryResult.notCounted(recipients, reply, CONFIGURATION_FAULT_RECHECK, relay.remoteHost()),
+        false);
+  }
+
+  /**
+   * While a configuration fault is fresh, mail is held without a connection: a relay that refuses
+   * the credentials should see one failed login per {@link #CONFIGURATION_FAULT_RECHECK}, not one
+   * per queued message (providers lock accounts after a burst of them). The mail is due again
+   * when the next check may run, so a fixed relay, or a restart with a fixed configuration, sends
+   * it within that interval instead of after the retry policy's backoff.
+   */
+  private Attempt heldByConfigurationFault(List<MailAddress> recipients) {
+    SmtpReply fault = heldReply;
+    if (fault == null) {
+      return null;
+    }
+    long elapsedNanos = System.nanoTime() - heldSinceNanos;
+    long remainingNanos = CONFIGURATION_FAULT_RECHECK.toNanos() - elapsedNanos;
+    if (remainingNanos <= 0) {
+      return null;
+    }
+    SmtpReply held = ReplyClassifier.heldByConfigurationFault(relay.toString(), fault,
+        Duration.ofNanos(elapsedNanos), CONFIGURATION_FAULT_RECHECK);
+    return new Attempt(DeliveryResult.notCounted(recipients, held,
+        Duration.ofNanos(remainingNanos).plus(HELD_SLACK), relay.remoteHost()), false);
   }
 
   private void logResult(OutboundMail mail, DeliveryResult result) {

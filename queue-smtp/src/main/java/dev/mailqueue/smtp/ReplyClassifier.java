@@ -235,6 +235,17 @@ final class ReplyClassifier {
     return SmtpReply.local(454, "4.7.5", "TLS failed: " + detail);
   }
 
+  /**
+   * The reply recorded for mail held back, without a connection, because the relay's last check
+   * failed for a configuration fault: the fault's codes (so it classifies as the fault does), and a
+   * text that names the fault and says what happens to the mail.
+   */
+  static SmtpReply heldByConfigurationFault(String relay, SmtpReply fault, Duration sinceCheck, Duration recheck) {
+    return SmtpReply.local(fault.code(), fault.enhancedStatus(), "held: relay " + relay + " failed its check "
+        + sinceCheck.toSeconds() + " s ago with " + fault + "; not counted as an attempt, checked again every "
+        + recheck.toSeconds() + " s until the relay or its configuration (credentials, TLS, trust store) works");
+  }
+
   /** Credentials are configured and the server offers no AUTH. */
   static SmtpReply authNotOffered() {
     return SmtpReply.local(454, "4.7.0", "server does not offer AUTH, which the configured credentials need");

@@ -161,14 +161,45 @@ class SmtpTransportTlsTest {
 
     for (DeliveryResult r : List.of(first, second)) {
       assertNotCounted(r, 535, "5.7.8");
-      assertThat(r.recipients().get(0).reply()).isEqualTo(new SmtpReply(535, "5.7.8", "Authentication credentials invalid"));
     }
+    assertThat(first.recipients().get(0).reply()).isEqualTo(new SmtpReply(535, "5.7.8", "Authentication credentials invalid"));
+    assertThat(second.recipients().get(0).reply().text()).as("held without a second login, and says why")
+        .startsWith("local: held: relay ").contains("535 5.7.8 Authentication credentials invalid");
+    assertThat(server.connections()).as("one failed login, not one per message").hasSize(1);
     String log = err.toString(StandardCharsets.UTF_8);
     assertThat(log.split("cannot be used", -1)).hasSize(2);
     String encoded = Base64.getEncoder().encodeToString(("\0user\0" + PASSWORD).getBytes(StandardCharsets.UTF_8));
     assertThat(log).doesNotContain(PASSWORD).doesNotContain(encoded);
     assertThat(first.toString() + second + transport).doesNotContain(PASSWORD).doesNotContain(encoded);
     assertThat(server.connections()).allSatisfy(c -> assertThat(c.sawCommand("MAIL")).isFalse());
+  }
+
+  @Test
+  void mailHeldByAConfigurationFaultIsDueAgainWithinAMinuteAndARestartWithWorkingCredentialsSendsIt()
+      throws Exception {
+    server.on("AUTH", reply("535 5.7.8 Authentication credentials invalid"));
+    transport = relay().build();
+
+    DeliveryResult first = transport.deliver(mail("a@example.com"));
+    DeliveryResult held = transport.deliver(mail("b@example.com"));
+
+    assertNotCounted(first, 535, "5.7.8");
+    assertNotCounted(held, 535, "5.7.8");
+    // Due again within the recheck interval, not after the retry policy's 5-minute backoff.
+    assertThat(first.retryAfter()).isEqualTo(RelayPool.CONFIGURATION_FAULT_RECHECK);
+    assertThat(held.retryAfter()).isPositive().isLessThanOrEqualTo(
+        RelayPool.CONFIGURATION_FAULT_RECHECK.plusSeconds(1));
+    assertThat(held.recipients().get(0).reply().text()).contains("checked again every 60 s");
+    assertThat(server.connections()).hasSize(1);
+
+    // A dispatcher started again with the fixed configuration (the server now accepts the login)
+    // has no memory of the fault: it connects at once.
+    transport.close();
+    transport = relay().build();
+    DeliveryResult afterRestart = transport.deliver(mail("b@example.com"));
+
+    assertThat(afterRestart.recipients().get(0).status()).isEqualTo(RecipientStatus.DELIVERED);
+    assertThat(server.connections()).hasSize(2);
   }
 
   @Test
