@@ -19,8 +19,7 @@ final class SmtpTransportFactory {
   static SmtpTransport create(MailQueueProperties.Smtp smtp, Environment env) {
     String host = firstSet(smtp.getHost(), env.getProperty("spring.mail.host"));
     if (host == null) {
-      throw new IllegalStateException("no SMTP relay configured: set mailqueue.smtp.host (or spring.mail.host), "
-          + "or define a MailTransport bean");
+      throw new NoRelayConfiguredException();
     }
     Integer port = smtp.getPort() != null ? smtp.getPort() : env.getProperty("spring.mail.port", Integer.class);
     SmtpTransport.Builder b = SmtpTransport.relay(host, port != null ? port : DEFAULT_PORT);
