@@ -28,8 +28,8 @@ import org.springframework.mail.javamail.JavaMailSender;
 /**
  * A {@link MailQueue} on the application's {@link DataSource}, delivering through an
  * {@link SmtpTransport} configured from {@code mailqueue.smtp.*} (falling back to
- * {@code spring.mail.*}), with a {@link TransactionalMailQueue} that enqueues in the current
- * Spring transaction. Off with {@code mailqueue.enabled=false}; each bean backs off when the
+ * {@code spring.mail.*}), whose {@code enqueue} joins the current Spring transaction, as that of
+ * the {@link TransactionalMailQueue} bean does. Off with {@code mailqueue.enabled=false}; each bean backs off when the
  * application defines its own.
  */
 @AutoConfiguration(after = DataSourceAutoConfiguration.class,
@@ -66,7 +66,7 @@ public class MailQueueAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean(MailQueue.class)
   MailQueue mailQueue(MailStore store, MailTransport transport, MailQueueProperties properties,
-                      ObjectProvider<DeliveryListener> listeners, Environment environment) {
+                      ObjectProvider<DeliveryListener> listeners, Environment environment, DataSource dataSource) {
     // In-flight deliveries get the same time as every other SmartLifecycle phase on shutdown.
     Duration shutdownTimeout = properties.getShutdownTimeout() != null ? properties.getShutdownTimeout()
         : environment.getProperty("spring.lifecycle.timeout-per-shutdown-phase", Duration.class,
@@ -90,7 +90,8 @@ public class MailQueueAutoConfiguration {
     if (properties.getWorkerId() != null) {
       b.workerId(properties.getWorkerId());
     }
-    return b.build();
+    // The one bean to inject: its enqueue joins the current transaction, as TransactionalMailQueue's does.
+    return new TransactionAwareMailQueue(b.build(), dataSource);
   }
 
   @Bean
