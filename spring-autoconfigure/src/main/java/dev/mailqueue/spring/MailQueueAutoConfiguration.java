@@ -8,6 +8,7 @@ import dev.mailqueue.smtp.SmtpTransport;
 import dev.mailqueue.spi.MailStore;
 import dev.mailqueue.spi.MailTransport;
 import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
@@ -80,15 +81,18 @@ public class MailQueueAutoConfiguration {
   @ConditionalOnMissingBean(MailQueue.class)
   MailQueue mailQueue(MailStore store, MailTransport transport, MailQueueProperties properties,
                       ObjectProvider<DeliveryListener> listeners, Environment environment, DataSource dataSource,
-                      ObjectProvider<MailQueueCustomizer> customizers) {
+                      ObjectProvider<MailQueueCustomizer> customizers,
+                      ObjectProvider<MailQueueObserver> observerBeans) {
     // In-flight deliveries get the same time as every other SmartLifecycle phase on shutdown.
     Duration shutdownTimeout = properties.getShutdownTimeout() != null ? properties.getShutdownTimeout()
         : environment.getProperty("spring.lifecycle.timeout-per-shutdown-phase", Duration.class,
             MailQueue.Builder.DEFAULT_SHUTDOWN_TIMEOUT);
     RetryPolicy retry = properties.getRetry().toPolicy();
+    List<MailQueueObserver> observers = observerBeans.orderedStream().toList();
+    MailQueueObserver observer = MailQueueObserver.of(observers);
     MailQueue.Builder b = MailQueue.builder()
         .store(store)
-        .transport(transport)
+        .transport(observers.isEmpty() ? transport : new ObservedMailTransport(transport, observer))
         .listener(CompositeDeliveryListener.of(listeners.orderedStream().toList()))
         .workers(properties.getWorkers())
         .pollInterval(properties.getPollInterval())
@@ -106,7 +110,7 @@ public class MailQueueAutoConfiguration {
     }
     customizers.orderedStream().forEach(c -> c.customize(b));
     // The one bean to inject: its enqueue joins the current transaction, as TransactionalMailQueue's does.
-    return new TransactionAwareMailQueue(b.build(), dataSource);
+    return new TransactionAwareMailQueue(b.build(), dataSource, observer);
   }
 
   @Bean

@@ -10,6 +10,7 @@ import dev.mailqueue.QueueStats;
 import dev.mailqueue.ReplyCount;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -30,12 +31,21 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * Every other method is the wrapped queue's. Thread-safe.
  */
 final class TransactionAwareMailQueue implements MailQueue {
+  private static final MailQueueObserver NO_OBSERVER = MailQueueObserver.of(List.of());
+
   private final MailQueue queue;
   private final DataSource dataSource;
+  private final MailQueueObserver observer;
 
   TransactionAwareMailQueue(MailQueue queue, DataSource dataSource) {
+    this(queue, dataSource, NO_OBSERVER);
+  }
+
+  /** Reports stored mail to {@code observer}: at commit in a transaction, at once on an explicit connection. */
+  TransactionAwareMailQueue(MailQueue queue, DataSource dataSource, MailQueueObserver observer) {
     this.queue = Objects.requireNonNull(queue, "queue");
     this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+    this.observer = Objects.requireNonNull(observer, "observer");
   }
 
   /** Whether {@code queue} already joins transactions on {@code dataSource}. */
@@ -52,26 +62,28 @@ final class TransactionAwareMailQueue implements MailQueue {
   @Override
   public MessageId enqueue(Mail mail) {
     Objects.requireNonNull(mail, "mail");
-    return inCurrentTransaction(c -> queue.enqueue(c, mail), () -> queue.enqueue(mail));
+    return inCurrentTransaction(c -> queue.enqueue(c, mail), () -> queue.enqueue(mail), tags(List.of(mail)));
   }
 
   /** As {@link #enqueue(Mail)}, all or none. */
   @Override
   public List<MessageId> enqueueAll(Collection<Mail> mails) {
     Objects.requireNonNull(mails, "mails");
-    return inCurrentTransaction(c -> queue.enqueueAll(c, mails), () -> queue.enqueueAll(mails));
+    return inCurrentTransaction(c -> queue.enqueueAll(c, mails), () -> queue.enqueueAll(mails), tags(mails));
   }
 
-  private <T> T inCurrentTransaction(Function<Connection, T> inTransaction, Supplier<T> alone) {
+  private <T> T inCurrentTransaction(Function<Connection, T> inTransaction, Supplier<T> alone, List<String> tags) {
     if (!TransactionSynchronizationManager.isActualTransactionActive()
         || !TransactionSynchronizationManager.isSynchronizationActive()) {
-      return alone.get();
+      T result = alone.get();
+      observer.enqueued(tags);
+      return result;
     }
     Connection connection = DataSourceUtils.getConnection(dataSource);
     try {
       requireTransactional(connection);
       T result = inTransaction.apply(connection);
-      TransactionSynchronizationManager.registerSynchronization(new WakeUpAfterCommit(queue));
+      TransactionSynchronizationManager.registerSynchronization(new AfterCommit(queue, observer, tags));
       return result;
     } finally {
       DataSourceUtils.releaseConnection(connection, dataSource);
@@ -92,14 +104,28 @@ final class TransactionAwareMailQueue implements MailQueue {
     }
   }
 
+  /** The wrapped queue's; counted as enqueued at once, as the commit is the caller's to make. */
   @Override
   public MessageId enqueue(Connection connection, Mail mail) {
-    return queue.enqueue(connection, mail);
+    MessageId id = queue.enqueue(connection, mail);
+    observer.enqueued(tags(List.of(mail)));
+    return id;
   }
 
+  /** The wrapped queue's; counted as enqueued at once, as the commit is the caller's to make. */
   @Override
   public List<MessageId> enqueueAll(Connection connection, Collection<Mail> mails) {
-    return queue.enqueueAll(connection, mails);
+    List<MessageId> ids = queue.enqueueAll(connection, mails);
+    observer.enqueued(tags(mails));
+    return ids;
+  }
+
+  private static List<String> tags(Collection<Mail> mails) {
+    List<String> tags = new ArrayList<>(mails.size());
+    for (Mail mail : mails) {
+      tags.add(mail.tag());
+    }
+    return tags;
   }
 
   @Override
@@ -147,11 +173,13 @@ final class TransactionAwareMailQueue implements MailQueue {
     return queue.toString();
   }
 
-  /** Wakes the workers once the transaction has committed; nothing happens on rollback. */
-  private record WakeUpAfterCommit(MailQueue queue) implements TransactionSynchronization {
+  /** Wakes the workers and counts the mail once the transaction has committed; nothing happens on rollback. */
+  private record AfterCommit(MailQueue queue, MailQueueObserver observer, List<String> tags)
+      implements TransactionSynchronization {
     @Override
     public void afterCommit() {
       queue.wakeUp();
+      observer.enqueued(tags);
     }
   }
 }
