@@ -24,6 +24,8 @@ final class MailQueueFailureAnalyzer implements FailureAnalyzer {
   /** The property that decides whether the starter creates the tables. */
   static final String INITIALIZE_SCHEMA = "mailqueue.jdbc.initialize-schema";
   private static final Pattern SCRIPT = Pattern.compile("dev/mailqueue/jdbc/[a-z0-9-]+\\.sql");
+  private static final Pattern MISSING_TABLE = Pattern.compile("\\(([a-z0-9_]+)schema_version\\)");
+  private static final Pattern VERSION = Pattern.compile("schema version (\\S+) found, (\\d+) expected");
 
   private final Environment environment;
 
@@ -62,7 +64,10 @@ final class MailQueueFailureAnalyzer implements FailureAnalyzer {
 
   private FailureAnalysis tablesMissing(JdbcStoreException e) {
     String mode = initializeSchema();
-    return new FailureAnalysis("The mail queue's tables do not exist in the database (" + e.getMessage() + "). "
+    // Not the store's own message: it speaks of the Java builder's createSchema, not of the property.
+    Matcher table = MISSING_TABLE.matcher(e.getMessage());
+    String tables = table.find() ? " (" + table.group(1) + "*)" : "";
+    return new FailureAnalysis("The mail queue's tables" + tables + " do not exist in the database. "
         + INITIALIZE_SCHEMA + " is '" + mode + "'" + (mode.equals("embedded")
             ? " (the default), which creates them only in an embedded database such as H2." : "."),
         "Either set " + INITIALIZE_SCHEMA + "=always to let the queue create its tables at startup, or create "
@@ -73,8 +78,10 @@ final class MailQueueFailureAnalyzer implements FailureAnalyzer {
   }
 
   private FailureAnalysis otherSchemaVersion(JdbcStoreException e) {
+    Matcher version = VERSION.matcher(e.getMessage());
     return new FailureAnalysis("The mail queue's tables are at another schema version than this version of "
-        + "mailqueue expects (" + e.getMessage() + ").",
+        + "mailqueue expects" + (version.find() ? " (" + version.group(1) + " found, " + version.group(2)
+            + " expected)." : "."),
         "With every node of the application stopped, start one node with " + INITIALIZE_SCHEMA + "=always (it "
             + "upgrades the tables), or run the script " + script(e) + " from the mailqueue-jdbc jar with your "
             + "migrations (Flyway or Liquibase), then start the nodes again.", e);
