@@ -1216,6 +1216,27 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
         .list());
   }
 
+  /**
+   * The dispatch lag: how long the most overdue claimable message (due by the database clock and
+   * not claimed: queued, deferred, or leased by a worker whose lease ran out) has waited past its
+   * due time; zero when there is none. One indexed lookup per priority; meant for a gauge.
+   */
+  public Duration dispatchLag() {
+    return jdbi.withHandle(h -> {
+      long now = now(h);
+      long oldestDue = now;
+      for (Priority priority : Priority.values()) {
+        Long due = h.createQuery(dialect.sql("SELECT MIN(due_at) FROM {p}message WHERE priority = ? AND due_at <= ?"))
+            .bind(0, priority.rank()).bind(1, now)
+            .mapTo(Long.class).one();
+        if (due != null) {
+          oldestDue = Math.min(oldestDue, due);
+        }
+      }
+      return Duration.ofMillis(now - oldestDue);
+    });
+  }
+
   @Override
   public Optional<MessageView> find(MessageId id) {
     return jdbi.withHandle(h -> {

@@ -1,7 +1,11 @@
 package dev.mailqueue.spring;
 
 import dev.mailqueue.MailQueue;
+import dev.mailqueue.jdbc.JdbcMailStore;
+import dev.mailqueue.spi.MailStore;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.function.Supplier;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -55,8 +59,11 @@ public class MailQueueActuatorAutoConfiguration {
   static class MetricsConfiguration {
     @Bean
     @ConditionalOnMissingBean
-    MailQueueMetrics mailQueueMetrics(MeterRegistry registry, ObjectProvider<MailQueue> queue) {
-      return new MailQueueMetrics(registry, queue);
+    MailQueueMetrics mailQueueMetrics(MeterRegistry registry, ObjectProvider<MailQueue> queue,
+                                      ObjectProvider<MailStore> store) {
+      // The dispatch lag is a question to the JDBC store; another store gets no such gauge.
+      Supplier<Duration> dispatchLag = store.getIfUnique() instanceof JdbcMailStore jdbc ? jdbc::dispatchLag : null;
+      return new MailQueueMetrics(registry, queue, dispatchLag);
     }
   }
 

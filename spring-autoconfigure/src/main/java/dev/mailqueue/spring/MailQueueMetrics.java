@@ -5,6 +5,10 @@ import dev.mailqueue.DeliveryListener;
 import dev.mailqueue.MailQueue;
 import dev.mailqueue.MessageState;
 import dev.mailqueue.QueueStats;
+import dev.mailqueue.RecipientOutcome;
+import dev.mailqueue.RecipientStatus;
+import dev.mailqueue.spi.DeliveryResult;
+import dev.mailqueue.spi.OutboundMail;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -12,12 +16,14 @@ import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 import org.springframework.beans.factory.ObjectProvider;
 
@@ -36,13 +42,24 @@ import org.springframework.beans.factory.ObjectProvider;
  *   <li>{@code mailqueue.messages} gauges, tagged {@code state}, and the
  *       {@code mailqueue.oldest.waiting} time gauge, from {@link MailQueue#stats()}, read at most
  *       once per {@link #STATS_MAX_AGE} however many gauges are scraped; NaN while the database
- *       does not answer.</li>
+ *       does not answer;</li>
+ *   <li>the {@code mailqueue.enqueued} counter, tagged {@code tag}: messages stored through the
+ *       starter's queue beans, counted at the commit of the transaction that enqueued them;</li>
+ *   <li>the {@code mailqueue.smtp.attempt} timer, tagged {@code destination} (the host that
+ *       answered: the relay, or an MX host in direct mode; {@value #NO_DESTINATION} when none did)
+ *       and {@code outcome} (delivered, deferred, bounced, mixed, or held when a local limit or a
+ *       configuration fault held the mail back): the duration of each delivery attempt;</li>
+ *   <li>the {@code mailqueue.dispatch.lag} time gauge: how long the most overdue due message has
+ *       waited to be claimed by a worker (zero when none waits), when the store can tell
+ *       ({@code JdbcMailStore}); read with the stats.</li>
  * </ul>
- * Addresses never become tags, and at most {@value #MAX_TAG_VALUES} distinct message tags do;
- * mail with further tags is counted under {@value #OTHER_TAG}. It is a {@link DeliveryListener}
- * of the queue it measures, which it therefore looks up lazily. Thread-safe.
+ * Every meter has a base unit: timers and time gauges in the registry's time unit (seconds for
+ * most), counters and gauges in {@code recipients} or {@code messages}. Addresses never become
+ * tags; at most {@value #MAX_TAG_VALUES} distinct message tags and as many destinations do,
+ * further ones are counted under {@value #OTHER_TAG}. It is a {@link DeliveryListener} of the
+ * queue it measures, which it therefore looks up lazily. Thread-safe.
  */
-public final class MailQueueMetrics implements DeliveryListener, MeterBinder {
+public final class MailQueueMetrics implements DeliveryListener, MeterBinder, MailQueueObserver {
   /** How long one stats snapshot serves the gauges. */
   public static final Duration STATS_MAX_AGE = Duration.ofSeconds(1);
   /** The tag value of mail without a tag. */
@@ -51,16 +68,29 @@ public final class MailQueueMetrics implements DeliveryListener, MeterBinder {
   public static final int MAX_TAG_VALUES = 100;
   /** The tag value of mail whose tag came after the first {@value #MAX_TAG_VALUES}. */
   public static final String OTHER_TAG = "other";
+  /** The destination tag value of an attempt no server answered. */
+  public static final String NO_DESTINATION = "none";
 
   private final MeterRegistry registry;
   private final ObjectProvider<MailQueue> queue;
+  private final Supplier<Duration> dispatchLag;
   private final Set<String> tags = ConcurrentHashMap.newKeySet();
+  private final Set<String> destinations = ConcurrentHashMap.newKeySet();
   private volatile Snapshot snapshot;
 
-  /** Counts into {@code registry}; gauges read the queue that {@code queue} provides. */
+  /** Counts into {@code registry}; gauges read the queue that {@code queue} provides. No dispatch lag gauge. */
   public MailQueueMetrics(MeterRegistry registry, ObjectProvider<MailQueue> queue) {
+    this(registry, queue, null);
+  }
+
+  /**
+   * Counts into {@code registry}; gauges read the queue that {@code queue} provides and the
+   * dispatch lag that {@code dispatchLag} reads from the store (null: no such gauge).
+   */
+  public MailQueueMetrics(MeterRegistry registry, ObjectProvider<MailQueue> queue, Supplier<Duration> dispatchLag) {
     this.registry = Objects.requireNonNull(registry, "registry");
     this.queue = Objects.requireNonNull(queue, "queue");
+    this.dispatchLag = dispatchLag;
   }
 
   @Override
@@ -69,12 +99,40 @@ public final class MailQueueMetrics implements DeliveryListener, MeterBinder {
       Gauge.builder("mailqueue.messages", this, gauge(s -> s.count(state)))
           .tag("state", state.name().toLowerCase(Locale.ROOT))
           .description("Messages in the queue by state")
+          .baseUnit("messages")
           .register(meters);
     }
     TimeGauge.builder("mailqueue.oldest.waiting", this, TimeUnit.MILLISECONDS,
             gauge(s -> s.oldestWaiting().toMillis()))
         .description("Age of the oldest message not yet finished")
         .register(meters);
+    if (dispatchLag != null) {
+      TimeGauge.builder("mailqueue.dispatch.lag", this, TimeUnit.MILLISECONDS, MailQueueMetrics::lagMillis)
+          .description("How long the most overdue due message has waited to be claimed by a worker")
+          .register(meters);
+    }
+  }
+
+  @Override
+  public void enqueued(List<String> enqueuedTags) {
+    for (String tag : enqueuedTags) {
+      Counter.builder("mailqueue.enqueued")
+          .tag("tag", tag(tag))
+          .description("Messages stored in the queue, counted at the commit that stored them")
+          .baseUnit("messages")
+          .register(registry)
+          .increment();
+    }
+  }
+
+  @Override
+  public void attempted(OutboundMail mail, DeliveryResult result, long nanos) {
+    Timer.builder("mailqueue.smtp.attempt")
+        .tag("destination", destination(result.remoteHost()))
+        .tag("outcome", outcome(result))
+        .description("Duration of one delivery attempt over SMTP, per destination")
+        .register(registry)
+        .record(Duration.ofNanos(nanos));
   }
 
   @Override
@@ -105,6 +163,7 @@ public final class MailQueueMetrics implements DeliveryListener, MeterBinder {
         .tag("outcome", outcome)
         .tag("tag", tag(event))
         .description("Recipient outcomes of delivery attempts")
+        .baseUnit("recipients")
         .register(registry)
         .increment(event.recipients().size());
   }
@@ -120,45 +179,89 @@ public final class MailQueueMetrics implements DeliveryListener, MeterBinder {
         .tag("tag", tag(event))
         .description("Time from enqueue to the final outcome")
         .register(registry)
-        .record(Math.max(0, System.currentTimeMillis() - enqueuedAt), TimeUnit.MILLISECONDS);
+        .record(Duration.ofMillis(Math.max(0, System.currentTimeMillis() - enqueuedAt)));
   }
 
-  /** The message's tag as a tag value: {@link #NO_TAG}, the tag, or {@link #OTHER_TAG} beyond the limit. */
   private String tag(DeliveryEvent event) {
-    String tag = event.tag();
+    return tag(event.tag());
+  }
+
+  /** A message's tag as a tag value: {@link #NO_TAG}, the tag, or {@link #OTHER_TAG} beyond the limit. */
+  private String tag(String tag) {
     if (tag == null) {
       return NO_TAG;
     }
-    if (tags.contains(tag) || (tags.size() < MAX_TAG_VALUES && tags.add(tag))) {
-      return tag;
+    return bounded(tags, tag);
+  }
+
+  /** The answering host as a tag value: {@link #NO_DESTINATION}, the host, or {@link #OTHER_TAG} beyond the limit. */
+  private String destination(String remoteHost) {
+    if (remoteHost == null || remoteHost.isBlank()) {
+      return NO_DESTINATION;
+    }
+    return bounded(destinations, remoteHost.toLowerCase(Locale.ROOT));
+  }
+
+  private static String bounded(Set<String> known, String value) {
+    if (known.contains(value) || (known.size() < MAX_TAG_VALUES && known.add(value))) {
+      return value;
     }
     return OTHER_TAG;
   }
 
+  /** One word for the attempt: what happened to all its recipients, or "mixed". */
+  private static String outcome(DeliveryResult result) {
+    RecipientStatus common = null;
+    for (RecipientOutcome r : result.recipients()) {
+      if (common == null) {
+        common = r.status();
+      } else if (common != r.status()) {
+        return "mixed";
+      }
+    }
+    if (common == null) {
+      return "mixed";
+    }
+    if (common == RecipientStatus.DEFERRED && result.kind() == DeliveryResult.Kind.NOT_COUNTED) {
+      return "held";
+    }
+    return common.name().toLowerCase(Locale.ROOT);
+  }
+
+  private double lagMillis() {
+    Duration lag = snapshot().lag;
+    return lag == null ? Double.NaN : lag.toMillis();
+  }
+
   private static ToDoubleFunction<MailQueueMetrics> gauge(ToDoubleFunction<QueueStats> value) {
     return metrics -> {
-      QueueStats stats = metrics.stats();
+      QueueStats stats = metrics.snapshot().stats;
       return stats == null ? Double.NaN : value.applyAsDouble(stats);
     };
   }
 
-  /** A recent snapshot, or null when the queue or its database is unavailable. */
-  private QueueStats stats() {
+  /** A recent snapshot; its values are null while the queue or its database is unavailable. */
+  private Snapshot snapshot() {
     long now = System.nanoTime();
     Snapshot s = snapshot;
     if (s != null && now - s.takenAt < STATS_MAX_AGE.toNanos()) {
-      return s.stats;
+      return s;
     }
     QueueStats stats;
+    Duration lag = null;
     try {
       MailQueue q = queue.getIfAvailable();
       stats = q == null ? null : q.stats();
+      if (stats != null && dispatchLag != null) {
+        lag = dispatchLag.get();
+      }
     } catch (RuntimeException e) {
       stats = null;
     }
-    snapshot = new Snapshot(stats, now);
-    return stats;
+    s = new Snapshot(stats, lag, now);
+    snapshot = s;
+    return s;
   }
 
-  private record Snapshot(QueueStats stats, long takenAt) {}
+  private record Snapshot(QueueStats stats, Duration lag, long takenAt) {}
 }

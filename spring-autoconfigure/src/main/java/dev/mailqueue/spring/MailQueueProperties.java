@@ -505,11 +505,20 @@ public class MailQueueProperties {
     private Integer port;
 
     /**
-     * Connection protection. Defaults from spring.mail.properties.mail.smtp.starttls.required or
-     * ssl.enable when set, else implicit TLS on port 465, STARTTLS required with credentials, and
-     * opportunistic STARTTLS without.
+     * Connection protection. Defaults to implicit TLS with spring.mail.ssl.enabled=true,
+     * spring.mail.protocol=smtps or spring.mail.properties.mail.smtp.ssl.enable=true, to STARTTLS
+     * required with spring.mail.properties.mail.smtp.starttls.required=true, else implicit TLS on
+     * port 465, STARTTLS required with credentials or a relay that is not local, and
+     * opportunistic STARTTLS otherwise.
      */
     private Security security;
+
+    /**
+     * Name of the SSL bundle (spring.ssl.bundle.*) whose trust material, and key if any, secures
+     * the connection to the relay. Defaults to spring.mail.ssl.bundle, else the JDK's default
+     * trust. Host names are verified regardless.
+     */
+    private String sslBundle;
 
     /** Login user. Defaults to spring.mail.username. */
     private String username;
@@ -566,6 +575,14 @@ public class MailQueueProperties {
 
     public void setSecurity(Security security) {
       this.security = security;
+    }
+
+    public String getSslBundle() {
+      return sslBundle;
+    }
+
+    public void setSslBundle(String sslBundle) {
+      this.sslBundle = sslBundle;
     }
 
     public String getUsername() {

@@ -34,18 +34,41 @@ import org.springframework.mail.javamail.JavaMailSender;
  * <p>A {@link MimeMessage} is queued as it is (its own headers, Message-ID kept if set), with the
  * envelope sender taken from its Sender header or else its first From address, and the envelope
  * recipients from its To, Cc and Bcc headers (the Bcc header itself is never sent). A
- * {@link SimpleMailMessage} is composed into a plain-text mail. Invalid messages throw
+ * {@link SimpleMailMessage} is composed into a plain-text mail. A message without From (and
+ * Sender) gets the {@code mail.from} of the JavaMail properties, as with Spring's own sender. Invalid messages throw
  * {@link MailPreparationException} or {@link MailParseException}; when several messages are sent
  * at once, the valid ones are enqueued and the failures are reported together in a
  * {@link MailSendException}, as {@code JavaMailSenderImpl} does. Thread-safe.
  */
 public final class QueuedJavaMailSender implements JavaMailSender {
   private final TransactionalMailQueue queue;
-  private final Session session = Session.getInstance(new Properties());
+  private final Session session;
+  private final InternetAddress defaultFrom;
 
-  /** A sender enqueueing through {@code queue}. */
+  /** A sender enqueueing through {@code queue}, without a default From. */
   public QueuedJavaMailSender(TransactionalMailQueue queue) {
+    this(queue, new Properties());
+  }
+
+  /**
+   * A sender enqueueing through {@code queue} whose messages are created in a JavaMail session
+   * with {@code javaMailProperties} (the starter passes {@code spring.mail.properties.*}), as
+   * {@code JavaMailSenderImpl}'s are. Their {@code mail.from}, when set, is the From of messages
+   * that have neither a From nor a Sender, as for Spring's own sender.
+   *
+   * @throws IllegalArgumentException if {@code mail.from} is not an address
+   */
+  public QueuedJavaMailSender(TransactionalMailQueue queue, Properties javaMailProperties) {
     this.queue = Objects.requireNonNull(queue, "queue");
+    Properties copy = new Properties();
+    copy.putAll(Objects.requireNonNull(javaMailProperties, "javaMailProperties"));
+    this.session = Session.getInstance(copy);
+    String from = copy.getProperty("mail.from");
+    try {
+      this.defaultFrom = from == null || from.isBlank() ? null : new InternetAddress(from, true);
+    } catch (MessagingException e) {
+      throw new IllegalArgumentException("mail.from is not an address: '" + from + "'", e);
+    }
   }
 
   @Override
@@ -67,7 +90,7 @@ public final class QueuedJavaMailSender implements JavaMailSender {
     Map<Object, Exception> failed = new LinkedHashMap<>();
     for (MimeMessage message : mimeMessages) {
       try {
-        enqueue(toMail(message));
+        enqueue(toMail(message, defaultFrom));
       } catch (MailException e) {
         if (mimeMessages.length == 1) {
           throw e;
@@ -83,7 +106,7 @@ public final class QueuedJavaMailSender implements JavaMailSender {
     Map<Object, Exception> failed = new LinkedHashMap<>();
     for (SimpleMailMessage message : simpleMessages) {
       try {
-        enqueue(toMail(message));
+        enqueue(toMail(message, defaultFrom));
       } catch (MailException e) {
         if (simpleMessages.length == 1) {
           throw e;
@@ -111,14 +134,24 @@ public final class QueuedJavaMailSender implements JavaMailSender {
   }
 
   static Mail toMail(MimeMessage message) {
+    return toMail(message, null);
+  }
+
+  /** {@code defaultFrom} (or null) becomes the From header of a message that has neither From nor Sender. */
+  static Mail toMail(MimeMessage message, InternetAddress defaultFrom) {
     try {
       Address sender = message.getSender();
       if (sender == null) {
         Address[] from = message.getFrom();
         sender = from == null || from.length == 0 ? null : from[0];
       }
+      if (sender == null && defaultFrom != null) {
+        message.setFrom(defaultFrom);
+        sender = defaultFrom;
+      }
       if (sender == null) {
-        throw new MailPreparationException("the message has neither a Sender nor a From address");
+        throw new MailPreparationException("the message has neither a Sender nor a From address (nor is "
+            + "spring.mail.properties.mail.from set)");
       }
       return Mail.ofMimeMessage(message, address(sender))
           .to(addresses(message.getRecipients(Message.RecipientType.TO)))
@@ -133,10 +166,17 @@ public final class QueuedJavaMailSender implements JavaMailSender {
   }
 
   static Mail toMail(SimpleMailMessage message) {
+    return toMail(message, null);
+  }
+
+  /** {@code defaultFrom} (or null) is the From of a message without one. */
+  static Mail toMail(SimpleMailMessage message, InternetAddress defaultFrom) {
     try {
       Mail.Builder b = Mail.builder();
       if (message.getFrom() != null) {
         b.from(message.getFrom());
+      } else if (defaultFrom != null) {
+        b.from(address(defaultFrom));
       }
       if (message.getReplyTo() != null) {
         b.replyTo(message.getReplyTo());

@@ -3,13 +3,15 @@ package dev.mailqueue.spring;
 import dev.mailqueue.smtp.RelayBuilder;
 import dev.mailqueue.smtp.Security;
 import dev.mailqueue.smtp.SmtpTransport;
-import org.springframework.core.env.Environment;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.util.StringUtils;
 
 /**
  * Maps {@code mailqueue.smtp.*} onto {@link RelayBuilder}, taking what is unset from
- * Spring Boot's standard {@code spring.mail.*} properties, so that an application that already
- * sends with {@code JavaMailSender} queues through the same relay without new configuration.
+ * Spring Boot's standard {@code spring.mail.*} properties (read as Boot reads them, see
+ * {@link SpringMailSettings}), so that an application that already sends with
+ * {@code JavaMailSender} queues through the same relay, with the same TLS settings and SSL bundle,
+ * without new configuration.
  */
 final class SmtpTransportFactory {
   /** The port JavaMail uses when {@code spring.mail.port} is unset. */
@@ -17,13 +19,17 @@ final class SmtpTransportFactory {
 
   private SmtpTransportFactory() {}
 
-  static SmtpTransport create(MailQueueProperties.Smtp smtp, Environment env) {
-    String host = firstSet(smtp.getHost(), env.getProperty("spring.mail.host"));
+  /**
+   * The relay builder with every property applied; the caller applies customizers and builds.
+   *
+   * @param sslBundles the application's SSL bundles, or null when it has none
+   */
+  static RelayBuilder builder(MailQueueProperties.Smtp smtp, SpringMailSettings mail, SslBundles sslBundles) {
+    String host = firstSet(smtp.getHost(), mail.host());
     if (host == null) {
-      throw new IllegalStateException("no SMTP relay configured: set mailqueue.smtp.host (or spring.mail.host), "
-          + "or define a MailTransport bean");
+      throw new NoRelayConfiguredException();
     }
-    Integer port = smtp.getPort() != null ? smtp.getPort() : env.getProperty("spring.mail.port", Integer.class);
+    Integer port = smtp.getPort() != null ? smtp.getPort() : mail.port();
     RelayBuilder b = SmtpTransport.relay(host, port != null ? port : DEFAULT_PORT);
     for (String relay : smtp.getFailover()) {
       int colon = relay.lastIndexOf(':');
@@ -32,12 +38,21 @@ final class SmtpTransportFactory {
       }
       b.failover(relay.substring(0, colon), Integer.parseInt(relay.substring(colon + 1)));
     }
-    Security security = smtp.getSecurity() != null ? smtp.getSecurity() : securityFromSpringMail(env);
+    Security security = smtp.getSecurity() != null ? smtp.getSecurity() : securityFromSpringMail(mail);
     if (security != null) {
       b.security(security);
     }
-    String username = firstSet(smtp.getUsername(), env.getProperty("spring.mail.username"));
-    String password = firstSet(smtp.getPassword(), env.getProperty("spring.mail.password"));
+    String bundle = firstSet(smtp.getSslBundle(), mail.sslBundle());
+    if (bundle != null) {
+      if (sslBundles == null) {
+        throw new IllegalStateException("SSL bundle '" + bundle + "' is configured for the mail relay, but the "
+            + "application has no SslBundles bean: define the bundle under spring.ssl.bundle.*");
+      }
+      // Trust (and any client key) of the bundle; host names are verified regardless.
+      b.sslSocketFactory(sslBundles.getBundle(bundle).createSslContext().getSocketFactory());
+    }
+    String username = firstSet(smtp.getUsername(), mail.username());
+    String password = firstSet(smtp.getPassword(), mail.password());
     if (username != null) {
       if (password == null) {
         throw new IllegalStateException("an SMTP username is set but no password: set mailqueue.smtp.password "
@@ -54,8 +69,7 @@ final class SmtpTransportFactory {
         .attemptDeadline(smtp.getAttemptDeadline())
         .maxMessagesPerConnection(smtp.getMaxMessagesPerConnection())
         .idleTimeout(smtp.getIdleTimeout())
-        .maxConnectionsPerServer(smtp.getMaxConnectionsPerRelay())
-        .build();
+        .maxConnectionsPerServer(smtp.getMaxConnectionsPerRelay());
   }
 
   /** The first value that is neither null nor blank (an empty property counts as unset), or null. */
@@ -64,17 +78,16 @@ final class SmtpTransportFactory {
   }
 
   /**
-   * Implicit TLS for {@code spring.mail.protocol=smtps} or {@code mail.smtp.ssl.enable}, STARTTLS
-   * required for {@code mail.smtp.starttls.required}; otherwise null, leaving the transport's
-   * default (which is never weaker than what JavaMail would have done).
+   * Implicit TLS for {@code spring.mail.ssl.enabled}, {@code spring.mail.protocol=smtps} or
+   * {@code mail.smtp.ssl.enable}, STARTTLS required for {@code mail.smtp.starttls.required};
+   * otherwise null, leaving the transport's default (which is never weaker than what JavaMail
+   * would have done).
    */
-  static Security securityFromSpringMail(Environment env) {
-    String p = "spring.mail.properties.mail.smtp.";
-    if ("smtps".equalsIgnoreCase(env.getProperty("spring.mail.protocol"))
-        || env.getProperty(p + "ssl.enable", Boolean.class, false)) {
+  static Security securityFromSpringMail(SpringMailSettings mail) {
+    if (mail.sslEnabled() || "smtps".equalsIgnoreCase(mail.protocol()) || mail.flag("mail.smtp.ssl.enable")) {
       return Security.IMPLICIT_TLS;
     }
-    if (env.getProperty(p + "starttls.required", Boolean.class, false)) {
+    if (mail.flag("mail.smtp.starttls.required")) {
       return Security.STARTTLS_REQUIRED;
     }
     return null;

@@ -5,13 +5,9 @@ import dev.mailqueue.Mail;
 import dev.mailqueue.MailQueue;
 import dev.mailqueue.MailQueueException;
 import dev.mailqueue.MessageId;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.util.Objects;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.DataSourceUtils;
-import org.springframework.transaction.support.TransactionSynchronization;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Enqueues mail in the current Spring transaction: the mail is stored on the transaction's own
@@ -32,16 +28,19 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * committed before it returns. The transaction must be one on the queue's {@link DataSource}
  * (a {@code DataSourceTransactionManager}, {@code JdbcTransactionManager} or
  * {@code JpaTransactionManager} over it); a transaction of another resource is refused rather
- * than silently decoupled from the mail. Thread-safe.
+ * than silently decoupled from the mail. The starter's {@link MailQueue} bean joins the transaction
+ * in the same way, so injecting either is safe. Thread-safe.
  */
 public final class TransactionalMailQueue {
   private final MailQueue queue;
-  private final DataSource dataSource;
+  private final MailQueue joining;
 
   /** A queue enqueueing on the connections of {@code dataSource}, the one its store writes to. */
   public TransactionalMailQueue(MailQueue queue, DataSource dataSource) {
     this.queue = Objects.requireNonNull(queue, "queue");
-    this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+    Objects.requireNonNull(dataSource, "dataSource");
+    this.joining = TransactionAwareMailQueue.joins(queue, dataSource) ? queue
+        : new TransactionAwareMailQueue(queue, dataSource);
   }
 
   /**
@@ -53,46 +52,11 @@ public final class TransactionalMailQueue {
    * @throws MailQueueException if the active transaction is not on the queue's DataSource
    */
   public MessageId enqueue(Mail mail) {
-    Objects.requireNonNull(mail, "mail");
-    if (!TransactionSynchronizationManager.isActualTransactionActive()
-        || !TransactionSynchronizationManager.isSynchronizationActive()) {
-      return queue.enqueue(mail);
-    }
-    Connection connection = DataSourceUtils.getConnection(dataSource);
-    try {
-      requireTransactional(connection);
-      MessageId id = queue.enqueue(connection, mail);
-      TransactionSynchronizationManager.registerSynchronization(new WakeUpAfterCommit(queue));
-      return id;
-    } finally {
-      DataSourceUtils.releaseConnection(connection, dataSource);
-    }
+    return joining.enqueue(mail);
   }
 
   /** The underlying queue, for administration ({@code stats}, {@code find}) and wake-ups. */
   public MailQueue queue() {
     return queue;
-  }
-
-  private static void requireTransactional(Connection connection) {
-    boolean autoCommit;
-    try {
-      autoCommit = connection.getAutoCommit();
-    } catch (SQLException e) {
-      throw new MailQueueException("cannot read the transaction's connection state: " + e.getMessage(), e);
-    }
-    if (autoCommit) {
-      throw new MailQueueException("a transaction is active, but not on the mail queue's DataSource (its "
-          + "connection is in auto-commit mode): run the transaction with a transaction manager over that "
-          + "DataSource, or enqueue outside the transaction");
-    }
-  }
-
-  /** Wakes the workers once the transaction has committed; nothing happens on rollback. */
-  private record WakeUpAfterCommit(MailQueue queue) implements TransactionSynchronization {
-    @Override
-    public void afterCommit() {
-      queue.wakeUp();
-    }
   }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.mailqueue.Mail;
 import dev.mailqueue.MailAddress;
 import jakarta.mail.Session;
+import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -33,6 +34,20 @@ class QueuedJavaMailSenderTest {
 
     message.setSender(new jakarta.mail.internet.InternetAddress("bounces@example.com"));
     assertThat(QueuedJavaMailSender.toMail(message).envelopeFrom().address()).isEqualTo("bounces@example.com");
+  }
+
+  @Test
+  void mailFromIsTheFromOfAMimeMessageWithoutOne() throws Exception {
+    MimeMessage message = new MimeMessage(Session.getInstance(new Properties()));
+    MimeMessageHelper helper = new MimeMessageHelper(message, "UTF-8");
+    helper.setTo("bob@example.org");
+    helper.setSubject("Hi");
+    helper.setText("t");
+    Mail mail = QueuedJavaMailSender.toMail(message, new InternetAddress("Shop <noreply@shop.example>"));
+    assertThat(mail.envelopeFrom().address()).isEqualTo("noreply@shop.example");
+    assertThat(message.getFrom()).extracting(Object::toString).containsExactly("Shop <noreply@shop.example>");
+    assertThatThrownBy(() -> new QueuedJavaMailSender(null, new Properties()))
+        .isInstanceOf(NullPointerException.class);
   }
 
   @Test

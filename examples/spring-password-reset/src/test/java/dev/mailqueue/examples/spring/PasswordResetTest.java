@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
+import dev.mailqueue.Mail;
+import dev.mailqueue.MailQueue;
 import dev.mailqueue.MessageId;
 import dev.mailqueue.MessageView;
 import dev.mailqueue.Priority;
@@ -34,6 +36,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The application on H2, delivering to GreenMail on a free port of 127.0.0.1. Its workers poll only
@@ -57,6 +61,8 @@ class PasswordResetTest {
   @Autowired PasswordResetService resets;
   @Autowired TransactionalMailQueue queue;
   @Autowired JdbcTemplate jdbc;
+  @Autowired MailQueue mailQueue;
+  @Autowired PlatformTransactionManager transactions;
   @LocalServerPort int port;
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -112,6 +118,26 @@ class PasswordResetTest {
 
     // a later committed request is delivered alone: the rolled-back mail never existed
     resets.requestReset(ALICE);
+    await().atMost(A_FEW_SECONDS).until(() -> smtp.getReceivedMessages().length >= 1);
+    assertThat(Arrays.stream(smtp.getReceivedMessages()).flatMap(m -> recipients(m).stream()))
+        .containsExactly(ALICE);
+  }
+
+  /** Injecting MailQueue rather than TransactionalMailQueue is no mistake: its enqueue joins the transaction too. */
+  @Test
+  void theMailQueueBeanSendsNothingForARolledBackTransaction() {
+    TransactionTemplate tx = new TransactionTemplate(transactions);
+    tx.executeWithoutResult(status -> {
+      mailQueue.enqueue(Mail.builder().from("shop@example.com").to("mallory@example.org").subject("rolled back")
+          .text("never sent").build());
+      status.setRollbackOnly();
+    });
+    assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM mq_message m JOIN mq_recipient r ON r.message_id = m.id "
+        + "WHERE r.address = ?", Integer.class, "mallory@example.org")).isZero();
+
+    // a later committed mail is delivered alone: the rolled-back one never existed
+    tx.executeWithoutResult(status -> mailQueue.enqueue(Mail.builder().from("shop@example.com").to(ALICE)
+        .subject("committed").text("sent").build()));
     await().atMost(A_FEW_SECONDS).until(() -> smtp.getReceivedMessages().length >= 1);
     assertThat(Arrays.stream(smtp.getReceivedMessages()).flatMap(m -> recipients(m).stream()))
         .containsExactly(ALICE);
