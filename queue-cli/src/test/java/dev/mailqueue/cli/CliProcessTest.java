@@ -298,6 +298,85 @@ class CliProcessTest {
   }
 
   @Test
+  void everyCommandTakesHelpAndErrorsAreOneLineWithAHint() throws Exception {
+    for (List<String> command : List.of(List.of("show"), List.of("list"), List.of("hold"), List.of("run"),
+        List.of("suppress", "add"), List.of("erase"), List.of("send"), List.of("stats"))) {
+      for (String flag : command.get(0).equals("show") || command.get(0).equals("suppress")
+          ? List.of("--help", "-h") : List.of("--help")) {
+        List<String> args = new ArrayList<>(command);
+        args.add(flag);
+        Result help = run(cli(args.toArray(String[]::new)), null);
+        assertThat(help.exitCode()).as(args + ": " + help.err()).isZero();
+        assertThat(help.out()).as(args.toString()).startsWith("Usage: mailqueue " + String.join(" ", command));
+        assertThat(help.err()).as(args.toString()).isEmpty();
+      }
+    }
+
+    Result missingId = run(cli("show"), null);
+    assertThat(missingId.exitCode()).isEqualTo(2);
+    assertThat(missingId.out()).isEmpty();
+    assertThat(missingId.err()).isEqualTo("error: Missing required parameter: 'ID'" + System.lineSeparator()
+        + "try 'mailqueue show --help'" + System.lineSeparator());
+
+    Result unknownOption = run(cli("list", "--bogus"), null);
+    assertThat(unknownOption.exitCode()).isEqualTo(2);
+    assertThat(unknownOption.err()).as("no usage after an error").doesNotContain("Usage:")
+        .contains("error: Unknown option: '--bogus'").contains("try 'mailqueue list --help'");
+  }
+
+  @Test
+  void versionIsTheBuildsVersion() throws Exception {
+    for (List<String> args : List.of(List.of("--version"), List.of("-V"), List.of("list", "--version"))) {
+      Result version = run(cli(args.toArray(String[]::new)), null);
+      assertThat(version.exitCode()).as(version.err()).isZero();
+      assertThat(version.out().strip()).as(args.toString()).matches("mailqueue \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?");
+    }
+  }
+
+  /**
+   * stdout holds the command's output only; a library warning (the local PostgreSQL runs with
+   * autovacuum off) is one line on stderr in a command line tool's form, printed once.
+   */
+  @Test
+  void libraryWarningsGoToStderrInTheCliFormOnce() throws Exception {
+    insert("shop@example.com", null, "a@example.org");
+    boolean autovacuumOff;
+    try (Connection c = dataSource.getConnection();
+         PreparedStatement ps = c.prepareStatement("SELECT current_setting('autovacuum')");
+         var rs = ps.executeQuery()) {
+      rs.next();
+      autovacuumOff = rs.getString(1).equalsIgnoreCase("off");
+    }
+    for (String command : List.of("stats", "list")) {
+      Result r = run(command);
+      assertThat(r.exitCode()).as(r.err()).isZero();
+      assertThat(r.out()).as(command).doesNotContain("WARN").doesNotContain("autovacuum").doesNotContain("dev.mailqueue");
+      if (autovacuumOff) {
+        assertThat(r.err().lines().toList()).as(command).hasSize(1).first().asString()
+            .startsWith("mailqueue: warning: PostgreSQL runs with autovacuum off");
+      } else {
+        assertThat(r.err()).as(command).isEmpty();
+      }
+    }
+  }
+
+  /** A database that is not there fails on the first try, with the driver's reason in one line. */
+  @Test
+  void aBadJdbcUrlFailsAtOnceWithTheDriversReason() throws Exception {
+    String base = url.substring(0, url.indexOf('?') < 0 ? url.length() : url.indexOf('?'));
+    String noDatabase = url.replace(base, base.substring(0, base.lastIndexOf('/') + 1) + "no_such_db_" + prefix);
+    Result absent = run(cli("list", "--jdbc-url", noDatabase), null);
+    assertThat(absent.exitCode()).isEqualTo(1);
+    assertThat(absent.err().lines().toList()).as(absent.err()).hasSize(1).first().asString()
+        .startsWith("error: cannot connect to the database: ").contains("no_such_db_" + prefix);
+
+    Result refused = run(cli("list", "--jdbc-url", "jdbc:postgresql://127.0.0.1:1/test"), null);
+    assertThat(refused.exitCode()).isEqualTo(1);
+    assertThat(refused.err().lines().toList()).as(refused.err()).hasSize(1).first().asString()
+        .startsWith("error: cannot connect to the database: ").contains("refused");
+  }
+
+  @Test
   void runDeliversThroughARelayUntilSigterm() throws Exception {
     GreenMail relay = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     relay.start();

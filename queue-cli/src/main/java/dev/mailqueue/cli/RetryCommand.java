@@ -1,0 +1,19 @@
+package dev.mailqueue.cli;
+
+import dev.mailqueue.MailQueueAdmin;
+import dev.mailqueue.MessageFilter;
+import picocli.CommandLine.Command;
+
+/** {@code mailqueue retry}: like {@code postqueue -f}. */
+@Command(name = "retry", description = "Make queued or deferred messages due now (postqueue -f).")
+final class RetryCommand extends OperationCommand {
+  @Override
+  String verb() {
+    return "retried";
+  }
+
+  @Override
+  int apply(MailQueueAdmin admin, MessageFilter filter) {
+    return admin.retryNow(filter);
+  }
+}
