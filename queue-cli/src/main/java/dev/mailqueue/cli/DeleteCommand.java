@@ -2,6 +2,9 @@ package dev.mailqueue.cli;
 
 import dev.mailqueue.MailQueueAdmin;
 import dev.mailqueue.MessageFilter;
+import dev.mailqueue.MessageState;
+import java.util.EnumSet;
+import java.util.Set;
 import picocli.CommandLine.Command;
 
 /** {@code mailqueue delete}: like {@code postsuper -d}. */
@@ -15,5 +18,10 @@ final class DeleteCommand extends OperationCommand {
   @Override
   int apply(MailQueueAdmin admin, MessageFilter filter) {
     return admin.delete(filter);
+  }
+
+  @Override
+  Set<MessageState> appliesTo() {
+    return EnumSet.allOf(MessageState.class);
   }
 }

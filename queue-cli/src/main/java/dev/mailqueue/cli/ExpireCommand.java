@@ -2,6 +2,9 @@ package dev.mailqueue.cli;
 
 import dev.mailqueue.MailQueueAdmin;
 import dev.mailqueue.MessageFilter;
+import dev.mailqueue.MessageState;
+import java.util.EnumSet;
+import java.util.Set;
 import picocli.CommandLine.Command;
 
 /** {@code mailqueue expire}: give up on unfinished messages. */
@@ -15,5 +18,10 @@ final class ExpireCommand extends OperationCommand {
   @Override
   int apply(MailQueueAdmin admin, MessageFilter filter) {
     return admin.expire(filter);
+  }
+
+  @Override
+  Set<MessageState> appliesTo() {
+    return EnumSet.of(MessageState.QUEUED, MessageState.DEFERRED, MessageState.HOLD);
   }
 }

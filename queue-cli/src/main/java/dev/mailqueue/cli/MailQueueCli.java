@@ -1,6 +1,7 @@
 package dev.mailqueue.cli;
 
 import com.zaxxer.hikari.pool.HikariPool.PoolInitializationException;
+import dev.mailqueue.QueueJson;
 import dev.mailqueue.SmtpReply;
 import java.io.IOException;
 import java.io.InputStream;
@@ -118,13 +119,6 @@ public final class MailQueueCli {
   }
 
   static Map<String, Object> replyJson(SmtpReply r) {
-    if (r == null) {
-      return null;
-    }
-    Map<String, Object> m = Json.object();
-    m.put("code", r.code());
-    m.put("enhanced", r.enhancedStatus());
-    m.put("text", r.text());
-    return m;
+    return QueueJson.reply(r);
   }
 }

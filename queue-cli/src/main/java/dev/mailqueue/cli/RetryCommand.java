@@ -2,6 +2,10 @@ package dev.mailqueue.cli;
 
 import dev.mailqueue.MailQueueAdmin;
 import dev.mailqueue.MessageFilter;
+import dev.mailqueue.MessageState;
+import dev.mailqueue.MessageView;
+import java.util.EnumSet;
+import java.util.Set;
 import picocli.CommandLine.Command;
 
 /** {@code mailqueue retry}: like {@code postqueue -f}. */
@@ -15,5 +19,15 @@ final class RetryCommand extends OperationCommand {
   @Override
   int apply(MailQueueAdmin admin, MessageFilter filter) {
     return admin.retryNow(filter);
+  }
+
+  @Override
+  Set<MessageState> appliesTo() {
+    return EnumSet.of(MessageState.QUEUED, MessageState.DEFERRED);
+  }
+
+  @Override
+  String unchangedReason(MessageView message) {
+    return "it is due already";
   }
 }

@@ -1,6 +1,7 @@
 package dev.mailqueue.cli;
 
 import dev.mailqueue.MessageState;
+import dev.mailqueue.QueueJson;
 import dev.mailqueue.QueueShape;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -41,14 +42,7 @@ final class ShapeCommand implements Callable<Integer> {
       QueueShape shape = s.admin().shape(selected, domains);
       PrintWriter out = spec.commandLine().getOut();
       if (output.json) {
-        Map<String, Object> o = Json.object();
-        o.put("buckets", shape.bucketLabels());
-        List<Object> rows = new ArrayList<>();
-        for (QueueShape.Row r : shape.domains()) {
-          rows.add(rowJson(r));
-        }
-        o.put("total", rowJson(shape.total()));
-        o.put("domains", rows);
+        Map<String, Object> o = QueueJson.shape(shape);
         out.println(Json.write(o));
         out.flush();
         return 0;
@@ -71,13 +65,5 @@ final class ShapeCommand implements Callable<Integer> {
     c.add(r.count());
     c.addAll(r.buckets());
     return c.toArray();
-  }
-
-  private static Map<String, Object> rowJson(QueueShape.Row r) {
-    Map<String, Object> o = Json.object();
-    o.put("domain", r.domain());
-    o.put("count", r.count());
-    o.put("buckets", r.buckets());
-    return o;
   }
 }

@@ -3,6 +3,7 @@ package dev.mailqueue.cli;
 import dev.mailqueue.HealthThresholds;
 import dev.mailqueue.MessageState;
 import dev.mailqueue.QueueHealth;
+import dev.mailqueue.QueueJson;
 import dev.mailqueue.QueueStats;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -46,16 +47,7 @@ final class StatsCommand implements Callable<Integer> {
       QueueStats stats = health.stats();
       PrintWriter out = spec.commandLine().getOut();
       if (output.json) {
-        Map<String, Object> o = Json.object();
-        Map<String, Object> counts = Json.object();
-        for (MessageState st : MessageState.values()) {
-          counts.put(st.name(), stats.count(st));
-        }
-        o.put("counts", counts);
-        o.put("backlog", stats.backlog());
-        o.put("oldestWaitingMs", stats.oldestWaiting());
-        o.put("health", health.status());
-        o.put("reasons", health.reasons());
+        Map<String, Object> o = QueueJson.health(health);
         out.println(Json.write(o));
       } else {
         Table t = new Table("STATE", "MESSAGES");

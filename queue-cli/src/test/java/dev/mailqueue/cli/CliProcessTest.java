@@ -111,21 +111,133 @@ class CliProcessTest {
   }
 
   @Test
-  void listPrintsATableAndJson() throws Exception {
+  void listPrintsThePendingQueueWithMessageIdsAndRecipientsAndJson() throws Exception {
     MessageId receipt = insert("shop@example.com", "receipt", "a@example.org", "b@example.org");
     MessageId news = insert("news@example.com", "newsletter", "c@example.net");
+    MessageId done = insert("shop@example.com", "receipt", "d@example.org");
+    String longReply = "greylisted, please try again later " + "x".repeat(120);
+    try (Connection c = dataSource.getConnection()) {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE " + prefix + "message SET state = 'DELIVERED', "
+          + "due_at = NULL, finished_at = created_at WHERE id = ?")) {
+        ps.setObject(1, done.value());
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement("UPDATE " + prefix + "recipient SET status = 'DEFERRED', "
+          + "reply_code = 451, reply_enhanced = '4.7.1', reply_text = ? WHERE message_id = ? AND address = ?")) {
+        ps.setString(1, longReply);
+        ps.setObject(2, receipt.value());
+        ps.setString(3, "b@example.org");
+        ps.executeUpdate();
+      }
+    }
 
     Result table = run("list");
     assertThat(table.exitCode()).as(table.err()).isZero();
-    String[] lines = table.out().split("\\R");
-    assertThat(lines[0]).matches("ID +STATE +AGE +TAG +FROM +RCPT +TRIES +SIZE +LAST REPLY");
-    assertThat(table.out()).containsPattern(receipt + " +QUEUED +\\d+s +receipt +shop@example.com +2/2 +0 +\\d+ +-")
-        .contains(news.toString()).contains("-- 2 messages");
+    List<String> lines = table.out().lines().toList();
+    assertThat(lines).allSatisfy(l -> assertThat(l.length()).as(l).isLessThanOrEqualTo(100));
+    assertThat(lines.get(0)).matches("ID +STATE +AGE +TRIES +SIZE +FROM");
+    assertThat(table.out()).as("finished mail is not pending").doesNotContain(done.toString())
+        .containsPattern(receipt + " +QUEUED +\\d+s +0 +\\d+ +shop@example.com")
+        .contains("  message-id <" + receipt + "@example.com>  tag receipt")
+        .contains("  a@example.org  PENDING\n")
+        .contains("  b@example.org  DEFERRED  451 4.7.1 greylisted, please try again later xxx")
+        .contains(news.toString()).contains("-- 2 messages pending");
+    assertThat(lines).filteredOn(l -> l.startsWith("  b@example.org")).singleElement().asString()
+        .hasSize(100).endsWith("...");
+    assertThat(lines.indexOf(lines.stream().filter(l -> l.startsWith(receipt.toString())).findFirst().orElseThrow()))
+        .as("oldest first").isLessThan(lines.indexOf(lines.stream().filter(l -> l.startsWith(news.toString()))
+            .findFirst().orElseThrow()));
+
+    Result all = run("list", "--all-states");
+    assertThat(all.out()).contains(done.toString()).containsPattern(done + " +DELIVERED").contains("-- 3 messages");
+    assertThat(run("list", "--state", "delivered").out()).contains(done.toString()).doesNotContain(news.toString());
+    Result both = run("list", "--all-states", "--state", "queued");
+    assertThat(both.exitCode()).isEqualTo(2);
+    assertThat(both.err()).contains("--all-states and --state exclude each other");
 
     Result json = run("list", "--tag", "receipt", "--json");
     assertThat(json.exitCode()).as(json.err()).isZero();
     assertThat(json.out().strip()).startsWith("[{\"id\":\"" + receipt + "\",\"state\":\"QUEUED\",\"tag\":\"receipt\"")
-        .endsWith("}]").doesNotContain(news.toString());
+        .endsWith("}]").doesNotContain(news.toString()).doesNotContain(done.toString())
+        .contains("\"messageId\":\"<" + receipt + "@example.com>\"")
+        .contains("{\"address\":\"b@example.org\",\"status\":\"DEFERRED\",\"lastReply\":{\"code\":451,"
+            + "\"enhanced\":\"4.7.1\",\"text\":\"greylisted");
+  }
+
+  @Test
+  void showPrintsSubjectToAndContentAndTheBodyOrTheRawMessageLikePostcat() throws Exception {
+    MessageId id = MessageId.generate();
+    String mime = "From: Shop <shop@example.com>\r\nTo: Bob <bob@example.org>, carol@example.net\r\n"
+        + "Subject: =?UTF-8?Q?Your_r=C3=A9ceipt?=\r\nMessage-ID: <" + id + "@example.com>\r\nMIME-Version: 1.0\r\n"
+        + "Content-Type: multipart/alternative; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n"
+        + "Thanks for your order.\r\n  Total: 12 EUR\r\n--b1\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n"
+        + "<p>Thanks for your order.</p>\r\n--b1--\r\n";
+    byte[] bytes = mime.getBytes(StandardCharsets.US_ASCII);
+    store.insert(new QueuedMail(id, "<" + id + "@example.com>", MailAddress.of("shop@example.com"),
+        List.of(MailAddress.of("bob@example.org"), MailAddress.of("carol@example.net")), bytes, Priority.NORMAL, null,
+        Duration.ofDays(5), null, null));
+
+    Result shown = run("show", id.toString());
+    assertThat(shown.exitCode()).as(shown.err()).isZero();
+    assertThat(shown.out()).contains("subject:     Your r\u00e9ceipt\n")
+        .contains("to:          Bob <bob@example.org>, carol@example.net\n")
+        .containsPattern("content: +multipart/alternative: text/plain \\d+ B, text/html \\d+ B\n")
+        .doesNotContain("lease:");
+
+    Result body = run("show", id.toString(), "--body");
+    assertThat(body.exitCode()).as(body.err()).isZero();
+    assertThat(body.out()).isEqualTo("Thanks for your order.\n  Total: 12 EUR\n");
+
+    Result raw = run("show", id.toString(), "--raw");
+    assertThat(raw.exitCode()).as(raw.err()).isZero();
+    assertThat(raw.out()).as("the stored message, byte for byte").isEqualTo(mime);
+
+    Result json = run("show", id.toString(), "--json");
+    assertThat(json.out()).contains("\"id\":\"" + id + "\"").contains("\"leaseOwner\":null")
+        .contains("\"content\":{\"subject\":\"Your r\u00e9ceipt\",\"to\":\"Bob <bob@example.org>, carol@example.net\"");
+    assertThat(run("show", id.toString(), "--raw", "--body").exitCode()).isEqualTo(2);
+
+    var claimed = store.claim("cli-test-worker", 1, Duration.ofMinutes(5));
+    assertThat(claimed).hasSize(1);
+    Result sending = run("show", id.toString());
+    assertThat(sending.out()).contains("state:       SENDING")
+        .containsPattern("lease: +cli-test-worker until \\d{4}-\\d\\d-\\d\\dT");
+    assertThat(run("show", id.toString(), "--json").out()).contains("\"leaseOwner\":\"cli-test-worker\"");
+  }
+
+  @Test
+  void operationsOnIdsReportWhichWereSkippedAndWhy() throws Exception {
+    MessageId queued = insert("shop@example.com", null, "a@example.org");
+    MessageId sending = insert("shop@example.com", null, "b@example.org");
+    try (Connection c = dataSource.getConnection();
+         PreparedStatement ps = c.prepareStatement("UPDATE " + prefix + "message SET state = 'SENDING', "
+             + "lease_owner = 'w9' WHERE id = ?")) {
+      ps.setObject(1, sending.value());
+      ps.executeUpdate();
+    }
+    MessageId unknown = MessageId.generate();
+
+    Result held = run("hold", queued.toString(), sending.toString(), unknown.toString());
+    assertThat(held.exitCode()).as("an unknown id fails, as show does").isEqualTo(1);
+    assertThat(held.out().strip()).isEqualTo("held 1 message");
+    assertThat(held.err()).contains("mailqueue: " + sending + " skipped: it is SENDING (being delivered now); "
+        + "hold applies to DEFERRED, QUEUED only").contains("error: " + unknown + " skipped: no such message");
+    assertThat(state(queued)).isEqualTo(MessageState.HOLD);
+
+    Result again = run("hold", queued.toString(), "--json");
+    assertThat(again.exitCode()).as(again.err()).isZero();
+    assertThat(again.out().strip()).isEqualTo("{\"held\":0,\"skipped\":[{\"id\":\"" + queued
+        + "\",\"state\":\"HOLD\",\"reason\":\"it is HOLD; hold applies to DEFERRED, QUEUED only\"}]}");
+
+    assertThat(run("release", queued.toString()).exitCode()).isZero();
+    Result retried = run("retry", queued.toString());
+    assertThat(retried.exitCode()).isZero();
+    assertThat(retried.out().strip()).isEqualTo("retried 0 messages");
+    assertThat(retried.err()).contains(queued + " skipped: it is due already");
+
+    Result deleted = run("delete", unknown.toString());
+    assertThat(deleted.exitCode()).isEqualTo(1);
+    assertThat(deleted.err()).contains("no such message");
   }
 
   /**
