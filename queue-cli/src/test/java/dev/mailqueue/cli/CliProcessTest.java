@@ -22,6 +22,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
@@ -489,27 +490,42 @@ class CliProcessTest {
   }
 
   @Test
-  void runDeliversThroughARelayUntilSigterm() throws Exception {
+  void runDeliversThroughARelayUntilSigtermWithItsOptionsAndExits143() throws Exception {
     GreenMail relay = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     relay.start();
     Process p = null;
+    File out = File.createTempFile("run", ".out");
     try {
       MessageId id = insert("shop@example.com", null, "bob@example.org");
       ProcessBuilder pb = cli("run", "--relay-host", "127.0.0.1", "--relay-port",
           String.valueOf(relay.getSmtp().getPort()), "--security", "none", "--poll-interval", "200ms", "--workers", "2",
-          "--table-prefix", prefix);
-      pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+          "--lease", "45s", "--worker-id", "cli-w1", "--ehlo-name", "mq.example.test", "--table-prefix", prefix);
+      pb.redirectOutput(out).redirectError(ProcessBuilder.Redirect.DISCARD);
       p = pb.start();
       await().atMost(Duration.ofSeconds(20)).until(() -> state(id) == MessageState.DELIVERED);
       assertThat(relay.getReceivedMessages()).hasSize(1);
+      assertThat(String.join("\n", Collections.list(relay.getReceivedMessages()[0].getAllHeaderLines())))
+          .as("the EHLO name in the relay's Received header").contains("mq.example.test");
       p.destroy();
       assertThat(p.waitFor(20, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
+      assertThat(p.exitValue()).as("128 + SIGTERM, as documented").isEqualTo(143);
+      assertThat(Files.readString(out.toPath())).contains("with 2 workers as cli-w1; stop with SIGTERM");
     } finally {
       if (p != null && p.isAlive()) {
         p.destroyForcibly();
       }
       relay.stop();
+      Files.deleteIfExists(out.toPath());
     }
   }
 
+  @Test
+  void runRefusesABadTrustStoreOrWorkerIdBeforeConnecting() throws Exception {
+    Result noFile = run(cli("run", "--relay-host", "relay.example.test", "--trust-store", "/nonexistent/ca.pem"), null);
+    assertThat(noFile.exitCode()).isEqualTo(2);
+    assertThat(noFile.err()).startsWith("error: cannot read trust store /nonexistent/ca.pem");
+    Result badId = run(cli("run", "--direct", "--worker-id", "x".repeat(65)), null);
+    assertThat(badId.exitCode()).isEqualTo(2);
+    assertThat(badId.err()).startsWith("error: workerId must have 1 to 64 characters");
+  }
 }
