@@ -1,6 +1,7 @@
 package dev.mailqueue;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
@@ -28,6 +29,29 @@ public interface MailQueueAdmin {
 
   /** One message with its recipients and its full attempt history, if present. */
   Optional<MessageDetails> show(MessageId id);
+
+  /**
+   * The messages among {@code ids} that exist, with their Message-IDs and recipients, in the
+   * order of {@code ids}: what a listing shows beside each {@link MessageSummary}. The default
+   * calls {@link #show} per id; stores answer in one round trip.
+   */
+  default List<MessageView> views(List<MessageId> ids) {
+    List<MessageView> views = new ArrayList<>();
+    for (MessageId id : ids) {
+      show(id).ifPresent(d -> views.add(d.message()));
+    }
+    return views;
+  }
+
+  /**
+   * The message as stored, in RFC 5322 form (CRLF line ends, Bcc already removed), like
+   * {@code postcat -q}; empty when there is no such message, or when its body was dropped after
+   * delivery (stores that do not retain bodies drop them when the message is finished). The
+   * default has no access to bodies and is always empty.
+   */
+  default Optional<byte[]> content(MessageId id) {
+    return Optional.empty();
+  }
 
   /**
    * Holds matching QUEUED or DEFERRED messages: state {@link MessageState#HOLD}, never due, so

@@ -2,6 +2,7 @@ package dev.mailqueue.cli;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.pool.HikariPool.PoolInitializationException;
 import dev.mailqueue.MailQueueAdmin;
 import dev.mailqueue.MessageFilter;
 import dev.mailqueue.MessageId;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
@@ -54,7 +56,9 @@ final class Options {
       config.setMinimumIdle(1);
       config.setPoolName("mailqueue-cli");
       config.setConnectionTimeout(10_000);
-      config.setInitializationFailTimeout(10_000);
+      // One try: a wrong URL, database or password, or a server that refuses, does not get better
+      // by retrying for seconds; the driver's reason is printed at once.
+      config.setInitializationFailTimeout(1);
       // The drivers wait for a reply for ever by default; a vanished server (failover, a dropped
       // NAT mapping) would hang the command. Longer than the store's query timeout, and than a
       // schema upgrade's statements when this command may run one. A socketTimeout in the URL wins.
@@ -64,7 +68,12 @@ final class Options {
       } else if (jdbcUrl.startsWith("jdbc:mariadb:") || jdbcUrl.startsWith("jdbc:mysql:")) {
         config.addDataSourceProperty("socketTimeout", String.valueOf(socketSeconds * 1000));
       }
-      HikariDataSource ds = new HikariDataSource(config);
+      HikariDataSource ds;
+      try {
+        ds = new HikariDataSource(config);
+      } catch (PoolInitializationException e) {
+        throw new IllegalStateException("cannot connect to the database: " + MailQueueCli.oneLine(e));
+      }
       try {
         JdbcMailStore store = JdbcMailStore.builder(ds).tablePrefix(tablePrefix).createSchema(createSchema).build();
         store.start();
@@ -167,7 +176,7 @@ final class Options {
     @Override
     public MessageId convert(String value) {
       try {
-        return new MessageId(java.util.UUID.fromString(value.strip()));
+        return new MessageId(UUID.fromString(value.strip()));
       } catch (IllegalArgumentException e) {
         throw new TypeConversionException("'" + value + "' is not a message id (a UUID such as "
             + "01a2234f-8e28-779c-b8c1-ae654c82dbc3)");

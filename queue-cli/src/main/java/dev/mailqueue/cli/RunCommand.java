@@ -5,6 +5,7 @@ import dev.mailqueue.smtp.RelayBuilder;
 import dev.mailqueue.smtp.Security;
 import dev.mailqueue.smtp.SmtpTransport;
 import dev.mailqueue.smtp.SmtpTransportBuilder;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -16,7 +17,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** A standalone dispatcher: delivers the database's queue until SIGTERM (or Ctrl-C). */
+/**
+ * A standalone dispatcher: delivers the database's queue until SIGTERM (or Ctrl-C). On SIGTERM it
+ * stops claiming, lets the deliveries in flight finish (up to the queue's shutdown timeout) and
+ * exits with 143 (128 + 15), as the JVM does for a signal; a supervisor such as systemd should be
+ * told that 143 is a clean stop ({@code SuccessExitStatus=143}).
+ */
 @Command(name = "run", description = "Deliver queued mail through a relay (or directly to MX hosts) until stopped "
     + "with SIGTERM; in-flight deliveries finish first.")
 final class RunCommand implements Callable<Integer> {
@@ -51,14 +57,31 @@ final class RunCommand implements Callable<Integer> {
     String username;
   }
 
-  @Option(names = "--workers", defaultValue = "8", description = "Parallel deliveries (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--workers", defaultValue = "" + MailQueue.Builder.DEFAULT_WORKERS,
+      description = "Parallel deliveries, 1..1024 (default: ${DEFAULT-VALUE}).")
   int workers;
+
+  @Option(names = "--lease", converter = Options.DurationConverter.class, paramLabel = "AGE",
+      description = "How long a claimed message is leased to this process, renewed while it is sent; another "
+          + "dispatcher may take it over after a crash once it ran out (default: the library's, 5m).")
+  Duration lease;
+
+  @Option(names = "--worker-id", paramLabel = "ID", description = "This dispatcher's name in leases (mailqueue show "
+      + "names it for a message being sent) and in the node registry; unique per process, 1 to 64 characters "
+      + "(default: host name, process id and a random suffix).")
+  String workerId;
+
+  @Option(names = "--trust-store", paramLabel = "FILE", description = "Trust the certificates in FILE instead of the "
+      + "JDK's: PEM (one or more certificates, e.g. a private CA), PKCS#12 or JKS; a password from env "
+      + "MAILQUEUE_TRUST_STORE_PASSWORD. Host names are verified all the same.")
+  Path trustStore;
 
   @Option(names = "--poll-interval", defaultValue = "1s", converter = Options.DurationConverter.class,
       paramLabel = "AGE", description = "Fallback polling interval (default: ${DEFAULT-VALUE}).")
   Duration pollInterval;
 
-  @Option(names = "--ehlo", paramLabel = "NAME", description = "The EHLO name (default: this host's name).")
+  @Option(names = {"--ehlo-name", "--ehlo"}, paramLabel = "NAME",
+      description = "The name sent with EHLO, this host's public name (default: its canonical host name).")
   String ehlo;
 
   @Override
@@ -88,12 +111,26 @@ final class RunCommand implements Callable<Integer> {
         relay.credentials(r.username, password);
       }
     }
-    if (ehlo != null) {
-      transport.ehloName(ehlo);
+    MailQueue.Builder queueBuilder = MailQueue.builder().workers(workers).pollInterval(pollInterval);
+    try {
+      if (ehlo != null) {
+        transport.ehloName(ehlo);
+      }
+      if (trustStore != null) {
+        String password = System.getenv("MAILQUEUE_TRUST_STORE_PASSWORD");
+        transport.trustStore(TrustStores.load(trustStore, password == null ? null : password.toCharArray()));
+      }
+      if (lease != null) {
+        queueBuilder.lease(lease);
+      }
+      if (workerId != null) {
+        queueBuilder.workerId(workerId);
+      }
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     Options.Store s = db.open(spec, workers + 2);
-    MailQueue queue = MailQueue.builder().store(s.store()).transport(transport.build()).workers(workers)
-        .pollInterval(pollInterval).build();
+    MailQueue queue = queueBuilder.store(s.store()).transport(transport.build()).build();
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       queue.close();
@@ -102,7 +139,8 @@ final class RunCommand implements Callable<Integer> {
     }, "mailqueue-cli-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     queue.start();
-    spec.commandLine().getOut().println("dispatching " + s.store() + "; stop with SIGTERM");
+    spec.commandLine().getOut().println("dispatching " + s.store() + " with " + workers + " workers"
+        + (workerId == null ? "" : " as " + workerId) + "; stop with SIGTERM");
     spec.commandLine().getOut().flush();
     stopped.await();
     return 0;

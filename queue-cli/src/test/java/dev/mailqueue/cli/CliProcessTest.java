@@ -22,6 +22,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
@@ -111,21 +112,133 @@ class CliProcessTest {
   }
 
   @Test
-  void listPrintsATableAndJson() throws Exception {
+  void listPrintsThePendingQueueWithMessageIdsAndRecipientsAndJson() throws Exception {
     MessageId receipt = insert("shop@example.com", "receipt", "a@example.org", "b@example.org");
     MessageId news = insert("news@example.com", "newsletter", "c@example.net");
+    MessageId done = insert("shop@example.com", "receipt", "d@example.org");
+    String longReply = "greylisted, please try again later " + "x".repeat(120);
+    try (Connection c = dataSource.getConnection()) {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE " + prefix + "message SET state = 'DELIVERED', "
+          + "due_at = NULL, finished_at = created_at WHERE id = ?")) {
+        ps.setObject(1, done.value());
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement("UPDATE " + prefix + "recipient SET status = 'DEFERRED', "
+          + "reply_code = 451, reply_enhanced = '4.7.1', reply_text = ? WHERE message_id = ? AND address = ?")) {
+        ps.setString(1, longReply);
+        ps.setObject(2, receipt.value());
+        ps.setString(3, "b@example.org");
+        ps.executeUpdate();
+      }
+    }
 
     Result table = run("list");
     assertThat(table.exitCode()).as(table.err()).isZero();
-    String[] lines = table.out().split("\\R");
-    assertThat(lines[0]).matches("ID +STATE +AGE +TAG +FROM +RCPT +TRIES +SIZE +LAST REPLY");
-    assertThat(table.out()).containsPattern(receipt + " +QUEUED +\\d+s +receipt +shop@example.com +2/2 +0 +\\d+ +-")
-        .contains(news.toString()).contains("-- 2 messages");
+    List<String> lines = table.out().lines().toList();
+    assertThat(lines).allSatisfy(l -> assertThat(l.length()).as(l).isLessThanOrEqualTo(100));
+    assertThat(lines.get(0)).matches("ID +STATE +AGE +TRIES +SIZE +FROM");
+    assertThat(table.out()).as("finished mail is not pending").doesNotContain(done.toString())
+        .containsPattern(receipt + " +QUEUED +\\d+s +0 +\\d+ +shop@example.com")
+        .contains("  message-id <" + receipt + "@example.com>  tag receipt")
+        .contains("  a@example.org  PENDING\n")
+        .contains("  b@example.org  DEFERRED  451 4.7.1 greylisted, please try again later xxx")
+        .contains(news.toString()).contains("-- 2 messages pending");
+    assertThat(lines).filteredOn(l -> l.startsWith("  b@example.org")).singleElement().asString()
+        .hasSize(100).endsWith("...");
+    assertThat(lines.indexOf(lines.stream().filter(l -> l.startsWith(receipt.toString())).findFirst().orElseThrow()))
+        .as("oldest first").isLessThan(lines.indexOf(lines.stream().filter(l -> l.startsWith(news.toString()))
+            .findFirst().orElseThrow()));
+
+    Result all = run("list", "--all-states");
+    assertThat(all.out()).contains(done.toString()).containsPattern(done + " +DELIVERED").contains("-- 3 messages");
+    assertThat(run("list", "--state", "delivered").out()).contains(done.toString()).doesNotContain(news.toString());
+    Result both = run("list", "--all-states", "--state", "queued");
+    assertThat(both.exitCode()).isEqualTo(2);
+    assertThat(both.err()).contains("--all-states and --state exclude each other");
 
     Result json = run("list", "--tag", "receipt", "--json");
     assertThat(json.exitCode()).as(json.err()).isZero();
     assertThat(json.out().strip()).startsWith("[{\"id\":\"" + receipt + "\",\"state\":\"QUEUED\",\"tag\":\"receipt\"")
-        .endsWith("}]").doesNotContain(news.toString());
+        .endsWith("}]").doesNotContain(news.toString()).doesNotContain(done.toString())
+        .contains("\"messageId\":\"<" + receipt + "@example.com>\"")
+        .contains("{\"address\":\"b@example.org\",\"status\":\"DEFERRED\",\"lastReply\":{\"code\":451,"
+            + "\"enhanced\":\"4.7.1\",\"text\":\"greylisted");
+  }
+
+  @Test
+  void showPrintsSubjectToAndContentAndTheBodyOrTheRawMessageLikePostcat() throws Exception {
+    MessageId id = MessageId.generate();
+    String mime = "From: Shop <shop@example.com>\r\nTo: Bob <bob@example.org>, carol@example.net\r\n"
+        + "Subject: =?UTF-8?Q?Your_r=C3=A9ceipt?=\r\nMessage-ID: <" + id + "@example.com>\r\nMIME-Version: 1.0\r\n"
+        + "Content-Type: multipart/alternative; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n"
+        + "Thanks for your order.\r\n  Total: 12 EUR\r\n--b1\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n"
+        + "<p>Thanks for your order.</p>\r\n--b1--\r\n";
+    byte[] bytes = mime.getBytes(StandardCharsets.US_ASCII);
+    store.insert(new QueuedMail(id, "<" + id + "@example.com>", MailAddress.of("shop@example.com"),
+        List.of(MailAddress.of("bob@example.org"), MailAddress.of("carol@example.net")), bytes, Priority.NORMAL, null,
+        Duration.ofDays(5), null, null));
+
+    Result shown = run("show", id.toString());
+    assertThat(shown.exitCode()).as(shown.err()).isZero();
+    assertThat(shown.out()).contains("subject:     Your r\u00e9ceipt\n")
+        .contains("to:          Bob <bob@example.org>, carol@example.net\n")
+        .containsPattern("content: +multipart/alternative: text/plain \\d+ B, text/html \\d+ B\n")
+        .doesNotContain("lease:");
+
+    Result body = run("show", id.toString(), "--body");
+    assertThat(body.exitCode()).as(body.err()).isZero();
+    assertThat(body.out()).isEqualTo("Thanks for your order.\n  Total: 12 EUR\n");
+
+    Result raw = run("show", id.toString(), "--raw");
+    assertThat(raw.exitCode()).as(raw.err()).isZero();
+    assertThat(raw.out()).as("the stored message, byte for byte").isEqualTo(mime);
+
+    Result json = run("show", id.toString(), "--json");
+    assertThat(json.out()).contains("\"id\":\"" + id + "\"").contains("\"leaseOwner\":null")
+        .contains("\"content\":{\"subject\":\"Your r\u00e9ceipt\",\"to\":\"Bob <bob@example.org>, carol@example.net\"");
+    assertThat(run("show", id.toString(), "--raw", "--body").exitCode()).isEqualTo(2);
+
+    var claimed = store.claim("cli-test-worker", 1, Duration.ofMinutes(5));
+    assertThat(claimed).hasSize(1);
+    Result sending = run("show", id.toString());
+    assertThat(sending.out()).contains("state:       SENDING")
+        .containsPattern("lease: +cli-test-worker until \\d{4}-\\d\\d-\\d\\dT");
+    assertThat(run("show", id.toString(), "--json").out()).contains("\"leaseOwner\":\"cli-test-worker\"");
+  }
+
+  @Test
+  void operationsOnIdsReportWhichWereSkippedAndWhy() throws Exception {
+    MessageId queued = insert("shop@example.com", null, "a@example.org");
+    MessageId sending = insert("shop@example.com", null, "b@example.org");
+    try (Connection c = dataSource.getConnection();
+         PreparedStatement ps = c.prepareStatement("UPDATE " + prefix + "message SET state = 'SENDING', "
+             + "lease_owner = 'w9' WHERE id = ?")) {
+      ps.setObject(1, sending.value());
+      ps.executeUpdate();
+    }
+    MessageId unknown = MessageId.generate();
+
+    Result held = run("hold", queued.toString(), sending.toString(), unknown.toString());
+    assertThat(held.exitCode()).as("an unknown id fails, as show does").isEqualTo(1);
+    assertThat(held.out().strip()).isEqualTo("held 1 message");
+    assertThat(held.err()).contains("mailqueue: " + sending + " skipped: it is SENDING (being delivered now); "
+        + "hold applies to DEFERRED, QUEUED only").contains("error: " + unknown + " skipped: no such message");
+    assertThat(state(queued)).isEqualTo(MessageState.HOLD);
+
+    Result again = run("hold", queued.toString(), "--json");
+    assertThat(again.exitCode()).as(again.err()).isZero();
+    assertThat(again.out().strip()).isEqualTo("{\"held\":0,\"skipped\":[{\"id\":\"" + queued
+        + "\",\"state\":\"HOLD\",\"reason\":\"it is HOLD; hold applies to DEFERRED, QUEUED only\"}]}");
+
+    assertThat(run("release", queued.toString()).exitCode()).isZero();
+    Result retried = run("retry", queued.toString());
+    assertThat(retried.exitCode()).isZero();
+    assertThat(retried.out().strip()).isEqualTo("retried 0 messages");
+    assertThat(retried.err()).contains(queued + " skipped: it is due already");
+
+    Result deleted = run("delete", unknown.toString());
+    assertThat(deleted.exitCode()).isEqualTo(1);
+    assertThat(deleted.err()).contains("no such message");
   }
 
   /**
@@ -298,27 +411,121 @@ class CliProcessTest {
   }
 
   @Test
-  void runDeliversThroughARelayUntilSigterm() throws Exception {
+  void everyCommandTakesHelpAndErrorsAreOneLineWithAHint() throws Exception {
+    for (List<String> command : List.of(List.of("show"), List.of("list"), List.of("hold"), List.of("run"),
+        List.of("suppress", "add"), List.of("erase"), List.of("send"), List.of("stats"))) {
+      for (String flag : command.get(0).equals("show") || command.get(0).equals("suppress")
+          ? List.of("--help", "-h") : List.of("--help")) {
+        List<String> args = new ArrayList<>(command);
+        args.add(flag);
+        Result help = run(cli(args.toArray(String[]::new)), null);
+        assertThat(help.exitCode()).as(args + ": " + help.err()).isZero();
+        assertThat(help.out()).as(args.toString()).startsWith("Usage: mailqueue " + String.join(" ", command));
+        assertThat(help.err()).as(args.toString()).isEmpty();
+      }
+    }
+
+    Result missingId = run(cli("show"), null);
+    assertThat(missingId.exitCode()).isEqualTo(2);
+    assertThat(missingId.out()).isEmpty();
+    assertThat(missingId.err()).isEqualTo("error: Missing required parameter: 'ID'" + System.lineSeparator()
+        + "try 'mailqueue show --help'" + System.lineSeparator());
+
+    Result unknownOption = run(cli("list", "--bogus"), null);
+    assertThat(unknownOption.exitCode()).isEqualTo(2);
+    assertThat(unknownOption.err()).as("no usage after an error").doesNotContain("Usage:")
+        .contains("error: Unknown option: '--bogus'").contains("try 'mailqueue list --help'");
+  }
+
+  @Test
+  void versionIsTheBuildsVersion() throws Exception {
+    for (List<String> args : List.of(List.of("--version"), List.of("-V"), List.of("list", "--version"))) {
+      Result version = run(cli(args.toArray(String[]::new)), null);
+      assertThat(version.exitCode()).as(version.err()).isZero();
+      assertThat(version.out().strip()).as(args.toString()).matches("mailqueue \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?");
+    }
+  }
+
+  /**
+   * stdout holds the command's output only; a library warning (the local PostgreSQL runs with
+   * autovacuum off) is one line on stderr in a command line tool's form, printed once.
+   */
+  @Test
+  void libraryWarningsGoToStderrInTheCliFormOnce() throws Exception {
+    insert("shop@example.com", null, "a@example.org");
+    boolean autovacuumOff;
+    try (Connection c = dataSource.getConnection();
+         PreparedStatement ps = c.prepareStatement("SELECT current_setting('autovacuum')");
+         var rs = ps.executeQuery()) {
+      rs.next();
+      autovacuumOff = rs.getString(1).equalsIgnoreCase("off");
+    }
+    for (String command : List.of("stats", "list")) {
+      Result r = run(command);
+      assertThat(r.exitCode()).as(r.err()).isZero();
+      assertThat(r.out()).as(command).doesNotContain("WARN").doesNotContain("autovacuum").doesNotContain("dev.mailqueue");
+      if (autovacuumOff) {
+        assertThat(r.err().lines().toList()).as(command).hasSize(1).first().asString()
+            .startsWith("mailqueue: warning: PostgreSQL runs with autovacuum off");
+      } else {
+        assertThat(r.err()).as(command).isEmpty();
+      }
+    }
+  }
+
+  /** A database that is not there fails on the first try, with the driver's reason in one line. */
+  @Test
+  void aBadJdbcUrlFailsAtOnceWithTheDriversReason() throws Exception {
+    String base = url.substring(0, url.indexOf('?') < 0 ? url.length() : url.indexOf('?'));
+    String noDatabase = url.replace(base, base.substring(0, base.lastIndexOf('/') + 1) + "no_such_db_" + prefix);
+    Result absent = run(cli("list", "--jdbc-url", noDatabase), null);
+    assertThat(absent.exitCode()).isEqualTo(1);
+    assertThat(absent.err().lines().toList()).as(absent.err()).hasSize(1).first().asString()
+        .startsWith("error: cannot connect to the database: ").contains("no_such_db_" + prefix);
+
+    Result refused = run(cli("list", "--jdbc-url", "jdbc:postgresql://127.0.0.1:1/test"), null);
+    assertThat(refused.exitCode()).isEqualTo(1);
+    assertThat(refused.err().lines().toList()).as(refused.err()).hasSize(1).first().asString()
+        .startsWith("error: cannot connect to the database: ").contains("refused");
+  }
+
+  @Test
+  void runDeliversThroughARelayUntilSigtermWithItsOptionsAndExits143() throws Exception {
     GreenMail relay = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     relay.start();
     Process p = null;
+    File out = File.createTempFile("run", ".out");
     try {
       MessageId id = insert("shop@example.com", null, "bob@example.org");
       ProcessBuilder pb = cli("run", "--relay-host", "127.0.0.1", "--relay-port",
           String.valueOf(relay.getSmtp().getPort()), "--security", "none", "--poll-interval", "200ms", "--workers", "2",
-          "--table-prefix", prefix);
-      pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+          "--lease", "45s", "--worker-id", "cli-w1", "--ehlo-name", "mq.example.test", "--table-prefix", prefix);
+      pb.redirectOutput(out).redirectError(ProcessBuilder.Redirect.DISCARD);
       p = pb.start();
       await().atMost(Duration.ofSeconds(20)).until(() -> state(id) == MessageState.DELIVERED);
       assertThat(relay.getReceivedMessages()).hasSize(1);
+      assertThat(String.join("\n", Collections.list(relay.getReceivedMessages()[0].getAllHeaderLines())))
+          .as("the EHLO name in the relay's Received header").contains("mq.example.test");
       p.destroy();
       assertThat(p.waitFor(20, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
+      assertThat(p.exitValue()).as("128 + SIGTERM, as documented").isEqualTo(143);
+      assertThat(Files.readString(out.toPath())).contains("with 2 workers as cli-w1; stop with SIGTERM");
     } finally {
       if (p != null && p.isAlive()) {
         p.destroyForcibly();
       }
       relay.stop();
+      Files.deleteIfExists(out.toPath());
     }
   }
 
+  @Test
+  void runRefusesABadTrustStoreOrWorkerIdBeforeConnecting() throws Exception {
+    Result noFile = run(cli("run", "--relay-host", "relay.example.test", "--trust-store", "/nonexistent/ca.pem"), null);
+    assertThat(noFile.exitCode()).isEqualTo(2);
+    assertThat(noFile.err()).startsWith("error: cannot read trust store /nonexistent/ca.pem");
+    Result badId = run(cli("run", "--direct", "--worker-id", "x".repeat(65)), null);
+    assertThat(badId.exitCode()).isEqualTo(2);
+    assertThat(badId.err()).startsWith("error: workerId must have 1 to 64 characters");
+  }
 }

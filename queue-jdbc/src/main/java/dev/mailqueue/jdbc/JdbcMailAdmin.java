@@ -17,6 +17,7 @@ import dev.mailqueue.MessageView;
 import dev.mailqueue.Priority;
 import dev.mailqueue.QueueShape;
 import dev.mailqueue.QueueStats;
+import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.Suppression;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -26,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -152,8 +154,12 @@ final class JdbcMailAdmin implements MailQueueAdmin {
     }
     return jdbi.withHandle(h -> {
       Object key = dialect.id(id.value());
-      int size = h.createQuery(dialect.sql("SELECT size_bytes FROM {p}message WHERE id = ?")).bind(0, key)
-          .mapTo(Integer.class).findOne().orElse(0);
+      // A SENDING message's due_at is its lease's end: the claim sets it to now + lease, renewals move it.
+      Object[] row = h.createQuery(dialect.sql("SELECT size_bytes, state, lease_owner, due_at FROM {p}message "
+              + "WHERE id = ?")).bind(0, key)
+          .map((rs, ctx) -> new Object[] {rs.getInt(1), rs.getString(2), rs.getString(3), instant(rs, 4)})
+          .findOne().orElse(new Object[] {0, null, null, null});
+      boolean sending = MessageState.SENDING.name().equals(row[1]);
       List<AttemptView> attempts = h.createQuery(dialect.sql("SELECT finished_at, remote_host, outcome, reply_code, "
               + "reply_enhanced, reply_text, duration_ms, counted, uncertain FROM {p}attempt WHERE message_id = ? "
               + "ORDER BY finished_at, lease_token"))
@@ -162,8 +168,61 @@ final class JdbcMailAdmin implements MailQueueAdmin {
               MessageState.valueOf(rs.getString(3)), reply(rs, 4), Duration.ofMillis(rs.getLong(7)), rs.getBoolean(8),
               rs.getBoolean(9)))
           .list();
-      return Optional.of(new MessageDetails(view.get(), size, attempts));
+      return Optional.of(new MessageDetails(view.get(), (Integer) row[0], attempts,
+          sending ? (String) row[2] : null, sending ? (Instant) row[3] : null));
     });
+  }
+
+  /** Two queries for any number of ids: the messages, then their recipients. */
+  @Override
+  public List<MessageView> views(List<MessageId> ids) {
+    if (ids.isEmpty()) {
+      return List.of();
+    }
+    List<Object> keys = new ArrayList<>();
+    for (MessageId id : ids) {
+      keys.add(dialect.id(id.value()));
+    }
+    return jdbi.withHandle(h -> {
+      Map<String, List<MessageView.Recipient>> recipients = new HashMap<>();
+      bind(h.createQuery(dialect.sql("SELECT message_id, address, status, reply_code, reply_enhanced, reply_text "
+              + "FROM {p}recipient WHERE message_id IN (" + placeholders(keys.size()) + ") ORDER BY message_id, idx")),
+          keys)
+          .map((rs, ctx) -> recipients.computeIfAbsent(rs.getString(1).toLowerCase(Locale.ROOT),
+              k -> new ArrayList<>()).add(new MessageView.Recipient(MailAddress.of(rs.getString(2)),
+              RecipientStatus.valueOf(rs.getString(3)), reply(rs, 4))))
+          .list();
+      Map<String, MessageView> byId = new HashMap<>();
+      bind(h.createQuery(dialect.sql("SELECT id, message_id_header, state, tag, priority, attempts, "
+              + "uncertain_attempts, envelope_from, created_at, due_at, expires_at FROM {p}message WHERE id IN ("
+              + placeholders(keys.size()) + ")")), keys)
+          .map((rs, ctx) -> {
+            String id = rs.getString(1).toLowerCase(Locale.ROOT);
+            return byId.put(id, new MessageView(new MessageId(UUID.fromString(id)), rs.getString(2),
+                MessageState.valueOf(rs.getString(3)), rs.getString(4), Priority.ofRank(rs.getInt(5)), rs.getInt(6),
+                rs.getInt(7), MailAddress.of(rs.getString(8)), Instant.ofEpochMilli(rs.getLong(9)), instant(rs, 10),
+                Instant.ofEpochMilli(rs.getLong(11)), recipients.getOrDefault(id, List.of())));
+          })
+          .list();
+      List<MessageView> views = new ArrayList<>();
+      for (MessageId id : ids) {
+        MessageView v = byId.get(id.toString());
+        if (v != null) {
+          views.add(v);
+        }
+      }
+      return views;
+    });
+  }
+
+  /** The stored body; a finished message's body is empty when the store does not retain bodies. */
+  @Override
+  public Optional<byte[]> content(MessageId id) {
+    return jdbi.withHandle(h -> h.createQuery(dialect.sql("SELECT mime FROM {p}body WHERE message_id = ?"))
+        .bind(0, dialect.id(id.value()))
+        .map((rs, ctx) -> rs.getBytes(1))
+        .findOne()
+        .filter(mime -> mime.length > 0));
   }
 
   @Override

@@ -212,6 +212,29 @@ abstract class MailQueueAdminContract extends StoreTestBase {
   }
 
   @Test
+  void showNamesTheLeaseOfAMessageBeingSentAndViewsAndContentAnswerForSeveral() {
+    MessageId first = insert("s@example.com", null, "bob@example.org", "carol@example.net");
+    MessageId second = insert("s@example.com", null, "dave@example.org");
+    assertThat(admin.show(first).orElseThrow().leaseOwner()).as("not sending: no lease").isNull();
+    ClaimedMail claimed = claimOne();
+    MessageDetails sending = admin.show(claimed.id()).orElseThrow();
+    assertThat(sending.message().state()).isEqualTo(MessageState.SENDING);
+    assertThat(sending.leaseOwner()).isEqualTo("w1");
+    assertThat(sending.leaseUntil()).isAfter(sending.message().createdAt());
+
+    List<MessageView> views = admin.views(List.of(second, MessageId.generate(), first));
+    assertThat(views).extracting(MessageView::id).containsExactly(second, first);
+    assertThat(views.get(1).messageIdHeader()).isEqualTo("<" + first + "@example.com>");
+    assertThat(views.get(1).recipients()).extracting(r -> r.address().address())
+        .containsExactly("bob@example.org", "carol@example.net");
+    assertThat(admin.views(List.of())).isEmpty();
+
+    assertThat(new String(admin.content(first).orElseThrow(), StandardCharsets.US_ASCII))
+        .isEqualTo("Message-ID: <" + first + "@example.com>\r\nSubject: test\r\n\r\nbody\r\n");
+    assertThat(admin.content(MessageId.generate())).isEmpty();
+  }
+
+  @Test
   void holdKeepsMailFromWorkersUntilReleased() {
     MessageId held = insert("s@example.com", null, "a@example.org");
     MessageId other = insert("s@example.com", null, "b@example.org");

@@ -2,16 +2,14 @@ package dev.mailqueue.spring;
 
 import dev.mailqueue.MailQueue;
 import dev.mailqueue.MailQueueAdmin;
-import dev.mailqueue.MessageDetails;
 import dev.mailqueue.MessageFilter;
 import dev.mailqueue.MessageId;
 import dev.mailqueue.MessageState;
 import dev.mailqueue.MessageSummary;
-import dev.mailqueue.QueueShape;
-import dev.mailqueue.QueueStats;
+import dev.mailqueue.QueueJson;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,7 +33,11 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  *   <li>{@code GET /actuator/mailqueue/{id}}: one message with its recipients and its attempt
  *       history ({@link MailQueueAdmin#show}), 404 when there is none.</li>
  * </ul>
- * Neither shows a message's body or subject. Recipient addresses are shown only when constructed
+ * Both answer in the JSON shape of {@link QueueJson}, the one {@code mailqueue --json} prints:
+ * ids as strings, upper-case states, ISO-8601 instants, durations in milliseconds
+ * ({@code oldestWaitingMs}), replies as {@code {"code","enhanced","text"}}. The overview is
+ * {@link QueueJson#stats} with {@code "shape"} ({@link QueueJson#shape}) and {@code "messages"}
+ * ({@link QueueJson#summary} each). Neither shows a message's body or subject. Recipient addresses are shown only when constructed
  * with {@code showRecipients} ({@code mailqueue.endpoint.show-recipients=true}); by default each
  * recipient, and every address in an SMTP reply text, is shown by its domain only, as
  * {@code ***@example.org}, without display name. The envelope sender is shown as it is.
@@ -86,7 +88,7 @@ public class MailQueueEndpoint {
    * @param limit list at most this many, 1 to {@value MessageFilter#MAX_LIMIT}; {@value #DEFAULT_LIMIT} by default
    */
   @ReadOperation
-  public Overview overview(@Nullable String state, @Nullable String tag, @Nullable Integer limit) {
+  public Map<String, Object> overview(@Nullable String state, @Nullable String tag, @Nullable Integer limit) {
     MessageFilter filter;
     try {
       filter = MessageFilter.builder()
@@ -97,31 +99,31 @@ public class MailQueueEndpoint {
     } catch (IllegalArgumentException e) {
       throw new InvalidEndpointRequestException(e.getMessage(), "Invalid limit");
     }
-    QueueStats stats = queue.stats();
-    Map<String, Long> counts = new LinkedHashMap<>();
-    for (MessageState s : MessageState.values()) {
-      counts.put(s.name().toLowerCase(Locale.ROOT), stats.count(s));
-    }
     MailQueueAdmin admin = queue.admin();
-    List<MessageSummary> messages = admin.list(filter);
-    return new Overview(counts, stats.backlog(), stats.oldestWaiting().toString(),
-        admin.shape(UNFINISHED, SHAPE_DOMAINS),
-        showRecipients ? messages : messages.stream().map(AddressMask::mask).toList());
+    Map<String, Object> overview = QueueJson.stats(queue.stats());
+    overview.put("shape", QueueJson.shape(admin.shape(UNFINISHED, SHAPE_DOMAINS)));
+    List<Object> messages = new ArrayList<>();
+    for (MessageSummary m : admin.list(filter)) {
+      messages.add(QueueJson.summary(showRecipients ? m : AddressMask.mask(m)));
+    }
+    overview.put("messages", messages);
+    return overview;
   }
 
   /**
-   * One message with its recipients and attempts, or null (404) when there is none or the id is
-   * malformed; recipients masked unless shown.
+   * One message with its recipients and attempts ({@link QueueJson#details}), or null (404) when
+   * there is none or the id is malformed; recipients masked unless shown.
    */
   @ReadOperation
-  public @Nullable MessageDetails message(@Selector String id) {
+  public @Nullable Map<String, Object> message(@Selector String id) {
     MessageId messageId;
     try {
       messageId = MessageId.parse(id);
     } catch (RuntimeException e) {
       return null;
     }
-    return queue.admin().show(messageId).map(d -> showRecipients ? d : AddressMask.mask(d)).orElse(null);
+    return queue.admin().show(messageId).map(d -> QueueJson.details(showRecipients ? d : AddressMask.mask(d)))
+        .orElse(null);
   }
 
   /** The id, or a 400 answer saying what an id looks like. */
@@ -142,17 +144,4 @@ public class MailQueueEndpoint {
           + Arrays.stream(MessageState.values()).map(s -> s.name().toLowerCase(Locale.ROOT)).toList(), "Invalid state");
     }
   }
-
-  /**
-   * The queue at a glance.
-   *
-   * @param counts messages by lower-case state
-   * @param backlog messages not yet finished
-   * @param oldestWaiting ISO-8601 age of the oldest unfinished message, {@code PT0S} for none
-   * @param shape unfinished messages per recipient domain and age
-   * @param messages the listing, in enqueue order, with the addresses in last replies masked
-   *     unless recipients are shown
-   */
-  public record Overview(Map<String, Long> counts, long backlog, String oldestWaiting, QueueShape shape,
-                         List<MessageSummary> messages) {}
 }

@@ -1,12 +1,16 @@
 package dev.mailqueue.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.mailqueue.Mail;
 import dev.mailqueue.MailAddress;
 import dev.mailqueue.MailQueue;
 import dev.mailqueue.MessageId;
+import dev.mailqueue.MessageFilter;
 import dev.mailqueue.MessageState;
+import dev.mailqueue.MessageSummary;
+import dev.mailqueue.QueueJson;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -32,6 +36,8 @@ import org.springframework.boot.web.server.servlet.context.ServletWebServerAppli
 import org.springframework.boot.web.server.servlet.context.AnnotationConfigServletWebServerApplicationContext;
 import org.springframework.boot.webmvc.autoconfigure.DispatcherServletAutoConfiguration;
 import org.springframework.boot.webmvc.autoconfigure.WebMvcAutoConfiguration;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The endpoint over real HTTP, as an application that exposes it
@@ -121,6 +127,41 @@ class MailQueueEndpointHttpTest {
 
   private static Mail later() {
     return Mail.builder().from("shop@example.com").to("bob@example.org").text("t").notBefore(LATER).build();
+  }
+
+  /**
+   * The endpoint and {@code mailqueue --json} write one shape ({@link QueueJson}): the documents
+   * Boot's Jackson serves here equal, as JSON trees, what the CLI's writer makes of the same
+   * message, listing row and counts: ids as strings, {@code enhanced}, upper-case states,
+   * {@code oldestWaitingMs}.
+   */
+  @Test
+  void theEndpointAnswersInTheJsonShapeOfTheCli() {
+    runner.withPropertyValues("mailqueue.endpoint.show-recipients=true").run(context -> {
+      MailQueue queue = context.getBean(MailQueue.class);
+      // due now: the relay on port 1 refuses, so there is a reply and an attempt to compare
+      MessageId id = queue.enqueue(Mail.builder().from("shop@example.com").to("bob@example.org").text("t").build());
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> queue.find(id).orElseThrow().state() == MessageState.DEFERRED);
+      JsonMapper json = JsonMapper.builder().build();
+
+      JsonNode served = json.readTree(send(context, "GET", "/actuator/mailqueue/" + id, null).body());
+      JsonNode cli = json.readTree(QueueJson.write(QueueJson.details(queue.admin().show(id).orElseThrow())));
+      assertThat(served).isEqualTo(cli);
+      assertThat(served.get("id").isString()).as("an id is a string").isTrue();
+      assertThat(served.get("state").asString()).isEqualTo("DEFERRED");
+      assertThat(served.get("recipients").get(0).get("lastReply").has("enhanced")).isTrue();
+      assertThat(served.get("attemptHistory").get(0).get("durationMs").isNumber()).isTrue();
+
+      JsonNode overview = json.readTree(send(context, "GET", "/actuator/mailqueue", null).body());
+      assertThat(overview.propertyNames()).containsExactly("counts", "backlog", "oldestWaitingMs", "shape", "messages");
+      MessageSummary row = queue.admin().list(MessageFilter.ids(id)).get(0);
+      assertThat(overview.get("messages").get(0)).isEqualTo(json.readTree(QueueJson.write(QueueJson.summary(row))));
+      JsonNode stats = json.readTree(QueueJson.write(QueueJson.stats(queue.stats())));
+      assertThat(overview.get("counts")).isEqualTo(stats.get("counts"));
+      assertThat(overview.get("oldestWaitingMs").isNumber()).isTrue();
+      assertThat(overview.get("shape")).isEqualTo(json.readTree(QueueJson.write(QueueJson.shape(queue.admin().shape()))));
+    });
   }
 
   private HttpResponse<String> send(AssertableWebApplicationContext context, String method, String path, String json)

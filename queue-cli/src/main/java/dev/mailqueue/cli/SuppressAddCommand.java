@@ -1,0 +1,43 @@
+package dev.mailqueue.cli;
+
+import dev.mailqueue.MailQueueException;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code mailqueue suppress add ADDRESS}: later mail to it is not sent to it. */
+@Command(name = "add", description = "Suppress an address: later mail to it is not sent to it.")
+final class SuppressAddCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin Options.Database db;
+
+  @Parameters(paramLabel = "ADDRESS", description = "The address.")
+  String address;
+
+  @Option(names = "--reason", description = "Why, e.g. complaint (default: manual).")
+  String reason;
+
+  @Option(names = "--ttl", converter = Options.DurationConverter.class, paramLabel = "AGE",
+      description = "Suppress only for this long (default: for ever).")
+  Duration ttl;
+
+  @Override
+  public Integer call() {
+    try (Options.Store s = db.open(spec, 1)) {
+      try {
+        s.admin().suppress(address, reason, ttl);
+      } catch (IllegalArgumentException | MailQueueException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+      spec.commandLine().getOut().println("suppressed " + address);
+      spec.commandLine().getOut().flush();
+      return 0;
+    }
+  }
+}
