@@ -1,8 +1,8 @@
 package dev.mailqueue.jdbc;
 
-import static dev.mailqueue.jdbc.JdbcMailStore.bindAll;
-import static dev.mailqueue.jdbc.JdbcMailStore.placeholders;
-import static dev.mailqueue.jdbc.JdbcMailStore.reply;
+import static dev.mailqueue.jdbc.Dialect.bindAll;
+import static dev.mailqueue.jdbc.Dialect.placeholders;
+import static dev.mailqueue.jdbc.Claimer.reply;
 
 import dev.mailqueue.AttemptView;
 import dev.mailqueue.Erasure;
@@ -125,7 +125,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
     List<Object> params = new ArrayList<>(w.params());
     params.add(filter.limit());
     params.add(filter.offset());
-    return jdbi.withHandle(h -> bind(h.createQuery(dialect.sql("SELECT m.id, m.state, m.tag, m.priority, "
+    return jdbi.withHandle(h -> bind(h.createQuery(dialect.fill("SELECT m.id, m.state, m.tag, m.priority, "
             + "m.envelope_from, m.size_bytes, m.attempts, m.created_at, m.due_at, m.last_code, m.last_enhanced, "
             + "m.last_text, (SELECT COUNT(*) FROM {p}recipient r WHERE r.message_id = m.id), "
             + "(SELECT COUNT(*) FROM {p}recipient r WHERE r.message_id = m.id AND r.status IN ('PENDING', 'DEFERRED')) "
@@ -140,7 +140,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
   @Override
   public long count(MessageFilter filter) {
     Where w = where(filter, false);
-    return jdbi.withHandle(h -> bind(h.createQuery(dialect.sql("SELECT COUNT(*) FROM {p}message m" + w.sql())),
+    return jdbi.withHandle(h -> bind(h.createQuery(dialect.fill("SELECT COUNT(*) FROM {p}message m" + w.sql())),
         w.params()).mapTo(Long.class).one());
   }
 
@@ -152,9 +152,9 @@ final class JdbcMailAdmin implements MailQueueAdmin {
     }
     return jdbi.withHandle(h -> {
       Object key = dialect.id(id.value());
-      int size = h.createQuery(dialect.sql("SELECT size_bytes FROM {p}message WHERE id = ?")).bind(0, key)
+      int size = h.createQuery(dialect.fill("SELECT size_bytes FROM {p}message WHERE id = ?")).bind(0, key)
           .mapTo(Integer.class).findOne().orElse(0);
-      List<AttemptView> attempts = h.createQuery(dialect.sql("SELECT finished_at, remote_host, outcome, reply_code, "
+      List<AttemptView> attempts = h.createQuery(dialect.fill("SELECT finished_at, remote_host, outcome, reply_code, "
               + "reply_enhanced, reply_text, duration_ms, counted, uncertain FROM {p}attempt WHERE message_id = ? "
               + "ORDER BY finished_at, lease_token"))
           .bind(0, key)
@@ -191,7 +191,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
     }
     int width = QueueShape.BUCKETS.size() + 1;
     Map<String, long[]> byDomain = new HashMap<>();
-    jdbi.useHandle(h -> bind(h.createQuery(dialect.sql("SELECT domain, bucket, COUNT(DISTINCT id) FROM ("
+    jdbi.useHandle(h -> bind(h.createQuery(dialect.fill("SELECT domain, bucket, COUNT(DISTINCT id) FROM ("
             + "SELECT r.domain AS domain, " + bucket + " AS bucket, m.id AS id FROM {p}message m "
             + "JOIN {p}recipient r ON r.message_id = m.id WHERE m.state IN (" + placeholders(states.size()) + ") "
             + "AND r.status IN ('PENDING', 'DEFERRED')) x GROUP BY domain, bucket")), params)
@@ -254,7 +254,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
   public int expire(MessageFilter filter) {
     return bulk(filter, "m.state IN ('QUEUED', 'DEFERRED', 'HOLD')", (h, ids) -> {
       // One fenced UPDATE per message, so that only the recipients of messages really expired change.
-      PreparedBatch messages = h.prepareBatch(dialect.sql("UPDATE {p}message SET state = 'EXPIRED', due_at = NULL, "
+      PreparedBatch messages = h.prepareBatch(dialect.fill("UPDATE {p}message SET state = 'EXPIRED', due_at = NULL, "
           + "finished_at = {now}, updated_at = {now} WHERE id = ? AND state IN ('QUEUED', 'DEFERRED', 'HOLD')"));
       for (Object id : ids) {
         messages.bind(0, id).add();
@@ -267,7 +267,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
         }
       }
       if (!expired.isEmpty()) {
-        Update recipients = h.createUpdate(dialect.sql("UPDATE {p}recipient SET status = 'EXPIRED', updated_at = {now} "
+        Update recipients = h.createUpdate(dialect.fill("UPDATE {p}recipient SET status = 'EXPIRED', updated_at = {now} "
             + "WHERE status IN ('PENDING', 'DEFERRED') AND message_id IN (" + placeholders(expired.size()) + ")"));
         bindAll(recipients, 0, expired);
         recipients.execute();
@@ -281,7 +281,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
     return bulk(filter, "1 = 1", (h, ids) -> {
       // Children first: the tables cascade, but explicit deletes keep this independent of the FK setup.
       for (String child : List.of("attempt", "recipient", "body")) {
-        Update d = h.createUpdate(dialect.sql("DELETE FROM {p}" + child + " WHERE message_id IN ("
+        Update d = h.createUpdate(dialect.fill("DELETE FROM {p}" + child + " WHERE message_id IN ("
             + placeholders(ids.size()) + ")"));
         bindAll(d, 0, ids);
         d.execute();
@@ -291,7 +291,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
   }
 
   private int update(Handle h, String sqlUpToIdList, List<Object> ids) {
-    Update u = h.createUpdate(dialect.sql(sqlUpToIdList + placeholders(ids.size()) + ")"));
+    Update u = h.createUpdate(dialect.fill(sqlUpToIdList + placeholders(ids.size()) + ")"));
     bindAll(u, 0, ids);
     return u.execute();
   }
@@ -309,7 +309,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
    */
   private int bulk(MessageFilter filter, String eligible, ChunkOperation operation) {
     Where w = where(filter, false);
-    String select = dialect.sql("SELECT m.id FROM {p}message m" + w.sql() + " AND " + eligible
+    String select = dialect.fill("SELECT m.id FROM {p}message m" + w.sql() + " AND " + eligible
         + " ORDER BY m.id LIMIT " + CHUNK);
     int total = 0;
     while (true) {
@@ -330,7 +330,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
 
   @Override
   public void suppress(String address, String reason, Duration ttl) {
-    String key = JdbcMailStore.suppressionKey(MailAddress.of(Objects.requireNonNull(address, "address")).address());
+    String key = Enqueuer.suppressionKey(MailAddress.of(Objects.requireNonNull(address, "address")).address());
     if (ttl != null && (ttl.isNegative() || ttl.isZero())) {
       throw new IllegalArgumentException("ttl must be positive: " + ttl);
     }
@@ -347,11 +347,11 @@ final class JdbcMailAdmin implements MailQueueAdmin {
 
   @Override
   public Erasure erase(String address) {
-    String key = JdbcMailStore.suppressionKey(MailAddress.of(Objects.requireNonNull(address, "address")).address());
+    String key = Enqueuer.suppressionKey(MailAddress.of(Objects.requireNonNull(address, "address")).address());
     return jdbi.inTransaction(h -> {
-      boolean suppression = h.createUpdate(dialect.sql("DELETE FROM {p}suppression WHERE address = ?"))
+      boolean suppression = h.createUpdate(dialect.fill("DELETE FROM {p}suppression WHERE address = ?"))
           .bind(0, key).execute() > 0;
-      List<String[]> rows = h.createQuery(dialect.sql("SELECT m.id, m.state FROM {p}message m "
+      List<String[]> rows = h.createQuery(dialect.fill("SELECT m.id, m.state FROM {p}message m "
               + "WHERE LOWER(m.envelope_from) = ? OR m.id IN (SELECT r.message_id FROM {p}recipient r "
               + "WHERE LOWER(r.address) = ?)"))
           .bind(0, key).bind(1, key)
@@ -369,7 +369,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
       for (int from = 0; from < ids.size(); from += 500) {
         List<Object> chunk = ids.subList(from, Math.min(ids.size(), from + 500));
         // SENDING again in the condition: a claim between the select and this delete keeps its message
-        Update delete = h.createUpdate(dialect.sql("DELETE FROM {p}message WHERE state <> 'SENDING' AND id IN ("
+        Update delete = h.createUpdate(dialect.fill("DELETE FROM {p}message WHERE state <> 'SENDING' AND id IN ("
             + placeholders(chunk.size()) + ")"));
         for (int i = 0; i < chunk.size(); i++) {
           delete.bind(i, chunk.get(i));
@@ -385,15 +385,15 @@ final class JdbcMailAdmin implements MailQueueAdmin {
 
   @Override
   public boolean unsuppress(String address) {
-    String key = JdbcMailStore.suppressionKey(address.strip());
-    return jdbi.withHandle(h -> h.createUpdate(dialect.sql("DELETE FROM {p}suppression WHERE address = ?"))
+    String key = Enqueuer.suppressionKey(address.strip());
+    return jdbi.withHandle(h -> h.createUpdate(dialect.fill("DELETE FROM {p}suppression WHERE address = ?"))
         .bind(0, key).execute()) > 0;
   }
 
   @Override
   public Optional<Suppression> suppression(String address) {
-    String key = JdbcMailStore.suppressionKey(address.strip());
-    return jdbi.withHandle(h -> h.createQuery(dialect.sql("SELECT address, reason, reply_code, reply_enhanced, "
+    String key = Enqueuer.suppressionKey(address.strip());
+    return jdbi.withHandle(h -> h.createQuery(dialect.fill("SELECT address, reason, reply_code, reply_enhanced, "
             + "reply_text, created_at, expires_at FROM {p}suppression WHERE address = ? "
             + "AND (expires_at IS NULL OR expires_at > {now})"))
         .bind(0, key).map((rs, ctx) -> suppressionRow(rs)).findOne());
@@ -404,10 +404,10 @@ final class JdbcMailAdmin implements MailQueueAdmin {
     if (limit < 1 || limit > MessageFilter.MAX_LIMIT) {
       throw new IllegalArgumentException("limit must be 1.." + MessageFilter.MAX_LIMIT + ": " + limit);
     }
-    return jdbi.withHandle(h -> h.createQuery(dialect.sql("SELECT address, reason, reply_code, reply_enhanced, "
+    return jdbi.withHandle(h -> h.createQuery(dialect.fill("SELECT address, reason, reply_code, reply_enhanced, "
             + "reply_text, created_at, expires_at FROM {p}suppression WHERE (expires_at IS NULL OR expires_at > {now}) "
             + "AND address > ? ORDER BY address LIMIT ?"))
-        .bind(0, afterAddress == null ? "" : JdbcMailStore.suppressionKey(afterAddress)).bind(1, limit)
+        .bind(0, afterAddress == null ? "" : Enqueuer.suppressionKey(afterAddress)).bind(1, limit)
         .map((rs, ctx) -> suppressionRow(rs)).list());
   }
 
