@@ -47,7 +47,7 @@ final class Claimer {
     this.preloadBodyBytes = preloadBodyBytes;
     this.selectBodiesHead = dialect.fill("SELECT message_id, mime FROM {p}body WHERE ");
     this.selectRecipientsHead = dialect.fill("SELECT message_id, idx, address, status, reply_code, reply_enhanced, "
-        + "reply_text FROM {p}recipient WHERE ");
+        + "reply_text, updated_at FROM {p}recipient WHERE ");
     this.selectMime = dialect.fill("SELECT mime FROM {p}body WHERE message_id = ?");
     this.renewLease = dialect.fill(
         "UPDATE {p}message SET due_at = {now} + ? WHERE id = ? AND lease_token = ? AND state = 'SENDING'");
@@ -70,24 +70,36 @@ final class Claimer {
       List<ClaimedMail> claimed = new ArrayList<>(rows.size());
       for (ClaimRow r : rows) {
         List<PendingRecipient> pending = new ArrayList<>();
+        List<PendingRecipient> suppressed = new ArrayList<>();
         boolean bounced = false;
+        boolean delivered = false;
         for (RecipientRow rr : recipients.getOrDefault(r.id(), List.of())) {
-          if (rr.status == RecipientStatus.PENDING || rr.status == RecipientStatus.DEFERRED) {
-            pending.add(new PendingRecipient(rr.idx, MailAddress.of(rr.address), rr.reply));
-          } else if (rr.status == RecipientStatus.BOUNCED) {
-            bounced = true;
+          switch (rr.status) {
+            case PENDING, DEFERRED -> pending.add(new PendingRecipient(rr.idx, MailAddress.of(rr.address), rr.reply));
+            case BOUNCED -> bounced = true;
+            case DELIVERED -> delivered = true;
+            // Suppressed at enqueue or by suppress(): no completion has recorded it yet (a
+            // completion sets updated_at), so the engine records it and tells the listener once.
+            case SUPPRESSED -> {
+              if (!rr.recorded) {
+                suppressed.add(new PendingRecipient(rr.idx, MailAddress.of(rr.address), rr.reply));
+              }
+            }
+            default -> { }
           }
         }
         claimed.add(new ClaimedMail(new MessageId(r.id()), r.leaseToken(), r.attempts(),
             Instant.ofEpochMilli(r.createdAt()), Instant.ofEpochMilli(r.expiresAt()),
             Instant.ofEpochMilli(r.claimedAt()), Priority.ofRank(r.priority()), r.tag(),
-            MailAddress.of(r.envelopeFrom()), r.messageIdHeader(), pending, bounced, bodies.get(r.id())));
+            MailAddress.of(r.envelopeFrom()), r.messageIdHeader(), pending, bounced, bodies.get(r.id()), suppressed,
+            delivered));
       }
       return claimed;
     });
   }
 
-  private record RecipientRow(int idx, String address, RecipientStatus status, SmtpReply reply) {}
+  /** One recipient as the claim reads it; {@code recorded}: a completion wrote it (updated_at set). */
+  private record RecipientRow(int idx, String address, RecipientStatus status, SmtpReply reply, boolean recorded) {}
 
   /**
    * Reads the bodies of the claimed messages up to {@link #preloadBodyBytes} each and
@@ -123,8 +135,12 @@ final class Claimer {
     dialect.bindIds(q, 0, ids);
     Map<UUID, List<RecipientRow>> result = new HashMap<>();
     q.map((rs, ctx) -> {
+      SmtpReply reply = reply(rs, 5);
+      rs.getLong(8);
+      boolean recorded = !rs.wasNull();
       result.computeIfAbsent(UUID.fromString(rs.getString(1)), k -> new ArrayList<>())
-          .add(new RecipientRow(rs.getInt(2), rs.getString(3), RecipientStatus.valueOf(rs.getString(4)), reply(rs, 5)));
+          .add(new RecipientRow(rs.getInt(2), rs.getString(3), RecipientStatus.valueOf(rs.getString(4)), reply,
+              recorded));
       return Boolean.TRUE;
     }).list();
     return result;

@@ -2,7 +2,6 @@ package dev.mailqueue.jdbc;
 
 import dev.mailqueue.MailAddress;
 import dev.mailqueue.MessageId;
-import dev.mailqueue.MessageState;
 import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.SendQuota;
 import dev.mailqueue.spi.QueuedMail;
@@ -42,8 +41,6 @@ final class Enqueuer {
   /** Followed by the address list and {@link #suppressionLookupTail}. */
   private final String suppressionLookupHead;
   private final String suppressionLookupTail;
-  /** Every recipient suppressed: the message is finished. Parameter: id. */
-  private final String finishSuppressed;
   /** Counts mail enqueued recently by one sender, or with one tag. Parameters: key, window ms. */
   private final String countRecentBySender;
   private final String countRecentByTag;
@@ -57,8 +54,6 @@ final class Enqueuer {
     this.channel = channel;
     this.suppressionLookupHead = dialect.fill("SELECT address FROM {p}suppression WHERE address IN (");
     this.suppressionLookupTail = dialect.fill(") AND (expires_at IS NULL OR expires_at > {now})");
-    this.finishSuppressed = dialect.fill("UPDATE {p}message SET state = 'DELIVERED', "
-        + "due_at = NULL, finished_at = {now}, updated_at = {now} WHERE id = ?");
     this.countRecentBySender = dialect.fill("SELECT COUNT(*) FROM {p}body WHERE envelope_from = ? "
         + "AND created_at > {now} - ?");
     this.countRecentByTag = dialect.fill("SELECT COUNT(*) FROM {p}body WHERE tag = ? AND created_at > {now} - ?");
@@ -181,9 +176,6 @@ final class Enqueuer {
     }
     List<MessageId> ids = new ArrayList<>(mails.size());
     for (QueuedMail m : mails) {
-      if (!suppressed.isEmpty() && m.recipients().stream().allMatch(a -> suppressed.contains(suppressionKey(a.address())))) {
-        finishSuppressed(c, m);
-      }
       ids.add(m.id());
     }
     if (notifyOnEnqueue) {
@@ -236,9 +228,9 @@ final class Enqueuer {
       addRecipients(ps, dialect.id(m.id().value()), m, suppressed);
       ps.executeBatch();
     }
-    if (suppressed.size() == m.recipients().size()) {
-      finishSuppressed(c, m);
-    } else {
+    // A message whose recipients are all suppressed is queued all the same (the engine records it
+    // SUPPRESSED and tells the listener at once), but it sends nothing: no quota counts it.
+    if (suppressed.size() < m.recipients().size()) {
       applySendQuotas(c, m);
     }
     return m.id();
@@ -272,7 +264,7 @@ final class Enqueuer {
       }
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
-          if (MessageState.QUEUED.name().equals(rs.getString(2))) {
+          if (rs.getLong(2) > 0) {
             applySendQuotas(c, m);
           }
           return m.id();
@@ -308,14 +300,6 @@ final class Enqueuer {
       }
     }
     return found;
-  }
-
-  /** Every recipient is suppressed: nothing to send, the message is finished (DELIVERED, no listener call). */
-  private void finishSuppressed(Connection c, QueuedMail m) throws SQLException {
-    try (PreparedStatement ps = dialect.prepare(c, finishSuppressed)) {
-      ps.setObject(1, dialect.id(m.id().value()));
-      ps.executeUpdate();
-    }
   }
 
   /**

@@ -53,10 +53,30 @@ final class JdbcMailAdmin implements MailQueueAdmin {
   private final Jdbi jdbi;
   private final Dialect dialect;
 
+  /** Messages queued, deferred or held with a pending recipient of an address. Parameter: the address. */
+  private final String selectQueuedWithRecipient;
+  /** Locks those of the following ids still queued, deferred or held; then {@link #lockQueuedTail}. */
+  private final String lockQueuedHead;
+  private final String lockQueuedTail;
+  /** Suppresses an address's pending recipients in the listed messages. Parameters: address, ids. */
+  private final String suppressRecipientsHead;
+  /** Makes the listed queued or deferred messages due now when nothing is pending any more. */
+  private final String dueIfNothingPendingHead;
+
   JdbcMailAdmin(JdbcMailStore store, Jdbi jdbi, Dialect dialect) {
     this.store = store;
     this.jdbi = jdbi;
     this.dialect = dialect;
+    this.selectQueuedWithRecipient = dialect.fill("SELECT DISTINCT r.message_id FROM {p}recipient r "
+        + "JOIN {p}message m ON m.id = r.message_id WHERE LOWER(r.address) = ? "
+        + "AND r.status IN ('PENDING', 'DEFERRED') AND m.state IN ('QUEUED', 'DEFERRED', 'HOLD')");
+    this.lockQueuedHead = dialect.fill("SELECT id FROM {p}message WHERE id IN (");
+    this.lockQueuedTail = " AND state IN ('QUEUED', 'DEFERRED', 'HOLD') FOR UPDATE";
+    this.suppressRecipientsHead = dialect.fill("UPDATE {p}recipient SET status = 'SUPPRESSED', updated_at = NULL "
+        + "WHERE LOWER(address) = ? AND status IN ('PENDING', 'DEFERRED') AND message_id IN (");
+    this.dueIfNothingPendingHead = dialect.fill("UPDATE {p}message SET due_at = {now}, updated_at = {now} "
+        + "WHERE state IN ('QUEUED', 'DEFERRED') AND NOT EXISTS (SELECT 1 FROM {p}recipient r "
+        + "WHERE r.message_id = {p}message.id AND r.status IN ('PENDING', 'DEFERRED')) AND id IN (");
   }
 
   /** A WHERE clause over {@code {p}message m} and its parameters. */
@@ -338,11 +358,51 @@ final class JdbcMailAdmin implements MailQueueAdmin {
     if (why.length() > 64) {
       throw new IllegalArgumentException("reason longer than 64 characters: " + why);
     }
-    jdbi.useHandle(h -> h.createUpdate(dialect.upsertSuppression())
-        .bind(0, key).bind(1, why)
-        .bindByType(2, null, Integer.class).bindByType(3, null, String.class).bindByType(4, null, String.class)
-        .bindByType(5, ttl == null ? null : ttl.toMillis(), Long.class)
-        .execute());
+    int[] changed = jdbi.inTransaction(h -> {
+      h.createUpdate(dialect.upsertSuppression())
+          .bind(0, key).bind(1, why)
+          .bindByType(2, null, Integer.class).bindByType(3, null, String.class).bindByType(4, null, String.class)
+          .bindByType(5, ttl == null ? null : ttl.toMillis(), Long.class)
+          .execute();
+      return suppressQueued(h, key);
+    });
+    if (changed[0] > 0) {
+      log.info("suppressed an address ({}): {} of its recipients in {} queued messages will not be sent; {} of "
+          + "those messages have nothing left to send and are due now", why, changed[0], changed[1], changed[2]);
+    }
+  }
+
+  /**
+   * Suppresses the pending recipients of {@code key} in mail that is queued, deferred or held,
+   * leaving messages being sent alone; returns recipients suppressed, messages touched, messages
+   * made due. The message rows are locked first (a claim skips locked rows, and waits for none),
+   * so that no claim reads a recipient this transaction is changing. The recipients keep
+   * updated_at NULL: the next claim of their message hands them to the engine, which records
+   * them SUPPRESSED and tells the listener; a message left with nothing to send is due at once.
+   */
+  private int[] suppressQueued(Handle h, String key) {
+    List<Object> ids = h.createQuery(selectQueuedWithRecipient).bind(0, key)
+        .map((rs, ctx) -> dialect.id(UUID.fromString(rs.getString(1)))).list();
+    int recipients = 0;
+    int messages = 0;
+    int due = 0;
+    for (int from = 0; from < ids.size(); from += CHUNK) {
+      List<Object> chunk = ids.subList(from, Math.min(ids.size(), from + CHUNK));
+      String idList = placeholders(chunk.size()) + ")";
+      List<Object> locked = bind(h.createQuery(lockQueuedHead + idList + lockQueuedTail), chunk)
+          .map((rs, ctx) -> dialect.id(UUID.fromString(rs.getString(1)))).list();
+      if (locked.isEmpty()) {
+        continue;
+      }
+      String lockedList = placeholders(locked.size()) + ")";
+      Update suppress = h.createUpdate(suppressRecipientsHead + lockedList);
+      suppress.bind(0, key);
+      bindAll(suppress, 1, locked);
+      recipients += suppress.execute();
+      messages += locked.size();
+      due += bind(h.createUpdate(dueIfNothingPendingHead + lockedList), locked).execute();
+    }
+    return new int[] {recipients, messages, due};
   }
 
   @Override

@@ -75,6 +75,16 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
    */
   public static final Set<String> DEFAULT_SUPPRESS_ON_BOUNCE = Set.of("5.1.1", "5.1.2", "5.1.3", "5.1.10");
 
+  /** Whether a hard bounce puts its address on the suppression list: true. */
+  public static final boolean DEFAULT_BOUNCE_SUPPRESSION = true;
+
+  /**
+   * How long a hard bounce keeps its address on the suppression list: 90 days, as hosted mail
+   * providers do. A mailbox that did not exist may exist later (a new employee, a domain that
+   * was re-registered); an address suppressed for ever would never hear from the application.
+   */
+  public static final Duration DEFAULT_BOUNCE_SUPPRESSION_TTL = Duration.ofDays(90);
+
   /** Nodes silent for this long are deleted from the node table by the next heartbeat. */
   static final Duration FORGET_NODES_AFTER = NodeTable.FORGET_NODES_AFTER;
 
@@ -83,6 +93,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
   private final Dialect dialect;
   private final boolean createSchema;
   private final boolean retainBodies;
+  private final String bounceSuppressionText;
   private final int queryTimeoutSeconds;
   private final String channel;
   private final Schema schema;
@@ -99,6 +110,8 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     this.dataSource = b.dataSource;
     this.createSchema = b.createSchema;
     this.retainBodies = b.retainBodies;
+    this.bounceSuppressionText = !b.bounceSuppression || b.suppressOnBounce.isEmpty() ? "off"
+        : b.bounceSuppressionTtl == null ? "for ever" : b.bounceSuppressionTtl.toString();
     this.queryTimeoutSeconds = b.queryTimeoutSeconds;
     Jdbi jdbi = Jdbi.create(dataSource);
     jdbi.setTemplateEngine(TemplateEngine.NOP);
@@ -120,8 +133,8 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     this.enqueuer = new Enqueuer(dataSource, dialect, b.notifyOnEnqueue && dialect instanceof PostgreSqlDialect,
         channel);
     this.claimer = new Claimer(jdbi, dialect, transactions, b.preloadBodyBytes);
-    this.completer = new Completer(jdbi, dialect, transactions, b.suppressOnBounce, b.bounceSuppressionTtl,
-        b.retainBodies);
+    this.completer = new Completer(jdbi, dialect, transactions, b.bounceSuppression ? b.suppressOnBounce : Set.of(),
+        b.bounceSuppressionTtl, b.retainBodies);
     this.inspection = new QueueInspection(jdbi, dialect);
     this.nodes = new NodeTable(jdbi, dialect);
     this.admin = new JdbcMailAdmin(this, jdbi, dialect);
@@ -320,6 +333,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
       m.put("statementTimeouts", "off for H2 in process (its LOCK_TIMEOUT bounds lock waits)");
     }
     m.put("retainBodies", retainBodies);
+    m.put("bounceSuppression", bounceSuppressionText);
     return "JdbcMailStore" + m;
   }
 
@@ -331,7 +345,8 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     private boolean notifyOnEnqueue = true;
     private int queryTimeoutSeconds = (int) DEFAULT_QUERY_TIMEOUT.toSeconds();
     private Set<String> suppressOnBounce = DEFAULT_SUPPRESS_ON_BOUNCE;
-    private Duration bounceSuppressionTtl;
+    private boolean bounceSuppression = DEFAULT_BOUNCE_SUPPRESSION;
+    private Duration bounceSuppressionTtl = DEFAULT_BOUNCE_SUPPRESSION_TTL;
     private int preloadBodyBytes = DEFAULT_PRELOAD_BODY_BYTES;
     private boolean retainBodies;
 
@@ -379,7 +394,21 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
       return this;
     }
 
-    /** How long an address stays suppressed after a hard bounce. Defaults to {@code null}: for ever. */
+    /**
+     * Whether a hard bounce (see {@link #suppressOnBounce(Set)}) puts its address on the
+     * suppression list; false turns automatic suppression off (entries added with
+     * {@code admin().suppress} still apply). Defaults to {@value #DEFAULT_BOUNCE_SUPPRESSION}.
+     */
+    public Builder bounceSuppression(boolean enabled) {
+      this.bounceSuppression = enabled;
+      return this;
+    }
+
+    /**
+     * How long an address stays suppressed after a hard bounce; {@code null} keeps it for ever.
+     * A later hard bounce starts the time again. Entries added with {@code admin().suppress}
+     * take their own time to live. Defaults to {@link #DEFAULT_BOUNCE_SUPPRESSION_TTL} (90 days).
+     */
     public Builder bounceSuppressionTtl(Duration ttl) {
       if (ttl != null && (ttl.isNegative() || ttl.isZero())) {
         throw new IllegalArgumentException("bounceSuppressionTtl must be positive: " + ttl);
