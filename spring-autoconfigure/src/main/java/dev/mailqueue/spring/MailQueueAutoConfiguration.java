@@ -54,6 +54,8 @@ public class MailQueueAutoConfiguration {
         .notifyOnEnqueue(jdbc.isNotifyOnEnqueue())
         .queryTimeout(jdbc.getQueryTimeout())
         .retainBodies(jdbc.isRetainBodies())
+        .bounceSuppression(properties.getSuppression().isOnBounce())
+        .bounceSuppressionTtl(properties.getSuppression().bounceTtlOrForEver())
         .build();
   }
 
