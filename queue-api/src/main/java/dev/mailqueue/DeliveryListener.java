@@ -3,7 +3,7 @@ package dev.mailqueue;
 /**
  * Hears what happened to each message. Every method is called after the new state was
  * committed (on the queue's completer thread), at most once per recipient outcome: {@link #delivered},
- * {@link #bounced} and {@link #expired} once per recipient in total, {@link #deferred} once per
+ * {@link #bounced}, {@link #expired} and {@link #suppressed} once per recipient in total, {@link #deferred} once per
  * failed attempt. A listener must be quick and thread-safe; an exception it throws is logged and
  * otherwise ignored. Every method defaults to doing nothing.
  */
@@ -22,4 +22,11 @@ public interface DeliveryListener {
 
   /** The queue gave up on these recipients: lifetime or attempts ran out. */
   default void expired(DeliveryEvent event) {}
+
+  /**
+   * These recipients are on the suppression list: nothing was or will be sent to them. Told when
+   * the queue next dispatches their message (at once for new mail; for mail already queued when
+   * the address was suppressed, at its next attempt).
+   */
+  default void suppressed(DeliveryEvent event) {}
 }

@@ -139,7 +139,11 @@ public interface MailQueueAdmin {
 
   /**
    * Adds (or replaces) an address on the suppression list; from now on, mail enqueued to it is
-   * not sent to it. Mail already queued is unaffected.
+   * not sent to it. Its pending recipients in mail already queued (queued, deferred or held) are
+   * suppressed too, in the same transaction; a message being sent at that moment (state
+   * {@link MessageState#SENDING}, under a worker's lease) is left to finish its attempt. A
+   * queued or deferred message left with no pending recipient is made due at once, so that the
+   * queue records it finished and tells its listener without waiting for its retry time.
    *
    * @param address the address (compared case-insensitively)
    * @param reason why, e.g. {@code "complaint"}; {@code null} records {@link Suppression#MANUAL}

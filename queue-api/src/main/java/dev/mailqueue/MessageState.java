@@ -13,12 +13,17 @@ public enum MessageState {
   SENDING(false),
   /** Held by an administrator or a quota; not delivered until released. */
   HOLD(false),
-  /** Every recipient was delivered (or suppressed). */
+  /** Every recipient was delivered, or some were delivered and the others suppressed. */
   DELIVERED(true),
   /** No recipient is pending and at least one bounced; the others were delivered. */
   BOUNCED(true),
   /** Given up: lifetime or attempts ran out while recipients were still deferred. */
-  EXPIRED(true);
+  EXPIRED(true),
+  /**
+   * Nothing was sent: every recipient was on the suppression list (see {@link Suppression}). A
+   * message with a delivered, bounced or expired recipient ends in that state instead.
+   */
+  SUPPRESSED(true);
 
   private final boolean terminal;
 

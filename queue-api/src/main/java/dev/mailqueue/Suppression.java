@@ -5,14 +5,16 @@ import java.util.Objects;
 
 /**
  * An address nothing is sent to: enqueueing to it records the recipient as
- * {@link RecipientStatus#SUPPRESSED} at once, and the other recipients are delivered as usual.
- * A mail whose recipients are all suppressed is stored finished, in state
- * {@link MessageState#DELIVERED} ("every recipient was delivered or suppressed"), without any
- * attempt and without a listener call; {@code MailQueue.find} shows its SUPPRESSED recipients.
+ * {@link RecipientStatus#SUPPRESSED} at once, and the other recipients are delivered as usual;
+ * adding an address also suppresses its pending recipients in mail already queued (not in mail
+ * being sent at that moment). The queue then records each suppressed recipient with the next
+ * dispatch of its message, tells {@link DeliveryListener#suppressed} once and logs
+ * {@code status=suppressed}; a mail whose recipients are all suppressed ends in state
+ * {@link MessageState#SUPPRESSED}, without any attempt.
  *
  * <p>The JDBC store adds a recipient automatically, in the transaction that records the
  * bounce, when it bounces with one of the configured enhanced codes (by default 5.1.1, 5.1.2,
- * 5.1.3 and 5.1.10: the address or its domain does not exist).
+ * 5.1.3 and 5.1.10: the address or its domain does not exist), for 90 days by default.
  *
  * @param address the address, lower case
  * @param reason why, e.g. {@code hard-bounce} or {@code manual}

@@ -491,13 +491,40 @@ abstract class EndToEndContract {
     assertThat(view.recipients()).extracting(MessageView.Recipient::status)
         .containsExactly(RecipientStatus.SUPPRESSED, RecipientStatus.DELIVERED);
     MessageId third = queue.enqueue(Mail.builder().from("a@example.com").to("unknown@example.org").text("3").build());
-    assertThat(awaitFinal(third).recipients().get(0).status()).isEqualTo(RecipientStatus.SUPPRESSED);
+    MessageView thirdView = awaitFinal(third);
+    assertThat(thirdView.recipients().get(0).status()).isEqualTo(RecipientStatus.SUPPRESSED);
+    assertThat(thirdView.state()).as("nothing was sent: not DELIVERED").isEqualTo(MessageState.SUPPRESSED);
 
     assertThat(rcptCalls.get("unknown@example.org")).as("never tried again").hasValue(1);
     assertThat(sink.received()).singleElement()
         .satisfies(r -> assertThat(r.recipients()).containsExactly("ok@example.org"));
     assertThat(events.bounced).hasSize(1);
     assertThat(events.delivered).hasSize(1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> events.suppressed.size() == 2);
+    assertThat(events.suppressed).extracting(DeliveryEvent::messageId).containsExactlyInAnyOrder(second, third);
+    assertThat(events.suppressed).allSatisfy(e -> assertThat(e.recipients()).singleElement().satisfies(o -> {
+      assertThat(o.recipient().address()).isEqualTo("unknown@example.org");
+      assertThat(o.status()).isEqualTo(RecipientStatus.SUPPRESSED);
+    }));
+    assertThat(queue.stats().count(MessageState.SUPPRESSED)).as("counted apart from delivered").isEqualTo(1);
+  }
+
+  @Test
+  void suppressingAnAddressEndsItsMailAlreadyQueuedSuppressedAndTellsTheListener() {
+    startQueue(sink.port(), b -> b);
+    MessageId later = queue.enqueue(Mail.builder().from("a@example.com").to("complainer@example.org")
+        .notBefore(Instant.now().plus(Duration.ofHours(2))).text("later").build());
+    assertThat(queue.find(later).orElseThrow().state()).isEqualTo(MessageState.QUEUED);
+
+    queue.admin().suppress("Complainer@example.org", "complaint", null);
+
+    MessageView view = awaitFinal(later);
+    assertThat(view.state()).isEqualTo(MessageState.SUPPRESSED);
+    assertThat(view.recipients()).extracting(MessageView.Recipient::status)
+        .containsExactly(RecipientStatus.SUPPRESSED);
+    await().atMost(Duration.ofSeconds(10)).until(() -> events.suppressed.size() == 1);
+    assertThat(events.suppressed.get(0).messageId()).isEqualTo(later);
+    assertThat(sink.received()).isEmpty();
   }
 
   @Test
@@ -538,6 +565,7 @@ abstract class EndToEndContract {
     final List<DeliveryEvent> deferred = new CopyOnWriteArrayList<>();
     final List<DeliveryEvent> bounced = new CopyOnWriteArrayList<>();
     final List<DeliveryEvent> expired = new CopyOnWriteArrayList<>();
+    final List<DeliveryEvent> suppressed = new CopyOnWriteArrayList<>();
 
     @Override
     public void delivered(DeliveryEvent e) {
@@ -557,6 +585,11 @@ abstract class EndToEndContract {
     @Override
     public void expired(DeliveryEvent e) {
       expired.add(e);
+    }
+
+    @Override
+    public void suppressed(DeliveryEvent e) {
+      suppressed.add(e);
     }
   }
 }

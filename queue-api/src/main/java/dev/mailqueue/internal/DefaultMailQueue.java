@@ -387,7 +387,7 @@ public final class DefaultMailQueue implements MailQueue {
         store.release(List.of(mail));
         return;
       }
-      handOver(new Decided(mail, deliver(mail, claimedNanos, startNanos)));
+      handOver(new Decided(mail, RetryDecision.withSuppressed(mail, deliver(mail, claimedNanos, startNanos))));
       handedOver = true;
     } catch (RuntimeException | Error e) {
       log.error("message {} could not be delivered; it stays leased and is retried after the lease expires",
@@ -658,7 +658,7 @@ public final class DefaultMailQueue implements MailQueue {
    * Logs a recorded attempt as Postfix does, one line per recipient: {@code id=… to=<…>
    * relay=host[address] delay=1.2s tries=1 dsn=2.0.0 status=sent (250 2.0.0 Ok)}. The delay runs
    * from enqueue to the end of the attempt on the database's clock; status is sent, deferred,
-   * bounced or expired; {@code uncertain} marks an attempt that got no reply after the data. No
+   * bounced, expired or suppressed; {@code uncertain} marks an attempt that got no reply after the data. No
    * bodies, subjects or credentials: addresses and the (sanitised) reply only.
    */
   private static void logDelivery(ClaimedMail mail, RetryDecision.Decision decision) {
@@ -704,7 +704,7 @@ public final class DefaultMailQueue implements MailQueue {
     int attempt = decision.completion().countsAsAttempt() ? mail.attempts() + 1 : mail.attempts();
     boolean uncertain = decision.completion().uncertain();
     for (RecipientStatus status : List.of(RecipientStatus.DELIVERED, RecipientStatus.BOUNCED, RecipientStatus.EXPIRED,
-        RecipientStatus.DEFERRED)) {
+        RecipientStatus.DEFERRED, RecipientStatus.SUPPRESSED)) {
       List<RecipientOutcome> group = new ArrayList<>();
       for (RecipientOutcome o : decision.outcomes()) {
         if (o.status() == status) {
@@ -724,6 +724,7 @@ public final class DefaultMailQueue implements MailQueue {
           case DELIVERED -> settings.listener().delivered(event);
           case BOUNCED -> settings.listener().bounced(event);
           case EXPIRED -> settings.listener().expired(event);
+          case SUPPRESSED -> settings.listener().suppressed(event);
           default -> settings.listener().deferred(event);
         }
       } catch (RuntimeException | Error e) {

@@ -30,6 +30,9 @@ public final class RetryDecision {
   /** Reply recorded when a transport result does not mention a recipient (a transport bug). */
   static final SmtpReply NOT_REPORTED = SmtpReply.local(451, "4.3.0", "transport reported no outcome for this recipient");
 
+  /** Reply recorded for recipients on the suppression list: nothing was sent to them. */
+  static final SmtpReply SUPPRESSED = SmtpReply.local(550, "5.7.1", "recipient on the suppression list, not sent");
+
   private RetryDecision() {}
 
   /**
@@ -138,6 +141,35 @@ public final class RetryDecision {
         : MessageState.EXPIRED;
     return new Decision(new Completion(state, null, false, false, updates, null, elapsed, LIFETIME_EXCEEDED),
         outcomes, null);
+  }
+
+  /**
+   * Adds the claim's suppressed recipients ({@link ClaimedMail#suppressed()}) to a decision: each
+   * is recorded SUPPRESSED and told once. A message none of whose recipients was delivered,
+   * bounced or expired (all were suppressed) ends {@link MessageState#SUPPRESSED}.
+   */
+  public static Decision withSuppressed(ClaimedMail mail, Decision decision) {
+    if (mail.suppressed().isEmpty()) {
+      return decision;
+    }
+    Completion c = decision.completion();
+    List<RecipientOutcome> outcomes = new ArrayList<>(decision.outcomes());
+    List<RecipientUpdate> updates = new ArrayList<>(c.recipients());
+    for (PendingRecipient p : mail.suppressed()) {
+      outcomes.add(new RecipientOutcome(p.address(), RecipientStatus.SUPPRESSED, SUPPRESSED));
+      updates.add(new RecipientUpdate(p.index(), RecipientStatus.SUPPRESSED, SUPPRESSED));
+    }
+    MessageState state = c.newState();
+    SmtpReply summary = c.summary();
+    if (decision.outcomes().isEmpty()) {
+      // no recipient was pending: nothing was attempted, the suppression is the whole story
+      summary = SUPPRESSED;
+      if (state == MessageState.DELIVERED && !mail.deliveredBefore()) {
+        state = MessageState.SUPPRESSED;
+      }
+    }
+    return new Decision(new Completion(state, c.retryDelay(), c.countsAsAttempt(), c.uncertain(), updates,
+        c.remoteHost(), c.duration(), summary), outcomes, decision.nextAttemptAt());
   }
 
   private static String key(MailAddress a) {

@@ -27,14 +27,29 @@ import java.util.List;
  * @param bouncedBefore whether a recipient of this message bounced in an earlier attempt
  * @param preloadedMime the MIME bytes when the store read them with the claim (small messages,
  *     saving a round trip per message), else {@code null}; never modified by the engine
+ * @param suppressed recipients the store found on the suppression list and that no completion has
+ *     recorded yet: the engine records them {@link dev.mailqueue.RecipientStatus#SUPPRESSED} with
+ *     this attempt and tells the listener once
+ * @param deliveredBefore whether a recipient of this message was delivered in an earlier attempt
  */
 public record ClaimedMail(MessageId id, long leaseToken, int attempts, Instant createdAt, Instant expiresAt,
                           Instant claimedAt, Priority priority, String tag, MailAddress envelopeFrom,
                           String messageIdHeader, List<PendingRecipient> recipients,
-                          boolean bouncedBefore, byte[] preloadedMime) {
-  /** Copies the recipient list. */
+                          boolean bouncedBefore, byte[] preloadedMime, List<PendingRecipient> suppressed,
+                          boolean deliveredBefore) {
+  /** Copies the recipient lists. */
   public ClaimedMail {
     recipients = List.copyOf(recipients);
+    suppressed = List.copyOf(suppressed);
+  }
+
+  /** A claimed message without suppressed recipients to record. */
+  public ClaimedMail(MessageId id, long leaseToken, int attempts, Instant createdAt, Instant expiresAt,
+                     Instant claimedAt, Priority priority, String tag, MailAddress envelopeFrom,
+                     String messageIdHeader, List<PendingRecipient> recipients, boolean bouncedBefore,
+                     byte[] preloadedMime) {
+    this(id, leaseToken, attempts, createdAt, expiresAt, claimedAt, priority, tag, envelopeFrom, messageIdHeader,
+        recipients, bouncedBefore, preloadedMime, List.of(), false);
   }
 
   /** A claimed message whose body was not read with the claim. */
@@ -49,7 +64,8 @@ public record ClaimedMail(MessageId id, long leaseToken, int attempts, Instant c
   @Override
   public String toString() {
     return "ClaimedMail[id=" + id + ", leaseToken=" + leaseToken + ", attempts=" + attempts + ", priority="
-        + priority + ", tag=" + tag + ", recipients=" + recipients.size() + ", preloaded="
+        + priority + ", tag=" + tag + ", recipients=" + recipients.size() + ", suppressed=" + suppressed.size()
+        + ", preloaded="
         + (preloadedMime != null) + "]";
   }
 

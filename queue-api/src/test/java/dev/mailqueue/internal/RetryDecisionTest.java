@@ -124,4 +124,42 @@ class RetryDecisionTest {
     assertThat(c.uncertain()).isFalse();
     assertThat(c.retryDelay()).isNull();
   }
+
+  private static ClaimedMail withSuppressed(List<PendingRecipient> pending, boolean deliveredBefore) {
+    return new ClaimedMail(MessageId.generate(), 7, 0, NOW.minusSeconds(60), NOW.plus(Duration.ofDays(5)), NOW,
+        Priority.NORMAL, null, MailAddress.of("shop@example.test"), "<m@example.test>", pending, false, null,
+        List.of(new PendingRecipient(2, MailAddress.of("gone@example.test"), null)), deliveredBefore);
+  }
+
+  @Test
+  void aMessageWhoseRecipientsAreAllSuppressedEndsSuppressedWithOneOutcomePerRecipient() {
+    ClaimedMail mail = withSuppressed(List.of(), false);
+    RetryDecision.Decision d = RetryDecision.withSuppressed(mail, RetryDecision.expireUnsent(mail, Duration.ZERO, false));
+
+    assertThat(d.completion().newState()).isEqualTo(MessageState.SUPPRESSED);
+    assertThat(d.completion().summary()).isEqualTo(RetryDecision.SUPPRESSED);
+    assertThat(d.completion().recipients()).singleElement().satisfies(u -> {
+      assertThat(u.index()).isEqualTo(2);
+      assertThat(u.status()).isEqualTo(RecipientStatus.SUPPRESSED);
+    });
+    assertThat(d.outcomes()).extracting(RecipientOutcome::status).containsExactly(RecipientStatus.SUPPRESSED);
+  }
+
+  @Test
+  void suppressedRecipientsNextToOthersLeaveTheMessageStateToThem() {
+    ClaimedMail mail = withSuppressed(List.of(new PendingRecipient(0, A, null)), false);
+    RetryDecision.Decision d = RetryDecision.withSuppressed(mail,
+        RetryDecision.decide(mail, deliveredA(), POLICY, NOW, Duration.ofMillis(5), 0, false));
+    assertThat(d.completion().newState()).isEqualTo(MessageState.DELIVERED);
+    assertThat(d.completion().recipients()).extracting(Completion.RecipientUpdate::status)
+        .containsExactly(RecipientStatus.DELIVERED, RecipientStatus.SUPPRESSED);
+
+    ClaimedMail afterADelivery = withSuppressed(List.of(), true);
+    assertThat(RetryDecision.withSuppressed(afterADelivery, RetryDecision.expireUnsent(afterADelivery, Duration.ZERO,
+        false)).completion().newState()).as("a recipient was delivered before").isEqualTo(MessageState.DELIVERED);
+
+    ClaimedMail plain = claimed(0);
+    RetryDecision.Decision unchanged = RetryDecision.decide(plain, deliveredA(), POLICY, NOW, Duration.ZERO, 0, false);
+    assertThat(RetryDecision.withSuppressed(plain, unchanged)).isSameAs(unchanged);
+  }
 }

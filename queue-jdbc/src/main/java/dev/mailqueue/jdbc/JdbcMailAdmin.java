@@ -1,8 +1,8 @@
 package dev.mailqueue.jdbc;
 
-import static dev.mailqueue.jdbc.JdbcMailStore.bindAll;
-import static dev.mailqueue.jdbc.JdbcMailStore.placeholders;
-import static dev.mailqueue.jdbc.JdbcMailStore.reply;
+import static dev.mailqueue.jdbc.Dialect.bindAll;
+import static dev.mailqueue.jdbc.Dialect.placeholders;
+import static dev.mailqueue.jdbc.Claimer.reply;
 
 import dev.mailqueue.AttemptView;
 import dev.mailqueue.Erasure;
@@ -55,10 +55,30 @@ final class JdbcMailAdmin implements MailQueueAdmin {
   private final Jdbi jdbi;
   private final Dialect dialect;
 
+  /** Messages queued, deferred or held with a pending recipient of an address. Parameter: the address. */
+  private final String selectQueuedWithRecipient;
+  /** Locks those of the following ids still queued, deferred or held; then {@link #lockQueuedTail}. */
+  private final String lockQueuedHead;
+  private final String lockQueuedTail;
+  /** Suppresses an address's pending recipients in the listed messages. Parameters: address, ids. */
+  private final String suppressRecipientsHead;
+  /** Makes the listed queued or deferred messages due now when nothing is pending any more. */
+  private final String dueIfNothingPendingHead;
+
   JdbcMailAdmin(JdbcMailStore store, Jdbi jdbi, Dialect dialect) {
     this.store = store;
     this.jdbi = jdbi;
     this.dialect = dialect;
+    this.selectQueuedWithRecipient = dialect.fill("SELECT DISTINCT r.message_id FROM {p}recipient r "
+        + "JOIN {p}message m ON m.id = r.message_id WHERE LOWER(r.address) = ? "
+        + "AND r.status IN ('PENDING', 'DEFERRED') AND m.state IN ('QUEUED', 'DEFERRED', 'HOLD')");
+    this.lockQueuedHead = dialect.fill("SELECT id FROM {p}message WHERE id IN (");
+    this.lockQueuedTail = " AND state IN ('QUEUED', 'DEFERRED', 'HOLD') FOR UPDATE";
+    this.suppressRecipientsHead = dialect.fill("UPDATE {p}recipient SET status = 'SUPPRESSED', updated_at = NULL "
+        + "WHERE LOWER(address) = ? AND status IN ('PENDING', 'DEFERRED') AND message_id IN (");
+    this.dueIfNothingPendingHead = dialect.fill("UPDATE {p}message SET due_at = {now}, updated_at = {now} "
+        + "WHERE state IN ('QUEUED', 'DEFERRED') AND NOT EXISTS (SELECT 1 FROM {p}recipient r "
+        + "WHERE r.message_id = {p}message.id AND r.status IN ('PENDING', 'DEFERRED')) AND id IN (");
   }
 
   /** A WHERE clause over {@code {p}message m} and its parameters. */
@@ -127,7 +147,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
     List<Object> params = new ArrayList<>(w.params());
     params.add(filter.limit());
     params.add(filter.offset());
-    return jdbi.withHandle(h -> bind(h.createQuery(dialect.sql("SELECT m.id, m.state, m.tag, m.priority, "
+    return jdbi.withHandle(h -> bind(h.createQuery(dialect.fill("SELECT m.id, m.state, m.tag, m.priority, "
             + "m.envelope_from, m.size_bytes, m.attempts, m.created_at, m.due_at, m.last_code, m.last_enhanced, "
             + "m.last_text, (SELECT COUNT(*) FROM {p}recipient r WHERE r.message_id = m.id), "
             + "(SELECT COUNT(*) FROM {p}recipient r WHERE r.message_id = m.id AND r.status IN ('PENDING', 'DEFERRED')) "
@@ -142,7 +162,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
   @Override
   public long count(MessageFilter filter) {
     Where w = where(filter, false);
-    return jdbi.withHandle(h -> bind(h.createQuery(dialect.sql("SELECT COUNT(*) FROM {p}message m" + w.sql())),
+    return jdbi.withHandle(h -> bind(h.createQuery(dialect.fill("SELECT COUNT(*) FROM {p}message m" + w.sql())),
         w.params()).mapTo(Long.class).one());
   }
 
@@ -155,12 +175,12 @@ final class JdbcMailAdmin implements MailQueueAdmin {
     return jdbi.withHandle(h -> {
       Object key = dialect.id(id.value());
       // A SENDING message's due_at is its lease's end: the claim sets it to now + lease, renewals move it.
-      Object[] row = h.createQuery(dialect.sql("SELECT size_bytes, state, lease_owner, due_at FROM {p}message "
+      Object[] row = h.createQuery(dialect.fill("SELECT size_bytes, state, lease_owner, due_at FROM {p}message "
               + "WHERE id = ?")).bind(0, key)
           .map((rs, ctx) -> new Object[] {rs.getInt(1), rs.getString(2), rs.getString(3), instant(rs, 4)})
           .findOne().orElse(new Object[] {0, null, null, null});
       boolean sending = MessageState.SENDING.name().equals(row[1]);
-      List<AttemptView> attempts = h.createQuery(dialect.sql("SELECT finished_at, remote_host, outcome, reply_code, "
+      List<AttemptView> attempts = h.createQuery(dialect.fill("SELECT finished_at, remote_host, outcome, reply_code, "
               + "reply_enhanced, reply_text, duration_ms, counted, uncertain FROM {p}attempt WHERE message_id = ? "
               + "ORDER BY finished_at, lease_token"))
           .bind(0, key)
@@ -185,7 +205,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
     }
     return jdbi.withHandle(h -> {
       Map<String, List<MessageView.Recipient>> recipients = new HashMap<>();
-      bind(h.createQuery(dialect.sql("SELECT message_id, address, status, reply_code, reply_enhanced, reply_text "
+      bind(h.createQuery(dialect.fill("SELECT message_id, address, status, reply_code, reply_enhanced, reply_text "
               + "FROM {p}recipient WHERE message_id IN (" + placeholders(keys.size()) + ") ORDER BY message_id, idx")),
           keys)
           .map((rs, ctx) -> recipients.computeIfAbsent(rs.getString(1).toLowerCase(Locale.ROOT),
@@ -193,7 +213,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
               RecipientStatus.valueOf(rs.getString(3)), reply(rs, 4))))
           .list();
       Map<String, MessageView> byId = new HashMap<>();
-      bind(h.createQuery(dialect.sql("SELECT id, message_id_header, state, tag, priority, attempts, "
+      bind(h.createQuery(dialect.fill("SELECT id, message_id_header, state, tag, priority, attempts, "
               + "uncertain_attempts, envelope_from, created_at, due_at, expires_at FROM {p}message WHERE id IN ("
               + placeholders(keys.size()) + ")")), keys)
           .map((rs, ctx) -> {
@@ -218,7 +238,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
   /** The stored body; a finished message's body is empty when the store does not retain bodies. */
   @Override
   public Optional<byte[]> content(MessageId id) {
-    return jdbi.withHandle(h -> h.createQuery(dialect.sql("SELECT mime FROM {p}body WHERE message_id = ?"))
+    return jdbi.withHandle(h -> h.createQuery(dialect.fill("SELECT mime FROM {p}body WHERE message_id = ?"))
         .bind(0, dialect.id(id.value()))
         .map((rs, ctx) -> rs.getBytes(1))
         .findOne()
@@ -250,7 +270,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
     }
     int width = QueueShape.BUCKETS.size() + 1;
     Map<String, long[]> byDomain = new HashMap<>();
-    jdbi.useHandle(h -> bind(h.createQuery(dialect.sql("SELECT domain, bucket, COUNT(DISTINCT id) FROM ("
+    jdbi.useHandle(h -> bind(h.createQuery(dialect.fill("SELECT domain, bucket, COUNT(DISTINCT id) FROM ("
             + "SELECT r.domain AS domain, " + bucket + " AS bucket, m.id AS id FROM {p}message m "
             + "JOIN {p}recipient r ON r.message_id = m.id WHERE m.state IN (" + placeholders(states.size()) + ") "
             + "AND r.status IN ('PENDING', 'DEFERRED')) x GROUP BY domain, bucket")), params)
@@ -313,7 +333,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
   public int expire(MessageFilter filter) {
     return bulk(filter, "m.state IN ('QUEUED', 'DEFERRED', 'HOLD')", (h, ids) -> {
       // One fenced UPDATE per message, so that only the recipients of messages really expired change.
-      PreparedBatch messages = h.prepareBatch(dialect.sql("UPDATE {p}message SET state = 'EXPIRED', due_at = NULL, "
+      PreparedBatch messages = h.prepareBatch(dialect.fill("UPDATE {p}message SET state = 'EXPIRED', due_at = NULL, "
           + "finished_at = {now}, updated_at = {now} WHERE id = ? AND state IN ('QUEUED', 'DEFERRED', 'HOLD')"));
       for (Object id : ids) {
         messages.bind(0, id).add();
@@ -326,7 +346,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
         }
       }
       if (!expired.isEmpty()) {
-        Update recipients = h.createUpdate(dialect.sql("UPDATE {p}recipient SET status = 'EXPIRED', updated_at = {now} "
+        Update recipients = h.createUpdate(dialect.fill("UPDATE {p}recipient SET status = 'EXPIRED', updated_at = {now} "
             + "WHERE status IN ('PENDING', 'DEFERRED') AND message_id IN (" + placeholders(expired.size()) + ")"));
         bindAll(recipients, 0, expired);
         recipients.execute();
@@ -340,7 +360,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
     return bulk(filter, "1 = 1", (h, ids) -> {
       // Children first: the tables cascade, but explicit deletes keep this independent of the FK setup.
       for (String child : List.of("attempt", "recipient", "body")) {
-        Update d = h.createUpdate(dialect.sql("DELETE FROM {p}" + child + " WHERE message_id IN ("
+        Update d = h.createUpdate(dialect.fill("DELETE FROM {p}" + child + " WHERE message_id IN ("
             + placeholders(ids.size()) + ")"));
         bindAll(d, 0, ids);
         d.execute();
@@ -350,7 +370,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
   }
 
   private int update(Handle h, String sqlUpToIdList, List<Object> ids) {
-    Update u = h.createUpdate(dialect.sql(sqlUpToIdList + placeholders(ids.size()) + ")"));
+    Update u = h.createUpdate(dialect.fill(sqlUpToIdList + placeholders(ids.size()) + ")"));
     bindAll(u, 0, ids);
     return u.execute();
   }
@@ -368,7 +388,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
    */
   private int bulk(MessageFilter filter, String eligible, ChunkOperation operation) {
     Where w = where(filter, false);
-    String select = dialect.sql("SELECT m.id FROM {p}message m" + w.sql() + " AND " + eligible
+    String select = dialect.fill("SELECT m.id FROM {p}message m" + w.sql() + " AND " + eligible
         + " ORDER BY m.id LIMIT " + CHUNK);
     int total = 0;
     while (true) {
@@ -389,7 +409,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
 
   @Override
   public void suppress(String address, String reason, Duration ttl) {
-    String key = JdbcMailStore.suppressionKey(MailAddress.of(Objects.requireNonNull(address, "address")).address());
+    String key = Enqueuer.suppressionKey(MailAddress.of(Objects.requireNonNull(address, "address")).address());
     if (ttl != null && (ttl.isNegative() || ttl.isZero())) {
       throw new IllegalArgumentException("ttl must be positive: " + ttl);
     }
@@ -397,20 +417,60 @@ final class JdbcMailAdmin implements MailQueueAdmin {
     if (why.length() > 64) {
       throw new IllegalArgumentException("reason longer than 64 characters: " + why);
     }
-    jdbi.useHandle(h -> h.createUpdate(dialect.upsertSuppression())
-        .bind(0, key).bind(1, why)
-        .bindByType(2, null, Integer.class).bindByType(3, null, String.class).bindByType(4, null, String.class)
-        .bindByType(5, ttl == null ? null : ttl.toMillis(), Long.class)
-        .execute());
+    int[] changed = jdbi.inTransaction(h -> {
+      h.createUpdate(dialect.upsertSuppression())
+          .bind(0, key).bind(1, why)
+          .bindByType(2, null, Integer.class).bindByType(3, null, String.class).bindByType(4, null, String.class)
+          .bindByType(5, ttl == null ? null : ttl.toMillis(), Long.class)
+          .execute();
+      return suppressQueued(h, key);
+    });
+    if (changed[0] > 0) {
+      log.info("suppressed an address ({}): {} of its recipients in {} queued messages will not be sent; {} of "
+          + "those messages have nothing left to send and are due now", why, changed[0], changed[1], changed[2]);
+    }
+  }
+
+  /**
+   * Suppresses the pending recipients of {@code key} in mail that is queued, deferred or held,
+   * leaving messages being sent alone; returns recipients suppressed, messages touched, messages
+   * made due. The message rows are locked first (a claim skips locked rows, and waits for none),
+   * so that no claim reads a recipient this transaction is changing. The recipients keep
+   * updated_at NULL: the next claim of their message hands them to the engine, which records
+   * them SUPPRESSED and tells the listener; a message left with nothing to send is due at once.
+   */
+  private int[] suppressQueued(Handle h, String key) {
+    List<Object> ids = h.createQuery(selectQueuedWithRecipient).bind(0, key)
+        .map((rs, ctx) -> dialect.id(UUID.fromString(rs.getString(1)))).list();
+    int recipients = 0;
+    int messages = 0;
+    int due = 0;
+    for (int from = 0; from < ids.size(); from += CHUNK) {
+      List<Object> chunk = ids.subList(from, Math.min(ids.size(), from + CHUNK));
+      String idList = placeholders(chunk.size()) + ")";
+      List<Object> locked = bind(h.createQuery(lockQueuedHead + idList + lockQueuedTail), chunk)
+          .map((rs, ctx) -> dialect.id(UUID.fromString(rs.getString(1)))).list();
+      if (locked.isEmpty()) {
+        continue;
+      }
+      String lockedList = placeholders(locked.size()) + ")";
+      Update suppress = h.createUpdate(suppressRecipientsHead + lockedList);
+      suppress.bind(0, key);
+      bindAll(suppress, 1, locked);
+      recipients += suppress.execute();
+      messages += locked.size();
+      due += bind(h.createUpdate(dueIfNothingPendingHead + lockedList), locked).execute();
+    }
+    return new int[] {recipients, messages, due};
   }
 
   @Override
   public Erasure erase(String address) {
-    String key = JdbcMailStore.suppressionKey(MailAddress.of(Objects.requireNonNull(address, "address")).address());
+    String key = Enqueuer.suppressionKey(MailAddress.of(Objects.requireNonNull(address, "address")).address());
     return jdbi.inTransaction(h -> {
-      boolean suppression = h.createUpdate(dialect.sql("DELETE FROM {p}suppression WHERE address = ?"))
+      boolean suppression = h.createUpdate(dialect.fill("DELETE FROM {p}suppression WHERE address = ?"))
           .bind(0, key).execute() > 0;
-      List<String[]> rows = h.createQuery(dialect.sql("SELECT m.id, m.state FROM {p}message m "
+      List<String[]> rows = h.createQuery(dialect.fill("SELECT m.id, m.state FROM {p}message m "
               + "WHERE LOWER(m.envelope_from) = ? OR m.id IN (SELECT r.message_id FROM {p}recipient r "
               + "WHERE LOWER(r.address) = ?)"))
           .bind(0, key).bind(1, key)
@@ -428,7 +488,7 @@ final class JdbcMailAdmin implements MailQueueAdmin {
       for (int from = 0; from < ids.size(); from += 500) {
         List<Object> chunk = ids.subList(from, Math.min(ids.size(), from + 500));
         // SENDING again in the condition: a claim between the select and this delete keeps its message
-        Update delete = h.createUpdate(dialect.sql("DELETE FROM {p}message WHERE state <> 'SENDING' AND id IN ("
+        Update delete = h.createUpdate(dialect.fill("DELETE FROM {p}message WHERE state <> 'SENDING' AND id IN ("
             + placeholders(chunk.size()) + ")"));
         for (int i = 0; i < chunk.size(); i++) {
           delete.bind(i, chunk.get(i));
@@ -444,15 +504,15 @@ final class JdbcMailAdmin implements MailQueueAdmin {
 
   @Override
   public boolean unsuppress(String address) {
-    String key = JdbcMailStore.suppressionKey(address.strip());
-    return jdbi.withHandle(h -> h.createUpdate(dialect.sql("DELETE FROM {p}suppression WHERE address = ?"))
+    String key = Enqueuer.suppressionKey(address.strip());
+    return jdbi.withHandle(h -> h.createUpdate(dialect.fill("DELETE FROM {p}suppression WHERE address = ?"))
         .bind(0, key).execute()) > 0;
   }
 
   @Override
   public Optional<Suppression> suppression(String address) {
-    String key = JdbcMailStore.suppressionKey(address.strip());
-    return jdbi.withHandle(h -> h.createQuery(dialect.sql("SELECT address, reason, reply_code, reply_enhanced, "
+    String key = Enqueuer.suppressionKey(address.strip());
+    return jdbi.withHandle(h -> h.createQuery(dialect.fill("SELECT address, reason, reply_code, reply_enhanced, "
             + "reply_text, created_at, expires_at FROM {p}suppression WHERE address = ? "
             + "AND (expires_at IS NULL OR expires_at > {now})"))
         .bind(0, key).map((rs, ctx) -> suppressionRow(rs)).findOne());
@@ -463,10 +523,10 @@ final class JdbcMailAdmin implements MailQueueAdmin {
     if (limit < 1 || limit > MessageFilter.MAX_LIMIT) {
       throw new IllegalArgumentException("limit must be 1.." + MessageFilter.MAX_LIMIT + ": " + limit);
     }
-    return jdbi.withHandle(h -> h.createQuery(dialect.sql("SELECT address, reason, reply_code, reply_enhanced, "
+    return jdbi.withHandle(h -> h.createQuery(dialect.fill("SELECT address, reason, reply_code, reply_enhanced, "
             + "reply_text, created_at, expires_at FROM {p}suppression WHERE (expires_at IS NULL OR expires_at > {now}) "
             + "AND address > ? ORDER BY address LIMIT ?"))
-        .bind(0, afterAddress == null ? "" : JdbcMailStore.suppressionKey(afterAddress)).bind(1, limit)
+        .bind(0, afterAddress == null ? "" : Enqueuer.suppressionKey(afterAddress)).bind(1, limit)
         .map((rs, ctx) -> suppressionRow(rs)).list());
   }
 

@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS mq_recipient (
   reply_code     smallint,
   reply_enhanced varchar(16),
   reply_text     varchar(1000),
-  updated_at     bigint,
+  updated_at     bigint,                    -- when an attempt or an administrator changed the status; NULL for a
+                                            -- SUPPRESSED recipient the engine has not recorded and reported yet
   PRIMARY KEY (message_id, idx)
 );
 

@@ -59,7 +59,8 @@ CREATE TABLE IF NOT EXISTS mq_recipient (
   reply_code     smallint,
   reply_enhanced varchar(16),
   reply_text     varchar(1000),
-  updated_at     bigint,
+  updated_at     bigint,                    -- when an attempt or an administrator changed the status; NULL for a
+                                            -- SUPPRESSED recipient the engine has not recorded and reported yet
   PRIMARY KEY (message_id, idx)
 ) WITH (fillfactor = 75);
 -- Room on each page: a recipient is inserted once and updated in place of itself (a HOT update,

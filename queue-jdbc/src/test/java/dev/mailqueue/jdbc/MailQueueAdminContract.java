@@ -95,6 +95,17 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     return new Completion(state, null, true, false, updates, "mx2.example.org", Duration.ofMillis(7), reply);
   }
 
+  /** The completion with the claim's suppressed recipients recorded SUPPRESSED, as the engine adds them. */
+  private static Completion withSuppressed(ClaimedMail m, Completion c) {
+    SmtpReply reply = SmtpReply.local(550, "5.7.1", "recipient on the suppression list, not sent");
+    List<Completion.RecipientUpdate> updates = new ArrayList<>(c.recipients());
+    for (ClaimedMail.PendingRecipient p : m.suppressed()) {
+      updates.add(new Completion.RecipientUpdate(p.index(), RecipientStatus.SUPPRESSED, reply));
+    }
+    return new Completion(c.newState(), c.retryDelay(), c.countsAsAttempt(), c.uncertain(), updates, c.remoteHost(),
+        c.duration(), c.summary());
+  }
+
   private MessageState state(MessageId id) {
     return store.find(id).orElseThrow().state();
   }
@@ -373,21 +384,68 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     ClaimedMail c = claimOne();
     assertThat(c.id()).isEqualTo(mixed);
     assertThat(c.recipients()).extracting(p -> p.address().address()).containsExactly("here@example.org");
-    store.complete(c, finished(c, MessageState.DELIVERED, RecipientStatus.DELIVERED, OK));
+    assertThat(c.suppressed()).as("for the engine to record and tell").extracting(p -> p.address().address())
+        .containsExactly("gone@example.org");
+    store.complete(c, withSuppressed(c, finished(c, MessageState.DELIVERED, RecipientStatus.DELIVERED, OK)));
     assertThat(store.find(mixed).orElseThrow().recipients()).extracting(MessageView.Recipient::status)
         .containsExactly(RecipientStatus.SUPPRESSED, RecipientStatus.DELIVERED);
 
     MessageId allSuppressed = insert("s@example.com", null, "GONE@example.org");
     MessageView v = store.find(allSuppressed).orElseThrow();
-    assertThat(v.state()).as("nothing to send: finished at once").isEqualTo(MessageState.DELIVERED);
-    assertThat(v.dueAt()).isNull();
+    assertThat(v.state()).as("queued all the same, so that the engine records it and tells its listener")
+        .isEqualTo(MessageState.QUEUED);
     assertThat(v.recipients().get(0).status()).isEqualTo(RecipientStatus.SUPPRESSED);
+    ClaimedMail s = claimOne();
+    assertThat(s.id()).isEqualTo(allSuppressed);
+    assertThat(s.recipients()).as("nothing to send").isEmpty();
+    assertThat(s.suppressed()).extracting(p -> p.address().address()).containsExactly("GONE@example.org");
+    assertThat(s.deliveredBefore()).isFalse();
+    assertThat(store.complete(s, withSuppressed(s, finished(s, MessageState.SUPPRESSED, RecipientStatus.DELIVERED,
+        OK)))).isTrue();
+    assertThat(state(allSuppressed)).isEqualTo(MessageState.SUPPRESSED);
+    assertThat(admin.stats().count(MessageState.SUPPRESSED)).as("counted apart from delivered").isEqualTo(1);
     assertThat(store.claim("w1", 10, LEASE)).isEmpty();
 
     assertThat(admin.unsuppress("gone@example.org")).isTrue();
     assertThat(admin.unsuppress("gone@example.org")).isFalse();
     MessageId again = insert("s@example.com", null, "gone@example.org");
     assertThat(store.find(again).orElseThrow().recipients().get(0).status()).isEqualTo(RecipientStatus.PENDING);
+  }
+
+  @Test
+  void suppressingAnAddressSuppressesItsPendingRecipientsInQueuedMailButNotInMailBeingSent() throws Exception {
+    MessageId sending = insert("s@example.com", null, "x@example.org");
+    ClaimedMail leased = claimOne();
+    assertThat(leased.id()).isEqualTo(sending);
+    MessageId mixed = insert("s@example.com", null, "x@example.org", "y@example.org");
+    MessageId alone = store.insert(mail("s@example.com", null, Instant.now().plus(Duration.ofHours(3)),
+        "x@example.org"));
+    MessageId held = insert("s@example.com", null, "x@example.org");
+    assertThat(admin.hold(MessageFilter.builder().ids(List.of(held)).build())).isEqualTo(1);
+    MessageId other = insert("s@example.com", null, "z@example.org");
+
+    admin.suppress("x@EXAMPLE.org", "complaint", null);
+
+    assertThat(store.find(sending).orElseThrow().recipients().get(0).status())
+        .as("being sent under a lease: left to its attempt").isEqualTo(RecipientStatus.PENDING);
+    assertThat(store.find(mixed).orElseThrow().recipients()).extracting(MessageView.Recipient::status)
+        .containsExactly(RecipientStatus.SUPPRESSED, RecipientStatus.PENDING);
+    MessageView aloneView = store.find(alone).orElseThrow();
+    assertThat(aloneView.recipients().get(0).status()).isEqualTo(RecipientStatus.SUPPRESSED);
+    assertThat(aloneView.dueAt()).as("nothing left to send: due at once, not in three hours")
+        .isBefore(Instant.now().plus(Duration.ofHours(1)));
+    assertThat(store.find(held).orElseThrow().recipients().get(0).status()).isEqualTo(RecipientStatus.SUPPRESSED);
+    assertThat(state(held)).isEqualTo(MessageState.HOLD);
+    assertThat(store.find(other).orElseThrow().recipients().get(0).status()).isEqualTo(RecipientStatus.PENDING);
+
+    List<ClaimedMail> claimed = store.claim("w2", 10, LEASE);
+    assertThat(claimed).extracting(ClaimedMail::id).containsExactlyInAnyOrder(mixed, alone, other);
+    ClaimedMail a = claimed.stream().filter(m -> m.id().equals(alone)).findFirst().orElseThrow();
+    assertThat(a.recipients()).isEmpty();
+    assertThat(a.suppressed()).extracting(p -> p.address().address()).containsExactly("x@example.org");
+    ClaimedMail m = claimed.stream().filter(c -> c.id().equals(mixed)).findFirst().orElseThrow();
+    assertThat(m.recipients()).extracting(p -> p.address().address()).containsExactly("y@example.org");
+    assertThat(m.suppressed()).extracting(p -> p.address().address()).containsExactly("x@example.org");
   }
 
   @Test
@@ -407,11 +465,15 @@ abstract class MailQueueAdminContract extends StoreTestBase {
         .containsExactly(mixed.id(), allSuppressed.id(), clean.id());
     assertThat(store.find(mixed.id()).orElseThrow().recipients()).extracting(MessageView.Recipient::status)
         .containsExactly(RecipientStatus.SUPPRESSED, RecipientStatus.PENDING);
-    MessageView finished = store.find(allSuppressed.id()).orElseThrow();
-    assertThat(finished.state()).isEqualTo(MessageState.DELIVERED);
-    assertThat(finished.dueAt()).isNull();
-    assertThat(store.claim("w1", 10, LEASE)).extracting(ClaimedMail::id)
-        .containsExactlyInAnyOrder(mixed.id(), clean.id());
+    MessageView queued = store.find(allSuppressed.id()).orElseThrow();
+    assertThat(queued.state()).as("queued, for the engine to record SUPPRESSED").isEqualTo(MessageState.QUEUED);
+    assertThat(queued.recipients()).extracting(MessageView.Recipient::status)
+        .containsExactly(RecipientStatus.SUPPRESSED);
+    List<ClaimedMail> claimed = store.claim("w1", 10, LEASE);
+    assertThat(claimed).extracting(ClaimedMail::id).containsExactlyInAnyOrder(mixed.id(), allSuppressed.id(),
+        clean.id());
+    assertThat(claimed).filteredOn(m -> m.id().equals(allSuppressed.id())).singleElement()
+        .satisfies(m -> assertThat(m.recipients()).isEmpty());
     assertThat(store.loadMime(clean.id())).isEqualTo(clean.mime());
   }
 
@@ -441,6 +503,8 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     assertThat(admin.suppression("unknown@example.org")).get().satisfies(s -> {
       assertThat(s.reason()).isEqualTo(Suppression.HARD_BOUNCE);
       assertThat(s.reply()).isEqualTo(UNKNOWN);
+      assertThat(s.expiresAt()).as("not for ever: 90 days by default")
+          .isEqualTo(s.createdAt().plus(JdbcMailStore.DEFAULT_BOUNCE_SUPPRESSION_TTL));
     });
     assertThat(admin.suppression("blocked@example.org")).as("policy rejections are not suppressed").isEmpty();
     assertThat(admin.suppression("ok@example.org")).isEmpty();
@@ -457,6 +521,22 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     assertThat(store.completeAll(both, completions)).containsExactly(true, true);
     assertThat(admin.suppressions(null, 10)).extracting(Suppression::address)
         .containsExactly("other@example.org", "unknown2@example.org");
+  }
+
+  @Test
+  void bounceSuppressionCanBeTurnedOffOrKeptForEver() {
+    JdbcMailStore off = JdbcMailStore.builder(dataSource).tablePrefix(prefix).bounceSuppression(false).build();
+    off.insert(mail("s@example.com", null, null, "unknown@example.org"));
+    ClaimedMail c = off.claim("w1", 1, LEASE).get(0);
+    assertThat(off.complete(c, finished(c, MessageState.BOUNCED, RecipientStatus.BOUNCED, UNKNOWN))).isTrue();
+    assertThat(admin.suppression("unknown@example.org")).as("automatic suppression off").isEmpty();
+
+    JdbcMailStore forEver = JdbcMailStore.builder(dataSource).tablePrefix(prefix).bounceSuppressionTtl(null).build();
+    forEver.insert(mail("s@example.com", null, null, "unknown@example.org"));
+    ClaimedMail d = forEver.claim("w1", 1, LEASE).get(0);
+    assertThat(forEver.complete(d, finished(d, MessageState.BOUNCED, RecipientStatus.BOUNCED, UNKNOWN))).isTrue();
+    assertThat(admin.suppression("unknown@example.org")).get()
+        .satisfies(s -> assertThat(s.expiresAt()).isNull());
   }
 
   @Test

@@ -665,9 +665,9 @@ abstract class MailStoreContract extends StoreTestBase {
   @Test
   void theDatabaseClockIsEpochMillisecondsInAnySessionTimeZone() throws Exception {
     try (Connection c = dataSource.getConnection(); var s = c.createStatement()) {
-      Dialect dialect = Dialect.detect(c.getMetaData().getDatabaseProductName(), prefix);
+      Dialect dialect = Dialect.detect(c.getMetaData().getDatabaseProductName(), c.getMetaData().getURL(), prefix, 30);
       // Far from UTC, with a half-hour offset: a clock expression that read wall-clock time would be hours off.
-      s.execute(dialect instanceof Dialect.MariaDbDialect ? "SET time_zone = '+05:30'" : "SET TIME ZONE '+05:30'");
+      s.execute(dialect instanceof MariaDbDialect ? "SET time_zone = '+05:30'" : "SET TIME ZONE '+05:30'");
       long before = System.currentTimeMillis();
       long now;
       try (ResultSet rs = s.executeQuery("SELECT " + dialect.now())) {

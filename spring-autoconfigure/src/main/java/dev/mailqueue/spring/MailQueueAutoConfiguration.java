@@ -62,7 +62,9 @@ public class MailQueueAutoConfiguration {
         .createSchema(createSchema)
         .notifyOnEnqueue(jdbc.isNotifyOnEnqueue())
         .queryTimeout(jdbc.getQueryTimeout())
-        .retainBodies(jdbc.isRetainBodies());
+        .retainBodies(jdbc.isRetainBodies())
+        .bounceSuppression(properties.getSuppression().isOnBounce())
+        .bounceSuppressionTtl(properties.getSuppression().bounceTtlOrForEver());
     customizers.orderedStream().forEach(c -> c.customize(b));
     return b.build();
   }

@@ -31,10 +31,10 @@ import org.springframework.beans.factory.ObjectProvider;
  * Micrometer meters for the queue:
  * <ul>
  *   <li>{@code mailqueue.recipients} counters, tagged {@code outcome} (delivered, deferred,
- *       bounced, expired) and {@code tag} (the message's tag, {@code none} without one), counting
+ *       bounced, expired, suppressed) and {@code tag} (the message's tag, {@code none} without one), counting
  *       recipient outcomes;</li>
  *   <li>the {@code mailqueue.delivery} timer, tagged the same way with the final outcomes
- *       (delivered, bounced, expired): the time from enqueue to that outcome, recorded once per
+ *       (delivered, bounced, expired, suppressed): the time from enqueue to that outcome, recorded once per
  *       message and outcome. The enqueue time is the one in the message id (a version 7 UUID,
  *       taken from the enqueuing node's clock), so the time includes any {@code notBefore} delay
  *       and clock skew between nodes; percentiles are off unless configured, e.g.
@@ -156,6 +156,12 @@ public final class MailQueueMetrics implements DeliveryListener, MeterBinder, Ma
   public void expired(DeliveryEvent event) {
     count("expired", event);
     time("expired", event);
+  }
+
+  @Override
+  public void suppressed(DeliveryEvent event) {
+    count("suppressed", event);
+    time("suppressed", event);
   }
 
   private void count(String outcome, DeliveryEvent event) {

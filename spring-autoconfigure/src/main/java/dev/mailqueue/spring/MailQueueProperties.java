@@ -77,6 +77,9 @@ public class MailQueueProperties {
   /** Thresholds of the 'mailqueue' health indicator. */
   private final Health health = new Health();
 
+  /** The suppression list: addresses nothing is sent to. */
+  private final Suppression suppression = new Suppression();
+
   /** The 'mailqueue' actuator endpoint. */
   private final Endpoint endpoint = new Endpoint();
 
@@ -182,6 +185,44 @@ public class MailQueueProperties {
 
   public Endpoint getEndpoint() {
     return endpoint;
+  }
+
+  public Suppression getSuppression() {
+    return suppression;
+  }
+
+  /** Automatic suppression after hard bounces (5.1.1 no such user, 5.1.2 no such domain, ...). */
+  public static class Suppression {
+
+    /** Whether a hard bounce puts its address on the suppression list. */
+    private boolean onBounce = JdbcMailStore.DEFAULT_BOUNCE_SUPPRESSION;
+
+    /**
+     * How long a hard bounce keeps its address on the suppression list; 0 keeps it for ever.
+     * Entries added by hand ('mailqueue suppress add') take their own time to live.
+     */
+    private Duration bounceTtl = JdbcMailStore.DEFAULT_BOUNCE_SUPPRESSION_TTL;
+
+    public boolean isOnBounce() {
+      return onBounce;
+    }
+
+    public void setOnBounce(boolean onBounce) {
+      this.onBounce = onBounce;
+    }
+
+    public Duration getBounceTtl() {
+      return bounceTtl;
+    }
+
+    public void setBounceTtl(Duration bounceTtl) {
+      this.bounceTtl = bounceTtl;
+    }
+
+    /** The time to live for the store's builder: {@code null} (for ever) for 0. */
+    Duration bounceTtlOrForEver() {
+      return bounceTtl == null || bounceTtl.isZero() ? null : bounceTtl;
+    }
   }
 
   /** When the health indicator reports DEGRADED instead of UP. */

@@ -33,6 +33,7 @@ class ConfigurationMetadataTest {
       }
     }
     assertThat(defaults).containsKeys("mailqueue.workers", "mailqueue.poll-interval", "mailqueue.retry.max-age",
+        "mailqueue.suppression.on-bounce", "mailqueue.suppression.bounce-ttl",
         "mailqueue.smtp.connect-timeout", "mailqueue.jdbc.initialize-schema");
 
     MailQueueProperties bound = new Binder(new MapConfigurationPropertySource(defaults))

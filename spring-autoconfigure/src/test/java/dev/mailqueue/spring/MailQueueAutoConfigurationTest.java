@@ -239,4 +239,19 @@ class MailQueueAutoConfigurationTest {
     }
   }
 
+
+  @Test
+  void suppressionPropertiesReachTheStore() {
+    runner.run(context -> assertThat(context.getBean(JdbcMailStore.class).toString())
+        .as("90 days by default").contains("bounceSuppression=PT2160H"));
+    runner.withPropertyValues("mailqueue.suppression.bounce-ttl=30d")
+        .run(context -> assertThat(context.getBean(JdbcMailStore.class).toString())
+            .contains("bounceSuppression=PT720H"));
+    runner.withPropertyValues("mailqueue.suppression.bounce-ttl=0")
+        .run(context -> assertThat(context.getBean(JdbcMailStore.class).toString())
+            .contains("bounceSuppression=for ever"));
+    runner.withPropertyValues("mailqueue.suppression.on-bounce=false")
+        .run(context -> assertThat(context.getBean(JdbcMailStore.class).toString())
+            .contains("bounceSuppression=off"));
+  }
 }
