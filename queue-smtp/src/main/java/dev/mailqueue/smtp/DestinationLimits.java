@@ -406,7 +406,8 @@ public final class DestinationLimits {
     }
 
     /**
-     * How long an open breaker defers mail before one message probes. Defaults to {@link #DEFAULT_OPEN_DURATION}.
+     * How long an open breaker defers mail before one message probes. Defaults to
+     * {@link #DEFAULT_OPEN_DURATION}.
      *
      * @param duration at least 1 ms; not null
      * @return this builder
@@ -417,7 +418,8 @@ public final class DestinationLimits {
     }
 
     /**
-     * Replaces the slow-down rules. Defaults to {@link #defaultSlowDownRules()}; an empty list disables slowing down.
+     * Replaces the slow-down rules. Defaults to {@link #defaultSlowDownRules()}; an empty list
+     * disables slowing down.
      *
      * @param rules the rules, any of which lowers the rate, copied; not null, no null element
      * @return this builder

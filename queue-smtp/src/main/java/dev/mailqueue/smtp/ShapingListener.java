@@ -33,7 +33,8 @@ public interface ShapingListener {
   }
 
   /**
-   * Mail for {@code destination} was deferred without counting an attempt, due again after {@code retryAfter}.
+   * Mail for {@code destination} was deferred without counting an attempt, due again after
+   * {@code retryAfter}.
    *
    * @param destination the destination's name: a recipient domain, a group's name or a host name
    * @param reason which limit held the mail back

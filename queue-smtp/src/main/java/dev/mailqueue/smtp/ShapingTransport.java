@@ -153,7 +153,8 @@ public final class ShapingTransport implements MailTransport, ClusterAware {
     }
 
     /**
-     * All mail goes through this relay: it is the one destination (or a member of a group). Defaults to per-domain destinations.
+     * All mail goes through this relay: it is the one destination (or a member of a group).
+     * Defaults to per-domain destinations.
      *
      * @param host the relay's host name, matched against the groups; not null (replaces an earlier
      *     {@link #mxResolver} or {@link #hostOfDomain})

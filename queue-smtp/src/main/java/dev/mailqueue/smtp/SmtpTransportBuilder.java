@@ -189,7 +189,8 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   }
 
   /**
-   * Messages one connection carries before it is closed. Defaults to {@link SmtpTransport#DEFAULT_MAX_MESSAGES_PER_CONNECTION}.
+   * Messages one connection carries before it is closed. Defaults to
+   * {@link SmtpTransport#DEFAULT_MAX_MESSAGES_PER_CONNECTION}.
    *
    * @param max at least 1; 1 opens a new connection for every message
    * @return this builder
@@ -272,8 +273,8 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
    * Validates and builds the transport, which starts one small scheduler (two daemon threads).
    * Logs a warning when the EHLO name is not a fully qualified domain name.
    *
-   * @return a new transport, open until {@link SmtpTransport#close()}; setters called on this builder later do not
-   *     affect it
+   * @return a new transport, open until {@link SmtpTransport#close()}; setters called on this
+   *     builder later do not affect it
    * @throws IllegalArgumentException for a combination of options that cannot work (see the
    *     mode's builder)
    */
