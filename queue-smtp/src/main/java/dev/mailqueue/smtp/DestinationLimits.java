@@ -79,7 +79,15 @@ public final class DestinationLimits {
    *     limits are given to {@link SmtpTransportBuilder#shaping})
    */
   public record Limit(int maxConcurrentSessions, int messagesPerPeriod, Duration period, int messagesPerSession) {
-    /** Validates every field. */
+    /**
+     * Validates every field.
+     *
+     * @param maxConcurrentSessions deliveries in progress at once, at least 1
+     * @param messagesPerPeriod messages started per {@code period}, at least 1
+     * @param period the period of the rate, at least 1 ms; not null
+     * @param messagesPerSession messages one connection carries, at least 1
+     * @throws IllegalArgumentException when a number is below 1 or {@code period} below 1 ms
+     */
     public Limit {
       positive(maxConcurrentSessions, "maxConcurrentSessions");
       positive(messagesPerPeriod, "messagesPerPeriod");
@@ -93,23 +101,41 @@ public final class DestinationLimits {
     /**
      * {@link #DEFAULT_MAX_CONCURRENT_SESSIONS}, {@link #DEFAULT_MESSAGES_PER_PERIOD} per
      * {@link #DEFAULT_RATE_PERIOD}, {@link #DEFAULT_MESSAGES_PER_SESSION}.
+     *
+     * @return the default limit
      */
     public static Limit ofDefaults() {
       return new Limit(DEFAULT_MAX_CONCURRENT_SESSIONS, DEFAULT_MESSAGES_PER_PERIOD, DEFAULT_RATE_PERIOD,
           DEFAULT_MESSAGES_PER_SESSION);
     }
 
-    /** The same limit with another number of sessions at once. */
+    /**
+     * The same limit with another number of sessions at once.
+     *
+     * @param max deliveries in progress at once, at least 1
+     * @return a new limit; this one is unchanged
+     */
     public Limit withMaxConcurrentSessions(int max) {
       return new Limit(max, messagesPerPeriod, period, messagesPerSession);
     }
 
-    /** The same limit with another rate, e.g. {@code withRate(600, Duration.ofMinutes(1))}. */
+    /**
+     * The same limit with another rate, e.g. {@code withRate(600, Duration.ofMinutes(1))}.
+     *
+     * @param messages messages started per {@code per}, at least 1
+     * @param per the period of the rate, at least 1 ms; not null
+     * @return a new limit; this one is unchanged
+     */
     public Limit withRate(int messages, Duration per) {
       return new Limit(maxConcurrentSessions, messages, per, messagesPerSession);
     }
 
-    /** The same limit with another number of messages per session. */
+    /**
+     * The same limit with another number of messages per session.
+     *
+     * @param max messages one connection carries before it is closed, at least 1
+     * @return a new limit; this one is unchanged
+     */
     public Limit withMessagesPerSession(int max) {
       return new Limit(maxConcurrentSessions, messagesPerPeriod, period, max);
     }
@@ -124,7 +150,16 @@ public final class DestinationLimits {
    *     {@code google.com} and {@code aspmx.l.google.com}, not {@code notgoogle.com}
    */
   public record Group(String name, Limit limit, List<String> hostSuffixes) {
-    /** Validates and normalises. */
+    /**
+     * Validates and normalises.
+     *
+     * @param name the destination name, stored in lower case; not null or blank, without spaces or
+     *     {@code @}
+     * @param limit the shared limit; not null
+     * @param hostSuffixes at least one host name or suffix, stored in lower case without a leading or
+     *     trailing dot; not null
+     * @throws IllegalArgumentException when a name is not a host name or no suffix is given
+     */
     public Group {
       name = requireName(name, "group name");
       Objects.requireNonNull(limit, "limit");
@@ -157,7 +192,14 @@ public final class DestinationLimits {
    * @param text matched with {@link Matcher#find()}
    */
   public record SlowDownRule(int code, String enhancedPrefix, Pattern text) {
-    /** Validates presence. */
+    /**
+     * Validates presence.
+     *
+     * @param code the reply code, 400 to 499
+     * @param enhancedPrefix the start of the enhanced status, or {@code null} for any (or none)
+     * @param text matched with {@link Matcher#find()}; not null
+     * @throws IllegalArgumentException when {@code code} is not a 4xx code
+     */
     public SlowDownRule {
       if (code < 400 || code > 499) {
         throw new IllegalArgumentException("a slow-down reply is a 4xx reply: " + code);
@@ -185,12 +227,20 @@ public final class DestinationLimits {
     this.slowDownHold = b.slowDownHold;
   }
 
-  /** Every setting at its default: {@link Limit#ofDefaults()} everywhere, no overrides, no groups. */
+  /**
+   * Every setting at its default: {@link Limit#ofDefaults()} everywhere, no overrides, no groups.
+   *
+   * @return limits with every setting at its default
+   */
   public static DestinationLimits ofDefaults() {
     return custom().build();
   }
 
-  /** Starts a builder with every setting at its default. */
+  /**
+   * Starts a builder with every setting at its default.
+   *
+   * @return a new builder
+   */
   public static Builder custom() {
     return new Builder();
   }
@@ -198,6 +248,8 @@ public final class DestinationLimits {
   /**
    * The default slow-down rules: {@link #DEFAULT_SLOW_DOWN_TEXT} in a {@code 421} (any enhanced
    * status), {@code 450 4.7.x} or {@code 451 4.7.x}.
+   *
+   * @return the three default rules, an immutable list
    */
   public static List<SlowDownRule> defaultSlowDownRules() {
     return List.of(new SlowDownRule(421, null, DEFAULT_SLOW_DOWN_TEXT),
@@ -205,27 +257,47 @@ public final class DestinationLimits {
         new SlowDownRule(451, "4.7.", DEFAULT_SLOW_DOWN_TEXT));
   }
 
-  /** The limit for a destination without override or group. */
+  /**
+   * The limit for a destination without override or group.
+   *
+   * @return the limit of destinations without override or group
+   */
   public Limit defaults() {
     return defaults;
   }
 
-  /** Consecutive connection failures that open the breaker of a destination. */
+  /**
+   * Consecutive connection failures that open the breaker of a destination.
+   *
+   * @return the number of failures, at least 1
+   */
   public int failuresToOpen() {
     return failuresToOpen;
   }
 
-  /** How long an open breaker stays open before one message probes the destination. */
+  /**
+   * How long an open breaker stays open before one message probes the destination.
+   *
+   * @return the time the breaker stays open, at least 1 ms
+   */
   public Duration openDuration() {
     return openDuration;
   }
 
-  /** The replies that lower a destination's rate. */
+  /**
+   * The replies that lower a destination's rate.
+   *
+   * @return the rules, an immutable list; empty when slowing down is disabled
+   */
   public List<SlowDownRule> slowDownRules() {
     return slowDownRules;
   }
 
-  /** How long a lowered rate holds before each step back up. */
+  /**
+   * How long a lowered rate holds before each step back up.
+   *
+   * @return the hold time, at least 1 ms
+   */
   public Duration slowDownHold() {
     return slowDownHold;
   }
@@ -279,13 +351,25 @@ public final class DestinationLimits {
 
     private Builder() {}
 
-    /** The limit of every destination without override or group. Defaults to {@link Limit#ofDefaults()}. */
+    /**
+     * The limit of every destination without override or group. Defaults to {@link Limit#ofDefaults()}.
+     *
+     * @param limit the limit; not null
+     * @return this builder
+     */
     public Builder defaults(Limit limit) {
       this.defaults = Objects.requireNonNull(limit, "limit");
       return this;
     }
 
-    /** Mail for this recipient domain (exact match) is its own destination with this limit. Defaults to none. */
+    /**
+     * Mail for this recipient domain (exact match) is its own destination with this limit. Defaults to none.
+     *
+     * @param domain the recipient domain, matched case-insensitively; not null or blank
+     * @param limit the domain's own limit; not null
+     * @return this builder
+     * @throws IllegalArgumentException when {@code domain} is not a domain name
+     */
     public Builder domain(String domain, Limit limit) {
       domains.put(requireName(domain, "domain"), Objects.requireNonNull(limit, "limit"));
       return this;
@@ -295,6 +379,13 @@ public final class DestinationLimits {
      * Every host ending in one of {@code hostSuffixes} (an MX host in direct mode, the relay in
      * relay mode) shares one budget called {@code name}. Groups are matched in the order added.
      * Defaults to none.
+     *
+     * @param name the shared destination's name, used in logs, events and metrics; not null or blank
+     * @param limit the limit all hosts of the group share; not null
+     * @param hostSuffixes at least one host name or suffix; {@code "google.com"} matches
+     *     {@code google.com} and {@code aspmx.l.google.com}, not {@code notgoogle.com}
+     * @return this builder
+     * @throws IllegalArgumentException when a name is not a host name or no suffix is given
      */
     public Builder group(String name, Limit limit, String... hostSuffixes) {
       groups.add(new Group(name, limit, List.of(hostSuffixes)));
@@ -305,19 +396,34 @@ public final class DestinationLimits {
      * Consecutive connection failures (connect refused or timed out, connection dropped, attempt
      * deadline, no reply after the data, 421) after which a destination's breaker opens. Defaults
      * to {@link #DEFAULT_FAILURES_TO_OPEN}.
+     *
+     * @param failures at least 1
+     * @return this builder
      */
     public Builder failuresToOpen(int failures) {
       this.failuresToOpen = positive(failures, "failuresToOpen");
       return this;
     }
 
-    /** How long an open breaker defers mail before one message probes. Defaults to {@link #DEFAULT_OPEN_DURATION}. */
+    /**
+     * How long an open breaker defers mail before one message probes. Defaults to
+     * {@link #DEFAULT_OPEN_DURATION}.
+     *
+     * @param duration at least 1 ms; not null
+     * @return this builder
+     */
     public Builder openDuration(Duration duration) {
       this.openDuration = positiveDuration(duration, "openDuration");
       return this;
     }
 
-    /** Replaces the slow-down rules. Defaults to {@link #defaultSlowDownRules()}; an empty list disables slowing down. */
+    /**
+     * Replaces the slow-down rules. Defaults to {@link #defaultSlowDownRules()}; an empty list
+     * disables slowing down.
+     *
+     * @param rules the rules, any of which lowers the rate, copied; not null, no null element
+     * @return this builder
+     */
     public Builder slowDownRules(List<SlowDownRule> rules) {
       this.slowDownRules = List.copyOf(rules);
       return this;
@@ -326,13 +432,20 @@ public final class DestinationLimits {
     /**
      * How long a lowered rate holds before it is doubled again, step by step up to the configured
      * rate. Defaults to {@link #DEFAULT_SLOW_DOWN_HOLD}.
+     *
+     * @param hold at least 1 ms; not null
+     * @return this builder
      */
     public Builder slowDownHold(Duration hold) {
       this.slowDownHold = positiveDuration(hold, "slowDownHold");
       return this;
     }
 
-    /** Builds the immutable limits. */
+    /**
+     * Builds the immutable limits.
+     *
+     * @return new limits, unaffected by later calls on this builder
+     */
     public DestinationLimits build() {
       return new DestinationLimits(this);
     }

@@ -1,5 +1,6 @@
 package dev.mailqueue.smtp;
 
+import dev.mailqueue.spi.DeliveryResult;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +33,10 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
   /**
    * Finds the MX hosts of each recipient domain. Defaults to
    * {@link DnsMxResolver#ofDefaults()} (the system's name servers), created by {@link #build()}.
+   *
+   * @param resolver asked for each recipient domain on every attempt, from many worker threads at
+   *     once; not null
+   * @return this builder
    */
   public DirectBuilder mxResolver(MxResolver resolver) {
     this.mxResolver = Objects.requireNonNull(resolver, "resolver");
@@ -44,6 +49,8 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
    * or MX host names ({@code "mx.internal.example"}, every address of that host). Adds to earlier
    * calls. Defaults to none: only public addresses are connected to.
    *
+   * @param cidrsOrHosts CIDRs, address literals or MX host names; none may be null
+   * @return this builder
    * @throws IllegalArgumentException for an entry that is none of these
    */
   public DirectBuilder allowDestinations(String... cidrsOrHosts) {
@@ -63,6 +70,8 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
    * itself). Adds to earlier calls. Defaults to none: opportunistic TLS
    * everywhere.
    *
+   * @param domains domains or {@code *.} patterns; none may be null
+   * @return this builder
    * @throws IllegalArgumentException for an entry that is neither (e.g. {@code corp*.example},
    *     {@code *}, an address, a name with spaces)
    */
@@ -76,6 +85,9 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
   /**
    * MX addresses tried for one domain in one attempt, in order (all addresses of the most
    * preferred host first). Defaults to {@link SmtpTransport#DEFAULT_MAX_MX_ADDRESSES}.
+   *
+   * @param max at least 1
+   * @return this builder
    */
   public DirectBuilder maxMxAddresses(int max) {
     this.maxMxAddresses = positive(max, "maxMxAddresses");
@@ -90,6 +102,9 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
    * {@code 451 4.4.2} "time budget ... used up" (counted, since the MX host was tried). The MX
    * addresses not tried by then are not tried in this attempt, and the last one's deferral stands.
    * Defaults to {@link SmtpTransport#DEFAULT_DIRECT_DOMAIN_DEADLINE}.
+   *
+   * @param deadline a positive duration of at most {@code Integer.MAX_VALUE} ms; not null
+   * @return this builder
    */
   public DirectBuilder domainDeadline(Duration deadline) {
     this.domainDeadline = positiveMillis(deadline, "domainDeadline");
@@ -107,6 +122,9 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
    * says. From the second attempt on, the domains are taken in turn, one further per attempt, so
    * a domain the budget did not reach is tried first later. Defaults to
    * {@link SmtpTransport#DEFAULT_DIRECT_MESSAGE_DEADLINE}.
+   *
+   * @param deadline a positive duration of at most {@code Integer.MAX_VALUE} ms; not null
+   * @return this builder
    */
   public DirectBuilder messageDeadline(Duration deadline) {
     this.messageDeadline = positiveMillis(deadline, "messageDeadline");
@@ -122,6 +140,9 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
    * domain's other MX hosts are not used as overflow). Applies with {@link #shaping} too, which
    * then limits its destinations on top of this. Defaults to
    * {@link SmtpTransport#DEFAULT_MAX_CONNECTIONS_PER_MX_HOST}.
+   *
+   * @param max at least 1
+   * @return this builder
    */
   public DirectBuilder maxConnectionsPerMxHost(int max) {
     this.maxConnectionsPerMxHost = positive(max, "maxConnectionsPerMxHost");

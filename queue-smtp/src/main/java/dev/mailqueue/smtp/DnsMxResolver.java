@@ -76,12 +76,21 @@ public final class DnsMxResolver implements MxResolver {
     this.description = description;
   }
 
-  /** A resolver using the system's name servers and every default. */
+  /**
+   * A resolver using the system's name servers and every default.
+   *
+   * @return a new resolver with its own cache
+   * @throws IllegalStateException when the system configuration names no name server
+   */
   public static DnsMxResolver ofDefaults() {
     return builder().build();
   }
 
-  /** Starts a builder. */
+  /**
+   * Starts a builder.
+   *
+   * @return a new builder with every setting at its default
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -199,6 +208,10 @@ public final class DnsMxResolver implements MxResolver {
     /**
      * Asks these name servers (UDP, TCP when an answer is truncated), in order. Defaults to the
      * system's name servers ({@code /etc/resolv.conf} or the platform's equivalent).
+     *
+     * @param servers name server addresses (port 53 for the usual ones); none may be null; adds to
+     *     earlier calls
+     * @return this builder
      */
     public Builder servers(InetSocketAddress... servers) {
       for (InetSocketAddress s : servers) {
@@ -207,7 +220,12 @@ public final class DnsMxResolver implements MxResolver {
       return this;
     }
 
-    /** Time one query may take over all servers and retries. Defaults to {@link #DEFAULT_TIMEOUT}. */
+    /**
+     * Time one query may take over all servers and retries. Defaults to {@link #DEFAULT_TIMEOUT}.
+     *
+     * @param timeout a positive duration; not null
+     * @return this builder
+     */
     public Builder timeout(Duration timeout) {
       Objects.requireNonNull(timeout, "timeout");
       if (timeout.isNegative() || timeout.isZero()) {
@@ -217,7 +235,12 @@ public final class DnsMxResolver implements MxResolver {
       return this;
     }
 
-    /** The port of the addresses returned. Defaults to {@link #SMTP_PORT}; other values are for tests. */
+    /**
+     * The port of the addresses returned. Defaults to {@link #SMTP_PORT}; other values are for tests.
+     *
+     * @param port 1 to 65535
+     * @return this builder
+     */
     public Builder smtpPort(int port) {
       if (port < 1 || port > 65535) {
         throw new IllegalArgumentException("port out of range: " + port);
@@ -226,7 +249,12 @@ public final class DnsMxResolver implements MxResolver {
       return this;
     }
 
-    /** Record sets kept in the cache. Defaults to {@link #DEFAULT_CACHE_SIZE}. */
+    /**
+     * Record sets kept in the cache. Defaults to {@link #DEFAULT_CACHE_SIZE}.
+     *
+     * @param entries at least 1
+     * @return this builder
+     */
     public Builder cacheSize(int entries) {
       if (entries < 1) {
         throw new IllegalArgumentException("cacheSize must be at least 1: " + entries);
@@ -241,7 +269,12 @@ public final class DnsMxResolver implements MxResolver {
       return this;
     }
 
-    /** Builds the resolver; reads the system's name servers when none were given. */
+    /**
+     * Builds the resolver; reads the system's name servers when none were given.
+     *
+     * @return a new resolver with its own, empty cache
+     * @throws IllegalStateException when no servers were given and the system configuration names none
+     */
     public DnsMxResolver build() {
       List<InetSocketAddress> list = servers.isEmpty() ? ResolverConfig.getCurrentConfig().servers() : servers;
       if (list.isEmpty()) {

@@ -33,12 +33,22 @@ public final class MicrometerShapingListener implements ShapingListener {
   private final Map<String, AtomicInteger> breakerStates = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> rates = new ConcurrentHashMap<>();
 
-  /** Registers meters in {@code registry} with the default destination limit. */
+  /**
+   * Registers meters in {@code registry} with the default destination limit.
+   *
+   * @param registry where the meters are registered; not null
+   */
   public MicrometerShapingListener(MeterRegistry registry) {
     this(registry, DEFAULT_MAX_DESTINATIONS);
   }
 
-  /** Registers meters in {@code registry}, giving at most {@code maxDestinations} destinations their own tag. */
+  /**
+   * Registers meters in {@code registry}, giving at most {@code maxDestinations} destinations their own tag.
+   *
+   * @param registry where the meters are registered; not null
+   * @param maxDestinations destinations tagged by name, at least 1; bounds the number of meters
+   * @throws IllegalArgumentException when {@code maxDestinations} is below 1
+   */
   public MicrometerShapingListener(MeterRegistry registry, int maxDestinations) {
     this.registry = Objects.requireNonNull(registry, "registry");
     if (maxDestinations < 1) {

@@ -15,7 +15,15 @@ import java.util.Objects;
  * @param addresses the resolved addresses with the SMTP port, in the order to try; never empty
  */
 public record MxHost(String name, int preference, List<InetSocketAddress> addresses) {
-  /** Validates and normalises the name; every address must be resolved. */
+  /**
+   * Validates and normalises the name; every address must be resolved.
+   *
+   * @param name the host name; not null or blank; stored in lower case without a trailing dot
+   * @param preference the MX preference, 0 to 65535
+   * @param addresses resolved addresses with the SMTP port, in the order to try; copied, not empty
+   * @throws IllegalArgumentException for a blank name, a preference out of range, no address or an
+   *     unresolved address
+   */
   public MxHost {
     Objects.requireNonNull(name, "name");
     name = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
@@ -37,7 +45,15 @@ public record MxHost(String name, int preference, List<InetSocketAddress> addres
     }
   }
 
-  /** An MX host reachable at these addresses, e.g. {@code of("mx1.example.com", 10, addr)}. */
+  /**
+   * An MX host reachable at these addresses, e.g. {@code of("mx1.example.com", 10, addr)}.
+   *
+   * @param name the host name; not null or blank
+   * @param preference the MX preference, 0 to 65535
+   * @param addresses resolved addresses with the SMTP port, in the order to try; at least one
+   * @return the MX host
+   * @throws IllegalArgumentException as {@link #MxHost the constructor} says
+   */
   public static MxHost of(String name, int preference, InetSocketAddress... addresses) {
     return new MxHost(name, preference, List.of(addresses));
   }

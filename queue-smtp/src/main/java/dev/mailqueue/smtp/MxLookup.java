@@ -12,7 +12,12 @@ public sealed interface MxLookup
 
   /** The hosts to try, most preferred first; never empty. */
   record Hosts(List<MxHost> hosts) implements MxLookup {
-    /** Copies the list and refuses an empty one. */
+    /**
+     * Copies the list and refuses an empty one.
+     *
+     * @param hosts the hosts, most preferred first; copied, not null and not empty
+     * @throws IllegalArgumentException when {@code hosts} is empty (use {@link NoAddress})
+     */
     public Hosts {
       hosts = List.copyOf(hosts);
       if (hosts.isEmpty()) {
@@ -26,7 +31,12 @@ public sealed interface MxLookup
 
   /** The domain does not exist (NXDOMAIN). Recipients bounce with 5.1.2. */
   record NoSuchDomain(String detail) implements MxLookup {
-    /** Requires a detail for the bounce text. */
+    /**
+     * Requires a detail for the bounce text.
+     *
+     * @param detail why the domain does not exist (e.g. {@code NXDOMAIN for example.com}), quoted
+     *     in the bounce text; not null
+     */
     public NoSuchDomain {
       Objects.requireNonNull(detail, "detail");
     }
@@ -37,7 +47,11 @@ public sealed interface MxLookup
    * address. Recipients bounce with 5.4.4.
    */
   record NoAddress(String detail) implements MxLookup {
-    /** Requires a detail for the bounce text. */
+    /**
+     * Requires a detail for the bounce text.
+     *
+     * @param detail which names had no address, quoted in the bounce text; not null
+     */
     public NoAddress {
       Objects.requireNonNull(detail, "detail");
     }
@@ -45,13 +59,23 @@ public sealed interface MxLookup
 
   /** DNS gave no usable answer (timeout, SERVFAIL, refused). Recipients are deferred with 4.4.3, never bounced. */
   record TemporaryFailure(String detail) implements MxLookup {
-    /** Requires a detail for the deferral text. */
+    /**
+     * Requires a detail for the deferral text.
+     *
+     * @param detail what failed (e.g. the DNS error or the resolver's exception), quoted in the
+     *     deferral text; not null
+     */
     public TemporaryFailure {
       Objects.requireNonNull(detail, "detail");
     }
   }
 
-  /** Shorthand for {@link Hosts}. */
+  /**
+   * Shorthand for {@link Hosts}.
+   *
+   * @param hosts the hosts, most preferred first; at least one
+   * @return a {@link Hosts} result
+   */
   static MxLookup hosts(MxHost... hosts) {
     return new Hosts(List.of(hosts));
   }

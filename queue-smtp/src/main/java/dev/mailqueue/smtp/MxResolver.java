@@ -12,6 +12,9 @@ public interface MxResolver {
   /**
    * Looks up {@code domain} (lower-case ASCII, no trailing dot): its MX hosts in the order to try,
    * each with its addresses, or why there are none.
+   *
+   * @param domain the recipient domain, lower-case ASCII (A-labels) without a trailing dot
+   * @return the hosts to try, or why there are none; never null
    */
   MxLookup lookup(String domain);
 }

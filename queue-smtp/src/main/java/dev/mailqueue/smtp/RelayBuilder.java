@@ -28,6 +28,12 @@ public final class RelayBuilder extends SmtpTransportBuilder<RelayBuilder> {
   /**
    * Adds a relay to fail over to, tried in the order added when the previous one refuses the
    * connection, greets with an error or answers 421. All relays share the other settings.
+   *
+   * @param host the relay's host name or address literal; not null or blank
+   * @param port the relay's port, 1 to 65535 (465 does not make this relay use implicit TLS: the
+   *     first relay's port decides the default security for all)
+   * @return this builder
+   * @throws IllegalArgumentException when {@code host} is blank or {@code port} is out of range
    */
   public RelayBuilder failover(String host, int port) {
     relays.add(new Relay(host, port));
@@ -37,6 +43,10 @@ public final class RelayBuilder extends SmtpTransportBuilder<RelayBuilder> {
   /**
    * Authenticates with AUTH PLAIN or LOGIN (whichever the server offers). Defaults to no
    * authentication. The password never appears in logs, exceptions or {@code toString()}.
+   *
+   * @param username the user name to log in as; not null or blank
+   * @param password the password; not null
+   * @return this builder
    */
   public RelayBuilder credentials(String username, String password) {
     Objects.requireNonNull(password, "password");
@@ -47,6 +57,10 @@ public final class RelayBuilder extends SmtpTransportBuilder<RelayBuilder> {
   /**
    * Authenticates with AUTH XOAUTH2, asking {@code accessToken} for a current token on every
    * new connection (it should cache and refresh tokens itself). Defaults to no authentication.
+   *
+   * @param username the user name the token was issued for; not null or blank
+   * @param accessToken gives a current access token, asked on every new connection; not null
+   * @return this builder
    */
   public RelayBuilder oauth2(String username, Supplier<String> accessToken) {
     this.credentials = new Credentials(username, Objects.requireNonNull(accessToken, "accessToken"), true);

@@ -32,15 +32,32 @@ public interface ShapingListener {
     HALF_OPEN
   }
 
-  /** Mail for {@code destination} was deferred without counting an attempt, due again after {@code retryAfter}. */
+  /**
+   * Mail for {@code destination} was deferred without counting an attempt, due again after
+   * {@code retryAfter}.
+   *
+   * @param destination the destination's name: a recipient domain, a group's name or a host name
+   * @param reason which limit held the mail back
+   * @param retryAfter when the mail is due again, positive
+   */
   default void throttled(String destination, Reason reason, Duration retryAfter) {}
 
-  /** The breaker of {@code destination} went from {@code from} to {@code to}. */
+  /**
+   * The breaker of {@code destination} went from {@code from} to {@code to}.
+   *
+   * @param destination the destination's name: a recipient domain, a group's name or a host name
+   * @param from the state before
+   * @param to the state now
+   */
   default void breakerStateChanged(String destination, BreakerState from, BreakerState to) {}
 
   /**
    * The rate of {@code destination} changed: lowered after a slow-down reply, raised one step
    * on the way back to the configured rate, or divided anew when the number of live nodes changed.
+   *
+   * @param destination the destination's name: a recipient domain, a group's name or a host name
+   * @param messagesPerPeriod the new rate on this node, messages per {@code period}
+   * @param period the period of the rate
    */
   default void rateChanged(String destination, int messagesPerPeriod, Duration period) {}
 }

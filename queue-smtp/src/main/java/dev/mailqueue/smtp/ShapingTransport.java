@@ -68,7 +68,13 @@ public final class ShapingTransport implements MailTransport, ClusterAware {
     this.shaper = new DestinationShaper(limits, hostOfDomain, listener);
   }
 
-  /** Starts a builder decorating {@code delegate}. */
+  /**
+   * Starts a builder decorating {@code delegate}.
+   *
+   * @param delegate the transport that delivers what the limits let through, closed with this one;
+   *     not null
+   * @return a new builder
+   */
   public static Builder builder(MailTransport delegate) {
     return new Builder(delegate);
   }
@@ -135,13 +141,25 @@ public final class ShapingTransport implements MailTransport, ClusterAware {
       this.delegate = Objects.requireNonNull(delegate, "delegate");
     }
 
-    /** The limits. Defaults to {@link DestinationLimits#ofDefaults()}. */
+    /**
+     * The limits. Defaults to {@link DestinationLimits#ofDefaults()}.
+     *
+     * @param limits the limits per destination; not null
+     * @return this builder
+     */
     public Builder limits(DestinationLimits limits) {
       this.limits = Objects.requireNonNull(limits, "limits");
       return this;
     }
 
-    /** All mail goes through this relay: it is the one destination (or a member of a group). Defaults to per-domain destinations. */
+    /**
+     * All mail goes through this relay: it is the one destination (or a member of a group).
+     * Defaults to per-domain destinations.
+     *
+     * @param host the relay's host name, matched against the groups; not null (replaces an earlier
+     *     {@link #mxResolver} or {@link #hostOfDomain})
+     * @return this builder
+     */
     public Builder relay(String host) {
       Objects.requireNonNull(host, "host");
       this.hostOfDomain = d -> host;
@@ -152,6 +170,10 @@ public final class ShapingTransport implements MailTransport, ClusterAware {
      * Each recipient domain's destination is its most preferred MX host (matched against the
      * groups), as {@code resolver} reports it; domains without usable MX hosts are delivered
      * unshaped (the delegate bounces or defers them). Defaults to per-domain destinations.
+     *
+     * @param resolver asked for each recipient domain of each message, from many threads at once; not
+     *     null (replaces an earlier {@link #relay} or {@link #hostOfDomain})
+     * @return this builder
      */
     public Builder mxResolver(MxResolver resolver) {
       Objects.requireNonNull(resolver, "resolver");
@@ -162,19 +184,33 @@ public final class ShapingTransport implements MailTransport, ClusterAware {
     /**
      * Where mail for a recipient domain goes, matched against the groups; {@code null} delivers
      * that domain's mail unshaped. Defaults to the domain itself.
+     *
+     * @param hostOfDomain maps a recipient domain to its host, or to {@code null}; called from many
+     *     threads at once, and an exception it throws delivers that domain unshaped (logged); not
+     *     null (replaces an earlier {@link #relay} or {@link #mxResolver})
+     * @return this builder
      */
     public Builder hostOfDomain(Function<String, String> hostOfDomain) {
       this.hostOfDomain = Objects.requireNonNull(hostOfDomain, "hostOfDomain");
       return this;
     }
 
-    /** Hears throttling, breaker and rate changes. Defaults to {@link ShapingListener#NONE}. */
+    /**
+     * Hears throttling, breaker and rate changes. Defaults to {@link ShapingListener#NONE}.
+     *
+     * @param listener called on the delivering threads, so it must return quickly; not null
+     * @return this builder
+     */
     public Builder listener(ShapingListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
       return this;
     }
 
-    /** Builds the transport. */
+    /**
+     * Builds the transport.
+     *
+     * @return a new transport that owns the delegate (closing it closes the delegate)
+     */
     public ShapingTransport build() {
       return new ShapingTransport(delegate, limits, hostOfDomain, listener);
     }

@@ -248,6 +248,11 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
    * Starts a builder for delivery through the relay at {@code host:port} (e.g. port 587 with
    * STARTTLS, or 465 with implicit TLS); the builder adds failover relays and credentials to the
    * options both modes share ({@link SmtpTransportBuilder}).
+   *
+   * @param host the relay's host name or address literal; not null or blank
+   * @param port the relay's port, 1 to 65535; 465 makes implicit TLS the default
+   * @return a new builder
+   * @throws IllegalArgumentException when {@code host} is blank or {@code port} is out of range
    */
   public static RelayBuilder relay(String host, int port) {
     return new RelayBuilder(new Relay(host, port));
@@ -261,6 +266,8 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
    * per domain and {@link #DEFAULT_DIRECT_MESSAGE_DEADLINE} per message, and at most
    * {@link #DEFAULT_MAX_CONNECTIONS_PER_MX_HOST} sessions per MX host. Its builder has no relay or
    * credential options, and refuses implicit TLS at {@link DirectBuilder#build()}.
+   *
+   * @return a new builder
    */
   public static DirectBuilder direct() {
     return new DirectBuilder();

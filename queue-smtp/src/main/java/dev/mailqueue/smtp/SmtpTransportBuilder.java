@@ -56,6 +56,9 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
    * refused by {@link #build()}. In direct mode defaults to {@link Security#STARTTLS_OPPORTUNISTIC}
    * (without certificate checks); {@link Security#STARTTLS_REQUIRED} requires verified TLS for
    * every domain; {@link Security#IMPLICIT_TLS} is refused by {@link #build()}.
+   *
+   * @param security the protection of every connection; not null
+   * @return this builder
    */
   public B security(Security security) {
     this.security = Objects.requireNonNull(security, "security");
@@ -66,6 +69,10 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
    * Trusts the certificates in {@code trustStore} instead of the JDK's default trust store.
    * Host names are verified regardless. Defaults to the JDK's default trust. In direct mode it
    * applies to the domains that require verified TLS.
+   *
+   * @param trustStore the certificates to trust, already loaded; not null
+   * @return this builder
+   * @throws IllegalArgumentException when no TLS context can be built from {@code trustStore}
    */
   public B trustStore(KeyStore trustStore) {
     Objects.requireNonNull(trustStore, "trustStore");
@@ -84,6 +91,10 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   /**
    * Uses this factory for TLS (e.g. for client certificates). Host names are still verified.
    * Defaults to {@code SSLContext.getDefault()}'s factory.
+   *
+   * @param factory the factory every TLS socket is made with; not null (replaces a
+   *     {@link #trustStore} set earlier)
+   * @return this builder
    */
   public B sslSocketFactory(SSLSocketFactory factory) {
     this.sslSocketFactory = Objects.requireNonNull(factory, "factory");
@@ -96,6 +107,12 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
    * canonical host name, looked up once per JVM (for at most 5 seconds) when the first transport
    * without a name is built; when that is no fully qualified domain name (e.g. {@code localhost})
    * {@link #build()} logs a warning, since many relays and MX hosts refuse it.
+   *
+   * @param ehloName the fully qualified domain name to send; printable ASCII without spaces, not
+   *     null
+   * @return this builder
+   * @throws IllegalArgumentException when {@code ehloName} is blank or has a space or a character
+   *     outside printable ASCII
    */
   public B ehloName(String ehloName) {
     Objects.requireNonNull(ehloName, "ehloName");
@@ -106,7 +123,12 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
     return self();
   }
 
-  /** Time allowed to establish a TCP connection. Defaults to {@link SmtpTransport#DEFAULT_CONNECT_TIMEOUT}. */
+  /**
+   * Time allowed to establish a TCP connection. Defaults to {@link SmtpTransport#DEFAULT_CONNECT_TIMEOUT}.
+   *
+   * @param timeout a positive duration of at most {@code Integer.MAX_VALUE} ms; not null
+   * @return this builder
+   */
   public B connectTimeout(Duration timeout) {
     this.connectTimeout = positiveMillis(timeout, "connectTimeout");
     return self();
@@ -115,13 +137,21 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   /**
    * Time allowed for each read, i.e. for each reply. Defaults to {@link SmtpTransport#DEFAULT_READ_TIMEOUT},
    * in direct mode to {@link SmtpTransport#DEFAULT_DIRECT_READ_TIMEOUT}.
+   *
+   * @param timeout a positive duration of at most {@code Integer.MAX_VALUE} ms; not null
+   * @return this builder
    */
   public B readTimeout(Duration timeout) {
     this.readTimeout = positiveMillis(timeout, "readTimeout");
     return self();
   }
 
-  /** Time any single write may block. Defaults to {@link SmtpTransport#DEFAULT_WRITE_TIMEOUT}. */
+  /**
+   * Time any single write may block. Defaults to {@link SmtpTransport#DEFAULT_WRITE_TIMEOUT}.
+   *
+   * @param timeout a positive duration of at most {@code Integer.MAX_VALUE} ms; not null
+   * @return this builder
+   */
   public B writeTimeout(Duration timeout) {
     this.writeTimeout = positiveMillis(timeout, "writeTimeout");
     return self();
@@ -132,6 +162,9 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
    * the {@link DirectBuilder#domainDeadline} or {@link DirectBuilder#messageDeadline} budget), after which its socket is
    * closed; catches servers that keep each read alive but never finish. Defaults to
    * {@link SmtpTransport#DEFAULT_ATTEMPT_DEADLINE}, in direct mode to {@link SmtpTransport#DEFAULT_DIRECT_ATTEMPT_DEADLINE}.
+   *
+   * @param deadline a positive duration of at most {@code Integer.MAX_VALUE} ms; not null
+   * @return this builder
    */
   public B attemptDeadline(Duration deadline) {
     this.attemptDeadline = positiveMillis(deadline, "attemptDeadline");
@@ -146,19 +179,33 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
    * is tried), so a server that accepts the connection and then stays silent or drips bytes is
    * given up after this rather than after the read timeout or the attempt deadline. A reused
    * connection is not affected. Both modes. Defaults to {@link SmtpTransport#DEFAULT_GREETING_TIMEOUT}.
+   *
+   * @param timeout a positive duration of at most {@code Integer.MAX_VALUE} ms; not null
+   * @return this builder
    */
   public B greetingTimeout(Duration timeout) {
     this.greetingTimeout = positiveMillis(timeout, "greetingTimeout");
     return self();
   }
 
-  /** Messages one connection carries before it is closed. Defaults to {@link SmtpTransport#DEFAULT_MAX_MESSAGES_PER_CONNECTION}. */
+  /**
+   * Messages one connection carries before it is closed. Defaults to
+   * {@link SmtpTransport#DEFAULT_MAX_MESSAGES_PER_CONNECTION}.
+   *
+   * @param max at least 1; 1 opens a new connection for every message
+   * @return this builder
+   */
   public B maxMessagesPerConnection(int max) {
     this.maxMessagesPerConnection = positive(max, "maxMessagesPerConnection");
     return self();
   }
 
-  /** Time an unused connection stays open for reuse. Defaults to {@link SmtpTransport#DEFAULT_IDLE_TIMEOUT}. */
+  /**
+   * Time an unused connection stays open for reuse. Defaults to {@link SmtpTransport#DEFAULT_IDLE_TIMEOUT}.
+   *
+   * @param timeout a positive duration of at most {@code Integer.MAX_VALUE} ms; not null
+   * @return this builder
+   */
   public B idleTimeout(Duration timeout) {
     this.idleTimeout = positiveMillis(timeout, "idleTimeout");
     return self();
@@ -170,6 +217,9 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
    * delivery waits up to the connect timeout (in direct mode: no longer than its time budget) for
    * one and is otherwise deferred without counting. Defaults to
    * {@link SmtpTransport#DEFAULT_MAX_CONNECTIONS_PER_SERVER}.
+   *
+   * @param max at least 1
+   * @return this builder
    */
   public B maxConnectionsPerServer(int max) {
     this.maxConnectionsPerServer = positive(max, "maxConnectionsPerServer");
@@ -180,6 +230,8 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
    * The former name of {@link #maxConnectionsPerServer}, which it calls: the limit applies to MX
    * hosts in direct mode too, not only to relays.
    *
+   * @param max at least 1
+   * @return this builder
    * @deprecated use {@link #maxConnectionsPerServer(int)}
    */
   @Deprecated
@@ -197,13 +249,21 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
    * connections are per host). The limits are for all nodes sharing a store together: a queue
    * whose store keeps a node registry divides them among the live nodes (see {@link SmtpTransport#liveNodes}).
    * Defaults to no shaping.
+   *
+   * @param limits the limits per destination group; not null
+   * @return this builder
    */
   public B shaping(DestinationLimits limits) {
     this.shaping = Objects.requireNonNull(limits, "limits");
     return self();
   }
 
-  /** Hears what {@link #shaping} holds back and changes. Defaults to {@link ShapingListener#NONE}. */
+  /**
+   * Hears what {@link #shaping} holds back and changes. Defaults to {@link ShapingListener#NONE}.
+   *
+   * @param listener called on the delivering thread, so it must be quick; not null
+   * @return this builder
+   */
   public B shapingListener(ShapingListener listener) {
     this.shapingListener = Objects.requireNonNull(listener, "listener");
     return self();
@@ -213,6 +273,8 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
    * Validates and builds the transport, which starts one small scheduler (two daemon threads).
    * Logs a warning when the EHLO name is not a fully qualified domain name.
    *
+   * @return a new transport, open until {@link SmtpTransport#close()}; setters called on this
+   *     builder later do not affect it
    * @throws IllegalArgumentException for a combination of options that cannot work (see the
    *     mode's builder)
    */

@@ -10,6 +10,10 @@ import dev.mailqueue.jdbc.JdbcMailStore;
  */
 @FunctionalInterface
 public interface JdbcMailStoreCustomizer {
-  /** Adjusts {@code builder}; called once, at startup, on the thread creating the bean. */
+  /**
+   * Adjusts {@code builder}; called once, at startup, on the thread creating the bean.
+   *
+   * @param builder the builder with the starter's settings applied; not yet built
+   */
   void customize(JdbcMailStore.Builder builder);
 }

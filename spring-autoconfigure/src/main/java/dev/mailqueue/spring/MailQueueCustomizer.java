@@ -13,6 +13,10 @@ import dev.mailqueue.MailQueue;
  */
 @FunctionalInterface
 public interface MailQueueCustomizer {
-  /** Adjusts {@code builder}; called once, at startup, on the thread creating the bean. */
+  /**
+   * Adjusts {@code builder}; called once, at startup, on the thread creating the bean.
+   *
+   * @param builder the builder with the starter's settings applied; not yet built
+   */
   void customize(MailQueue.Builder builder);
 }

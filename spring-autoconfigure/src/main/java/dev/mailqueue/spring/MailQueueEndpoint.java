@@ -64,7 +64,11 @@ public class MailQueueEndpoint {
   protected final MailQueue queue;
   private final boolean showRecipients;
 
-  /** Reads {@code queue}, with recipient addresses masked. */
+  /**
+   * Reads {@code queue}, with recipient addresses masked.
+   *
+   * @param queue the queue to read; not null
+   */
   public MailQueueEndpoint(MailQueue queue) {
     this(queue, false);
   }
@@ -72,6 +76,7 @@ public class MailQueueEndpoint {
   /**
    * Reads {@code queue}.
    *
+   * @param queue the queue to read; not null
    * @param showRecipients whether to show recipient addresses, and those in reply texts, as they
    *     are; when false they are masked as {@code ***@example.org}
    */
@@ -86,6 +91,7 @@ public class MailQueueEndpoint {
    * @param state list only messages in this state (case-insensitive); unfinished ones by default
    * @param tag list only messages with this tag
    * @param limit list at most this many, 1 to {@value MessageFilter#MAX_LIMIT}; {@value #DEFAULT_LIMIT} by default
+   * @return the counts by state, the backlog, the oldest waiting age, the shape and the listing
    */
   @ReadOperation
   public Map<String, Object> overview(@Nullable String state, @Nullable String tag, @Nullable Integer limit) {
@@ -113,6 +119,10 @@ public class MailQueueEndpoint {
   /**
    * One message with its recipients and attempts ({@link QueueJson#details}), or null (404) when
    * there is none or the id is malformed; recipients masked unless shown.
+   *
+   * @param id the message id, a UUID as listed by the overview
+   * @return the message as a JSON document, or {@code null} (answered as 404) when there is none or
+   *     {@code id} is malformed
    */
   @ReadOperation
   public @Nullable Map<String, Object> message(@Selector String id) {

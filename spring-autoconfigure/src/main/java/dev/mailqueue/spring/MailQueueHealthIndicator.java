@@ -43,12 +43,22 @@ public final class MailQueueHealthIndicator extends AbstractHealthIndicator {
   private final MailQueue queue;
   private final HealthThresholds thresholds;
 
-  /** Reports on {@code queue} with the {@linkplain HealthThresholds#defaults() default thresholds}. */
+  /**
+   * Reports on {@code queue} with the {@linkplain HealthThresholds#defaults() default thresholds}.
+   *
+   * @param queue the queue to report on; not null
+   */
   public MailQueueHealthIndicator(MailQueue queue) {
     this(queue, HealthThresholds.defaults());
   }
 
-  /** Reports on {@code queue}, degraded beyond {@code thresholds}. */
+  /**
+   * Reports on {@code queue}, degraded beyond {@code thresholds}.
+   *
+   * @param queue the queue to report on; not null
+   * @param thresholds the age of the oldest waiting message and the number of deferred messages
+   *     beyond which the status is {@link #DEGRADED}; not null
+   */
   public MailQueueHealthIndicator(MailQueue queue, HealthThresholds thresholds) {
     super("mail queue health check failed");
     this.queue = Objects.requireNonNull(queue, "queue");

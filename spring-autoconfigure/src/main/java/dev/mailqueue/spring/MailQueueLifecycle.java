@@ -21,7 +21,11 @@ public final class MailQueueLifecycle implements SmartLifecycle {
   private final MailQueue queue;
   private volatile boolean running;
 
-  /** Manages {@code queue}. */
+  /**
+   * Manages {@code queue}.
+   *
+   * @param queue the queue started and stopped with the application context; not null
+   */
   public MailQueueLifecycle(MailQueue queue) {
     this.queue = Objects.requireNonNull(queue, "queue");
   }

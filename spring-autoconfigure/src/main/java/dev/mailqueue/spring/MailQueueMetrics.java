@@ -78,7 +78,13 @@ public final class MailQueueMetrics implements DeliveryListener, MeterBinder, Ma
   private final Set<String> destinations = ConcurrentHashMap.newKeySet();
   private volatile Snapshot snapshot;
 
-  /** Counts into {@code registry}; gauges read the queue that {@code queue} provides. No dispatch lag gauge. */
+  /**
+   * Counts into {@code registry}; gauges read the queue that {@code queue} provides. No dispatch lag gauge.
+   *
+   * @param registry where the counters and timers are registered; not null
+   * @param queue asked for the queue when the gauges are read, so the gauges may be bound before
+   *     the queue exists (they read NaN until it does); not null
+   */
   public MailQueueMetrics(MeterRegistry registry, ObjectProvider<MailQueue> queue) {
     this(registry, queue, null);
   }
@@ -86,6 +92,12 @@ public final class MailQueueMetrics implements DeliveryListener, MeterBinder, Ma
   /**
    * Counts into {@code registry}; gauges read the queue that {@code queue} provides and the
    * dispatch lag that {@code dispatchLag} reads from the store (null: no such gauge).
+   *
+   * @param registry where the counters and timers are registered; not null
+   * @param queue asked for the queue when the gauges are read, so the gauges may be bound before
+   *     the queue exists (they read NaN until it does); not null
+   * @param dispatchLag how overdue the most overdue claimable message is, read with the queue's
+   *     statistics, at most once per {@link #STATS_MAX_AGE}; {@code null} for no such gauge
    */
   public MailQueueMetrics(MeterRegistry registry, ObjectProvider<MailQueue> queue, Supplier<Duration> dispatchLag) {
     this.registry = Objects.requireNonNull(registry, "registry");

@@ -83,106 +83,182 @@ public class MailQueueProperties {
   /** The 'mailqueue' actuator endpoint. */
   private final Endpoint endpoint = new Endpoint();
 
+  /** {@return whether to auto-configure the mail queue} */
   public boolean isEnabled() {
     return enabled;
   }
 
+  /**
+   * Sets whether to auto-configure the mail queue.
+   *
+   * @param enabled {@code false} backs off entirely; defaults to {@code true}
+   */
   public void setEnabled(boolean enabled) {
     this.enabled = enabled;
   }
 
+  /** {@return the number of worker threads delivering in parallel} */
   public int getWorkers() {
     return workers;
   }
 
+  /**
+   * Sets the number of worker threads delivering in parallel.
+   *
+   * @param workers 1 to 1024; defaults to {@link MailQueue.Builder#DEFAULT_WORKERS}
+   */
   public void setWorkers(int workers) {
     this.workers = workers;
   }
 
+  /** {@return how often workers look for due mail when nothing wakes them} */
   public Duration getPollInterval() {
     return pollInterval;
   }
 
+  /**
+   * Sets how often workers look for due mail when nothing wakes them.
+   *
+   * @param pollInterval a positive duration; defaults to {@link MailQueue.Builder#DEFAULT_POLL_INTERVAL}
+   */
   public void setPollInterval(Duration pollInterval) {
     this.pollInterval = pollInterval;
   }
 
+  /** {@return how long a claimed message stays leased before another worker may take it} */
   public Duration getLease() {
     return lease;
   }
 
+  /**
+   * Sets how long a claimed message stays leased before another worker may take it.
+   *
+   * @param lease a positive duration; defaults to {@link MailQueue.Builder#DEFAULT_LEASE}
+   */
   public void setLease(Duration lease) {
     this.lease = lease;
   }
 
+  /** {@return how long shutdown waits for in-flight deliveries, or {@code null} when unset} */
   public Duration getShutdownTimeout() {
     return shutdownTimeout;
   }
 
+  /**
+   * Sets how long shutdown waits for in-flight deliveries.
+   *
+   * @param shutdownTimeout a positive duration, or {@code null} for
+   *     spring.lifecycle.timeout-per-shutdown-phase when that is set, else 30 s
+   */
   public void setShutdownTimeout(Duration shutdownTimeout) {
     this.shutdownTimeout = shutdownTimeout;
   }
 
+  /** {@return the largest rendered message accepted at enqueue} */
   public DataSize getMaxMessageSize() {
     return maxMessageSize;
   }
 
+  /**
+   * Sets the largest rendered message accepted at enqueue.
+   *
+   * @param maxMessageSize at least 1 KB; defaults to {@link MailQueue.Builder#DEFAULT_MAX_MESSAGE_SIZE}
+   *     bytes
+   */
   public void setMaxMessageSize(DataSize maxMessageSize) {
     this.maxMessageSize = maxMessageSize;
   }
 
+  /** {@return how long finished messages are kept for inspection} */
   public Duration getRetention() {
     return retention;
   }
 
+  /**
+   * Sets how long finished messages are kept for inspection.
+   *
+   * @param retention a positive duration; defaults to {@link MailQueue.Builder#DEFAULT_RETENTION}
+   */
   public void setRetention(Duration retention) {
     this.retention = retention;
   }
 
+  /**
+   * {@return the domain of generated Message-IDs, or {@code null} for the domain of each mail's From
+   *     address}
+   */
   public String getMessageIdDomain() {
     return messageIdDomain;
   }
 
+  /**
+   * Sets the domain of generated Message-IDs.
+   *
+   * @param messageIdDomain a domain name, or {@code null} (the default) for the domain of each mail's From
+   *     address
+   */
   public void setMessageIdDomain(String messageIdDomain) {
     this.messageIdDomain = messageIdDomain;
   }
 
+  /** {@return this node's name in leases, or {@code null} when generated} */
   public String getWorkerId() {
     return workerId;
   }
 
+  /**
+   * Sets this node's name in leases.
+   *
+   * @param workerId 1 to 64 characters, or {@code null} (the default) for host name, process id and a
+   *     random suffix
+   */
   public void setWorkerId(String workerId) {
     this.workerId = workerId;
   }
 
+  /** {@return whether a primary JavaMailSender that enqueues replaces sending at once} */
   public boolean isReplaceJavaMailSender() {
     return replaceJavaMailSender;
   }
 
+  /**
+   * Sets whether a primary JavaMailSender that enqueues replaces sending at once.
+   *
+   * @param replaceJavaMailSender defaults to {@code false}
+   */
   public void setReplaceJavaMailSender(boolean replaceJavaMailSender) {
     this.replaceJavaMailSender = replaceJavaMailSender;
   }
 
+  /**
+   * {@return the retry policy for untagged mail and for tags without a policy of their own; never null,
+   *     changed in place}
+   */
   public Retry getRetry() {
     return retry;
   }
 
+  /** {@return the retry policies by message tag; never null, changed in place} */
   public Map<String, TagRetry> getRetryByTag() {
     return retryByTag;
   }
 
+  /** {@return the database store settings; never null, changed in place} */
   public Jdbc getJdbc() {
     return jdbc;
   }
 
+  /** {@return the SMTP relay settings; never null, changed in place} */
   public Smtp getSmtp() {
     return smtp;
   }
 
+  /** {@return the thresholds of the health indicator; never null, changed in place} */
   public Health getHealth() {
     return health;
   }
 
+  /** {@return the settings of the actuator endpoint; never null, changed in place} */
   public Endpoint getEndpoint() {
     return endpoint;
   }
@@ -234,18 +310,31 @@ public class MailQueueProperties {
     /** Number of deferred messages above which the queue is degraded. */
     private long maxDeferred = HealthThresholds.DEFAULT_MAX_DEFERRED;
 
+    /** {@return the age of the oldest unfinished message above which the queue is degraded} */
     public Duration getMaxOldestWaiting() {
       return maxOldestWaiting;
     }
 
+    /**
+     * Sets the age of the oldest unfinished message above which the queue is degraded.
+     *
+     * @param maxOldestWaiting not negative; defaults to
+     *     {@link HealthThresholds#DEFAULT_MAX_OLDEST_WAITING}
+     */
     public void setMaxOldestWaiting(Duration maxOldestWaiting) {
       this.maxOldestWaiting = maxOldestWaiting;
     }
 
+    /** {@return the number of deferred messages above which the queue is degraded} */
     public long getMaxDeferred() {
       return maxDeferred;
     }
 
+    /**
+     * Sets the number of deferred messages above which the queue is degraded.
+     *
+     * @param maxDeferred not negative; defaults to {@link HealthThresholds#DEFAULT_MAX_DEFERRED}
+     */
     public void setMaxDeferred(long maxDeferred) {
       this.maxDeferred = maxDeferred;
     }
@@ -273,18 +362,30 @@ public class MailQueueProperties {
      */
     private boolean showRecipients = false;
 
+    /** {@return whether the endpoint has its write operations} */
     public boolean isWriteEnabled() {
       return writeEnabled;
     }
 
+    /**
+     * Sets whether the endpoint has its write operations.
+     *
+     * @param writeEnabled defaults to {@code false}: read-only
+     */
     public void setWriteEnabled(boolean writeEnabled) {
       this.writeEnabled = writeEnabled;
     }
 
+    /** {@return whether the endpoint shows recipient addresses as they are} */
     public boolean isShowRecipients() {
       return showRecipients;
     }
 
+    /**
+     * Sets whether the endpoint shows recipient addresses as they are.
+     *
+     * @param showRecipients defaults to {@code false}: each address by its domain only
+     */
     public void setShowRecipients(boolean showRecipients) {
       this.showRecipients = showRecipients;
     }
@@ -311,50 +412,86 @@ public class MailQueueProperties {
     /** Age after which a message expires. */
     private Duration maxAge = RetryPolicy.DEFAULT_MAX_AGE;
 
+    /** {@return the delay after the first failed attempt} */
     public Duration getInitialDelay() {
       return initialDelay;
     }
 
+    /**
+     * Sets the delay after the first failed attempt.
+     *
+     * @param initialDelay a positive duration; defaults to {@link RetryPolicy#DEFAULT_INITIAL_DELAY}
+     */
     public void setInitialDelay(Duration initialDelay) {
       this.initialDelay = initialDelay;
     }
 
+    /** {@return the factor applied to the delay per further failed attempt} */
     public double getMultiplier() {
       return multiplier;
     }
 
+    /**
+     * Sets the factor applied to the delay per further failed attempt.
+     *
+     * @param multiplier at least 1, finite; defaults to {@link RetryPolicy#DEFAULT_MULTIPLIER}
+     */
     public void setMultiplier(double multiplier) {
       this.multiplier = multiplier;
     }
 
+    /** {@return the cap on a single delay} */
     public Duration getMaxDelay() {
       return maxDelay;
     }
 
+    /**
+     * Sets the cap on a single delay.
+     *
+     * @param maxDelay a positive duration; defaults to {@link RetryPolicy#DEFAULT_MAX_DELAY}
+     */
     public void setMaxDelay(Duration maxDelay) {
       this.maxDelay = maxDelay;
     }
 
+    /** {@return the fraction by which each delay is shortened at random} */
     public double getJitter() {
       return jitter;
     }
 
+    /**
+     * Sets the fraction by which each delay is shortened at random.
+     *
+     * @param jitter at least 0 and below 1; defaults to {@link RetryPolicy#DEFAULT_JITTER}
+     */
     public void setJitter(double jitter) {
       this.jitter = jitter;
     }
 
+    /** {@return the attempts after which a message expires even if its age allows more} */
     public int getMaxAttempts() {
       return maxAttempts;
     }
 
+    /**
+     * Sets the attempts after which a message expires even if its age allows more.
+     *
+     * @param maxAttempts at least 1; defaults to {@link RetryPolicy#DEFAULT_MAX_ATTEMPTS}
+     */
     public void setMaxAttempts(int maxAttempts) {
       this.maxAttempts = maxAttempts;
     }
 
+    /** {@return the age after which a message expires} */
     public Duration getMaxAge() {
       return maxAge;
     }
 
+    /**
+     * Sets the age after which a message expires.
+     *
+     * @param maxAge a positive duration; defaults to {@link RetryPolicy#DEFAULT_MAX_AGE}
+     */
     public void setMaxAge(Duration maxAge) {
       this.maxAge = maxAge;
     }
@@ -386,50 +523,95 @@ public class MailQueueProperties {
     /** Age after which a message expires, e.g. 30m for a password reset. */
     private Duration maxAge;
 
+    /** {@return the delay after the first failed attempt, or {@code null} for mailqueue.retry's} */
     public Duration getInitialDelay() {
       return initialDelay;
     }
 
+    /**
+     * Sets the delay after the first failed attempt.
+     *
+     * @param initialDelay a positive duration, or {@code null} (the default) for mailqueue.retry's
+     */
     public void setInitialDelay(Duration initialDelay) {
       this.initialDelay = initialDelay;
     }
 
+    /**
+     * {@return the factor applied to the delay per further failed attempt, or {@code null} for
+     *     mailqueue.retry's}
+     */
     public Double getMultiplier() {
       return multiplier;
     }
 
+    /**
+     * Sets the factor applied to the delay per further failed attempt.
+     *
+     * @param multiplier at least 1, or {@code null} (the default) for mailqueue.retry's
+     */
     public void setMultiplier(Double multiplier) {
       this.multiplier = multiplier;
     }
 
+    /** {@return the cap on a single delay, or {@code null} for mailqueue.retry's} */
     public Duration getMaxDelay() {
       return maxDelay;
     }
 
+    /**
+     * Sets the cap on a single delay.
+     *
+     * @param maxDelay a positive duration, or {@code null} (the default) for mailqueue.retry's
+     */
     public void setMaxDelay(Duration maxDelay) {
       this.maxDelay = maxDelay;
     }
 
+    /**
+     * {@return the fraction by which each delay is shortened at random, or {@code null} for
+     *     mailqueue.retry's}
+     */
     public Double getJitter() {
       return jitter;
     }
 
+    /**
+     * Sets the fraction by which each delay is shortened at random.
+     *
+     * @param jitter at least 0 and below 1, or {@code null} (the default) for mailqueue.retry's
+     */
     public void setJitter(Double jitter) {
       this.jitter = jitter;
     }
 
+    /**
+     * {@return the attempts after which a message expires even if its age allows more, or {@code null} for
+     *     mailqueue.retry's}
+     */
     public Integer getMaxAttempts() {
       return maxAttempts;
     }
 
+    /**
+     * Sets the attempts after which a message expires even if its age allows more.
+     *
+     * @param maxAttempts at least 1, or {@code null} (the default) for mailqueue.retry's
+     */
     public void setMaxAttempts(Integer maxAttempts) {
       this.maxAttempts = maxAttempts;
     }
 
+    /** {@return the age after which a message expires, or {@code null} for mailqueue.retry's} */
     public Duration getMaxAge() {
       return maxAge;
     }
 
+    /**
+     * Sets the age after which a message expires.
+     *
+     * @param maxAge a positive duration, or {@code null} (the default) for mailqueue.retry's
+     */
     public void setMaxAge(Duration maxAge) {
       this.maxAge = maxAge;
     }
@@ -495,42 +677,77 @@ public class MailQueueProperties {
      */
     private boolean retainBodies = false;
 
+    /** {@return the prefix of every table name} */
     public String getTablePrefix() {
       return tablePrefix;
     }
 
+    /**
+     * Sets the prefix of every table name.
+     *
+     * @param tablePrefix lower-case letters, digits and '_', starting with a letter, at most 20
+     *     characters; defaults to {@link JdbcMailStore#DEFAULT_TABLE_PREFIX}
+     */
     public void setTablePrefix(String tablePrefix) {
       this.tablePrefix = tablePrefix;
     }
 
+    /**
+     * {@return when missing tables are created (and tables at an earlier schema version upgraded) at
+     *     startup}
+     */
     public DatabaseInitializationMode getInitializeSchema() {
       return initializeSchema;
     }
 
+    /**
+     * Sets when missing tables are created (and tables at an earlier schema version upgraded) at startup.
+     *
+     * @param initializeSchema not null; defaults to {@link DatabaseInitializationMode#EMBEDDED}
+     */
     public void setInitializeSchema(DatabaseInitializationMode initializeSchema) {
       this.initializeSchema = initializeSchema;
     }
 
+    /** {@return whether each enqueue sends a PostgreSQL NOTIFY that wakes every node's workers} */
     public boolean isNotifyOnEnqueue() {
       return notifyOnEnqueue;
     }
 
+    /**
+     * Sets whether each enqueue sends a PostgreSQL NOTIFY that wakes every node's workers.
+     *
+     * @param notifyOnEnqueue ignored on other databases; defaults to {@code true}
+     */
     public void setNotifyOnEnqueue(boolean notifyOnEnqueue) {
       this.notifyOnEnqueue = notifyOnEnqueue;
     }
 
+    /** {@return the longest any one statement of the queue may run} */
     public Duration getQueryTimeout() {
       return queryTimeout;
     }
 
+    /**
+     * Sets the longest any one statement of the queue may run.
+     *
+     * @param queryTimeout a positive duration, applied in whole seconds rounded up; defaults to
+     *     {@link JdbcMailStore#DEFAULT_QUERY_TIMEOUT}
+     */
     public void setQueryTimeout(Duration queryTimeout) {
       this.queryTimeout = queryTimeout;
     }
 
+    /** {@return whether a delivered message keeps its body until it is purged} */
     public boolean isRetainBodies() {
       return retainBodies;
     }
 
+    /**
+     * Sets whether a delivered message keeps its body until it is purged.
+     *
+     * @param retainBodies defaults to {@code false}: the body is emptied when the delivery is recorded
+     */
     public void setRetainBodies(boolean retainBodies) {
       this.retainBodies = retainBodies;
     }
@@ -594,122 +811,224 @@ public class MailQueueProperties {
     /** Connections open at once to one relay. */
     private int maxConnectionsPerRelay = SmtpTransport.DEFAULT_MAX_CONNECTIONS_PER_SERVER;
 
+    /** {@return the relay host, or {@code null} for spring.mail.host} */
     public String getHost() {
       return host;
     }
 
+    /**
+     * Sets the relay host.
+     *
+     * @param host a host name or address literal, or {@code null} (the default) for spring.mail.host
+     */
     public void setHost(String host) {
       this.host = host;
     }
 
+    /** {@return the relay port, or {@code null} for spring.mail.port, else 25} */
     public Integer getPort() {
       return port;
     }
 
+    /**
+     * Sets the relay port.
+     *
+     * @param port 1 to 65535, or {@code null} (the default) for spring.mail.port, else 25
+     */
     public void setPort(Integer port) {
       this.port = port;
     }
 
+    /**
+     * {@return how connections to the relay are protected, or {@code null} when derived from
+     *     spring.mail.* and the relay}
+     */
     public Security getSecurity() {
       return security;
     }
 
+    /**
+     * Sets how connections to the relay are protected.
+     *
+     * @param security the mode, or {@code null} (the default) to derive it from spring.mail.* and the
+     *     relay
+     */
     public void setSecurity(Security security) {
       this.security = security;
     }
 
+    /**
+     * {@return the name of the SSL bundle that secures the connection to the relay, or {@code null} for
+     *     spring.mail.ssl.bundle, else the JDK's default trust}
+     */
     public String getSslBundle() {
       return sslBundle;
     }
 
+    /**
+     * Sets the name of the SSL bundle that secures the connection to the relay.
+     *
+     * @param sslBundle a name under spring.ssl.bundle.*, or {@code null} (the default) for
+     *     spring.mail.ssl.bundle, else the JDK's default trust
+     */
     public void setSslBundle(String sslBundle) {
       this.sslBundle = sslBundle;
     }
 
+    /** {@return the login user, or {@code null} for spring.mail.username} */
     public String getUsername() {
       return username;
     }
 
+    /**
+     * Sets the login user.
+     *
+     * @param username the user, or {@code null} (the default) for spring.mail.username
+     */
     public void setUsername(String username) {
       this.username = username;
     }
 
+    /** {@return the login password, or {@code null} for spring.mail.password} */
     public String getPassword() {
       return password;
     }
 
+    /**
+     * Sets the login password.
+     *
+     * @param password the password, or {@code null} (the default) for spring.mail.password
+     */
     public void setPassword(String password) {
       this.password = password;
     }
 
+    /** {@return the relays to fail over to, in order, as host:port; never null} */
     public List<String> getFailover() {
       return failover;
     }
 
+    /**
+     * Sets the relays to fail over to, in order, as host:port.
+     *
+     * @param failover host:port entries; defaults to none
+     */
     public void setFailover(List<String> failover) {
       this.failover = failover;
     }
 
+    /** {@return the name sent with EHLO, or {@code null} for this machine's canonical host name} */
     public String getEhloName() {
       return ehloName;
     }
 
+    /**
+     * Sets the name sent with EHLO.
+     *
+     * @param ehloName a fully qualified domain name, or {@code null} (the default) for this machine's
+     *     canonical host name
+     */
     public void setEhloName(String ehloName) {
       this.ehloName = ehloName;
     }
 
+    /** {@return the time allowed to establish a TCP connection} */
     public Duration getConnectTimeout() {
       return connectTimeout;
     }
 
+    /**
+     * Sets the time allowed to establish a TCP connection.
+     *
+     * @param connectTimeout a positive duration; defaults to {@link SmtpTransport#DEFAULT_CONNECT_TIMEOUT}
+     */
     public void setConnectTimeout(Duration connectTimeout) {
       this.connectTimeout = connectTimeout;
     }
 
+    /** {@return the time allowed for each reply} */
     public Duration getReadTimeout() {
       return readTimeout;
     }
 
+    /**
+     * Sets the time allowed for each reply.
+     *
+     * @param readTimeout a positive duration; defaults to {@link SmtpTransport#DEFAULT_READ_TIMEOUT}
+     */
     public void setReadTimeout(Duration readTimeout) {
       this.readTimeout = readTimeout;
     }
 
+    /** {@return the time any single write may block} */
     public Duration getWriteTimeout() {
       return writeTimeout;
     }
 
+    /**
+     * Sets the time any single write may block.
+     *
+     * @param writeTimeout a positive duration; defaults to {@link SmtpTransport#DEFAULT_WRITE_TIMEOUT}
+     */
     public void setWriteTimeout(Duration writeTimeout) {
       this.writeTimeout = writeTimeout;
     }
 
+    /** {@return the deadline of one whole delivery attempt} */
     public Duration getAttemptDeadline() {
       return attemptDeadline;
     }
 
+    /**
+     * Sets the deadline of one whole delivery attempt.
+     *
+     * @param attemptDeadline a positive duration; defaults to
+     *     {@link SmtpTransport#DEFAULT_ATTEMPT_DEADLINE}
+     */
     public void setAttemptDeadline(Duration attemptDeadline) {
       this.attemptDeadline = attemptDeadline;
     }
 
+    /** {@return the messages one connection carries before it is closed} */
     public int getMaxMessagesPerConnection() {
       return maxMessagesPerConnection;
     }
 
+    /**
+     * Sets the messages one connection carries before it is closed.
+     *
+     * @param maxMessagesPerConnection at least 1; defaults to
+     *     {@link SmtpTransport#DEFAULT_MAX_MESSAGES_PER_CONNECTION}
+     */
     public void setMaxMessagesPerConnection(int maxMessagesPerConnection) {
       this.maxMessagesPerConnection = maxMessagesPerConnection;
     }
 
+    /** {@return the time an unused connection stays open for reuse} */
     public Duration getIdleTimeout() {
       return idleTimeout;
     }
 
+    /**
+     * Sets the time an unused connection stays open for reuse.
+     *
+     * @param idleTimeout a positive duration; defaults to {@link SmtpTransport#DEFAULT_IDLE_TIMEOUT}
+     */
     public void setIdleTimeout(Duration idleTimeout) {
       this.idleTimeout = idleTimeout;
     }
 
+    /** {@return the connections open at once to one relay} */
     public int getMaxConnectionsPerRelay() {
       return maxConnectionsPerRelay;
     }
 
+    /**
+     * Sets the connections open at once to one relay.
+     *
+     * @param maxConnectionsPerRelay at least 1; defaults to
+     *     {@link SmtpTransport#DEFAULT_MAX_CONNECTIONS_PER_SERVER}
+     */
     public void setMaxConnectionsPerRelay(int maxConnectionsPerRelay) {
       this.maxConnectionsPerRelay = maxConnectionsPerRelay;
     }

@@ -45,7 +45,11 @@ public final class QueuedJavaMailSender implements JavaMailSender {
   private final Session session;
   private final InternetAddress defaultFrom;
 
-  /** A sender enqueueing through {@code queue}, without a default From. */
+  /**
+   * A sender enqueueing through {@code queue}, without a default From.
+   *
+   * @param queue the queue every message is enqueued on, in the caller's transaction; not null
+   */
   public QueuedJavaMailSender(TransactionalMailQueue queue) {
     this(queue, new Properties());
   }
@@ -56,6 +60,8 @@ public final class QueuedJavaMailSender implements JavaMailSender {
    * {@code JavaMailSenderImpl}'s are. Their {@code mail.from}, when set, is the From of messages
    * that have neither a From nor a Sender, as for Spring's own sender.
    *
+   * @param queue the queue every message is enqueued on, in the caller's transaction; not null
+   * @param javaMailProperties JavaMail session properties, copied; not null, may be empty
    * @throws IllegalArgumentException if {@code mail.from} is not an address
    */
   public QueuedJavaMailSender(TransactionalMailQueue queue, Properties javaMailProperties) {

@@ -14,6 +14,10 @@ import dev.mailqueue.smtp.SmtpTransport;
  */
 @FunctionalInterface
 public interface SmtpTransportCustomizer {
-  /** Adjusts {@code builder}; called once, at startup, on the thread creating the bean. */
+  /**
+   * Adjusts {@code builder}; called once, at startup, on the thread creating the bean.
+   *
+   * @param builder the relay builder with the properties applied; not yet built
+   */
   void customize(RelayBuilder builder);
 }

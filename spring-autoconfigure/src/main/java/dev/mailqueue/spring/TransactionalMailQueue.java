@@ -35,7 +35,12 @@ public final class TransactionalMailQueue {
   private final MailQueue queue;
   private final MailQueue joining;
 
-  /** A queue enqueueing on the connections of {@code dataSource}, the one its store writes to. */
+  /**
+   * A queue enqueueing on the connections of {@code dataSource}, the one its store writes to.
+   *
+   * @param queue the queue whose store writes to {@code dataSource}; not null
+   * @param dataSource the DataSource whose transactions the mail joins; not null
+   */
   public TransactionalMailQueue(MailQueue queue, DataSource dataSource) {
     this.queue = Objects.requireNonNull(queue, "queue");
     Objects.requireNonNull(dataSource, "dataSource");
@@ -47,6 +52,7 @@ public final class TransactionalMailQueue {
    * Stores {@code mail} in the current transaction and wakes the workers after it commits; with
    * no transaction active, stores it in a transaction of its own and wakes the workers at once.
    *
+   * @param mail the mail to store; not null
    * @return the new message's id, or the existing one's if its idempotency key was used before
    * @throws InvalidMailException if the mail is invalid or too large; nothing is written
    * @throws MailQueueException if the active transaction is not on the queue's DataSource
@@ -55,7 +61,11 @@ public final class TransactionalMailQueue {
     return joining.enqueue(mail);
   }
 
-  /** The underlying queue, for administration ({@code stats}, {@code find}) and wake-ups. */
+  /**
+   * The underlying queue, for administration ({@code stats}, {@code find}) and wake-ups.
+   *
+   * @return the queue given to the constructor, never null
+   */
   public MailQueue queue() {
     return queue;
   }

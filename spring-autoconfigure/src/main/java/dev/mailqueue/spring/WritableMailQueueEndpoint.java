@@ -38,7 +38,11 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 @Endpoint(id = "mailqueue", defaultAccess = Access.READ_ONLY)
 public class WritableMailQueueEndpoint extends MailQueueEndpoint {
 
-  /** Reads and changes {@code queue}, with recipient addresses masked in what it reads. */
+  /**
+   * Reads and changes {@code queue}, with recipient addresses masked in what it reads.
+   *
+   * @param queue the queue to read and change; not null
+   */
   public WritableMailQueueEndpoint(MailQueue queue) {
     super(queue);
   }
@@ -46,6 +50,7 @@ public class WritableMailQueueEndpoint extends MailQueueEndpoint {
   /**
    * Reads and changes {@code queue}.
    *
+   * @param queue the queue to read and change; not null
    * @param showRecipients whether the reads show recipient addresses as they are; see
    *     {@link MailQueueEndpoint#MailQueueEndpoint(MailQueue, boolean)}
    */
@@ -58,6 +63,7 @@ public class WritableMailQueueEndpoint extends MailQueueEndpoint {
    *
    * @param id the message id
    * @param action {@code hold}, {@code release}, {@code retry} or {@code expire} (case-insensitive)
+   * @return whether the message changed and its state afterwards
    */
   @WriteOperation
   public ActionResult change(@Selector String id, String action) {
@@ -75,7 +81,12 @@ public class WritableMailQueueEndpoint extends MailQueueEndpoint {
     return result(messageId, name, changed);
   }
 
-  /** Deletes one message with its recipients, body and attempts, in any state. */
+  /**
+   * Deletes one message with its recipients, body and attempts, in any state.
+   *
+   * @param id the message id; a malformed one is answered with 400
+   * @return whether a message was deleted ({@code changed}); its state is then {@code null}
+   */
   @DeleteOperation
   public ActionResult delete(@Selector String id) {
     MessageId messageId = messageId(id);
