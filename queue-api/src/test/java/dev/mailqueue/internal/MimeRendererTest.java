@@ -17,6 +17,8 @@ import jakarta.mail.internet.MimeUtility;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -301,6 +303,22 @@ class MimeRendererTest {
     Matcher m = Pattern.compile("boundary=\"([^\"]+)\"").matcher(new String(mime, StandardCharsets.ISO_8859_1));
     assertThat(m.find()).isTrue();
     return m.group(1);
+  }
+
+  @Test
+  void renderingSetsNoSystemPropertyAndGivesTheCallersContextClassLoaderBack() throws Exception {
+    Thread thread = Thread.currentThread();
+    ClassLoader before = thread.getContextClassLoader();
+    try (URLClassLoader callers = new URLClassLoader(new URL[0], before)) {
+      thread.setContextClassLoader(callers);
+      Mail mail = Mail.builder().from("a@example.com").to("b@example.org").text("Grüße\n").html("<p>é</p>")
+          .attachment("a.bin", "application/octet-stream", new byte[] {1, 2}).build();
+      parse(renderer.render(mail, MessageId.generate()).mime()).getContent();
+      assertThat(thread.getContextClassLoader()).isSameAs(callers);
+    } finally {
+      thread.setContextClassLoader(before);
+    }
+    assertThat(System.getProperty("jakarta.mail.util.StreamProvider")).isNull();
   }
 
   @Test
