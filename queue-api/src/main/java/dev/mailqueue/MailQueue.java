@@ -1,6 +1,6 @@
 package dev.mailqueue;
 
-import dev.mailqueue.internal.DefaultMailQueue;
+import dev.mailqueue.internal.Engine;
 import dev.mailqueue.spi.MailStore;
 import dev.mailqueue.spi.MailTransport;
 import java.lang.management.ManagementFactory;
@@ -314,9 +314,9 @@ public interface MailQueue extends AutoCloseable {
         throw new IllegalStateException("transport is required");
       }
       store.sendQuotas(List.copyOf(sendQuotas));
-      return new DefaultMailQueue(new DefaultMailQueue.Settings(store, transport, listener, workers, pollInterval,
-          lease, shutdownTimeout, maxMessageSize, retention, retryPolicy, Map.copyOf(retryPolicyByTag),
-          messageIdDomain, workerId, heartbeatInterval, listenerThreads, listenerQueueCapacity));
+      return Engine.newQueue(store, transport, listener, workers, pollInterval, lease, shutdownTimeout,
+          maxMessageSize, retention, retryPolicy, Map.copyOf(retryPolicyByTag), messageIdDomain, workerId,
+          heartbeatInterval, listenerThreads, listenerQueueCapacity);
     }
 
     private static Duration requirePositive(Duration d, String name) {

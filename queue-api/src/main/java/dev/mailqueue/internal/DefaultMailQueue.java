@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * pool of worker threads, which send, decide ({@link RetryDecision}), record the outcome under
  * the lease's fencing token, and only then tell the listener.
  */
-public final class DefaultMailQueue implements MailQueue {
+final class DefaultMailQueue implements MailQueue {
   private static final Logger log = LoggerFactory.getLogger(DefaultMailQueue.class);
   /**
    * One INFO line per recipient per recorded attempt, in Postfix's form, on a logger of its own so
@@ -64,7 +64,7 @@ public final class DefaultMailQueue implements MailQueue {
   private static final SmtpReply TRANSPORT_FAILURE = SmtpReply.local(451, "4.3.0", "internal error in the mail transport");
 
   /** Everything the builder collected. */
-  public record Settings(MailStore store, MailTransport transport, DeliveryListener listener, int workers,
+  record Settings(MailStore store, MailTransport transport, DeliveryListener listener, int workers,
                          Duration pollInterval, Duration lease, Duration shutdownTimeout, long maxMessageSize,
                          Duration retention, RetryPolicy retryPolicy, Map<String, RetryPolicy> retryPolicyByTag,
                          String messageIdDomain, String workerId, Duration heartbeatInterval, int listenerThreads,

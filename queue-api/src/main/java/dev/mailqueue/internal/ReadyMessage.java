@@ -39,7 +39,7 @@ import java.util.Properties;
  *       the bytes stored are the bytes a server receives.
  * </ul>
  */
-public final class ReadyMessage {
+final class ReadyMessage {
   /** For our copy of a rendered message: Angus's defaults, as for any message parsed from bytes. */
   private static final Session COPY_SESSION = Session.getInstance(new Properties());
 

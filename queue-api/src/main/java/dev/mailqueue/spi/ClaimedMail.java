@@ -6,6 +6,7 @@ import dev.mailqueue.Priority;
 import dev.mailqueue.SmtpReply;
 import java.time.Instant;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A message leased to one worker: its metadata and pending recipients, and its body when the
@@ -29,7 +30,7 @@ import java.util.List;
  *     saving a round trip per message), else {@code null}; never modified by the engine
  */
 public record ClaimedMail(MessageId id, long leaseToken, int attempts, Instant createdAt, Instant expiresAt,
-                          Instant claimedAt, Priority priority, String tag, MailAddress envelopeFrom,
+                          Instant claimedAt, Priority priority, @Nullable String tag, MailAddress envelopeFrom,
                           String messageIdHeader, List<PendingRecipient> recipients,
                           boolean bouncedBefore, byte[] preloadedMime) {
   /** Copies the recipient list. */
@@ -60,5 +61,5 @@ public record ClaimedMail(MessageId id, long leaseToken, int attempts, Instant c
    * @param address the address
    * @param lastReply the reply of the previous attempt, or {@code null}
    */
-  public record PendingRecipient(int index, MailAddress address, SmtpReply lastReply) {}
+  public record PendingRecipient(int index, MailAddress address, @Nullable SmtpReply lastReply) {}
 }
