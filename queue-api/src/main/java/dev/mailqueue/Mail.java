@@ -5,6 +5,7 @@ import jakarta.mail.internet.MimeMessage;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -304,6 +305,18 @@ public final class Mail {
       return this;
     }
 
+    /** Adds Reply-To addresses. None by default. */
+    public Builder replyTo(MailAddress... addresses) {
+      requireParts("replyTo");
+      addAll("replyTo", replyTo, addresses);
+      return this;
+    }
+
+    /** Adds Reply-To addresses, in the collection's order. None by default. */
+    public Builder replyTo(Collection<MailAddress> addresses) {
+      return replyTo(addresses.toArray(MailAddress[]::new));
+    }
+
     /** Adds To recipients. */
     public Builder to(String... addresses) {
       add("to", to, addresses);
@@ -316,16 +329,43 @@ public final class Mail {
       return this;
     }
 
+    /** Adds To recipients, in the collection's order. */
+    public Builder to(Collection<MailAddress> addresses) {
+      return to(addresses.toArray(MailAddress[]::new));
+    }
+
     /** Adds Cc recipients. */
     public Builder cc(String... addresses) {
       add("cc", cc, addresses);
       return this;
     }
 
+    /** Adds Cc recipients. */
+    public Builder cc(MailAddress... addresses) {
+      addAll("cc", cc, addresses);
+      return this;
+    }
+
+    /** Adds Cc recipients, in the collection's order. */
+    public Builder cc(Collection<MailAddress> addresses) {
+      return cc(addresses.toArray(MailAddress[]::new));
+    }
+
     /** Adds Bcc recipients: they get the mail, but no header names them. */
     public Builder bcc(String... addresses) {
       add("bcc", bcc, addresses);
       return this;
+    }
+
+    /** Adds Bcc recipients: they get the mail, but no header names them. */
+    public Builder bcc(MailAddress... addresses) {
+      addAll("bcc", bcc, addresses);
+      return this;
+    }
+
+    /** Adds Bcc recipients, in the collection's order: they get the mail, but no header names them. */
+    public Builder bcc(Collection<MailAddress> addresses) {
+      return bcc(addresses.toArray(MailAddress[]::new));
     }
 
     /**
