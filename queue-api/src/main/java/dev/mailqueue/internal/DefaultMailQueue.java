@@ -45,6 +45,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,7 +65,7 @@ final class DefaultMailQueue implements MailQueue {
   private static final SmtpReply TRANSPORT_FAILURE = SmtpReply.local(451, "4.3.0", "internal error in the mail transport");
 
   /** Everything the builder collected. */
-  record Settings(MailStore store, MailTransport transport, DeliveryListener listener, int workers,
+  record Settings(MailStore store, @Nullable MailTransport transport, DeliveryListener listener, int workers,
                          Duration pollInterval, Duration lease, Duration shutdownTimeout, long maxMessageSize,
                          Duration retention, RetryPolicy retryPolicy, Map<String, RetryPolicy> retryPolicyByTag,
                          String messageIdDomain, String workerId, Duration heartbeatInterval, int listenerThreads,
@@ -72,9 +73,12 @@ final class DefaultMailQueue implements MailQueue {
 
   private final Settings settings;
   private final MailStore store;
-  private final MailTransport transport;
+  /** Null for an enqueue-only queue, which never dispatches. */
+  private final @Nullable MailTransport transport;
   private final MimeRenderer renderer;
   private final AtomicBoolean started = new AtomicBoolean();
+  /** Set once the store's start() returned: by start() or the first enqueue, whichever came first. */
+  private volatile boolean storeStarted;
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile boolean running;
 
@@ -191,7 +195,9 @@ final class DefaultMailQueue implements MailQueue {
 
   @Override
   public MessageId enqueue(Mail mail) {
-    MessageId id = store.insert(prepare(mail));
+    QueuedMail prepared = prepare(mail);
+    startStore();
+    MessageId id = store.insert(prepared);
     wakeUp();
     return id;
   }
@@ -201,12 +207,16 @@ final class DefaultMailQueue implements MailQueue {
     if (connection == null) {
       throw new MailQueueException("connection is null; use enqueue(mail) to enqueue in a transaction of the queue's own");
     }
-    return store.insert(connection, prepare(mail));
+    QueuedMail prepared = prepare(mail);
+    startStore();
+    return store.insert(connection, prepared);
   }
 
   @Override
   public List<MessageId> enqueueAll(java.util.Collection<Mail> mails) {
-    List<MessageId> ids = store.insertAll(prepareAll(mails));
+    List<QueuedMail> prepared = prepareAll(mails);
+    startStore();
+    List<MessageId> ids = store.insertAll(prepared);
     wakeUp();
     return ids;
   }
@@ -216,7 +226,9 @@ final class DefaultMailQueue implements MailQueue {
     if (connection == null) {
       throw new MailQueueException("connection is null; use enqueueAll(mails) to enqueue in a transaction of the queue's own");
     }
-    return store.insertAll(connection, prepareAll(mails));
+    List<QueuedMail> prepared = prepareAll(mails);
+    startStore();
+    return store.insertAll(connection, prepared);
   }
 
   private List<QueuedMail> prepareAll(java.util.Collection<Mail> mails) {
@@ -245,6 +257,26 @@ final class DefaultMailQueue implements MailQueue {
     return tag == null ? settings.retryPolicy() : settings.retryPolicyByTag().getOrDefault(tag, settings.retryPolicy());
   }
 
+  /**
+   * Prepares the store once, at the first enqueue or at start(): an application that enqueues
+   * before start() gets its mail stored (or the store's own reason why not, such as a schema to
+   * create), not a missing table.
+   */
+  private void startStore() {
+    if (storeStarted) {
+      return;
+    }
+    synchronized (this) {
+      if (closed.get()) {
+        throw new MailQueueException("this queue was closed; build a new one");
+      }
+      if (!storeStarted) {
+        store.start();
+        storeStarted = true;
+      }
+    }
+  }
+
   @Override
   public void wakeUp() {
     lock.lock();
@@ -264,7 +296,12 @@ final class DefaultMailQueue implements MailQueue {
     if (!started.compareAndSet(false, true)) {
       return;
     }
-    store.start();
+    startStore();
+    if (transport == null) {
+      running = true;
+      log.info("mail queue started, enqueue only (another node delivers): store {}", store);
+      return;
+    }
     store.onRemoteEnqueue(this::wakeUp);
     running = true;
     // The fast lane: claimed mail waiting for a worker is taken by priority, then in claim order,
@@ -774,6 +811,9 @@ final class DefaultMailQueue implements MailQueue {
 
   @Override
   public boolean isRunning() {
+    if (transport == null) {
+      return running && !closed.get();
+    }
     Thread d = dispatcher;
     Thread c = completer;
     return running && !closed.get() && d != null && d.isAlive() && c != null && c.isAlive();
@@ -863,7 +903,9 @@ final class DefaultMailQueue implements MailQueue {
       if (membership != null) {
         membership.leave();
       }
-      closeQuietly(transport);
+      if (transport != null) {
+        closeQuietly(transport);
+      }
       closeQuietly(store);
       log.info("mail queue stopped");
     }
