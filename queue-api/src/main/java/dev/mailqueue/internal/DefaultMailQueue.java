@@ -1,6 +1,5 @@
 package dev.mailqueue.internal;
 
-import dev.mailqueue.DeliveryEvent;
 import dev.mailqueue.DeliveryListener;
 import dev.mailqueue.Mail;
 import dev.mailqueue.MailAddress;
@@ -97,7 +96,7 @@ final class DefaultMailQueue implements MailQueue {
 
   private ThreadPoolExecutor workerPool;
   /** Tells the listener, off the recording path: a slow listener delays only later events. */
-  private ThreadPoolExecutor listenerPool;
+  private ListenerNotifier listenerNotifier;
   private ScheduledExecutorService housekeeping;
   private ScheduledExecutorService purger;
   /** Set when the store keeps a node registry; guarded by itself, so no heartbeat follows the leave. */
@@ -320,9 +319,8 @@ final class DefaultMailQueue implements MailQueue {
       housekeeping.scheduleWithFixedDelay(membership::heartbeat, 0, settings.heartbeatInterval().toMillis(),
           TimeUnit.MILLISECONDS);
     }
-    listenerPool = new ThreadPoolExecutor(settings.listenerThreads(), settings.listenerThreads(), 0,
-        TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(settings.listenerQueueCapacity()),
-        threads("mailqueue-listener-", true));
+    listenerNotifier = new ListenerNotifier(settings.listener(), settings.listenerThreads(),
+        settings.listenerQueueCapacity(), threads("mailqueue-listener-", true));
     completing = true;
     completer = threads("mailqueue-completer-", false).newThread(this::completeLoop);
     completer.start();
@@ -580,7 +578,7 @@ final class DefaultMailQueue implements MailQueue {
     }
     if (recorded) {
       logDelivery(d.mail(), d.decision());
-      notifyListener(d.mail(), d.decision());
+      listenerNotifier.notify(d.mail(), d.decision());
     } else {
       log.warn("lease on message {} was lost before its outcome was recorded; another worker owns it now", id);
     }
@@ -724,52 +722,6 @@ final class DefaultMailQueue implements MailQueue {
     }
   }
 
-  /** Hands the events of a recorded attempt to the listener's threads; never blocks. */
-  private void notifyListener(ClaimedMail mail, RetryDecision.Decision decision) {
-    if (settings.listener() == DeliveryListener.NONE) {
-      return;
-    }
-    try {
-      listenerPool.execute(() -> tellListener(mail, decision));
-    } catch (RejectedExecutionException e) {
-      log.warn("delivery listener is {} events behind; the {} event of message {} is not told (the outcome is "
-          + "recorded)", settings.listenerQueueCapacity(), decision.completion().newState(), mail.id());
-    }
-  }
-
-  private void tellListener(ClaimedMail mail, RetryDecision.Decision decision) {
-    int attempt = decision.completion().countsAsAttempt() ? mail.attempts() + 1 : mail.attempts();
-    boolean uncertain = decision.completion().uncertain();
-    for (RecipientStatus status : List.of(RecipientStatus.DELIVERED, RecipientStatus.BOUNCED, RecipientStatus.EXPIRED,
-        RecipientStatus.DEFERRED)) {
-      List<RecipientOutcome> group = new ArrayList<>();
-      for (RecipientOutcome o : decision.outcomes()) {
-        if (o.status() == status) {
-          group.add(o);
-        }
-      }
-      if (group.isEmpty()) {
-        continue;
-      }
-      // Only recipients left without a definite reply (deferred, or expired on this attempt) can
-      // be uncertain: one delivered or bounced in the same attempt (another domain's session) had one.
-      DeliveryEvent event = new DeliveryEvent(mail.id(), mail.tag(), attempt, group,
-          status == RecipientStatus.DEFERRED ? decision.nextAttemptAt() : null,
-          uncertain && (status == RecipientStatus.DEFERRED || status == RecipientStatus.EXPIRED));
-      try {
-        switch (status) {
-          case DELIVERED -> settings.listener().delivered(event);
-          case BOUNCED -> settings.listener().bounced(event);
-          case EXPIRED -> settings.listener().expired(event);
-          default -> settings.listener().deferred(event);
-        }
-      } catch (RuntimeException | Error e) {
-        // The application's code: its failure, even an Error, must not stop the recording of later outcomes.
-        log.warn("delivery listener failed on {} event for message {}", status, mail.id(), e);
-      }
-    }
-  }
-
   private void signalCapacity() {
     if (capacity.availablePermits() >= capacityPermits / 2) {
       lock.lock();
@@ -872,12 +824,8 @@ final class DefaultMailQueue implements MailQueue {
       if (completer != null) {
         completer.join(settings.shutdownTimeout().toMillis());
       }
-      if (listenerPool != null) {
-        listenerPool.shutdown();
-        if (!listenerPool.awaitTermination(settings.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-          log.warn("delivery listener still busy after {}; {} events are not told (their outcomes are recorded)",
-              settings.shutdownTimeout(), listenerPool.shutdownNow().size());
-        }
+      if (listenerNotifier != null) {
+        listenerNotifier.shutdown(settings.shutdownTimeout());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -891,8 +839,8 @@ final class DefaultMailQueue implements MailQueue {
         recordingDeadlineNanos = System.nanoTime();
       }
       completing = false;
-      if (listenerPool != null) {
-        listenerPool.shutdownNow();
+      if (listenerNotifier != null) {
+        listenerNotifier.shutdownNow();
       }
       if (housekeeping != null) {
         housekeeping.shutdownNow();
@@ -953,7 +901,7 @@ final class DefaultMailQueue implements MailQueue {
     }
   }
 
-  private static ThreadFactory threads(String prefix, boolean daemon) {
+  static ThreadFactory threads(String prefix, boolean daemon) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
       Thread t = new Thread(r, prefix + n.incrementAndGet());
