@@ -1,9 +1,10 @@
 package dev.mailqueue;
 
-import dev.mailqueue.internal.LineRules;
+import dev.mailqueue.internal.Engine;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A file attached to a {@link Mail}. The bytes are not copied; do not modify the array after
@@ -23,7 +24,7 @@ import java.util.regex.Pattern;
  * @param contentId a Content-ID for inline parts referenced from HTML as {@code cid:...}, or
  *     {@code null} for an ordinary attachment
  */
-public record Attachment(String filename, String contentType, byte[] content, String contentId) {
+public record Attachment(String filename, String contentType, byte[] content, @Nullable String contentId) {
   private static final Pattern MIME_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*");
   private static final Pattern CONTENT_ID = Pattern.compile("[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]{1,200}");
 
@@ -45,9 +46,9 @@ public record Attachment(String filename, String contentType, byte[] content, St
       throw new InvalidMailException("attachment.contentType", "a multipart cannot be attached (" + contentType
           + "); attach its parts, or attach it as application/octet-stream");
     }
-    if (type.startsWith("message/") && !LineRules.isSevenBit(content)) {
+    if (type.startsWith("message/") && !Engine.isSevenBit(content)) {
       throw new InvalidMailException("attachment.content", contentType + " must be 7bit as it is (RFC 2046 forbids "
-          + "encoding it): ASCII without NUL, CRLF line ends only, lines of at most " + LineRules.MAX_LINE
+          + "encoding it): ASCII without NUL, CRLF line ends only, lines of at most " + Engine.MAX_LINE
           + " octets; convert its line ends to CRLF, or attach it as application/octet-stream");
     }
     if (contentId != null && !CONTENT_ID.matcher(contentId).matches()) {

@@ -2,6 +2,7 @@ package dev.mailqueue;
 
 import java.time.Duration;
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One recorded delivery attempt of a message.
@@ -14,5 +15,5 @@ import java.time.Instant;
  * @param counted whether it counted as an attempt (not for configuration faults or throttling)
  * @param uncertain whether the server gave no reply after the end of data (a copy may have arrived)
  */
-public record AttemptView(Instant finishedAt, String remoteHost, MessageState outcome, SmtpReply reply,
+public record AttemptView(Instant finishedAt, @Nullable String remoteHost, MessageState outcome, @Nullable SmtpReply reply,
                           Duration duration, boolean counted, boolean uncertain) {}

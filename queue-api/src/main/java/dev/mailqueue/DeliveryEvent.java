@@ -3,6 +3,7 @@ package dev.mailqueue;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One outcome of one delivery attempt, handed to a {@link DeliveryListener} after the new state
@@ -17,7 +18,7 @@ import java.util.Objects;
  * @param uncertain whether the server gave no reply after the end of data, so the message may
  *     have been delivered already (RFC 1047); it is retried with the same Message-ID
  */
-public record DeliveryEvent(MessageId messageId, String tag, int attempt, List<RecipientOutcome> recipients,
+public record DeliveryEvent(MessageId messageId, @Nullable String tag, int attempt, List<RecipientOutcome> recipients,
                             Instant nextAttemptAt, boolean uncertain) {
   /** Validates and copies. */
   public DeliveryEvent {

@@ -1,11 +1,11 @@
 package dev.mailqueue;
 
-import dev.mailqueue.internal.LineRules;
-import dev.mailqueue.internal.ReadyMessage;
+import dev.mailqueue.internal.Engine;
 import jakarta.mail.internet.MimeMessage;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One mail to enqueue: content, envelope and delivery options. Immutable once built; build one
@@ -169,17 +170,17 @@ public final class Mail {
   }
 
   /** The subject, or {@code null}. */
-  public String subject() {
+  public @Nullable String subject() {
     return subject;
   }
 
   /** The plain-text body, or {@code null}. */
-  public String text() {
+  public @Nullable String text() {
     return text;
   }
 
   /** The HTML body, or {@code null}. */
-  public String html() {
+  public @Nullable String html() {
     return html;
   }
 
@@ -199,22 +200,22 @@ public final class Mail {
   }
 
   /** The earliest time of the first attempt, or {@code null} for as soon as possible. */
-  public Instant notBefore() {
+  public @Nullable Instant notBefore() {
     return notBefore;
   }
 
   /** How long the queue keeps trying, from enqueue; {@code null} for the retry policy's maximum age. */
-  public Duration lifetime() {
+  public @Nullable Duration lifetime() {
     return lifetime;
   }
 
   /** The idempotency key, or {@code null}. */
-  public String idempotencyKey() {
+  public @Nullable String idempotencyKey() {
     return idempotencyKey;
   }
 
   /** The tag (category) such as {@code password-reset}, or {@code null}. */
-  public String tag() {
+  public @Nullable String tag() {
     return tag;
   }
 
@@ -224,7 +225,7 @@ public final class Mail {
   }
 
   /** The ready message this mail wraps, or {@code null} for a mail composed from parts. */
-  public MimeMessage mimeMessage() {
+  public @Nullable MimeMessage mimeMessage() {
     return mimeMessage;
   }
 
@@ -304,6 +305,18 @@ public final class Mail {
       return this;
     }
 
+    /** Adds Reply-To addresses. None by default. */
+    public Builder replyTo(MailAddress... addresses) {
+      requireParts("replyTo");
+      addAll("replyTo", replyTo, addresses);
+      return this;
+    }
+
+    /** Adds Reply-To addresses, in the collection's order. None by default. */
+    public Builder replyTo(Collection<MailAddress> addresses) {
+      return replyTo(addresses.toArray(MailAddress[]::new));
+    }
+
     /** Adds To recipients. */
     public Builder to(String... addresses) {
       add("to", to, addresses);
@@ -316,16 +329,43 @@ public final class Mail {
       return this;
     }
 
+    /** Adds To recipients, in the collection's order. */
+    public Builder to(Collection<MailAddress> addresses) {
+      return to(addresses.toArray(MailAddress[]::new));
+    }
+
     /** Adds Cc recipients. */
     public Builder cc(String... addresses) {
       add("cc", cc, addresses);
       return this;
     }
 
+    /** Adds Cc recipients. */
+    public Builder cc(MailAddress... addresses) {
+      addAll("cc", cc, addresses);
+      return this;
+    }
+
+    /** Adds Cc recipients, in the collection's order. */
+    public Builder cc(Collection<MailAddress> addresses) {
+      return cc(addresses.toArray(MailAddress[]::new));
+    }
+
     /** Adds Bcc recipients: they get the mail, but no header names them. */
     public Builder bcc(String... addresses) {
       add("bcc", bcc, addresses);
       return this;
+    }
+
+    /** Adds Bcc recipients: they get the mail, but no header names them. */
+    public Builder bcc(MailAddress... addresses) {
+      addAll("bcc", bcc, addresses);
+      return this;
+    }
+
+    /** Adds Bcc recipients, in the collection's order: they get the mail, but no header names them. */
+    public Builder bcc(Collection<MailAddress> addresses) {
+      return bcc(addresses.toArray(MailAddress[]::new));
     }
 
     /**
@@ -482,7 +522,7 @@ public final class Mail {
         throw new InvalidMailException("text", "no body: set a text or an HTML body");
       }
       if (mimeMessage != null) {
-        ReadyMessage.checkHeaders(mimeMessage);
+        Engine.checkHeaders(mimeMessage);
       }
       if (!smtpUtf8) {
         checkAscii("from", List.of(from));
@@ -505,7 +545,7 @@ public final class Mail {
           return;
         }
       }
-      LineRules.checkHeaderField(field, name + ": " + value);
+      Engine.checkHeaderField(field, name + ": " + value);
     }
 
     private void requireParts(String field) {

@@ -4,6 +4,7 @@ import java.net.IDN;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One validated mailbox: an RFC 5321 address and an optional display name.
@@ -19,7 +20,7 @@ import java.util.Objects;
  * @param address the address, {@code local@domain}, with the domain in ASCII form
  * @param displayName the display name, or {@code null}
  */
-public record MailAddress(String address, String displayName) {
+public record MailAddress(String address, @Nullable String displayName) {
   /** RFC 5321 4.5.3.1.1: at most 64 octets in a local part. */
   public static final int MAX_LOCAL_PART_OCTETS = 64;
   /** RFC 5321 4.5.3.1.3 path limit of 256 minus the angle brackets. */

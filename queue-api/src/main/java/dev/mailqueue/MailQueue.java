@@ -1,6 +1,6 @@
 package dev.mailqueue;
 
-import dev.mailqueue.internal.DefaultMailQueue;
+import dev.mailqueue.internal.Engine;
 import dev.mailqueue.spi.MailStore;
 import dev.mailqueue.spi.MailTransport;
 import java.lang.management.ManagementFactory;
@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A transactional outbound mail queue: {@link #enqueue(Connection, Mail)} writes the mail in the
@@ -20,7 +21,10 @@ import java.util.UUID;
  * {@link RetryPolicy}, and report every outcome to a {@link DeliveryListener}.
  *
  * <p>Build one with {@link #builder()}, call {@link #start()} once, and {@link #close()} on
- * shutdown. All methods are thread-safe.
+ * shutdown. All methods are thread-safe. The store is prepared (its schema checked or created)
+ * once, by {@link #start()} or by the first enqueue, whichever comes first, so a mail enqueued
+ * before {@code start()} is stored and waits for it. A node that only enqueues, while others
+ * deliver, is built with {@link Builder#enqueueOnly()} instead of a transport.
  *
  * <pre>{@code
  * MailQueue queue = MailQueue.builder()
@@ -73,12 +77,16 @@ public interface MailQueue extends AutoCloseable {
   /** Asks the workers to look for due messages now rather than at the next poll. Cheap; never blocks. */
   void wakeUp();
 
-  /** Starts the workers. Idempotent. */
+  /**
+   * Prepares the store if no enqueue has yet, and starts the workers (an {@linkplain
+   * Builder#enqueueOnly() enqueue-only} queue has none). Idempotent.
+   */
   void start();
 
   /**
    * Whether the queue was started, is not closed, and its dispatcher and recorder threads are
    * alive: false means nothing is being delivered from this node (a health check reports DOWN).
+   * An enqueue-only queue is running from {@link #start()} to {@link #close()}.
    */
   boolean isRunning();
 
@@ -137,7 +145,8 @@ public interface MailQueue extends AutoCloseable {
     public static final int DEFAULT_LISTENER_QUEUE_CAPACITY = 10_000;
 
     private MailStore store;
-    private MailTransport transport;
+    private @Nullable MailTransport transport;
+    private boolean enqueueOnly;
     private DeliveryListener listener = DeliveryListener.NONE;
     private int workers = DEFAULT_WORKERS;
     private Duration pollInterval = DEFAULT_POLL_INTERVAL;
@@ -162,9 +171,21 @@ public interface MailQueue extends AutoCloseable {
       return this;
     }
 
-    /** How messages are sent. Required. */
+    /** How messages are sent. Required, unless the queue is {@linkplain #enqueueOnly() enqueue-only}. */
     public Builder transport(MailTransport transport) {
       this.transport = Objects.requireNonNull(transport, "transport");
+      return this;
+    }
+
+    /**
+     * Makes a producer: a queue that enqueues into the store and never delivers, for a node whose
+     * mail another node (one built with a {@link #transport}) sends. It takes no transport, starts
+     * no dispatcher, worker or housekeeping thread, and does not join the store's node registry;
+     * {@link MailQueue#start()} only prepares the store, and enqueueing before it does so too.
+     * Not enqueue-only by default.
+     */
+    public Builder enqueueOnly() {
+      this.enqueueOnly = true;
       return this;
     }
 
@@ -310,13 +331,17 @@ public interface MailQueue extends AutoCloseable {
       if (store == null) {
         throw new IllegalStateException("store is required");
       }
-      if (transport == null) {
-        throw new IllegalStateException("transport is required");
+      if (enqueueOnly && transport != null) {
+        throw new IllegalStateException("an enqueue-only queue takes no transport: drop transport(...) or enqueueOnly()");
+      }
+      if (!enqueueOnly && transport == null) {
+        throw new IllegalStateException("transport is required to deliver; for a producer that only enqueues "
+            + "(another node delivers), call enqueueOnly() instead");
       }
       store.sendQuotas(List.copyOf(sendQuotas));
-      return new DefaultMailQueue(new DefaultMailQueue.Settings(store, transport, listener, workers, pollInterval,
-          lease, shutdownTimeout, maxMessageSize, retention, retryPolicy, Map.copyOf(retryPolicyByTag),
-          messageIdDomain, workerId, heartbeatInterval, listenerThreads, listenerQueueCapacity));
+      return Engine.newQueue(store, transport, listener, workers, pollInterval, lease, shutdownTimeout,
+          maxMessageSize, retention, retryPolicy, Map.copyOf(retryPolicyByTag), messageIdDomain, workerId,
+          heartbeatInterval, listenerThreads, listenerQueueCapacity);
     }
 
     private static Duration requirePositive(Duration d, String name) {

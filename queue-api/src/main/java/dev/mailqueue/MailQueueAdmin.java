@@ -6,6 +6,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Operating the queue like a postmaster: inspect ({@code postqueue -p}, {@code qshape}), hold,
@@ -149,7 +150,7 @@ public interface MailQueueAdmin {
    * @param reason why, e.g. {@code "complaint"}; {@code null} records {@link Suppression#MANUAL}
    * @param ttl how long it applies, or {@code null} for ever
    */
-  void suppress(String address, String reason, Duration ttl);
+  void suppress(String address, @Nullable String reason, @Nullable Duration ttl);
 
   /** Removes an address from the suppression list; false if it was not on it. */
   boolean unsuppress(String address);

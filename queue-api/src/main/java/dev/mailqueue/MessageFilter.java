@@ -6,6 +6,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which messages an administrative operation applies to, like the selection arguments of
@@ -29,9 +30,9 @@ import java.util.Set;
  * @param offset rows to skip when listing (offset paging)
  * @param after list only ids after this one (keyset paging; list order is by id), or {@code null}
  */
-public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, String tag, String sender,
-                            String recipientDomain, Duration olderThan, Duration youngerThan, Integer lastReplyCode,
-                            String lastReplyLike, int limit, long offset, MessageId after) {
+public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nullable String tag, @Nullable String sender,
+                            @Nullable String recipientDomain, @Nullable Duration olderThan, @Nullable Duration youngerThan, @Nullable Integer lastReplyCode,
+                            @Nullable String lastReplyLike, int limit, long offset, @Nullable MessageId after) {
   /** Rows listed when no limit is set: 100. */
   public static final int DEFAULT_LIMIT = 100;
   /** Most rows one listing returns: 10,000. */

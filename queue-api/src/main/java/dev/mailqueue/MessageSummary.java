@@ -1,6 +1,7 @@
 package dev.mailqueue;
 
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One line of a queue listing, like a line of {@code postqueue -p}: what an operator needs to
@@ -19,6 +20,6 @@ import java.time.Instant;
  * @param dueAt when it is next due, or {@code null} when finished or held
  * @param lastReply the reply that best describes the last attempt, or {@code null} if never tried
  */
-public record MessageSummary(MessageId id, MessageState state, String tag, Priority priority, MailAddress envelopeFrom,
+public record MessageSummary(MessageId id, MessageState state, @Nullable String tag, Priority priority, MailAddress envelopeFrom,
                              int recipients, int pendingRecipients, int sizeBytes, int attempts, Instant createdAt,
-                             Instant dueAt, SmtpReply lastReply) {}
+                             @Nullable Instant dueAt, @Nullable SmtpReply lastReply) {}

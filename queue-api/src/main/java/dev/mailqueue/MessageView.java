@@ -2,6 +2,7 @@ package dev.mailqueue;
 
 import java.time.Instant;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the queue knows of one message, for administration and tests.
@@ -19,9 +20,9 @@ import java.util.List;
  * @param expiresAt when the queue gives up on it
  * @param recipients every recipient with its status and last reply
  */
-public record MessageView(MessageId id, String messageIdHeader, MessageState state, String tag, Priority priority,
+public record MessageView(MessageId id, String messageIdHeader, MessageState state, @Nullable String tag, Priority priority,
                           int attempts, int uncertainAttempts, MailAddress envelopeFrom, Instant createdAt,
-                          Instant dueAt, Instant expiresAt, List<Recipient> recipients) {
+                          @Nullable Instant dueAt, Instant expiresAt, List<Recipient> recipients) {
   /** Copies the list. */
   public MessageView {
     recipients = List.copyOf(recipients);
@@ -34,5 +35,5 @@ public record MessageView(MessageId id, String messageIdHeader, MessageState sta
    * @param status where it stands
    * @param lastReply the last reply it got, or {@code null} if never tried
    */
-  public record Recipient(MailAddress address, RecipientStatus status, SmtpReply lastReply) {}
+  public record Recipient(MailAddress address, RecipientStatus status, @Nullable SmtpReply lastReply) {}
 }

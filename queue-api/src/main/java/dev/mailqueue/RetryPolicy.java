@@ -2,13 +2,12 @@ package dev.mailqueue;
 
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.function.DoubleSupplier;
 
 /**
  * When to try again after a temporary failure (4xx, connection failure, timeout), and when to
- * give up. A pure value: {@link #delayAfter(int, Duration, DoubleSupplier)} can be driven with
- * numbers in a test.
+ * give up. A pure value: {@link #backoff(int, double)} and {@link #attemptsExhausted(int)} can
+ * be driven with numbers in a test. The engine's retry decision is the one place that applies
+ * them, with the message's own lifetime and the server's reply.
  *
  * <p>Defaults follow Postfix: first retry after {@value #DEFAULT_INITIAL_DELAY_SECONDS} s
  * ({@code minimal_backoff_time}), doubling, capped at {@value #DEFAULT_MAX_DELAY_SECONDS} s
@@ -97,22 +96,6 @@ public record RetryPolicy(Duration initialDelay, double multiplier, Duration max
   /** Whether {@code failedAttempts} failed attempts exhaust {@link #maxAttempts()}. */
   public boolean attemptsExhausted(int failedAttempts) {
     return failedAttempts >= maxAttempts;
-  }
-
-  /**
-   * The wait before the next attempt, or empty to give up: after {@code maxAttempts} failures,
-   * or when the next attempt would come later than {@code maxAge} after enqueue.
-   *
-   * @param failedAttempts failed attempts so far, including the one just made
-   * @param age the message's age now
-   * @param random a source of numbers in [0, 1) for the jitter
-   */
-  public Optional<Duration> delayAfter(int failedAttempts, Duration age, DoubleSupplier random) {
-    if (attemptsExhausted(failedAttempts)) {
-      return Optional.empty();
-    }
-    Duration delay = backoff(failedAttempts, random.getAsDouble());
-    return age.plus(delay).compareTo(maxAge) > 0 ? Optional.empty() : Optional.of(delay);
   }
 
   private static void requirePositive(Duration d, String name) {

@@ -2,6 +2,7 @@ package dev.mailqueue;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A limit on how much one sender or one tag may enqueue in a sliding window, against runaway
@@ -20,7 +21,7 @@ import java.util.Objects;
  * @param limit how many mails the window admits
  * @param window the sliding window, e.g. one hour
  */
-public record SendQuota(Scope scope, String key, int limit, Duration window) {
+public record SendQuota(Scope scope, @Nullable String key, int limit, Duration window) {
   /** What a quota counts. */
   public enum Scope {
     /** Mails with the same envelope sender. */
@@ -62,7 +63,7 @@ public record SendQuota(Scope scope, String key, int limit, Duration window) {
   }
 
   /** The value of {@code mail} this quota counts, or {@code null} if the quota does not apply to it. */
-  public String keyOf(String envelopeFrom, String tag) {
+  public @Nullable String keyOf(String envelopeFrom, @Nullable String tag) {
     String value = scope == Scope.SENDER ? envelopeFrom : tag;
     if (value == null || (key != null && !key.equals(value))) {
       return null;

@@ -2,6 +2,7 @@ package dev.mailqueue;
 
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An address nothing is sent to: enqueueing to it records the recipient as
@@ -22,7 +23,7 @@ import java.util.Objects;
  * @param createdAt when it was added (database clock)
  * @param expiresAt when it stops applying, or {@code null} for never
  */
-public record Suppression(String address, String reason, SmtpReply reply, Instant createdAt, Instant expiresAt) {
+public record Suppression(String address, String reason, @Nullable SmtpReply reply, Instant createdAt, @Nullable Instant expiresAt) {
   /** Reason recorded for addresses added automatically after a hard bounce. */
   public static final String HARD_BOUNCE = "hard-bounce";
   /** Reason recorded when an administrator adds an address without giving one. */

@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -105,6 +106,19 @@ class MailValidationTest {
     MailAddress a = MailAddress.parse("\"Smith, Bob\" <bob@example.org>");
     assertThat(a.displayName()).isEqualTo("Smith, Bob");
     assertThat(a.address()).isEqualTo("bob@example.org");
+  }
+
+  @Test
+  void recipientsAndReplyToTakeAddressesAndCollections() {
+    MailAddress jane = new MailAddress("jane@example.org", "Jane");
+    Mail mail = Mail.builder().from("a@example.com").to(List.of(jane, MailAddress.of("b@example.org")))
+        .cc(MailAddress.of("c@example.org")).cc(List.of(MailAddress.of("d@example.org")))
+        .bcc(MailAddress.of("e@example.org")).bcc(List.of(MailAddress.of("f@example.org")))
+        .replyTo(MailAddress.of("r@example.com")).replyTo(List.of(MailAddress.of("s@example.com"))).text("x").build();
+    assertThat(mail.to()).containsExactly(jane, MailAddress.of("b@example.org"));
+    assertThat(mail.cc()).extracting(MailAddress::address).containsExactly("c@example.org", "d@example.org");
+    assertThat(mail.bcc()).extracting(MailAddress::address).containsExactly("e@example.org", "f@example.org");
+    assertThat(mail.replyTo()).extracting(MailAddress::address).containsExactly("r@example.com", "s@example.com");
   }
 
   @Test

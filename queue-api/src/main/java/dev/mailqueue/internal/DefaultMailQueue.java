@@ -1,6 +1,5 @@
 package dev.mailqueue.internal;
 
-import dev.mailqueue.DeliveryEvent;
 import dev.mailqueue.DeliveryListener;
 import dev.mailqueue.Mail;
 import dev.mailqueue.MailAddress;
@@ -9,7 +8,6 @@ import dev.mailqueue.MailQueueException;
 import dev.mailqueue.MessageId;
 import dev.mailqueue.MessageView;
 import dev.mailqueue.QueueStats;
-import dev.mailqueue.RecipientOutcome;
 import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.ReplyCount;
 import dev.mailqueue.RetryPolicy;
@@ -29,9 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.PriorityBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -45,6 +41,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,18 +50,17 @@ import org.slf4j.LoggerFactory;
  * pool of worker threads, which send, decide ({@link RetryDecision}), record the outcome under
  * the lease's fencing token, and only then tell the listener.
  */
-public final class DefaultMailQueue implements MailQueue {
+final class DefaultMailQueue implements MailQueue {
   private static final Logger log = LoggerFactory.getLogger(DefaultMailQueue.class);
   /**
    * One INFO line per recipient per recorded attempt, in Postfix's form, on a logger of its own so
    * that it can be routed or silenced: {@value #DELIVERY_LOGGER}.
    */
   public static final String DELIVERY_LOGGER = "dev.mailqueue.delivery";
-  private static final Logger deliveryLog = LoggerFactory.getLogger(DELIVERY_LOGGER);
   private static final SmtpReply TRANSPORT_FAILURE = SmtpReply.local(451, "4.3.0", "internal error in the mail transport");
 
   /** Everything the builder collected. */
-  public record Settings(MailStore store, MailTransport transport, DeliveryListener listener, int workers,
+  record Settings(MailStore store, @Nullable MailTransport transport, DeliveryListener listener, int workers,
                          Duration pollInterval, Duration lease, Duration shutdownTimeout, long maxMessageSize,
                          Duration retention, RetryPolicy retryPolicy, Map<String, RetryPolicy> retryPolicyByTag,
                          String messageIdDomain, String workerId, Duration heartbeatInterval, int listenerThreads,
@@ -72,9 +68,12 @@ public final class DefaultMailQueue implements MailQueue {
 
   private final Settings settings;
   private final MailStore store;
-  private final MailTransport transport;
+  /** Null for an enqueue-only queue, which never dispatches. */
+  private final @Nullable MailTransport transport;
   private final MimeRenderer renderer;
   private final AtomicBoolean started = new AtomicBoolean();
+  /** Set once the store's start() returned: by start() or the first enqueue, whichever came first. */
+  private volatile boolean storeStarted;
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile boolean running;
 
@@ -93,23 +92,12 @@ public final class DefaultMailQueue implements MailQueue {
 
   private ThreadPoolExecutor workerPool;
   /** Tells the listener, off the recording path: a slow listener delays only later events. */
-  private ThreadPoolExecutor listenerPool;
+  private ListenerNotifier listenerNotifier;
   private ScheduledExecutorService housekeeping;
   private ScheduledExecutorService purger;
   /** Set when the store keeps a node registry; guarded by itself, so no heartbeat follows the leave. */
   private NodeMembership membership;
   private Thread dispatcher;
-  private Thread completer;
-  /**
-   * Decided attempts waiting to be recorded; the completer commits them in groups. Bounded
-   * ({@link #DECIDED_PER_WORKER} per worker), so workers wait when the database falls behind, and
-   * sent but unrecorded mail (sent twice if this process dies) stays bounded.
-   */
-  private final LinkedBlockingQueue<Decided> decided;
-  private volatile boolean completing;
-
-  /** Most attempts recorded in one transaction. */
-  static final int MAX_COMPLETION_BATCH = 100;
   /**
    * Claim depth. With four per worker, workers sending through a 4-connection relay waited for
    * claims: eight gave 25-38 % more messages per second in DrainBenchmark (benchmarks/RESULTS.md)
@@ -118,38 +106,8 @@ public final class DefaultMailQueue implements MailQueue {
    */
   static final int CLAIMED_PER_WORKER = 8;
   static final int DECIDED_PER_WORKER = 4;
-
-  private record Decided(ClaimedMail mail, RetryDecision.Decision decision) {}
-
-  /**
-   * A decided attempt the store could not record yet (a database outage, a value it refused even
-   * without the reply texts). The message was sent: forgetting it would send it again when its
-   * lease expires, so the completer tries again with backoff, and the lease is renewed meanwhile.
-   */
-  private record Unrecorded(Decided decided, int tries, long firstFailureNanos, long nextTryNanos) {}
-
-  /**
-   * Filled by whichever thread failed to record; retried by the completer. The dispatcher looks
-   * here too: a message it claims again (its lease ran out while the database was away) is not
-   * sent again but its outcome is recorded under the new lease.
-   */
-  private final Map<MessageId, Unrecorded> unrecorded = new ConcurrentHashMap<>();
-  /** First retry of an unrecorded outcome; doubled per try up to {@link #RECORDING_RETRY_MAX_DELAY}. */
-  static final Duration RECORDING_RETRY_FIRST_DELAY = Duration.ofMillis(100);
-  static final Duration RECORDING_RETRY_MAX_DELAY = Duration.ofSeconds(5);
-  /**
-   * How long an unrecorded outcome is retried while the queue runs: well beyond a database
-   * restart or failover. After that it is given up (logged as an error) and the message is sent
-   * again once its lease expires. On close, retries stop at the shutdown timeout.
-   */
-  static final Duration RECORDING_PATIENCE = Duration.ofHours(1);
-  /**
-   * Failed tries of the full completion before the reduced one is tried too: a deadlock or a
-   * failover passes, a value the database refuses does not.
-   */
-  static final int FULL_RECORDING_TRIES = 3;
-  /** When close() stops waiting for unrecorded outcomes (System.nanoTime); 0 while running. */
-  private volatile long recordingDeadlineNanos;
+  /** Records decided attempts and tells the listener; set by start(). */
+  private Completer completer;
 
   /** Claim order, the tie-breaker among claimed mail of one priority waiting for a worker. */
   private final AtomicLong claimOrder = new AtomicLong();
@@ -186,12 +144,13 @@ public final class DefaultMailQueue implements MailQueue {
     this.renderer = new MimeRenderer(settings.maxMessageSize(), settings.messageIdDomain());
     this.capacityPermits = settings.workers() * CLAIMED_PER_WORKER;
     this.capacity = new Semaphore(capacityPermits);
-    this.decided = new LinkedBlockingQueue<>(settings.workers() * DECIDED_PER_WORKER);
   }
 
   @Override
   public MessageId enqueue(Mail mail) {
-    MessageId id = store.insert(prepare(mail));
+    QueuedMail prepared = prepare(mail);
+    startStore();
+    MessageId id = store.insert(prepared);
     wakeUp();
     return id;
   }
@@ -201,12 +160,16 @@ public final class DefaultMailQueue implements MailQueue {
     if (connection == null) {
       throw new MailQueueException("connection is null; use enqueue(mail) to enqueue in a transaction of the queue's own");
     }
-    return store.insert(connection, prepare(mail));
+    QueuedMail prepared = prepare(mail);
+    startStore();
+    return store.insert(connection, prepared);
   }
 
   @Override
   public List<MessageId> enqueueAll(java.util.Collection<Mail> mails) {
-    List<MessageId> ids = store.insertAll(prepareAll(mails));
+    List<QueuedMail> prepared = prepareAll(mails);
+    startStore();
+    List<MessageId> ids = store.insertAll(prepared);
     wakeUp();
     return ids;
   }
@@ -216,7 +179,9 @@ public final class DefaultMailQueue implements MailQueue {
     if (connection == null) {
       throw new MailQueueException("connection is null; use enqueueAll(mails) to enqueue in a transaction of the queue's own");
     }
-    return store.insertAll(connection, prepareAll(mails));
+    List<QueuedMail> prepared = prepareAll(mails);
+    startStore();
+    return store.insertAll(connection, prepared);
   }
 
   private List<QueuedMail> prepareAll(java.util.Collection<Mail> mails) {
@@ -245,6 +210,26 @@ public final class DefaultMailQueue implements MailQueue {
     return tag == null ? settings.retryPolicy() : settings.retryPolicyByTag().getOrDefault(tag, settings.retryPolicy());
   }
 
+  /**
+   * Prepares the store once, at the first enqueue or at start(): an application that enqueues
+   * before start() gets its mail stored (or the store's own reason why not, such as a schema to
+   * create), not a missing table.
+   */
+  private void startStore() {
+    if (storeStarted) {
+      return;
+    }
+    synchronized (this) {
+      if (closed.get()) {
+        throw new MailQueueException("this queue was closed; build a new one");
+      }
+      if (!storeStarted) {
+        store.start();
+        storeStarted = true;
+      }
+    }
+  }
+
   @Override
   public void wakeUp() {
     lock.lock();
@@ -264,7 +249,12 @@ public final class DefaultMailQueue implements MailQueue {
     if (!started.compareAndSet(false, true)) {
       return;
     }
-    store.start();
+    startStore();
+    if (transport == null) {
+      running = true;
+      log.info("mail queue started, enqueue only (another node delivers): store {}", store);
+      return;
+    }
     store.onRemoteEnqueue(this::wakeUp);
     running = true;
     // The fast lane: claimed mail waiting for a worker is taken by priority, then in claim order,
@@ -283,12 +273,10 @@ public final class DefaultMailQueue implements MailQueue {
       housekeeping.scheduleWithFixedDelay(membership::heartbeat, 0, settings.heartbeatInterval().toMillis(),
           TimeUnit.MILLISECONDS);
     }
-    listenerPool = new ThreadPoolExecutor(settings.listenerThreads(), settings.listenerThreads(), 0,
-        TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(settings.listenerQueueCapacity()),
-        threads("mailqueue-listener-", true));
-    completing = true;
-    completer = threads("mailqueue-completer-", false).newThread(this::completeLoop);
-    completer.start();
+    listenerNotifier = new ListenerNotifier(settings.listener(), settings.listenerThreads(),
+        settings.listenerQueueCapacity(), threads("mailqueue-listener-", true));
+    completer = new Completer(store, inFlight, listenerNotifier, settings.workers() * DECIDED_PER_WORKER);
+    completer.start(threads("mailqueue-completer-", false));
     dispatcher = threads("mailqueue-dispatcher-", false).newThread(this::dispatch);
     dispatcher.start();
     log.info("mail queue started: {} workers, poll every {} ms, lease {} s, worker id {}; store {}; transport {}",
@@ -306,7 +294,7 @@ public final class DefaultMailQueue implements MailQueue {
           errorBackoffMillis = 0;
           for (int i = 0; i < claimed.size(); i++) {
             ClaimedMail mail = claimed.get(i);
-            if (rebindUnrecorded(mail)) {
+            if (completer.rebind(mail)) {
               continue;
             }
             capacity.acquireUninterruptibly();
@@ -338,27 +326,6 @@ public final class DefaultMailQueue implements MailQueue {
     }
   }
 
-  /**
-   * Whether {@code mail}, claimed again, is one this node already sent and could not record yet
-   * (its lease ran out during a database outage): then its outcome is recorded under the new
-   * lease instead of the mail being sent again.
-   */
-  private boolean rebindUnrecorded(ClaimedMail mail) {
-    Unrecorded waiting = unrecorded.get(mail.id());
-    if (waiting == null) {
-      return false;
-    }
-    Unrecorded rebound = new Unrecorded(new Decided(mail, waiting.decided().decision()), waiting.tries(),
-        waiting.firstFailureNanos(), System.nanoTime());
-    if (!unrecorded.replace(mail.id(), waiting, rebound)) {
-      return false;
-    }
-    inFlight.put(mail.id(), mail);
-    log.info("message {} was claimed again while its outcome ({}) waited to be recorded: recording it under the "
-        + "new lease, not sending it again", mail.id(), waiting.decided().decision().completion().newState());
-    return true;
-  }
-
   /** Waits until woken, the timeout passes, or (when {@code forCapacity}) half the capacity is free. */
   private void awaitWake(Duration timeout, boolean forCapacity) {
     lock.lock();
@@ -387,7 +354,7 @@ public final class DefaultMailQueue implements MailQueue {
         store.release(List.of(mail));
         return;
       }
-      handOver(new Decided(mail, RetryDecision.withSuppressed(mail, deliver(mail, claimedNanos, startNanos))));
+      completer.handOver(mail, RetryDecision.withSuppressed(mail, deliver(mail, claimedNanos, startNanos)));
       handedOver = true;
     } catch (RuntimeException | Error e) {
       log.error("message {} could not be delivered; it stays leased and is retried after the lease expires",
@@ -398,19 +365,6 @@ public final class DefaultMailQueue implements MailQueue {
       }
       capacity.release();
       signalCapacity();
-    }
-  }
-
-  /** Queues a decided attempt for the completer, waiting while its queue is full. */
-  private void handOver(Decided d) {
-    try {
-      decided.put(d);
-    } catch (InterruptedException e) {
-      // Shutting down hard: record it on this thread rather than drop an outcome that happened.
-      Thread.interrupted();
-      inFlight.remove(d.mail().id());
-      record(List.of(d));
-      Thread.currentThread().interrupt();
     }
   }
 
@@ -443,295 +397,6 @@ public final class DefaultMailQueue implements MailQueue {
     Instant now = mail.claimedAt().plusNanos(endNanos - claimedNanos);
     return RetryDecision.decide(mail, result, policyFor(mail.tag()), now, elapsed,
         ThreadLocalRandom.current().nextDouble(), mail.bouncedBefore());
-  }
-
-  /**
-   * Records decided attempts in groups: one transaction (one commit, one fsync) for everything
-   * that finished while the previous group was being written, then retries what could not be
-   * recorded. Listeners hear after the commit, on their own threads.
-   */
-  private void completeLoop() {
-    List<Decided> batch = new ArrayList<>(MAX_COMPLETION_BATCH);
-    while (completing || !decided.isEmpty() || awaitingRetry()) {
-      try {
-        Decided first = decided.poll(pollMillis(), TimeUnit.MILLISECONDS);
-        if (first != null) {
-          batch.add(first);
-          decided.drainTo(batch, MAX_COMPLETION_BATCH - 1);
-          // Their leases need no renewal any more; a renewal racing the commit would only log a false alarm.
-          for (Decided d : batch) {
-            inFlight.remove(d.mail().id());
-          }
-          record(batch);
-        }
-        retryUnrecorded();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      } catch (RuntimeException | Error e) {
-        // This thread records every outcome: if it died, later outcomes would be sent and never recorded.
-        log.error("recording {} outcomes failed unexpectedly; retrying them", batch.size(), e);
-        for (Decided d : batch) {
-          deferRecording(d);
-        }
-      } finally {
-        batch.clear();
-      }
-    }
-    giveUpUnrecorded("the queue closed before the store could record it");
-  }
-
-  /** Whether unrecorded outcomes remain to be retried: while running, or until close()'s deadline. */
-  private boolean awaitingRetry() {
-    if (unrecorded.isEmpty()) {
-      return false;
-    }
-    long deadline = recordingDeadlineNanos;
-    return deadline == 0 || System.nanoTime() - deadline < 0;
-  }
-
-  /** How long the completer may wait for a decided attempt before the next retry is due. */
-  private long pollMillis() {
-    long wait = 100;
-    long now = System.nanoTime();
-    for (Unrecorded u : unrecorded.values()) {
-      wait = Math.min(wait, Math.max(0, TimeUnit.NANOSECONDS.toMillis(u.nextTryNanos() - now)));
-    }
-    return wait;
-  }
-
-  private void record(List<Decided> batch) {
-    List<ClaimedMail> mails = new ArrayList<>(batch.size());
-    List<dev.mailqueue.spi.Completion> completions = new ArrayList<>(batch.size());
-    for (Decided d : batch) {
-      mails.add(d.mail());
-      completions.add(d.decision().completion());
-    }
-    List<Boolean> recorded;
-    try {
-      recorded = store.completeAll(mails, completions);
-    } catch (RuntimeException e) {
-      log.warn("recording {} attempts together failed; recording them one by one", batch.size(), e);
-      recorded = new ArrayList<>(batch.size());
-      for (Decided d : batch) {
-        recorded.add(recordAlone(d, false));
-      }
-    }
-    for (int i = 0; i < batch.size(); i++) {
-      settle(batch.get(i), recorded.get(i), null);
-    }
-  }
-
-  /**
-   * After a try: tells the listener of a recorded attempt, logs a lost lease, or keeps an
-   * attempt that could not be recorded for another try.
-   */
-  private void settle(Decided d, Boolean recorded, Unrecorded previous) {
-    MessageId id = d.mail().id();
-    if (recorded == null) {
-      Unrecorded next = nextTry(d, previous);
-      if (previous == null) {
-        unrecorded.put(id, next);
-      } else if (!unrecorded.replace(id, previous, next)) {
-        return; // claimed again meanwhile: rebindUnrecorded holds it under the new lease
-      }
-      inFlight.put(id, d.mail()); // keep the lease while it waits: nobody else may send it
-      return;
-    }
-    if (previous != null && !unrecorded.remove(id, previous)) {
-      return; // claimed again meanwhile: the try under the old lease could only fail
-    }
-    if (recorded) {
-      logDelivery(d.mail(), d.decision());
-      notifyListener(d.mail(), d.decision());
-    } else {
-      log.warn("lease on message {} was lost before its outcome was recorded; another worker owns it now", id);
-    }
-  }
-
-  /**
-   * Records one attempt on its own: in full; else, when {@code orReduced} (after
-   * {@link #FULL_RECORDING_TRIES} failed tries), without the reply texts and remote host
-   * ({@link dev.mailqueue.spi.Completion#reduced()}), so that an outcome a database cannot store as
-   * it is (a value it rejects) is still recorded instead of sent again.
-   *
-   * @return true when recorded (now or by an earlier try whose reply was lost), false when the
-   *     lease was lost, {@code null} when the store could not be reached or refused both
-   */
-  private Boolean recordAlone(Decided d, boolean orReduced) {
-    dev.mailqueue.spi.Completion full = d.decision().completion();
-    RuntimeException refusal;
-    try {
-      return store.complete(d.mail(), full) || recordedBefore(d);
-    } catch (RuntimeException e) {
-      refusal = e;
-    }
-    if (!orReduced) {
-      log.warn("message {} ({}) could not be recorded; trying again: {}", d.mail().id(), full.newState(),
-          refusal.toString());
-      return null;
-    }
-    try {
-      if (store.isCompleted(d.mail())) {
-        return true;
-      }
-      boolean recorded = store.complete(d.mail(), full.reduced()) || recordedBefore(d);
-      if (recorded) {
-        log.warn("message {} ({}) recorded without its reply texts and remote host, which the store refused: {}",
-            d.mail().id(), full.newState(), refusal.toString());
-      }
-      return recorded;
-    } catch (RuntimeException e) {
-      log.warn("message {} ({}) could not be recorded; trying again: {}", d.mail().id(), full.newState(),
-          e.toString());
-      return null;
-    }
-  }
-
-  /** The next try after one more failure, with backoff. */
-  private static Unrecorded nextTry(Decided d, Unrecorded previous) {
-    int tries = previous == null ? 1 : previous.tries() + 1;
-    long now = System.nanoTime();
-    long delay = Math.min(RECORDING_RETRY_MAX_DELAY.toNanos(),
-        RECORDING_RETRY_FIRST_DELAY.toNanos() << Math.min(tries - 1, 20));
-    return new Unrecorded(d, tries, previous == null ? now : previous.firstFailureNanos(), now + delay);
-  }
-
-  /** From any thread: an attempt whose recording failed outside the normal path, retried by the completer. */
-  private void deferRecording(Decided d) {
-    settle(d, null, null);
-  }
-
-  /** Retries the unrecorded outcomes that are due; gives up those past {@link #RECORDING_PATIENCE}. */
-  private void retryUnrecorded() {
-    if (unrecorded.isEmpty()) {
-      return;
-    }
-    long now = System.nanoTime();
-    for (Unrecorded u : List.copyOf(unrecorded.values())) {
-      if (u.nextTryNanos() - now > 0) {
-        continue;
-      }
-      Decided d = u.decided();
-      if (now - u.firstFailureNanos() > RECORDING_PATIENCE.toNanos()) {
-        if (unrecorded.remove(d.mail().id(), u)) {
-          giveUp(d, "it could not be recorded for " + RECORDING_PATIENCE);
-        }
-        continue;
-      }
-      Boolean recorded = recordAlone(d, u.tries() + 1 >= FULL_RECORDING_TRIES);
-      if (recorded != null) {
-        inFlight.remove(d.mail().id(), d.mail());
-        if (recorded) {
-          log.info("message {} recorded after {} failed tries", d.mail().id(), u.tries());
-        }
-      }
-      settle(d, recorded, u);
-    }
-  }
-
-  private void giveUpUnrecorded(String why) {
-    for (Unrecorded u : List.copyOf(unrecorded.values())) {
-      if (unrecorded.remove(u.decided().mail().id(), u)) {
-        giveUp(u.decided(), why);
-      }
-    }
-  }
-
-  private void giveUp(Decided d, String why) {
-    inFlight.remove(d.mail().id(), d.mail());
-    log.error("message {} was {} but {}; it stays leased and is sent again when its lease expires",
-        d.mail().id(), d.decision().completion().newState(), why);
-  }
-
-  /** Whether the failed group's commit happened after all, for this attempt (its reply was lost). */
-  private boolean recordedBefore(Decided d) {
-    try {
-      return store.isCompleted(d.mail());
-    } catch (RuntimeException e) {
-      log.warn("could not check whether the attempt on message {} was recorded", d.mail().id(), e);
-      return false;
-    }
-  }
-
-  /**
-   * Logs a recorded attempt as Postfix does, one line per recipient: {@code id=… to=<…>
-   * relay=host[address] delay=1.2s tries=1 dsn=2.0.0 status=sent (250 2.0.0 Ok)}. The delay runs
-   * from enqueue to the end of the attempt on the database's clock; status is sent, deferred,
-   * bounced, expired or suppressed; {@code uncertain} marks an attempt that got no reply after the data. No
-   * bodies, subjects or credentials: addresses and the (sanitised) reply only.
-   */
-  private static void logDelivery(ClaimedMail mail, RetryDecision.Decision decision) {
-    if (!deliveryLog.isInfoEnabled()) {
-      return;
-    }
-    dev.mailqueue.spi.Completion c = decision.completion();
-    int tries = c.countsAsAttempt() ? mail.attempts() + 1 : mail.attempts();
-    Duration delay = Duration.between(mail.createdAt(), mail.claimedAt()).plus(c.duration());
-    String delaySeconds = String.format(java.util.Locale.ROOT, "%.1fs", Math.max(0, delay.toMillis()) / 1000.0);
-    String relay = c.remoteHost() == null ? "none" : c.remoteHost();
-    for (RecipientOutcome o : decision.outcomes()) {
-      SmtpReply reply = o.reply();
-      String dsn = reply == null ? "-" : reply.enhancedStatus() != null ? reply.enhancedStatus()
-          : reply.code() / 100 + ".0.0";
-      String status = switch (o.status()) {
-        case DELIVERED -> "sent";
-        case BOUNCED -> "bounced";
-        case EXPIRED -> "expired";
-        case DEFERRED -> "deferred";
-        default -> o.status().name().toLowerCase(java.util.Locale.ROOT);
-      };
-      deliveryLog.info("id={} to=<{}> relay={} delay={} tries={} dsn={} status={}{} ({})", mail.id(),
-          o.recipient().address(), relay, delaySeconds, tries, dsn, status,
-          c.uncertain() && !o.status().isTerminal() ? " uncertain" : "", reply == null ? "no reply" : reply);
-    }
-  }
-
-  /** Hands the events of a recorded attempt to the listener's threads; never blocks. */
-  private void notifyListener(ClaimedMail mail, RetryDecision.Decision decision) {
-    if (settings.listener() == DeliveryListener.NONE) {
-      return;
-    }
-    try {
-      listenerPool.execute(() -> tellListener(mail, decision));
-    } catch (RejectedExecutionException e) {
-      log.warn("delivery listener is {} events behind; the {} event of message {} is not told (the outcome is "
-          + "recorded)", settings.listenerQueueCapacity(), decision.completion().newState(), mail.id());
-    }
-  }
-
-  private void tellListener(ClaimedMail mail, RetryDecision.Decision decision) {
-    int attempt = decision.completion().countsAsAttempt() ? mail.attempts() + 1 : mail.attempts();
-    boolean uncertain = decision.completion().uncertain();
-    for (RecipientStatus status : List.of(RecipientStatus.DELIVERED, RecipientStatus.BOUNCED, RecipientStatus.EXPIRED,
-        RecipientStatus.DEFERRED, RecipientStatus.SUPPRESSED)) {
-      List<RecipientOutcome> group = new ArrayList<>();
-      for (RecipientOutcome o : decision.outcomes()) {
-        if (o.status() == status) {
-          group.add(o);
-        }
-      }
-      if (group.isEmpty()) {
-        continue;
-      }
-      // Only recipients left without a definite reply (deferred, or expired on this attempt) can
-      // be uncertain: one delivered or bounced in the same attempt (another domain's session) had one.
-      DeliveryEvent event = new DeliveryEvent(mail.id(), mail.tag(), attempt, group,
-          status == RecipientStatus.DEFERRED ? decision.nextAttemptAt() : null,
-          uncertain && (status == RecipientStatus.DEFERRED || status == RecipientStatus.EXPIRED));
-      try {
-        switch (status) {
-          case DELIVERED -> settings.listener().delivered(event);
-          case BOUNCED -> settings.listener().bounced(event);
-          case EXPIRED -> settings.listener().expired(event);
-          case SUPPRESSED -> settings.listener().suppressed(event);
-          default -> settings.listener().deferred(event);
-        }
-      } catch (RuntimeException | Error e) {
-        // The application's code: its failure, even an Error, must not stop the recording of later outcomes.
-        log.warn("delivery listener failed on {} event for message {}", status, mail.id(), e);
-      }
-    }
   }
 
   private void signalCapacity() {
@@ -775,8 +440,11 @@ public final class DefaultMailQueue implements MailQueue {
 
   @Override
   public boolean isRunning() {
+    if (transport == null) {
+      return running && !closed.get();
+    }
     Thread d = dispatcher;
-    Thread c = completer;
+    Completer c = completer;
     return running && !closed.get() && d != null && d.isAlive() && c != null && c.isAlive();
   }
 
@@ -824,21 +492,11 @@ public final class DefaultMailQueue implements MailQueue {
           releaseUnstarted(workerPool.shutdownNow());
         }
       }
-      recordingDeadlineNanos = System.nanoTime() + settings.shutdownTimeout().toNanos();
-      if (!unrecorded.isEmpty()) {
-        log.warn("waiting up to {} to record {} sent outcomes the store has refused so far", settings.shutdownTimeout(),
-            unrecorded.size());
-      }
-      completing = false;
       if (completer != null) {
-        completer.join(settings.shutdownTimeout().toMillis());
+        completer.finish(settings.shutdownTimeout());
       }
-      if (listenerPool != null) {
-        listenerPool.shutdown();
-        if (!listenerPool.awaitTermination(settings.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-          log.warn("delivery listener still busy after {}; {} events are not told (their outcomes are recorded)",
-              settings.shutdownTimeout(), listenerPool.shutdownNow().size());
-        }
+      if (listenerNotifier != null) {
+        listenerNotifier.shutdown(settings.shutdownTimeout());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -846,14 +504,11 @@ public final class DefaultMailQueue implements MailQueue {
         releaseUnstarted(workerPool.shutdownNow());
       }
     } finally {
-      // Also when interrupted above: the completer records what is queued, then ends; left
-      // "completing", that non-daemon thread would poll for ever and keep the JVM alive.
-      if (recordingDeadlineNanos == 0) {
-        recordingDeadlineNanos = System.nanoTime();
+      if (completer != null) {
+        completer.stopWaiting();
       }
-      completing = false;
-      if (listenerPool != null) {
-        listenerPool.shutdownNow();
+      if (listenerNotifier != null) {
+        listenerNotifier.shutdownNow();
       }
       if (housekeeping != null) {
         housekeeping.shutdownNow();
@@ -864,7 +519,9 @@ public final class DefaultMailQueue implements MailQueue {
       if (membership != null) {
         membership.leave();
       }
-      closeQuietly(transport);
+      if (transport != null) {
+        closeQuietly(transport);
+      }
       closeQuietly(store);
       log.info("mail queue stopped");
     }
@@ -912,7 +569,7 @@ public final class DefaultMailQueue implements MailQueue {
     }
   }
 
-  private static ThreadFactory threads(String prefix, boolean daemon) {
+  static ThreadFactory threads(String prefix, boolean daemon) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
       Thread t = new Thread(r, prefix + n.incrementAndGet());

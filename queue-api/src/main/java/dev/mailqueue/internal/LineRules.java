@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
  * not of the API: public only so that {@code Mail} and {@code Attachment} can validate with the
  * renderer's own rules.
  */
-public final class LineRules {
+final class LineRules {
   /** Longest line, in octets, without its CRLF. */
   public static final int MAX_LINE = 998;
 

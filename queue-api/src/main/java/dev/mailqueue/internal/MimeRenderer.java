@@ -17,13 +17,21 @@ import jakarta.mail.internet.MimePart;
 import jakarta.mail.internet.MimeMultipart;
 import jakarta.mail.internet.MimeUtility;
 import jakarta.mail.util.ByteArrayDataSource;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UnsupportedEncodingException;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLConnection;
+import java.net.URLStreamHandler;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Date;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -34,24 +42,13 @@ import java.util.Properties;
  * Message-ID is fixed here: {@code <queue-id@domain>}, or the ready message's own.
  */
 public final class MimeRenderer {
+  /**
+   * Never written: Bcc is for the envelope only, and Content-Length would not survive the line-end
+   * changes of an SMTP data stream. The one place both kinds of message are written ({@link #write}).
+   */
   private static final String[] OMITTED_HEADERS = {"Bcc", "Content-Length"};
-  private static final String STREAM_PROVIDER = "jakarta.mail.util.StreamProvider";
 
-  static {
-    // jakarta.mail-api 2.1 looks its StreamProvider up with a ServiceLoader scan of the whole
-    // class path on every part it writes: measured here, 60 % of the time to render a message.
-    // Naming Angus's provider (the one that scan finds, since queue-api depends on Angus) makes
-    // the lookup a plain class instantiation. An application's own setting is left alone.
-    if (System.getProperty(STREAM_PROVIDER) == null) {
-      try {
-        Class.forName("org.eclipse.angus.mail.util.MailStreamProvider", false, MimeRenderer.class.getClassLoader());
-        System.setProperty(STREAM_PROVIDER, "org.eclipse.angus.mail.util.MailStreamProvider");
-      } catch (ClassNotFoundException | SecurityException e) {
-        // another Jakarta Mail implementation: keep its ServiceLoader lookup
-      }
-    }
-  }
-
+  private static final ProviderLookup PROVIDER_LOOKUP = new ProviderLookup(MimeRenderer.class.getClassLoader());
   private static final Session ASCII_SESSION = session(false);
   private static final Session UTF8_SESSION = session(true);
 
@@ -75,14 +72,11 @@ public final class MimeRenderer {
    * unsafe, or a line cannot be brought within SMTP's limits ({@link LineRules}, {@link ReadyMessage}).
    */
   public Rendered render(Mail mail, MessageId id) {
-    return render(mail, id, new Date(), true);
+    return render(mail, id, new Date());
   }
 
-  /**
-   * Renders {@code mail} with the given Date field; {@code direct} lets {@link DirectMimeWriter}
-   * write the mail it handles (tests compare both ways).
-   */
-  Rendered render(Mail mail, MessageId id, Date date, boolean direct) {
+  /** Renders {@code mail} with the given Date field (tests fix it). */
+  Rendered render(Mail mail, MessageId id, Date date) {
     long attachmentBytes = 0;
     for (Attachment a : mail.attachments()) {
       attachmentBytes += a.content().length;
@@ -92,33 +86,37 @@ public final class MimeRenderer {
     }
     String messageId;
     byte[] mime;
+    Thread thread = Thread.currentThread();
+    ClassLoader callers = thread.getContextClassLoader();
+    thread.setContextClassLoader(PROVIDER_LOOKUP);
     try {
       if (mail.mimeMessage() != null) {
         String existing = mail.mimeMessage().getMessageID();
         messageId = existing != null ? existing.strip() : messageId(id, mail.from());
-        mime = ReadyMessage.render(mail.mimeMessage(), messageId, OMITTED_HEADERS);
-      } else if (direct && DirectMimeWriter.handles(mail)) {
-        messageId = messageId(id, mail.from());
-        mime = DirectMimeWriter.write(mail, messageId, date, id.value().getLeastSignificantBits());
+        mime = ReadyMessage.render(mail.mimeMessage(), messageId);
       } else {
-        MimeMessage message = compose(mail, id, date);
-        ByteArrayOutputStream out = new ByteArrayOutputStream(estimateSize(mail, attachmentBytes));
-        message.writeTo(out, OMITTED_HEADERS);
-        messageId = message.getMessageID();
-        mime = out.toByteArray();
+        messageId = messageId(id, mail.from());
+        MimeMessage message = compose(mail, messageId, date);
+        // The builder's values are checked when set; this holds what they render to (a subject or
+        // header value too long to fold) to the same line rules as a ready message.
+        mime = LineRules.checkHeaderSection(write(message, estimateSize(mail, attachmentBytes)), "");
       }
     } catch (MessagingException | IOException e) {
       throw new InvalidMailException("mime", "cannot be rendered: " + e.getMessage(), e);
-    }
-    if (mail.mimeMessage() == null) {
-      // The builder's values are checked when set; this holds what they render to (a subject or
-      // header value too long to fold) to the same line rules as a ready message.
-      mime = LineRules.checkHeaderSection(mime, "");
+    } finally {
+      thread.setContextClassLoader(callers);
     }
     if (mime.length > maxMessageSize) {
       throw tooLarge(mime.length);
     }
     return new Rendered(mime, messageId);
+  }
+
+  /** The bytes of {@code message} as stored and sent: without the {@link #OMITTED_HEADERS}. */
+  static byte[] write(MimeMessage message, int sizeHint) throws MessagingException, IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(sizeHint);
+    message.writeTo(out, OMITTED_HEADERS);
+    return out.toByteArray();
   }
 
   private InvalidMailException tooLarge(long size) {
@@ -131,8 +129,7 @@ public final class MimeRenderer {
     return (int) Math.min(Integer.MAX_VALUE - 16, 2048 + text * 11 / 10 + attachmentBytes * 14 / 10);
   }
 
-  private MimeMessage compose(Mail mail, MessageId id, Date date) throws MessagingException {
-    String messageId = messageId(id, mail.from());
+  private static MimeMessage compose(Mail mail, String messageId, Date date) throws MessagingException {
     MimeMessage m = new FixedIdMimeMessage(mail.smtpUtf8() ? UTF8_SESSION : ASCII_SESSION, messageId);
     m.setFrom(internet(mail.from()));
     if (!mail.replyTo().isEmpty()) {
@@ -221,7 +218,7 @@ public final class MimeRenderer {
   }
 
   /** The Content-Type of a text body, which is always UTF-8 ({@code subtype}: plain or html). */
-  static String textType(String subtype) {
+  private static String textType(String subtype) {
     return "text/" + subtype + "; charset=UTF-8";
   }
 
@@ -337,7 +334,7 @@ public final class MimeRenderer {
     return "<" + id + "@" + domain + ">";
   }
 
-  static String encodeHeader(String name, String value) {
+  private static String encodeHeader(String name, String value) {
     try {
       return MimeUtility.fold(name.length() + 2, MimeUtility.encodeText(value, "UTF-8", null));
     } catch (UnsupportedEncodingException e) {
@@ -345,7 +342,7 @@ public final class MimeRenderer {
     }
   }
 
-  static InternetAddress internet(MailAddress a) {
+  private static InternetAddress internet(MailAddress a) {
     try {
       return a.displayName() == null ? new InternetAddress(a.address(), null, "UTF-8")
           : new InternetAddress(a.address(), a.displayName(), "UTF-8");
@@ -362,11 +359,94 @@ public final class MimeRenderer {
     return result;
   }
 
+  /**
+   * A session for composing. Of the {@code mail.mime.*} settings, {@code MimeMessage} reads only
+   * {@code allowutf8} and {@code address.strict} from its session; the rest, and the choice of
+   * {@code jakarta.mail.util.StreamProvider}, are read from system properties, which are the
+   * application's to set: this class sets none.
+   */
   private static Session session(boolean utf8) {
     Properties p = new Properties();
     p.setProperty("mail.mime.allowutf8", Boolean.toString(utf8));
-    p.setProperty("mail.mime.charset", StandardCharsets.UTF_8.name());
     return Session.getInstance(p);
+  }
+
+  /**
+   * The context class loader while rendering. Jakarta Mail looks its {@code StreamProvider} up
+   * anew for every part it creates, writes or encodes: from the system property {@code
+   * jakarta.mail.util.StreamProvider} if set, else by a {@code ServiceLoader} scan of the context
+   * class loader's whole class path (measured: ~100 us a lookup on the benchmarks' class path,
+   * 95 % of rendering). No {@code Session} property names it, and a system property would change
+   * the whole JVM. So for the rendering thread only, this loader answers that one scan from
+   * memory with the provider the scan would find in Angus's jar, and leaves everything else to
+   * {@code parent}. An application's system property still wins: it is read before any scan.
+   */
+  private static final class ProviderLookup extends ClassLoader {
+    private static final String SERVICE = "META-INF/services/jakarta.mail.util.StreamProvider";
+    private static final String ANGUS_PROVIDER = "org.eclipse.angus.mail.util.MailStreamProvider";
+
+    static {
+      registerAsParallelCapable();
+    }
+
+    private final URL angusProvider;
+
+    ProviderLookup(ClassLoader parent) {
+      super("mailqueue-mime", parent);
+      URL found = null;
+      try {
+        for (URL url : Collections.list(parent.getResources(SERVICE))) {
+          if (url.toString().contains("angus")) {
+            found = url;
+          }
+        }
+      } catch (IOException e) {
+        // no answer from memory: the scan runs as it would without this loader
+      }
+      angusProvider = found != null && providerIn(found) ? inMemory(found) : null;
+    }
+
+    @Override
+    public Enumeration<URL> getResources(String name) throws IOException {
+      if (angusProvider != null && SERVICE.equals(name)) {
+        return Collections.enumeration(List.of(angusProvider));
+      }
+      return super.getResources(name);
+    }
+
+    private static boolean providerIn(URL url) {
+      try (InputStream in = url.openStream()) {
+        return new String(in.readAllBytes(), StandardCharsets.UTF_8).contains(ANGUS_PROVIDER);
+      } catch (IOException e) {
+        return false;
+      }
+    }
+
+    /** A URL for the service file's content that opens without touching a jar. */
+    private static URL inMemory(URL source) {
+      byte[] content = (ANGUS_PROVIDER + "\n").getBytes(StandardCharsets.UTF_8);
+      URLStreamHandler handler = new URLStreamHandler() {
+        @Override
+        protected URLConnection openConnection(URL u) {
+          return new URLConnection(u) {
+            @Override
+            public void connect() {
+              connected = true;
+            }
+
+            @Override
+            public InputStream getInputStream() {
+              return new ByteArrayInputStream(content);
+            }
+          };
+        }
+      };
+      try {
+        return new URL(null, "mailqueue-mime:" + source, handler);
+      } catch (MalformedURLException e) {
+        return null;
+      }
+    }
   }
 
   /** A message whose Message-ID is ours, not regenerated by {@code saveChanges()}. */

@@ -39,7 +39,7 @@ import java.util.Properties;
  *       the bytes stored are the bytes a server receives.
  * </ul>
  */
-public final class ReadyMessage {
+final class ReadyMessage {
   /** For our copy of a rendered message: Angus's defaults, as for any message parsed from bytes. */
   private static final Session COPY_SESSION = Session.getInstance(new Properties());
 
@@ -58,18 +58,18 @@ public final class ReadyMessage {
   }
 
   /**
-   * The bytes of {@code message}, with {@code messageId} as its Message-ID and without the
-   * {@code omitted} fields, held to the rules above. Saves the message's changes, as sending it
+   * The bytes of {@code message}, with {@code messageId} as its Message-ID, written by
+   * {@link MimeRenderer#write} and held to the rules above. Saves the message's changes, as sending it
    * would; anything re-encoded is re-encoded in a copy.
    */
-  static byte[] render(MimeMessage message, String messageId, String[] omitted) throws MessagingException, IOException {
+  static byte[] render(MimeMessage message, String messageId) throws MessagingException, IOException {
     checkHeaders(message, "");
     message.saveChanges();
     message.setHeader("Message-ID", messageId);
-    byte[] raw = write(message, omitted);
+    byte[] raw = MimeRenderer.write(message, 8192);
     if (message.isMimeType("multipart/*") || isBinary(message.getEncoding())
         || LineRules.hasNulOrLongLine(raw, LineRules.bodyStart(raw))) {
-      raw = reencodeParts(raw, omitted);
+      raw = reencodeParts(raw);
     }
     byte[] mime = LineRules.checkHeaderSection(LineRules.canonicalLineEnds(raw), "");
     if (LineRules.hasNulOrLongLine(mime, LineRules.bodyStart(mime))) {
@@ -79,23 +79,17 @@ public final class ReadyMessage {
     return mime;
   }
 
-  private static byte[] write(MimeMessage message, String[] omitted) throws MessagingException, IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
-    message.writeTo(out, omitted);
-    return out.toByteArray();
-  }
-
   /**
    * Checks the header fields of every body part in a copy parsed from {@code raw}, re-encodes the
    * parts that need it, and returns the copy's bytes, or {@code raw} when nothing changed.
    */
-  private static byte[] reencodeParts(byte[] raw, String[] omitted) throws MessagingException, IOException {
+  private static byte[] reencodeParts(byte[] raw) throws MessagingException, IOException {
     ParsedCopy copy = new ParsedCopy(raw);
     if (!fix(copy, "")) {
       return raw;
     }
     copy.saveChanges();
-    return write(copy, omitted);
+    return MimeRenderer.write(copy, raw.length);
   }
 
   /** Checks and repairs {@code part} and the parts inside it; whether anything changed. */

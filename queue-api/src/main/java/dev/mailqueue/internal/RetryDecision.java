@@ -24,7 +24,7 @@ import java.util.Map;
  * recipients are finished, whether and when to try again, or whether to give up. Pure: no I/O,
  * the clock and the randomness are parameters.
  */
-public final class RetryDecision {
+final class RetryDecision {
   /** Reply recorded for recipients that expired without a reply of their own. */
   static final SmtpReply LIFETIME_EXCEEDED = SmtpReply.local(421, "4.4.7", "message lifetime exceeded before delivery");
   /** Reply recorded when a transport result does not mention a recipient (a transport bug). */

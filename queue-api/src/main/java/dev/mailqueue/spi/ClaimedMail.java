@@ -6,6 +6,7 @@ import dev.mailqueue.Priority;
 import dev.mailqueue.SmtpReply;
 import java.time.Instant;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A message leased to one worker: its metadata and pending recipients, and its body when the
@@ -33,7 +34,7 @@ import java.util.List;
  * @param deliveredBefore whether a recipient of this message was delivered in an earlier attempt
  */
 public record ClaimedMail(MessageId id, long leaseToken, int attempts, Instant createdAt, Instant expiresAt,
-                          Instant claimedAt, Priority priority, String tag, MailAddress envelopeFrom,
+                          Instant claimedAt, Priority priority, @Nullable String tag, MailAddress envelopeFrom,
                           String messageIdHeader, List<PendingRecipient> recipients,
                           boolean bouncedBefore, byte[] preloadedMime, List<PendingRecipient> suppressed,
                           boolean deliveredBefore) {
@@ -76,5 +77,5 @@ public record ClaimedMail(MessageId id, long leaseToken, int attempts, Instant c
    * @param address the address
    * @param lastReply the reply of the previous attempt, or {@code null}
    */
-  public record PendingRecipient(int index, MailAddress address, SmtpReply lastReply) {}
+  public record PendingRecipient(int index, MailAddress address, @Nullable SmtpReply lastReply) {}
 }

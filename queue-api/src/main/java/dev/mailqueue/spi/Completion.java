@@ -6,6 +6,7 @@ import dev.mailqueue.SmtpReply;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The result of one attempt as the engine asks a {@link MailStore} to record it.
@@ -24,7 +25,7 @@ import java.util.Objects;
  * @param summary the reply that best describes the attempt (the first failure, else the final reply)
  */
 public record Completion(MessageState newState, Duration retryDelay, boolean countsAsAttempt, boolean uncertain,
-                         List<RecipientUpdate> recipients, String remoteHost, Duration duration, SmtpReply summary) {
+                         List<RecipientUpdate> recipients, @Nullable String remoteHost, Duration duration, SmtpReply summary) {
   /** Validates consistency of state and delay. */
   public Completion {
     Objects.requireNonNull(newState, "newState");

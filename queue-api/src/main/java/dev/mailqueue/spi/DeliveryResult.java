@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a {@link MailTransport} reports for one attempt: a status and reply for every recipient
@@ -47,7 +48,7 @@ import java.util.Set;
  *     sanitised} and capped at {@value #MAX_REMOTE_HOST} characters (a merge that would be longer
  *     lists the first hosts and how many more there were)
  */
-public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, Duration retryAfter, String remoteHost) {
+public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, @Nullable Duration retryAfter, @Nullable String remoteHost) {
   /** Longest remote host description kept, in chars: the size of the stores' column. */
   public static final int MAX_REMOTE_HOST = 255;
 

@@ -4,6 +4,7 @@ import dev.mailqueue.MailAddress;
 import dev.mailqueue.MessageId;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One attempt as the engine hands it to a {@link MailTransport}.
@@ -26,7 +27,7 @@ import java.util.Objects;
  * @param smtpUtf8 whether the attempt needs SMTPUTF8 (see above)
  */
 public record OutboundMail(MessageId id, String messageIdHeader, MailAddress envelopeFrom, List<MailAddress> recipients,
-                           byte[] mime, int attempt, String tag, boolean smtpUtf8) {
+                           byte[] mime, int attempt, @Nullable String tag, boolean smtpUtf8) {
   /** Validates presence and copies the recipients. */
   public OutboundMail {
     Objects.requireNonNull(id, "id");

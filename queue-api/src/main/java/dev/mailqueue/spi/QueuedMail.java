@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A rendered mail as the engine hands it to a {@link MailStore}: the MIME bytes that every
@@ -24,8 +25,8 @@ import java.util.Objects;
  * @param idempotencyKey the idempotency key, or {@code null}
  */
 public record QueuedMail(MessageId id, String messageIdHeader, MailAddress envelopeFrom, List<MailAddress> recipients,
-                         byte[] mime, Priority priority, Instant notBefore, Duration lifetime, String tag,
-                         String idempotencyKey) {
+                         byte[] mime, Priority priority, @Nullable Instant notBefore, Duration lifetime, @Nullable String tag,
+                         @Nullable String idempotencyKey) {
   /** Validates presence and copies the recipient list. */
   public QueuedMail {
     Objects.requireNonNull(id, "id");

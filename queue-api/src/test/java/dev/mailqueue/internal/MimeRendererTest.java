@@ -13,14 +13,19 @@ import jakarta.mail.Multipart;
 import jakarta.mail.Session;
 import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimeUtility;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.eclipse.angus.mail.util.CRLFOutputStream;
 import org.junit.jupiter.api.Test;
 
@@ -54,7 +59,7 @@ class MimeRendererTest {
     Multipart alternative = (Multipart) mixed.getBodyPart(0).getContent();
     assertThat(alternative.getBodyPart(0).getContent()).isEqualTo("line1\r\nline2");
     assertThat(alternative.getBodyPart(1).getContent()).isEqualTo("<p>hi</p>");
-    assertThat(jakarta.mail.internet.MimeUtility.decodeText(mixed.getBodyPart(1).getFileName()))
+    assertThat(MimeUtility.decodeText(mixed.getBodyPart(1).getFileName()))
         .isEqualTo("rechnung-ä.pdf");
   }
 
@@ -220,17 +225,100 @@ class MimeRendererTest {
   void longSubjectsAndHeadersRenderInSmtpLines() throws Exception {
     String subject = "s".repeat(990); // "Subject: " and 990 characters: folded after the colon
     String value = ("word" + "s".repeat(30) + " ").repeat(150).strip();
-    for (boolean direct : new boolean[] {true, false}) {
-      Mail mail = Mail.builder().from("a@example.com").to("b@example.org").subject(subject).header("X-Words", value)
-          .text("body").build();
-      byte[] mime = renderer.render(mail, MessageId.generate(), new java.util.Date(), direct).mime();
-      for (String line : new String(mime, StandardCharsets.ISO_8859_1).split("\r\n")) {
-        assertThat(line.length()).as("direct: %s", direct).isLessThanOrEqualTo(998);
-      }
-      MimeMessage m = parse(mime);
-      assertThat(m.getSubject()).isEqualTo(subject);
-      assertThat(jakarta.mail.internet.MimeUtility.unfold(m.getHeader("X-Words")[0])).isEqualTo(value);
+    Mail mail = Mail.builder().from("a@example.com").to("b@example.org").subject(subject).header("X-Words", value)
+        .text("body").build();
+    byte[] mime = renderer.render(mail, MessageId.generate()).mime();
+    for (String line : new String(mime, StandardCharsets.ISO_8859_1).split("\r\n")) {
+      assertThat(line.length()).isLessThanOrEqualTo(998);
     }
+    MimeMessage m = parse(mime);
+    assertThat(m.getSubject()).isEqualTo(subject);
+    assertThat(MimeUtility.unfold(m.getHeader("X-Words")[0])).isEqualTo(value);
+  }
+
+  /**
+   * Thousands of generated mails (display names, encoded and folded subjects, placeholder-named
+   * and case-duplicated headers, SMTPUTF8, every transfer encoding, both body shapes; formerly the
+   * corpus that held a second writer to Angus's bytes): each renders to CRLF lines of at most 998
+   * octets without Bcc, and parses back to its subject, bodies and Message-ID.
+   */
+  @Test
+  void generatedMailRendersToSmtpLinesAndParsesBack() throws Exception {
+    Random random = new Random(20261129);
+    int multipart = 0;
+    for (int i = 0; i < 3000; i++) {
+      Mail mail = GeneratedMail.random(random);
+      MimeRenderer.Rendered r = renderer.render(mail, MessageId.generate());
+      String raw = new String(r.mime(), StandardCharsets.ISO_8859_1);
+      assertThat(raw.replace("\r\n", "")).as("mail %d: CRLF only", i).doesNotContain("\n").doesNotContain("\r");
+      for (String line : raw.split("\r\n")) {
+        assertThat(line.length()).as("mail %d", i).isLessThanOrEqualTo(998);
+      }
+      assertThat(raw).as("mail %d", i).doesNotContainIgnoringCase("\r\nBcc:").doesNotContain("hidden@example.net")
+          .doesNotContainIgnoringCase("\r\nContent-Length:");
+      MimeMessage m = parse(r.mime());
+      assertThat(m.getMessageID()).isEqualTo(r.messageIdHeader());
+      // An ASCII subject is written as it is, so one that looks like an encoded word reads as one.
+      assertThat(m.getSubject()).as("mail %d", i)
+          .isEqualTo(mail.subject() == null ? null : MimeUtility.decodeText(mail.subject()));
+      if (mail.text() != null && mail.html() != null) {
+        Multipart alternative = (Multipart) m.getContent();
+        assertThat(alternative.getBodyPart(0).getContent()).as("mail %d", i).isEqualTo(crlf(mail.text()));
+        assertThat(alternative.getBodyPart(1).getContent()).as("mail %d", i).isEqualTo(crlf(mail.html()));
+        multipart++;
+      } else {
+        assertThat(m.getContent()).as("mail %d", i).isEqualTo(crlf(mail.text() != null ? mail.text() : mail.html()));
+      }
+    }
+    assertThat(multipart).as("both shapes were generated").isBetween(500, 2500);
+  }
+
+  private static String crlf(String text) {
+    return text.replace("\r\n", "\n").replace('\r', '\n').replace("\n", "\r\n");
+  }
+
+  @Test
+  void textAndHtmlParseBackWithAUniqueBoundary() throws Exception {
+    Mail mail = Mail.builder().from("a@example.com").to("b@example.org").subject("s").text("plain\n").html("<p>é</p>")
+        .build();
+    byte[] first = renderer.render(mail, MessageId.generate()).mime();
+    byte[] second = renderer.render(mail, MessageId.generate()).mime();
+    Multipart alternative = (Multipart) parse(first).getContent();
+    assertThat(alternative.getCount()).isEqualTo(2);
+    assertThat(alternative.getBodyPart(0).getContent()).isEqualTo("plain\r\n");
+    assertThat(alternative.getBodyPart(1).getContent()).isEqualTo("<p>é</p>");
+    assertThat(boundary(first)).isNotEqualTo(boundary(second));
+  }
+
+  @Test
+  void aContentDispositionFieldNamesTheBody() {
+    // Angus reads Content-Disposition when it writes Content-Type (a filename becomes name=).
+    Mail disposition = Mail.builder().from("a@example.com").to("b@example.org").text("x")
+        .header("content-disposition", "inline; filename=\"hi.txt\"").build();
+    assertThat(new String(renderer.render(disposition, MessageId.generate()).mime(), StandardCharsets.US_ASCII))
+        .contains("Content-Type: text/plain; charset=UTF-8; name=hi.txt");
+  }
+
+  private static String boundary(byte[] mime) {
+    Matcher m = Pattern.compile("boundary=\"([^\"]+)\"").matcher(new String(mime, StandardCharsets.ISO_8859_1));
+    assertThat(m.find()).isTrue();
+    return m.group(1);
+  }
+
+  @Test
+  void renderingSetsNoSystemPropertyAndGivesTheCallersContextClassLoaderBack() throws Exception {
+    Thread thread = Thread.currentThread();
+    ClassLoader before = thread.getContextClassLoader();
+    try (URLClassLoader callers = new URLClassLoader(new URL[0], before)) {
+      thread.setContextClassLoader(callers);
+      Mail mail = Mail.builder().from("a@example.com").to("b@example.org").text("Grüße\n").html("<p>é</p>")
+          .attachment("a.bin", "application/octet-stream", new byte[] {1, 2}).build();
+      parse(renderer.render(mail, MessageId.generate()).mime()).getContent();
+      assertThat(thread.getContextClassLoader()).isSameAs(callers);
+    } finally {
+      thread.setContextClassLoader(before);
+    }
+    assertThat(System.getProperty("jakarta.mail.util.StreamProvider")).isNull();
   }
 
   @Test

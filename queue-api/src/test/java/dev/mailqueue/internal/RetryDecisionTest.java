@@ -106,6 +106,20 @@ class RetryDecisionTest {
     assertThat(held.newState()).isEqualTo(MessageState.DEFERRED);
   }
 
+  /** The give-up rule by age (formerly also {@code RetryPolicy.delayAfter}'s): a retry due at or after the lifetime's end is not made. */
+  @Test
+  void aDeferralWhoseRetryWouldComeAfterTheLifetimeExpires() {
+    DeliveryResult greylisted = DeliveryResult.all(List.of(A, B), RecipientStatus.DEFERRED, GREYLISTED, "mx");
+    Instant expiresAt = NOW.plus(Duration.ofDays(5));
+    Instant tooLate = expiresAt.minus(POLICY.backoff(1, 0)).plusSeconds(1);
+    Instant inTime = expiresAt.minus(POLICY.backoff(1, 0)).minusSeconds(1);
+
+    assertThat(RetryDecision.decide(claimed(0), greylisted, POLICY, tooLate, Duration.ZERO, 0, false).completion()
+        .newState()).isEqualTo(MessageState.EXPIRED);
+    assertThat(RetryDecision.decide(claimed(0), greylisted, POLICY, inTime, Duration.ZERO, 0, false).completion()
+        .newState()).isEqualTo(MessageState.DEFERRED);
+  }
+
   @Test
   void aConfigurationFaultWithoutRetryAfterUsesTheBackoffOfTheAttemptsMadeSoFar() {
     Completion c = decide(2, DeliveryResult.notCounted(List.of(A, B), RATE, null, null));

@@ -104,6 +104,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
   private final NodeTable nodes;
   private final JdbcMailAdmin admin;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicBoolean started = new AtomicBoolean();
   private volatile EnqueueNotifications notifications;
 
   private JdbcMailStore(Builder b) {
@@ -186,7 +187,17 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
    */
   @Override
   public void start() {
-    schema.start(createSchema);
+    // The queue starts its store itself (at start() or the first enqueue), and so may the code that
+    // built it: check and warn once. A failed start may be tried again.
+    if (!started.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      schema.start(createSchema);
+    } catch (RuntimeException | Error e) {
+      started.set(false);
+      throw e;
+    }
   }
 
   /** The classpath resource of the script that upgrades this store's database from schema version 1. */
