@@ -26,12 +26,21 @@ import picocli.CommandLine.Model.CommandSpec;
         RunCommand.class, SendCommand.class, CommandLine.HelpCommand.class})
 public final class MailQueueCli {
 
-  /** Runs the command line and exits with its exit code. */
+  /**
+   * Runs the command line and exits with its exit code.
+   *
+   * @param args the command line's arguments, e.g. {@code list --limit 10}
+   */
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
   }
 
-  /** The configured command line, for embedding and tests. */
+  /**
+   * The configured command line, for embedding and tests.
+   *
+   * @return a new command line with this class's error handling, help on every subcommand and
+   *     case-insensitive enum values; {@code execute} returns the exit code instead of exiting
+   */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new MailQueueCli());
     standardHelpEverywhere(cl);

@@ -152,17 +152,26 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     enqueuer.sendQuotas(quotas);
   }
 
-  /** A builder for a store on {@code dataSource} (the application's own pool is the usual choice). */
+  /**
+   * A builder for a store on {@code dataSource} (the application's own pool is the usual choice).
+   *
+   * @param dataSource where the store takes its connections; not null. Nothing connects until
+   *     {@link Builder#build()}
+   * @return a builder with every setting at its default
+   */
   public static Builder builder(DataSource dataSource) {
     return new Builder(dataSource);
   }
 
-  /** The detected dialect's name: {@code postgresql}, {@code mariadb} or {@code h2}. */
+  /** {@return the detected dialect's name: {@code postgresql}, {@code mariadb} or {@code h2}} */
   public String dialectName() {
     return dialect.name();
   }
 
-  /** The classpath resource of the schema script for this store's database. */
+  /**
+   * {@return the classpath resource of the schema script for this store's database}, such as
+   * {@code dev/mailqueue/jdbc/schema-postgresql.sql}; for running it with your own migrations.
+   */
   public String schemaResource() {
     return schema.schemaResource();
   }
@@ -200,7 +209,10 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     }
   }
 
-  /** The classpath resource of the script that upgrades this store's database from schema version 1. */
+  /**
+   * {@return the classpath resource of the script that upgrades this store's database from schema
+   * version 1}, such as {@code dev/mailqueue/jdbc/upgrade-postgresql-1-to-2.sql}.
+   */
   public String upgradeResource() {
     return schema.upgradeResource();
   }
@@ -217,7 +229,16 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     return enqueuer.insert(connection, mail);
   }
 
-  /** Inserts on a Jdbi handle's connection, in the handle's transaction. */
+  /**
+   * Inserts on a Jdbi handle's connection, in the handle's transaction; like {@link
+   * #insert(Connection, QueuedMail)}, never commits, rolls back or closes it.
+   *
+   * @param handle the caller's handle, normally inside {@code useTransaction}/{@code inTransaction}
+   *     so that the mail is queued if and only if the caller's transaction commits
+   * @param mail the message to queue
+   * @return the new message's id, or the existing message's id when its idempotency key is
+   *     already present
+   */
   public MessageId insert(Handle handle, QueuedMail mail) {
     return insert(handle.getConnection(), mail);
   }
@@ -294,6 +315,8 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
    * The dispatch lag: how long the most overdue claimable message (due by the database clock and
    * not claimed: queued, deferred, or leased by a worker whose lease ran out) has waited past its
    * due time; zero when there is none. One indexed lookup per priority; meant for a gauge.
+   *
+   * @return the lag in milliseconds by the database clock; never negative
    */
   public Duration dispatchLag() {
     return inspection.dispatchLag();
@@ -377,6 +400,10 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     /**
      * Prefix of every table name: lower-case letters, digits and '_', starting with a letter,
      * at most 20 characters. Defaults to {@value #DEFAULT_TABLE_PREFIX_TEXT}.
+     *
+     * @param prefix the prefix, e.g. {@code mail_} for tables {@code mail_message} and so on;
+     *     null or any other form is rejected with an {@link IllegalArgumentException}
+     * @return this builder
      */
     public Builder tablePrefix(String prefix) {
       if (prefix == null || !PREFIX.matcher(prefix).matches()) {
@@ -389,6 +416,11 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     /**
      * Whether {@link #start()} creates missing tables from the bundled script, or upgrades tables
      * at an earlier schema version with the bundled upgrade script. Defaults to false.
+     *
+     * @param createSchema true to create or upgrade at start; false to only check the version
+     *     (the tables then come from your own migrations, see
+     *     {@link JdbcMailStore#schemaResource()})
+     * @return this builder
      */
     public Builder createSchema(boolean createSchema) {
       this.createSchema = createSchema;
@@ -398,6 +430,10 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     /**
      * PostgreSQL only: whether each enqueue sends a NOTIFY (delivered at commit) so that every
      * node's workers wake at once. Defaults to true.
+     *
+     * @param notify false leaves other nodes to find new mail at their next poll; ignored on
+     *     MariaDB and H2, which have no NOTIFY
+     * @return this builder
      */
     public Builder notifyOnEnqueue(boolean notify) {
       this.notifyOnEnqueue = notify;
@@ -408,6 +444,10 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
      * Enhanced status codes of a 5xx bounce that put the recipient on the suppression list, in
      * the transaction that records the bounce; an empty set turns this off. Defaults to
      * {@link #DEFAULT_SUPPRESS_ON_BOUNCE} (5.1.1, 5.1.2, 5.1.3, 5.1.10).
+     *
+     * @param enhancedCodes codes such as {@code 5.1.1}, matched exactly; copied, not null and
+     *     without null elements
+     * @return this builder
      */
     public Builder suppressOnBounce(Set<String> enhancedCodes) {
       this.suppressOnBounce = Set.copyOf(enhancedCodes);
@@ -418,6 +458,10 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
      * Whether a hard bounce (see {@link #suppressOnBounce(Set)}) puts its address on the
      * suppression list; false turns automatic suppression off (entries added with
      * {@code admin().suppress} still apply). Defaults to {@value #DEFAULT_BOUNCE_SUPPRESSION}.
+     *
+     * @param enabled false keeps bounced addresses off the suppression list whatever
+     *     {@link #suppressOnBounce(Set)} holds
+     * @return this builder
      */
     public Builder bounceSuppression(boolean enabled) {
       this.bounceSuppression = enabled;
@@ -428,6 +472,10 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
      * How long an address stays suppressed after a hard bounce; {@code null} keeps it for ever.
      * A later hard bounce starts the time again. Entries added with {@code admin().suppress}
      * take their own time to live. Defaults to {@link #DEFAULT_BOUNCE_SUPPRESSION_TTL} (90 days).
+     *
+     * @param ttl a positive duration, to the millisecond, or {@code null} for ever; zero or
+     *     negative is rejected with an {@link IllegalArgumentException}
+     * @return this builder
      */
     public Builder bounceSuppressionTtl(Duration ttl) {
       if (ttl != null && (ttl.isNegative() || ttl.isZero())) {
@@ -444,6 +492,9 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
      * outlive their purpose in the database; the message's metadata, recipients and attempt
      * history stay for the retention period. Bounced and expired messages always keep their
      * bodies until purged, for inspection. Defaults to false.
+     *
+     * @param retain true keeps delivered bodies until the message is purged
+     * @return this builder
      */
     public Builder retainBodies(boolean retain) {
       this.retainBodies = retain;
@@ -454,6 +505,10 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
      * Bodies up to this many bytes are read in the claim's query (at most
      * {@link #PRELOAD_BUDGET_BYTES} per claim), saving a round trip per message; larger ones are
      * read when sent; 0 reads every body when sent. Defaults to {@link #DEFAULT_PRELOAD_BODY_BYTES}.
+     *
+     * @param bytes the largest body size read with the claim, in bytes; 0 or more, a negative
+     *     value is rejected with an {@link IllegalArgumentException}
+     * @return this builder
      */
     public Builder preloadBodyBytes(int bytes) {
       if (bytes < 0) {
@@ -473,6 +528,10 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
      * <p>Not applied to an H2 database in the same JVM: H2 turns each statement's timeout into a
      * command of its own, which cost a third of an enqueue, and an in-process database's only wait
      * is for a lock, which H2's {@code LOCK_TIMEOUT} (2 s unless changed) bounds.
+     *
+     * @param timeout a positive duration, rounded up to whole seconds; null, zero or negative is
+     *     rejected with an {@link IllegalArgumentException}
+     * @return this builder
      */
     public Builder queryTimeout(Duration timeout) {
       if (timeout == null || timeout.isNegative() || timeout.isZero()) {
@@ -486,7 +545,14 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     /** The default prefix, for Javadoc. */
     static final String DEFAULT_TABLE_PREFIX_TEXT = DEFAULT_TABLE_PREFIX;
 
-    /** Connects once to detect the database and builds the store. */
+    /**
+     * Connects once to detect the database and builds the store; the schema is checked (or
+     * created) later, by {@link JdbcMailStore#start()}.
+     *
+     * @return a new store, not yet started
+     * @throws JdbcStoreException if no connection can be had to detect the database's kind, or
+     *     the database is none of PostgreSQL, MariaDB/MySQL and H2
+     */
     public JdbcMailStore build() {
       return new JdbcMailStore(this);
     }

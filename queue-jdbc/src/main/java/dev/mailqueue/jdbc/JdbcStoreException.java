@@ -6,12 +6,22 @@ import dev.mailqueue.MailQueueException;
 public class JdbcStoreException extends MailQueueException {
   private static final long serialVersionUID = 1L;
 
-  /** Creates an exception with a message. */
+  /**
+   * Creates an exception with a message.
+   *
+   * @param message what failed and what to check, such as the missing table or the setting to
+   *     change
+   */
   public JdbcStoreException(String message) {
     super(message);
   }
 
-  /** Creates an exception with a message and its cause. */
+  /**
+   * Creates an exception with a message and its cause.
+   *
+   * @param message what failed and what to check, including the cause's own message where it helps
+   * @param cause what the driver threw, usually an {@code SQLException}
+   */
   public JdbcStoreException(String message, Throwable cause) {
     super(message, cause);
   }
