@@ -159,7 +159,6 @@ public interface MailQueue extends AutoCloseable {
     private int listenerQueueCapacity = DEFAULT_LISTENER_QUEUE_CAPACITY;
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private final Map<String, RetryPolicy> retryPolicyByTag = new HashMap<>();
-    private final List<SendQuota> sendQuotas = new java.util.ArrayList<>();
     private String messageIdDomain;
     private String workerId = defaultWorkerId();
 
@@ -297,17 +296,6 @@ public interface MailQueue extends AutoCloseable {
       return this;
     }
 
-    /**
-     * Adds a quota against runaway senders, e.g. {@code SendQuota.perSender(500, Duration.ofHours(1))}:
-     * mail over it is stored held (state HOLD, nothing sent) and logged; release it with
-     * {@code admin().release(...)}. None by default. Requires a store that supports quotas
-     * ({@code JdbcMailStore} does).
-     */
-    public Builder sendQuota(SendQuota quota) {
-      sendQuotas.add(Objects.requireNonNull(quota, "quota"));
-      return this;
-    }
-
     /** The domain in generated Message-IDs. Defaults to the domain of each mail's From address. */
     public Builder messageIdDomain(String domain) {
       this.messageIdDomain = MailAddress.of("x@" + domain).domain();
@@ -338,7 +326,6 @@ public interface MailQueue extends AutoCloseable {
         throw new IllegalStateException("transport is required to deliver; for a producer that only enqueues "
             + "(another node delivers), call enqueueOnly() instead");
       }
-      store.sendQuotas(List.copyOf(sendQuotas));
       return Engine.newQueue(store, transport, listener, workers, pollInterval, lease, shutdownTimeout,
           maxMessageSize, retention, retryPolicy, Map.copyOf(retryPolicyByTag), messageIdDomain, workerId,
           heartbeatInterval, listenerThreads, listenerQueueCapacity);

@@ -17,6 +17,7 @@ import dev.mailqueue.MessageState;
 import dev.mailqueue.MessageView;
 import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.RetryPolicy;
+import dev.mailqueue.SendQuota;
 import dev.mailqueue.SmtpReply;
 import dev.mailqueue.jdbc.JdbcMailStore;
 import dev.mailqueue.jdbc.TestDatabases;
@@ -40,6 +41,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -79,7 +81,13 @@ abstract class EndToEndContract {
   }
 
   protected MailQueue startQueue(int port, Function<MailQueue.Builder, MailQueue.Builder> customize) {
-    JdbcMailStore store = JdbcMailStore.builder(dataSource).tablePrefix(prefix).createSchema(true).build();
+    return startQueue(port, UnaryOperator.identity(), customize);
+  }
+
+  protected MailQueue startQueue(int port, UnaryOperator<JdbcMailStore.Builder> customizeStore,
+                                 Function<MailQueue.Builder, MailQueue.Builder> customize) {
+    JdbcMailStore store = customizeStore.apply(JdbcMailStore.builder(dataSource).tablePrefix(prefix)
+        .createSchema(true)).build();
     // closed in tearDown too: a test that replaces it leaves it to nobody else, and its threads,
     // started late, would count as this queue's in closeOnAnInterruptedThreadStillEndsEveryThreadOfTheQueue
     defaultTransport = SmtpTransport.relay("127.0.0.1", port).security(Security.NONE).build();
@@ -529,7 +537,7 @@ abstract class EndToEndContract {
 
   @Test
   void runawaySenderIsHeldUntilAnAdministratorReleasesIt() {
-    startQueue(sink.port(), b -> b.sendQuota(dev.mailqueue.SendQuota.perSender(1, Duration.ofHours(1))));
+    startQueue(sink.port(), s -> s.sendQuota(SendQuota.perSender(1, Duration.ofHours(1))), b -> b);
     MessageId allowed = queue.enqueue(Mail.builder().from("loop@example.com").to("one@example.org").text("1").build());
     MessageId excess = queue.enqueue(Mail.builder().from("loop@example.com").to("two@example.org").text("2").build());
     assertThat(awaitFinal(allowed).state()).isEqualTo(MessageState.DELIVERED);

@@ -5,7 +5,6 @@ import dev.mailqueue.MessageId;
 import dev.mailqueue.MessageView;
 import dev.mailqueue.QueueStats;
 import dev.mailqueue.ReplyCount;
-import dev.mailqueue.SendQuota;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.List;
@@ -116,17 +115,6 @@ public interface MailStore extends AutoCloseable {
    */
   default MailQueueAdmin admin() {
     throw new UnsupportedOperationException(getClass().getSimpleName() + " has no administrative interface");
-  }
-
-  /**
-   * Applies these quotas to every later insert: a mail over a quota is stored held (state HOLD,
-   * never due) in the same transaction. Called by the queue builder; an empty list turns
-   * quotas off. Stores without quota support reject a non-empty list (the default).
-   */
-  default void sendQuotas(List<SendQuota> quotas) {
-    if (!quotas.isEmpty()) {
-      throw new UnsupportedOperationException(getClass().getSimpleName() + " does not support send quotas");
-    }
   }
 
   /** Releases resources the store created itself (a pool it opened); a DataSource it was given stays open. */

@@ -15,6 +15,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -133,6 +134,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     this.schema = new Schema(dataSource, jdbi, dialect);
     this.enqueuer = new Enqueuer(dataSource, dialect, b.notifyOnEnqueue && dialect instanceof PostgreSqlDialect,
         channel);
+    enqueuer.sendQuotas(b.sendQuotas);
     this.claimer = new Claimer(jdbi, dialect, transactions, b.preloadBodyBytes);
     this.completer = new Completer(jdbi, dialect, transactions, b.bounceSuppression ? b.suppressOnBounce : Set.of(),
         b.bounceSuppressionTtl, b.retainBodies);
@@ -141,15 +143,15 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     this.admin = new JdbcMailAdmin(this, jdbi, dialect);
   }
 
+  /** Replaces the builder's send quotas; for tests that change them on a live store. */
+  void sendQuotas(List<SendQuota> quotas) {
+    enqueuer.sendQuotas(quotas);
+  }
+
   /** The administrative interface over this store: usable without a running queue (e.g. a CLI). */
   @Override
   public MailQueueAdmin admin() {
     return admin;
-  }
-
-  @Override
-  public void sendQuotas(List<SendQuota> quotas) {
-    enqueuer.sendQuotas(quotas);
   }
 
   /**
@@ -392,6 +394,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     private Duration bounceSuppressionTtl = DEFAULT_BOUNCE_SUPPRESSION_TTL;
     private int preloadBodyBytes = DEFAULT_PRELOAD_BODY_BYTES;
     private boolean retainBodies;
+    private final List<SendQuota> sendQuotas = new ArrayList<>();
 
     private Builder(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -539,6 +542,20 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
       }
       long seconds = (timeout.toMillis() + 999) / 1000;
       this.queryTimeoutSeconds = (int) Math.min(Integer.MAX_VALUE, seconds);
+      return this;
+    }
+
+    /**
+     * Adds a quota against runaway senders, e.g. {@code SendQuota.perSender(500, Duration.ofHours(1))}:
+     * a mail over it is stored held (state HOLD, nothing sent) in the enqueue's own transaction and
+     * logged; release it with {@code admin().release(...)}. Quotas are counted per message, so a
+     * store with quotas inserts one message per statement. None by default.
+     *
+     * @param quota the quota to add; not null. Every quota added applies
+     * @return this builder
+     */
+    public Builder sendQuota(SendQuota quota) {
+      sendQuotas.add(Objects.requireNonNull(quota, "quota"));
       return this;
     }
 
