@@ -24,7 +24,7 @@ public record HealthThresholds(Duration maxOldestWaiting, long maxDeferred) {
     }
   }
 
-  /** 15 minutes and 1,000 deferred. */
+  /** {@return the defaults: 15 minutes and 1,000 deferred} */
   public static HealthThresholds defaults() {
     return new HealthThresholds(DEFAULT_MAX_OLDEST_WAITING, DEFAULT_MAX_DEFERRED);
   }

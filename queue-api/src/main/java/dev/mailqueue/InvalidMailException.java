@@ -26,12 +26,12 @@ public class InvalidMailException extends MailQueueException {
     this.reason = reason;
   }
 
-  /** The name of the offending field, for example {@code "from"} or {@code "attachment[0].name"}. */
+  /** {@return the name of the offending field, for example {@code "from"} or {@code "attachment[0].name"}} */
   public String field() {
     return field;
   }
 
-  /** Why the field was rejected, without the field name. */
+  /** {@return why the field was rejected, without the field name} */
   public String reason() {
     return reason;
   }

@@ -79,12 +79,12 @@ public record MailAddress(String address, @Nullable String displayName) {
     return address.substring(0, address.lastIndexOf('@'));
   }
 
-  /** The domain in lower-case ASCII form. */
+  /** {@return the domain in lower-case ASCII form} */
   public String domain() {
     return address.substring(address.lastIndexOf('@') + 1);
   }
 
-  /** Whether the local part contains non-ASCII characters, which needs SMTPUTF8 (RFC 6531). */
+  /** {@return whether the local part contains non-ASCII characters, which needs SMTPUTF8 (RFC 6531)} */
   public boolean requiresSmtpUtf8() {
     for (int i = 0; i < address.length(); i++) {
       if (address.charAt(i) > 127) {

@@ -90,7 +90,7 @@ public interface MailQueue extends AutoCloseable {
    */
   boolean isRunning();
 
-  /** Counts by state and the oldest waiting message's age. */
+  /** {@return counts by state and the oldest waiting message's age} */
   QueueStats stats();
 
   /** One message with its recipients' statuses and last replies. */
@@ -118,7 +118,7 @@ public interface MailQueue extends AutoCloseable {
   @Override
   void close();
 
-  /** A builder; {@link Builder#store} and {@link Builder#transport} are required. */
+  /** {@return a builder; {@link Builder#store} and {@link Builder#transport} are required} */
   static Builder builder() {
     return new Builder();
   }
@@ -326,7 +326,11 @@ public interface MailQueue extends AutoCloseable {
       return this;
     }
 
-    /** Builds the queue; call {@link MailQueue#start()} to start delivering. */
+    /**
+     * Builds the queue; call {@link MailQueue#start()} to start delivering.
+     *
+     * @return the queue, not started
+     */
     public MailQueue build() {
       if (store == null) {
         throw new IllegalStateException("store is required");

@@ -125,12 +125,12 @@ public interface MailQueueAdmin {
    */
   QueueShape shape(Set<MessageState> states, int maxDomains);
 
-  /** The shape of every unfinished message (QUEUED, DEFERRED, SENDING, HOLD), top 50 domains. */
+  /** {@return the shape of every unfinished message (QUEUED, DEFERRED, SENDING, HOLD), top 50 domains} */
   default QueueShape shape() {
     return shape(EnumSet.of(MessageState.QUEUED, MessageState.DEFERRED, MessageState.SENDING, MessageState.HOLD), 50);
   }
 
-  /** Counts by state and the oldest unfinished message's age. */
+  /** {@return counts by state and the oldest unfinished message's age} */
   QueueStats stats();
 
   /** Judges {@link #stats()} against {@code thresholds}. */

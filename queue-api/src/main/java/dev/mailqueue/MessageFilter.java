@@ -57,7 +57,7 @@ public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nulla
     }
   }
 
-  /** Every message (the first {@value #DEFAULT_LIMIT} when listing). */
+  /** {@return every message (the first {@value #DEFAULT_LIMIT} when listing)} */
   public static MessageFilter all() {
     return builder().build();
   }
@@ -72,12 +72,12 @@ public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nulla
     return builder().states(EnumSet.of(first, more)).build();
   }
 
-  /** A builder with no criteria. */
+  /** {@return a builder with no criteria} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** A builder starting from this filter's criteria. */
+  /** {@return a builder starting from this filter's criteria} */
   public Builder toBuilder() {
     Builder b = new Builder();
     b.ids.addAll(ids);
@@ -217,7 +217,11 @@ public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nulla
       return this;
     }
 
-    /** Builds the filter. */
+    /**
+     * Builds the filter.
+     *
+     * @return the filter
+     */
     public MessageFilter build() {
       return new MessageFilter(ids, states, tag, sender, recipientDomain, olderThan, youngerThan, lastReplyCode,
           lastReplyLike, limit, offset, after);

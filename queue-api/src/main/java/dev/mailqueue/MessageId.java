@@ -18,7 +18,7 @@ public record MessageId(UUID value) implements Comparable<MessageId> {
     Objects.requireNonNull(value, "value");
   }
 
-  /** Creates a new, unique, time-ordered id. Thread-safe. */
+  /** {@return a new, unique, time-ordered id} Thread-safe. */
   public static MessageId generate() {
     long millis = System.currentTimeMillis();
     long randA = RANDOM.nextInt(1 << 12);

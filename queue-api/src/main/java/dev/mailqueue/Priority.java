@@ -19,7 +19,7 @@ public enum Priority {
     this.rank = rank;
   }
 
-  /** The stored rank; lower is claimed first. */
+  /** {@return the stored rank; lower is claimed first} */
   public int rank() {
     return rank;
   }

@@ -41,7 +41,7 @@ public record QueueHealth(Status status, List<String> reasons, QueueStats stats)
     return new QueueHealth(reasons.isEmpty() ? Status.OK : Status.DEGRADED, reasons, stats);
   }
 
-  /** Whether the status is OK. */
+  /** {@return whether the status is OK} */
   public boolean isOk() {
     return status == Status.OK;
   }

@@ -26,7 +26,7 @@ public record QueueShape(List<Duration> bucketUpperBounds, Row total, List<Row> 
     domains = List.copyOf(domains);
   }
 
-  /** Labels of the buckets, e.g. {@code 0-5m} ... {@code 160m+}. */
+  /** {@return the labels of the buckets, {@code 0-5m} ... {@code 160m+}} */
   public List<String> bucketLabels() {
     List<String> labels = new ArrayList<>();
     long from = 0;

@@ -26,7 +26,7 @@ public record QueueStats(Map<MessageState, Long> countsByState, Duration oldestW
     return countsByState.get(state);
   }
 
-  /** Messages not finished yet: queued, deferred, sending or held. */
+  /** {@return messages not finished yet: queued, deferred, sending or held} */
   public long backlog() {
     return count(MessageState.QUEUED) + count(MessageState.DEFERRED) + count(MessageState.SENDING)
         + count(MessageState.HOLD);

@@ -59,17 +59,17 @@ public record RetryPolicy(Duration initialDelay, double multiplier, Duration max
     }
   }
 
-  /** The Postfix-like defaults described above. */
+  /** {@return the Postfix-like defaults described above} */
   public static RetryPolicy defaults() {
     return DEFAULTS;
   }
 
-  /** A builder starting from the defaults. */
+  /** {@return a builder starting from the defaults} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** A builder starting from this policy's values. */
+  /** {@return a builder starting from this policy's values} */
   public Builder toBuilder() {
     return new Builder().initialDelay(initialDelay).multiplier(multiplier).maxDelay(maxDelay)
         .jitter(jitter).maxAttempts(maxAttempts).maxAge(maxAge);
@@ -152,7 +152,11 @@ public record RetryPolicy(Duration initialDelay, double multiplier, Duration max
       return this;
     }
 
-    /** Validates and builds. */
+    /**
+     * Validates and builds.
+     *
+     * @return the policy
+     */
     public RetryPolicy build() {
       return new RetryPolicy(initialDelay, multiplier, maxDelay, jitter, maxAttempts, maxAge);
     }

@@ -97,22 +97,22 @@ public record SmtpReply(int code, String enhancedStatus, String text, Origin ori
     return new SmtpReply(code, enhancedStatus, LOCAL_PREFIX + Objects.requireNonNull(text, "text"), Origin.LOCAL);
   }
 
-  /** Whether this library synthesised this reply ({@link Origin#LOCAL}) rather than a server sent it. */
+  /** {@return whether this library synthesised this reply ({@link Origin#LOCAL}) rather than a server sent it} */
   public boolean isLocal() {
     return origin == Origin.LOCAL;
   }
 
-  /** Whether this is a 2xx success reply. */
+  /** {@return whether this is a 2xx success reply} */
   public boolean isPositive() {
     return code / 100 == 2;
   }
 
-  /** Whether this is a 4xx reply: try again later. */
+  /** {@return whether this is a 4xx reply: try again later} */
   public boolean isTransient() {
     return code / 100 == 4;
   }
 
-  /** Whether this is a 5xx reply: do not try again. */
+  /** {@return whether this is a 5xx reply: do not try again} */
   public boolean isPermanent() {
     return code / 100 == 5;
   }

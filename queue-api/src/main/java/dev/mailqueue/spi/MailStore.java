@@ -92,7 +92,7 @@ public interface MailStore extends AutoCloseable {
   /** Gives leased messages back unchanged (due now, attempt not counted), e.g. on shutdown. */
   void release(List<ClaimedMail> mails);
 
-  /** Counts by state and the oldest unfinished message's age. */
+  /** {@return counts by state and the oldest unfinished message's age} */
   QueueStats stats();
 
   /** Recipient counts grouped by status and last reply, most frequent first, at most {@code limit} rows. */
