@@ -24,7 +24,13 @@ public enum Priority {
     return rank;
   }
 
-  /** The priority with the given stored rank. */
+  /**
+   * The priority with the given stored rank.
+   *
+   * @param rank the rank as stored
+   * @return the priority
+   * @throws IllegalArgumentException if no priority has this rank
+   */
   public static Priority ofRank(int rank) {
     for (Priority p : values()) {
       if (p.rank == rank) {
