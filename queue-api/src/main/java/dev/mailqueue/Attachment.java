@@ -28,7 +28,18 @@ public record Attachment(String filename, String contentType, byte[] content, @N
   private static final Pattern MIME_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*");
   private static final Pattern CONTENT_ID = Pattern.compile("[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]{1,200}");
 
-  /** Validates every field; throws {@link InvalidMailException}. */
+  /**
+   * Validates every field; throws {@link InvalidMailException}.
+   *
+   * @param filename the file name shown to the recipient (non-ASCII allowed; RFC 2231 encoded)
+   * @param contentType a MIME type such as {@code application/pdf}
+   * @param content the bytes
+   * @param contentId a Content-ID for inline parts referenced from HTML as {@code cid:...}, or
+   *     {@code null} for an ordinary attachment
+   * @throws InvalidMailException if the file name is missing, longer than 255 characters or has a
+   *     control character, the content type is not {@code type/subtype} or is a multipart, a
+   *     {@code message/*} part is not 7bit, or the Content-ID has characters it may not have
+   */
   public Attachment {
     if (filename == null || filename.isBlank()) {
       throw new InvalidMailException("attachment.name", "is missing");
@@ -56,12 +67,29 @@ public record Attachment(String filename, String contentType, byte[] content, @N
     }
   }
 
-  /** An ordinary attachment. */
+  /**
+   * An ordinary attachment.
+   *
+   * @param filename the file name shown to the recipient (non-ASCII allowed; RFC 2231 encoded)
+   * @param contentType a MIME type such as {@code application/pdf}
+   * @param content the bytes
+   * @return the attachment, without Content-ID
+   * @throws InvalidMailException as the canonical constructor
+   */
   public static Attachment of(String filename, String contentType, byte[] content) {
     return new Attachment(filename, contentType, content, null);
   }
 
-  /** An inline part, referenced from the HTML body as {@code cid:contentId}. */
+  /**
+   * An inline part, referenced from the HTML body as {@code cid:contentId}.
+   *
+   * @param filename the file name shown to the recipient (non-ASCII allowed; RFC 2231 encoded)
+   * @param contentType a MIME type such as {@code application/pdf}
+   * @param content the bytes
+   * @param contentId the Content-ID the HTML body refers to, without angle brackets
+   * @return the inline part
+   * @throws InvalidMailException as the canonical constructor
+   */
   public static Attachment inline(String filename, String contentType, byte[] content, String contentId) {
     return new Attachment(filename, contentType, content, contentId);
   }

@@ -11,22 +11,40 @@ public interface DeliveryListener {
   /** A listener that does nothing. */
   DeliveryListener NONE = new DeliveryListener() {};
 
-  /** These recipients were accepted by the next hop. */
+  /**
+   * These recipients were accepted by the next hop.
+   *
+   * @param event the message and the recipients delivered in this attempt
+   */
   default void delivered(DeliveryEvent event) {}
 
-  /** These recipients failed temporarily and will be tried again at {@link DeliveryEvent#nextAttemptAt()}. */
+  /**
+   * These recipients failed temporarily and will be tried again at {@link DeliveryEvent#nextAttemptAt()}.
+   *
+   * @param event the message, the recipients deferred in this attempt and when they are tried again
+   */
   default void deferred(DeliveryEvent event) {}
 
-  /** These recipients failed permanently (5xx) and will not be tried again. */
+  /**
+   * These recipients failed permanently (5xx) and will not be tried again.
+   *
+   * @param event the message and the recipients that bounced in this attempt
+   */
   default void bounced(DeliveryEvent event) {}
 
-  /** The queue gave up on these recipients: lifetime or attempts ran out. */
+  /**
+   * The queue gave up on these recipients: lifetime or attempts ran out.
+   *
+   * @param event the message and the recipients given up on
+   */
   default void expired(DeliveryEvent event) {}
 
   /**
    * These recipients are on the suppression list: nothing was or will be sent to them. Told when
    * the queue next dispatches their message (at once for new mail; for mail already queued when
    * the address was suppressed, at its next attempt).
+   *
+   * @param event the message and its suppressed recipients
    */
   default void suppressed(DeliveryEvent event) {}
 }

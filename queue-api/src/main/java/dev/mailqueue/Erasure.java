@@ -10,7 +10,7 @@ package dev.mailqueue;
  * @param suppressionRemoved whether its suppression list entry was removed
  */
 public record Erasure(int messagesErased, int messagesBeingSent, boolean suppressionRemoved) {
-  /** Whether nothing of the address is left in the store. */
+  /** {@return whether nothing of the address is left in the store} */
   public boolean complete() {
     return messagesBeingSent == 0;
   }

@@ -16,7 +16,14 @@ public record HealthThresholds(Duration maxOldestWaiting, long maxDeferred) {
   /** Default limit of deferred messages: 1,000. */
   public static final long DEFAULT_MAX_DEFERRED = 1_000;
 
-  /** Validates the limits. */
+  /**
+   * Validates the limits.
+   *
+   * @param maxOldestWaiting the oldest unfinished message may be at most this old
+   *     ({@link QueueStats#oldestWaiting()})
+   * @param maxDeferred at most this many messages may be deferred
+   * @throws IllegalArgumentException if a threshold is negative
+   */
   public HealthThresholds {
     Objects.requireNonNull(maxOldestWaiting, "maxOldestWaiting");
     if (maxOldestWaiting.isNegative() || maxDeferred < 0) {
@@ -24,7 +31,7 @@ public record HealthThresholds(Duration maxOldestWaiting, long maxDeferred) {
     }
   }
 
-  /** 15 minutes and 1,000 deferred. */
+  /** {@return the defaults: 15 minutes and 1,000 deferred} */
   public static HealthThresholds defaults() {
     return new HealthThresholds(DEFAULT_MAX_OLDEST_WAITING, DEFAULT_MAX_DEFERRED);
   }

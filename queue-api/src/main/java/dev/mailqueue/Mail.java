@@ -84,7 +84,7 @@ public final class Mail {
     this.mimeMessage = b.mimeMessage;
   }
 
-  /** A builder for a mail composed from parts. */
+  /** {@return a builder for a mail composed from parts} */
   public static Builder builder() {
     return new Builder(null);
   }
@@ -119,6 +119,12 @@ public final class Mail {
    * is enqueued (the message may have changed in between), before anything is stored: a refused
    * mail stores nothing. Enqueueing saves the message's changes ({@code saveChanges()}), as
    * sending it would; re-encoding is done on a copy.
+   *
+   * @param message the ready message; its headers and body are sent as they are, but for a Bcc header
+   *     which is dropped
+   * @param envelopeFrom the SMTP MAIL FROM, where bounces go
+   * @return a builder that takes only envelope recipients and delivery settings
+   * @throws InvalidMailException if {@code envelopeFrom} is missing
    */
   public static Builder ofMimeMessage(MimeMessage message, MailAddress envelopeFrom) {
     Objects.requireNonNull(message, "message");
@@ -128,37 +134,37 @@ public final class Mail {
     return b;
   }
 
-  /** The From header address. */
+  /** {@return the From header address} */
   public MailAddress from() {
     return from;
   }
 
-  /** The SMTP envelope sender (MAIL FROM); defaults to {@link #from()}. */
+  /** {@return the SMTP envelope sender (MAIL FROM); defaults to {@link #from()}} */
   public MailAddress envelopeFrom() {
     return envelopeFrom;
   }
 
-  /** Reply-To addresses; may be empty. */
+  /** {@return the Reply-To addresses; may be empty} */
   public List<MailAddress> replyTo() {
     return replyTo;
   }
 
-  /** To recipients. */
+  /** {@return the To recipients} */
   public List<MailAddress> to() {
     return to;
   }
 
-  /** Cc recipients. */
+  /** {@return the Cc recipients} */
   public List<MailAddress> cc() {
     return cc;
   }
 
-  /** Bcc recipients: envelope only, never in a header. */
+  /** {@return the Bcc recipients: envelope only, never in a header} */
   public List<MailAddress> bcc() {
     return bcc;
   }
 
-  /** Every envelope recipient, To then Cc then Bcc, without duplicates. */
+  /** {@return every envelope recipient, To then Cc then Bcc, without duplicates} */
   public List<MailAddress> recipients() {
     Map<String, MailAddress> unique = new LinkedHashMap<>();
     for (List<MailAddress> list : List.of(to, cc, bcc)) {
@@ -169,62 +175,62 @@ public final class Mail {
     return List.copyOf(unique.values());
   }
 
-  /** The subject, or {@code null}. */
+  /** {@return the subject, or {@code null}} */
   public @Nullable String subject() {
     return subject;
   }
 
-  /** The plain-text body, or {@code null}. */
+  /** {@return the plain-text body, or {@code null}} */
   public @Nullable String text() {
     return text;
   }
 
-  /** The HTML body, or {@code null}. */
+  /** {@return the HTML body, or {@code null}} */
   public @Nullable String html() {
     return html;
   }
 
-  /** Attachments and inline parts. */
+  /** {@return the attachments and inline parts} */
   public List<Attachment> attachments() {
     return attachments;
   }
 
-  /** Extra headers, in insertion order. */
+  /** {@return the extra headers, in insertion order} */
   public Map<String, String> headers() {
     return headers;
   }
 
-  /** The priority; defaults to {@link Priority#NORMAL}. */
+  /** {@return the priority; defaults to {@link Priority#NORMAL}} */
   public Priority priority() {
     return priority;
   }
 
-  /** The earliest time of the first attempt, or {@code null} for as soon as possible. */
+  /** {@return the earliest time of the first attempt, or {@code null} for as soon as possible} */
   public @Nullable Instant notBefore() {
     return notBefore;
   }
 
-  /** How long the queue keeps trying, from enqueue; {@code null} for the retry policy's maximum age. */
+  /** {@return how long the queue keeps trying, from enqueue; {@code null} for the retry policy's maximum age} */
   public @Nullable Duration lifetime() {
     return lifetime;
   }
 
-  /** The idempotency key, or {@code null}. */
+  /** {@return the idempotency key, or {@code null}} */
   public @Nullable String idempotencyKey() {
     return idempotencyKey;
   }
 
-  /** The tag (category) such as {@code password-reset}, or {@code null}. */
+  /** {@return the tag (category) such as {@code password-reset}, or {@code null}} */
   public @Nullable String tag() {
     return tag;
   }
 
-  /** Whether non-ASCII local parts are allowed (SMTPUTF8, RFC 6531). Defaults to false. */
+  /** {@return whether non-ASCII local parts are allowed (SMTPUTF8, RFC 6531)} Defaults to false. */
   public boolean smtpUtf8() {
     return smtpUtf8;
   }
 
-  /** The ready message this mail wraps, or {@code null} for a mail composed from parts. */
+  /** {@return the ready message this mail wraps, or {@code null} for a mail composed from parts} */
   public @Nullable MimeMessage mimeMessage() {
     return mimeMessage;
   }
@@ -280,90 +286,182 @@ public final class Mail {
       this.mimeMessage = mimeMessage;
     }
 
-    /** The From address, e.g. {@code "Shop <noreply@shop.example>"}. Required. */
+    /**
+     * The From address, e.g. {@code "Shop <noreply@shop.example>"}. Required.
+     *
+     * @param address the From address as text, with or without a display name
+     * @return this builder
+     * @throws InvalidMailException if the address is missing or invalid, or on a builder from
+     *     {@link Mail#ofMimeMessage}
+     */
     public Builder from(String address) {
       return from(parse("from", address));
     }
 
-    /** The From address. Required. */
+    /**
+     * The From address. Required.
+     *
+     * @param address the From address
+     * @return this builder
+     * @throws InvalidMailException if the address is missing, or on a builder from {@link Mail#ofMimeMessage}
+     */
     public Builder from(MailAddress address) {
       requireParts("from");
       this.from = requireAddress("from", address);
       return this;
     }
 
-    /** The envelope sender (MAIL FROM, where bounces go). Defaults to the From address. */
+    /**
+     * The envelope sender (MAIL FROM, where bounces go). Defaults to the From address.
+     *
+     * @param address the envelope sender as text
+     * @return this builder
+     * @throws InvalidMailException if the address is invalid
+     */
     public Builder envelopeFrom(String address) {
       this.envelopeFrom = parse("envelopeFrom", address);
       return this;
     }
 
-    /** Adds Reply-To addresses. None by default. */
+    /**
+     * Adds Reply-To addresses. None by default.
+     *
+     * @param addresses the addresses as text, each with or without a display name
+     * @return this builder
+     * @throws InvalidMailException if an address is missing or invalid, or on a builder from
+     *     {@link Mail#ofMimeMessage}
+     */
     public Builder replyTo(String... addresses) {
       requireParts("replyTo");
       add("replyTo", replyTo, addresses);
       return this;
     }
 
-    /** Adds Reply-To addresses. None by default. */
+    /**
+     * Adds Reply-To addresses. None by default.
+     *
+     * @param addresses the addresses; none may be null
+     * @return this builder
+     * @throws InvalidMailException if an address is missing, or on a builder from {@link Mail#ofMimeMessage}
+     */
     public Builder replyTo(MailAddress... addresses) {
       requireParts("replyTo");
       addAll("replyTo", replyTo, addresses);
       return this;
     }
 
-    /** Adds Reply-To addresses, in the collection's order. None by default. */
+    /**
+     * Adds Reply-To addresses, in the collection's order. None by default.
+     *
+     * @param addresses the addresses; none may be null
+     * @return this builder
+     * @throws InvalidMailException if an address is missing, or on a builder from {@link Mail#ofMimeMessage}
+     */
     public Builder replyTo(Collection<MailAddress> addresses) {
       return replyTo(addresses.toArray(MailAddress[]::new));
     }
 
-    /** Adds To recipients. */
+    /**
+     * Adds To recipients.
+     *
+     * @param addresses the recipients as text, each with or without a display name
+     * @return this builder
+     * @throws InvalidMailException if an address is missing or invalid
+     */
     public Builder to(String... addresses) {
       add("to", to, addresses);
       return this;
     }
 
-    /** Adds To recipients. */
+    /**
+     * Adds To recipients.
+     *
+     * @param addresses the recipients; none may be null
+     * @return this builder
+     * @throws InvalidMailException if an address is missing
+     */
     public Builder to(MailAddress... addresses) {
       addAll("to", to, addresses);
       return this;
     }
 
-    /** Adds To recipients, in the collection's order. */
+    /**
+     * Adds To recipients, in the collection's order.
+     *
+     * @param addresses the recipients; none may be null
+     * @return this builder
+     * @throws InvalidMailException if an address is missing
+     */
     public Builder to(Collection<MailAddress> addresses) {
       return to(addresses.toArray(MailAddress[]::new));
     }
 
-    /** Adds Cc recipients. */
+    /**
+     * Adds Cc recipients.
+     *
+     * @param addresses the recipients as text, each with or without a display name
+     * @return this builder
+     * @throws InvalidMailException if an address is missing or invalid
+     */
     public Builder cc(String... addresses) {
       add("cc", cc, addresses);
       return this;
     }
 
-    /** Adds Cc recipients. */
+    /**
+     * Adds Cc recipients.
+     *
+     * @param addresses the recipients; none may be null
+     * @return this builder
+     * @throws InvalidMailException if an address is missing
+     */
     public Builder cc(MailAddress... addresses) {
       addAll("cc", cc, addresses);
       return this;
     }
 
-    /** Adds Cc recipients, in the collection's order. */
+    /**
+     * Adds Cc recipients, in the collection's order.
+     *
+     * @param addresses the recipients; none may be null
+     * @return this builder
+     * @throws InvalidMailException if an address is missing
+     */
     public Builder cc(Collection<MailAddress> addresses) {
       return cc(addresses.toArray(MailAddress[]::new));
     }
 
-    /** Adds Bcc recipients: they get the mail, but no header names them. */
+    /**
+     * Adds Bcc recipients: they get the mail, but no header names them.
+     *
+     * @param addresses the recipients as text, each with or without a display name
+     * @return this builder
+     * @throws InvalidMailException if an address is missing or invalid
+     */
     public Builder bcc(String... addresses) {
       add("bcc", bcc, addresses);
       return this;
     }
 
-    /** Adds Bcc recipients: they get the mail, but no header names them. */
+    /**
+     * Adds Bcc recipients: they get the mail, but no header names them.
+     *
+     * @param addresses the recipients; none may be null
+     * @return this builder
+     * @throws InvalidMailException if an address is missing
+     */
     public Builder bcc(MailAddress... addresses) {
       addAll("bcc", bcc, addresses);
       return this;
     }
 
-    /** Adds Bcc recipients, in the collection's order: they get the mail, but no header names them. */
+    /**
+     * Adds Bcc recipients, in the collection's order: they get the mail, but no header names them.
+     *
+     * @param addresses the recipients; none may be null
+     * @return this builder
+     * @throws InvalidMailException if an address is missing
+     */
     public Builder bcc(Collection<MailAddress> addresses) {
       return bcc(addresses.toArray(MailAddress[]::new));
     }
@@ -372,6 +470,11 @@ public final class Mail {
      * The subject; any Unicode text without CR, LF or another control character but HTAB, at most
      * 998 characters, and, when ASCII, without a run too long to fold into a 998-octet line. None
      * by default.
+     *
+     * @param subject the subject, or {@code null} for none
+     * @return this builder
+     * @throws InvalidMailException if the subject breaks one of these rules, or on a builder from
+     *     {@link Mail#ofMimeMessage}
      */
     public Builder subject(String subject) {
       requireParts("subject");
@@ -386,26 +489,53 @@ public final class Mail {
       return this;
     }
 
-    /** The plain-text body (UTF-8). At least one of text and HTML is required. */
+    /**
+     * The plain-text body (UTF-8). At least one of text and HTML is required.
+     *
+     * @param text the plain-text body, or {@code null} for none
+     * @return this builder
+     * @throws InvalidMailException on a builder from {@link Mail#ofMimeMessage}
+     */
     public Builder text(String text) {
       requireParts("text");
       this.text = text;
       return this;
     }
 
-    /** The HTML body (UTF-8). With a text body too, both are sent as multipart/alternative. */
+    /**
+     * The HTML body (UTF-8). With a text body too, both are sent as multipart/alternative.
+     *
+     * @param html the HTML body, or {@code null} for none
+     * @return this builder
+     * @throws InvalidMailException on a builder from {@link Mail#ofMimeMessage}
+     */
     public Builder html(String html) {
       requireParts("html");
       this.html = html;
       return this;
     }
 
-    /** Adds an attachment. */
+    /**
+     * Adds an attachment.
+     *
+     * @param filename the file name the recipient sees
+     * @param contentType the MIME type, e.g. {@code application/pdf}
+     * @param content the bytes, sent as they are
+     * @return this builder
+     * @throws InvalidMailException naming {@code attachment[i]} if {@link Attachment#of} refuses the
+     *     parts, or on a builder from {@link Mail#ofMimeMessage}
+     */
     public Builder attachment(String filename, String contentType, byte[] content) {
       return attachment(wrap("attachment[" + attachments.size() + "]", () -> Attachment.of(filename, contentType, content)));
     }
 
-    /** Adds an attachment or inline part. */
+    /**
+     * Adds an attachment or inline part.
+     *
+     * @param attachment the attachment or inline part
+     * @return this builder
+     * @throws InvalidMailException on a builder from {@link Mail#ofMimeMessage}
+     */
     public Builder attachment(Attachment attachment) {
       requireParts("attachment");
       attachments.add(Objects.requireNonNull(attachment, "attachment"));
@@ -420,6 +550,12 @@ public final class Mail {
      * refused).
      * Headers the queue writes itself (From, To, Subject, Message-ID, Date, Content-Type, ...)
      * cannot be set here.
+     *
+     * @param name the header name, 1 to 76 characters
+     * @param value the header value, not {@code null}
+     * @return this builder
+     * @throws InvalidMailException naming {@code header[name]} if the name or value breaks these rules,
+     *     the header is one the queue writes, or on a builder from {@link Mail#ofMimeMessage}
      */
     public Builder header(String name, String value) {
       requireParts("header");
@@ -442,13 +578,23 @@ public final class Mail {
       return this;
     }
 
-    /** The priority. Defaults to {@link Priority#NORMAL}. */
+    /**
+     * The priority. Defaults to {@link Priority#NORMAL}.
+     *
+     * @param priority the priority, not {@code null}
+     * @return this builder
+     */
     public Builder priority(Priority priority) {
       this.priority = Objects.requireNonNull(priority, "priority");
       return this;
     }
 
-    /** Do not send before this time (scheduled send). Defaults to as soon as possible. */
+    /**
+     * Do not send before this time (scheduled send). Defaults to as soon as possible.
+     *
+     * @param notBefore the earliest time of the first attempt, or {@code null} for as soon as possible
+     * @return this builder
+     */
     public Builder notBefore(Instant notBefore) {
       this.notBefore = notBefore;
       return this;
@@ -457,6 +603,10 @@ public final class Mail {
     /**
      * Give up if not delivered within this time after enqueue, e.g. 30 minutes for a password
      * reset. Defaults to the retry policy's maximum age (5 days).
+     *
+     * @param lifetime how long to keep trying, positive, or {@code null} for the retry policy's maximum age
+     * @return this builder
+     * @throws InvalidMailException if the lifetime is zero or negative
      */
     public Builder lifetime(Duration lifetime) {
       if (lifetime != null && (lifetime.isNegative() || lifetime.isZero())) {
@@ -469,6 +619,10 @@ public final class Mail {
     /**
      * A key that makes enqueue idempotent: a second enqueue with the same key returns the first
      * message's id and stores nothing. At most 255 characters. None by default.
+     *
+     * @param key the key, 1 to 255 characters without control characters, or {@code null} for none
+     * @return this builder
+     * @throws InvalidMailException if the key is empty, too long or contains a control character
      */
     public Builder idempotencyKey(String key) {
       if (key != null) {
@@ -484,6 +638,10 @@ public final class Mail {
     /**
      * A category such as {@code password-reset}: selects a retry policy and labels metrics.
      * Letters, digits, '.', '_' and '-', at most 64 characters. None by default.
+     *
+     * @param tag the tag, starting with a letter or digit, or {@code null} for none
+     * @return this builder
+     * @throws InvalidMailException if the tag does not match these rules
      */
     public Builder tag(String tag) {
       if (tag != null && !TAG.matcher(tag).matches()) {
@@ -500,13 +658,20 @@ public final class Mail {
      * envelope or header fields is sent with the SMTPUTF8 extension, only to servers that offer it;
      * where none does, its recipients bounce with {@code 5.6.7}. One with only ASCII there is sent
      * as any other. Defaults to false.
+     *
+     * @param smtpUtf8 whether non-ASCII local parts are allowed
+     * @return this builder
      */
     public Builder smtpUtf8(boolean smtpUtf8) {
       this.smtpUtf8 = smtpUtf8;
       return this;
     }
 
-    /** Checks the fields together and builds the mail. */
+    /**
+     * Checks the fields together and builds the mail.
+     *
+     * @return the mail
+     */
     public Mail build() {
       if (from == null) {
         throw new InvalidMailException("from", "is missing");

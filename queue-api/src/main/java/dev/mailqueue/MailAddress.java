@@ -30,7 +30,13 @@ public record MailAddress(String address, @Nullable String displayName) {
 
   private static final String ATEXT_SPECIALS = "!#$%&'*+-/=?^_`{|}~";
 
-  /** Validates and normalises; throws {@link InvalidMailException} with field {@code "address"}. */
+  /**
+   * Validates and normalises; throws {@link InvalidMailException} with field {@code "address"}.
+   *
+   * @param address the address, {@code local@domain}, with the domain in ASCII form
+   * @param displayName the display name, or {@code null}
+   * @throws InvalidMailException if the address or the display name is not valid
+   */
   public MailAddress {
     Objects.requireNonNull(address, "address");
     address = normalise(address);
@@ -45,12 +51,25 @@ public record MailAddress(String address, @Nullable String displayName) {
     }
   }
 
-  /** An address without display name, e.g. {@code of("bob@example.com")}. */
+  /**
+   * An address without display name, e.g. {@code of("bob@example.com")}.
+   *
+   * @param address the bare address
+   * @return the address
+   * @throws InvalidMailException if the address is not valid
+   */
   public static MailAddress of(String address) {
     return new MailAddress(address, null);
   }
 
-  /** An address with a display name, e.g. {@code of("bob@example.com", "Bob Smith")}. */
+  /**
+   * An address with a display name, e.g. {@code of("bob@example.com", "Bob Smith")}.
+   *
+   * @param address the bare address
+   * @param displayName the name shown beside it, or {@code null} for none
+   * @return the address
+   * @throws InvalidMailException if the address or the display name is not valid
+   */
   public static MailAddress of(String address, String displayName) {
     return new MailAddress(address, displayName);
   }
@@ -58,6 +77,10 @@ public record MailAddress(String address, @Nullable String displayName) {
   /**
    * Parses {@code "bob@example.com"}, {@code "<bob@example.com>"} or
    * {@code "Bob Smith <bob@example.com>"} (the name optionally in double quotes).
+   *
+   * @param text the address as written in a header field
+   * @return the address, with its display name if the text had one
+   * @throws InvalidMailException if the text is not such an address
    */
   public static MailAddress parse(String text) {
     Objects.requireNonNull(text, "text");
@@ -74,17 +97,21 @@ public record MailAddress(String address, @Nullable String displayName) {
     return new MailAddress(t, null);
   }
 
-  /** The part before the last {@code @}. */
+  /**
+   * The part before the last {@code @}.
+   *
+   * @return the local part, as given
+   */
   public String localPart() {
     return address.substring(0, address.lastIndexOf('@'));
   }
 
-  /** The domain in lower-case ASCII form. */
+  /** {@return the domain in lower-case ASCII form} */
   public String domain() {
     return address.substring(address.lastIndexOf('@') + 1);
   }
 
-  /** Whether the local part contains non-ASCII characters, which needs SMTPUTF8 (RFC 6531). */
+  /** {@return whether the local part contains non-ASCII characters, which needs SMTPUTF8 (RFC 6531)} */
   public boolean requiresSmtpUtf8() {
     for (int i = 0; i < address.length(); i++) {
       if (address.charAt(i) > 127) {

@@ -42,6 +42,7 @@ public interface MailQueue extends AutoCloseable {
    * Renders, validates and stores a mail in a transaction of the store's own, committed before
    * this returns; wakes the workers at once.
    *
+   * @param mail the mail to send
    * @return the new message's id, or the existing one's if its idempotency key was used before
    * @throws InvalidMailException if the mail is invalid or too large; nothing is stored
    */
@@ -54,6 +55,8 @@ public interface MailQueue extends AutoCloseable {
    * on PostgreSQL (NOTIFY is delivered at commit), or at once after the caller calls
    * {@link #wakeUp()} after commit (the Spring integration does this for you).
    *
+   * @param connection the caller's connection, inside the caller's transaction
+   * @param mail the mail to send
    * @return the new message's id, or the existing one's if its idempotency key was used before
    * @throws InvalidMailException if the mail is invalid or too large; nothing is written
    */
@@ -63,6 +66,7 @@ public interface MailQueue extends AutoCloseable {
    * Enqueues several mails in one transaction of the store's own: all or none are stored. Every
    * mail is validated and rendered before anything is written.
    *
+   * @param mails the mails to send, in order
    * @return the ids in the order of {@code mails}
    * @throws InvalidMailException if any mail is invalid; nothing is stored
    */
@@ -71,6 +75,11 @@ public interface MailQueue extends AutoCloseable {
   /**
    * Enqueues several mails in the caller's transaction on {@code connection}, with the same
    * guarantees as {@link #enqueue(Connection, Mail)}.
+   *
+   * @param connection the caller's connection, inside the caller's transaction
+   * @param mails the mails to send, in order
+   * @return the ids in the order of {@code mails}
+   * @throws InvalidMailException if any mail is invalid; nothing is written
    */
   List<MessageId> enqueueAll(Connection connection, java.util.Collection<Mail> mails);
 
@@ -87,22 +96,36 @@ public interface MailQueue extends AutoCloseable {
    * Whether the queue was started, is not closed, and its dispatcher and recorder threads are
    * alive: false means nothing is being delivered from this node (a health check reports DOWN).
    * An enqueue-only queue is running from {@link #start()} to {@link #close()}.
+   *
+   * @return whether this node is delivering (or, enqueue-only, accepting mail)
    */
   boolean isRunning();
 
-  /** Counts by state and the oldest waiting message's age. */
+  /** {@return counts by state and the oldest waiting message's age} */
   QueueStats stats();
 
-  /** One message with its recipients' statuses and last replies. */
+  /**
+   * One message with its recipients' statuses and last replies.
+   *
+   * @param id the message's id
+   * @return the message, or empty if there is none with this id (never stored, or purged after the
+   *     retention)
+   */
   Optional<MessageView> find(MessageId id);
 
-  /** Recipient counts grouped by status and last reply, most frequent first. */
+  /**
+   * Recipient counts grouped by status and last reply, most frequent first.
+   *
+   * @param limit the most groups returned
+   * @return the groups, most frequent first
+   */
   List<ReplyCount> replyCounts(int limit);
 
   /**
    * Inspection and operations on the queue's messages (list, show, hold, release, retry,
    * expire, delete, shape) and its suppression list; see {@link MailQueueAdmin}.
    *
+   * @return the administrative interface of the store
    * @throws UnsupportedOperationException if the store has no administrative interface
    */
   default MailQueueAdmin admin() {
@@ -118,7 +141,7 @@ public interface MailQueue extends AutoCloseable {
   @Override
   void close();
 
-  /** A builder; {@link Builder#store} and {@link Builder#transport} are required. */
+  /** {@return a builder; {@link Builder#store} and {@link Builder#transport} are required} */
   static Builder builder() {
     return new Builder();
   }
@@ -164,13 +187,23 @@ public interface MailQueue extends AutoCloseable {
 
     Builder() {}
 
-    /** Where messages are stored. Required. */
+    /**
+     * Where messages are stored. Required.
+     *
+     * @param store the store, not {@code null}
+     * @return this builder
+     */
     public Builder store(MailStore store) {
       this.store = Objects.requireNonNull(store, "store");
       return this;
     }
 
-    /** How messages are sent. Required, unless the queue is {@linkplain #enqueueOnly() enqueue-only}. */
+    /**
+     * How messages are sent. Required, unless the queue is {@linkplain #enqueueOnly() enqueue-only}.
+     *
+     * @param transport the transport, not {@code null}
+     * @return this builder
+     */
     public Builder transport(MailTransport transport) {
       this.transport = Objects.requireNonNull(transport, "transport");
       return this;
@@ -182,6 +215,8 @@ public interface MailQueue extends AutoCloseable {
      * no dispatcher, worker or housekeeping thread, and does not join the store's node registry;
      * {@link MailQueue#start()} only prepares the store, and enqueueing before it does so too.
      * Not enqueue-only by default.
+     *
+     * @return this builder
      */
     public Builder enqueueOnly() {
       this.enqueueOnly = true;
@@ -193,6 +228,9 @@ public interface MailQueue extends AutoCloseable {
      * threads of its own ({@link #listenerThreads}), after the outcome is committed, never on the
      * threads that record outcomes or claim mail: a slow or blocking listener delays only later
      * events, not delivery.
+     *
+     * @param listener the listener, not {@code null}
+     * @return this builder
      */
     public Builder listener(DeliveryListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
@@ -203,6 +241,10 @@ public interface MailQueue extends AutoCloseable {
      * Threads calling the listener. With one, the events of a message arrive in the order they
      * happened; with more, events of different messages are told in parallel and a message's
      * events may overtake each other. Defaults to {@value #DEFAULT_LISTENER_THREADS}.
+     *
+     * @param threads the number of listener threads, 1 to 64
+     * @return this builder
+     * @throws IllegalArgumentException if {@code threads} is outside 1 to 64
      */
     public Builder listenerThreads(int threads) {
       if (threads < 1 || threads > 64) {
@@ -217,6 +259,10 @@ public interface MailQueue extends AutoCloseable {
      * (each is logged at WARN with its message id; the outcome itself is recorded and can be read
      * with {@link MailQueue#find}): memory stays bounded and recording never waits for the
      * listener. Defaults to {@value #DEFAULT_LISTENER_QUEUE_CAPACITY}.
+     *
+     * @param capacity the most events held, positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code capacity} is not positive
      */
     public Builder listenerQueueCapacity(int capacity) {
       if (capacity < 1) {
@@ -226,7 +272,13 @@ public interface MailQueue extends AutoCloseable {
       return this;
     }
 
-    /** Parallel deliveries. Defaults to {@value #DEFAULT_WORKERS}. */
+    /**
+     * Parallel deliveries. Defaults to {@value #DEFAULT_WORKERS}.
+     *
+     * @param workers the number of worker threads, 1 to 1024
+     * @return this builder
+     * @throws IllegalArgumentException if {@code workers} is outside 1 to 1024
+     */
     public Builder workers(int workers) {
       if (workers < 1 || workers > 1024) {
         throw new IllegalArgumentException("workers must be 1..1024: " + workers);
@@ -235,25 +287,49 @@ public interface MailQueue extends AutoCloseable {
       return this;
     }
 
-    /** Fallback polling interval. Defaults to 1 s. */
+    /**
+     * Fallback polling interval. Defaults to 1 s.
+     *
+     * @param pollInterval the interval, positive
+     * @return this builder
+     * @throws IllegalArgumentException if the interval is zero or negative
+     */
     public Builder pollInterval(Duration pollInterval) {
       this.pollInterval = requirePositive(pollInterval, "pollInterval");
       return this;
     }
 
-    /** Lease of a claimed message; renewed while a send runs. Defaults to 5 minutes. */
+    /**
+     * Lease of a claimed message; renewed while a send runs. Defaults to 5 minutes.
+     *
+     * @param lease the lease, positive
+     * @return this builder
+     * @throws IllegalArgumentException if the lease is zero or negative
+     */
     public Builder lease(Duration lease) {
       this.lease = requirePositive(lease, "lease");
       return this;
     }
 
-    /** How long {@code close()} waits for in-flight deliveries. Defaults to 30 s. */
+    /**
+     * How long {@code close()} waits for in-flight deliveries. Defaults to 30 s.
+     *
+     * @param shutdownTimeout the timeout, positive
+     * @return this builder
+     * @throws IllegalArgumentException if the timeout is zero or negative
+     */
     public Builder shutdownTimeout(Duration shutdownTimeout) {
       this.shutdownTimeout = requirePositive(shutdownTimeout, "shutdownTimeout");
       return this;
     }
 
-    /** Largest rendered message, in bytes. Defaults to 25 MB. */
+    /**
+     * Largest rendered message, in bytes. Defaults to 25 MB.
+     *
+     * @param bytes the largest size in bytes, at least 1024
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is below 1024
+     */
     public Builder maxMessageSize(long bytes) {
       if (bytes < 1024) {
         throw new IllegalArgumentException("maxMessageSize must be at least 1024 bytes: " + bytes);
@@ -262,7 +338,13 @@ public interface MailQueue extends AutoCloseable {
       return this;
     }
 
-    /** How long finished messages are kept before they are purged. Defaults to 7 days. */
+    /**
+     * How long finished messages are kept before they are purged. Defaults to 7 days.
+     *
+     * @param retention the retention, positive
+     * @return this builder
+     * @throws IllegalArgumentException if the retention is zero or negative
+     */
     public Builder retention(Duration retention) {
       this.retention = requirePositive(retention, "retention");
       return this;
@@ -275,6 +357,10 @@ public interface MailQueue extends AutoCloseable {
      * among the nodes when the transport is {@link dev.mailqueue.spi.ClusterAware} (an
      * {@code SmtpTransport} with shaping is). Every node sharing a store should use the same
      * interval. Defaults to 5 s.
+     *
+     * @param interval the interval, at least 10 ms
+     * @return this builder
+     * @throws IllegalArgumentException if the interval is shorter than 10 ms
      */
     public Builder heartbeatInterval(Duration interval) {
       this.heartbeatInterval = requirePositive(interval, "heartbeatInterval");
@@ -284,19 +370,36 @@ public interface MailQueue extends AutoCloseable {
       return this;
     }
 
-    /** The retry policy for untagged mail and tags without their own. Defaults to {@link RetryPolicy#defaults()}. */
+    /**
+     * The retry policy for untagged mail and tags without their own. Defaults to {@link RetryPolicy#defaults()}.
+     *
+     * @param policy the policy, not {@code null}
+     * @return this builder
+     */
     public Builder retryPolicy(RetryPolicy policy) {
       this.retryPolicy = Objects.requireNonNull(policy, "policy");
       return this;
     }
 
-    /** A retry policy for mail with this tag, e.g. a short one for {@code password-reset}. None by default. */
+    /**
+     * A retry policy for mail with this tag, e.g. a short one for {@code password-reset}. None by default.
+     *
+     * @param tag the tag, as given to {@link Mail.Builder#tag}
+     * @param policy the policy for mail with this tag, replacing any set before for it
+     * @return this builder
+     */
     public Builder retryPolicy(String tag, RetryPolicy policy) {
       retryPolicyByTag.put(Objects.requireNonNull(tag, "tag"), Objects.requireNonNull(policy, "policy"));
       return this;
     }
 
-    /** The domain in generated Message-IDs. Defaults to the domain of each mail's From address. */
+    /**
+     * The domain in generated Message-IDs. Defaults to the domain of each mail's From address.
+     *
+     * @param domain the domain, stored in lower-case ASCII form
+     * @return this builder
+     * @throws InvalidMailException if {@code domain} is not a valid domain
+     */
     public Builder messageIdDomain(String domain) {
       this.messageIdDomain = MailAddress.of("x@" + domain).domain();
       return this;
@@ -305,6 +408,10 @@ public interface MailQueue extends AutoCloseable {
     /**
      * This node's name in leases (for administration) and in the store's node registry; every
      * node sharing a store needs its own. Defaults to host name, process id and a random suffix.
+     *
+     * @param workerId the name, 1 to 64 characters, not blank
+     * @return this builder
+     * @throws IllegalArgumentException if the name is blank or longer than 64 characters
      */
     public Builder workerId(String workerId) {
       if (workerId == null || workerId.isBlank() || workerId.length() > 64) {
@@ -314,7 +421,13 @@ public interface MailQueue extends AutoCloseable {
       return this;
     }
 
-    /** Builds the queue; call {@link MailQueue#start()} to start delivering. */
+    /**
+     * Builds the queue; call {@link MailQueue#start()} to start delivering.
+     *
+     * @return the queue, not started
+     * @throws IllegalStateException if no store is set, if no transport is set on a queue that is not
+     *     enqueue-only, or if a transport is set on one that is
+     */
     public MailQueue build() {
       if (store == null) {
         throw new IllegalStateException("store is required");

@@ -22,19 +22,37 @@ import org.jspecify.annotations.Nullable;
  */
 public interface MailQueueAdmin {
 
-  /** Messages matching {@code filter}, ordered by id (enqueue order), paged by the filter. */
+  /**
+   * Messages matching {@code filter}, ordered by id (enqueue order), paged by the filter.
+   *
+   * @param filter which messages, and the page
+   * @return the page of matching messages
+   */
   List<MessageSummary> list(MessageFilter filter);
 
-  /** How many messages match {@code filter} (paging ignored). */
+  /**
+   * How many messages match {@code filter} (paging ignored).
+   *
+   * @param filter which messages
+   * @return the number of matching messages
+   */
   long count(MessageFilter filter);
 
-  /** One message with its recipients and its full attempt history, if present. */
+  /**
+   * One message with its recipients and its full attempt history, if present.
+   *
+   * @param id the message's id
+   * @return the message, or empty if there is none with this id
+   */
   Optional<MessageDetails> show(MessageId id);
 
   /**
    * The messages among {@code ids} that exist, with their Message-IDs and recipients, in the
    * order of {@code ids}: what a listing shows beside each {@link MessageSummary}. The default
    * calls {@link #show} per id; stores answer in one round trip.
+   *
+   * @param ids the messages' ids
+   * @return the views of those that exist, in the order of {@code ids}
    */
   default List<MessageView> views(List<MessageId> ids) {
     List<MessageView> views = new ArrayList<>();
@@ -49,6 +67,9 @@ public interface MailQueueAdmin {
    * {@code postcat -q}; empty when there is no such message, or when its body was dropped after
    * delivery (stores that do not retain bodies drop them when the message is finished). The
    * default has no access to bodies and is always empty.
+   *
+   * @param id the message's id
+   * @return the stored message's bytes, or empty
    */
   default Optional<byte[]> content(MessageId id) {
     return Optional.empty();
@@ -58,6 +79,7 @@ public interface MailQueueAdmin {
    * Holds matching QUEUED or DEFERRED messages: state {@link MessageState#HOLD}, never due, so
    * no worker claims them until released.
    *
+   * @param filter which messages; paging ignored
    * @return how many messages were held
    */
   int hold(MessageFilter filter);
@@ -65,6 +87,7 @@ public interface MailQueueAdmin {
   /**
    * Releases matching held messages: back to QUEUED (never tried) or DEFERRED, due now.
    *
+   * @param filter which messages; paging ignored
    * @return how many messages were released
    */
   int release(MessageFilter filter);
@@ -73,6 +96,7 @@ public interface MailQueueAdmin {
    * Makes matching QUEUED or DEFERRED messages due now instead of at their scheduled retry,
    * like {@code postqueue -f} / {@code postsuper -r}.
    *
+   * @param filter which messages; paging ignored
    * @return how many messages were made due (messages already due are not counted)
    */
   int retryNow(MessageFilter filter);
@@ -82,6 +106,7 @@ public interface MailQueueAdmin {
    * {@link RecipientStatus#EXPIRED} and the message {@link MessageState#EXPIRED}. No listener
    * is told.
    *
+   * @param filter which messages; paging ignored
    * @return how many messages were expired
    */
   int expire(MessageFilter filter);
@@ -90,31 +115,59 @@ public interface MailQueueAdmin {
    * Deletes matching messages with their recipients, body and attempts, in any state. A message
    * being sent right now may still reach its recipients; its outcome is then not recorded.
    *
+   * @param filter which messages; paging ignored
    * @return how many messages were deleted
    */
   int delete(MessageFilter filter);
 
-  /** Holds one message. */
+  /**
+   * Holds one message.
+   *
+   * @param id the message's id
+   * @return whether it was held: false if there is no such message or it is not QUEUED or DEFERRED
+   */
   default boolean hold(MessageId id) {
     return hold(MessageFilter.ids(id)) == 1;
   }
 
-  /** Releases one held message. */
+  /**
+   * Releases one held message.
+   *
+   * @param id the message's id
+   * @return whether it was released: false if there is no such message or it is not held
+   */
   default boolean release(MessageId id) {
     return release(MessageFilter.ids(id)) == 1;
   }
 
-  /** Makes one waiting message due now. */
+  /**
+   * Makes one waiting message due now.
+   *
+   * @param id the message's id
+   * @return whether it was made due: false if there is no such message, it is not QUEUED or
+   *     DEFERRED, or it was due already
+   */
   default boolean retryNow(MessageId id) {
     return retryNow(MessageFilter.ids(id)) == 1;
   }
 
-  /** Expires one unfinished message. */
+  /**
+   * Expires one unfinished message.
+   *
+   * @param id the message's id
+   * @return whether it was expired: false if there is no such message or it is finished or being
+   *     sent
+   */
   default boolean expire(MessageId id) {
     return expire(MessageFilter.ids(id)) == 1;
   }
 
-  /** Deletes one message. */
+  /**
+   * Deletes one message.
+   *
+   * @param id the message's id
+   * @return whether it was deleted: false if there is no such message
+   */
   default boolean delete(MessageId id) {
     return delete(MessageFilter.ids(id)) == 1;
   }
@@ -122,18 +175,27 @@ public interface MailQueueAdmin {
   /**
    * Unfinished messages in {@code states} per recipient domain and age, like {@code qshape};
    * at most {@code maxDomains} domain rows (the largest), the total covering all.
+   *
+   * @param states the states counted
+   * @param maxDomains the most domain rows returned
+   * @return the counts per domain and age bucket
    */
   QueueShape shape(Set<MessageState> states, int maxDomains);
 
-  /** The shape of every unfinished message (QUEUED, DEFERRED, SENDING, HOLD), top 50 domains. */
+  /** {@return the shape of every unfinished message (QUEUED, DEFERRED, SENDING, HOLD), top 50 domains} */
   default QueueShape shape() {
     return shape(EnumSet.of(MessageState.QUEUED, MessageState.DEFERRED, MessageState.SENDING, MessageState.HOLD), 50);
   }
 
-  /** Counts by state and the oldest unfinished message's age. */
+  /** {@return counts by state and the oldest unfinished message's age} */
   QueueStats stats();
 
-  /** Judges {@link #stats()} against {@code thresholds}. */
+  /**
+   * Judges {@link #stats()} against {@code thresholds}.
+   *
+   * @param thresholds the limits beyond which the queue is degraded
+   * @return the status and why
+   */
   default QueueHealth health(HealthThresholds thresholds) {
     return QueueHealth.of(stats(), thresholds);
   }
@@ -152,13 +214,29 @@ public interface MailQueueAdmin {
    */
   void suppress(String address, @Nullable String reason, @Nullable Duration ttl);
 
-  /** Removes an address from the suppression list; false if it was not on it. */
+  /**
+   * Removes an address from the suppression list; false if it was not on it.
+   *
+   * @param address the address (compared case-insensitively)
+   * @return whether the address was on the list
+   */
   boolean unsuppress(String address);
 
-  /** The entry for an address if it is on the list and not expired. */
+  /**
+   * The entry for an address if it is on the list and not expired.
+   *
+   * @param address the address (compared case-insensitively)
+   * @return the entry, or empty if the address is not on the list or its entry expired
+   */
   Optional<Suppression> suppression(String address);
 
-  /** Entries in effect (not expired), ordered by address, after {@code afterAddress} (null: from the start). */
+  /**
+   * Entries in effect (not expired), ordered by address, after {@code afterAddress} (null: from the start).
+   *
+   * @param afterAddress the last address of the previous page, or {@code null} for the first page
+   * @param limit the most entries returned
+   * @return the entries, ordered by address
+   */
   List<Suppression> suppressions(String afterAddress, int limit);
 
   /**
@@ -170,6 +248,8 @@ public interface MailQueueAdmin {
    * after it finished. Addresses are compared case-insensitively. Runs in one transaction; it
    * scans the recipients, so it is meant for occasional use, not for every request.
    *
+   * @param address the address whose traces are erased
+   * @return what was deleted, and how many messages were left because they were being sent
    * @throws InvalidMailException if {@code address} is not an address
    */
   Erasure erase(String address);

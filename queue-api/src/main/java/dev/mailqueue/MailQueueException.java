@@ -7,12 +7,21 @@ package dev.mailqueue;
 public class MailQueueException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  /** Creates an exception with a message that says what was wrong and what to do. */
+  /**
+   * Creates an exception with a message that says what was wrong and what to do.
+   *
+   * @param message what was wrong and what to do
+   */
   public MailQueueException(String message) {
     super(message);
   }
 
-  /** Creates an exception with a message and its cause. */
+  /**
+   * Creates an exception with a message and its cause.
+   *
+   * @param message what was wrong and what to do
+   * @param cause the underlying exception
+   */
   public MailQueueException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -40,7 +40,24 @@ public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nulla
   /** The escape character in {@link #lastReplyLike()} patterns. */
   public static final char LIKE_ESCAPE = '!';
 
-  /** Validates ranges and copies the sets. */
+  /**
+   * Validates ranges and copies the sets.
+   *
+   * @param ids only these messages (empty: any)
+   * @param states only messages in one of these states (empty: any)
+   * @param tag only this tag, or {@code null}
+   * @param sender only this envelope sender, or {@code null}
+   * @param recipientDomain only messages with a recipient in this domain, or {@code null}
+   * @param olderThan the least age, not negative, or {@code null}
+   * @param youngerThan the age bound, not negative, or {@code null}
+   * @param lastReplyCode the last reply's code, 200 to 599, or {@code null}
+   * @param lastReplyLike the LIKE pattern on the last reply's text, or {@code null}
+   * @param limit the most rows listed, 1 to {@value #MAX_LIMIT}
+   * @param offset the rows skipped when listing, not negative
+   * @param after the id listing starts after, or {@code null}
+   * @throws IllegalArgumentException if {@code limit}, {@code offset}, an age or
+   *     {@code lastReplyCode} is out of range
+   */
   public MessageFilter {
     ids = Set.copyOf(ids);
     states = states.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(states));
@@ -57,27 +74,38 @@ public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nulla
     }
   }
 
-  /** Every message (the first {@value #DEFAULT_LIMIT} when listing). */
+  /** {@return every message (the first {@value #DEFAULT_LIMIT} when listing)} */
   public static MessageFilter all() {
     return builder().build();
   }
 
-  /** Exactly these messages. */
+  /**
+   * Exactly these messages.
+   *
+   * @param ids the messages' ids
+   * @return a filter matching these messages only
+   */
   public static MessageFilter ids(MessageId... ids) {
     return builder().ids(java.util.List.of(ids)).build();
   }
 
-  /** Messages in one of these states. */
+  /**
+   * Messages in one of these states.
+   *
+   * @param first one of the states
+   * @param more further states
+   * @return a filter matching messages in one of these states
+   */
   public static MessageFilter state(MessageState first, MessageState... more) {
     return builder().states(EnumSet.of(first, more)).build();
   }
 
-  /** A builder with no criteria. */
+  /** {@return a builder with no criteria} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** A builder starting from this filter's criteria. */
+  /** {@return a builder starting from this filter's criteria} */
   public Builder toBuilder() {
     Builder b = new Builder();
     b.ids.addAll(ids);
@@ -95,7 +123,12 @@ public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nulla
     return b;
   }
 
-  /** Escapes {@code %}, {@code _} and {@code !} so that {@code text} matches literally in a LIKE pattern. */
+  /**
+   * Escapes {@code %}, {@code _} and {@code !} so that {@code text} matches literally in a LIKE pattern.
+   *
+   * @param text the literal text
+   * @return {@code text} with {@code %}, {@code _} and {@code !} preceded by {@code !}
+   */
   public static String likeLiteral(String text) {
     StringBuilder sb = new StringBuilder(text.length() + 4);
     for (int i = 0; i < text.length(); i++) {
@@ -131,7 +164,12 @@ public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nulla
 
     private Builder() {}
 
-    /** Adds messages by id. None by default (any id). */
+    /**
+     * Adds messages by id. None by default (any id).
+     *
+     * @param ids the ids; none may be null
+     * @return this builder
+     */
     public Builder ids(Collection<MessageId> ids) {
       for (MessageId id : ids) {
         this.ids.add(Objects.requireNonNull(id, "id"));
@@ -139,85 +177,157 @@ public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nulla
       return this;
     }
 
-    /** Adds states. None by default (any state). */
+    /**
+     * Adds states. None by default (any state).
+     *
+     * @param states the states added to those already set
+     * @return this builder
+     */
     public Builder states(Collection<MessageState> states) {
       this.states.addAll(states);
       return this;
     }
 
-    /** Adds a state. */
+    /**
+     * Adds a state.
+     *
+     * @param state the state, not {@code null}
+     * @return this builder
+     */
     public Builder state(MessageState state) {
       this.states.add(Objects.requireNonNull(state, "state"));
       return this;
     }
 
-    /** Only this tag. Any by default. */
+    /**
+     * Only this tag. Any by default.
+     *
+     * @param tag the tag, or {@code null} for any
+     * @return this builder
+     */
     public Builder tag(String tag) {
       this.tag = tag;
       return this;
     }
 
-    /** Only this envelope sender, compared exactly. Any by default. */
+    /**
+     * Only this envelope sender, compared exactly. Any by default.
+     *
+     * @param sender the envelope sender's address, or {@code null} for any
+     * @return this builder
+     */
     public Builder sender(String sender) {
       this.sender = sender;
       return this;
     }
 
-    /** Only messages with a recipient in this domain; lower-cased. Any by default. */
+    /**
+     * Only messages with a recipient in this domain; lower-cased. Any by default.
+     *
+     * @param domain the domain (A-label), or {@code null} for any
+     * @return this builder
+     */
     public Builder recipientDomain(String domain) {
       this.recipientDomain = domain == null ? null : domain.toLowerCase(java.util.Locale.ROOT);
       return this;
     }
 
-    /** Only messages at least this old. No bound by default. */
+    /**
+     * Only messages at least this old. No bound by default.
+     *
+     * @param age the least age since enqueue, not negative, or {@code null} for no bound
+     * @return this builder
+     */
     public Builder olderThan(Duration age) {
       this.olderThan = age;
       return this;
     }
 
-    /** Only messages younger than this. No bound by default. */
+    /**
+     * Only messages younger than this. No bound by default.
+     *
+     * @param age the age since enqueue that matching messages stay below, not negative, or
+     *     {@code null} for no bound
+     * @return this builder
+     */
     public Builder youngerThan(Duration age) {
       this.youngerThan = age;
       return this;
     }
 
-    /** Only messages whose last reply had this code. Any by default. */
+    /**
+     * Only messages whose last reply had this code. Any by default.
+     *
+     * @param code an SMTP reply code 200 to 599, or {@code null} for any
+     * @return this builder
+     */
     public Builder lastReplyCode(Integer code) {
       this.lastReplyCode = code;
       return this;
     }
 
-    /** A raw LIKE pattern on the last reply text ({@code !} escapes). None by default. */
+    /**
+     * A raw LIKE pattern on the last reply text ({@code !} escapes). None by default.
+     *
+     * @param pattern the LIKE pattern, {@code %} and {@code _} as wildcards, or {@code null} for none
+     * @return this builder
+     */
     public Builder lastReplyLike(String pattern) {
       this.lastReplyLike = pattern;
       return this;
     }
 
-    /** Last reply text containing {@code text} literally (wildcards in it are escaped). */
+    /**
+     * Last reply text containing {@code text} literally (wildcards in it are escaped).
+     *
+     * @param text the text, or {@code null} for none; replaces any {@link #lastReplyLike} pattern
+     * @return this builder
+     */
     public Builder lastReplyContains(String text) {
       this.lastReplyLike = text == null ? null : "%" + likeLiteral(text) + "%";
       return this;
     }
 
-    /** At most this many rows when listing. Defaults to {@value MessageFilter#DEFAULT_LIMIT}. */
+    /**
+     * At most this many rows when listing. Defaults to {@value MessageFilter#DEFAULT_LIMIT}.
+     *
+     * @param limit the most rows, 1 to {@value MessageFilter#MAX_LIMIT}; checked by {@link #build()}
+     * @return this builder
+     */
     public Builder limit(int limit) {
       this.limit = limit;
       return this;
     }
 
-    /** Rows to skip when listing. Defaults to 0. */
+    /**
+     * Rows to skip when listing. Defaults to 0.
+     *
+     * @param offset the rows skipped, not negative; checked by {@link #build()}
+     * @return this builder
+     */
     public Builder offset(long offset) {
       this.offset = offset;
       return this;
     }
 
-    /** Keyset paging: only ids after this one, e.g. the last id of the previous page. None by default. */
+    /**
+     * Keyset paging: only ids after this one, e.g. the last id of the previous page. None by default.
+     *
+     * @param id the last id already listed, or {@code null} for none
+     * @return this builder
+     */
     public Builder after(MessageId id) {
       this.after = id;
       return this;
     }
 
-    /** Builds the filter. */
+    /**
+     * Builds the filter.
+     *
+     * @return the filter
+     * @throws IllegalArgumentException if the limit, the offset, an age or the reply code is out of
+     *     range
+     */
     public MessageFilter build() {
       return new MessageFilter(ids, states, tag, sender, recipientDomain, olderThan, youngerThan, lastReplyCode,
           lastReplyLike, limit, offset, after);

@@ -13,12 +13,16 @@ import java.util.UUID;
 public record MessageId(UUID value) implements Comparable<MessageId> {
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  /** Validates that the value is present. */
+  /**
+   * Validates that the value is present.
+   *
+   * @param value the UUID
+   */
   public MessageId {
     Objects.requireNonNull(value, "value");
   }
 
-  /** Creates a new, unique, time-ordered id. Thread-safe. */
+  /** {@return a new, unique, time-ordered id} Thread-safe. */
   public static MessageId generate() {
     long millis = System.currentTimeMillis();
     long randA = RANDOM.nextInt(1 << 12);
@@ -27,7 +31,13 @@ public record MessageId(UUID value) implements Comparable<MessageId> {
     return new MessageId(new UUID(msb, lsb));
   }
 
-  /** Parses the canonical string form, e.g. {@code 0190a4c6-...}. */
+  /**
+   * Parses the canonical string form, e.g. {@code 0190a4c6-...}.
+   *
+   * @param text the id as {@link #toString()} writes it; surrounding whitespace is ignored
+   * @return the id
+   * @throws MailQueueException if the text is not a message id
+   */
   public static MessageId parse(String text) {
     try {
       return new MessageId(UUID.fromString(text.trim()));

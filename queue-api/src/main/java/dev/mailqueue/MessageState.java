@@ -31,7 +31,7 @@ public enum MessageState {
     this.terminal = terminal;
   }
 
-  /** Whether the message is finished: nothing more will be sent. */
+  /** {@return whether the message is finished: nothing more will be sent} */
   public boolean isTerminal() {
     return terminal;
   }

@@ -19,12 +19,18 @@ public enum Priority {
     this.rank = rank;
   }
 
-  /** The stored rank; lower is claimed first. */
+  /** {@return the stored rank; lower is claimed first} */
   public int rank() {
     return rank;
   }
 
-  /** The priority with the given stored rank. */
+  /**
+   * The priority with the given stored rank.
+   *
+   * @param rank the rank as stored
+   * @return the priority
+   * @throws IllegalArgumentException if no priority has this rank
+   */
   public static Priority ofRank(int rank) {
     for (Priority p : values()) {
       if (p.rank == rank) {

@@ -21,13 +21,25 @@ public record QueueHealth(Status status, List<String> reasons, QueueStats stats)
     DEGRADED
   }
 
-  /** Copies the reasons. */
+  /**
+   * Copies the reasons.
+   *
+   * @param status OK or DEGRADED
+   * @param reasons why it is degraded, empty when OK
+   * @param stats the snapshot judged
+   */
   public QueueHealth {
     Objects.requireNonNull(status, "status");
     reasons = List.copyOf(reasons);
   }
 
-  /** Judges {@code stats} against {@code thresholds}. */
+  /**
+   * Judges {@code stats} against {@code thresholds}.
+   *
+   * @param stats the snapshot judged
+   * @param thresholds the limits beyond which the queue is degraded
+   * @return OK, or DEGRADED with a reason per limit exceeded
+   */
   public static QueueHealth of(QueueStats stats, HealthThresholds thresholds) {
     List<String> reasons = new ArrayList<>();
     if (stats.oldestWaiting().compareTo(thresholds.maxOldestWaiting()) > 0) {
@@ -41,7 +53,7 @@ public record QueueHealth(Status status, List<String> reasons, QueueStats stats)
     return new QueueHealth(reasons.isEmpty() ? Status.OK : Status.DEGRADED, reasons, stats);
   }
 
-  /** Whether the status is OK. */
+  /** {@return whether the status is OK} */
   public boolean isOk() {
     return status == Status.OK;
   }

@@ -28,7 +28,12 @@ import java.util.Map;
 public final class QueueJson {
   private QueueJson() {}
 
-  /** {@code {"code","enhanced","text"}}, or {@code null} for no reply. */
+  /**
+   * {@code {"code","enhanced","text"}}, or {@code null} for no reply.
+   *
+   * @param reply the reply, or {@code null}
+   * @return the reply's document, or {@code null}
+   */
   public static Map<String, Object> reply(SmtpReply reply) {
     if (reply == null) {
       return null;
@@ -40,7 +45,12 @@ public final class QueueJson {
     return o;
   }
 
-  /** {@code {"counts":{"QUEUED":n,...},"backlog","oldestWaitingMs"}}: every state counted, zero included. */
+  /**
+   * {@code {"counts":{"QUEUED":n,...},"backlog","oldestWaitingMs"}}: every state counted, zero included.
+   *
+   * @param stats the counts
+   * @return the stats document
+   */
   public static Map<String, Object> stats(QueueStats stats) {
     Map<String, Object> counts = new LinkedHashMap<>();
     for (MessageState s : MessageState.values()) {
@@ -53,7 +63,12 @@ public final class QueueJson {
     return o;
   }
 
-  /** {@link #stats} with {@code "health"} ({@code OK} or {@code DEGRADED}) and {@code "reasons"}. */
+  /**
+   * {@link #stats} with {@code "health"} ({@code OK} or {@code DEGRADED}) and {@code "reasons"}.
+   *
+   * @param health the judged stats
+   * @return the health document
+   */
   public static Map<String, Object> health(QueueHealth health) {
     Map<String, Object> o = stats(health.stats());
     o.put("health", health.status().name());
@@ -61,7 +76,12 @@ public final class QueueJson {
     return o;
   }
 
-  /** One listing row: {@code id, state, tag, priority, from, recipients, pendingRecipients, sizeBytes, attempts, createdAt, dueAt, lastReply}. */
+  /**
+   * One listing row: {@code id, state, tag, priority, from, recipients, pendingRecipients, sizeBytes, attempts, createdAt, dueAt, lastReply}.
+   *
+   * @param m the listed message
+   * @return the row's document
+   */
   public static Map<String, Object> summary(MessageSummary m) {
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("id", m.id().toString());
@@ -79,7 +99,12 @@ public final class QueueJson {
     return o;
   }
 
-  /** One recipient: {@code {"address","status","lastReply"}}. */
+  /**
+   * One recipient: {@code {"address","status","lastReply"}}.
+   *
+   * @param r the recipient
+   * @return the recipient's document
+   */
   public static Map<String, Object> recipient(MessageView.Recipient r) {
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("address", r.address().address());
@@ -93,6 +118,9 @@ public final class QueueJson {
    * attempts, uncertainAttempts, sizeBytes, createdAt, dueAt, expiresAt, leaseOwner, leaseUntil,
    * recipients[], attemptHistory[]}; an attempt is {@code finishedAt, remoteHost, outcome, reply,
    * durationMs, counted, uncertain}.
+   *
+   * @param d the message with its history
+   * @return the message's document
    */
   public static Map<String, Object> details(MessageDetails d) {
     MessageView v = d.message();
@@ -132,7 +160,12 @@ public final class QueueJson {
     return o;
   }
 
-  /** {@code {"buckets":["0-5m",...],"total":row,"domains":[row...]}}, a row being {@code {"domain","count","buckets":[n...]}}. */
+  /**
+   * {@code {"buckets":["0-5m",...],"total":row,"domains":[row...]}}, a row being {@code {"domain","count","buckets":[n...]}}.
+   *
+   * @param shape the counts per domain and age
+   * @return the shape document
+   */
   public static Map<String, Object> shape(QueueShape shape) {
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("buckets", List.copyOf(shape.bucketLabels()));
@@ -162,6 +195,9 @@ public final class QueueJson {
    * (RFC 8259); an {@link Instant} as its ISO-8601 string, a {@link Duration} as milliseconds,
    * anything else as its string. C0 and C1 control characters are escaped, so that no text from
    * the network reaches a terminal raw.
+   *
+   * @param value a tree as the other methods return, or any value
+   * @return the compact JSON text
    */
   public static String write(Object value) {
     StringBuilder sb = new StringBuilder();

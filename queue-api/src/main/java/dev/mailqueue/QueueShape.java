@@ -20,13 +20,20 @@ public record QueueShape(List<Duration> bucketUpperBounds, Row total, List<Row> 
   public static final List<Duration> BUCKETS = List.of(Duration.ofMinutes(5), Duration.ofMinutes(10),
       Duration.ofMinutes(20), Duration.ofMinutes(40), Duration.ofMinutes(80), Duration.ofMinutes(160));
 
-  /** Copies the lists. */
+  /**
+   * Copies the lists.
+   *
+   * @param bucketUpperBounds the upper bound of every age bucket but the last (which is open):
+   *     5, 10, 20, 40, 80 and 160 minutes
+   * @param total the sum of all domains, one count per bucket
+   * @param domains one row per domain, largest first
+   */
   public QueueShape {
     bucketUpperBounds = List.copyOf(bucketUpperBounds);
     domains = List.copyOf(domains);
   }
 
-  /** Labels of the buckets, e.g. {@code 0-5m} ... {@code 160m+}. */
+  /** {@return the labels of the buckets, {@code 0-5m} ... {@code 160m+}} */
   public List<String> bucketLabels() {
     List<String> labels = new ArrayList<>();
     long from = 0;
@@ -41,6 +48,9 @@ public record QueueShape(List<Duration> bucketUpperBounds, Row total, List<Row> 
   /**
    * The bucket index of a message of age {@code age}: the first bucket whose upper bound is
    * greater than the age, or the last one.
+   *
+   * @param age the message's age
+   * @return the bucket's index, from 0
    */
   public static int bucketOf(Duration age) {
     for (int i = 0; i < BUCKETS.size(); i++) {
@@ -59,7 +69,13 @@ public record QueueShape(List<Duration> bucketUpperBounds, Row total, List<Row> 
    * @param buckets messages per age bucket, youngest first
    */
   public record Row(String domain, long count, List<Long> buckets) {
-    /** Copies the list. */
+    /**
+     * Copies the list.
+     *
+     * @param domain the recipient domain, or {@code TOTAL} for the sum
+     * @param count all messages of this row
+     * @param buckets messages per age bucket, youngest first
+     */
     public Row {
       buckets = List.copyOf(buckets);
     }

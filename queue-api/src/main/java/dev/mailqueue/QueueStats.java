@@ -12,7 +12,13 @@ import java.util.Map;
  *     HOLD), or {@link Duration#ZERO} when there is none
  */
 public record QueueStats(Map<MessageState, Long> countsByState, Duration oldestWaiting) {
-  /** Copies the counts, filling absent states with zero. */
+  /**
+   * Copies the counts, filling absent states with zero.
+   *
+   * @param countsByState messages per state (every state present, zero when none)
+   * @param oldestWaiting age of the oldest message not yet finished (QUEUED, DEFERRED, SENDING or
+   *     HOLD), or {@link Duration#ZERO} when there is none
+   */
   public QueueStats {
     Map<MessageState, Long> all = new EnumMap<>(MessageState.class);
     for (MessageState s : MessageState.values()) {
@@ -21,12 +27,17 @@ public record QueueStats(Map<MessageState, Long> countsByState, Duration oldestW
     countsByState = java.util.Collections.unmodifiableMap(all);
   }
 
-  /** The count for one state. */
+  /**
+   * The count for one state.
+   *
+   * @param state the state
+   * @return how many messages are in it, 0 if none
+   */
   public long count(MessageState state) {
     return countsByState.get(state);
   }
 
-  /** Messages not finished yet: queued, deferred, sending or held. */
+  /** {@return messages not finished yet: queued, deferred, sending or held} */
   public long backlog() {
     return count(MessageState.QUEUED) + count(MessageState.DEFERRED) + count(MessageState.SENDING)
         + count(MessageState.HOLD);

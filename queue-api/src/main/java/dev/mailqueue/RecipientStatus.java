@@ -21,7 +21,7 @@ public enum RecipientStatus {
     this.terminal = terminal;
   }
 
-  /** Whether no further attempt will be made for this recipient. */
+  /** {@return whether no further attempt will be made for this recipient} */
   public boolean isTerminal() {
     return terminal;
   }

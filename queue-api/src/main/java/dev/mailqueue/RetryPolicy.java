@@ -43,7 +43,18 @@ public record RetryPolicy(Duration initialDelay, double multiplier, Duration max
 
   private static final RetryPolicy DEFAULTS = builder().build();
 
-  /** Validates the values. */
+  /**
+   * Validates the values.
+   *
+   * @param initialDelay delay after the first failed attempt
+   * @param multiplier factor applied per further failed attempt (at least 1)
+   * @param maxDelay the cap on a single delay
+   * @param jitter fraction (0 to 1) by which a delay is shortened at random
+   * @param maxAttempts attempts after which the message expires even if its age allows more
+   * @param maxAge age after which the message expires; a per-message lifetime overrides it
+   * @throws IllegalArgumentException if a duration is not positive, {@code multiplier} is below 1 or
+   *     infinite, {@code jitter} is outside [0, 1) or {@code maxAttempts} is below 1
+   */
   public RetryPolicy {
     requirePositive(initialDelay, "initialDelay");
     requirePositive(maxDelay, "maxDelay");
@@ -59,17 +70,17 @@ public record RetryPolicy(Duration initialDelay, double multiplier, Duration max
     }
   }
 
-  /** The Postfix-like defaults described above. */
+  /** {@return the Postfix-like defaults described above} */
   public static RetryPolicy defaults() {
     return DEFAULTS;
   }
 
-  /** A builder starting from the defaults. */
+  /** {@return a builder starting from the defaults} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** A builder starting from this policy's values. */
+  /** {@return a builder starting from this policy's values} */
   public Builder toBuilder() {
     return new Builder().initialDelay(initialDelay).multiplier(multiplier).maxDelay(maxDelay)
         .jitter(jitter).maxAttempts(maxAttempts).maxAge(maxAge);
@@ -78,6 +89,10 @@ public record RetryPolicy(Duration initialDelay, double multiplier, Duration max
   /**
    * The wait after {@code failedAttempts} failed attempts (1 for the first failure), before
    * jitter: {@code initialDelay * multiplier^(failedAttempts-1)}, capped at {@code maxDelay}.
+   *
+   * @param failedAttempts the failed attempts so far, at least 1
+   * @return the wait before the next attempt, without jitter
+   * @throws IllegalArgumentException if {@code failedAttempts} is below 1
    */
   public Duration backoff(int failedAttempts) {
     if (failedAttempts < 1) {
@@ -87,13 +102,25 @@ public record RetryPolicy(Duration initialDelay, double multiplier, Duration max
     return Duration.ofMillis((long) Math.min(millis, maxDelay.toMillis()));
   }
 
-  /** The backoff shortened by {@code jitter * random}, with {@code random} in [0, 1). */
+  /**
+   * The backoff shortened by {@code jitter * random}, with {@code random} in [0, 1).
+   *
+   * @param failedAttempts the failed attempts so far, at least 1
+   * @param random a value in [0, 1), e.g. from {@code ThreadLocalRandom}; 0 gives the full backoff
+   * @return the wait before the next attempt, at least 1 ms
+   * @throws IllegalArgumentException if {@code failedAttempts} is below 1
+   */
   public Duration backoff(int failedAttempts, double random) {
     long base = backoff(failedAttempts).toMillis();
     return Duration.ofMillis(Math.max(1, Math.round(base * (1.0 - jitter * random))));
   }
 
-  /** Whether {@code failedAttempts} failed attempts exhaust {@link #maxAttempts()}. */
+  /**
+   * Whether {@code failedAttempts} failed attempts exhaust {@link #maxAttempts()}.
+   *
+   * @param failedAttempts the failed attempts so far
+   * @return whether no further attempt is allowed
+   */
   public boolean attemptsExhausted(int failedAttempts) {
     return failedAttempts >= maxAttempts;
   }
@@ -116,43 +143,78 @@ public record RetryPolicy(Duration initialDelay, double multiplier, Duration max
 
     private Builder() {}
 
-    /** Delay after the first failure. Defaults to 5 minutes. */
+    /**
+     * Delay after the first failure. Defaults to 5 minutes.
+     *
+     * @param initialDelay the delay, positive; checked by {@link #build()}
+     * @return this builder
+     */
     public Builder initialDelay(Duration initialDelay) {
       this.initialDelay = initialDelay;
       return this;
     }
 
-    /** Growth factor per failure. Defaults to 2. */
+    /**
+     * Growth factor per failure. Defaults to 2.
+     *
+     * @param multiplier the factor, at least 1; checked by {@link #build()}
+     * @return this builder
+     */
     public Builder multiplier(double multiplier) {
       this.multiplier = multiplier;
       return this;
     }
 
-    /** Cap on one delay. Defaults to 4000 s. */
+    /**
+     * Cap on one delay. Defaults to 4000 s.
+     *
+     * @param maxDelay the cap, positive; checked by {@link #build()}
+     * @return this builder
+     */
     public Builder maxDelay(Duration maxDelay) {
       this.maxDelay = maxDelay;
       return this;
     }
 
-    /** Random shortening of each delay, 0 to 1. Defaults to 0.1. */
+    /**
+     * Random shortening of each delay, 0 to 1. Defaults to 0.1.
+     *
+     * @param jitter the fraction, at least 0 and below 1; checked by {@link #build()}
+     * @return this builder
+     */
     public Builder jitter(double jitter) {
       this.jitter = jitter;
       return this;
     }
 
-    /** Attempts before giving up. Defaults to 200 (so that the age limit decides). */
+    /**
+     * Attempts before giving up. Defaults to 200 (so that the age limit decides).
+     *
+     * @param maxAttempts the attempts, at least 1; checked by {@link #build()}
+     * @return this builder
+     */
     public Builder maxAttempts(int maxAttempts) {
       this.maxAttempts = maxAttempts;
       return this;
     }
 
-    /** Age before giving up. Defaults to 5 days. */
+    /**
+     * Age before giving up. Defaults to 5 days.
+     *
+     * @param maxAge the age, from enqueue, positive; checked by {@link #build()}
+     * @return this builder
+     */
     public Builder maxAge(Duration maxAge) {
       this.maxAge = maxAge;
       return this;
     }
 
-    /** Validates and builds. */
+    /**
+     * Validates and builds.
+     *
+     * @return the policy
+     * @throws IllegalArgumentException if a value is out of range, as the record's constructor says
+     */
     public RetryPolicy build() {
       return new RetryPolicy(initialDelay, multiplier, maxDelay, jitter, maxAttempts, maxAge);
     }

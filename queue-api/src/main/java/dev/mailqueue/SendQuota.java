@@ -30,7 +30,16 @@ public record SendQuota(Scope scope, @Nullable String key, int limit, Duration w
     TAG
   }
 
-  /** Validates the limits. */
+  /**
+   * Validates the limits.
+   *
+   * @param scope what is counted
+   * @param key the sender address or tag the quota applies to, or {@code null} for each one
+   *     separately
+   * @param limit how many mails the window admits
+   * @param window the sliding window, e.g. one hour
+   * @throws IllegalArgumentException if {@code limit} is below 1 or {@code window} is not positive
+   */
   public SendQuota {
     Objects.requireNonNull(scope, "scope");
     Objects.requireNonNull(window, "window");
@@ -42,27 +51,60 @@ public record SendQuota(Scope scope, @Nullable String key, int limit, Duration w
     }
   }
 
-  /** At most {@code limit} mails per {@code window} from each envelope sender. */
+  /**
+   * At most {@code limit} mails per {@code window} from each envelope sender.
+   *
+   * @param limit how many mails the window admits, at least 1
+   * @param window the sliding window, positive
+   * @return a {@link Scope#SENDER} quota for every sender
+   */
   public static SendQuota perSender(int limit, Duration window) {
     return new SendQuota(Scope.SENDER, null, limit, window);
   }
 
-  /** At most {@code limit} mails per {@code window} from this envelope sender. */
+  /**
+   * At most {@code limit} mails per {@code window} from this envelope sender.
+   *
+   * @param address the envelope sender's address
+   * @param limit how many mails the window admits, at least 1
+   * @param window the sliding window, positive
+   * @return a {@link Scope#SENDER} quota for that sender alone
+   * @throws InvalidMailException if {@code address} is not an address
+   */
   public static SendQuota sender(String address, int limit, Duration window) {
     return new SendQuota(Scope.SENDER, MailAddress.of(address).address(), limit, window);
   }
 
-  /** At most {@code limit} mails per {@code window} with each tag. */
+  /**
+   * At most {@code limit} mails per {@code window} with each tag.
+   *
+   * @param limit how many mails the window admits, at least 1
+   * @param window the sliding window, positive
+   * @return a {@link Scope#TAG} quota for every tag
+   */
   public static SendQuota perTag(int limit, Duration window) {
     return new SendQuota(Scope.TAG, null, limit, window);
   }
 
-  /** At most {@code limit} mails per {@code window} with this tag. */
+  /**
+   * At most {@code limit} mails per {@code window} with this tag.
+   *
+   * @param tag the tag
+   * @param limit how many mails the window admits, at least 1
+   * @param window the sliding window, positive
+   * @return a {@link Scope#TAG} quota for that tag alone
+   */
   public static SendQuota tag(String tag, int limit, Duration window) {
     return new SendQuota(Scope.TAG, Objects.requireNonNull(tag, "tag"), limit, window);
   }
 
-  /** The value of {@code mail} this quota counts, or {@code null} if the quota does not apply to it. */
+  /**
+   * The value of {@code mail} this quota counts, or {@code null} if the quota does not apply to it.
+   *
+   * @param envelopeFrom the mail's envelope sender
+   * @param tag the mail's tag, or {@code null}
+   * @return the sender or tag counted, or {@code null}
+   */
   public @Nullable String keyOf(String envelopeFrom, @Nullable String tag) {
     String value = scope == Scope.SENDER ? envelopeFrom : tag;
     if (value == null || (key != null && !key.equals(value))) {

@@ -29,7 +29,15 @@ public record Suppression(String address, String reason, @Nullable SmtpReply rep
   /** Reason recorded when an administrator adds an address without giving one. */
   public static final String MANUAL = "manual";
 
-  /** Validates presence. */
+  /**
+   * Validates presence.
+   *
+   * @param address the address, lower case
+   * @param reason why, e.g. {@code hard-bounce} or {@code manual}
+   * @param reply the reply that caused it (hard bounces), or {@code null}
+   * @param createdAt when it was added (database clock)
+   * @param expiresAt when it stops applying, or {@code null} for never
+   */
   public Suppression {
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(reason, "reason");

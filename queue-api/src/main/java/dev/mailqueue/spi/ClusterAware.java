@@ -8,6 +8,10 @@ package dev.mailqueue.spi;
  * is a {@link NodeRegistry}; a transport never told assumes it is alone.
  */
 public interface ClusterAware {
-  /** {@code nodes} nodes (at least 1, this one included) now deliver from the same store; returns quickly. */
+  /**
+   * {@code nodes} nodes (at least 1, this one included) now deliver from the same store; returns quickly.
+   *
+   * @param nodes the live node count, at least 1
+   */
   void liveNodes(int nodes);
 }

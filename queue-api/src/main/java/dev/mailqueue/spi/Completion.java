@@ -26,7 +26,24 @@ import org.jspecify.annotations.Nullable;
  */
 public record Completion(MessageState newState, Duration retryDelay, boolean countsAsAttempt, boolean uncertain,
                          List<RecipientUpdate> recipients, @Nullable String remoteHost, Duration duration, SmtpReply summary) {
-  /** Validates consistency of state and delay. */
+  /**
+   * Validates consistency of state and delay.
+   *
+   * @param newState the message's new state: DELIVERED, BOUNCED or EXPIRED when finished,
+   *     DEFERRED (or QUEUED, when the attempt did not count) when due again after {@code retryDelay}
+   * @param retryDelay for an unfinished message, the delay from now (database clock) to its next
+   *     attempt; otherwise {@code null}
+   * @param countsAsAttempt whether the attempt counter advances (not for configuration faults,
+   *     throttling or an open circuit breaker)
+   * @param uncertain whether the server gave no reply after the end of data
+   * @param recipients the recipients whose status changed, with the reply that changed it
+   * @param remoteHost the host that answered, or {@code null}; sanitised and capped at
+   *     {@value DeliveryResult#MAX_REMOTE_HOST} characters
+   * @param duration how long the attempt took
+   * @param summary the reply that best describes the attempt (the first failure, else the final reply)
+   * @throws IllegalArgumentException if {@code retryDelay} is missing for an unfinished state or
+   *     present for a finished one
+   */
   public Completion {
     Objects.requireNonNull(newState, "newState");
     if (newState.isTerminal() != (retryDelay == null)) {
@@ -41,6 +58,8 @@ public record Completion(MessageState newState, Duration retryDelay, boolean cou
    * The same outcome without anything that came from the network but the reply codes: no reply
    * texts, no remote host. The engine records this when the full completion cannot be written
    * (a value a database refuses), so that a decided outcome is recorded rather than sent again.
+   *
+   * @return the completion with reply texts and the remote host removed
    */
   public Completion reduced() {
     List<RecipientUpdate> bare = new java.util.ArrayList<>(recipients.size());

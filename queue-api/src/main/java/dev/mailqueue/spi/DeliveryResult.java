@@ -74,7 +74,22 @@ public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, @Null
     NOT_COUNTED
   }
 
-  /** Validates presence and consistency, copies the list, and sanitises and caps the remote host. */
+  /**
+   * Validates presence and consistency, copies the list, and sanitises and caps the remote host.
+   *
+   * @param recipients one outcome per recipient, DELIVERED, DEFERRED or BOUNCED
+   * @param kind how the DEFERRED recipients were deferred; a kind other than {@link Kind#NORMAL}
+   *     requires at least one DEFERRED recipient
+   * @param retryAfter the earliest sensible retry for recipients deferred without being tried (e.g.
+   *     when a rate limiter has a permit again), or {@code null} when there are none or the retry
+   *     policy should decide; only with at least one DEFERRED recipient
+   * @param remoteHost the host that answered (several joined with ", " after a merge), or
+   *     {@code null} if none did; it comes from DNS and is {@linkplain NetworkText#sanitize
+   *     sanitised} and capped at {@value #MAX_REMOTE_HOST} characters (a merge that would be longer
+   *     lists the first hosts and how many more there were)
+   * @throws IllegalArgumentException if the kind is not NORMAL, or {@code retryAfter} is set,
+   *     without a DEFERRED recipient, or if {@code retryAfter} is negative
+   */
   public DeliveryResult {
     recipients = List.copyOf(recipients);
     remoteHost = NetworkText.sanitize(remoteHost, MAX_REMOTE_HOST);
@@ -94,23 +109,54 @@ public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, @Null
     }
   }
 
-  /** An ordinary attempt with these per-recipient outcomes. */
+  /**
+   * An ordinary attempt with these per-recipient outcomes.
+   *
+   * @param recipients one outcome per recipient
+   * @param remoteHost the host that answered, or {@code null} if none did
+   * @return a {@link Kind#NORMAL} result without {@code retryAfter}
+   */
   public static DeliveryResult of(List<RecipientOutcome> recipients, String remoteHost) {
     return new DeliveryResult(recipients, Kind.NORMAL, null, remoteHost);
   }
 
-  /** Every recipient gets the same status and reply, e.g. all deferred after a connection failure. */
+  /**
+   * Every recipient gets the same status and reply, e.g. all deferred after a connection failure.
+   *
+   * @param recipients every recipient of the attempt
+   * @param status the status of each
+   * @param reply the reply recorded for each
+   * @param remoteHost the host that answered, or {@code null} if none did
+   * @return a {@link Kind#NORMAL} result
+   */
   public static DeliveryResult all(List<MailAddress> recipients, RecipientStatus status, SmtpReply reply,
                                    String remoteHost) {
     return of(same(recipients, status, reply), remoteHost);
   }
 
-  /** No reply after the end of data: every recipient deferred, recorded as uncertain. */
+  /**
+   * No reply after the end of data: every recipient deferred, recorded as uncertain.
+   *
+   * @param recipients every recipient of the attempt, each deferred
+   * @param reply the reply recorded for each, e.g. a local timeout reply
+   * @param remoteHost the host that took the data, or {@code null}
+   * @return an {@link Kind#UNCERTAIN} result
+   */
   public static DeliveryResult uncertain(List<MailAddress> recipients, SmtpReply reply, String remoteHost) {
     return new DeliveryResult(same(recipients, RecipientStatus.DEFERRED, reply), Kind.UNCERTAIN, null, remoteHost);
   }
 
-  /** Deferred without counting an attempt, e.g. authentication failed or a rate limit applies. */
+  /**
+   * Deferred without counting an attempt, e.g. authentication failed or a rate limit applies.
+   *
+   * @param recipients every recipient of the attempt, each deferred; at least one
+   * @param reply the reply recorded for each
+   * @param retryAfter when to try again, e.g. when the rate limiter has a permit, or {@code null}
+   *     for the retry policy's backoff
+   * @param remoteHost the host that answered, or {@code null} if none did
+   * @return a {@link Kind#NOT_COUNTED} result
+   * @throws IllegalArgumentException if {@code recipients} is empty or {@code retryAfter} is negative
+   */
   public static DeliveryResult notCounted(List<MailAddress> recipients, SmtpReply reply, Duration retryAfter,
                                           String remoteHost) {
     return new DeliveryResult(same(recipients, RecipientStatus.DEFERRED, reply), Kind.NOT_COUNTED, retryAfter,
@@ -133,6 +179,7 @@ public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, @Null
    *
    * @param order every recipient of the message, in the order the result should list them
    * @param parts the parts' results, together reporting every recipient in {@code order}
+   * @return the whole message's result
    * @throws IllegalArgumentException if a recipient in {@code order} is reported by no part
    */
   public static DeliveryResult merge(List<MailAddress> order, List<DeliveryResult> parts) {

@@ -10,7 +10,12 @@ package dev.mailqueue.spi;
  * connect, read and write has a timeout.
  */
 public interface MailTransport extends AutoCloseable {
-  /** Attempts delivery to every recipient of {@code mail} and reports each one's outcome. */
+  /**
+   * Attempts delivery to every recipient of {@code mail} and reports each one's outcome.
+   *
+   * @param mail the attempt: message, envelope and the recipients to try
+   * @return an outcome for every recipient of {@code mail}
+   */
   DeliveryResult deliver(OutboundMail mail);
 
   /** Closes any cached connections. Idempotent. */

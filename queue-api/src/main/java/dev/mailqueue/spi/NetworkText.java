@@ -27,6 +27,9 @@ public final class NetworkText {
    * The sanitised, stripped {@code text}, at most {@code maxLength} chars long; {@code null}
    * stays {@code null}.
    *
+   * @param text text from the network, or {@code null}
+   * @param maxLength the longest result, in chars; at least 2
+   * @return the sanitised text, or {@code null}
    * @throws IllegalArgumentException if {@code maxLength} is less than 2
    */
   public static String sanitize(String text, int maxLength) {
@@ -40,7 +43,13 @@ public final class NetworkText {
     return cap(clean, maxLength);
   }
 
-  /** {@code text} cut to at most {@code maxLength} chars at a code point boundary, ending with {@link #ELLIPSIS} when cut. */
+  /**
+   * {@code text} cut to at most {@code maxLength} chars at a code point boundary, ending with {@link #ELLIPSIS} when cut.
+   *
+   * @param text the text, or {@code null}
+   * @param maxLength the longest result, in chars
+   * @return the text, cut if longer, or {@code null}
+   */
   public static String cap(String text, int maxLength) {
     if (text == null || text.length() <= maxLength) {
       return text;

@@ -14,9 +14,17 @@ public interface NodeRegistry {
   /**
    * Records that {@code nodeId} is alive now and returns how many nodes, this one included,
    * recorded that within {@code liveness}; at least 1.
+   *
+   * @param nodeId this node's id (the queue's worker id)
+   * @param liveness how recent a heartbeat must be for a node to count
+   * @return the number of live nodes, at least 1
    */
   int heartbeat(String nodeId, Duration liveness);
 
-  /** Removes {@code nodeId} at once, so the other nodes stop counting it; unknown ids are ignored. */
+  /**
+   * Removes {@code nodeId} at once, so the other nodes stop counting it; unknown ids are ignored.
+   *
+   * @param nodeId the node's id
+   */
   void leave(String nodeId);
 }

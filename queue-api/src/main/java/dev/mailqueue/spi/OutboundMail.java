@@ -28,7 +28,19 @@ import org.jspecify.annotations.Nullable;
  */
 public record OutboundMail(MessageId id, String messageIdHeader, MailAddress envelopeFrom, List<MailAddress> recipients,
                            byte[] mime, int attempt, @Nullable String tag, boolean smtpUtf8) {
-  /** Validates presence and copies the recipients. */
+  /**
+   * Validates presence and copies the recipients.
+   *
+   * @param id the queue's id (for logs)
+   * @param messageIdHeader the Message-ID header inside {@code mime}
+   * @param envelopeFrom MAIL FROM
+   * @param recipients RCPT TO, the recipients still pending
+   * @param mime the stored message bytes, sent unchanged
+   * @param attempt the attempt number, 1 for the first
+   * @param tag the tag, or {@code null}
+   * @param smtpUtf8 whether the attempt needs SMTPUTF8 (see above)
+   * @throws IllegalArgumentException if {@code recipients} is empty
+   */
   public OutboundMail {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(envelopeFrom, "envelopeFrom");
@@ -39,7 +51,13 @@ public record OutboundMail(MessageId id, String messageIdHeader, MailAddress env
     Objects.requireNonNull(mime, "mime");
   }
 
-  /** The same attempt for some of its recipients (e.g. those of one destination), everything else kept. */
+  /**
+   * The same attempt for some of its recipients (e.g. those of one destination), everything else kept.
+   *
+   * @param subset the recipients of the new attempt, at least one
+   * @return the attempt for {@code subset}
+   * @throws IllegalArgumentException if {@code subset} is empty
+   */
   public OutboundMail withRecipients(List<MailAddress> subset) {
     return new OutboundMail(id, messageIdHeader, envelopeFrom, subset, mime, attempt, tag, smtpUtf8);
   }

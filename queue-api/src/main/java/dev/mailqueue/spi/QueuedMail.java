@@ -27,7 +27,20 @@ import org.jspecify.annotations.Nullable;
 public record QueuedMail(MessageId id, String messageIdHeader, MailAddress envelopeFrom, List<MailAddress> recipients,
                          byte[] mime, Priority priority, @Nullable Instant notBefore, Duration lifetime, @Nullable String tag,
                          @Nullable String idempotencyKey) {
-  /** Validates presence and copies the recipient list. */
+  /**
+   * Validates presence and copies the recipient list.
+   *
+   * @param id the queue's id
+   * @param messageIdHeader the Message-ID header inside {@code mime}
+   * @param envelopeFrom the envelope sender (MAIL FROM)
+   * @param recipients the envelope recipients, in order, without duplicates
+   * @param mime the complete message, CRLF line endings
+   * @param priority the claim priority
+   * @param notBefore earliest first attempt, or {@code null} for now
+   * @param lifetime time after enqueue at which the queue gives up
+   * @param tag the tag, or {@code null}
+   * @param idempotencyKey the idempotency key, or {@code null}
+   */
   public QueuedMail {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(messageIdHeader, "messageIdHeader");
