@@ -263,6 +263,7 @@ public class MailQueueProperties {
     return endpoint;
   }
 
+  /** {@return the settings of automatic suppression after hard bounces; never null, changed in place} */
   public Suppression getSuppression() {
     return suppression;
   }
@@ -279,18 +280,30 @@ public class MailQueueProperties {
      */
     private Duration bounceTtl = JdbcMailStore.DEFAULT_BOUNCE_SUPPRESSION_TTL;
 
+    /** {@return whether a hard bounce puts its address on the suppression list; defaults to true} */
     public boolean isOnBounce() {
       return onBounce;
     }
 
+    /**
+     * Sets whether a hard bounce puts its address on the suppression list.
+     *
+     * @param onBounce false turns the automatic entries off; entries added by hand still apply
+     */
     public void setOnBounce(boolean onBounce) {
       this.onBounce = onBounce;
     }
 
+    /** {@return how long a hard bounce keeps its address suppressed; 0 for ever; defaults to 90 days} */
     public Duration getBounceTtl() {
       return bounceTtl;
     }
 
+    /**
+     * Sets how long a hard bounce keeps its address on the suppression list.
+     *
+     * @param bounceTtl the time to live; 0 (or null) keeps the entries for ever
+     */
     public void setBounceTtl(Duration bounceTtl) {
       this.bounceTtl = bounceTtl;
     }
