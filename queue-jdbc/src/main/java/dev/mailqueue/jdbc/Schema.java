@@ -151,7 +151,9 @@ final class Schema {
    */
   private void runScript(String resource, String what, boolean inOneTransaction) {
     String script;
-    try (InputStream in = JdbcMailStore.class.getClassLoader().getResourceAsStream(resource)) {
+    // Class (not ClassLoader) lookup: on the module path a ClassLoader does not find resources in
+    // the packages of a named module that does not open them.
+    try (InputStream in = JdbcMailStore.class.getResourceAsStream("/" + resource)) {
       if (in == null) {
         throw new JdbcStoreException("script missing from the jar: " + resource);
       }

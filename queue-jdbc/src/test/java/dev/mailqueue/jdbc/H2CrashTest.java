@@ -48,7 +48,7 @@ class H2CrashTest {
   /** Runs the child until it has printed DONE (then kills it with SIGKILL) or has exited. */
   private Run runAndKill(String url) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", ChildJvm.classPath(),
         H2EnqueueProcess.class.getName(), url, Integer.toString(MAILS));
     pb.redirectError(ProcessBuilder.Redirect.DISCARD);
     child = pb.start();

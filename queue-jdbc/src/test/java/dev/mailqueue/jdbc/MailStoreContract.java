@@ -570,8 +570,8 @@ abstract class MailStoreContract extends StoreTestBase {
       }
 
       // An upgrade interrupted after its first step resumes: run that step by hand first.
-      String upgrade = new String(JdbcMailStore.class.getClassLoader().getResourceAsStream(
-          "dev/mailqueue/jdbc/upgrade-" + dialect + "-1-to-2.sql").readAllBytes(), StandardCharsets.UTF_8);
+      String upgrade = new String(JdbcMailStore.class.getResourceAsStream(
+          "/dev/mailqueue/jdbc/upgrade-" + dialect + "-1-to-2.sql").readAllBytes(), StandardCharsets.UTF_8);
       String firstStep = upgrade.lines().filter(l -> !l.startsWith("--")).collect(java.util.stream.Collectors
           .joining("\n")).strip().split(";\\s*\\n")[0];
       assertThat(firstStep).startsWith("ALTER TABLE mq_body ADD COLUMN");

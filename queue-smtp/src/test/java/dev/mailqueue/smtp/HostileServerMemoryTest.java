@@ -42,7 +42,7 @@ class HostileServerMemoryTest {
   @Test
   void endlessRepliesDoNotExhaustASmallHeap() throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx64m", "-cp", System.getProperty("java.class.path"),
+    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx64m", "-cp", ChildJvm.classPath(),
         HostileServerClient.class.getName(), Integer.toString(server.port()));
     pb.redirectErrorStream(true);
     client = pb.start();
