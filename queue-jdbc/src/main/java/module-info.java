@@ -5,7 +5,8 @@
 module dev.mailqueue.jdbc {
   // the store implements the SPI and its public methods take and return API types
   requires transitive dev.mailqueue.api;
-  // the builder takes a javax.sql.DataSource (also implied by dev.mailqueue.api; stated for clarity)
+  // the builder takes a javax.sql.DataSource (also implied by dev.mailqueue.api; stated for
+  // clarity)
   requires transitive java.sql;
   // JdbcMailStore.insert(Handle, QueuedMail) takes a Jdbi Handle (an automatic module)
   requires transitive org.jdbi.v3.core;

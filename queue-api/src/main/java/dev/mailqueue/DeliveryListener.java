@@ -1,11 +1,11 @@
 package dev.mailqueue;
 
 /**
- * Hears what happened to each message. Every method is called after the new state was
- * committed (on the queue's completer thread), at most once per recipient outcome: {@link #delivered},
- * {@link #bounced}, {@link #expired} and {@link #suppressed} once per recipient in total, {@link #deferred} once per
- * failed attempt. A listener must be quick and thread-safe; an exception it throws is logged and
- * otherwise ignored. Every method defaults to doing nothing.
+ * Hears what happened to each message. Every method is called after the new state was committed (on
+ * the queue's completer thread), at most once per recipient outcome: {@link #delivered}, {@link
+ * #bounced}, {@link #expired} and {@link #suppressed} once per recipient in total, {@link
+ * #deferred} once per failed attempt. A listener must be quick and thread-safe; an exception it
+ * throws is logged and otherwise ignored. Every method defaults to doing nothing.
  */
 public interface DeliveryListener {
   /** A listener that does nothing. */
@@ -19,7 +19,8 @@ public interface DeliveryListener {
   default void delivered(DeliveryEvent event) {}
 
   /**
-   * These recipients failed temporarily and will be tried again at {@link DeliveryEvent#nextAttemptAt()}.
+   * These recipients failed temporarily and will be tried again at {@link
+   * DeliveryEvent#nextAttemptAt()}.
    *
    * @param event the message, the recipients deferred in this attempt and when they are tried again
    */
@@ -41,8 +42,8 @@ public interface DeliveryListener {
 
   /**
    * These recipients are on the suppression list: nothing was or will be sent to them. Told when
-   * the queue next dispatches their message (at once for new mail; for mail already queued when
-   * the address was suppressed, at its next attempt).
+   * the queue next dispatches their message (at once for new mail; for mail already queued when the
+   * address was suppressed, at its next attempt).
    *
    * @param event the message and its suppressed recipients
    */

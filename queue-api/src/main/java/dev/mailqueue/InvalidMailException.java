@@ -1,16 +1,17 @@
 package dev.mailqueue;
 
 /**
- * A mail was rejected before anything was stored: a field is malformed, dangerous (CR or LF
- * that would allow header injection) or over a limit. The message names the field and the
- * reason; {@link #field()} names the field for programmatic use (for example {@code "to[2]"},
- * {@code "header[X-Campaign]"}, {@code "subject"}).
+ * A mail was rejected before anything was stored: a field is malformed, dangerous (CR or LF that
+ * would allow header injection) or over a limit. The message names the field and the reason; {@link
+ * #field()} names the field for programmatic use (for example {@code "to[2]"}, {@code
+ * "header[X-Campaign]"}, {@code "subject"}).
  */
 public class InvalidMailException extends MailQueueException {
   private static final long serialVersionUID = 1L;
 
   /** The offending field's name, as {@link #field()} returns it. */
   private final String field;
+
   /** Why the field was rejected, as {@link #reason()} returns it. */
   private final String reason;
 
@@ -39,7 +40,10 @@ public class InvalidMailException extends MailQueueException {
     this.reason = reason;
   }
 
-  /** {@return the name of the offending field, for example {@code "from"} or {@code "attachment[0].name"}} */
+  /**
+   * {@return the name of the offending field, for example {@code "from"} or {@code
+   * "attachment[0].name"}}
+   */
   public String field() {
     return field;
   }
@@ -50,7 +54,8 @@ public class InvalidMailException extends MailQueueException {
   }
 
   /**
-   * The same reason, attributed to another field name (used when a value is checked before its field is known).
+   * The same reason, attributed to another field name (used when a value is checked before its
+   * field is known).
    *
    * @param otherField the field name to report instead
    * @return a new exception with this one as its cause

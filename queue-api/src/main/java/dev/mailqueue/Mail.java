@@ -17,14 +17,13 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One mail to enqueue: content, envelope and delivery options. Immutable once built; build one
- * with {@link #builder()}, or wrap a ready {@link MimeMessage} with {@link #ofMimeMessage}.
+ * One mail to enqueue: content, envelope and delivery options. Immutable once built; build one with
+ * {@link #builder()}, or wrap a ready {@link MimeMessage} with {@link #ofMimeMessage}.
  *
  * <p>Every setter validates its value at once and throws {@link InvalidMailException} naming the
- * field: CR or LF anywhere in an address, display name, header, subject or file name is refused,
- * so header injection is impossible. {@link Builder#build()} checks what needs several fields (a
- * From, at least one recipient, a body). The size limit is checked when the mail is rendered at
- * enqueue.
+ * field: CR or LF anywhere in an address, display name, header, subject or file name is refused, so
+ * header injection is impossible. {@link Builder#build()} checks what needs several fields (a From,
+ * at least one recipient, a body). The size limit is checked when the mail is rendered at enqueue.
  *
  * <p>Bcc recipients receive the mail through the envelope only; no {@code Bcc:} header is ever
  * written.
@@ -32,17 +31,37 @@ import org.jspecify.annotations.Nullable;
 public final class Mail {
   /** Longest accepted subject, in characters. */
   public static final int MAX_SUBJECT_LENGTH = 998;
+
   /** Longest accepted idempotency key. */
   public static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
   /** Most recipients (To + Cc + Bcc) in one mail. */
   public static final int MAX_RECIPIENTS = 1000;
 
   /** Tags are short and from a small alphabet because they label metrics. */
   private static final Pattern TAG = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
   private static final Pattern HEADER_NAME = Pattern.compile("[\\x21-\\x39\\x3B-\\x7E]{1,76}");
-  /** Headers the renderer owns; setting them by hand would contradict the envelope or the MIME structure. */
-  private static final Set<String> RESERVED_HEADERS = Set.of("from", "to", "cc", "bcc", "reply-to", "subject",
-      "message-id", "date", "mime-version", "content-type", "content-transfer-encoding", "sender", "return-path");
+
+  /**
+   * Headers the renderer owns; setting them by hand would contradict the envelope or the MIME
+   * structure.
+   */
+  private static final Set<String> RESERVED_HEADERS =
+      Set.of(
+          "from",
+          "to",
+          "cc",
+          "bcc",
+          "reply-to",
+          "subject",
+          "message-id",
+          "date",
+          "mime-version",
+          "content-type",
+          "content-transfer-encoding",
+          "sender",
+          "return-path");
 
   private final MailAddress from;
   private final MailAddress envelopeFrom;
@@ -90,38 +109,39 @@ public final class Mail {
   }
 
   /**
-   * A builder for a ready message with an explicit envelope: {@code envelopeFrom} is the SMTP
-   * MAIL FROM, and the recipients are given with {@link Builder#to}, {@link Builder#cc} or
-   * {@link Builder#bcc} on the returned builder (all three only address the envelope; the
-   * message's own headers are sent as they are, except that any Bcc header is dropped). The
-   * message keeps its Message-ID if it has one. Content setters (subject, body, attachments,
-   * headers) are not allowed on such a builder.
+   * A builder for a ready message with an explicit envelope: {@code envelopeFrom} is the SMTP MAIL
+   * FROM, and the recipients are given with {@link Builder#to}, {@link Builder#cc} or {@link
+   * Builder#bcc} on the returned builder (all three only address the envelope; the message's own
+   * headers are sent as they are, except that any Bcc header is dropped). The message keeps its
+   * Message-ID if it has one. Content setters (subject, body, attachments, headers) are not allowed
+   * on such a builder.
    *
    * <p>The message is held to the rules a built mail meets, as a postmaster's MTA would hold it
    * (RFC 5321 4.5.3.1.6, RFC 5322 2.1.1, RFC 2045):
+   *
    * <ul>
-   *   <li>A header field, of the message or of any body part, with NUL or another control
-   *       character but HTAB, with CR or LF other than folding (CRLF then space or tab), or with a
-   *       name that is not printable ASCII without colon, is refused with an
-   *       {@link InvalidMailException} naming it ({@code header[Name]}, or
-   *       {@code body.part[1.2].header[Name]} inside the body).
-   *   <li>A header line over 998 octets is folded before a space or tab; one without a space or
-   *       tab to fold at is refused.
+   *   <li>A header field, of the message or of any body part, with NUL or another control character
+   *       but HTAB, with CR or LF other than folding (CRLF then space or tab), or with a name that
+   *       is not printable ASCII without colon, is refused with an {@link InvalidMailException}
+   *       naming it ({@code header[Name]}, or {@code body.part[1.2].header[Name]} inside the body).
+   *   <li>A header line over 998 octets is folded before a space or tab; one without a space or tab
+   *       to fold at is refused.
    *   <li>A body part that its transfer encoding cannot carry through SMTP (a line over 998 octets
    *       or a NUL under 7bit or 8bit, or {@code binary}) is re-encoded: text as quoted-printable
    *       (base64 when most of it is not ASCII), anything else as base64, its bytes unchanged. A
    *       {@code message/*} part may not be encoded (RFC 2046), so such a line in one is refused
    *       ({@code body}).
-   *   <li>Every other bare CR or bare LF becomes CRLF, as SMTP sends it: what is stored is what
-   *       the server receives.
+   *   <li>Every other bare CR or bare LF becomes CRLF, as SMTP sends it: what is stored is what the
+   *       server receives.
    * </ul>
-   * The message's own headers are checked when the mail is built, and everything again when it
-   * is enqueued (the message may have changed in between), before anything is stored: a refused
-   * mail stores nothing. Enqueueing saves the message's changes ({@code saveChanges()}), as
-   * sending it would; re-encoding is done on a copy.
    *
-   * @param message the ready message; its headers and body are sent as they are, but for a Bcc header
-   *     which is dropped
+   * The message's own headers are checked when the mail is built, and everything again when it is
+   * enqueued (the message may have changed in between), before anything is stored: a refused mail
+   * stores nothing. Enqueueing saves the message's changes ({@code saveChanges()}), as sending it
+   * would; re-encoding is done on a copy.
+   *
+   * @param message the ready message; its headers and body are sent as they are, but for a Bcc
+   *     header which is dropped
    * @param envelopeFrom the SMTP MAIL FROM, where bounces go
    * @return a builder that takes only envelope recipients and delivery settings
    * @throws InvalidMailException if {@code envelopeFrom} is missing
@@ -210,7 +230,10 @@ public final class Mail {
     return notBefore;
   }
 
-  /** {@return how long the queue keeps trying, from enqueue; {@code null} for the retry policy's maximum age} */
+  /**
+   * {@return how long the queue keeps trying, from enqueue; {@code null} for the retry policy's
+   * maximum age}
+   */
   public @Nullable Duration lifetime() {
     return lifetime;
   }
@@ -237,8 +260,15 @@ public final class Mail {
 
   @Override
   public String toString() {
-    return "Mail[from=" + from.address() + ", recipients=" + recipients().size() + ", tag=" + tag
-        + ", priority=" + priority + "]";
+    return "Mail[from="
+        + from.address()
+        + ", recipients="
+        + recipients().size()
+        + ", tag="
+        + tag
+        + ", priority="
+        + priority
+        + "]";
   }
 
   private static MailAddress requireAddress(String field, MailAddress address) {
@@ -303,7 +333,8 @@ public final class Mail {
      *
      * @param address the From address
      * @return this builder
-     * @throws InvalidMailException if the address is missing, or on a builder from {@link Mail#ofMimeMessage}
+     * @throws InvalidMailException if the address is missing, or on a builder from {@link
+     *     Mail#ofMimeMessage}
      */
     public Builder from(MailAddress address) {
       requireParts("from");
@@ -328,8 +359,8 @@ public final class Mail {
      *
      * @param addresses the addresses as text, each with or without a display name
      * @return this builder
-     * @throws InvalidMailException if an address is missing or invalid, or on a builder from
-     *     {@link Mail#ofMimeMessage}
+     * @throws InvalidMailException if an address is missing or invalid, or on a builder from {@link
+     *     Mail#ofMimeMessage}
      */
     public Builder replyTo(String... addresses) {
       requireParts("replyTo");
@@ -342,7 +373,8 @@ public final class Mail {
      *
      * @param addresses the addresses; none may be null
      * @return this builder
-     * @throws InvalidMailException if an address is missing, or on a builder from {@link Mail#ofMimeMessage}
+     * @throws InvalidMailException if an address is missing, or on a builder from {@link
+     *     Mail#ofMimeMessage}
      */
     public Builder replyTo(MailAddress... addresses) {
       requireParts("replyTo");
@@ -355,7 +387,8 @@ public final class Mail {
      *
      * @param addresses the addresses; none may be null
      * @return this builder
-     * @throws InvalidMailException if an address is missing, or on a builder from {@link Mail#ofMimeMessage}
+     * @throws InvalidMailException if an address is missing, or on a builder from {@link
+     *     Mail#ofMimeMessage}
      */
     public Builder replyTo(Collection<MailAddress> addresses) {
       return replyTo(addresses.toArray(MailAddress[]::new));
@@ -481,7 +514,8 @@ public final class Mail {
       if (subject != null) {
         MailAddress.rejectControl("subject", subject);
         if (subject.length() > MAX_SUBJECT_LENGTH) {
-          throw new InvalidMailException("subject", "longer than " + MAX_SUBJECT_LENGTH + " characters");
+          throw new InvalidMailException(
+              "subject", "longer than " + MAX_SUBJECT_LENGTH + " characters");
         }
         checkFoldable("subject", "Subject", subject);
       }
@@ -522,11 +556,14 @@ public final class Mail {
      * @param contentType the MIME type, e.g. {@code application/pdf}
      * @param content the bytes, sent as they are
      * @return this builder
-     * @throws InvalidMailException naming {@code attachment[i]} if {@link Attachment#of} refuses the
-     *     parts, or on a builder from {@link Mail#ofMimeMessage}
+     * @throws InvalidMailException naming {@code attachment[i]} if {@link Attachment#of} refuses
+     *     the parts, or on a builder from {@link Mail#ofMimeMessage}
      */
     public Builder attachment(String filename, String contentType, byte[] content) {
-      return attachment(wrap("attachment[" + attachments.size() + "]", () -> Attachment.of(filename, contentType, content)));
+      return attachment(
+          wrap(
+              "attachment[" + attachments.size() + "]",
+              () -> Attachment.of(filename, contentType, content)));
     }
 
     /**
@@ -544,24 +581,25 @@ public final class Mail {
 
     /**
      * Adds a header such as {@code List-Unsubscribe}. The name must be printable ASCII without
-     * colon; the value must not contain CR, LF or another control character but HTAB (long
-     * values are folded, non-ASCII encoded; an ASCII value with a run of more than about 990
-     * characters without a space or tab cannot be folded into SMTP's 998-octet lines and is
-     * refused).
-     * Headers the queue writes itself (From, To, Subject, Message-ID, Date, Content-Type, ...)
-     * cannot be set here.
+     * colon; the value must not contain CR, LF or another control character but HTAB (long values
+     * are folded, non-ASCII encoded; an ASCII value with a run of more than about 990 characters
+     * without a space or tab cannot be folded into SMTP's 998-octet lines and is refused). Headers
+     * the queue writes itself (From, To, Subject, Message-ID, Date, Content-Type, ...) cannot be
+     * set here.
      *
      * @param name the header name, 1 to 76 characters
      * @param value the header value, not {@code null}
      * @return this builder
-     * @throws InvalidMailException naming {@code header[name]} if the name or value breaks these rules,
-     *     the header is one the queue writes, or on a builder from {@link Mail#ofMimeMessage}
+     * @throws InvalidMailException naming {@code header[name]} if the name or value breaks these
+     *     rules, the header is one the queue writes, or on a builder from {@link
+     *     Mail#ofMimeMessage}
      */
     public Builder header(String name, String value) {
       requireParts("header");
       String field = "header[" + name + "]";
       if (name == null || !HEADER_NAME.matcher(name).matches()) {
-        throw new InvalidMailException(field, "header name must be 1-76 printable ASCII characters without ':' or whitespace");
+        throw new InvalidMailException(
+            field, "header name must be 1-76 printable ASCII characters without ':' or whitespace");
       }
       if (RESERVED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
         throw new InvalidMailException(field, "is set by the queue; use the builder method for it");
@@ -569,10 +607,12 @@ public final class Mail {
       if (value == null) {
         throw new InvalidMailException(field, "value is missing");
       }
-      wrap(field, () -> {
-        MailAddress.rejectControl("value", value);
-        return null;
-      });
+      wrap(
+          field,
+          () -> {
+            MailAddress.rejectControl("value", value);
+            return null;
+          });
       checkFoldable(field, name, value);
       headers.put(name, value);
       return this;
@@ -592,7 +632,8 @@ public final class Mail {
     /**
      * Do not send before this time (scheduled send). Defaults to as soon as possible.
      *
-     * @param notBefore the earliest time of the first attempt, or {@code null} for as soon as possible
+     * @param notBefore the earliest time of the first attempt, or {@code null} for as soon as
+     *     possible
      * @return this builder
      */
     public Builder notBefore(Instant notBefore) {
@@ -604,7 +645,8 @@ public final class Mail {
      * Give up if not delivered within this time after enqueue, e.g. 30 minutes for a password
      * reset. Defaults to the retry policy's maximum age (5 days).
      *
-     * @param lifetime how long to keep trying, positive, or {@code null} for the retry policy's maximum age
+     * @param lifetime how long to keep trying, positive, or {@code null} for the retry policy's
+     *     maximum age
      * @return this builder
      * @throws InvalidMailException if the lifetime is zero or negative
      */
@@ -628,7 +670,8 @@ public final class Mail {
       if (key != null) {
         MailAddress.rejectControl("idempotencyKey", key);
         if (key.isEmpty() || key.length() > MAX_IDEMPOTENCY_KEY_LENGTH) {
-          throw new InvalidMailException("idempotencyKey", "must have 1 to " + MAX_IDEMPOTENCY_KEY_LENGTH + " characters");
+          throw new InvalidMailException(
+              "idempotencyKey", "must have 1 to " + MAX_IDEMPOTENCY_KEY_LENGTH + " characters");
         }
       }
       this.idempotencyKey = key;
@@ -645,8 +688,10 @@ public final class Mail {
      */
     public Builder tag(String tag) {
       if (tag != null && !TAG.matcher(tag).matches()) {
-        throw new InvalidMailException("tag", "must be 1-64 of [A-Za-z0-9._-], starting with a letter or digit: "
-            + MailAddress.quoted(tag));
+        throw new InvalidMailException(
+            "tag",
+            "must be 1-64 of [A-Za-z0-9._-], starting with a letter or digit: "
+                + MailAddress.quoted(tag));
       }
       this.tag = tag;
       return this;
@@ -715,15 +760,18 @@ public final class Mail {
 
     private void requireParts(String field) {
       if (mimeMessage != null) {
-        throw new InvalidMailException(field, "cannot be set on a mail wrapping a ready MimeMessage");
+        throw new InvalidMailException(
+            field, "cannot be set on a mail wrapping a ready MimeMessage");
       }
     }
 
     private static void checkAscii(String field, List<MailAddress> list) {
       for (int i = 0; i < list.size(); i++) {
         if (list.get(i).requiresSmtpUtf8()) {
-          throw new InvalidMailException(field + (list.size() > 1 || !field.endsWith("rom") ? "[" + i + "]" : ""),
-              "non-ASCII local part needs SMTPUTF8; enable it with smtpUtf8(true): " + MailAddress.quoted(list.get(i).address()));
+          throw new InvalidMailException(
+              field + (list.size() > 1 || !field.endsWith("rom") ? "[" + i + "]" : ""),
+              "non-ASCII local part needs SMTPUTF8; enable it with smtpUtf8(true): "
+                  + MailAddress.quoted(list.get(i).address()));
         }
       }
     }

@@ -9,13 +9,13 @@ import org.jspecify.annotations.Nullable;
 /**
  * One validated mailbox: an RFC 5321 address and an optional display name.
  *
- * <p>Construction validates and normalises: the domain is lower-cased and converted to its
- * ASCII form (IDN A-labels, e.g. {@code bücher.de -> xn--bcher-kva.de}); CR, LF and other
- * control characters are rejected everywhere (header injection); the local part must be a
- * dot-atom or quoted string of at most 64 octets and the whole address at most 254 octets;
- * encoded words ({@code =?...?=}), route addresses and domain literals are rejected. A local part
- * with non-ASCII characters is syntactically accepted but {@link #requiresSmtpUtf8()}, and a
- * {@link Mail} refuses it unless SMTPUTF8 was enabled for that mail.
+ * <p>Construction validates and normalises: the domain is lower-cased and converted to its ASCII
+ * form (IDN A-labels, e.g. {@code bücher.de -> xn--bcher-kva.de}); CR, LF and other control
+ * characters are rejected everywhere (header injection); the local part must be a dot-atom or
+ * quoted string of at most 64 octets and the whole address at most 254 octets; encoded words
+ * ({@code =?...?=}), route addresses and domain literals are rejected. A local part with non-ASCII
+ * characters is syntactically accepted but {@link #requiresSmtpUtf8()}, and a {@link Mail} refuses
+ * it unless SMTPUTF8 was enabled for that mail.
  *
  * @param address the address, {@code local@domain}, with the domain in ASCII form
  * @param displayName the display name, or {@code null}
@@ -23,8 +23,10 @@ import org.jspecify.annotations.Nullable;
 public record MailAddress(String address, @Nullable String displayName) {
   /** RFC 5321 4.5.3.1.1: at most 64 octets in a local part. */
   public static final int MAX_LOCAL_PART_OCTETS = 64;
+
   /** RFC 5321 4.5.3.1.3 path limit of 256 minus the angle brackets. */
   public static final int MAX_ADDRESS_OCTETS = 254;
+
   /** Longest display name accepted. */
   public static final int MAX_DISPLAY_NAME_LENGTH = 256;
 
@@ -46,7 +48,8 @@ public record MailAddress(String address, @Nullable String displayName) {
       if (displayName.isEmpty()) {
         displayName = null;
       } else if (displayName.length() > MAX_DISPLAY_NAME_LENGTH) {
-        throw new InvalidMailException("displayName", "longer than " + MAX_DISPLAY_NAME_LENGTH + " characters");
+        throw new InvalidMailException(
+            "displayName", "longer than " + MAX_DISPLAY_NAME_LENGTH + " characters");
       }
     }
   }
@@ -75,8 +78,8 @@ public record MailAddress(String address, @Nullable String displayName) {
   }
 
   /**
-   * Parses {@code "bob@example.com"}, {@code "<bob@example.com>"} or
-   * {@code "Bob Smith <bob@example.com>"} (the name optionally in double quotes).
+   * Parses {@code "bob@example.com"}, {@code "<bob@example.com>"} or {@code "Bob Smith
+   * <bob@example.com>"} (the name optionally in double quotes).
    *
    * @param text the address as written in a header field
    * @return the address, with its display name if the text had one
@@ -111,7 +114,9 @@ public record MailAddress(String address, @Nullable String displayName) {
     return address.substring(address.lastIndexOf('@') + 1);
   }
 
-  /** {@return whether the local part contains non-ASCII characters, which needs SMTPUTF8 (RFC 6531)} */
+  /**
+   * {@return whether the local part contains non-ASCII characters, which needs SMTPUTF8 (RFC 6531)}
+   */
   public boolean requiresSmtpUtf8() {
     for (int i = 0; i < address.length(); i++) {
       if (address.charAt(i) > 127) {
@@ -123,7 +128,9 @@ public record MailAddress(String address, @Nullable String displayName) {
 
   @Override
   public String toString() {
-    return displayName == null ? address : "\"" + displayName.replace("\"", "'") + "\" <" + address + ">";
+    return displayName == null
+        ? address
+        : "\"" + displayName.replace("\"", "'") + "\" <" + address + ">";
   }
 
   private static String normalise(String raw) {
@@ -146,11 +153,13 @@ public record MailAddress(String address, @Nullable String displayName) {
     String domain = toAsciiDomain(a.substring(at + 1), a);
     checkLocalPart(local, a);
     if (local.getBytes(StandardCharsets.UTF_8).length > MAX_LOCAL_PART_OCTETS) {
-      throw new InvalidMailException("address", "local part longer than " + MAX_LOCAL_PART_OCTETS + " octets: " + quoted(a));
+      throw new InvalidMailException(
+          "address", "local part longer than " + MAX_LOCAL_PART_OCTETS + " octets: " + quoted(a));
     }
     String result = local + "@" + domain;
     if (result.getBytes(StandardCharsets.UTF_8).length > MAX_ADDRESS_OCTETS) {
-      throw new InvalidMailException("address", "longer than " + MAX_ADDRESS_OCTETS + " octets: " + quoted(a));
+      throw new InvalidMailException(
+          "address", "longer than " + MAX_ADDRESS_OCTETS + " octets: " + quoted(a));
     }
     return result;
   }
@@ -163,30 +172,40 @@ public record MailAddress(String address, @Nullable String displayName) {
         if (c == '\\') {
           i++;
           if (i >= inner.length()) {
-            throw new InvalidMailException("address", "ends with a lone backslash: " + quoted(whole));
+            throw new InvalidMailException(
+                "address", "ends with a lone backslash: " + quoted(whole));
           }
         } else if (c == '"') {
-          throw new InvalidMailException("address", "has an unescaped quote in its local part: " + quoted(whole));
+          throw new InvalidMailException(
+              "address", "has an unescaped quote in its local part: " + quoted(whole));
         }
       }
       return;
     }
     if (local.startsWith(".") || local.endsWith(".") || local.contains("..")) {
-      throw new InvalidMailException("address", "local part has a leading, trailing or double dot: " + quoted(whole));
+      throw new InvalidMailException(
+          "address", "local part has a leading, trailing or double dot: " + quoted(whole));
     }
     for (int i = 0; i < local.length(); i++) {
       char c = local.charAt(i);
-      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-          || c == '.' || ATEXT_SPECIALS.indexOf(c) >= 0 || c > 127;
+      boolean ok =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || c == '.'
+              || ATEXT_SPECIALS.indexOf(c) >= 0
+              || c > 127;
       if (!ok) {
-        throw new InvalidMailException("address", "character '" + c + "' is not allowed in a local part: " + quoted(whole));
+        throw new InvalidMailException(
+            "address", "character '" + c + "' is not allowed in a local part: " + quoted(whole));
       }
     }
   }
 
   private static String toAsciiDomain(String domain, String whole) {
     if (domain.startsWith("[")) {
-      throw new InvalidMailException("address", "domain literals are not accepted: " + quoted(whole));
+      throw new InvalidMailException(
+          "address", "domain literals are not accepted: " + quoted(whole));
     }
     String ascii;
     if (lettersDigitsHyphensDots(domain)) {
@@ -197,14 +216,16 @@ public record MailAddress(String address, @Nullable String displayName) {
       try {
         ascii = IDN.toASCII(domain, IDN.USE_STD3_ASCII_RULES).toLowerCase(Locale.ROOT);
       } catch (IllegalArgumentException e) {
-        throw new InvalidMailException("address", "domain is not a valid host name: " + quoted(whole), e);
+        throw new InvalidMailException(
+            "address", "domain is not a valid host name: " + quoted(whole), e);
       }
     }
     if (ascii.endsWith(".")) {
       ascii = ascii.substring(0, ascii.length() - 1);
     }
     if (ascii.isEmpty() || ascii.length() > 253) {
-      throw new InvalidMailException("address", "domain is empty or longer than 253 characters: " + quoted(whole));
+      throw new InvalidMailException(
+          "address", "domain is empty or longer than 253 characters: " + quoted(whole));
     }
     for (String label : ascii.split("\\.", -1)) {
       if (label.isEmpty() || label.length() > 63 || label.startsWith("-") || label.endsWith("-")) {
@@ -217,7 +238,11 @@ public record MailAddress(String address, @Nullable String displayName) {
   private static boolean lettersDigitsHyphensDots(String domain) {
     for (int i = 0; i < domain.length(); i++) {
       char c = domain.charAt(i);
-      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.')) {
+      if (!(c >= 'a' && c <= 'z'
+          || c >= 'A' && c <= 'Z'
+          || c >= '0' && c <= '9'
+          || c == '-'
+          || c == '.')) {
         return false;
       }
     }
@@ -228,7 +253,8 @@ public record MailAddress(String address, @Nullable String displayName) {
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
       if (c == '\r' || c == '\n') {
-        throw new InvalidMailException(field, "contains CR or LF (header injection): " + quoted(value));
+        throw new InvalidMailException(
+            field, "contains CR or LF (header injection): " + quoted(value));
       }
       if (c < 0x20 && c != '\t' || c == 0x7f) {
         throw new InvalidMailException(field, "contains a control character: " + quoted(value));

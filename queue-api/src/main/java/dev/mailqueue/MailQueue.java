@@ -17,8 +17,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * A transactional outbound mail queue: {@link #enqueue(Connection, Mail)} writes the mail in the
  * caller's database transaction, so it is sent if and only if that transaction commits; workers
- * then deliver it through a {@link MailTransport}, retry temporary failures per the
- * {@link RetryPolicy}, and report every outcome to a {@link DeliveryListener}.
+ * then deliver it through a {@link MailTransport}, retry temporary failures per the {@link
+ * RetryPolicy}, and report every outcome to a {@link DeliveryListener}.
  *
  * <p>Build one with {@link #builder()}, call {@link #start()} once, and {@link #close()} on
  * shutdown. All methods are thread-safe. The store is prepared (its schema checked or created)
@@ -39,8 +39,8 @@ import org.jspecify.annotations.Nullable;
 public interface MailQueue extends AutoCloseable {
 
   /**
-   * Renders, validates and stores a mail in a transaction of the store's own, committed before
-   * this returns; wakes the workers at once.
+   * Renders, validates and stores a mail in a transaction of the store's own, committed before this
+   * returns; wakes the workers at once.
    *
    * @param mail the mail to send
    * @return the new message's id, or the existing one's if its idempotency key was used before
@@ -49,11 +49,11 @@ public interface MailQueue extends AutoCloseable {
   MessageId enqueue(Mail mail);
 
   /**
-   * Renders, validates and stores a mail in the caller's transaction on {@code connection}.
-   * Never commits, rolls back, closes the connection or changes its auto-commit mode: the mail
-   * is sent if and only if the caller commits. Workers notice within the poll interval, at once
-   * on PostgreSQL (NOTIFY is delivered at commit), or at once after the caller calls
-   * {@link #wakeUp()} after commit (the Spring integration does this for you).
+   * Renders, validates and stores a mail in the caller's transaction on {@code connection}. Never
+   * commits, rolls back, closes the connection or changes its auto-commit mode: the mail is sent if
+   * and only if the caller commits. Workers notice within the poll interval, at once on PostgreSQL
+   * (NOTIFY is delivered at commit), or at once after the caller calls {@link #wakeUp()} after
+   * commit (the Spring integration does this for you).
    *
    * @param connection the caller's connection, inside the caller's transaction
    * @param mail the mail to send
@@ -83,7 +83,10 @@ public interface MailQueue extends AutoCloseable {
    */
   List<MessageId> enqueueAll(Connection connection, java.util.Collection<Mail> mails);
 
-  /** Asks the workers to look for due messages now rather than at the next poll. Cheap; never blocks. */
+  /**
+   * Asks the workers to look for due messages now rather than at the next poll. Cheap; never
+   * blocks.
+   */
   void wakeUp();
 
   /**
@@ -94,8 +97,8 @@ public interface MailQueue extends AutoCloseable {
 
   /**
    * Whether the queue was started, is not closed, and its dispatcher and recorder threads are
-   * alive: false means nothing is being delivered from this node (a health check reports DOWN).
-   * An enqueue-only queue is running from {@link #start()} to {@link #close()}.
+   * alive: false means nothing is being delivered from this node (a health check reports DOWN). An
+   * enqueue-only queue is running from {@link #start()} to {@link #close()}.
    *
    * @return whether this node is delivering (or, enqueue-only, accepting mail)
    */
@@ -122,21 +125,22 @@ public interface MailQueue extends AutoCloseable {
   List<ReplyCount> replyCounts(int limit);
 
   /**
-   * Inspection and operations on the queue's messages (list, show, hold, release, retry,
-   * expire, delete, shape) and its suppression list; see {@link MailQueueAdmin}.
+   * Inspection and operations on the queue's messages (list, show, hold, release, retry, expire,
+   * delete, shape) and its suppression list; see {@link MailQueueAdmin}.
    *
    * @return the administrative interface of the store
    * @throws UnsupportedOperationException if the store has no administrative interface
    */
   default MailQueueAdmin admin() {
-    throw new UnsupportedOperationException(getClass().getSimpleName() + " has no administrative interface");
+    throw new UnsupportedOperationException(
+        getClass().getSimpleName() + " has no administrative interface");
   }
 
   /**
-   * Stops claiming, lets in-flight deliveries finish within the shutdown timeout, gives back
-   * what was claimed but not started, then closes the transport and the store. Idempotent.
-   * A delivery still running after the timeout is abandoned; its lease expires and another
-   * worker retries it (the same Message-ID is sent).
+   * Stops claiming, lets in-flight deliveries finish within the shutdown timeout, gives back what
+   * was claimed but not started, then closes the transport and the store. Idempotent. A delivery
+   * still running after the timeout is abandoned; its lease expires and another worker retries it
+   * (the same Message-ID is sent).
    */
   @Override
   void close();
@@ -150,20 +154,31 @@ public interface MailQueue extends AutoCloseable {
   final class Builder {
     /** Worker threads delivering in parallel: 8. */
     public static final int DEFAULT_WORKERS = 8;
+
     /** How often workers look for due mail when nothing wakes them: 1 s. */
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
+
     /** How long a claimed message stays leased before another worker may take it: 5 minutes. */
     public static final Duration DEFAULT_LEASE = Duration.ofMinutes(5);
+
     /** How long {@link MailQueue#close()} waits for in-flight deliveries: 30 s. */
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+
     /** Largest rendered message accepted: 25 MB. */
     public static final long DEFAULT_MAX_MESSAGE_SIZE = 25L * 1024 * 1024;
+
     /** How long finished messages are kept for inspection: 7 days. */
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
+
     /** How often a started queue records in its store that it is alive: 5 s. */
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
-    /** Threads calling the {@link DeliveryListener}: 1, so that one message's events arrive in order. */
+
+    /**
+     * Threads calling the {@link DeliveryListener}: 1, so that one message's events arrive in
+     * order.
+     */
     public static final int DEFAULT_LISTENER_THREADS = 1;
+
     /** Outcomes recorded but not yet told to the listener that are held at most: 10,000. */
     public static final int DEFAULT_LISTENER_QUEUE_CAPACITY = 10_000;
 
@@ -199,7 +214,8 @@ public interface MailQueue extends AutoCloseable {
     }
 
     /**
-     * How messages are sent. Required, unless the queue is {@linkplain #enqueueOnly() enqueue-only}.
+     * How messages are sent. Required, unless the queue is {@linkplain #enqueueOnly()
+     * enqueue-only}.
      *
      * @param transport the transport, not {@code null}
      * @return this builder
@@ -213,8 +229,8 @@ public interface MailQueue extends AutoCloseable {
      * Makes a producer: a queue that enqueues into the store and never delivers, for a node whose
      * mail another node (one built with a {@link #transport}) sends. It takes no transport, starts
      * no dispatcher, worker or housekeeping thread, and does not join the store's node registry;
-     * {@link MailQueue#start()} only prepares the store, and enqueueing before it does so too.
-     * Not enqueue-only by default.
+     * {@link MailQueue#start()} only prepares the store, and enqueueing before it does so too. Not
+     * enqueue-only by default.
      *
      * @return this builder
      */
@@ -239,8 +255,8 @@ public interface MailQueue extends AutoCloseable {
 
     /**
      * Threads calling the listener. With one, the events of a message arrive in the order they
-     * happened; with more, events of different messages are told in parallel and a message's
-     * events may overtake each other. Defaults to {@value #DEFAULT_LISTENER_THREADS}.
+     * happened; with more, events of different messages are told in parallel and a message's events
+     * may overtake each other. Defaults to {@value #DEFAULT_LISTENER_THREADS}.
      *
      * @param threads the number of listener threads, 1 to 64
      * @return this builder
@@ -351,12 +367,12 @@ public interface MailQueue extends AutoCloseable {
     }
 
     /**
-     * How often a started queue records that it is alive, when its store keeps a
-     * {@link dev.mailqueue.spi.NodeRegistry} ({@code JdbcMailStore} does). A node silent for three
+     * How often a started queue records that it is alive, when its store keeps a {@link
+     * dev.mailqueue.spi.NodeRegistry} ({@code JdbcMailStore} does). A node silent for three
      * intervals no longer counts; the live count divides the transport's per-destination limits
-     * among the nodes when the transport is {@link dev.mailqueue.spi.ClusterAware} (an
-     * {@code SmtpTransport} with shaping is). Every node sharing a store should use the same
-     * interval. Defaults to 5 s.
+     * among the nodes when the transport is {@link dev.mailqueue.spi.ClusterAware} (an {@code
+     * SmtpTransport} with shaping is). Every node sharing a store should use the same interval.
+     * Defaults to 5 s.
      *
      * @param interval the interval, at least 10 ms
      * @return this builder
@@ -371,7 +387,8 @@ public interface MailQueue extends AutoCloseable {
     }
 
     /**
-     * The retry policy for untagged mail and tags without their own. Defaults to {@link RetryPolicy#defaults()}.
+     * The retry policy for untagged mail and tags without their own. Defaults to {@link
+     * RetryPolicy#defaults()}.
      *
      * @param policy the policy, not {@code null}
      * @return this builder
@@ -382,14 +399,16 @@ public interface MailQueue extends AutoCloseable {
     }
 
     /**
-     * A retry policy for mail with this tag, e.g. a short one for {@code password-reset}. None by default.
+     * A retry policy for mail with this tag, e.g. a short one for {@code password-reset}. None by
+     * default.
      *
      * @param tag the tag, as given to {@link Mail.Builder#tag}
      * @param policy the policy for mail with this tag, replacing any set before for it
      * @return this builder
      */
     public Builder retryPolicy(String tag, RetryPolicy policy) {
-      retryPolicyByTag.put(Objects.requireNonNull(tag, "tag"), Objects.requireNonNull(policy, "policy"));
+      retryPolicyByTag.put(
+          Objects.requireNonNull(tag, "tag"), Objects.requireNonNull(policy, "policy"));
       return this;
     }
 
@@ -406,8 +425,8 @@ public interface MailQueue extends AutoCloseable {
     }
 
     /**
-     * This node's name in leases (for administration) and in the store's node registry; every
-     * node sharing a store needs its own. Defaults to host name, process id and a random suffix.
+     * This node's name in leases (for administration) and in the store's node registry; every node
+     * sharing a store needs its own. Defaults to host name, process id and a random suffix.
      *
      * @param workerId the name, 1 to 64 characters, not blank
      * @return this builder
@@ -425,23 +444,39 @@ public interface MailQueue extends AutoCloseable {
      * Builds the queue; call {@link MailQueue#start()} to start delivering.
      *
      * @return the queue, not started
-     * @throws IllegalStateException if no store is set, if no transport is set on a queue that is not
-     *     enqueue-only, or if a transport is set on one that is
+     * @throws IllegalStateException if no store is set, if no transport is set on a queue that is
+     *     not enqueue-only, or if a transport is set on one that is
      */
     public MailQueue build() {
       if (store == null) {
         throw new IllegalStateException("store is required");
       }
       if (enqueueOnly && transport != null) {
-        throw new IllegalStateException("an enqueue-only queue takes no transport: drop transport(...) or enqueueOnly()");
+        throw new IllegalStateException(
+            "an enqueue-only queue takes no transport: drop transport(...) or enqueueOnly()");
       }
       if (!enqueueOnly && transport == null) {
-        throw new IllegalStateException("transport is required to deliver; for a producer that only enqueues "
-            + "(another node delivers), call enqueueOnly() instead");
+        throw new IllegalStateException(
+            "transport is required to deliver; for a producer that only enqueues "
+                + "(another node delivers), call enqueueOnly() instead");
       }
-      return Engine.newQueue(store, transport, listener, workers, pollInterval, lease, shutdownTimeout,
-          maxMessageSize, retention, retryPolicy, Map.copyOf(retryPolicyByTag), messageIdDomain, workerId,
-          heartbeatInterval, listenerThreads, listenerQueueCapacity);
+      return Engine.newQueue(
+          store,
+          transport,
+          listener,
+          workers,
+          pollInterval,
+          lease,
+          shutdownTimeout,
+          maxMessageSize,
+          retention,
+          retryPolicy,
+          Map.copyOf(retryPolicyByTag),
+          messageIdDomain,
+          workerId,
+          heartbeatInterval,
+          listenerThreads,
+          listenerQueueCapacity);
     }
 
     private static Duration requirePositive(Duration d, String name) {

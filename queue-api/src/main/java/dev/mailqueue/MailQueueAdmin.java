@@ -10,15 +10,15 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Operating the queue like a postmaster: inspect ({@code postqueue -p}, {@code qshape}), hold,
- * release, requeue and delete ({@code postsuper -h/-H/-r/-d}), and keep a suppression list.
- * Obtain it from {@link MailQueue#admin()} or from the store (e.g. {@code JdbcMailStore.admin()}),
- * which works without a running queue, e.g. from a command line tool.
+ * release, requeue and delete ({@code postsuper -h/-H/-r/-d}), and keep a suppression list. Obtain
+ * it from {@link MailQueue#admin()} or from the store (e.g. {@code JdbcMailStore.admin()}), which
+ * works without a running queue, e.g. from a command line tool.
  *
- * <p>Every operation is applied in the database with the database clock and is safe while
- * workers of any number of nodes are delivering: a message being sent (state
- * {@link MessageState#SENDING}) is never held, released, retried or expired; the operations
- * that change state return how many messages they changed. Bulk operations take a
- * {@link MessageFilter} and ignore its paging. Thread-safe.
+ * <p>Every operation is applied in the database with the database clock and is safe while workers
+ * of any number of nodes are delivering: a message being sent (state {@link MessageState#SENDING})
+ * is never held, released, retried or expired; the operations that change state return how many
+ * messages they changed. Bulk operations take a {@link MessageFilter} and ignore its paging.
+ * Thread-safe.
  */
 public interface MailQueueAdmin {
 
@@ -47,9 +47,9 @@ public interface MailQueueAdmin {
   Optional<MessageDetails> show(MessageId id);
 
   /**
-   * The messages among {@code ids} that exist, with their Message-IDs and recipients, in the
-   * order of {@code ids}: what a listing shows beside each {@link MessageSummary}. The default
-   * calls {@link #show} per id; stores answer in one round trip.
+   * The messages among {@code ids} that exist, with their Message-IDs and recipients, in the order
+   * of {@code ids}: what a listing shows beside each {@link MessageSummary}. The default calls
+   * {@link #show} per id; stores answer in one round trip.
    *
    * @param ids the messages' ids
    * @return the views of those that exist, in the order of {@code ids}
@@ -63,10 +63,10 @@ public interface MailQueueAdmin {
   }
 
   /**
-   * The message as stored, in RFC 5322 form (CRLF line ends, Bcc already removed), like
-   * {@code postcat -q}; empty when there is no such message, or when its body was dropped after
-   * delivery (stores that do not retain bodies drop them when the message is finished). The
-   * default has no access to bodies and is always empty.
+   * The message as stored, in RFC 5322 form (CRLF line ends, Bcc already removed), like {@code
+   * postcat -q}; empty when there is no such message, or when its body was dropped after delivery
+   * (stores that do not retain bodies drop them when the message is finished). The default has no
+   * access to bodies and is always empty.
    *
    * @param id the message's id
    * @return the stored message's bytes, or empty
@@ -76,8 +76,8 @@ public interface MailQueueAdmin {
   }
 
   /**
-   * Holds matching QUEUED or DEFERRED messages: state {@link MessageState#HOLD}, never due, so
-   * no worker claims them until released.
+   * Holds matching QUEUED or DEFERRED messages: state {@link MessageState#HOLD}, never due, so no
+   * worker claims them until released.
    *
    * @param filter which messages; paging ignored
    * @return how many messages were held
@@ -93,8 +93,8 @@ public interface MailQueueAdmin {
   int release(MessageFilter filter);
 
   /**
-   * Makes matching QUEUED or DEFERRED messages due now instead of at their scheduled retry,
-   * like {@code postqueue -f} / {@code postsuper -r}.
+   * Makes matching QUEUED or DEFERRED messages due now instead of at their scheduled retry, like
+   * {@code postqueue -f} / {@code postsuper -r}.
    *
    * @param filter which messages; paging ignored
    * @return how many messages were made due (messages already due are not counted)
@@ -102,9 +102,8 @@ public interface MailQueueAdmin {
   int retryNow(MessageFilter filter);
 
   /**
-   * Gives up on matching QUEUED, DEFERRED or HOLD messages: their pending recipients become
-   * {@link RecipientStatus#EXPIRED} and the message {@link MessageState#EXPIRED}. No listener
-   * is told.
+   * Gives up on matching QUEUED, DEFERRED or HOLD messages: their pending recipients become {@link
+   * RecipientStatus#EXPIRED} and the message {@link MessageState#EXPIRED}. No listener is told.
    *
    * @param filter which messages; paging ignored
    * @return how many messages were expired
@@ -173,8 +172,8 @@ public interface MailQueueAdmin {
   }
 
   /**
-   * Unfinished messages in {@code states} per recipient domain and age, like {@code qshape};
-   * at most {@code maxDomains} domain rows (the largest), the total covering all.
+   * Unfinished messages in {@code states} per recipient domain and age, like {@code qshape}; at
+   * most {@code maxDomains} domain rows (the largest), the total covering all.
    *
    * @param states the states counted
    * @param maxDomains the most domain rows returned
@@ -182,9 +181,15 @@ public interface MailQueueAdmin {
    */
   QueueShape shape(Set<MessageState> states, int maxDomains);
 
-  /** {@return the shape of every unfinished message (QUEUED, DEFERRED, SENDING, HOLD), top 50 domains} */
+  /**
+   * {@return the shape of every unfinished message (QUEUED, DEFERRED, SENDING, HOLD), top 50
+   * domains}
+   */
   default QueueShape shape() {
-    return shape(EnumSet.of(MessageState.QUEUED, MessageState.DEFERRED, MessageState.SENDING, MessageState.HOLD), 50);
+    return shape(
+        EnumSet.of(
+            MessageState.QUEUED, MessageState.DEFERRED, MessageState.SENDING, MessageState.HOLD),
+        50);
   }
 
   /** {@return counts by state and the oldest unfinished message's age} */
@@ -201,12 +206,12 @@ public interface MailQueueAdmin {
   }
 
   /**
-   * Adds (or replaces) an address on the suppression list; from now on, mail enqueued to it is
-   * not sent to it. Its pending recipients in mail already queued (queued, deferred or held) are
-   * suppressed too, in the same transaction; a message being sent at that moment (state
-   * {@link MessageState#SENDING}, under a worker's lease) is left to finish its attempt. A
-   * queued or deferred message left with no pending recipient is made due at once, so that the
-   * queue records it finished and tells its listener without waiting for its retry time.
+   * Adds (or replaces) an address on the suppression list; from now on, mail enqueued to it is not
+   * sent to it. Its pending recipients in mail already queued (queued, deferred or held) are
+   * suppressed too, in the same transaction; a message being sent at that moment (state {@link
+   * MessageState#SENDING}, under a worker's lease) is left to finish its attempt. A queued or
+   * deferred message left with no pending recipient is made due at once, so that the queue records
+   * it finished and tells its listener without waiting for its retry time.
    *
    * @param address the address (compared case-insensitively)
    * @param reason why, e.g. {@code "complaint"}; {@code null} records {@link Suppression#MANUAL}
@@ -231,7 +236,8 @@ public interface MailQueueAdmin {
   Optional<Suppression> suppression(String address);
 
   /**
-   * Entries in effect (not expired), ordered by address, after {@code afterAddress} (null: from the start).
+   * Entries in effect (not expired), ordered by address, after {@code afterAddress} (null: from the
+   * start).
    *
    * @param afterAddress the last address of the previous page, or {@code null} for the first page
    * @param limit the most entries returned
@@ -240,13 +246,13 @@ public interface MailQueueAdmin {
   List<Suppression> suppressions(String afterAddress, int limit);
 
   /**
-   * Erases every trace of one address, for a data subject's request (GDPR Art. 17): every
-   * message addressed to it (among any recipients) or sent by it is deleted whatever its state,
-   * with its body, recipients and attempt history, and its suppression list entry is removed.
-   * A pending message to several recipients is deleted too, so the others do not get it either.
-   * A message being sent at this moment is left alone and counted in the result: erase again
-   * after it finished. Addresses are compared case-insensitively. Runs in one transaction; it
-   * scans the recipients, so it is meant for occasional use, not for every request.
+   * Erases every trace of one address, for a data subject's request (GDPR Art. 17): every message
+   * addressed to it (among any recipients) or sent by it is deleted whatever its state, with its
+   * body, recipients and attempt history, and its suppression list entry is removed. A pending
+   * message to several recipients is deleted too, so the others do not get it either. A message
+   * being sent at this moment is left alone and counted in the result: erase again after it
+   * finished. Addresses are compared case-insensitively. Runs in one transaction; it scans the
+   * recipients, so it is meant for occasional use, not for every request.
    *
    * @param address the address whose traces are erased
    * @return what was deleted, and how many messages were left because they were being sent

@@ -14,8 +14,12 @@ import java.util.List;
  * @param leaseUntil when that worker's lease ends unless renewed (database clock); after it,
  *     another worker may claim the message; {@code null} unless SENDING
  */
-public record MessageDetails(MessageView message, int sizeBytes, List<AttemptView> attempts, String leaseOwner,
-                             Instant leaseUntil) {
+public record MessageDetails(
+    MessageView message,
+    int sizeBytes,
+    List<AttemptView> attempts,
+    String leaseOwner,
+    Instant leaseUntil) {
   /**
    * Copies the list.
    *

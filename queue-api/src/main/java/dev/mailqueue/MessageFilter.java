@@ -9,18 +9,19 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Which messages an administrative operation applies to, like the selection arguments of
- * {@code postqueue}/{@code postsuper}. Every criterion is optional; the set criteria are ANDed.
- * Immutable; build one with {@link #builder()} or start from {@link #all()}.
+ * Which messages an administrative operation applies to, like the selection arguments of {@code
+ * postqueue}/{@code postsuper}. Every criterion is optional; the set criteria are ANDed. Immutable;
+ * build one with {@link #builder()} or start from {@link #all()}.
  *
- * <p>Paging ({@link #limit()}, {@link #offset()}, {@link #after()}) applies to listing only:
- * bulk operations (hold, release, retry, expire, delete) act on every matching message.
+ * <p>Paging ({@link #limit()}, {@link #offset()}, {@link #after()}) applies to listing only: bulk
+ * operations (hold, release, retry, expire, delete) act on every matching message.
  *
  * @param ids only these messages (empty: any)
  * @param states only messages in one of these states (empty: any)
  * @param tag only this tag, or {@code null}
  * @param sender only this envelope sender (exact address), or {@code null}
- * @param recipientDomain only messages with a recipient in this domain (A-label, lower case), or {@code null}
+ * @param recipientDomain only messages with a recipient in this domain (A-label, lower case), or
+ *     {@code null}
  * @param olderThan only messages enqueued at least this long ago (database clock), or {@code null}
  * @param youngerThan only messages enqueued less than this long ago, or {@code null}
  * @param lastReplyCode only messages whose last attempt's reply had this code, or {@code null}
@@ -30,13 +31,25 @@ import org.jspecify.annotations.Nullable;
  * @param offset rows to skip when listing (offset paging)
  * @param after list only ids after this one (keyset paging; list order is by id), or {@code null}
  */
-public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nullable String tag, @Nullable String sender,
-                            @Nullable String recipientDomain, @Nullable Duration olderThan, @Nullable Duration youngerThan, @Nullable Integer lastReplyCode,
-                            @Nullable String lastReplyLike, int limit, long offset, @Nullable MessageId after) {
+public record MessageFilter(
+    Set<MessageId> ids,
+    Set<MessageState> states,
+    @Nullable String tag,
+    @Nullable String sender,
+    @Nullable String recipientDomain,
+    @Nullable Duration olderThan,
+    @Nullable Duration youngerThan,
+    @Nullable Integer lastReplyCode,
+    @Nullable String lastReplyLike,
+    int limit,
+    long offset,
+    @Nullable MessageId after) {
   /** Rows listed when no limit is set: 100. */
   public static final int DEFAULT_LIMIT = 100;
+
   /** Most rows one listing returns: 10,000. */
   public static final int MAX_LIMIT = 10_000;
+
   /** The escape character in {@link #lastReplyLike()} patterns. */
   public static final char LIKE_ESCAPE = '!';
 
@@ -55,8 +68,8 @@ public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nulla
    * @param limit the most rows listed, 1 to {@value #MAX_LIMIT}
    * @param offset the rows skipped when listing, not negative
    * @param after the id listing starts after, or {@code null}
-   * @throws IllegalArgumentException if {@code limit}, {@code offset}, an age or
-   *     {@code lastReplyCode} is out of range
+   * @throws IllegalArgumentException if {@code limit}, {@code offset}, an age or {@code
+   *     lastReplyCode} is out of range
    */
   public MessageFilter {
     ids = Set.copyOf(ids);
@@ -70,7 +83,8 @@ public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nulla
     requireNotNegative(olderThan, "olderThan");
     requireNotNegative(youngerThan, "youngerThan");
     if (lastReplyCode != null && (lastReplyCode < 200 || lastReplyCode > 599)) {
-      throw new IllegalArgumentException("lastReplyCode must be an SMTP code 200..599: " + lastReplyCode);
+      throw new IllegalArgumentException(
+          "lastReplyCode must be an SMTP code 200..599: " + lastReplyCode);
     }
   }
 
@@ -124,7 +138,8 @@ public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nulla
   }
 
   /**
-   * Escapes {@code %}, {@code _} and {@code !} so that {@code text} matches literally in a LIKE pattern.
+   * Escapes {@code %}, {@code _} and {@code !} so that {@code text} matches literally in a LIKE
+   * pattern.
    *
    * @param text the literal text
    * @return {@code text} with {@code %}, {@code _} and {@code !} preceded by {@code !}
@@ -246,8 +261,8 @@ public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nulla
     /**
      * Only messages younger than this. No bound by default.
      *
-     * @param age the age since enqueue that matching messages stay below, not negative, or
-     *     {@code null} for no bound
+     * @param age the age since enqueue that matching messages stay below, not negative, or {@code
+     *     null} for no bound
      * @return this builder
      */
     public Builder youngerThan(Duration age) {
@@ -269,7 +284,8 @@ public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nulla
     /**
      * A raw LIKE pattern on the last reply text ({@code !} escapes). None by default.
      *
-     * @param pattern the LIKE pattern, {@code %} and {@code _} as wildcards, or {@code null} for none
+     * @param pattern the LIKE pattern, {@code %} and {@code _} as wildcards, or {@code null} for
+     *     none
      * @return this builder
      */
     public Builder lastReplyLike(String pattern) {
@@ -291,7 +307,8 @@ public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nulla
     /**
      * At most this many rows when listing. Defaults to {@value MessageFilter#DEFAULT_LIMIT}.
      *
-     * @param limit the most rows, 1 to {@value MessageFilter#MAX_LIMIT}; checked by {@link #build()}
+     * @param limit the most rows, 1 to {@value MessageFilter#MAX_LIMIT}; checked by {@link
+     *     #build()}
      * @return this builder
      */
     public Builder limit(int limit) {
@@ -311,7 +328,8 @@ public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nulla
     }
 
     /**
-     * Keyset paging: only ids after this one, e.g. the last id of the previous page. None by default.
+     * Keyset paging: only ids after this one, e.g. the last id of the previous page. None by
+     * default.
      *
      * @param id the last id already listed, or {@code null} for none
      * @return this builder
@@ -329,8 +347,19 @@ public record MessageFilter(Set<MessageId> ids, Set<MessageState> states, @Nulla
      *     range
      */
     public MessageFilter build() {
-      return new MessageFilter(ids, states, tag, sender, recipientDomain, olderThan, youngerThan, lastReplyCode,
-          lastReplyLike, limit, offset, after);
+      return new MessageFilter(
+          ids,
+          states,
+          tag,
+          sender,
+          recipientDomain,
+          olderThan,
+          youngerThan,
+          lastReplyCode,
+          lastReplyLike,
+          limit,
+          offset,
+          after);
     }
   }
 }

@@ -5,8 +5,8 @@ import java.util.Objects;
 import java.util.UUID;
 
 /**
- * The queue's identifier of one message: a time-ordered UUID (version 7) assigned at enqueue,
- * so that ids created close in time sit close together in database indexes.
+ * The queue's identifier of one message: a time-ordered UUID (version 7) assigned at enqueue, so
+ * that ids created close in time sit close together in database indexes.
  *
  * @param value the UUID
  */

@@ -20,6 +20,16 @@ import org.jspecify.annotations.Nullable;
  * @param dueAt when it is next due, or {@code null} when finished or held
  * @param lastReply the reply that best describes the last attempt, or {@code null} if never tried
  */
-public record MessageSummary(MessageId id, MessageState state, @Nullable String tag, Priority priority, MailAddress envelopeFrom,
-                             int recipients, int pendingRecipients, int sizeBytes, int attempts, Instant createdAt,
-                             @Nullable Instant dueAt, @Nullable SmtpReply lastReply) {}
+public record MessageSummary(
+    MessageId id,
+    MessageState state,
+    @Nullable String tag,
+    Priority priority,
+    MailAddress envelopeFrom,
+    int recipients,
+    int pendingRecipients,
+    int sizeBytes,
+    int attempts,
+    Instant createdAt,
+    @Nullable Instant dueAt,
+    @Nullable SmtpReply lastReply) {}

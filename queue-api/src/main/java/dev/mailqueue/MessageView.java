@@ -20,14 +20,25 @@ import org.jspecify.annotations.Nullable;
  * @param expiresAt when the queue gives up on it
  * @param recipients every recipient with its status and last reply
  */
-public record MessageView(MessageId id, String messageIdHeader, MessageState state, @Nullable String tag, Priority priority,
-                          int attempts, int uncertainAttempts, MailAddress envelopeFrom, Instant createdAt,
-                          @Nullable Instant dueAt, Instant expiresAt, List<Recipient> recipients) {
+public record MessageView(
+    MessageId id,
+    String messageIdHeader,
+    MessageState state,
+    @Nullable String tag,
+    Priority priority,
+    int attempts,
+    int uncertainAttempts,
+    MailAddress envelopeFrom,
+    Instant createdAt,
+    @Nullable Instant dueAt,
+    Instant expiresAt,
+    List<Recipient> recipients) {
   /**
    * Copies the list.
    *
    * @param id the queue's id
-   * @param messageIdHeader the Message-ID header every attempt sends, e.g. {@code <...@example.com>}
+   * @param messageIdHeader the Message-ID header every attempt sends, e.g. {@code
+   *     <...@example.com>}
    * @param state the message state
    * @param tag the tag, or {@code null}
    * @param priority the priority
@@ -50,5 +61,6 @@ public record MessageView(MessageId id, String messageIdHeader, MessageState sta
    * @param status where it stands
    * @param lastReply the last reply it got, or {@code null} if never tried
    */
-  public record Recipient(MailAddress address, RecipientStatus status, @Nullable SmtpReply lastReply) {}
+  public record Recipient(
+      MailAddress address, RecipientStatus status, @Nullable SmtpReply lastReply) {}
 }

@@ -2,8 +2,8 @@ package dev.mailqueue;
 
 /**
  * Delivery priority. Due messages are claimed in priority order first, then by due time, so a
- * {@link #HIGH} password reset never waits behind a {@link #BULK} campaign. Defaults to
- * {@link #NORMAL}.
+ * {@link #HIGH} password reset never waits behind a {@link #BULK} campaign. Defaults to {@link
+ * #NORMAL}.
  */
 public enum Priority {
   /** Transactional mail a user is waiting for: password resets, login codes. */

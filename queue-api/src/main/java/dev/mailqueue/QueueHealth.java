@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Whether the queue is keeping up, with the reasons when it is not; a pure function of a
- * {@link QueueStats} snapshot and {@link HealthThresholds}, so a health endpoint can use it.
+ * Whether the queue is keeping up, with the reasons when it is not; a pure function of a {@link
+ * QueueStats} snapshot and {@link HealthThresholds}, so a health endpoint can use it.
  *
  * @param status OK or DEGRADED
  * @param reasons why it is degraded, empty when OK
@@ -43,8 +43,12 @@ public record QueueHealth(Status status, List<String> reasons, QueueStats stats)
   public static QueueHealth of(QueueStats stats, HealthThresholds thresholds) {
     List<String> reasons = new ArrayList<>();
     if (stats.oldestWaiting().compareTo(thresholds.maxOldestWaiting()) > 0) {
-      reasons.add("oldest waiting message is " + stats.oldestWaiting().toSeconds() + " s old (limit "
-          + thresholds.maxOldestWaiting().toSeconds() + " s)");
+      reasons.add(
+          "oldest waiting message is "
+              + stats.oldestWaiting().toSeconds()
+              + " s old (limit "
+              + thresholds.maxOldestWaiting().toSeconds()
+              + " s)");
     }
     long deferred = stats.count(MessageState.DEFERRED);
     if (deferred > thresholds.maxDeferred()) {

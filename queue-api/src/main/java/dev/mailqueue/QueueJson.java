@@ -12,16 +12,18 @@ import java.util.Map;
  * The one JSON shape of the queue's documents, shared by the command line's {@code --json} output
  * and the Spring Boot Actuator endpoint, so that a script reads both alike. Each method returns a
  * plain tree (ordered {@link Map}s, {@link List}s, {@link String}s, {@link Long}/{@link Integer},
- * {@link Boolean} and {@code null}) that any JSON library renders the same way, and
- * {@link #write} renders it without one. The rules:
+ * {@link Boolean} and {@code null}) that any JSON library renders the same way, and {@link #write}
+ * renders it without one. The rules:
+ *
  * <ul>
- *   <li>ids are strings ({@code "id":"0190a4c6-..."}), never objects;</li>
- *   <li>states and statuses are their upper-case names ({@code "DEFERRED"}), counts keyed alike;</li>
+ *   <li>ids are strings ({@code "id":"0190a4c6-..."}), never objects;
+ *   <li>states and statuses are their upper-case names ({@code "DEFERRED"}), counts keyed alike;
  *   <li>instants are ISO-8601 strings in UTC; durations are whole milliseconds in a member whose
- *       name ends in {@code Ms} ({@code "oldestWaitingMs":0});</li>
- *   <li>a reply is {@code {"code":451,"enhanced":"4.7.1","text":"greylisted"}} or {@code null};</li>
- *   <li>absent values are {@code null}, never left out.</li>
+ *       name ends in {@code Ms} ({@code "oldestWaitingMs":0});
+ *   <li>a reply is {@code {"code":451,"enhanced":"4.7.1","text":"greylisted"}} or {@code null};
+ *   <li>absent values are {@code null}, never left out.
  * </ul>
+ *
  * The members of each document are listed in the CLI's README ({@code queue-cli/README.md}).
  * Stateless and thread-safe.
  */
@@ -46,7 +48,8 @@ public final class QueueJson {
   }
 
   /**
-   * {@code {"counts":{"QUEUED":n,...},"backlog","oldestWaitingMs"}}: every state counted, zero included.
+   * {@code {"counts":{"QUEUED":n,...},"backlog","oldestWaitingMs"}}: every state counted, zero
+   * included.
    *
    * @param stats the counts
    * @return the stats document
@@ -77,7 +80,8 @@ public final class QueueJson {
   }
 
   /**
-   * One listing row: {@code id, state, tag, priority, from, recipients, pendingRecipients, sizeBytes, attempts, createdAt, dueAt, lastReply}.
+   * One listing row: {@code id, state, tag, priority, from, recipients, pendingRecipients,
+   * sizeBytes, attempts, createdAt, dueAt, lastReply}.
    *
    * @param m the listed message
    * @return the row's document
@@ -161,7 +165,8 @@ public final class QueueJson {
   }
 
   /**
-   * {@code {"buckets":["0-5m",...],"total":row,"domains":[row...]}}, a row being {@code {"domain","count","buckets":[n...]}}.
+   * {@code {"buckets":["0-5m",...],"total":row,"domains":[row...]}}, a row being {@code
+   * {"domain","count","buckets":[n...]}}.
    *
    * @param shape the counts per domain and age
    * @return the shape document
@@ -191,10 +196,10 @@ public final class QueueJson {
   }
 
   /**
-   * Renders a tree of maps, collections, strings, numbers, booleans and nulls as compact JSON
-   * (RFC 8259); an {@link Instant} as its ISO-8601 string, a {@link Duration} as milliseconds,
-   * anything else as its string. C0 and C1 control characters are escaped, so that no text from
-   * the network reaches a terminal raw.
+   * Renders a tree of maps, collections, strings, numbers, booleans and nulls as compact JSON (RFC
+   * 8259); an {@link Instant} as its ISO-8601 string, a {@link Duration} as milliseconds, anything
+   * else as its string. C0 and C1 control characters are escaped, so that no text from the network
+   * reaches a terminal raw.
    *
    * @param value a tree as the other methods return, or any value
    * @return the compact JSON text

@@ -7,24 +7,30 @@ import java.util.List;
 
 /**
  * Unfinished messages per recipient domain and age, like Postfix's {@code qshape}: where the
- * backlog is and how long it has been waiting. A message with recipients in two domains counts
- * once in each; only recipients still pending count.
+ * backlog is and how long it has been waiting. A message with recipients in two domains counts once
+ * in each; only recipients still pending count.
  *
- * @param bucketUpperBounds the upper bound of every age bucket but the last (which is open):
- *     5, 10, 20, 40, 80 and 160 minutes
+ * @param bucketUpperBounds the upper bound of every age bucket but the last (which is open): 5, 10,
+ *     20, 40, 80 and 160 minutes
  * @param total the sum of all domains, one count per bucket
  * @param domains one row per domain, largest first
  */
 public record QueueShape(List<Duration> bucketUpperBounds, Row total, List<Row> domains) {
   /** The qshape buckets: 0-5m, 5-10m, 10-20m, 20-40m, 40-80m, 80-160m, 160m+. */
-  public static final List<Duration> BUCKETS = List.of(Duration.ofMinutes(5), Duration.ofMinutes(10),
-      Duration.ofMinutes(20), Duration.ofMinutes(40), Duration.ofMinutes(80), Duration.ofMinutes(160));
+  public static final List<Duration> BUCKETS =
+      List.of(
+          Duration.ofMinutes(5),
+          Duration.ofMinutes(10),
+          Duration.ofMinutes(20),
+          Duration.ofMinutes(40),
+          Duration.ofMinutes(80),
+          Duration.ofMinutes(160));
 
   /**
    * Copies the lists.
    *
-   * @param bucketUpperBounds the upper bound of every age bucket but the last (which is open):
-   *     5, 10, 20, 40, 80 and 160 minutes
+   * @param bucketUpperBounds the upper bound of every age bucket but the last (which is open): 5,
+   *     10, 20, 40, 80 and 160 minutes
    * @param total the sum of all domains, one count per bucket
    * @param domains one row per domain, largest first
    */
@@ -46,8 +52,8 @@ public record QueueShape(List<Duration> bucketUpperBounds, Row total, List<Row> 
   }
 
   /**
-   * The bucket index of a message of age {@code age}: the first bucket whose upper bound is
-   * greater than the age, or the last one.
+   * The bucket index of a message of age {@code age}: the first bucket whose upper bound is greater
+   * than the age, or the last one.
    *
    * @param age the message's age
    * @return the bucket's index, from 0

@@ -39,7 +39,9 @@ public record QueueStats(Map<MessageState, Long> countsByState, Duration oldestW
 
   /** {@return messages not finished yet: queued, deferred, sending or held} */
   public long backlog() {
-    return count(MessageState.QUEUED) + count(MessageState.DEFERRED) + count(MessageState.SENDING)
+    return count(MessageState.QUEUED)
+        + count(MessageState.DEFERRED)
+        + count(MessageState.SENDING)
         + count(MessageState.HOLD);
   }
 }

@@ -7,8 +7,8 @@ import java.util.Objects;
  *
  * @param recipient the envelope recipient
  * @param status its new status
- * @param reply the SMTP reply that decided it (for SUPPRESSED or EXPIRED, the last reply known
- *     or a local one)
+ * @param reply the SMTP reply that decided it (for SUPPRESSED or EXPIRED, the last reply known or a
+ *     local one)
  */
 public record RecipientOutcome(MailAddress recipient, RecipientStatus status, SmtpReply reply) {
   /**
@@ -16,8 +16,8 @@ public record RecipientOutcome(MailAddress recipient, RecipientStatus status, Sm
    *
    * @param recipient the envelope recipient
    * @param status its new status
-   * @param reply the SMTP reply that decided it (for SUPPRESSED or EXPIRED, the last reply known
-   *     or a local one)
+   * @param reply the SMTP reply that decided it (for SUPPRESSED or EXPIRED, the last reply known or
+   *     a local one)
    */
   public RecipientOutcome {
     Objects.requireNonNull(recipient, "recipient");

@@ -4,16 +4,16 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * When to try again after a temporary failure (4xx, connection failure, timeout), and when to
- * give up. A pure value: {@link #backoff(int, double)} and {@link #attemptsExhausted(int)} can
- * be driven with numbers in a test. The engine's retry decision is the one place that applies
- * them, with the message's own lifetime and the server's reply.
+ * When to try again after a temporary failure (4xx, connection failure, timeout), and when to give
+ * up. A pure value: {@link #backoff(int, double)} and {@link #attemptsExhausted(int)} can be driven
+ * with numbers in a test. The engine's retry decision is the one place that applies them, with the
+ * message's own lifetime and the server's reply.
  *
- * <p>Defaults follow Postfix: first retry after {@value #DEFAULT_INITIAL_DELAY_SECONDS} s
- * ({@code minimal_backoff_time}), doubling, capped at {@value #DEFAULT_MAX_DELAY_SECONDS} s
- * ({@code maximal_backoff_time}), give up after 5 days ({@code maximal_queue_lifetime}). Each
- * delay is shortened by up to {@link #DEFAULT_JITTER} (10 %) at random so that a burst of
- * failures does not come back as a burst of retries.
+ * <p>Defaults follow Postfix: first retry after {@value #DEFAULT_INITIAL_DELAY_SECONDS} s ({@code
+ * minimal_backoff_time}), doubling, capped at {@value #DEFAULT_MAX_DELAY_SECONDS} s ({@code
+ * maximal_backoff_time}), give up after 5 days ({@code maximal_queue_lifetime}). Each delay is
+ * shortened by up to {@link #DEFAULT_JITTER} (10 %) at random so that a burst of failures does not
+ * come back as a burst of retries.
  *
  * @param initialDelay delay after the first failed attempt
  * @param multiplier factor applied per further failed attempt (at least 1)
@@ -22,22 +22,35 @@ import java.util.Objects;
  * @param maxAttempts attempts after which the message expires even if its age allows more
  * @param maxAge age after which the message expires; a per-message lifetime overrides it
  */
-public record RetryPolicy(Duration initialDelay, double multiplier, Duration maxDelay, double jitter,
-                          int maxAttempts, Duration maxAge) {
+public record RetryPolicy(
+    Duration initialDelay,
+    double multiplier,
+    Duration maxDelay,
+    double jitter,
+    int maxAttempts,
+    Duration maxAge) {
   /** Postfix {@code minimal_backoff_time}: 300 s. */
   public static final long DEFAULT_INITIAL_DELAY_SECONDS = 300;
+
   /** Postfix {@code maximal_backoff_time}: 4000 s. */
   public static final long DEFAULT_MAX_DELAY_SECONDS = 4000;
+
   /** First retry after 5 minutes. */
-  public static final Duration DEFAULT_INITIAL_DELAY = Duration.ofSeconds(DEFAULT_INITIAL_DELAY_SECONDS);
+  public static final Duration DEFAULT_INITIAL_DELAY =
+      Duration.ofSeconds(DEFAULT_INITIAL_DELAY_SECONDS);
+
   /** Each retry waits twice as long as the one before. */
   public static final double DEFAULT_MULTIPLIER = 2.0;
+
   /** No single wait longer than 4000 s. */
   public static final Duration DEFAULT_MAX_DELAY = Duration.ofSeconds(DEFAULT_MAX_DELAY_SECONDS);
+
   /** Delays are shortened at random by up to 10 %. */
   public static final double DEFAULT_JITTER = 0.1;
+
   /** High enough that, with the default backoff, {@link #DEFAULT_MAX_AGE} decides. */
   public static final int DEFAULT_MAX_ATTEMPTS = 200;
+
   /** Postfix {@code maximal_queue_lifetime}: 5 days. */
   public static final Duration DEFAULT_MAX_AGE = Duration.ofDays(5);
 
@@ -52,8 +65,8 @@ public record RetryPolicy(Duration initialDelay, double multiplier, Duration max
    * @param jitter fraction (0 to 1) by which a delay is shortened at random
    * @param maxAttempts attempts after which the message expires even if its age allows more
    * @param maxAge age after which the message expires; a per-message lifetime overrides it
-   * @throws IllegalArgumentException if a duration is not positive, {@code multiplier} is below 1 or
-   *     infinite, {@code jitter} is outside [0, 1) or {@code maxAttempts} is below 1
+   * @throws IllegalArgumentException if a duration is not positive, {@code multiplier} is below 1
+   *     or infinite, {@code jitter} is outside [0, 1) or {@code maxAttempts} is below 1
    */
   public RetryPolicy {
     requirePositive(initialDelay, "initialDelay");
@@ -82,13 +95,18 @@ public record RetryPolicy(Duration initialDelay, double multiplier, Duration max
 
   /** {@return a builder starting from this policy's values} */
   public Builder toBuilder() {
-    return new Builder().initialDelay(initialDelay).multiplier(multiplier).maxDelay(maxDelay)
-        .jitter(jitter).maxAttempts(maxAttempts).maxAge(maxAge);
+    return new Builder()
+        .initialDelay(initialDelay)
+        .multiplier(multiplier)
+        .maxDelay(maxDelay)
+        .jitter(jitter)
+        .maxAttempts(maxAttempts)
+        .maxAge(maxAge);
   }
 
   /**
-   * The wait after {@code failedAttempts} failed attempts (1 for the first failure), before
-   * jitter: {@code initialDelay * multiplier^(failedAttempts-1)}, capped at {@code maxDelay}.
+   * The wait after {@code failedAttempts} failed attempts (1 for the first failure), before jitter:
+   * {@code initialDelay * multiplier^(failedAttempts-1)}, capped at {@code maxDelay}.
    *
    * @param failedAttempts the failed attempts so far, at least 1
    * @return the wait before the next attempt, without jitter

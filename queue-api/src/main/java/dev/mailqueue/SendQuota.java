@@ -7,13 +7,13 @@ import org.jspecify.annotations.Nullable;
 /**
  * A limit on how much one sender or one tag may enqueue in a sliding window, against runaway
  * senders (a loop in the application, a compromised account). A mail enqueued while more than
- * {@code limit} matching mails were enqueued in the last {@code window} (itself included) is
- * stored in state {@link MessageState#HOLD}: nothing is sent until an administrator releases it
- * ({@link MailQueueAdmin#release}) or deletes it. Held mail is logged and listed by
- * {@code admin().list(MessageFilter.state(HOLD))}.
+ * {@code limit} matching mails were enqueued in the last {@code window} (itself included) is stored
+ * in state {@link MessageState#HOLD}: nothing is sent until an administrator releases it ({@link
+ * MailQueueAdmin#release}) or deletes it. Held mail is logged and listed by {@code
+ * admin().list(MessageFilter.state(HOLD))}.
  *
- * <p>Counting uses the database and sees committed mail only: concurrent transactions may
- * together exceed the limit by the number of transactions in flight.
+ * <p>Counting uses the database and sees committed mail only: concurrent transactions may together
+ * exceed the limit by the number of transactions in flight.
  *
  * @param scope what is counted
  * @param key the sender address or tag the quota applies to, or {@code null} for each one

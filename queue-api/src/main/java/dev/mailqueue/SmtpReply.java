@@ -6,14 +6,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * What an SMTP server answered (or, for failures before any reply, what the transport
- * synthesised in the same form: {@linkplain Origin#LOCAL local} replies, whose text starts with
- * {@value #LOCAL_PREFIX}).
+ * What an SMTP server answered (or, for failures before any reply, what the transport synthesised
+ * in the same form: {@linkplain Origin#LOCAL local} replies, whose text starts with {@value
+ * #LOCAL_PREFIX}).
  *
  * <p>A reply comes from the network and is hostile: the text is {@linkplain NetworkText#sanitize
- * sanitised} (control characters such as NUL and ESC escaped as {@code \xNN}, line breaks and
- * runs of whitespace folded to one space) and capped at {@value #MAX_TEXT} characters, the size of
- * the stores' reply columns, so that every reply can be stored and printed as it is.
+ * sanitised} (control characters such as NUL and ESC escaped as {@code \xNN}, line breaks and runs
+ * of whitespace folded to one space) and capped at {@value #MAX_TEXT} characters, the size of the
+ * stores' reply columns, so that every reply can be stored and printed as it is.
  *
  * @param code the three-digit reply code (RFC 5321), e.g. 250, 451, 550
  * @param enhancedStatus the RFC 3463 enhanced status code, e.g. {@code "5.1.1"}, or {@code null}
@@ -21,14 +21,17 @@ import java.util.regex.Pattern;
  * @param text the reply text without code and enhanced status, lines joined with a space; for a
  *     {@linkplain Origin#LOCAL local} reply it starts with {@value #LOCAL_PREFIX}, so that the text
  *     as stored and printed says where the reply came from
- * @param origin who produced the reply: decide by this, never by the text, since a server may
- *     send any text
+ * @param origin who produced the reply: decide by this, never by the text, since a server may send
+ *     any text
  */
 public record SmtpReply(int code, String enhancedStatus, String text, Origin origin) {
-  private static final Pattern ENHANCED = Pattern.compile("^([245])\\.(\\d{1,3})\\.(\\d{1,3})\\b\\s*");
+  private static final Pattern ENHANCED =
+      Pattern.compile("^([245])\\.(\\d{1,3})\\.(\\d{1,3})\\b\\s*");
   private static final Pattern ENHANCED_STATUS = Pattern.compile("[245]\\.\\d{1,3}\\.\\d{1,3}");
+
   /** Longest reply text kept, in chars: the size of the stores' reply columns. */
   public static final int MAX_TEXT = 1000;
+
   /** How the text of a {@linkplain Origin#LOCAL local} reply starts, as stored and printed. */
   public static final String LOCAL_PREFIX = "local: ";
 
@@ -52,12 +55,12 @@ public record SmtpReply(int code, String enhancedStatus, String text, Origin ori
    * @param enhancedStatus the RFC 3463 enhanced status code, e.g. {@code "5.1.1"}, or {@code null}
    *     when the server sent none
    * @param text the reply text without code and enhanced status, lines joined with a space; for a
-   *     {@linkplain Origin#LOCAL local} reply it starts with {@value #LOCAL_PREFIX}, so that the text
-   *     as stored and printed says where the reply came from
+   *     {@linkplain Origin#LOCAL local} reply it starts with {@value #LOCAL_PREFIX}, so that the
+   *     text as stored and printed says where the reply came from
    * @param origin who produced the reply: decide by this, never by the text, since a server may
    *     send any text
-   * @throws IllegalArgumentException if {@code code} is outside 200 to 599 or {@code enhancedStatus}
-   *     is not of the form {@code class.subject.detail}
+   * @throws IllegalArgumentException if {@code code} is outside 200 to 599 or {@code
+   *     enhancedStatus} is not of the form {@code class.subject.detail}
    */
   public SmtpReply {
     Objects.requireNonNull(origin, "origin");
@@ -65,8 +68,8 @@ public record SmtpReply(int code, String enhancedStatus, String text, Origin ori
       throw new IllegalArgumentException("SMTP reply code out of range: " + code);
     }
     if (enhancedStatus != null && !ENHANCED_STATUS.matcher(enhancedStatus).matches()) {
-      throw new IllegalArgumentException("not an enhanced status code (RFC 3463): "
-          + NetworkText.sanitize(enhancedStatus, 40));
+      throw new IllegalArgumentException(
+          "not an enhanced status code (RFC 3463): " + NetworkText.sanitize(enhancedStatus, 40));
     }
     String t = text == null ? "" : text;
     if (origin == Origin.LOCAL && !t.startsWith(LOCAL_PREFIX)) {
@@ -83,21 +86,26 @@ public record SmtpReply(int code, String enhancedStatus, String text, Origin ori
    *
    * @param code the three-digit reply code, 200 to 599
    * @param enhancedStatus the enhanced status code, or {@code null}
-   * @param text the text as stored, {@value #LOCAL_PREFIX} included for a local reply;
-   *     {@code null} is read as empty
+   * @param text the text as stored, {@value #LOCAL_PREFIX} included for a local reply; {@code null}
+   *     is read as empty
    * @throws IllegalArgumentException as the canonical constructor
    */
   public SmtpReply(int code, String enhancedStatus, String text) {
-    this(code, enhancedStatus, text, text != null && text.startsWith(LOCAL_PREFIX) ? Origin.LOCAL : Origin.SERVER);
+    this(
+        code,
+        enhancedStatus,
+        text,
+        text != null && text.startsWith(LOCAL_PREFIX) ? Origin.LOCAL : Origin.SERVER);
   }
 
   /**
-   * Parses a reply as sent by a server ({@link Origin#SERVER}, whatever its text says), e.g. {@code "550 5.1.1 <bob@example.com>: user unknown"},
-   * extracting the enhanced status code when the text starts with one of the same class.
+   * Parses a reply as sent by a server ({@link Origin#SERVER}, whatever its text says), e.g. {@code
+   * "550 5.1.1 <bob@example.com>: user unknown"}, extracting the enhanced status code when the text
+   * starts with one of the same class.
    *
    * @param code the three-digit reply code, 200 to 599
-   * @param textAfterCode what followed the code on the reply's lines, joined; {@code null} is read as
-   *     empty
+   * @param textAfterCode what followed the code on the reply's lines, joined; {@code null} is read
+   *     as empty
    * @return the server reply
    * @throws IllegalArgumentException if {@code code} is outside 200 to 599
    */
@@ -113,8 +121,8 @@ public record SmtpReply(int code, String enhancedStatus, String text, Origin ori
   }
 
   /**
-   * A reply synthesised by this library for a failure that produced no server reply
-   * ({@link Origin#LOCAL}); its text is {@value #LOCAL_PREFIX} followed by {@code text}.
+   * A reply synthesised by this library for a failure that produced no server reply ({@link
+   * Origin#LOCAL}); its text is {@value #LOCAL_PREFIX} followed by {@code text}.
    *
    * @param code the reply code the failure stands for, e.g. 421 for a failed connection
    * @param enhancedStatus the enhanced status code, or {@code null}
@@ -123,10 +131,14 @@ public record SmtpReply(int code, String enhancedStatus, String text, Origin ori
    * @throws IllegalArgumentException as the canonical constructor
    */
   public static SmtpReply local(int code, String enhancedStatus, String text) {
-    return new SmtpReply(code, enhancedStatus, LOCAL_PREFIX + Objects.requireNonNull(text, "text"), Origin.LOCAL);
+    return new SmtpReply(
+        code, enhancedStatus, LOCAL_PREFIX + Objects.requireNonNull(text, "text"), Origin.LOCAL);
   }
 
-  /** {@return whether this library synthesised this reply ({@link Origin#LOCAL}) rather than a server sent it} */
+  /**
+   * {@return whether this library synthesised this reply ({@link Origin#LOCAL}) rather than a
+   * server sent it}
+   */
   public boolean isLocal() {
     return origin == Origin.LOCAL;
   }

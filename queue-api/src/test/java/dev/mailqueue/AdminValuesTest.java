@@ -20,30 +20,38 @@ class AdminValuesTest {
     QueueStats slow = new QueueStats(Map.of(MessageState.DEFERRED, 1001L), Duration.ofMinutes(16));
     QueueHealth health = QueueHealth.of(slow, defaults);
     assertThat(health.isOk()).isFalse();
-    assertThat(health.reasons()).containsExactly("oldest waiting message is 960 s old (limit 900 s)",
-        "1001 messages deferred (limit 1000)");
+    assertThat(health.reasons())
+        .containsExactly(
+            "oldest waiting message is 960 s old (limit 900 s)",
+            "1001 messages deferred (limit 1000)");
   }
 
   @Test
   void likeLiteralEscapesWildcardsAndTheEscapeCharacter() {
     assertThat(MessageFilter.likeLiteral("50%_off!")).isEqualTo("50!%!_off!!");
-    assertThat(MessageFilter.builder().lastReplyContains("a%b").build().lastReplyLike()).isEqualTo("%a!%b%");
+    assertThat(MessageFilter.builder().lastReplyContains("a%b").build().lastReplyLike())
+        .isEqualTo("%a!%b%");
   }
 
   @Test
   void filterValidatesItsRanges() {
-    assertThatThrownBy(() -> MessageFilter.builder().limit(0).build()).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> MessageFilter.builder().limit(0).build())
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> MessageFilter.builder().limit(MessageFilter.MAX_LIMIT + 1).build())
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> MessageFilter.builder().offset(-1).build()).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> MessageFilter.builder().offset(-1).build())
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> MessageFilter.builder().lastReplyCode(99).build())
         .isInstanceOf(IllegalArgumentException.class);
-    MessageFilter f = MessageFilter.builder().recipientDomain("Example.ORG").state(MessageState.HOLD).build();
+    MessageFilter f =
+        MessageFilter.builder().recipientDomain("Example.ORG").state(MessageState.HOLD).build();
     assertThat(f.recipientDomain()).isEqualTo("example.org");
-    assertThat(f.toBuilder().limit(5).build()).satisfies(g -> {
-      assertThat(g.states()).containsExactly(MessageState.HOLD);
-      assertThat(g.limit()).isEqualTo(5);
-    });
+    assertThat(f.toBuilder().limit(5).build())
+        .satisfies(
+            g -> {
+              assertThat(g.states()).containsExactly(MessageState.HOLD);
+              assertThat(g.limit()).isEqualTo(5);
+            });
   }
 
   @Test
@@ -60,9 +68,13 @@ class AdminValuesTest {
     assertThat(each.keyOf("a@example.com", null)).isEqualTo("a@example.com");
     SendQuota one = SendQuota.sender("a@example.com", 10, Duration.ofHours(1));
     assertThat(one.keyOf("b@example.com", "t")).isNull();
-    assertThat(SendQuota.perTag(5, Duration.ofMinutes(1)).keyOf("a@example.com", null)).as("untagged").isNull();
-    assertThat(SendQuota.tag("campaign", 5, Duration.ofMinutes(1)).keyOf("x@example.com", "campaign"))
+    assertThat(SendQuota.perTag(5, Duration.ofMinutes(1)).keyOf("a@example.com", null))
+        .as("untagged")
+        .isNull();
+    assertThat(
+            SendQuota.tag("campaign", 5, Duration.ofMinutes(1)).keyOf("x@example.com", "campaign"))
         .isEqualTo("campaign");
-    assertThatThrownBy(() -> SendQuota.perSender(0, Duration.ofHours(1))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> SendQuota.perSender(0, Duration.ofHours(1)))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -22,7 +22,8 @@ class RetryPolicyTest {
   @Test
   void jitterOnlyShortensAndStaysWithinItsFraction() {
     assertThat(postfix.backoff(1, 0.0)).isEqualTo(Duration.ofSeconds(300));
-    assertThat(postfix.backoff(1, 0.999)).isBetween(Duration.ofSeconds(270), Duration.ofSeconds(271));
+    assertThat(postfix.backoff(1, 0.999))
+        .isBetween(Duration.ofSeconds(270), Duration.ofSeconds(271));
     assertThat(postfix.backoff(9, 0.5)).isEqualTo(Duration.ofSeconds(3800));
   }
 

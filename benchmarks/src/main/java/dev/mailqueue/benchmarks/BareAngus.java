@@ -15,9 +15,9 @@ import java.util.concurrent.Future;
 
 /**
  * The end-to-end baseline: the benchmark's messages sent by bare Angus Mail, no queue, one reused
- * {@link Transport} per connection. Each message is parsed from its stored bytes before it is
- * sent, as a queue must do. Messages are rendered by {@link #BareAngus}; only {@link #send()} is
- * meant to be timed.
+ * {@link Transport} per connection. Each message is parsed from its stored bytes before it is sent,
+ * as a queue must do. Messages are rendered by {@link #BareAngus}; only {@link #send()} is meant to
+ * be timed.
  */
 final class BareAngus {
   private final Session session;
@@ -52,16 +52,20 @@ final class BareAngus {
       List<Future<?>> done = new ArrayList<>();
       for (int t = 0; t < connections; t++) {
         int first = t;
-        done.add(pool.submit(() -> {
-          try (Transport transport = session.getTransport("smtp")) {
-            transport.connect();
-            for (int i = first; i < messages.size(); i += connections) {
-              MimeMessage m = new MimeMessage(session, new ByteArrayInputStream(messages.get(i)));
-              transport.sendMessage(m, new InternetAddress[] {new InternetAddress(recipient(i))});
-            }
-          }
-          return null;
-        }));
+        done.add(
+            pool.submit(
+                () -> {
+                  try (Transport transport = session.getTransport("smtp")) {
+                    transport.connect();
+                    for (int i = first; i < messages.size(); i += connections) {
+                      MimeMessage m =
+                          new MimeMessage(session, new ByteArrayInputStream(messages.get(i)));
+                      transport.sendMessage(
+                          m, new InternetAddress[] {new InternetAddress(recipient(i))});
+                    }
+                  }
+                  return null;
+                }));
       }
       for (Future<?> f : done) {
         f.get();

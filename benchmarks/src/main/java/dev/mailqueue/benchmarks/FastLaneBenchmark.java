@@ -18,14 +18,12 @@ import dev.mailqueue.spi.DeliveryResult;
 import dev.mailqueue.spi.MailTransport;
 import dev.mailqueue.spi.OutboundMail;
 import java.sql.Connection;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -34,10 +32,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The fast lane under load, on PostgreSQL (URL from MAILQUEUE_POSTGRESQL_URL, default
- * 127.0.0.1:5432/test): a backlog of BULK messages to a slow destination (a sink that takes
- * {@code bench.rcptDelayMs} per RCPT), and a steady trickle of HIGH messages to another, fast
- * destination. Prints p50/p99/max of the HIGH mail's latency from enqueue to accepted (the
- * delivered event, after the outcome is committed):
+ * 127.0.0.1:5432/test): a backlog of BULK messages to a slow destination (a sink that takes {@code
+ * bench.rcptDelayMs} per RCPT), and a steady trickle of HIGH messages to another, fast destination.
+ * Prints p50/p99/max of the HIGH mail's latency from enqueue to accepted (the delivered event,
+ * after the outcome is committed):
+ *
  * <ol>
  *   <li>baseline: the trickle alone, no backlog;
  *   <li>the backlog, no shaping: HIGH mail is claimed first and jumps the worker queue, but waits
@@ -45,6 +44,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>the same backlog with shaping: the slow destination may use at most half the workers
  *       ({@link Limit#maxConcurrentSessions()}), the rest are deferred without counting.
  * </ol>
+ *
  * Properties: {@code bench.bulk} (100,000), {@code bench.seconds} of trickle per scenario (15),
  * {@code bench.highPerSecond} (20), {@code bench.workers} (8), {@code bench.rcptDelayMs} (20).
  */
@@ -74,11 +74,17 @@ public final class FastLaneBenchmark {
     config.setJdbcUrl(URL);
     config.setMaximumPoolSize(12);
     try (HikariDataSource ds = new HikariDataSource(config);
-         SmtpSink slow = new SmtpSink(FastLaneBenchmark::slowRcpt, false);
-         SmtpSink fast = SmtpSink.acceptingAll(false)) {
-      System.out.printf("fast-lane benchmark: PostgreSQL %s, %d cores, %d workers, slow destination %d ms per RCPT, "
-          + "HIGH trickle %d/s for %d s per scenario%n%n", URL, Runtime.getRuntime().availableProcessors(), WORKERS,
-          RCPT_DELAY_MS, HIGH_PER_SECOND, SECONDS);
+        SmtpSink slow = new SmtpSink(FastLaneBenchmark::slowRcpt, false);
+        SmtpSink fast = SmtpSink.acceptingAll(false)) {
+      System.out.printf(
+          "fast-lane benchmark: PostgreSQL %s, %d cores, %d workers, slow destination %d ms per RCPT, "
+              + "HIGH trickle %d/s for %d s per scenario%n%n",
+          URL,
+          Runtime.getRuntime().availableProcessors(),
+          WORKERS,
+          RCPT_DELAY_MS,
+          HIGH_PER_SECOND,
+          SECONDS);
 
       String empty = "fl_idle_";
       drop(ds, empty);
@@ -90,11 +96,22 @@ public final class FastLaneBenchmark {
       drop(ds, backlog);
       long t0 = System.nanoTime();
       insertBulk(ds, backlog);
-      System.out.printf("inserted %,d BULK messages in %.1f s%n%n", BULK, (System.nanoTime() - t0) / 1e9);
-      scenario("2. " + String.format("%,d", BULK) + " BULK queued to the slow destination, no shaping", ds, backlog,
-          slow, fast, false);
-      scenario("3. the same backlog, slow destination shaped to " + WORKERS / 2 + " concurrent sessions", ds, backlog,
-          slow, fast, true);
+      System.out.printf(
+          "inserted %,d BULK messages in %.1f s%n%n", BULK, (System.nanoTime() - t0) / 1e9);
+      scenario(
+          "2. " + String.format("%,d", BULK) + " BULK queued to the slow destination, no shaping",
+          ds,
+          backlog,
+          slow,
+          fast,
+          false);
+      scenario(
+          "3. the same backlog, slow destination shaped to " + WORKERS / 2 + " concurrent sessions",
+          ds,
+          backlog,
+          slow,
+          fast,
+          true);
       drop(ds, backlog);
     }
   }
@@ -117,14 +134,26 @@ public final class FastLaneBenchmark {
   private static void insertBulk(HikariDataSource ds, String prefix) throws Exception {
     JdbcMailStore store = store(ds, prefix);
     store.start();
-    MailQueue producer = MailQueue.builder().store(store).transport(mail -> {
-      throw new IllegalStateException("this queue only enqueues");
-    }).build();
+    MailQueue producer =
+        MailQueue.builder()
+            .store(store)
+            .transport(
+                mail -> {
+                  throw new IllegalStateException("this queue only enqueues");
+                })
+            .build();
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
       for (int i = 0; i < BULK; i++) {
-        producer.enqueue(c, Mail.builder().from("news@example.com").to("r" + i + "@" + BULK_DOMAIN)
-            .subject("newsletter " + i).text(BODY).priority(Priority.BULK).build());
+        producer.enqueue(
+            c,
+            Mail.builder()
+                .from("news@example.com")
+                .to("r" + i + "@" + BULK_DOMAIN)
+                .subject("newsletter " + i)
+                .text(BODY)
+                .priority(Priority.BULK)
+                .build());
         if (i % 1000 == 999) {
           c.commit();
         }
@@ -133,46 +162,68 @@ public final class FastLaneBenchmark {
     }
   }
 
-  private static void scenario(String title, HikariDataSource ds, String prefix, SmtpSink slow, SmtpSink fast,
-                               boolean shaping) throws Exception {
+  private static void scenario(
+      String title,
+      HikariDataSource ds,
+      String prefix,
+      SmtpSink slow,
+      SmtpSink fast,
+      boolean shaping)
+      throws Exception {
     Latencies latencies = new Latencies();
-    SmtpTransport slowRelay = SmtpTransport.relay("127.0.0.1", slow.port()).security(Security.NONE)
-        .maxConnectionsPerServer(WORKERS).build();
-    MailTransport bulkTransport = !shaping ? slowRelay : ShapingTransport.builder(slowRelay)
-        .limits(DestinationLimits.custom().defaults(Limit.ofDefaults().withMaxConcurrentSessions(WORKERS / 2)).build())
-        .build();
-    SmtpTransport fastRelay = SmtpTransport.relay("127.0.0.1", fast.port()).security(Security.NONE)
-        .maxConnectionsPerServer(WORKERS).build();
-    MailTransport routing = new MailTransport() {
-      @Override
-      public DeliveryResult deliver(OutboundMail mail) {
-        return mail.recipients().get(0).domain().equals(BULK_DOMAIN) ? bulkTransport.deliver(mail)
-            : fastRelay.deliver(mail);
-      }
-
-      @Override
-      public void close() {
-        bulkTransport.close();
-        fastRelay.close();
-      }
-    };
-    AtomicLong bulkDelivered = new AtomicLong();
-    MailQueue queue = MailQueue.builder()
-        .store(JdbcMailStore.builder(ds).tablePrefix(prefix).build())
-        .transport(routing)
-        .workers(WORKERS)
-        .listener(new DeliveryListener() {
+    SmtpTransport slowRelay =
+        SmtpTransport.relay("127.0.0.1", slow.port())
+            .security(Security.NONE)
+            .maxConnectionsPerServer(WORKERS)
+            .build();
+    MailTransport bulkTransport =
+        !shaping
+            ? slowRelay
+            : ShapingTransport.builder(slowRelay)
+                .limits(
+                    DestinationLimits.custom()
+                        .defaults(Limit.ofDefaults().withMaxConcurrentSessions(WORKERS / 2))
+                        .build())
+                .build();
+    SmtpTransport fastRelay =
+        SmtpTransport.relay("127.0.0.1", fast.port())
+            .security(Security.NONE)
+            .maxConnectionsPerServer(WORKERS)
+            .build();
+    MailTransport routing =
+        new MailTransport() {
           @Override
-          public void delivered(DeliveryEvent event) {
-            String rcpt = event.recipients().get(0).recipient().address();
-            if (rcpt.endsWith("@" + BULK_DOMAIN)) {
-              bulkDelivered.addAndGet(event.recipients().size());
-            } else {
-              latencies.accepted(rcpt);
-            }
+          public DeliveryResult deliver(OutboundMail mail) {
+            return mail.recipients().get(0).domain().equals(BULK_DOMAIN)
+                ? bulkTransport.deliver(mail)
+                : fastRelay.deliver(mail);
           }
-        })
-        .build();
+
+          @Override
+          public void close() {
+            bulkTransport.close();
+            fastRelay.close();
+          }
+        };
+    AtomicLong bulkDelivered = new AtomicLong();
+    MailQueue queue =
+        MailQueue.builder()
+            .store(JdbcMailStore.builder(ds).tablePrefix(prefix).build())
+            .transport(routing)
+            .workers(WORKERS)
+            .listener(
+                new DeliveryListener() {
+                  @Override
+                  public void delivered(DeliveryEvent event) {
+                    String rcpt = event.recipients().get(0).recipient().address();
+                    if (rcpt.endsWith("@" + BULK_DOMAIN)) {
+                      bulkDelivered.addAndGet(event.recipients().size());
+                    } else {
+                      latencies.accepted(rcpt);
+                    }
+                  }
+                })
+            .build();
     queue.start();
     Thread.sleep(2000); // let the backlog fill every worker before the trickle starts
 
@@ -181,16 +232,26 @@ public final class FastLaneBenchmark {
     ScheduledExecutorService trickle = Executors.newSingleThreadScheduledExecutor();
     long bulkBefore = bulkDelivered.get();
     long t0 = System.nanoTime();
-    trickle.scheduleAtFixedRate(() -> {
-      int i = n.getAndIncrement();
-      if (i >= total) {
-        return;
-      }
-      String rcpt = "user" + i + "@app.example";
-      latencies.enqueued(rcpt);
-      queue.enqueue(Mail.builder().from("app@example.com").to(rcpt).subject("login code " + i)
-          .text("your code is " + i).priority(Priority.HIGH).build());
-    }, 0, 1_000_000 / HIGH_PER_SECOND, TimeUnit.MICROSECONDS);
+    trickle.scheduleAtFixedRate(
+        () -> {
+          int i = n.getAndIncrement();
+          if (i >= total) {
+            return;
+          }
+          String rcpt = "user" + i + "@app.example";
+          latencies.enqueued(rcpt);
+          queue.enqueue(
+              Mail.builder()
+                  .from("app@example.com")
+                  .to(rcpt)
+                  .subject("login code " + i)
+                  .text("your code is " + i)
+                  .priority(Priority.HIGH)
+                  .build());
+        },
+        0,
+        1_000_000 / HIGH_PER_SECOND,
+        TimeUnit.MICROSECONDS);
     boolean all = latencies.await(total, Duration.ofSeconds(SECONDS + 120L));
     double seconds = (System.nanoTime() - t0) / 1e9;
     trickle.shutdownNow();
@@ -199,9 +260,13 @@ public final class FastLaneBenchmark {
 
     RESULTS.add(latencies.percentiles());
     System.out.println(title);
-    System.out.printf("   HIGH enqueue-to-accepted: %s (%d of %d accepted)%n", latencies.summary(), latencies.count(),
-        total);
-    System.out.printf("   BULK delivered meanwhile: %,d (%.0f msg/s)%s%n%n", bulkDuring, bulkDuring / seconds,
+    System.out.printf(
+        "   HIGH enqueue-to-accepted: %s (%d of %d accepted)%n",
+        latencies.summary(), latencies.count(), total);
+    System.out.printf(
+        "   BULK delivered meanwhile: %,d (%.0f msg/s)%s%n%n",
+        bulkDuring,
+        bulkDuring / seconds,
         all ? "" : " -- not every HIGH message was accepted in time");
   }
 
@@ -254,8 +319,10 @@ public final class FastLaneBenchmark {
         return new double[] {Double.NaN, Double.NaN};
       }
       Collections.sort(sorted);
-      return new double[] {sorted.get(sorted.size() / 2) / 1000.0,
-          sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * 0.99) - 1)) / 1000.0};
+      return new double[] {
+        sorted.get(sorted.size() / 2) / 1000.0,
+        sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * 0.99) - 1)) / 1000.0
+      };
     }
 
     String summary() {
@@ -267,8 +334,11 @@ public final class FastLaneBenchmark {
         return "none accepted";
       }
       Collections.sort(sorted);
-      return String.format("p50 %.1f ms, p99 %.1f ms, max %.1f ms", sorted.get(sorted.size() / 2) / 1000.0,
-          sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * 0.99) - 1)) / 1000.0,
+      return String.format(
+          "p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+          sorted.get(sorted.size() / 2) / 1000.0,
+          sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * 0.99) - 1))
+              / 1000.0,
           sorted.get(sorted.size() - 1) / 1000.0);
     }
   }
@@ -276,5 +346,4 @@ public final class FastLaneBenchmark {
   private static void drop(HikariDataSource ds, String prefix) throws Exception {
     BenchTables.drop(ds, prefix);
   }
-
 }

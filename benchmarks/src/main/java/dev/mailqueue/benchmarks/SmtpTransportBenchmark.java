@@ -56,7 +56,10 @@ public final class SmtpTransportBenchmark {
 
   private SmtpTransportBenchmark() {}
 
-  /** One way of sending {@code messages} over {@code sessions} sessions; returns messages per second. */
+  /**
+   * One way of sending {@code messages} over {@code sessions} sessions; returns messages per
+   * second.
+   */
   private interface Client {
     double run(int port, int sessions, int perConnection, int messages) throws Exception;
   }
@@ -64,17 +67,33 @@ public final class SmtpTransportBenchmark {
   public static void main(String[] args) throws Exception {
     byte[] mime = message();
     List<String> names = List.of("SmtpTransport", "Angus Mail", "raw socket");
-    List<Client> clients = List.of(SmtpTransportBenchmark::smtpTransport, (p, s, c, n) -> angus(p, s, c, n, mime),
-        (p, s, c, n) -> raw(p, s, c, n, mime));
-    System.out.printf(Locale.ROOT, "SMTP to an in-process sink on 127.0.0.1, %d messages of %d bytes per run, "
-        + "median of %d runs (min-max), %d CPUs%n%n", MESSAGES, mime.length, RUNS,
+    List<Client> clients =
+        List.of(
+            SmtpTransportBenchmark::smtpTransport,
+            (p, s, c, n) -> angus(p, s, c, n, mime),
+            (p, s, c, n) -> raw(p, s, c, n, mime));
+    System.out.printf(
+        Locale.ROOT,
+        "SMTP to an in-process sink on 127.0.0.1, %d messages of %d bytes per run, "
+            + "median of %d runs (min-max), %d CPUs%n%n",
+        MESSAGES,
+        mime.length,
+        RUNS,
         Runtime.getRuntime().availableProcessors());
     try (SmtpSink sink = SmtpSink.acceptingAll(false)) {
       for (Client c : clients) { // warm-up
         c.run(sink.port(), 4, 100, 2_000);
       }
-      System.out.printf(Locale.ROOT, "%-8s %-8s %-22s %-22s %-22s %-9s %-9s%n", "sessions", "msg/conn",
-          names.get(0) + " msg/s", names.get(1) + " msg/s", names.get(2) + " msg/s", "vs Angus", "vs raw");
+      System.out.printf(
+          Locale.ROOT,
+          "%-8s %-8s %-22s %-22s %-22s %-9s %-9s%n",
+          "sessions",
+          "msg/conn",
+          names.get(0) + " msg/s",
+          names.get(1) + " msg/s",
+          names.get(2) + " msg/s",
+          "vs Angus",
+          "vs raw");
       for (int perConnection : PER_CONNECTION) {
         for (int sessions : SESSIONS) {
           double[][] rates = new double[clients.size()][RUNS];
@@ -84,7 +103,8 @@ public final class SmtpTransportBenchmark {
               rates[i][run] = clients.get(i).run(sink.port(), sessions, perConnection, MESSAGES);
               long accepted = sink.acceptedCount() - before;
               if (accepted != MESSAGES) {
-                throw new IllegalStateException(names.get(i) + ": sink accepted " + accepted + " of " + MESSAGES);
+                throw new IllegalStateException(
+                    names.get(i) + ": sink accepted " + accepted + " of " + MESSAGES);
               }
             }
           }
@@ -94,10 +114,19 @@ public final class SmtpTransportBenchmark {
             double[] r = rates[i].clone();
             Arrays.sort(r);
             medians[i] = r[RUNS / 2];
-            cells[i] = String.format(Locale.ROOT, "%,.0f (%,.0f-%,.0f)", medians[i], r[0], r[RUNS - 1]);
+            cells[i] =
+                String.format(Locale.ROOT, "%,.0f (%,.0f-%,.0f)", medians[i], r[0], r[RUNS - 1]);
           }
-          System.out.printf(Locale.ROOT, "%-8d %-8d %-22s %-22s %-22s %-9.2f %-9.2f%n", sessions, perConnection,
-              cells[0], cells[1], cells[2], medians[0] / medians[1], medians[0] / medians[2]);
+          System.out.printf(
+              Locale.ROOT,
+              "%-8d %-8d %-22s %-22s %-22s %-9.2f %-9.2f%n",
+              sessions,
+              perConnection,
+              cells[0],
+              cells[1],
+              cells[2],
+              medians[0] / medians[1],
+              medians[0] / medians[2]);
         }
       }
     }
@@ -106,11 +135,16 @@ public final class SmtpTransportBenchmark {
   /** About 2 KB: headers and a text body of 76-character lines. */
   static byte[] message() {
     StringBuilder sb = new StringBuilder();
-    sb.append("From: Bench <").append(FROM).append(">\r\nTo: <").append(TO).append(">\r\n")
+    sb.append("From: Bench <")
+        .append(FROM)
+        .append(">\r\nTo: <")
+        .append(TO)
+        .append(">\r\n")
         .append("Subject: benchmark message\r\nMessage-ID: <bench-1@example.com>\r\n")
         .append("Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMIME-Version: 1.0\r\n")
         .append("Content-Type: text/plain; charset=us-ascii\r\n\r\n");
-    String line = "The quick brown fox jumps over the lazy dog. 0123456789 abcdefghijklmnopqrstu\r\n";
+    String line =
+        "The quick brown fox jumps over the lazy dog. 0123456789 abcdefghijklmnopqrstu\r\n";
     while (sb.length() < 2_000) {
       sb.append(line);
     }
@@ -130,10 +164,12 @@ public final class SmtpTransportBenchmark {
       long start = System.nanoTime();
       List<Future<?>> futures = new ArrayList<>();
       for (int t = 0; t < sessions; t++) {
-        futures.add(pool.submit(() -> {
-          worker.send(messages, counter);
-          return null;
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  worker.send(messages, counter);
+                  return null;
+                }));
       }
       for (Future<?> f : futures) {
         f.get();
@@ -144,27 +180,44 @@ public final class SmtpTransportBenchmark {
     }
   }
 
-  private static double smtpTransport(int port, int sessions, int perConnection, int messages) throws Exception {
+  private static double smtpTransport(int port, int sessions, int perConnection, int messages)
+      throws Exception {
     byte[] mime = message();
     List<MailAddress> rcpts = List.of(MailAddress.of(TO));
     MailAddress from = MailAddress.of(FROM);
-    try (SmtpTransport transport = SmtpTransport.relay("127.0.0.1", port).security(Security.NONE)
-        .ehloName("bench.example.com").maxConnectionsPerServer(sessions).maxMessagesPerConnection(perConnection)
-        .build()) {
-      return timed(sessions, (n, counter) -> {
-        while (counter.getAndDecrement() > 0) {
-          OutboundMail mail = new OutboundMail(MessageId.generate(), "<bench-1@example.com>", from, rcpts, mime, 1,
-              null, false);
-          DeliveryResult r = transport.deliver(mail);
-          if (r.recipients().get(0).status() != RecipientStatus.DELIVERED) {
-            throw new IllegalStateException("not delivered: " + r);
-          }
-        }
-      }, messages);
+    try (SmtpTransport transport =
+        SmtpTransport.relay("127.0.0.1", port)
+            .security(Security.NONE)
+            .ehloName("bench.example.com")
+            .maxConnectionsPerServer(sessions)
+            .maxMessagesPerConnection(perConnection)
+            .build()) {
+      return timed(
+          sessions,
+          (n, counter) -> {
+            while (counter.getAndDecrement() > 0) {
+              OutboundMail mail =
+                  new OutboundMail(
+                      MessageId.generate(),
+                      "<bench-1@example.com>",
+                      from,
+                      rcpts,
+                      mime,
+                      1,
+                      null,
+                      false);
+              DeliveryResult r = transport.deliver(mail);
+              if (r.recipients().get(0).status() != RecipientStatus.DELIVERED) {
+                throw new IllegalStateException("not delivered: " + r);
+              }
+            }
+          },
+          messages);
     }
   }
 
-  private static double angus(int port, int sessions, int perConnection, int messages, byte[] mime) throws Exception {
+  private static double angus(int port, int sessions, int perConnection, int messages, byte[] mime)
+      throws Exception {
     Properties props = new Properties();
     props.setProperty("mail.smtp.host", "127.0.0.1");
     props.setProperty("mail.smtp.port", Integer.toString(port));
@@ -176,11 +229,14 @@ public final class SmtpTransportBenchmark {
     props.setProperty("mail.smtp.writetimeout", "60000");
     // Without an executor Angus starts a thread per connection to enforce the write timeout;
     // SmtpTransport hands it a shared one (two threads), so the baseline gets the same.
-    ScheduledThreadPoolExecutor writeTimeouts = new ScheduledThreadPoolExecutor(2, r -> {
-      Thread t = new Thread(r, "angus-write-timeout");
-      t.setDaemon(true);
-      return t;
-    });
+    ScheduledThreadPoolExecutor writeTimeouts =
+        new ScheduledThreadPoolExecutor(
+            2,
+            r -> {
+              Thread t = new Thread(r, "angus-write-timeout");
+              t.setDaemon(true);
+              return t;
+            });
     writeTimeouts.setRemoveOnCancelPolicy(true);
     props.put("mail.smtp.executor.writetimeout", writeTimeouts);
     Session session = Session.getInstance(props);
@@ -192,56 +248,65 @@ public final class SmtpTransportBenchmark {
     }
   }
 
-  private static double angus(Session session, Address[] rcpts, int sessions, int perConnection, int messages,
-                              byte[] mime) throws Exception {
-    return timed(sessions, (n, counter) -> {
-      MimeMessage message = new MimeMessage(session, new ByteArrayInputStream(mime)); // pre-built, never saved
-      Transport transport = null;
-      int sent = 0;
-      try {
-        while (counter.getAndDecrement() > 0) {
-          if (transport == null || sent == perConnection) {
+  private static double angus(
+      Session session, Address[] rcpts, int sessions, int perConnection, int messages, byte[] mime)
+      throws Exception {
+    return timed(
+        sessions,
+        (n, counter) -> {
+          MimeMessage message =
+              new MimeMessage(session, new ByteArrayInputStream(mime)); // pre-built, never saved
+          Transport transport = null;
+          int sent = 0;
+          try {
+            while (counter.getAndDecrement() > 0) {
+              if (transport == null || sent == perConnection) {
+                if (transport != null) {
+                  transport.close();
+                }
+                transport = session.getTransport("smtp");
+                transport.connect();
+                sent = 0;
+              }
+              transport.sendMessage(message, rcpts);
+              sent++;
+            }
+          } finally {
             if (transport != null) {
               transport.close();
             }
-            transport = session.getTransport("smtp");
-            transport.connect();
-            sent = 0;
           }
-          transport.sendMessage(message, rcpts);
-          sent++;
-        }
-      } finally {
-        if (transport != null) {
-          transport.close();
-        }
-      }
-    }, messages);
+        },
+        messages);
   }
 
-  private static double raw(int port, int sessions, int perConnection, int messages, byte[] mime) throws Exception {
+  private static double raw(int port, int sessions, int perConnection, int messages, byte[] mime)
+      throws Exception {
     byte[] data = dotStuffed(mime);
-    return timed(sessions, (n, counter) -> {
-      RawSmtpClient client = null;
-      int sent = 0;
-      try {
-        while (counter.getAndDecrement() > 0) {
-          if (client == null || sent == perConnection) {
+    return timed(
+        sessions,
+        (n, counter) -> {
+          RawSmtpClient client = null;
+          int sent = 0;
+          try {
+            while (counter.getAndDecrement() > 0) {
+              if (client == null || sent == perConnection) {
+                if (client != null) {
+                  client.quit();
+                }
+                client = new RawSmtpClient(port);
+                sent = 0;
+              }
+              client.send(data);
+              sent++;
+            }
+          } finally {
             if (client != null) {
               client.quit();
             }
-            client = new RawSmtpClient(port);
-            sent = 0;
           }
-          client.send(data);
-          sent++;
-        }
-      } finally {
-        if (client != null) {
-          client.quit();
-        }
-      }
-    }, messages);
+        },
+        messages);
   }
 
   /** CRLF already; doubles a leading dot on every line and appends the end of data. */

@@ -7,10 +7,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Untimed passes before a measurement, until the JIT compiler has settled: a pass in which
- * compilation took less than {@link #SETTLED_SHARE} of the pass's time, after at least
- * {@code minSeconds} and at most {@code maxSeconds}. On two cores shared with PostgreSQL the
- * C2 compiler kept half a core busy for more than a minute of draining (measured per thread from
- * /proc), so a fixed 30 s left the first timed runs paying for compilation.
+ * compilation took less than {@link #SETTLED_SHARE} of the pass's time, after at least {@code
+ * minSeconds} and at most {@code maxSeconds}. On two cores shared with PostgreSQL the C2 compiler
+ * kept half a core busy for more than a minute of draining (measured per thread from /proc), so a
+ * fixed 30 s left the first timed runs paying for compilation.
  */
 final class WarmUp {
   /** Compilation time over pass time below which the JIT counts as settled. */
@@ -44,7 +44,12 @@ final class WarmUp {
         break;
       }
     }
-    System.out.printf(Locale.ROOT, "  warm-up of %s: %d passes in %.0f s, compilation %.0f %% of the last pass%n",
-        what, passes, (System.nanoTime() - start) / 1e9, 100 * share);
+    System.out.printf(
+        Locale.ROOT,
+        "  warm-up of %s: %d passes in %.0f s, compilation %.0f %% of the last pass%n",
+        what,
+        passes,
+        (System.nanoTime() - start) / 1e9,
+        100 * share);
   }
 }

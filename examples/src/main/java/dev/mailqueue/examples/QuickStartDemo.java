@@ -47,41 +47,55 @@ public final class QuickStartDemo {
 
     // Like a real server: unknown users bounce, some domains greylist the first attempt.
     Map<String, AtomicInteger> greylisted = new ConcurrentHashMap<>();
-    SmtpSink sink = new SmtpSink(rcpt -> {
-      if (rcpt.startsWith("nobody")) {
-        return "550 5.1.1 <" + rcpt + ">: Recipient address rejected: User unknown";
-      }
-      if (rcpt.endsWith("@greylist.example") && greylisted.computeIfAbsent(rcpt, k -> new AtomicInteger()).incrementAndGet() == 1) {
-        return "451 4.7.1 <" + rcpt + ">: Recipient address rejected: Greylisted, try again later";
-      }
-      return "250 2.1.5 Ok";
-    }, false);
+    SmtpSink sink =
+        new SmtpSink(
+            rcpt -> {
+              if (rcpt.startsWith("nobody")) {
+                return "550 5.1.1 <" + rcpt + ">: Recipient address rejected: User unknown";
+              }
+              if (rcpt.endsWith("@greylist.example")
+                  && greylisted.computeIfAbsent(rcpt, k -> new AtomicInteger()).incrementAndGet()
+                      == 1) {
+                return "451 4.7.1 <"
+                    + rcpt
+                    + ">: Recipient address rejected: Greylisted, try again later";
+              }
+              return "250 2.1.5 Ok";
+            },
+            false);
 
     HikariConfig config = new HikariConfig();
     // WRITE_DELAY=0: H2 writes each commit before it returns (by default it waits up to 500 ms, and
     // a crash in that time would lose acknowledged mail; JdbcMailStore refuses to start then).
-    config.setJdbcUrl("jdbc:h2:file:" + dir.resolve("queue") + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
+    config.setJdbcUrl(
+        "jdbc:h2:file:" + dir.resolve("queue") + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
     config.setMaximumPoolSize(10);
     HikariDataSource dataSource = new HikariDataSource(config);
 
     Counts counts = new Counts();
-    MailQueue queue = MailQueue.builder()
-        .store(JdbcMailStore.builder(dataSource).createSchema(true).build())
-        .transport(SmtpTransport.relay("127.0.0.1", sink.port()).security(Security.NONE).build())
-        .listener(counts)
-        // Demo only: retry after 2 s rather than Postfix's 5 minutes, so you see the retries.
-        .retryPolicy(RetryPolicy.builder().initialDelay(Duration.ofSeconds(2)).build())
-        .pollInterval(Duration.ofMillis(250))
-        .build();
+    MailQueue queue =
+        MailQueue.builder()
+            .store(JdbcMailStore.builder(dataSource).createSchema(true).build())
+            .transport(
+                SmtpTransport.relay("127.0.0.1", sink.port()).security(Security.NONE).build())
+            .listener(counts)
+            // Demo only: retry after 2 s rather than Postfix's 5 minutes, so you see the retries.
+            .retryPolicy(RetryPolicy.builder().initialDelay(Duration.ofSeconds(2)).build())
+            .pollInterval(Duration.ofMillis(250))
+            .build();
 
-    out.printf("mailqueue demo: H2 database %s, SMTP sink on 127.0.0.1:%d%n", dir.resolve("queue.mv.db"), sink.port());
+    out.printf(
+        "mailqueue demo: H2 database %s, SMTP sink on 127.0.0.1:%d%n",
+        dir.resolve("queue.mv.db"), sink.port());
     long start = System.nanoTime();
     try {
       queue.start();
       for (int i = 0; i < MAILS; i++) {
         queue.enqueue(mail(i));
       }
-      out.printf("enqueued %d mails in %d ms; delivering...%n", MAILS, (System.nanoTime() - start) / 1_000_000);
+      out.printf(
+          "enqueued %d mails in %d ms; delivering...%n",
+          MAILS, (System.nanoTime() - start) / 1_000_000);
 
       long deadline = System.nanoTime() + DEADLINE.toNanos();
       boolean terminal = System.console() != null;
@@ -121,14 +135,18 @@ public final class QuickStartDemo {
         .from("Demo Shop <noreply@shop.example>")
         .to(to)
         .subject(reset ? "Reset your password" : "Your receipt #" + i)
-        .text(reset ? "Click the link to reset your password." : "Thank you for your order " + i + ".")
+        .text(
+            reset
+                ? "Click the link to reset your password."
+                : "Thank you for your order " + i + ".")
         .tag(reset ? "password-reset" : "receipt")
         .priority(reset ? Priority.HIGH : Priority.NORMAL)
         .lifetime(reset ? Duration.ofMinutes(30) : null)
         .build();
   }
 
-  private static void printSummary(MailQueue queue, QueueStats stats, SmtpSink sink, Counts counts) {
+  private static void printSummary(
+      MailQueue queue, QueueStats stats, SmtpSink sink, Counts counts) {
     out.println("Messages by state");
     for (MessageState s : MessageState.values()) {
       if (stats.count(s) > 0) {
@@ -136,25 +154,34 @@ public final class QuickStartDemo {
       }
     }
     out.println();
-    out.println("Recipients by final outcome and the SMTP reply that decided it (one example text each)");
+    out.println(
+        "Recipients by final outcome and the SMTP reply that decided it (one example text each)");
     Map<String, long[]> groups = new java.util.LinkedHashMap<>();
     Map<String, String> examples = new java.util.HashMap<>();
     for (ReplyCount rc : queue.replyCounts(10_000)) {
-      String key = String.format("%-10s %s", rc.status().name().toLowerCase(Locale.ROOT),
-          rc.reply() == null ? "-" : rc.reply().code() + " " + rc.reply().enhancedStatus());
+      String key =
+          String.format(
+              "%-10s %s",
+              rc.status().name().toLowerCase(Locale.ROOT),
+              rc.reply() == null ? "-" : rc.reply().code() + " " + rc.reply().enhancedStatus());
       groups.computeIfAbsent(key, k -> new long[1])[0] += rc.recipients();
       examples.putIfAbsent(key, rc.reply() == null ? "" : rc.reply().text());
     }
-    groups.forEach((key, n) -> out.printf("  %s  %6d  e.g. \"%s\"%n", key, n[0], examples.get(key)));
+    groups.forEach(
+        (key, n) -> out.printf("  %s  %6d  e.g. \"%s\"%n", key, n[0], examples.get(key)));
     out.println();
     out.println("Deferrals on the way (retried, then delivered)");
     counts.deferrals.forEach((reply, n) -> out.printf("  deferred   %6d  %s%n", n.sum(), reply));
     out.println();
-    out.printf("The sink accepted %d messages over %d SMTP sessions.%n", sink.acceptedCount(), sink.sessionCount());
+    out.printf(
+        "The sink accepted %d messages over %d SMTP sessions.%n",
+        sink.acceptedCount(), sink.sessionCount());
     out.println();
     out.println("Where to look next:");
-    out.println("  README.md                      the 20-line plain-Java example and the test command");
-    out.println("  target/mailqueue-demo/queue.mv.db   the queue's tables (mq_message, mq_recipient, mq_attempt)");
+    out.println(
+        "  README.md                      the 20-line plain-Java example and the test command");
+    out.println(
+        "  target/mailqueue-demo/queue.mv.db   the queue's tables (mq_message, mq_recipient, mq_attempt)");
     out.println("  examples/src/main/java/dev/mailqueue/examples/QuickStartDemo.java   this demo");
   }
 
@@ -175,8 +202,12 @@ public final class QuickStartDemo {
     public void deferred(DeliveryEvent e) {
       deferred.add(e.recipients().size());
       for (var r : e.recipients()) {
-        String reply = r.reply().code() + " " + r.reply().enhancedStatus() + " "
-            + r.reply().text().replaceAll("<[^>]*>: ", "");
+        String reply =
+            r.reply().code()
+                + " "
+                + r.reply().enhancedStatus()
+                + " "
+                + r.reply().text().replaceAll("<[^>]*>: ", "");
         deferrals.computeIfAbsent(reply, k -> new LongAdder()).increment();
       }
     }
@@ -192,7 +223,8 @@ public final class QuickStartDemo {
     }
 
     String line(QueueStats s) {
-      return String.format("delivered %5d | deferred (events) %4d | bounced %4d | expired %d | waiting %5d",
+      return String.format(
+          "delivered %5d | deferred (events) %4d | bounced %4d | expired %d | waiting %5d",
           delivered.sum(), deferred.sum(), bounced.sum(), expired.sum(), s.backlog());
     }
   }

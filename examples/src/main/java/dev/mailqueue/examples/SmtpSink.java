@@ -22,10 +22,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
- * A small in-process SMTP server on 127.0.0.1 for demos, tests and benchmarks: it speaks enough
- * RFC 5321 for a real client (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT, dot-unstuffing), answers
- * each RCPT with a reply chosen by a policy, and counts (or keeps) what it accepted. GreenMail
- * accepts every recipient; this sink can also say 550 or 451, like real servers do.
+ * A small in-process SMTP server on 127.0.0.1 for demos, tests and benchmarks: it speaks enough RFC
+ * 5321 for a real client (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT, dot-unstuffing), answers each
+ * RCPT with a reply chosen by a policy, and counts (or keeps) what it accepted. GreenMail accepts
+ * every recipient; this sink can also say 550 or 451, like real servers do.
  */
 public final class SmtpSink implements AutoCloseable {
   /** A message the sink accepted. */
@@ -37,11 +37,13 @@ public final class SmtpSink implements AutoCloseable {
   }
 
   private final ServerSocket server;
-  private final ExecutorService connections = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "smtp-sink");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService connections =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "smtp-sink");
+            t.setDaemon(true);
+            return t;
+          });
   private final Function<String, String> rcptPolicy;
   private final boolean keepMessages;
   private final List<Received> received = new CopyOnWriteArrayList<>();
@@ -54,8 +56,8 @@ public final class SmtpSink implements AutoCloseable {
   /**
    * Starts a sink on a free port of 127.0.0.1.
    *
-   * @param rcptPolicy the reply to each RCPT TO address, e.g. {@code "250 2.1.5 Ok"}; its chars
-   *     are written as ISO-8859-1 octets
+   * @param rcptPolicy the reply to each RCPT TO address, e.g. {@code "250 2.1.5 Ok"}; its chars are
+   *     written as ISO-8859-1 octets
    * @param keepMessages whether to keep accepted messages (tests) or only count them (benchmarks)
    */
   public SmtpSink(Function<String, String> rcptPolicy, boolean keepMessages) throws IOException {
@@ -72,7 +74,9 @@ public final class SmtpSink implements AutoCloseable {
     return new SmtpSink(rcpt -> "250 2.1.5 Ok", keepMessages);
   }
 
-  /** Calls {@code hook} on the session's thread for every accepted message, before the 250 reply. */
+  /**
+   * Calls {@code hook} on the session's thread for every accepted message, before the 250 reply.
+   */
   public void onAccept(java.util.function.Consumer<Received> hook) {
     this.onAccept = hook;
   }
@@ -124,7 +128,9 @@ public final class SmtpSink implements AutoCloseable {
       while ((line = readLine(in)) != null) {
         String upper = line.toUpperCase(Locale.ROOT);
         if (upper.startsWith("EHLO")) {
-          reply(out, "250-sink.localhost\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE 52428800\r\n250 ENHANCEDSTATUSCODES");
+          reply(
+              out,
+              "250-sink.localhost\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE 52428800\r\n250 ENHANCEDSTATUSCODES");
         } else if (upper.startsWith("HELO")) {
           reply(out, "250 sink.localhost");
         } else if (upper.startsWith("MAIL FROM:")) {
@@ -190,7 +196,10 @@ public final class SmtpSink implements AutoCloseable {
     return lt >= 0 && gt > lt ? a.substring(lt + 1, gt) : a.split(" ")[0];
   }
 
-  /** Writes a reply; chars up to U+00FF become one byte each, so a policy can send any octet (tests of hostile replies). */
+  /**
+   * Writes a reply; chars up to U+00FF become one byte each, so a policy can send any octet (tests
+   * of hostile replies).
+   */
   private static void reply(OutputStream out, String text) throws IOException {
     out.write((text + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
     out.flush();
@@ -202,7 +211,8 @@ public final class SmtpSink implements AutoCloseable {
     while ((b = in.read()) != -1) {
       if (b == '\n') {
         byte[] bytes = line.toByteArray();
-        int len = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+        int len =
+            bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
         return new String(bytes, 0, len, StandardCharsets.ISO_8859_1);
       }
       line.write(b);

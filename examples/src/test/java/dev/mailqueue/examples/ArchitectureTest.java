@@ -36,36 +36,63 @@ class ArchitectureTest {
     Path root = Path.of("..").toAbsolutePath().normalize();
     List<Path> dirs = MODULES.stream().map(m -> root.resolve(m).resolve("target/classes")).toList();
     assertThat(dirs).as("the other modules are built before this one").allMatch(Files::isDirectory);
-    classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-        .importPaths(dirs);
+    classes =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPaths(dirs);
     assertThat(classes.stream().map(c -> c.getPackageName()).distinct())
-        .contains("dev.mailqueue", "dev.mailqueue.spi", "dev.mailqueue.internal", "dev.mailqueue.jdbc",
-            "dev.mailqueue.smtp", "dev.mailqueue.cli", "dev.mailqueue.spring");
+        .contains(
+            "dev.mailqueue",
+            "dev.mailqueue.spi",
+            "dev.mailqueue.internal",
+            "dev.mailqueue.jdbc",
+            "dev.mailqueue.smtp",
+            "dev.mailqueue.cli",
+            "dev.mailqueue.spring");
   }
 
   @Test
   void theSpiKnowsNothingAboveIt() {
-    noClasses().that().resideInAPackage("dev.mailqueue.spi")
-        .should().dependOnClassesThat().resideInAnyPackage(above("dev.mailqueue.internal.."))
+    noClasses()
+        .that()
+        .resideInAPackage("dev.mailqueue.spi")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(above("dev.mailqueue.internal.."))
         .check(classes);
   }
 
   @Test
   void theApiReachesTheEngineThroughOneEntryPointOnly() {
-    noClasses().that().resideInAPackage("dev.mailqueue")
-        .should().dependOnClassesThat().resideInAnyPackage(above())
+    noClasses()
+        .that()
+        .resideInAPackage("dev.mailqueue")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(above())
         .check(classes);
-    noClasses().that().resideInAPackage("dev.mailqueue")
-        .should().dependOnClassesThat(DescribedPredicate.describe("are engine classes other than internal.Engine",
-            (JavaClass c) -> c.getPackageName().equals("dev.mailqueue.internal")
-                && !c.getName().equals(ENTRY_POINT) && !c.getName().startsWith(ENTRY_POINT + "$")))
+    noClasses()
+        .that()
+        .resideInAPackage("dev.mailqueue")
+        .should()
+        .dependOnClassesThat(
+            DescribedPredicate.describe(
+                "are engine classes other than internal.Engine",
+                (JavaClass c) ->
+                    c.getPackageName().equals("dev.mailqueue.internal")
+                        && !c.getName().equals(ENTRY_POINT)
+                        && !c.getName().startsWith(ENTRY_POINT + "$")))
         .check(classes);
   }
 
   @Test
   void theEngineKnowsNoAdapter() {
-    noClasses().that().resideInAPackage("dev.mailqueue.internal..")
-        .should().dependOnClassesThat().resideInAnyPackage(above())
+    noClasses()
+        .that()
+        .resideInAPackage("dev.mailqueue.internal..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(above())
         .check(classes);
   }
 
@@ -73,20 +100,32 @@ class ArchitectureTest {
   void adaptersUseTheApiAndSpiButNotTheEngineNorEachOther() {
     for (String adapter : List.of("jdbc", "smtp")) {
       String other = adapter.equals("jdbc") ? "dev.mailqueue.smtp.." : "dev.mailqueue.jdbc..";
-      noClasses().that().resideInAPackage("dev.mailqueue." + adapter + "..")
-          .should().dependOnClassesThat().resideInAnyPackage("dev.mailqueue.internal..", other,
-              "dev.mailqueue.cli..", "dev.mailqueue.spring..")
+      noClasses()
+          .that()
+          .resideInAPackage("dev.mailqueue." + adapter + "..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              "dev.mailqueue.internal..", other, "dev.mailqueue.cli..", "dev.mailqueue.spring..")
           .check(classes);
     }
   }
 
   @Test
   void theStarterAndTheCommandLineStayApart() {
-    noClasses().that().resideInAPackage("dev.mailqueue.spring..")
-        .should().dependOnClassesThat().resideInAnyPackage("dev.mailqueue.cli..", "dev.mailqueue.internal..")
+    noClasses()
+        .that()
+        .resideInAPackage("dev.mailqueue.spring..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("dev.mailqueue.cli..", "dev.mailqueue.internal..")
         .check(classes);
-    noClasses().that().resideInAPackage("dev.mailqueue.cli..")
-        .should().dependOnClassesThat().resideInAnyPackage("dev.mailqueue.spring..", "dev.mailqueue.internal..")
+    noClasses()
+        .that()
+        .resideInAPackage("dev.mailqueue.cli..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("dev.mailqueue.spring..", "dev.mailqueue.internal..")
         .check(classes);
   }
 
@@ -97,7 +136,13 @@ class ArchitectureTest {
 
   /** The adapter and application packages, and any extra ones given. */
   private static String[] above(String... more) {
-    return Stream.concat(Stream.of(more), Stream.of("dev.mailqueue.jdbc..", "dev.mailqueue.smtp..",
-        "dev.mailqueue.cli..", "dev.mailqueue.spring..")).toArray(String[]::new);
+    return Stream.concat(
+            Stream.of(more),
+            Stream.of(
+                "dev.mailqueue.jdbc..",
+                "dev.mailqueue.smtp..",
+                "dev.mailqueue.cli..",
+                "dev.mailqueue.spring.."))
+        .toArray(String[]::new);
   }
 }

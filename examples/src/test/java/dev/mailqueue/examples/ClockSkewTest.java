@@ -46,17 +46,24 @@ class ClockSkewTest {
     if (ci) {
       assertThat(Files.isExecutable(FAKETIME)).as("faketime is installed by .ci/run").isTrue();
     }
-    assumeTrue(Files.isExecutable(FAKETIME), "libfaketime not installed (apt-get install faketime)");
+    assumeTrue(
+        Files.isExecutable(FAKETIME), "libfaketime not installed (apt-get install faketime)");
     dataSource = TestDatabases.pooled(TestDatabases.serverUrl("postgresql"), 4);
     prefix = TestDatabases.randomPrefix();
-    JdbcMailStore store = JdbcMailStore.builder(dataSource).tablePrefix(prefix).createSchema(true).build();
+    JdbcMailStore store =
+        JdbcMailStore.builder(dataSource).tablePrefix(prefix).createSchema(true).build();
     store.start();
-    producer = MailQueue.builder().store(store).transport(new MailTransport() {
-      @Override
-      public DeliveryResult deliver(OutboundMail mail) {
-        throw new IllegalStateException("the producer never delivers");
-      }
-    }).build();
+    producer =
+        MailQueue.builder()
+            .store(store)
+            .transport(
+                new MailTransport() {
+                  @Override
+                  public DeliveryResult deliver(OutboundMail mail) {
+                    throw new IllegalStateException("the producer never delivers");
+                  }
+                })
+            .build();
   }
 
   @AfterEach
@@ -76,26 +83,50 @@ class ClockSkewTest {
     sink = SmtpSink.acceptingAll(true);
     List<MessageId> ids = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
-      ids.add(producer.enqueue(Mail.builder().from("a@example.com").to("r" + i + "@example.org").text("t")
-          .lifetime(Duration.ofMinutes(5)).build()));
+      ids.add(
+          producer.enqueue(
+              Mail.builder()
+                  .from("a@example.com")
+                  .to("r" + i + "@example.org")
+                  .text("t")
+                  .lifetime(Duration.ofMinutes(5))
+                  .build()));
     }
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(FAKETIME.toString(), "-f", offset, java, "-Xmx256m", "-cp",
-        System.getProperty("java.class.path"), DispatcherProcess.class.getName(),
-        TestDatabases.serverUrl("postgresql"), prefix, Integer.toString(sink.port()), "skewed" + offset, "60000");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            FAKETIME.toString(),
+            "-f",
+            offset,
+            java,
+            "-Xmx256m",
+            "-cp",
+            System.getProperty("java.class.path"),
+            DispatcherProcess.class.getName(),
+            TestDatabases.serverUrl("postgresql"),
+            prefix,
+            Integer.toString(sink.port()),
+            "skewed" + offset,
+            "60000");
     pb.environment().put("FAKETIME_DONT_FAKE_MONOTONIC", "1");
     pb.redirectErrorStream(true);
     pb.redirectOutput(new File("target/" + prefix + "skew.log"));
     Process p = pb.start();
     try {
-      await().atMost(Duration.ofMinutes(2)).until(() -> ids.stream()
-          .allMatch(id -> producer.find(id).map(v -> v.state().isTerminal()).orElse(false)));
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .until(
+              () ->
+                  ids.stream()
+                      .allMatch(
+                          id -> producer.find(id).map(v -> v.state().isTerminal()).orElse(false)));
       p.getOutputStream().close();
       assertThat(p.waitFor(1, TimeUnit.MINUTES)).as("dispatcher stopped").isTrue();
     } finally {
       p.destroyForcibly();
     }
-    assertThat(Files.readString(Path.of("target/" + prefix + "skew.log"))).as("the child really ran skewed")
+    assertThat(Files.readString(Path.of("target/" + prefix + "skew.log")))
+        .as("the child really ran skewed")
         .contains("started skewed" + offset);
     for (MessageId id : ids) {
       MessageView view = producer.find(id).orElseThrow();

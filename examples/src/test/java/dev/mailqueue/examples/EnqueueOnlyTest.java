@@ -38,7 +38,12 @@ class EnqueueOnlyTest {
   }
 
   private static Mail mail() {
-    return Mail.builder().from("shop@example.com").to("bob@example.org").subject("hi").text("x").build();
+    return Mail.builder()
+        .from("shop@example.com")
+        .to("bob@example.org")
+        .subject("hi")
+        .text("x")
+        .build();
   }
 
   @Test
@@ -55,8 +60,14 @@ class EnqueueOnlyTest {
       }
       producer.wakeUp();
 
-      assertThat(producer.find(beforeStart)).get().extracting(v -> v.state()).isEqualTo(MessageState.QUEUED);
-      assertThat(producer.find(afterStart)).get().extracting(v -> v.state()).isEqualTo(MessageState.QUEUED);
+      assertThat(producer.find(beforeStart))
+          .get()
+          .extracting(v -> v.state())
+          .isEqualTo(MessageState.QUEUED);
+      assertThat(producer.find(afterStart))
+          .get()
+          .extracting(v -> v.state())
+          .isEqualTo(MessageState.QUEUED);
       assertThat(producer.stats().countsByState().get(MessageState.QUEUED)).isEqualTo(2L);
     }
   }
@@ -64,27 +75,39 @@ class EnqueueOnlyTest {
   @Test
   void aQueueWithATransportAcceptsMailBeforeStartAndSendsItOnceStarted() throws Exception {
     AtomicInteger delivered = new AtomicInteger();
-    MailTransport counting = mail -> {
-      delivered.incrementAndGet();
-      return DeliveryResult.all(mail.recipients(), RecipientStatus.DELIVERED,
-          new SmtpReply(250, "2.0.0", "ok"), "test");
-    };
+    MailTransport counting =
+        mail -> {
+          delivered.incrementAndGet();
+          return DeliveryResult.all(
+              mail.recipients(),
+              RecipientStatus.DELIVERED,
+              new SmtpReply(250, "2.0.0", "ok"),
+              "test");
+        };
     try (MailQueue queue = MailQueue.builder().store(store()).transport(counting).build()) {
       MessageId id = queue.enqueue(mail()); // no start() yet: the store is prepared by this enqueue
       assertThat(queue.find(id)).get().extracting(v -> v.state()).isEqualTo(MessageState.QUEUED);
       assertThat(delivered).hasValue(0);
 
       queue.start();
-      await().untilAsserted(
-          () -> assertThat(queue.find(id)).get().extracting(v -> v.state()).isEqualTo(MessageState.DELIVERED));
+      await()
+          .untilAsserted(
+              () ->
+                  assertThat(queue.find(id))
+                      .get()
+                      .extracting(v -> v.state())
+                      .isEqualTo(MessageState.DELIVERED));
     }
   }
 
   @Test
   void aTransportIsRequiredUnlessTheQueueIsEnqueueOnly() {
     assertThatThrownBy(() -> MailQueue.builder().store(store()).build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("enqueueOnly()");
-    assertThatThrownBy(() -> MailQueue.builder().store(store()).enqueueOnly().transport(mail -> null).build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("takes no transport");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("enqueueOnly()");
+    assertThatThrownBy(
+            () -> MailQueue.builder().store(store()).enqueueOnly().transport(mail -> null).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("takes no transport");
   }
 }

@@ -9,8 +9,8 @@ import dev.mailqueue.MailQueue;
 import dev.mailqueue.MessageId;
 import dev.mailqueue.MessageState;
 import dev.mailqueue.MessageView;
-import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.MessageView.Recipient;
+import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.RetryPolicy;
 import dev.mailqueue.examples.EndToEndContract.RecordingListener;
 import dev.mailqueue.jdbc.JdbcMailStore;
@@ -44,9 +44,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The promise at its edges, end to end on a real database: whatever a server replies, whatever DNS
- * names, whatever the database refuses for a while, a decided outcome is recorded once and the
- * mail is sent once. One subclass per database. Leases are short (3 s) so that a message whose
- * outcome was dropped would be sent again within the test.
+ * names, whatever the database refuses for a while, a decided outcome is recorded once and the mail
+ * is sent once. One subclass per database. Leases are short (3 s) so that a message whose outcome
+ * was dropped would be sent again within the test.
  */
 abstract class FaultInjectionContract {
   static final Duration SHORT_LEASE = Duration.ofSeconds(3);
@@ -91,7 +91,10 @@ abstract class FaultInjectionContract {
     }
   }
 
-  /** Recipients named "nul", "esc" and "latin" get replies with a NUL, terminal escapes and 8-bit octets. */
+  /**
+   * Recipients named "nul", "esc" and "latin" get replies with a NUL, terminal escapes and 8-bit
+   * octets.
+   */
   private static String hostileReplies(String rcpt) {
     if (rcpt.startsWith("nul")) {
       return "550 5.1.1 <" + rcpt + ">: user\u0000unknown";
@@ -114,15 +117,22 @@ abstract class FaultInjectionContract {
 
   protected MailQueue start(Function<MailQueue.Builder, MailQueue.Builder> customize) {
     // closed in tearDown too: a test that replaces it leaves it to nobody else, and its threads,
-    // started late, would count as this queue's in closeOnAnInterruptedThreadStillEndsEveryThreadOfTheQueue
-    defaultTransport = SmtpTransport.relay("127.0.0.1", sink.port()).security(Security.NONE).build();
-    MailQueue.Builder b = MailQueue.builder()
-        .store(store())
-        .transport(defaultTransport)
-        .listener(events)
-        .lease(SHORT_LEASE)
-        .retryPolicy(RetryPolicy.builder().initialDelay(Duration.ofMillis(200)).maxDelay(Duration.ofSeconds(1)).build())
-        .pollInterval(Duration.ofMillis(100));
+    // started late, would count as this queue's in
+    // closeOnAnInterruptedThreadStillEndsEveryThreadOfTheQueue
+    defaultTransport =
+        SmtpTransport.relay("127.0.0.1", sink.port()).security(Security.NONE).build();
+    MailQueue.Builder b =
+        MailQueue.builder()
+            .store(store())
+            .transport(defaultTransport)
+            .listener(events)
+            .lease(SHORT_LEASE)
+            .retryPolicy(
+                RetryPolicy.builder()
+                    .initialDelay(Duration.ofMillis(200))
+                    .maxDelay(Duration.ofSeconds(1))
+                    .build())
+            .pollInterval(Duration.ofMillis(100));
     queue = customize.apply(b).build();
     queue.start();
     return queue;
@@ -130,7 +140,8 @@ abstract class FaultInjectionContract {
 
   /** Direct mode where every domain's MX is the sink, under the name {@code mxName(domain)}. */
   protected MailTransport directToSink(Function<String, String> mxName) {
-    InetSocketAddress sinkAddress = new InetSocketAddress(InetAddress.getLoopbackAddress(), sink.port());
+    InetSocketAddress sinkAddress =
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), sink.port());
     return SmtpTransport.direct()
         .mxResolver(domain -> MxLookup.hosts(MxHost.of(mxName.apply(domain), 10, sinkAddress)))
         .allowDestinations("127.0.0.1")
@@ -139,7 +150,9 @@ abstract class FaultInjectionContract {
   }
 
   protected MessageView awaitFinal(MessageId id, Duration atMost) {
-    await().atMost(atMost).until(() -> queue.find(id).map(v -> v.state().isTerminal()).orElse(false));
+    await()
+        .atMost(atMost)
+        .until(() -> queue.find(id).map(v -> v.state().isTerminal()).orElse(false));
     return queue.find(id).orElseThrow();
   }
 
@@ -156,7 +169,9 @@ abstract class FaultInjectionContract {
   protected List<String> storedRemoteHosts(MessageId id) throws SQLException {
     List<String> hosts = new ArrayList<>();
     try (Connection c = dataSource.getConnection();
-         var ps = c.prepareStatement("SELECT remote_host FROM " + prefix + "attempt WHERE message_id = ?")) {
+        var ps =
+            c.prepareStatement(
+                "SELECT remote_host FROM " + prefix + "attempt WHERE message_id = ?")) {
       ps.setObject(1, idParameter(id));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -177,24 +192,28 @@ abstract class FaultInjectionContract {
    * database refusing a write, as a constraint, an encoding error or an outage would.
    */
   protected static MailStore refusing(MailStore real, Predicate<Completion> refuse) {
-    return (MailStore) Proxy.newProxyInstance(FaultInjectionContract.class.getClassLoader(),
-        new Class<?>[] {MailStore.class}, (proxy, method, args) -> {
-          if (method.getName().equals("complete") && refuse.test((Completion) args[1])) {
-            throw new IllegalStateException("the database refused the completion (injected)");
-          }
-          if (method.getName().equals("completeAll")) {
-            for (Object c : (List<?>) args[1]) {
-              if (refuse.test((Completion) c)) {
-                throw new IllegalStateException("the database refused the group of completions (injected)");
+    return (MailStore)
+        Proxy.newProxyInstance(
+            FaultInjectionContract.class.getClassLoader(),
+            new Class<?>[] {MailStore.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("complete") && refuse.test((Completion) args[1])) {
+                throw new IllegalStateException("the database refused the completion (injected)");
               }
-            }
-          }
-          try {
-            return method.invoke(real, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+              if (method.getName().equals("completeAll")) {
+                for (Object c : (List<?>) args[1]) {
+                  if (refuse.test((Completion) c)) {
+                    throw new IllegalStateException(
+                        "the database refused the group of completions (injected)");
+                  }
+                }
+              }
+              try {
+                return method.invoke(real, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
   }
 
   @Test
@@ -205,14 +224,17 @@ abstract class FaultInjectionContract {
     String longName = label + "." + label + "." + label + "." + "x".repeat(48) + ".long-mx.test";
     assertThat(longName).hasSize(253);
     start(b -> b.transport(directToSink(domain -> longName)));
-    MessageId id = queue.enqueue(Mail.builder().from("a@example.com").to("bob@long-mx.test").text("hi").build());
+    MessageId id =
+        queue.enqueue(
+            Mail.builder().from("a@example.com").to("bob@long-mx.test").text("hi").build());
 
     MessageView view = awaitFinal(id);
     assertThat(view.state()).isEqualTo(MessageState.DELIVERED);
     assertThat(view.attempts()).isEqualTo(1);
     assertThat(copiesFor("bob@long-mx.test")).isEqualTo(1);
-    assertThat(storedRemoteHosts(id)).singleElement().satisfies(h ->
-        assertThat(h).startsWith(label).hasSizeLessThanOrEqualTo(255));
+    assertThat(storedRemoteHosts(id))
+        .singleElement()
+        .satisfies(h -> assertThat(h).startsWith(label).hasSizeLessThanOrEqualTo(255));
   }
 
   @Test
@@ -228,17 +250,30 @@ abstract class FaultInjectionContract {
     assertThat(view.state()).isEqualTo(MessageState.DELIVERED);
     assertThat(view.attempts()).isEqualTo(1);
     for (int i = 0; i < 10; i++) {
-      assertThat(copiesFor("user@customer-domain-number-" + i + ".test")).as("domain %d", i).isEqualTo(1);
+      assertThat(copiesFor("user@customer-domain-number-" + i + ".test"))
+          .as("domain %d", i)
+          .isEqualTo(1);
     }
-    assertThat(storedRemoteHosts(id)).singleElement().satisfies(h ->
-        assertThat(h).hasSizeLessThanOrEqualTo(255).startsWith("inbound-smtp-cluster-node-01.").endsWith("more)"));
+    assertThat(storedRemoteHosts(id))
+        .singleElement()
+        .satisfies(
+            h ->
+                assertThat(h)
+                    .hasSizeLessThanOrEqualTo(255)
+                    .startsWith("inbound-smtp-cluster-node-01.")
+                    .endsWith("more)"));
   }
 
   @Test
   void nulEscapesAndEightBitOctetsInRepliesAreStoredSanitised() {
     start(b -> b);
-    MessageId id = queue.enqueue(Mail.builder().from("a@example.com")
-        .to("nul@example.org", "esc@example.org", "latin@example.org").text("hostile replies").build());
+    MessageId id =
+        queue.enqueue(
+            Mail.builder()
+                .from("a@example.com")
+                .to("nul@example.org", "esc@example.org", "latin@example.org")
+                .text("hostile replies")
+                .build());
 
     MessageView view = awaitFinal(id);
     assertThat(view.state()).isEqualTo(MessageState.BOUNCED);
@@ -251,17 +286,23 @@ abstract class FaultInjectionContract {
     Recipient esc = recipient(view, "esc@example.org");
     assertThat(esc.status()).isEqualTo(RecipientStatus.DELIVERED);
     for (Recipient r : view.recipients()) {
-      assertThat(r.lastReply().text().chars()).as(r.address().address())
+      assertThat(r.lastReply().text().chars())
+          .as(r.address().address())
           .noneMatch(c -> c < 0x20 || (c >= 0x7f && c <= 0x9f));
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> events.bounced.size() == 1);
   }
 
-  /** Found by a first-day user with Postfix's smtp-sink: the suppression check threw on a missing enhanced code. */
+  /**
+   * Found by a first-day user with Postfix's smtp-sink: the suppression check threw on a missing
+   * enhanced code.
+   */
   @Test
   void aBounceWithoutAnEnhancedStatusCodeIsRecordedAndSuppressesNothing() {
     start(b -> b);
-    MessageId id = queue.enqueue(Mail.builder().from("a@example.com").to("plain@example.org").text("x").build());
+    MessageId id =
+        queue.enqueue(
+            Mail.builder().from("a@example.com").to("plain@example.org").text("x").build());
 
     MessageView view = awaitFinal(id);
     assertThat(view.state()).isEqualTo(MessageState.BOUNCED);
@@ -280,7 +321,9 @@ abstract class FaultInjectionContract {
     // the group commit and the one-by-one fallback both fail, then the database is back
     MailStore flaky = refusing(store(), c -> refusals.incrementAndGet() <= 3);
     start(b -> b.store(flaky));
-    MessageId id = queue.enqueue(Mail.builder().from("a@example.com").to("once@example.org").text("1").build());
+    MessageId id =
+        queue.enqueue(
+            Mail.builder().from("a@example.com").to("once@example.org").text("1").build());
 
     MessageView view = awaitFinal(id);
     assertThat(view.state()).isEqualTo(MessageState.DELIVERED);
@@ -288,15 +331,20 @@ abstract class FaultInjectionContract {
     assertThat(refusals.get()).isGreaterThan(3);
     assertThat(copiesFor("once@example.org")).isEqualTo(1);
     await().atMost(Duration.ofSeconds(10)).until(() -> events.delivered.size() == 1);
-    assertThat(events.delivered).singleElement().satisfies(e -> assertThat(e.messageId()).isEqualTo(id));
+    assertThat(events.delivered)
+        .singleElement()
+        .satisfies(e -> assertThat(e.messageId()).isEqualTo(id));
   }
 
   @Test
   void anOutcomeWhoseTextsTheDatabaseRefusesIsRecordedWithItsCodesAndNotSentAgain() {
-    // A value the database will never take (as PostgreSQL with a NUL): only the reduced record fits.
+    // A value the database will never take (as PostgreSQL with a NUL): only the reduced record
+    // fits.
     MailStore picky = refusing(store(), c -> c.summary() != null && !c.summary().text().isEmpty());
     start(b -> b.store(picky));
-    MessageId id = queue.enqueue(Mail.builder().from("a@example.com").to("picky@example.org").text("1").build());
+    MessageId id =
+        queue.enqueue(
+            Mail.builder().from("a@example.com").to("picky@example.org").text("1").build());
 
     MessageView view = awaitFinal(id);
     assertThat(view.state()).isEqualTo(MessageState.DELIVERED);
@@ -315,21 +363,28 @@ abstract class FaultInjectionContract {
   void aListenerThatBlocksDelaysNeitherRecordingNorClaiming() throws Exception {
     CountDownLatch listenerMayReturn = new CountDownLatch(1);
     AtomicInteger told = new AtomicInteger();
-    RecordingListener blocking = new RecordingListener() {
-      @Override
-      public void delivered(DeliveryEvent e) {
-        try {
-          listenerMayReturn.await(60, TimeUnit.SECONDS);
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-        }
-        told.incrementAndGet();
-      }
-    };
+    RecordingListener blocking =
+        new RecordingListener() {
+          @Override
+          public void delivered(DeliveryEvent e) {
+            try {
+              listenerMayReturn.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException ie) {
+              Thread.currentThread().interrupt();
+            }
+            told.incrementAndGet();
+          }
+        };
     start(b -> b.listener(blocking).workers(2));
     List<MessageId> ids = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
-      ids.add(queue.enqueue(Mail.builder().from("a@example.com").to("slow" + i + "@example.org").text("x").build()));
+      ids.add(
+          queue.enqueue(
+              Mail.builder()
+                  .from("a@example.com")
+                  .to("slow" + i + "@example.org")
+                  .text("x")
+                  .build()));
     }
     try {
       for (MessageId id : ids) {
@@ -343,6 +398,9 @@ abstract class FaultInjectionContract {
   }
 
   static Recipient recipient(MessageView view, String address) {
-    return view.recipients().stream().filter(r -> r.address().address().equals(address)).findFirst().orElseThrow();
+    return view.recipients().stream()
+        .filter(r -> r.address().address().equals(address))
+        .findFirst()
+        .orElseThrow();
   }
 }

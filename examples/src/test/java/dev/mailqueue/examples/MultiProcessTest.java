@@ -44,20 +44,33 @@ class MultiProcessTest {
     dataSource = TestDatabases.pooled(TestDatabases.serverUrl("postgresql"), 4);
     prefix = TestDatabases.randomPrefix();
     sink = SmtpSink.acceptingAll(true);
-    JdbcMailStore store = JdbcMailStore.builder(dataSource).tablePrefix(prefix).createSchema(true).build();
+    JdbcMailStore store =
+        JdbcMailStore.builder(dataSource).tablePrefix(prefix).createSchema(true).build();
     store.start();
     // An enqueue-only queue: never started, so it delivers nothing itself.
-    MailQueue producer = MailQueue.builder().store(store).transport(new MailTransport() {
-      @Override
-      public dev.mailqueue.spi.DeliveryResult deliver(dev.mailqueue.spi.OutboundMail mail) {
-        throw new IllegalStateException("the producer never delivers");
-      }
-    }).build();
+    MailQueue producer =
+        MailQueue.builder()
+            .store(store)
+            .transport(
+                new MailTransport() {
+                  @Override
+                  public dev.mailqueue.spi.DeliveryResult deliver(
+                      dev.mailqueue.spi.OutboundMail mail) {
+                    throw new IllegalStateException("the producer never delivers");
+                  }
+                })
+            .build();
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       for (int i = 0; i < MESSAGES; i++) {
-        producer.enqueue(c, Mail.builder().from("a@example.com").to("r" + i + "@example.org")
-            .subject("m" + i).text("message " + i).build());
+        producer.enqueue(
+            c,
+            Mail.builder()
+                .from("a@example.com")
+                .to("r" + i + "@example.org")
+                .subject("m" + i)
+                .text("message " + i)
+                .build());
         if (i % 1000 == 999) {
           c.commit();
         }
@@ -79,10 +92,19 @@ class MultiProcessTest {
   private Process launch(String workerId, long leaseMillis) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     // 10,000 deliveries: their one-line-per-recipient log would only fill the process logs
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-Dorg.slf4j.simpleLogger.log.dev.mailqueue.delivery=warn",
-        "-cp", System.getProperty("java.class.path"),
-        DispatcherProcess.class.getName(), TestDatabases.serverUrl("postgresql"), prefix, Integer.toString(sink.port()),
-        workerId, Long.toString(leaseMillis));
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java,
+            "-Xmx256m",
+            "-Dorg.slf4j.simpleLogger.log.dev.mailqueue.delivery=warn",
+            "-cp",
+            System.getProperty("java.class.path"),
+            DispatcherProcess.class.getName(),
+            TestDatabases.serverUrl("postgresql"),
+            prefix,
+            Integer.toString(sink.port()),
+            workerId,
+            Long.toString(leaseMillis));
     pb.redirectErrorStream(true);
     pb.redirectOutput(new File("target/" + prefix + workerId + ".log"));
     Process p = pb.start();
@@ -91,7 +113,10 @@ class MultiProcessTest {
   }
 
   private void awaitAllDelivered() {
-    await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(200)).until(() -> delivered() == MESSAGES);
+    await()
+        .atMost(Duration.ofMinutes(4))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> delivered() == MESSAGES);
   }
 
   /** Closes every live dispatcher's standard input, which makes it close its queue and exit. */
@@ -142,7 +167,9 @@ class MultiProcessTest {
     Process victim = launch("victim", 3_000);
     launch("p2", 3_000);
     launch("p3", 3_000);
-    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(20))
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(20))
         .until(() -> sink.acceptedCount() >= MESSAGES / 4);
     victim.destroyForcibly(); // SIGKILL on Linux
     assertThat(victim.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -154,8 +181,10 @@ class MultiProcessTest {
     // sends, up to 16 decided attempts waiting for the recorder (four per worker) and the group
     // being committed (at most 16 + 1).
     int bound = 4 + 16 + 17;
-    System.out.printf("SIGKILL run: %d distinct messages delivered, %d delivered twice "
-        + "(at most the killed process's sent but unrecorded mail: %d)%n", counts.size(), duplicates, bound);
+    System.out.printf(
+        "SIGKILL run: %d distinct messages delivered, %d delivered twice "
+            + "(at most the killed process's sent but unrecorded mail: %d)%n",
+        counts.size(), duplicates, bound);
     assertThat(counts).hasSize(MESSAGES);
     assertThat(delivered()).isEqualTo(MESSAGES);
     assertThat(duplicates).isLessThanOrEqualTo(bound);

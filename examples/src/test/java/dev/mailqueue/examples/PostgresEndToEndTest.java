@@ -19,7 +19,9 @@ class PostgresEndToEndTest extends EndToEndContract {
     return TestDatabases.pooled(TestDatabases.serverUrl("postgresql"), 10);
   }
 
-  /** NOTIFY is delivered at commit, so workers wake at once even with an hour-long poll interval. */
+  /**
+   * NOTIFY is delivered at commit, so workers wake at once even with an hour-long poll interval.
+   */
   @Test
   void commitOnAnotherConnectionWakesTheWorkersThroughListenNotify() throws Exception {
     MailQueue queue = startQueue(sink.port(), b -> b.pollInterval(Duration.ofHours(1)));
@@ -28,10 +30,13 @@ class PostgresEndToEndTest extends EndToEndContract {
     MessageId id;
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
-      id = queue.enqueue(c, Mail.builder().from("a@example.com").to("notify@example.org").text("t").build());
+      id =
+          queue.enqueue(
+              c, Mail.builder().from("a@example.com").to("notify@example.org").text("t").build());
       c.commit();
     }
-    await().atMost(Duration.ofSeconds(5))
+    await()
+        .atMost(Duration.ofSeconds(5))
         .until(() -> queue.find(id).map(v -> v.state() == MessageState.DELIVERED).orElse(false));
     assertThat(sink.received()).hasSize(1);
   }

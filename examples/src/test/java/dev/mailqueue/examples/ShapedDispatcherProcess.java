@@ -17,10 +17,10 @@ import java.time.Duration;
 
 /**
  * A separate JVM that dispatches from a shared database through a relay shaped to a rate per
- * second, printing {@code live nodes: n} whenever the queue tells its transport the node count;
- * it prints {@code sent <nanos> <nanos>} around every delivered message; it stops when its
- * standard input closes. Used by {@link ShapedMultiProcessTest}. Arguments:
- * JDBC URL, table prefix, SMTP port, worker id, messages per second, heartbeat interval ms.
+ * second, printing {@code live nodes: n} whenever the queue tells its transport the node count; it
+ * prints {@code sent <nanos> <nanos>} around every delivered message; it stops when its standard
+ * input closes. Used by {@link ShapedMultiProcessTest}. Arguments: JDBC URL, table prefix, SMTP
+ * port, worker id, messages per second, heartbeat interval ms.
  */
 public final class ShapedDispatcherProcess {
   private ShapedDispatcherProcess() {}
@@ -67,18 +67,25 @@ public final class ShapedDispatcherProcess {
     config.setJdbcUrl(args[0]);
     config.setMaximumPoolSize(6);
     try (HikariDataSource ds = new HikariDataSource(config)) {
-      SmtpTransport smtp = SmtpTransport.relay("127.0.0.1", Integer.parseInt(args[2])).security(Security.NONE)
-          .shaping(DestinationLimits.custom()
-              .defaults(Limit.ofDefaults().withRate(Integer.parseInt(args[4]), Duration.ofSeconds(1))).build())
-          .build();
-      MailQueue queue = MailQueue.builder()
-          .store(JdbcMailStore.builder(ds).tablePrefix(args[1]).build())
-          .transport(new Reporting(smtp))
-          .workerId(args[3])
-          .workers(4)
-          .pollInterval(Duration.ofMillis(100))
-          .heartbeatInterval(Duration.ofMillis(Long.parseLong(args[5])))
-          .build();
+      SmtpTransport smtp =
+          SmtpTransport.relay("127.0.0.1", Integer.parseInt(args[2]))
+              .security(Security.NONE)
+              .shaping(
+                  DestinationLimits.custom()
+                      .defaults(
+                          Limit.ofDefaults()
+                              .withRate(Integer.parseInt(args[4]), Duration.ofSeconds(1)))
+                      .build())
+              .build();
+      MailQueue queue =
+          MailQueue.builder()
+              .store(JdbcMailStore.builder(ds).tablePrefix(args[1]).build())
+              .transport(new Reporting(smtp))
+              .workerId(args[3])
+              .workers(4)
+              .pollInterval(Duration.ofMillis(100))
+              .heartbeatInterval(Duration.ofMillis(Long.parseLong(args[5])))
+              .build();
       queue.start();
       System.out.println("started " + args[3]);
       while (System.in.read() != -1) {

@@ -29,14 +29,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Two JVM processes deliver from one PostgreSQL database through a relay shaped to 10 messages
- * per second: through the node registry each learns that the other is alive and takes half the
- * rate, so together they send about 10 per second, not 20.
+ * Two JVM processes deliver from one PostgreSQL database through a relay shaped to 10 messages per
+ * second: through the node registry each learns that the other is alive and takes half the rate, so
+ * together they send about 10 per second, not 20.
  */
 @Timeout(120)
 class ShapedMultiProcessTest {
   private static final int MESSAGES = 60;
   private static final int RATE = 10;
+
   /** Arrivals before this one are the start-up, not the steady part. */
   private static final int STEADY_FROM = 10;
 
@@ -71,9 +72,19 @@ class ShapedMultiProcessTest {
 
   private void launch(String workerId) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-        ShapedDispatcherProcess.class.getName(), TestDatabases.serverUrl("postgresql"), prefix,
-        Integer.toString(sink.port()), workerId, Integer.toString(RATE), "500");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java,
+            "-Xmx256m",
+            "-cp",
+            System.getProperty("java.class.path"),
+            ShapedDispatcherProcess.class.getName(),
+            TestDatabases.serverUrl("postgresql"),
+            prefix,
+            Integer.toString(sink.port()),
+            workerId,
+            Integer.toString(RATE),
+            "500");
     pb.redirectErrorStream(true);
     pb.redirectOutput(new File(log(workerId).toString()));
     processes.add(pb.start());
@@ -87,17 +98,28 @@ class ShapedMultiProcessTest {
   private void enqueue(int count) throws Exception {
     JdbcMailStore store = JdbcMailStore.builder(dataSource).tablePrefix(prefix).build();
     // An enqueue-only queue: never started, so it delivers nothing and is no node.
-    MailQueue producer = MailQueue.builder().store(store).transport(new MailTransport() {
-      @Override
-      public DeliveryResult deliver(OutboundMail mail) {
-        throw new IllegalStateException("the producer never delivers");
-      }
-    }).build();
+    MailQueue producer =
+        MailQueue.builder()
+            .store(store)
+            .transport(
+                new MailTransport() {
+                  @Override
+                  public DeliveryResult deliver(OutboundMail mail) {
+                    throw new IllegalStateException("the producer never delivers");
+                  }
+                })
+            .build();
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       for (int i = 0; i < count; i++) {
-        producer.enqueue(c, Mail.builder().from("a@example.com").to("r" + i + "@example.org")
-            .subject("m" + i).text("message " + i).build());
+        producer.enqueue(
+            c,
+            Mail.builder()
+                .from("a@example.com")
+                .to("r" + i + "@example.org")
+                .subject("m" + i)
+                .text("message " + i)
+                .build());
       }
       c.commit();
     }
@@ -105,7 +127,8 @@ class ShapedMultiProcessTest {
 
   private int nodeRows() throws Exception {
     try (Connection c = dataSource.getConnection();
-         ResultSet rs = c.createStatement().executeQuery("SELECT COUNT(*) FROM " + prefix + "node")) {
+        ResultSet rs =
+            c.createStatement().executeQuery("SELECT COUNT(*) FROM " + prefix + "node")) {
       rs.next();
       return rs.getInt(1);
     }
@@ -115,12 +138,17 @@ class ShapedMultiProcessTest {
   void twoProcessesTogetherKeepTheRateOfOne() throws Exception {
     launch("p1");
     launch("p2");
-    // Both must know of each other before the mail is there: a process alone may send at the full rate.
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+    // Both must know of each other before the mail is there: a process alone may send at the full
+    // rate.
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(100))
         .until(() -> logged("p1", "live nodes: 2") && logged("p2", "live nodes: 2"));
 
     enqueue(MESSAGES);
-    await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(50))
+    await()
+        .atMost(Duration.ofSeconds(40))
+        .pollInterval(Duration.ofMillis(50))
         .until(() -> sink.acceptedCount() >= MESSAGES);
 
     for (Process p : processes) {
@@ -134,15 +162,22 @@ class ShapedMultiProcessTest {
     arrivals.sort(null);
     assertThat(arrivals).hasSize(MESSAGES);
     assertThat(sink.acceptedCount()).isEqualTo(MESSAGES);
-    assertThat(JdbcMailStore.builder(dataSource).tablePrefix(prefix).build().stats().count(MessageState.DELIVERED))
+    assertThat(
+            JdbcMailStore.builder(dataSource)
+                .tablePrefix(prefix)
+                .build()
+                .stats()
+                .count(MessageState.DELIVERED))
         .isEqualTo(MESSAGES);
     assertThat(nodeRows()).as("both left the registry").isZero();
 
     long first = arrivals.get(STEADY_FROM);
     long last = arrivals.get(MESSAGES - 1);
     double rate = (MESSAGES - 1 - STEADY_FROM) / ((last - first) / 1e9);
-    System.out.printf("two shaped processes, configured %d/s: %.1f/s at the sink in the steady part (messages %d "
-        + "to %d)%n", RATE, rate, STEADY_FROM + 1, MESSAGES);
+    System.out.printf(
+        "two shaped processes, configured %d/s: %.1f/s at the sink in the steady part (messages %d "
+            + "to %d)%n",
+        RATE, rate, STEADY_FROM + 1, MESSAGES);
 
     // Each process may take RATE / 2 permits per period of its limiter. Counted against the
     // process's own send times, not against wall-clock windows at the sink: a process that was
@@ -159,9 +194,11 @@ class ShapedMultiProcessTest {
       long start = sends.stream().mapToLong(t -> t[0]).min().orElseThrow();
       long end = sends.stream().mapToLong(t -> t[1]).max().orElseThrow();
       long periods = TimeUnit.NANOSECONDS.toSeconds(end - start) + 2;
-      System.out.printf("%s sent %d in %.2f s: at most %d allowed at %d per second%n", worker, sends.size(),
-          (end - start) / 1e9, periods * share, share);
-      assertThat(sends.size()).as("%s: sends within its share of the rate", worker)
+      System.out.printf(
+          "%s sent %d in %.2f s: at most %d allowed at %d per second%n",
+          worker, sends.size(), (end - start) / 1e9, periods * share, share);
+      assertThat(sends.size())
+          .as("%s: sends within its share of the rate", worker)
           .isLessThanOrEqualTo((int) (periods * share));
     }
     assertThat(total).as("both processes reported every send").isEqualTo(MESSAGES);

@@ -19,28 +19,33 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The completer: records the workers' decided attempts in the store, in groups, on a thread of
- * its own; keeps and retries (with backoff, under a renewed lease) the outcomes the store could
- * not record, so that a sent message is not sent again; then logs each recorded attempt and
- * hands it to the {@link ListenerNotifier}.
+ * The completer: records the workers' decided attempts in the store, in groups, on a thread of its
+ * own; keeps and retries (with backoff, under a renewed lease) the outcomes the store could not
+ * record, so that a sent message is not sent again; then logs each recorded attempt and hands it to
+ * the {@link ListenerNotifier}.
  */
 final class Completer {
   /** The queue's logger, as before this class was split from it. */
   private static final Logger log = LoggerFactory.getLogger(DefaultMailQueue.class);
-  private static final Logger deliveryLog = LoggerFactory.getLogger(DefaultMailQueue.DELIVERY_LOGGER);
+
+  private static final Logger deliveryLog =
+      LoggerFactory.getLogger(DefaultMailQueue.DELIVERY_LOGGER);
 
   private final MailStore store;
+
   /** The queue's claimed messages (shared): those whose lease housekeeping renews. */
   private final Map<MessageId, ClaimedMail> inFlight;
+
   private final ListenerNotifier listenerNotifier;
   private Thread thread;
 
   /**
-   * Decided attempts waiting to be recorded; the completer commits them in groups. Bounded
-   * ({@code DefaultMailQueue.DECIDED_PER_WORKER} per worker), so workers wait when the database falls behind, and
-   * sent but unrecorded mail (sent twice if this process dies) stays bounded.
+   * Decided attempts waiting to be recorded; the completer commits them in groups. Bounded ({@code
+   * DefaultMailQueue.DECIDED_PER_WORKER} per worker), so workers wait when the database falls
+   * behind, and sent but unrecorded mail (sent twice if this process dies) stays bounded.
    */
   private final LinkedBlockingQueue<Decided> decided;
+
   private volatile boolean completing;
 
   /** Most attempts recorded in one transaction. */
@@ -53,33 +58,44 @@ final class Completer {
    * without the reply texts). The message was sent: forgetting it would send it again when its
    * lease expires, so the completer tries again with backoff, and the lease is renewed meanwhile.
    */
-  private record Unrecorded(Decided decided, int tries, long firstFailureNanos, long nextTryNanos) {}
+  private record Unrecorded(
+      Decided decided, int tries, long firstFailureNanos, long nextTryNanos) {}
 
   /**
    * Filled by whichever thread failed to record; retried by the completer. The dispatcher looks
-   * here too: a message it claims again (its lease ran out while the database was away) is not
-   * sent again but its outcome is recorded under the new lease.
+   * here too: a message it claims again (its lease ran out while the database was away) is not sent
+   * again but its outcome is recorded under the new lease.
    */
   private final Map<MessageId, Unrecorded> unrecorded = new ConcurrentHashMap<>();
-  /** First retry of an unrecorded outcome; doubled per try up to {@link #RECORDING_RETRY_MAX_DELAY}. */
-  static final Duration RECORDING_RETRY_FIRST_DELAY = Duration.ofMillis(100);
-  static final Duration RECORDING_RETRY_MAX_DELAY = Duration.ofSeconds(5);
+
   /**
-   * How long an unrecorded outcome is retried while the queue runs: well beyond a database
-   * restart or failover. After that it is given up (logged as an error) and the message is sent
-   * again once its lease expires. On close, retries stop at the shutdown timeout.
+   * First retry of an unrecorded outcome; doubled per try up to {@link #RECORDING_RETRY_MAX_DELAY}.
+   */
+  static final Duration RECORDING_RETRY_FIRST_DELAY = Duration.ofMillis(100);
+
+  static final Duration RECORDING_RETRY_MAX_DELAY = Duration.ofSeconds(5);
+
+  /**
+   * How long an unrecorded outcome is retried while the queue runs: well beyond a database restart
+   * or failover. After that it is given up (logged as an error) and the message is sent again once
+   * its lease expires. On close, retries stop at the shutdown timeout.
    */
   static final Duration RECORDING_PATIENCE = Duration.ofHours(1);
+
   /**
    * Failed tries of the full completion before the reduced one is tried too: a deadlock or a
    * failover passes, a value the database refuses does not.
    */
   static final int FULL_RECORDING_TRIES = 3;
+
   /** When close() stops waiting for unrecorded outcomes (System.nanoTime); 0 while running. */
   private volatile long recordingDeadlineNanos;
 
-  Completer(MailStore store, Map<MessageId, ClaimedMail> inFlight, ListenerNotifier listenerNotifier,
-            int capacity) {
+  Completer(
+      MailStore store,
+      Map<MessageId, ClaimedMail> inFlight,
+      ListenerNotifier listenerNotifier,
+      int capacity) {
     this.store = store;
     this.inFlight = inFlight;
     this.listenerNotifier = listenerNotifier;
@@ -105,7 +121,9 @@ final class Completer {
   void finish(Duration timeout) throws InterruptedException {
     recordingDeadlineNanos = System.nanoTime() + timeout.toNanos();
     if (!unrecorded.isEmpty()) {
-      log.warn("waiting up to {} to record {} sent outcomes the store has refused so far", timeout,
+      log.warn(
+          "waiting up to {} to record {} sent outcomes the store has refused so far",
+          timeout,
           unrecorded.size());
     }
     completing = false;
@@ -125,22 +143,29 @@ final class Completer {
 
   /**
    * Whether {@code mail}, claimed again, is one this node already sent and could not record yet
-   * (its lease ran out during a database outage): then its outcome is recorded under the new
-   * lease instead of the mail being sent again.
+   * (its lease ran out during a database outage): then its outcome is recorded under the new lease
+   * instead of the mail being sent again.
    */
   boolean rebind(ClaimedMail mail) {
     Unrecorded waiting = unrecorded.get(mail.id());
     if (waiting == null) {
       return false;
     }
-    Unrecorded rebound = new Unrecorded(new Decided(mail, waiting.decided().decision()), waiting.tries(),
-        waiting.firstFailureNanos(), System.nanoTime());
+    Unrecorded rebound =
+        new Unrecorded(
+            new Decided(mail, waiting.decided().decision()),
+            waiting.tries(),
+            waiting.firstFailureNanos(),
+            System.nanoTime());
     if (!unrecorded.replace(mail.id(), waiting, rebound)) {
       return false;
     }
     inFlight.put(mail.id(), mail);
-    log.info("message {} was claimed again while its outcome ({}) waited to be recorded: recording it under the "
-        + "new lease, not sending it again", mail.id(), waiting.decided().decision().completion().newState());
+    log.info(
+        "message {} was claimed again while its outcome ({}) waited to be recorded: recording it under the "
+            + "new lease, not sending it again",
+        mail.id(),
+        waiting.decided().decision().completion().newState());
     return true;
   }
 
@@ -159,9 +184,9 @@ final class Completer {
   }
 
   /**
-   * Records decided attempts in groups: one transaction (one commit, one fsync) for everything
-   * that finished while the previous group was being written, then retries what could not be
-   * recorded. Listeners hear after the commit, on their own threads.
+   * Records decided attempts in groups: one transaction (one commit, one fsync) for everything that
+   * finished while the previous group was being written, then retries what could not be recorded.
+   * Listeners hear after the commit, on their own threads.
    */
   private void run() {
     List<Decided> batch = new ArrayList<>(MAX_COMPLETION_BATCH);
@@ -171,7 +196,8 @@ final class Completer {
         if (first != null) {
           batch.add(first);
           decided.drainTo(batch, MAX_COMPLETION_BATCH - 1);
-          // Their leases need no renewal any more; a renewal racing the commit would only log a false alarm.
+          // Their leases need no renewal any more; a renewal racing the commit would only log a
+          // false alarm.
           for (Decided d : batch) {
             inFlight.remove(d.mail().id());
           }
@@ -182,7 +208,8 @@ final class Completer {
         Thread.currentThread().interrupt();
         break;
       } catch (RuntimeException | Error e) {
-        // This thread records every outcome: if it died, later outcomes would be sent and never recorded.
+        // This thread records every outcome: if it died, later outcomes would be sent and never
+        // recorded.
         log.error("recording {} outcomes failed unexpectedly; retrying them", batch.size(), e);
         for (Decided d : batch) {
           deferRecording(d);
@@ -194,7 +221,9 @@ final class Completer {
     giveUpUnrecorded("the queue closed before the store could record it");
   }
 
-  /** Whether unrecorded outcomes remain to be retried: while running, or until close()'s deadline. */
+  /**
+   * Whether unrecorded outcomes remain to be retried: while running, or until close()'s deadline.
+   */
   private boolean awaitingRetry() {
     if (unrecorded.isEmpty()) {
       return false;
@@ -236,8 +265,8 @@ final class Completer {
   }
 
   /**
-   * After a try: tells the listener of a recorded attempt, logs a lost lease, or keeps an
-   * attempt that could not be recorded for another try.
+   * After a try: tells the listener of a recorded attempt, logs a lost lease, or keeps an attempt
+   * that could not be recorded for another try.
    */
   private void settle(Decided d, Boolean recorded, Unrecorded previous) {
     MessageId id = d.mail().id();
@@ -258,15 +287,17 @@ final class Completer {
       logDelivery(d.mail(), d.decision());
       listenerNotifier.notify(d.mail(), d.decision());
     } else {
-      log.warn("lease on message {} was lost before its outcome was recorded; another worker owns it now", id);
+      log.warn(
+          "lease on message {} was lost before its outcome was recorded; another worker owns it now",
+          id);
     }
   }
 
   /**
-   * Records one attempt on its own: in full; else, when {@code orReduced} (after
-   * {@link #FULL_RECORDING_TRIES} failed tries), without the reply texts and remote host
-   * ({@link Completion#reduced()}), so that an outcome a database cannot store as
-   * it is (a value it rejects) is still recorded instead of sent again.
+   * Records one attempt on its own: in full; else, when {@code orReduced} (after {@link
+   * #FULL_RECORDING_TRIES} failed tries), without the reply texts and remote host ({@link
+   * Completion#reduced()}), so that an outcome a database cannot store as it is (a value it
+   * rejects) is still recorded instead of sent again.
    *
    * @return true when recorded (now or by an earlier try whose reply was lost), false when the
    *     lease was lost, {@code null} when the store could not be reached or refused both
@@ -280,7 +311,10 @@ final class Completer {
       refusal = e;
     }
     if (!orReduced) {
-      log.warn("message {} ({}) could not be recorded; trying again: {}", d.mail().id(), full.newState(),
+      log.warn(
+          "message {} ({}) could not be recorded; trying again: {}",
+          d.mail().id(),
+          full.newState(),
           refusal.toString());
       return null;
     }
@@ -290,12 +324,18 @@ final class Completer {
       }
       boolean recorded = store.complete(d.mail(), full.reduced()) || recordedBefore(d);
       if (recorded) {
-        log.warn("message {} ({}) recorded without its reply texts and remote host, which the store refused: {}",
-            d.mail().id(), full.newState(), refusal.toString());
+        log.warn(
+            "message {} ({}) recorded without its reply texts and remote host, which the store refused: {}",
+            d.mail().id(),
+            full.newState(),
+            refusal.toString());
       }
       return recorded;
     } catch (RuntimeException e) {
-      log.warn("message {} ({}) could not be recorded; trying again: {}", d.mail().id(), full.newState(),
+      log.warn(
+          "message {} ({}) could not be recorded; trying again: {}",
+          d.mail().id(),
+          full.newState(),
           e.toString());
       return null;
     }
@@ -305,17 +345,25 @@ final class Completer {
   private static Unrecorded nextTry(Decided d, Unrecorded previous) {
     int tries = previous == null ? 1 : previous.tries() + 1;
     long now = System.nanoTime();
-    long delay = Math.min(RECORDING_RETRY_MAX_DELAY.toNanos(),
-        RECORDING_RETRY_FIRST_DELAY.toNanos() << Math.min(tries - 1, 20));
-    return new Unrecorded(d, tries, previous == null ? now : previous.firstFailureNanos(), now + delay);
+    long delay =
+        Math.min(
+            RECORDING_RETRY_MAX_DELAY.toNanos(),
+            RECORDING_RETRY_FIRST_DELAY.toNanos() << Math.min(tries - 1, 20));
+    return new Unrecorded(
+        d, tries, previous == null ? now : previous.firstFailureNanos(), now + delay);
   }
 
-  /** From any thread: an attempt whose recording failed outside the normal path, retried by the completer. */
+  /**
+   * From any thread: an attempt whose recording failed outside the normal path, retried by the
+   * completer.
+   */
   private void deferRecording(Decided d) {
     settle(d, null, null);
   }
 
-  /** Retries the unrecorded outcomes that are due; gives up those past {@link #RECORDING_PATIENCE}. */
+  /**
+   * Retries the unrecorded outcomes that are due; gives up those past {@link #RECORDING_PATIENCE}.
+   */
   private void retryUnrecorded() {
     if (unrecorded.isEmpty()) {
       return;
@@ -353,11 +401,16 @@ final class Completer {
 
   private void giveUp(Decided d, String why) {
     inFlight.remove(d.mail().id(), d.mail());
-    log.error("message {} was {} but {}; it stays leased and is sent again when its lease expires",
-        d.mail().id(), d.decision().completion().newState(), why);
+    log.error(
+        "message {} was {} but {}; it stays leased and is sent again when its lease expires",
+        d.mail().id(),
+        d.decision().completion().newState(),
+        why);
   }
 
-  /** Whether the failed group's commit happened after all, for this attempt (its reply was lost). */
+  /**
+   * Whether the failed group's commit happened after all, for this attempt (its reply was lost).
+   */
   private boolean recordedBefore(Decided d) {
     try {
       return store.isCompleted(d.mail());
@@ -371,8 +424,8 @@ final class Completer {
    * Logs a recorded attempt as Postfix does, one line per recipient: {@code id=… to=<…>
    * relay=host[address] delay=1.2s tries=1 dsn=2.0.0 status=sent (250 2.0.0 Ok)}. The delay runs
    * from enqueue to the end of the attempt on the database's clock; status is sent, deferred,
-   * bounced, expired or suppressed; {@code uncertain} marks an attempt that got no reply after the data. No
-   * bodies, subjects or credentials: addresses and the (sanitised) reply only.
+   * bounced, expired or suppressed; {@code uncertain} marks an attempt that got no reply after the
+   * data. No bodies, subjects or credentials: addresses and the (sanitised) reply only.
    */
   private static void logDelivery(ClaimedMail mail, RetryDecision.Decision decision) {
     if (!deliveryLog.isInfoEnabled()) {
@@ -381,22 +434,36 @@ final class Completer {
     Completion c = decision.completion();
     int tries = c.countsAsAttempt() ? mail.attempts() + 1 : mail.attempts();
     Duration delay = Duration.between(mail.createdAt(), mail.claimedAt()).plus(c.duration());
-    String delaySeconds = String.format(Locale.ROOT, "%.1fs", Math.max(0, delay.toMillis()) / 1000.0);
+    String delaySeconds =
+        String.format(Locale.ROOT, "%.1fs", Math.max(0, delay.toMillis()) / 1000.0);
     String relay = c.remoteHost() == null ? "none" : c.remoteHost();
     for (RecipientOutcome o : decision.outcomes()) {
       SmtpReply reply = o.reply();
-      String dsn = reply == null ? "-" : reply.enhancedStatus() != null ? reply.enhancedStatus()
-          : reply.code() / 100 + ".0.0";
-      String status = switch (o.status()) {
-        case DELIVERED -> "sent";
-        case BOUNCED -> "bounced";
-        case EXPIRED -> "expired";
-        case DEFERRED -> "deferred";
-        default -> o.status().name().toLowerCase(Locale.ROOT);
-      };
-      deliveryLog.info("id={} to=<{}> relay={} delay={} tries={} dsn={} status={}{} ({})", mail.id(),
-          o.recipient().address(), relay, delaySeconds, tries, dsn, status,
-          c.uncertain() && !o.status().isTerminal() ? " uncertain" : "", reply == null ? "no reply" : reply);
+      String dsn =
+          reply == null
+              ? "-"
+              : reply.enhancedStatus() != null
+                  ? reply.enhancedStatus()
+                  : reply.code() / 100 + ".0.0";
+      String status =
+          switch (o.status()) {
+            case DELIVERED -> "sent";
+            case BOUNCED -> "bounced";
+            case EXPIRED -> "expired";
+            case DEFERRED -> "deferred";
+            default -> o.status().name().toLowerCase(Locale.ROOT);
+          };
+      deliveryLog.info(
+          "id={} to=<{}> relay={} delay={} tries={} dsn={} status={}{} ({})",
+          mail.id(),
+          o.recipient().address(),
+          relay,
+          delaySeconds,
+          tries,
+          dsn,
+          status,
+          c.uncertain() && !o.status().isTerminal() ? " uncertain" : "",
+          reply == null ? "no reply" : reply);
     }
   }
 }

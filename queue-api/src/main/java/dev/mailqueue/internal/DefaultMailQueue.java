@@ -46,44 +46,66 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The engine: one dispatcher thread claims due messages in batches and hands them to a fixed
- * pool of worker threads, which send, decide ({@link RetryDecision}), record the outcome under
- * the lease's fencing token, and only then tell the listener.
+ * The engine: one dispatcher thread claims due messages in batches and hands them to a fixed pool
+ * of worker threads, which send, decide ({@link RetryDecision}), record the outcome under the
+ * lease's fencing token, and only then tell the listener.
  */
 final class DefaultMailQueue implements MailQueue {
   private static final Logger log = LoggerFactory.getLogger(DefaultMailQueue.class);
+
   /**
    * One INFO line per recipient per recorded attempt, in Postfix's form, on a logger of its own so
    * that it can be routed or silenced: {@value #DELIVERY_LOGGER}.
    */
   public static final String DELIVERY_LOGGER = "dev.mailqueue.delivery";
-  private static final SmtpReply TRANSPORT_FAILURE = SmtpReply.local(451, "4.3.0", "internal error in the mail transport");
+
+  private static final SmtpReply TRANSPORT_FAILURE =
+      SmtpReply.local(451, "4.3.0", "internal error in the mail transport");
 
   /** Everything the builder collected. */
-  record Settings(MailStore store, @Nullable MailTransport transport, DeliveryListener listener, int workers,
-                         Duration pollInterval, Duration lease, Duration shutdownTimeout, long maxMessageSize,
-                         Duration retention, RetryPolicy retryPolicy, Map<String, RetryPolicy> retryPolicyByTag,
-                         String messageIdDomain, String workerId, Duration heartbeatInterval, int listenerThreads,
-                         int listenerQueueCapacity) {}
+  record Settings(
+      MailStore store,
+      @Nullable MailTransport transport,
+      DeliveryListener listener,
+      int workers,
+      Duration pollInterval,
+      Duration lease,
+      Duration shutdownTimeout,
+      long maxMessageSize,
+      Duration retention,
+      RetryPolicy retryPolicy,
+      Map<String, RetryPolicy> retryPolicyByTag,
+      String messageIdDomain,
+      String workerId,
+      Duration heartbeatInterval,
+      int listenerThreads,
+      int listenerQueueCapacity) {}
 
   private final Settings settings;
   private final MailStore store;
+
   /** Null for an enqueue-only queue, which never dispatches. */
   private final @Nullable MailTransport transport;
+
   private final MimeRenderer renderer;
   private final AtomicBoolean started = new AtomicBoolean();
-  /** Set once the store's start() returned: by start() or the first enqueue, whichever came first. */
+
+  /**
+   * Set once the store's start() returned: by start() or the first enqueue, whichever came first.
+   */
   private volatile boolean storeStarted;
+
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile boolean running;
 
   /**
    * Claimed messages waiting for a worker or being sent: {@link #CLAIMED_PER_WORKER} per worker,
-   * claimed when half are free, so claims come in batches of four per worker or more. A slot
-   * frees when the attempt is handed to the completer, so the next claim overlaps the previous
-   * group's commit.
+   * claimed when half are free, so claims come in batches of four per worker or more. A slot frees
+   * when the attempt is handed to the completer, so the next claim overlaps the previous group's
+   * commit.
    */
   private final Semaphore capacity;
+
   private final int capacityPermits;
   private final Map<MessageId, ClaimedMail> inFlight = new ConcurrentHashMap<>();
   private final ReentrantLock lock = new ReentrantLock();
@@ -91,21 +113,30 @@ final class DefaultMailQueue implements MailQueue {
   private boolean wakeRequested;
 
   private ThreadPoolExecutor workerPool;
+
   /** Tells the listener, off the recording path: a slow listener delays only later events. */
   private ListenerNotifier listenerNotifier;
+
   private ScheduledExecutorService housekeeping;
   private ScheduledExecutorService purger;
-  /** Set when the store keeps a node registry; guarded by itself, so no heartbeat follows the leave. */
+
+  /**
+   * Set when the store keeps a node registry; guarded by itself, so no heartbeat follows the leave.
+   */
   private NodeMembership membership;
+
   private Thread dispatcher;
+
   /**
    * Claim depth. With four per worker, workers sending through a 4-connection relay waited for
    * claims: eight gave 25-38 % more messages per second in DrainBenchmark (benchmarks/RESULTS.md)
-   * and larger, cheaper claims. The price: after a crash, up to this many messages per worker
-   * wait for their lease.
+   * and larger, cheaper claims. The price: after a crash, up to this many messages per worker wait
+   * for their lease.
    */
   static final int CLAIMED_PER_WORKER = 8;
+
   static final int DECIDED_PER_WORKER = 4;
+
   /** Records decided attempts and tells the listener; set by start(). */
   private Completer completer;
 
@@ -116,7 +147,11 @@ final class DefaultMailQueue implements MailQueue {
   private final class Delivery implements Runnable, Comparable<Delivery> {
     private final ClaimedMail mail;
     private final long order;
-    /** When it was claimed, on this JVM's monotonic clock: the database's claim time plus the wait is "now". */
+
+    /**
+     * When it was claimed, on this JVM's monotonic clock: the database's claim time plus the wait
+     * is "now".
+     */
     private final long claimedNanos = System.nanoTime();
 
     Delivery(ClaimedMail mail, long order) {
@@ -158,7 +193,8 @@ final class DefaultMailQueue implements MailQueue {
   @Override
   public MessageId enqueue(Connection connection, Mail mail) {
     if (connection == null) {
-      throw new MailQueueException("connection is null; use enqueue(mail) to enqueue in a transaction of the queue's own");
+      throw new MailQueueException(
+          "connection is null; use enqueue(mail) to enqueue in a transaction of the queue's own");
     }
     QueuedMail prepared = prepare(mail);
     startStore();
@@ -177,7 +213,8 @@ final class DefaultMailQueue implements MailQueue {
   @Override
   public List<MessageId> enqueueAll(Connection connection, java.util.Collection<Mail> mails) {
     if (connection == null) {
-      throw new MailQueueException("connection is null; use enqueueAll(mails) to enqueue in a transaction of the queue's own");
+      throw new MailQueueException(
+          "connection is null; use enqueueAll(mails) to enqueue in a transaction of the queue's own");
     }
     List<QueuedMail> prepared = prepareAll(mails);
     startStore();
@@ -191,7 +228,8 @@ final class DefaultMailQueue implements MailQueue {
       try {
         prepared.add(prepare(m));
       } catch (dev.mailqueue.InvalidMailException e) {
-        throw new dev.mailqueue.InvalidMailException("mails[" + i + "]." + e.field(), e.reason(), e);
+        throw new dev.mailqueue.InvalidMailException(
+            "mails[" + i + "]." + e.field(), e.reason(), e);
       }
       i++;
     }
@@ -202,12 +240,23 @@ final class DefaultMailQueue implements MailQueue {
     MessageId id = MessageId.generate();
     MimeRenderer.Rendered rendered = renderer.render(mail, id);
     Duration lifetime = mail.lifetime() != null ? mail.lifetime() : policyFor(mail.tag()).maxAge();
-    return new QueuedMail(id, rendered.messageIdHeader(), mail.envelopeFrom(), mail.recipients(), rendered.mime(),
-        mail.priority(), mail.notBefore(), lifetime, mail.tag(), mail.idempotencyKey());
+    return new QueuedMail(
+        id,
+        rendered.messageIdHeader(),
+        mail.envelopeFrom(),
+        mail.recipients(),
+        rendered.mime(),
+        mail.priority(),
+        mail.notBefore(),
+        lifetime,
+        mail.tag(),
+        mail.idempotencyKey());
   }
 
   private RetryPolicy policyFor(String tag) {
-    return tag == null ? settings.retryPolicy() : settings.retryPolicyByTag().getOrDefault(tag, settings.retryPolicy());
+    return tag == null
+        ? settings.retryPolicy()
+        : settings.retryPolicyByTag().getOrDefault(tag, settings.retryPolicy());
   }
 
   /**
@@ -259,29 +308,49 @@ final class DefaultMailQueue implements MailQueue {
     running = true;
     // The fast lane: claimed mail waiting for a worker is taken by priority, then in claim order,
     // so a HIGH message claimed after a batch of BULK ones is sent next.
-    workerPool = new ThreadPoolExecutor(settings.workers(), settings.workers(), 0, TimeUnit.MILLISECONDS,
-        new PriorityBlockingQueue<>(), threads("mailqueue-worker-", false));
-    housekeeping = Executors.newSingleThreadScheduledExecutor(threads("mailqueue-housekeeping-", true));
+    workerPool =
+        new ThreadPoolExecutor(
+            settings.workers(),
+            settings.workers(),
+            0,
+            TimeUnit.MILLISECONDS,
+            new PriorityBlockingQueue<>(),
+            threads("mailqueue-worker-", false));
+    housekeeping =
+        Executors.newSingleThreadScheduledExecutor(threads("mailqueue-housekeeping-", true));
     long renewMillis = Math.max(100, settings.lease().toMillis() / 3);
-    housekeeping.scheduleWithFixedDelay(this::renewLeases, renewMillis, renewMillis, TimeUnit.MILLISECONDS);
+    housekeeping.scheduleWithFixedDelay(
+        this::renewLeases, renewMillis, renewMillis, TimeUnit.MILLISECONDS);
     // Its own thread: purging a large backlog of finished mail can take minutes, and on the
     // housekeeping thread it would hold up lease renewal until leases expired (mail sent twice).
     purger = Executors.newSingleThreadScheduledExecutor(threads("mailqueue-purge-", true));
     purger.scheduleWithFixedDelay(this::purge, 1, 60, TimeUnit.SECONDS);
     if (store instanceof dev.mailqueue.spi.NodeRegistry registry) {
-      membership = new NodeMembership(registry, transport, settings.workerId(), settings.heartbeatInterval());
-      housekeeping.scheduleWithFixedDelay(membership::heartbeat, 0, settings.heartbeatInterval().toMillis(),
-          TimeUnit.MILLISECONDS);
+      membership =
+          new NodeMembership(
+              registry, transport, settings.workerId(), settings.heartbeatInterval());
+      housekeeping.scheduleWithFixedDelay(
+          membership::heartbeat, 0, settings.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
     }
-    listenerNotifier = new ListenerNotifier(settings.listener(), settings.listenerThreads(),
-        settings.listenerQueueCapacity(), threads("mailqueue-listener-", true));
-    completer = new Completer(store, inFlight, listenerNotifier, settings.workers() * DECIDED_PER_WORKER);
+    listenerNotifier =
+        new ListenerNotifier(
+            settings.listener(),
+            settings.listenerThreads(),
+            settings.listenerQueueCapacity(),
+            threads("mailqueue-listener-", true));
+    completer =
+        new Completer(store, inFlight, listenerNotifier, settings.workers() * DECIDED_PER_WORKER);
     completer.start(threads("mailqueue-completer-", false));
     dispatcher = threads("mailqueue-dispatcher-", false).newThread(this::dispatch);
     dispatcher.start();
-    log.info("mail queue started: {} workers, poll every {} ms, lease {} s, worker id {}; store {}; transport {}",
-        settings.workers(), settings.pollInterval().toMillis(), settings.lease().toSeconds(), settings.workerId(),
-        store, transport);
+    log.info(
+        "mail queue started: {} workers, poll every {} ms, lease {} s, worker id {}; store {}; transport {}",
+        settings.workers(),
+        settings.pollInterval().toMillis(),
+        settings.lease().toSeconds(),
+        settings.workerId(),
+        store,
+        transport);
   }
 
   private void dispatch() {
@@ -302,7 +371,8 @@ final class DefaultMailQueue implements MailQueue {
             try {
               workerPool.execute(new Delivery(mail, claimOrder.getAndIncrement()));
             } catch (RejectedExecutionException e) {
-              // close() stopped waiting for this claim and shut the workers down: give the rest back.
+              // close() stopped waiting for this claim and shut the workers down: give the rest
+              // back.
               capacity.release();
               List<ClaimedMail> rest = claimed.subList(i, claimed.size());
               rest.forEach(m -> inFlight.remove(m.id()));
@@ -318,15 +388,20 @@ final class DefaultMailQueue implements MailQueue {
         }
         awaitWake(settings.pollInterval(), false);
       } catch (RuntimeException | Error e) {
-        // An Error too (a driver's LinkageError, say): a dead claimer would stop all delivery silently.
-        errorBackoffMillis = Math.min(Math.max(100, errorBackoffMillis * 2), settings.pollInterval().toMillis() * 10);
+        // An Error too (a driver's LinkageError, say): a dead claimer would stop all delivery
+        // silently.
+        errorBackoffMillis =
+            Math.min(
+                Math.max(100, errorBackoffMillis * 2), settings.pollInterval().toMillis() * 10);
         log.error("claiming due mail failed; retrying in {} ms", errorBackoffMillis, e);
         sleepQuietly(errorBackoffMillis);
       }
     }
   }
 
-  /** Waits until woken, the timeout passes, or (when {@code forCapacity}) half the capacity is free. */
+  /**
+   * Waits until woken, the timeout passes, or (when {@code forCapacity}) half the capacity is free.
+   */
   private void awaitWake(Duration timeout, boolean forCapacity) {
     lock.lock();
     try {
@@ -354,11 +429,14 @@ final class DefaultMailQueue implements MailQueue {
         store.release(List.of(mail));
         return;
       }
-      completer.handOver(mail, RetryDecision.withSuppressed(mail, deliver(mail, claimedNanos, startNanos)));
+      completer.handOver(
+          mail, RetryDecision.withSuppressed(mail, deliver(mail, claimedNanos, startNanos)));
       handedOver = true;
     } catch (RuntimeException | Error e) {
-      log.error("message {} could not be delivered; it stays leased and is retried after the lease expires",
-          mail.id(), e);
+      log.error(
+          "message {} could not be delivered; it stays leased and is retried after the lease expires",
+          mail.id(),
+          e);
     } finally {
       if (!handedOver) {
         inFlight.remove(mail.id());
@@ -370,8 +448,8 @@ final class DefaultMailQueue implements MailQueue {
 
   /**
    * Sends one claimed message. Times are the database's claim time plus this JVM's monotonic time
-   * since the claim, so the wait for a worker counts (a message that expired while it waited is
-   * not sent); the attempt's own duration runs from {@code startNanos}.
+   * since the claim, so the wait for a worker counts (a message that expired while it waited is not
+   * sent); the attempt's own duration runs from {@code startNanos}.
    */
   private RetryDecision.Decision deliver(ClaimedMail mail, long claimedNanos, long startNanos) {
     Instant startedAt = mail.claimedAt().plusNanos(startNanos - claimedNanos);
@@ -383,8 +461,16 @@ final class DefaultMailQueue implements MailQueue {
     for (PendingRecipient p : mail.recipients()) {
       recipients.add(p.address());
     }
-    OutboundMail out = new OutboundMail(mail.id(), mail.messageIdHeader(), mail.envelopeFrom(), recipients, mime,
-        mail.attempts() + 1, mail.tag(), SmtpUtf8.required(mail.envelopeFrom(), recipients, mime));
+    OutboundMail out =
+        new OutboundMail(
+            mail.id(),
+            mail.messageIdHeader(),
+            mail.envelopeFrom(),
+            recipients,
+            mime,
+            mail.attempts() + 1,
+            mail.tag(),
+            SmtpUtf8.required(mail.envelopeFrom(), recipients, mime));
     DeliveryResult result;
     try {
       result = transport.deliver(out);
@@ -395,8 +481,14 @@ final class DefaultMailQueue implements MailQueue {
     long endNanos = System.nanoTime();
     Duration elapsed = Duration.ofNanos(endNanos - startNanos);
     Instant now = mail.claimedAt().plusNanos(endNanos - claimedNanos);
-    return RetryDecision.decide(mail, result, policyFor(mail.tag()), now, elapsed,
-        ThreadLocalRandom.current().nextDouble(), mail.bouncedBefore());
+    return RetryDecision.decide(
+        mail,
+        result,
+        policyFor(mail.tag()),
+        now,
+        elapsed,
+        ThreadLocalRandom.current().nextDouble(),
+        mail.bouncedBefore());
   }
 
   private void signalCapacity() {
@@ -477,7 +569,9 @@ final class DefaultMailQueue implements MailQueue {
     wakeUp();
     int inProgress = inFlight.size();
     if (inProgress > 0) {
-      log.info("closing: waiting up to {} for {} claimed messages to be sent and recorded", settings.shutdownTimeout(),
+      log.info(
+          "closing: waiting up to {} for {} claimed messages to be sent and recorded",
+          settings.shutdownTimeout(),
           inProgress);
     }
     try {
@@ -486,9 +580,12 @@ final class DefaultMailQueue implements MailQueue {
       }
       if (workerPool != null) {
         workerPool.shutdown();
-        if (!workerPool.awaitTermination(settings.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-          log.warn("{} deliveries still running after {}; abandoning them (their leases expire and they are retried)",
-              inFlight.size(), settings.shutdownTimeout());
+        if (!workerPool.awaitTermination(
+            settings.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+          log.warn(
+              "{} deliveries still running after {}; abandoning them (their leases expire and they are retried)",
+              inFlight.size(),
+              settings.shutdownTimeout());
           releaseUnstarted(workerPool.shutdownNow());
         }
       }
@@ -527,7 +624,9 @@ final class DefaultMailQueue implements MailQueue {
     }
   }
 
-  /** Gives back claimed mail no worker started, so it is due again now rather than after its lease. */
+  /**
+   * Gives back claimed mail no worker started, so it is due again now rather than after its lease.
+   */
   private void releaseUnstarted(List<Runnable> neverRun) {
     List<ClaimedMail> unstarted = new ArrayList<>(neverRun.size());
     for (Runnable r : neverRun) {
@@ -548,8 +647,10 @@ final class DefaultMailQueue implements MailQueue {
       store.release(mails);
       log.info("{} claimed messages no worker started were given back", mails.size());
     } catch (RuntimeException e) {
-      log.warn("{} claimed messages could not be given back; they are due again when their leases expire",
-          mails.size(), e);
+      log.warn(
+          "{} claimed messages could not be given back; they are due again when their leases expire",
+          mails.size(),
+          e);
     }
   }
 
@@ -574,8 +675,9 @@ final class DefaultMailQueue implements MailQueue {
     return r -> {
       Thread t = new Thread(r, prefix + n.incrementAndGet());
       t.setDaemon(daemon);
-      t.setUncaughtExceptionHandler((thread, e) ->
-          log.error("thread {} ended by an uncaught exception", thread.getName(), e));
+      t.setUncaughtExceptionHandler(
+          (thread, e) ->
+              log.error("thread {} ended by an uncaught exception", thread.getName(), e));
       return t;
     };
   }

@@ -8,8 +8,8 @@ import java.nio.charset.StandardCharsets;
  * SMTP's rules for the lines of a message (RFC 5321 4.5.3.1.6, RFC 5322 2.1.1 and 2.2, RFC 2045
  * 2.7), applied to rendered MIME so that the bytes stored are the bytes a server receives: every
  * line ends in CRLF (an SMTP data stream turns a bare CR or LF into CRLF), no line is longer than
- * 998 octets, no NUL, and no control character but HTAB in a header field. Part of the engine,
- * not of the API: public only so that {@code Mail} and {@code Attachment} can validate with the
+ * 998 octets, no NUL, and no control character but HTAB in a header field. Part of the engine, not
+ * of the API: public only so that {@code Mail} and {@code Attachment} can validate with the
  * renderer's own rules.
  */
 final class LineRules {
@@ -21,8 +21,8 @@ final class LineRules {
   private LineRules() {}
 
   /**
-   * Whether {@code content} goes through SMTP unchanged as 7bit data: ASCII without NUL, line
-   * ends CRLF only, no line over 998 octets. An empty content is 7bit.
+   * Whether {@code content} goes through SMTP unchanged as 7bit data: ASCII without NUL, line ends
+   * CRLF only, no line over 998 octets. An empty content is 7bit.
    */
   public static boolean isSevenBit(byte[] content) {
     int lineStart = 0;
@@ -44,8 +44,8 @@ final class LineRules {
 
   /**
    * Whether every line end in {@code content} is CRLF (no bare CR, no bare LF): such content keeps
-   * its bytes through an SMTP data stream, and through quoted-printable, which writes a line end
-   * as CRLF.
+   * its bytes through an SMTP data stream, and through quoted-printable, which writes a line end as
+   * CRLF.
    */
   static boolean hasCrlfLineEndsOnly(byte[] content) {
     for (int i = 0; i < content.length; i++) {
@@ -102,8 +102,8 @@ final class LineRules {
 
   /**
    * Whether {@code content} has a NUL or a line over 998 octets (a line ending at CR, LF or CRLF,
-   * as SMTP counts it once the line ends are canonical): content that no identity transfer
-   * encoding (7bit, 8bit) can carry.
+   * as SMTP counts it once the line ends are canonical): content that no identity transfer encoding
+   * (7bit, 8bit) can carry.
    */
   static boolean hasNulOrLongLine(byte[] content, int from) {
     int lineStart = from;
@@ -125,7 +125,10 @@ final class LineRules {
     return content.length - lineStart > MAX_LINE;
   }
 
-  /** The index just after the empty line that ends the header section of CRLF-canonical {@code mime}, or its length. */
+  /**
+   * The index just after the empty line that ends the header section of CRLF-canonical {@code
+   * mime}, or its length.
+   */
   static int bodyStart(byte[] mime) {
     int lineStart = 0;
     for (int i = 0; i + 1 < mime.length; i++) {
@@ -163,8 +166,11 @@ final class LineRules {
       checkControls(mime, p, end, fieldPrefix);
       byte[] folded = foldLines(mime, p, end);
       if (folded == null) {
-        throw new InvalidMailException(fieldPrefix + "header[" + name(mime, p, end) + "]",
-            "has a line over " + MAX_LINE + " octets without a space or tab to fold it at; shorten the value");
+        throw new InvalidMailException(
+            fieldPrefix + "header[" + name(mime, p, end) + "]",
+            "has a line over "
+                + MAX_LINE
+                + " octets without a space or tab to fold it at; shorten the value");
       }
       if (folded != mime) {
         if (out == null) {
@@ -207,9 +213,9 @@ final class LineRules {
   }
 
   /**
-   * Checks one header field as it will be written, {@code "Name: value"} with its folding:
-   * refused for NUL, another control character but HTAB, CR or LF other than folding, or a line
-   * over 998 octets that cannot be folded. Octets are counted as UTF-8.
+   * Checks one header field as it will be written, {@code "Name: value"} with its folding: refused
+   * for NUL, another control character but HTAB, CR or LF other than folding, or a line over 998
+   * octets that cannot be folded. Octets are counted as UTF-8.
    */
   public static void checkHeaderField(String field, String line) {
     byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
@@ -219,7 +225,8 @@ final class LineRules {
         boolean crlf = b == '\r' && i + 1 < bytes.length && bytes[i + 1] == '\n';
         int next = crlf ? i + 2 : i + 1;
         if (!crlf || next >= bytes.length || (bytes[next] != ' ' && bytes[next] != '\t')) {
-          throw new InvalidMailException(field, "contains CR or LF that is not header folding (header injection)");
+          throw new InvalidMailException(
+              field, "contains CR or LF that is not header folding (header injection)");
         }
         i++;
       } else if (isControl(b)) {
@@ -227,16 +234,19 @@ final class LineRules {
       }
     }
     if (foldLines(bytes, 0, bytes.length) == null) {
-      throw new InvalidMailException(field,
-          "has a line over " + MAX_LINE + " octets without a space or tab to fold it at; shorten the value");
+      throw new InvalidMailException(
+          field,
+          "has a line over "
+              + MAX_LINE
+              + " octets without a space or tab to fold it at; shorten the value");
     }
   }
 
   /**
-   * {@code line} ({@code "Name: value"}, possibly folded) with every physical line over 998
-   * octets folded before a space or tab; {@code line} itself when none is too long, {@code null}
-   * when one cannot be folded. Counts octets as UTF-8, and inserts CRLF before ASCII whitespace
-   * only, so the result decodes as the same characters.
+   * {@code line} ({@code "Name: value"}, possibly folded) with every physical line over 998 octets
+   * folded before a space or tab; {@code line} itself when none is too long, {@code null} when one
+   * cannot be folded. Counts octets as UTF-8, and inserts CRLF before ASCII whitespace only, so the
+   * result decodes as the same characters.
    */
   static String foldHeaderLine(String line) {
     byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
@@ -254,16 +264,23 @@ final class LineRules {
   private static void checkControls(byte[] mime, int from, int end, String fieldPrefix) {
     for (int i = from; i < end; i++) {
       byte b = mime[i];
-      if (b == '\r' && i + 2 < end && mime[i + 1] == '\n' && (mime[i + 2] == ' ' || mime[i + 2] == '\t')) {
+      if (b == '\r'
+          && i + 2 < end
+          && mime[i + 1] == '\n'
+          && (mime[i + 2] == ' ' || mime[i + 2] == '\t')) {
         i++; // folding
       } else if (isControl(b)) {
-        throw new InvalidMailException(fieldPrefix + "header[" + name(mime, from, end) + "]",
+        throw new InvalidMailException(
+            fieldPrefix + "header[" + name(mime, from, end) + "]",
             "contains a control character (" + hex(b) + ")");
       }
     }
   }
 
-  /** The end of the field starting at {@code from}: before the CRLF that is not followed by a space or tab. */
+  /**
+   * The end of the field starting at {@code from}: before the CRLF that is not followed by a space
+   * or tab.
+   */
   private static int fieldEnd(byte[] mime, int from) {
     int i = from;
     while (i < mime.length) {
@@ -304,8 +321,8 @@ final class LineRules {
   /**
    * The physical lines of {@code bytes[from, end)} (separated by CRLF) with each line over 998
    * octets folded: CRLF inserted before the last space or tab that keeps the line within 998
-   * octets, leaving neither line blank. {@code bytes} itself when no line is too long,
-   * {@code null} when a line cannot be folded.
+   * octets, leaving neither line blank. {@code bytes} itself when no line is too long, {@code null}
+   * when a line cannot be folded.
    */
   private static byte[] foldLines(byte[] bytes, int from, int end) {
     ByteArrayOutputStream out = null;
@@ -313,7 +330,8 @@ final class LineRules {
     int lineStart = from;
     while (lineStart <= end) {
       int lineEnd = lineStart;
-      while (lineEnd < end && !(bytes[lineEnd] == '\r' && lineEnd + 1 < end && bytes[lineEnd + 1] == '\n')) {
+      while (lineEnd < end
+          && !(bytes[lineEnd] == '\r' && lineEnd + 1 < end && bytes[lineEnd + 1] == '\n')) {
         lineEnd++;
       }
       if (lineEnd - lineStart > MAX_LINE) {

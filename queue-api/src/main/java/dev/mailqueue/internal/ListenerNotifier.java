@@ -29,11 +29,18 @@ final class ListenerNotifier {
   private final int queueCapacity;
   private final ThreadPoolExecutor pool;
 
-  ListenerNotifier(DeliveryListener listener, int threads, int queueCapacity, ThreadFactory threadFactory) {
+  ListenerNotifier(
+      DeliveryListener listener, int threads, int queueCapacity, ThreadFactory threadFactory) {
     this.listener = listener;
     this.queueCapacity = queueCapacity;
-    this.pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
-        new LinkedBlockingQueue<>(queueCapacity), threadFactory);
+    this.pool =
+        new ThreadPoolExecutor(
+            threads,
+            threads,
+            0,
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(queueCapacity),
+            threadFactory);
   }
 
   /** Hands the events of a recorded attempt to the listener's threads; never blocks. */
@@ -44,16 +51,25 @@ final class ListenerNotifier {
     try {
       pool.execute(() -> tell(mail, decision));
     } catch (RejectedExecutionException e) {
-      log.warn("delivery listener is {} events behind; the {} event of message {} is not told (the outcome is "
-          + "recorded)", queueCapacity, decision.completion().newState(), mail.id());
+      log.warn(
+          "delivery listener is {} events behind; the {} event of message {} is not told (the outcome is "
+              + "recorded)",
+          queueCapacity,
+          decision.completion().newState(),
+          mail.id());
     }
   }
 
   private void tell(ClaimedMail mail, RetryDecision.Decision decision) {
     int attempt = decision.completion().countsAsAttempt() ? mail.attempts() + 1 : mail.attempts();
     boolean uncertain = decision.completion().uncertain();
-    for (RecipientStatus status : List.of(RecipientStatus.DELIVERED, RecipientStatus.BOUNCED, RecipientStatus.EXPIRED,
-        RecipientStatus.DEFERRED, RecipientStatus.SUPPRESSED)) {
+    for (RecipientStatus status :
+        List.of(
+            RecipientStatus.DELIVERED,
+            RecipientStatus.BOUNCED,
+            RecipientStatus.EXPIRED,
+            RecipientStatus.DEFERRED,
+            RecipientStatus.SUPPRESSED)) {
       List<RecipientOutcome> group = new ArrayList<>();
       for (RecipientOutcome o : decision.outcomes()) {
         if (o.status() == status) {
@@ -64,10 +80,17 @@ final class ListenerNotifier {
         continue;
       }
       // Only recipients left without a definite reply (deferred, or expired on this attempt) can
-      // be uncertain: one delivered or bounced in the same attempt (another domain's session) had one.
-      DeliveryEvent event = new DeliveryEvent(mail.id(), mail.tag(), attempt, group,
-          status == RecipientStatus.DEFERRED ? decision.nextAttemptAt() : null,
-          uncertain && (status == RecipientStatus.DEFERRED || status == RecipientStatus.EXPIRED));
+      // be uncertain: one delivered or bounced in the same attempt (another domain's session) had
+      // one.
+      DeliveryEvent event =
+          new DeliveryEvent(
+              mail.id(),
+              mail.tag(),
+              attempt,
+              group,
+              status == RecipientStatus.DEFERRED ? decision.nextAttemptAt() : null,
+              uncertain
+                  && (status == RecipientStatus.DEFERRED || status == RecipientStatus.EXPIRED));
       try {
         switch (status) {
           case DELIVERED -> listener.delivered(event);
@@ -77,7 +100,8 @@ final class ListenerNotifier {
           default -> listener.deferred(event);
         }
       } catch (RuntimeException | Error e) {
-        // The application's code: its failure, even an Error, must not stop the recording of later outcomes.
+        // The application's code: its failure, even an Error, must not stop the recording of later
+        // outcomes.
         log.warn("delivery listener failed on {} event for message {}", status, mail.id(), e);
       }
     }
@@ -87,8 +111,10 @@ final class ListenerNotifier {
   void shutdown(Duration timeout) throws InterruptedException {
     pool.shutdown();
     if (!pool.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      log.warn("delivery listener still busy after {}; {} events are not told (their outcomes are recorded)",
-          timeout, pool.shutdownNow().size());
+      log.warn(
+          "delivery listener still busy after {}; {} events are not told (their outcomes are recorded)",
+          timeout,
+          pool.shutdownNow().size());
     }
   }
 

@@ -13,8 +13,8 @@ import jakarta.mail.Session;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
-import jakarta.mail.internet.MimePart;
 import jakarta.mail.internet.MimeMultipart;
+import jakarta.mail.internet.MimePart;
 import jakarta.mail.internet.MimeUtility;
 import jakarta.mail.util.ByteArrayDataSource;
 import java.io.ByteArrayInputStream;
@@ -44,11 +44,13 @@ import java.util.Properties;
 public final class MimeRenderer {
   /**
    * Never written: Bcc is for the envelope only, and Content-Length would not survive the line-end
-   * changes of an SMTP data stream. The one place both kinds of message are written ({@link #write}).
+   * changes of an SMTP data stream. The one place both kinds of message are written ({@link
+   * #write}).
    */
   private static final String[] OMITTED_HEADERS = {"Bcc", "Content-Length"};
 
-  private static final ProviderLookup PROVIDER_LOOKUP = new ProviderLookup(MimeRenderer.class.getClassLoader());
+  private static final ProviderLookup PROVIDER_LOOKUP =
+      new ProviderLookup(MimeRenderer.class.getClassLoader());
   private static final Session ASCII_SESSION = session(false);
   private static final Session UTF8_SESSION = session(true);
 
@@ -69,7 +71,8 @@ public final class MimeRenderer {
 
   /**
    * Renders {@code mail}; throws {@link InvalidMailException} if it is too large, a header is
-   * unsafe, or a line cannot be brought within SMTP's limits ({@link LineRules}, {@link ReadyMessage}).
+   * unsafe, or a line cannot be brought within SMTP's limits ({@link LineRules}, {@link
+   * ReadyMessage}).
    */
   public Rendered render(Mail mail, MessageId id) {
     return render(mail, id, new Date());
@@ -99,7 +102,8 @@ public final class MimeRenderer {
         MimeMessage message = compose(mail, messageId, date);
         // The builder's values are checked when set; this holds what they render to (a subject or
         // header value too long to fold) to the same line rules as a ready message.
-        mime = LineRules.checkHeaderSection(write(message, estimateSize(mail, attachmentBytes)), "");
+        mime =
+            LineRules.checkHeaderSection(write(message, estimateSize(mail, attachmentBytes)), "");
       }
     } catch (MessagingException | IOException e) {
       throw new InvalidMailException("mime", "cannot be rendered: " + e.getMessage(), e);
@@ -120,17 +124,26 @@ public final class MimeRenderer {
   }
 
   private InvalidMailException tooLarge(long size) {
-    return new InvalidMailException("size", size + " bytes exceeds the limit of " + maxMessageSize
-        + " bytes; raise maxMessageSize or send a link instead of the attachment");
+    return new InvalidMailException(
+        "size",
+        size
+            + " bytes exceeds the limit of "
+            + maxMessageSize
+            + " bytes; raise maxMessageSize or send a link instead of the attachment");
   }
 
   private static int estimateSize(Mail mail, long attachmentBytes) {
-    long text = (mail.text() == null ? 0 : mail.text().length()) + (mail.html() == null ? 0 : mail.html().length());
-    return (int) Math.min(Integer.MAX_VALUE - 16, 2048 + text * 11 / 10 + attachmentBytes * 14 / 10);
+    long text =
+        (mail.text() == null ? 0 : mail.text().length())
+            + (mail.html() == null ? 0 : mail.html().length());
+    return (int)
+        Math.min(Integer.MAX_VALUE - 16, 2048 + text * 11 / 10 + attachmentBytes * 14 / 10);
   }
 
-  private static MimeMessage compose(Mail mail, String messageId, Date date) throws MessagingException {
-    MimeMessage m = new FixedIdMimeMessage(mail.smtpUtf8() ? UTF8_SESSION : ASCII_SESSION, messageId);
+  private static MimeMessage compose(Mail mail, String messageId, Date date)
+      throws MessagingException {
+    MimeMessage m =
+        new FixedIdMimeMessage(mail.smtpUtf8() ? UTF8_SESSION : ASCII_SESSION, messageId);
     m.setFrom(internet(mail.from()));
     if (!mail.replyTo().isEmpty()) {
       m.setReplyTo(internet(mail.replyTo()));
@@ -171,7 +184,8 @@ public final class MimeRenderer {
   }
 
   /** Text, HTML (with its inline parts), or both as multipart/alternative. */
-  private static void fillBody(MimePart target, Mail mail, List<Attachment> inline) throws MessagingException {
+  private static void fillBody(MimePart target, Mail mail, List<Attachment> inline)
+      throws MessagingException {
     if (mail.text() != null && mail.html() != null) {
       MimeMultipart alternative = new MimeMultipart("alternative");
       MimeBodyPart text = new MimeBodyPart();
@@ -205,13 +219,14 @@ public final class MimeRenderer {
   }
 
   /**
-   * Sets a UTF-8 text body from bytes prepared by {@link TextBody} (line ends and encoding
-   * choice in one pass over the text, then UTF-8). Not {@code setText}: Angus's text handler writes the string through a stream
-   * that passes it on one byte at a time (a fifth of the rendering time), and {@code saveChanges()}
-   * would scan the content again to choose the transfer encoding. The bytes on the wire are the
-   * same.
+   * Sets a UTF-8 text body from bytes prepared by {@link TextBody} (line ends and encoding choice
+   * in one pass over the text, then UTF-8). Not {@code setText}: Angus's text handler writes the
+   * string through a stream that passes it on one byte at a time (a fifth of the rendering time),
+   * and {@code saveChanges()} would scan the content again to choose the transfer encoding. The
+   * bytes on the wire are the same.
    */
-  private static void setText(MimePart target, String text, String subtype) throws MessagingException {
+  private static void setText(MimePart target, String text, String subtype)
+      throws MessagingException {
     TextBody body = TextBody.of(text);
     target.setDataHandler(new DataHandler(new ByteArrayDataSource(body.utf8(), textType(subtype))));
     target.setHeader("Content-Transfer-Encoding", body.transferEncoding());
@@ -228,9 +243,9 @@ public final class MimeRenderer {
     private static final int MAX_LINE = 998;
 
     /**
-     * Line ends become CRLF (stored bodies have CRLF only, so the bytes on the wire equal the
-     * bytes stored); 7bit for short-lined ASCII, quoted-printable for mostly ASCII, base64
-     * otherwise (by UTF-16 units, as the text's characters are counted).
+     * Line ends become CRLF (stored bodies have CRLF only, so the bytes on the wire equal the bytes
+     * stored); 7bit for short-lined ASCII, quoted-printable for mostly ASCII, base64 otherwise (by
+     * UTF-16 units, as the text's characters are counted).
      */
     static TextBody of(String text) {
       // Encode first and work on bytes: for ASCII text getBytes is a plain array copy, and a
@@ -288,16 +303,20 @@ public final class MimeRenderer {
         crlf[length++] = b;
       }
       longLine |= length - lineStart > MAX_LINE;
-      return new TextBody(length == crlf.length ? crlf : Arrays.copyOf(crlf, length),
+      return new TextBody(
+          length == crlf.length ? crlf : Arrays.copyOf(crlf, length),
           encoding(nonAscii, longLine, units));
     }
 
     private static String encoding(int nonAscii, boolean longLine, int length) {
-      return nonAscii == 0 && !longLine ? "7bit" : nonAscii * 3 > length ? "base64" : "quoted-printable";
+      return nonAscii == 0 && !longLine
+          ? "7bit"
+          : nonAscii * 3 > length ? "base64" : "quoted-printable";
     }
   }
 
-  private static MimeBodyPart attachmentPart(Attachment a, String disposition) throws MessagingException {
+  private static MimeBodyPart attachmentPart(Attachment a, String disposition)
+      throws MessagingException {
     MimeBodyPart part = new MimeBodyPart();
     part.setDataHandler(new DataHandler(new ByteArrayDataSource(a.content(), a.contentType())));
     part.setHeader("Content-Transfer-Encoding", attachmentEncoding(a.contentType(), a.content()));
@@ -314,12 +333,12 @@ public final class MimeRenderer {
   }
 
   /**
-   * The transfer encoding that brings an attachment's bytes to the recipient unchanged. Not
-   * Angus's choice, which is 7bit for any content that happens to be ASCII: an SMTP data stream
-   * turns a bare CR or LF into CRLF, so a binary file of ASCII bytes arrived changed. A text part
-   * is 7bit only when it is already canonical ({@link LineRules#isSevenBit}), base64 otherwise; a
-   * {@code message/*} part is always 7bit, as RFC 2046 5.2.1 requires ({@link Attachment} only
-   * accepts canonical 7bit content for it); any other part is base64, whatever its bytes.
+   * The transfer encoding that brings an attachment's bytes to the recipient unchanged. Not Angus's
+   * choice, which is 7bit for any content that happens to be ASCII: an SMTP data stream turns a
+   * bare CR or LF into CRLF, so a binary file of ASCII bytes arrived changed. A text part is 7bit
+   * only when it is already canonical ({@link LineRules#isSevenBit}), base64 otherwise; a {@code
+   * message/*} part is always 7bit, as RFC 2046 5.2.1 requires ({@link Attachment} only accepts
+   * canonical 7bit content for it); any other part is base64, whatever its bytes.
    */
   static String attachmentEncoding(String contentType, byte[] content) {
     String type = contentType.toLowerCase(Locale.ROOT);
@@ -344,7 +363,8 @@ public final class MimeRenderer {
 
   private static InternetAddress internet(MailAddress a) {
     try {
-      return a.displayName() == null ? new InternetAddress(a.address(), null, "UTF-8")
+      return a.displayName() == null
+          ? new InternetAddress(a.address(), null, "UTF-8")
           : new InternetAddress(a.address(), a.displayName(), "UTF-8");
     } catch (UnsupportedEncodingException e) {
       throw new MailQueueException("UTF-8 is always supported", e);
@@ -372,14 +392,14 @@ public final class MimeRenderer {
   }
 
   /**
-   * The context class loader while rendering. Jakarta Mail looks its {@code StreamProvider} up
-   * anew for every part it creates, writes or encodes: from the system property {@code
+   * The context class loader while rendering. Jakarta Mail looks its {@code StreamProvider} up anew
+   * for every part it creates, writes or encodes: from the system property {@code
    * jakarta.mail.util.StreamProvider} if set, else by a {@code ServiceLoader} scan of the context
-   * class loader's whole class path (measured: ~100 us a lookup on the benchmarks' class path,
-   * 95 % of rendering). No {@code Session} property names it, and a system property would change
-   * the whole JVM. So for the rendering thread only, this loader answers that one scan from
-   * memory with the provider the scan would find in Angus's jar, and leaves everything else to
-   * {@code parent}. An application's system property still wins: it is read before any scan.
+   * class loader's whole class path (measured: ~100 us a lookup on the benchmarks' class path, 95 %
+   * of rendering). No {@code Session} property names it, and a system property would change the
+   * whole JVM. So for the rendering thread only, this loader answers that one scan from memory with
+   * the provider the scan would find in Angus's jar, and leaves everything else to {@code parent}.
+   * An application's system property still wins: it is read before any scan.
    */
   private static final class ProviderLookup extends ClassLoader {
     private static final String SERVICE = "META-INF/services/jakarta.mail.util.StreamProvider";
@@ -425,22 +445,23 @@ public final class MimeRenderer {
     /** A URL for the service file's content that opens without touching a jar. */
     private static URL inMemory(URL source) {
       byte[] content = (ANGUS_PROVIDER + "\n").getBytes(StandardCharsets.UTF_8);
-      URLStreamHandler handler = new URLStreamHandler() {
-        @Override
-        protected URLConnection openConnection(URL u) {
-          return new URLConnection(u) {
+      URLStreamHandler handler =
+          new URLStreamHandler() {
             @Override
-            public void connect() {
-              connected = true;
-            }
+            protected URLConnection openConnection(URL u) {
+              return new URLConnection(u) {
+                @Override
+                public void connect() {
+                  connected = true;
+                }
 
-            @Override
-            public InputStream getInputStream() {
-              return new ByteArrayInputStream(content);
+                @Override
+                public InputStream getInputStream() {
+                  return new ByteArrayInputStream(content);
+                }
+              };
             }
           };
-        }
-      };
       try {
         return new URL(null, "mailqueue-mime:" + source, handler);
       } catch (MalformedURLException e) {

@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
  */
 final class NodeMembership {
   private static final Logger log = LoggerFactory.getLogger(NodeMembership.class);
+
   /** A node silent for this many heartbeat intervals no longer counts. */
   static final int LIVENESS_INTERVALS = 3;
 
@@ -42,8 +43,12 @@ final class NodeMembership {
     } catch (RuntimeException e) {
       if (!failing) {
         failing = true;
-        log.warn("node heartbeat of {} failed; per-destination limits stay divided by {} until it works again "
-            + "(if the node table is missing, run the schema script again)", nodeId, Math.max(1, lastCount), e);
+        log.warn(
+            "node heartbeat of {} failed; per-destination limits stay divided by {} until it works again "
+                + "(if the node table is missing, run the schema script again)",
+            nodeId,
+            Math.max(1, lastCount),
+            e);
       } else {
         log.debug("node heartbeat of {} failed again", nodeId, e);
       }
@@ -57,7 +62,9 @@ final class NodeMembership {
       if (count == 1) {
         log.info("node {} is the only live node of its store", nodeId);
       } else {
-        log.info("{} live nodes deliver from the store{}", count,
+        log.info(
+            "{} live nodes deliver from the store{}",
+            count,
             cluster == null ? "" : ": per-destination limits are divided among them");
       }
       lastCount = count;
@@ -79,7 +86,11 @@ final class NodeMembership {
     try {
       registry.leave(nodeId);
     } catch (RuntimeException e) {
-      log.warn("removing node {} from the registry failed; the others stop counting it after {}", nodeId, liveness, e);
+      log.warn(
+          "removing node {} from the registry failed; the others stop counting it after {}",
+          nodeId,
+          liveness,
+          e);
     }
   }
 }

@@ -11,7 +11,6 @@ import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimePart;
 import jakarta.mail.util.ByteArrayDataSource;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -21,22 +20,22 @@ import java.util.Locale;
 import java.util.Properties;
 
 /**
- * A ready {@link MimeMessage} ({@code Mail.ofMimeMessage}) held to the rules a mail composed by
- * the builder meets, then rendered to the bytes stored and sent. Part of the engine, not of the
- * API: public only so that {@code Mail} can check the headers when it is built.
+ * A ready {@link MimeMessage} ({@code Mail.ofMimeMessage}) held to the rules a mail composed by the
+ * builder meets, then rendered to the bytes stored and sent. Part of the engine, not of the API:
+ * public only so that {@code Mail} can check the headers when it is built.
  *
  * <ul>
- *   <li>Header fields, of the message and of every body part: no NUL or other control character
- *       but HTAB, no CR or LF but folding, names of printable ASCII without colon. Refused.
- *   <li>A header line over 998 octets is folded before a space or tab; one with no space or tab
- *       to fold at is refused.
+ *   <li>Header fields, of the message and of every body part: no NUL or other control character but
+ *       HTAB, no CR or LF but folding, names of printable ASCII without colon. Refused.
+ *   <li>A header line over 998 octets is folded before a space or tab; one with no space or tab to
+ *       fold at is refused.
  *   <li>A body part that its transfer encoding cannot carry through SMTP (binary, or a NUL or a
- *       line over 998 octets under 7bit, 8bit or a malformed encoding) is decoded and re-encoded:
- *       a text part as quoted-printable (base64 when most of it is not ASCII), with CRLF line
- *       ends; any other part as base64, byte for byte. A {@code message/*} part may not be
- *       encoded (RFC 2046 5.2.1), so such a part, or such a line outside the parts, is refused.
- *   <li>Every other bare CR or bare LF becomes CRLF, as an SMTP data stream would send it, so
- *       the bytes stored are the bytes a server receives.
+ *       line over 998 octets under 7bit, 8bit or a malformed encoding) is decoded and re-encoded: a
+ *       text part as quoted-printable (base64 when most of it is not ASCII), with CRLF line ends;
+ *       any other part as base64, byte for byte. A {@code message/*} part may not be encoded (RFC
+ *       2046 5.2.1), so such a part, or such a line outside the parts, is refused.
+ *   <li>Every other bare CR or bare LF becomes CRLF, as an SMTP data stream would send it, so the
+ *       bytes stored are the bytes a server receives.
  * </ul>
  */
 final class ReadyMessage {
@@ -46,8 +45,8 @@ final class ReadyMessage {
   private ReadyMessage() {}
 
   /**
-   * Checks the message's own header fields as they will be written; throws
-   * {@link InvalidMailException} naming the field ({@code header[Name]}).
+   * Checks the message's own header fields as they will be written; throws {@link
+   * InvalidMailException} naming the field ({@code header[Name]}).
    */
   public static void checkHeaders(MimeMessage message) {
     try {
@@ -58,23 +57,28 @@ final class ReadyMessage {
   }
 
   /**
-   * The bytes of {@code message}, with {@code messageId} as its Message-ID, written by
-   * {@link MimeRenderer#write} and held to the rules above. Saves the message's changes, as sending it
+   * The bytes of {@code message}, with {@code messageId} as its Message-ID, written by {@link
+   * MimeRenderer#write} and held to the rules above. Saves the message's changes, as sending it
    * would; anything re-encoded is re-encoded in a copy.
    */
-  static byte[] render(MimeMessage message, String messageId) throws MessagingException, IOException {
+  static byte[] render(MimeMessage message, String messageId)
+      throws MessagingException, IOException {
     checkHeaders(message, "");
     message.saveChanges();
     message.setHeader("Message-ID", messageId);
     byte[] raw = MimeRenderer.write(message, 8192);
-    if (message.isMimeType("multipart/*") || isBinary(message.getEncoding())
+    if (message.isMimeType("multipart/*")
+        || isBinary(message.getEncoding())
         || LineRules.hasNulOrLongLine(raw, LineRules.bodyStart(raw))) {
       raw = reencodeParts(raw);
     }
     byte[] mime = LineRules.checkHeaderSection(LineRules.canonicalLineEnds(raw), "");
     if (LineRules.hasNulOrLongLine(mime, LineRules.bodyStart(mime))) {
-      throw new InvalidMailException("body", "has a NUL or a line over " + LineRules.MAX_LINE
-          + " octets where it cannot be re-encoded (in a message/* part, or around the parts of a multipart)");
+      throw new InvalidMailException(
+          "body",
+          "has a NUL or a line over "
+              + LineRules.MAX_LINE
+              + " octets where it cannot be re-encoded (in a message/* part, or around the parts of a multipart)");
     }
     return mime;
   }
@@ -124,8 +128,13 @@ final class ReadyMessage {
     try (InputStream in = part.getInputStream()) {
       content = in.readAllBytes();
     } catch (IOException | MessagingException e) {
-      throw new InvalidMailException(field, "cannot be decoded from its transfer encoding " + part.getEncoding()
-          + " to re-encode it for SMTP: " + e.getMessage(), e);
+      throw new InvalidMailException(
+          field,
+          "cannot be decoded from its transfer encoding "
+              + part.getEncoding()
+              + " to re-encode it for SMTP: "
+              + e.getMessage(),
+          e);
     }
     String type = part.getContentType();
     String encoding = "base64";
@@ -139,13 +148,17 @@ final class ReadyMessage {
       }
       encoding = nonAscii * 3 > content.length ? "base64" : "quoted-printable";
     }
-    part.setDataHandler(new DataHandler(new ByteArrayDataSource(content, type))); // drops both fields
+    part.setDataHandler(
+        new DataHandler(new ByteArrayDataSource(content, type))); // drops both fields
     part.setHeader("Content-Type", type);
     part.setHeader("Content-Transfer-Encoding", encoding);
   }
 
   private static byte[] rawContent(MimePart part) throws MessagingException, IOException {
-    InputStream in = part instanceof MimeMessage m ? m.getRawInputStream() : ((MimeBodyPart) part).getRawInputStream();
+    InputStream in =
+        part instanceof MimeMessage m
+            ? m.getRawInputStream()
+            : ((MimeBodyPart) part).getRawInputStream();
     try (in) {
       return in.readAllBytes();
     }
@@ -165,7 +178,8 @@ final class ReadyMessage {
       for (int i = 0; i < name.length(); i++) {
         char c = name.charAt(i);
         if (c <= ' ' || c == ':' || c > '~') {
-          throw new InvalidMailException(field, "header name has a character not allowed in a header name");
+          throw new InvalidMailException(
+              field, "header name has a character not allowed in a header name");
         }
       }
       if (h.getValue() != null) {

@@ -20,18 +20,22 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Turns what the transport reported for one attempt into the message's next state: which
- * recipients are finished, whether and when to try again, or whether to give up. Pure: no I/O,
- * the clock and the randomness are parameters.
+ * Turns what the transport reported for one attempt into the message's next state: which recipients
+ * are finished, whether and when to try again, or whether to give up. Pure: no I/O, the clock and
+ * the randomness are parameters.
  */
 final class RetryDecision {
   /** Reply recorded for recipients that expired without a reply of their own. */
-  static final SmtpReply LIFETIME_EXCEEDED = SmtpReply.local(421, "4.4.7", "message lifetime exceeded before delivery");
+  static final SmtpReply LIFETIME_EXCEEDED =
+      SmtpReply.local(421, "4.4.7", "message lifetime exceeded before delivery");
+
   /** Reply recorded when a transport result does not mention a recipient (a transport bug). */
-  static final SmtpReply NOT_REPORTED = SmtpReply.local(451, "4.3.0", "transport reported no outcome for this recipient");
+  static final SmtpReply NOT_REPORTED =
+      SmtpReply.local(451, "4.3.0", "transport reported no outcome for this recipient");
 
   /** Reply recorded for recipients on the suppression list: nothing was sent to them. */
-  static final SmtpReply SUPPRESSED = SmtpReply.local(550, "5.7.1", "recipient on the suppression list, not sent");
+  static final SmtpReply SUPPRESSED =
+      SmtpReply.local(550, "5.7.1", "recipient on the suppression list, not sent");
 
   private RetryDecision() {}
 
@@ -40,9 +44,11 @@ final class RetryDecision {
    *
    * @param completion what the store records
    * @param outcomes every pending recipient's outcome for this attempt
-   * @param nextAttemptAt when the message is due again (database clock), or {@code null} when finished
+   * @param nextAttemptAt when the message is due again (database clock), or {@code null} when
+   *     finished
    */
-  public record Decision(Completion completion, List<RecipientOutcome> outcomes, Instant nextAttemptAt) {}
+  public record Decision(
+      Completion completion, List<RecipientOutcome> outcomes, Instant nextAttemptAt) {}
 
   /**
    * Decides after an attempt. The attempt counts against the retry budget unless the result is
@@ -58,13 +64,20 @@ final class RetryDecision {
    * @param random a number in [0, 1) for the jitter
    * @param bouncedBefore whether a recipient of this message bounced in an earlier attempt
    */
-  public static Decision decide(ClaimedMail mail, DeliveryResult result, RetryPolicy policy, Instant now,
-                                Duration elapsed, double random, boolean bouncedBefore) {
+  public static Decision decide(
+      ClaimedMail mail,
+      DeliveryResult result,
+      RetryPolicy policy,
+      Instant now,
+      Duration elapsed,
+      double random,
+      boolean bouncedBefore) {
     boolean counted = result.kind() != DeliveryResult.Kind.NOT_COUNTED;
     int failedAttempts = counted ? mail.attempts() + 1 : Math.max(1, mail.attempts());
     Duration delay = delay(result, counted, policy.backoff(failedAttempts, random));
-    boolean giveUp = (counted && policy.attemptsExhausted(failedAttempts))
-        || !now.plus(delay).isBefore(mail.expiresAt());
+    boolean giveUp =
+        (counted && policy.attemptsExhausted(failedAttempts))
+            || !now.plus(delay).isBefore(mail.expiresAt());
 
     Map<String, RecipientOutcome> reported = new HashMap<>();
     for (RecipientOutcome r : result.recipients()) {
@@ -89,7 +102,7 @@ final class RetryDecision {
         case DEFERRED -> anyDeferred = true;
         case EXPIRED -> anyExpired = true;
         case BOUNCED -> anyBounced = true;
-        default -> { }
+        default -> {}
       }
       if (summary == null || (!r.reply().isPositive() && summary.isPositive())) {
         summary = r.reply();
@@ -109,16 +122,24 @@ final class RetryDecision {
       state = MessageState.DELIVERED;
     }
     Duration retryDelay = state.isTerminal() ? null : delay;
-    Completion completion = new Completion(state, retryDelay, counted,
-        result.kind() == DeliveryResult.Kind.UNCERTAIN, updates, result.remoteHost(), elapsed, summary);
+    Completion completion =
+        new Completion(
+            state,
+            retryDelay,
+            counted,
+            result.kind() == DeliveryResult.Kind.UNCERTAIN,
+            updates,
+            result.remoteHost(),
+            elapsed,
+            summary);
     return new Decision(completion, outcomes, retryDelay == null ? null : now.plus(retryDelay));
   }
 
   /**
    * When the message is due again. A retryAfter comes from recipients held back untried (a local
-   * limit knows when it has room): alone, they are due exactly then; next to recipients that
-   * were tried, the earlier of the two wins, because the message is retried as a whole and a
-   * local limit is no reason to wait out a backoff meant for someone else's server.
+   * limit knows when it has room): alone, they are due exactly then; next to recipients that were
+   * tried, the earlier of the two wins, because the message is retried as a whole and a local limit
+   * is no reason to wait out a backoff meant for someone else's server.
    */
   private static Duration delay(DeliveryResult result, boolean counted, Duration backoff) {
     Duration retryAfter = result.retryAfter();
@@ -128,7 +149,10 @@ final class RetryDecision {
     return !counted || retryAfter.compareTo(backoff) < 0 ? retryAfter : backoff;
   }
 
-  /** Every pending recipient expires without an attempt: the lifetime ran out while the message waited. */
+  /**
+   * Every pending recipient expires without an attempt: the lifetime ran out while the message
+   * waited.
+   */
   public static Decision expireUnsent(ClaimedMail mail, Duration elapsed, boolean bouncedBefore) {
     List<RecipientOutcome> outcomes = new ArrayList<>();
     List<RecipientUpdate> updates = new ArrayList<>();
@@ -137,16 +161,20 @@ final class RetryDecision {
       outcomes.add(new RecipientOutcome(p.address(), RecipientStatus.EXPIRED, reply));
       updates.add(new RecipientUpdate(p.index(), RecipientStatus.EXPIRED, reply));
     }
-    MessageState state = updates.isEmpty() ? (bouncedBefore ? MessageState.BOUNCED : MessageState.DELIVERED)
-        : MessageState.EXPIRED;
-    return new Decision(new Completion(state, null, false, false, updates, null, elapsed, LIFETIME_EXCEEDED),
-        outcomes, null);
+    MessageState state =
+        updates.isEmpty()
+            ? (bouncedBefore ? MessageState.BOUNCED : MessageState.DELIVERED)
+            : MessageState.EXPIRED;
+    return new Decision(
+        new Completion(state, null, false, false, updates, null, elapsed, LIFETIME_EXCEEDED),
+        outcomes,
+        null);
   }
 
   /**
    * Adds the claim's suppressed recipients ({@link ClaimedMail#suppressed()}) to a decision: each
-   * is recorded SUPPRESSED and told once. A message none of whose recipients was delivered,
-   * bounced or expired (all were suppressed) ends {@link MessageState#SUPPRESSED}.
+   * is recorded SUPPRESSED and told once. A message none of whose recipients was delivered, bounced
+   * or expired (all were suppressed) ends {@link MessageState#SUPPRESSED}.
    */
   public static Decision withSuppressed(ClaimedMail mail, Decision decision) {
     if (mail.suppressed().isEmpty()) {
@@ -168,8 +196,18 @@ final class RetryDecision {
         state = MessageState.SUPPRESSED;
       }
     }
-    return new Decision(new Completion(state, c.retryDelay(), c.countsAsAttempt(), c.uncertain(), updates,
-        c.remoteHost(), c.duration(), summary), outcomes, decision.nextAttemptAt());
+    return new Decision(
+        new Completion(
+            state,
+            c.retryDelay(),
+            c.countsAsAttempt(),
+            c.uncertain(),
+            updates,
+            c.remoteHost(),
+            c.duration(),
+            summary),
+        outcomes,
+        decision.nextAttemptAt());
   }
 
   private static String key(MailAddress a) {

@@ -4,11 +4,11 @@ import dev.mailqueue.MailAddress;
 import java.util.List;
 
 /**
- * Whether an attempt needs the SMTPUTF8 extension (RFC 6531), decided from what the store keeps:
- * a non-ASCII character in the envelope sender or a recipient address, or a non-ASCII octet in
- * the header section of the stored message (RFC 6532 headers, as rendered for
- * {@code smtpUtf8(true)} mail). The body does not count: 8-bit bodies are 8BITMIME's concern. So
- * the flag needs no column of its own, and messages stored before it existed get it too.
+ * Whether an attempt needs the SMTPUTF8 extension (RFC 6531), decided from what the store keeps: a
+ * non-ASCII character in the envelope sender or a recipient address, or a non-ASCII octet in the
+ * header section of the stored message (RFC 6532 headers, as rendered for {@code smtpUtf8(true)}
+ * mail). The body does not count: 8-bit bodies are 8BITMIME's concern. So the flag needs no column
+ * of its own, and messages stored before it existed get it too.
  */
 final class SmtpUtf8 {
   private SmtpUtf8() {}

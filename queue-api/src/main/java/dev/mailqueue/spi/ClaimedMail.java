@@ -9,10 +9,10 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A message leased to one worker: its metadata and pending recipients, and its body when the
- * store read it with the claim ({@link #preloadedMime()}; otherwise read it with
- * {@link MailStore#loadMime}). The lease token fences every write: once the lease expired and
- * another worker claimed the message, writes with the old token are rejected.
+ * A message leased to one worker: its metadata and pending recipients, and its body when the store
+ * read it with the claim ({@link #preloadedMime()}; otherwise read it with {@link
+ * MailStore#loadMime}). The lease token fences every write: once the lease expired and another
+ * worker claimed the message, writes with the old token are rejected.
  *
  * @param id the queue's id
  * @param leaseToken the fencing token of this lease
@@ -33,11 +33,22 @@ import org.jspecify.annotations.Nullable;
  *     this attempt and tells the listener once
  * @param deliveredBefore whether a recipient of this message was delivered in an earlier attempt
  */
-public record ClaimedMail(MessageId id, long leaseToken, int attempts, Instant createdAt, Instant expiresAt,
-                          Instant claimedAt, Priority priority, @Nullable String tag, MailAddress envelopeFrom,
-                          String messageIdHeader, List<PendingRecipient> recipients,
-                          boolean bouncedBefore, byte[] preloadedMime, List<PendingRecipient> suppressed,
-                          boolean deliveredBefore) {
+public record ClaimedMail(
+    MessageId id,
+    long leaseToken,
+    int attempts,
+    Instant createdAt,
+    Instant expiresAt,
+    Instant claimedAt,
+    Priority priority,
+    @Nullable String tag,
+    MailAddress envelopeFrom,
+    String messageIdHeader,
+    List<PendingRecipient> recipients,
+    boolean bouncedBefore,
+    byte[] preloadedMime,
+    List<PendingRecipient> suppressed,
+    boolean deliveredBefore) {
   /**
    * Copies the recipient lists.
    *
@@ -83,12 +94,36 @@ public record ClaimedMail(MessageId id, long leaseToken, int attempts, Instant c
    * @param preloadedMime the MIME bytes when the store read them with the claim (small messages,
    *     saving a round trip per message), else {@code null}; never modified by the engine
    */
-  public ClaimedMail(MessageId id, long leaseToken, int attempts, Instant createdAt, Instant expiresAt,
-                     Instant claimedAt, Priority priority, String tag, MailAddress envelopeFrom,
-                     String messageIdHeader, List<PendingRecipient> recipients, boolean bouncedBefore,
-                     byte[] preloadedMime) {
-    this(id, leaseToken, attempts, createdAt, expiresAt, claimedAt, priority, tag, envelopeFrom, messageIdHeader,
-        recipients, bouncedBefore, preloadedMime, List.of(), false);
+  public ClaimedMail(
+      MessageId id,
+      long leaseToken,
+      int attempts,
+      Instant createdAt,
+      Instant expiresAt,
+      Instant claimedAt,
+      Priority priority,
+      String tag,
+      MailAddress envelopeFrom,
+      String messageIdHeader,
+      List<PendingRecipient> recipients,
+      boolean bouncedBefore,
+      byte[] preloadedMime) {
+    this(
+        id,
+        leaseToken,
+        attempts,
+        createdAt,
+        expiresAt,
+        claimedAt,
+        priority,
+        tag,
+        envelopeFrom,
+        messageIdHeader,
+        recipients,
+        bouncedBefore,
+        preloadedMime,
+        List.of(),
+        false);
   }
 
   /**
@@ -107,11 +142,33 @@ public record ClaimedMail(MessageId id, long leaseToken, int attempts, Instant c
    * @param recipients the recipients still pending (never tried or deferred)
    * @param bouncedBefore whether a recipient of this message bounced in an earlier attempt
    */
-  public ClaimedMail(MessageId id, long leaseToken, int attempts, Instant createdAt, Instant expiresAt,
-                     Instant claimedAt, Priority priority, String tag, MailAddress envelopeFrom,
-                     String messageIdHeader, List<PendingRecipient> recipients, boolean bouncedBefore) {
-    this(id, leaseToken, attempts, createdAt, expiresAt, claimedAt, priority, tag, envelopeFrom, messageIdHeader,
-        recipients, bouncedBefore, null);
+  public ClaimedMail(
+      MessageId id,
+      long leaseToken,
+      int attempts,
+      Instant createdAt,
+      Instant expiresAt,
+      Instant claimedAt,
+      Priority priority,
+      String tag,
+      MailAddress envelopeFrom,
+      String messageIdHeader,
+      List<PendingRecipient> recipients,
+      boolean bouncedBefore) {
+    this(
+        id,
+        leaseToken,
+        attempts,
+        createdAt,
+        expiresAt,
+        claimedAt,
+        priority,
+        tag,
+        envelopeFrom,
+        messageIdHeader,
+        recipients,
+        bouncedBefore,
+        null);
   }
 
   /**
@@ -121,10 +178,23 @@ public record ClaimedMail(MessageId id, long leaseToken, int attempts, Instant c
    */
   @Override
   public String toString() {
-    return "ClaimedMail[id=" + id + ", leaseToken=" + leaseToken + ", attempts=" + attempts + ", priority="
-        + priority + ", tag=" + tag + ", recipients=" + recipients.size() + ", suppressed=" + suppressed.size()
+    return "ClaimedMail[id="
+        + id
+        + ", leaseToken="
+        + leaseToken
+        + ", attempts="
+        + attempts
+        + ", priority="
+        + priority
+        + ", tag="
+        + tag
+        + ", recipients="
+        + recipients.size()
+        + ", suppressed="
+        + suppressed.size()
         + ", preloaded="
-        + (preloadedMime != null) + "]";
+        + (preloadedMime != null)
+        + "]";
   }
 
   /**

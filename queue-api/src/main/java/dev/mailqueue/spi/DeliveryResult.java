@@ -15,26 +15,27 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What a {@link MailTransport} reports for one attempt: a status and reply for every recipient
- * it was given, and how the recipients it left DEFERRED were deferred.
+ * What a {@link MailTransport} reports for one attempt: a status and reply for every recipient it
+ * was given, and how the recipients it left DEFERRED were deferred.
  *
  * <p>The {@link Kind} describes the DEFERRED recipients, not the whole message, so that a message
- * sent in several parts (one per domain or destination) keeps every part's facts when the parts
- * are {@linkplain #merge merged}: recipients of one domain may be DELIVERED or BOUNCED while those
- * of another are deferred as {@link Kind#UNCERTAIN} or {@link Kind#NOT_COUNTED}. The engine reads
- * it as follows:
+ * sent in several parts (one per domain or destination) keeps every part's facts when the parts are
+ * {@linkplain #merge merged}: recipients of one domain may be DELIVERED or BOUNCED while those of
+ * another are deferred as {@link Kind#UNCERTAIN} or {@link Kind#NOT_COUNTED}. The engine reads it
+ * as follows:
+ *
  * <ul>
  *   <li>the attempt is recorded as uncertain when the kind is UNCERTAIN, whatever happened to the
- *       other recipients;</li>
- *   <li>the attempt counts against the retry budget unless the kind is NOT_COUNTED. The counter
- *       is the budget of the recipients still deferred, so an attempt in which every one of them
- *       was held back untried does not consume it, even if other recipients were delivered or
- *       bounced in it; an attempt in which at least one deferred recipient was really tried
- *       (a 4xx, a lost connection, no reply after the data) counts for all of them;</li>
+ *       other recipients;
+ *   <li>the attempt counts against the retry budget unless the kind is NOT_COUNTED. The counter is
+ *       the budget of the recipients still deferred, so an attempt in which every one of them was
+ *       held back untried does not consume it, even if other recipients were delivered or bounced
+ *       in it; an attempt in which at least one deferred recipient was really tried (a 4xx, a lost
+ *       connection, no reply after the data) counts for all of them;
  *   <li>{@code retryAfter}, when present, is honoured: a NOT_COUNTED attempt is due again exactly
  *       after it; a counted attempt is due again after the earlier of it and the retry policy's
  *       backoff, so that recipients held back by a local limit are not made to wait a full backoff
- *       for the sake of others (those get one extra, early try).</li>
+ *       for the sake of others (those get one extra, early try).
  * </ul>
  *
  * @param recipients one outcome per recipient, DELIVERED, DEFERRED or BOUNCED
@@ -43,20 +44,24 @@ import org.jspecify.annotations.Nullable;
  * @param retryAfter the earliest sensible retry for recipients deferred without being tried (e.g.
  *     when a rate limiter has a permit again), or {@code null} when there are none or the retry
  *     policy should decide; only with at least one DEFERRED recipient
- * @param remoteHost the host that answered (several joined with ", " after a merge), or
- *     {@code null} if none did; it comes from DNS and is {@linkplain NetworkText#sanitize
- *     sanitised} and capped at {@value #MAX_REMOTE_HOST} characters (a merge that would be longer
- *     lists the first hosts and how many more there were)
+ * @param remoteHost the host that answered (several joined with ", " after a merge), or {@code
+ *     null} if none did; it comes from DNS and is {@linkplain NetworkText#sanitize sanitised} and
+ *     capped at {@value #MAX_REMOTE_HOST} characters (a merge that would be longer lists the first
+ *     hosts and how many more there were)
  */
-public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, @Nullable Duration retryAfter, @Nullable String remoteHost) {
+public record DeliveryResult(
+    List<RecipientOutcome> recipients,
+    Kind kind,
+    @Nullable Duration retryAfter,
+    @Nullable String remoteHost) {
   /** Longest remote host description kept, in chars: the size of the stores' column. */
   public static final int MAX_REMOTE_HOST = 255;
 
   /** How the DEFERRED recipients of an attempt were deferred, and so how the attempt counts. */
   public enum Kind {
     /**
-     * An ordinary attempt: the statuses stand and the attempt counter advances. Deferred
-     * recipients (if any) were tried, or at least one of them was.
+     * An ordinary attempt: the statuses stand and the attempt counter advances. Deferred recipients
+     * (if any) were tried, or at least one of them was.
      */
     NORMAL,
     /**
@@ -83,10 +88,10 @@ public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, @Null
    * @param retryAfter the earliest sensible retry for recipients deferred without being tried (e.g.
    *     when a rate limiter has a permit again), or {@code null} when there are none or the retry
    *     policy should decide; only with at least one DEFERRED recipient
-   * @param remoteHost the host that answered (several joined with ", " after a merge), or
-   *     {@code null} if none did; it comes from DNS and is {@linkplain NetworkText#sanitize
-   *     sanitised} and capped at {@value #MAX_REMOTE_HOST} characters (a merge that would be longer
-   *     lists the first hosts and how many more there were)
+   * @param remoteHost the host that answered (several joined with ", " after a merge), or {@code
+   *     null} if none did; it comes from DNS and is {@linkplain NetworkText#sanitize sanitised} and
+   *     capped at {@value #MAX_REMOTE_HOST} characters (a merge that would be longer lists the
+   *     first hosts and how many more there were)
    * @throws IllegalArgumentException if the kind is not NORMAL, or {@code retryAfter} is set,
    *     without a DEFERRED recipient, or if {@code retryAfter} is negative
    */
@@ -100,8 +105,10 @@ public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, @Null
         anyDeferred |= r.status() == RecipientStatus.DEFERRED;
       }
       if (!anyDeferred) {
-        throw new IllegalArgumentException((kind != Kind.NORMAL ? kind.toString() : "retryAfter")
-            + " requires at least one DEFERRED recipient, got " + recipients);
+        throw new IllegalArgumentException(
+            (kind != Kind.NORMAL ? kind.toString() : "retryAfter")
+                + " requires at least one DEFERRED recipient, got "
+                + recipients);
       }
     }
     if (retryAfter != null && retryAfter.isNegative()) {
@@ -129,8 +136,8 @@ public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, @Null
    * @param remoteHost the host that answered, or {@code null} if none did
    * @return a {@link Kind#NORMAL} result
    */
-  public static DeliveryResult all(List<MailAddress> recipients, RecipientStatus status, SmtpReply reply,
-                                   String remoteHost) {
+  public static DeliveryResult all(
+      List<MailAddress> recipients, RecipientStatus status, SmtpReply reply, String remoteHost) {
     return of(same(recipients, status, reply), remoteHost);
   }
 
@@ -142,8 +149,10 @@ public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, @Null
    * @param remoteHost the host that took the data, or {@code null}
    * @return an {@link Kind#UNCERTAIN} result
    */
-  public static DeliveryResult uncertain(List<MailAddress> recipients, SmtpReply reply, String remoteHost) {
-    return new DeliveryResult(same(recipients, RecipientStatus.DEFERRED, reply), Kind.UNCERTAIN, null, remoteHost);
+  public static DeliveryResult uncertain(
+      List<MailAddress> recipients, SmtpReply reply, String remoteHost) {
+    return new DeliveryResult(
+        same(recipients, RecipientStatus.DEFERRED, reply), Kind.UNCERTAIN, null, remoteHost);
   }
 
   /**
@@ -155,26 +164,31 @@ public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, @Null
    *     for the retry policy's backoff
    * @param remoteHost the host that answered, or {@code null} if none did
    * @return a {@link Kind#NOT_COUNTED} result
-   * @throws IllegalArgumentException if {@code recipients} is empty or {@code retryAfter} is negative
+   * @throws IllegalArgumentException if {@code recipients} is empty or {@code retryAfter} is
+   *     negative
    */
-  public static DeliveryResult notCounted(List<MailAddress> recipients, SmtpReply reply, Duration retryAfter,
-                                          String remoteHost) {
-    return new DeliveryResult(same(recipients, RecipientStatus.DEFERRED, reply), Kind.NOT_COUNTED, retryAfter,
+  public static DeliveryResult notCounted(
+      List<MailAddress> recipients, SmtpReply reply, Duration retryAfter, String remoteHost) {
+    return new DeliveryResult(
+        same(recipients, RecipientStatus.DEFERRED, reply),
+        Kind.NOT_COUNTED,
+        retryAfter,
         remoteHost);
   }
 
   /**
    * One result for a message whose recipients were sent in parts (e.g. one per domain), keeping
    * what each part said about its deferred recipients:
+   *
    * <ul>
-   *   <li>UNCERTAIN if any part is;</li>
+   *   <li>UNCERTAIN if any part is;
    *   <li>else NOT_COUNTED if every part with DEFERRED recipients is NOT_COUNTED (parts whose
-   *       recipients all finished do not change that);</li>
-   *   <li>else NORMAL;</li>
-   *   <li>{@code retryAfter} is the earliest of the parts';</li>
+   *       recipients all finished do not change that);
+   *   <li>else NORMAL;
+   *   <li>{@code retryAfter} is the earliest of the parts';
    *   <li>the remote hosts are joined with ", ", without repeats; when that would be longer than
-   *       {@value #MAX_REMOTE_HOST} characters, the hosts that fit are followed by
-   *       {@code "(+N more)"}.</li>
+   *       {@value #MAX_REMOTE_HOST} characters, the hosts that fit are followed by {@code "(+N
+   *       more)"}.
    * </ul>
    *
    * @param order every recipient of the message, in the order the result should list them
@@ -201,7 +215,8 @@ public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, @Null
       anyUncertain |= p.kind() == Kind.UNCERTAIN;
       anyNotCounted |= p.kind() == Kind.NOT_COUNTED;
       anyTriedDeferral |= deferred && p.kind() != Kind.NOT_COUNTED;
-      if (p.retryAfter() != null && (retryAfter == null || p.retryAfter().compareTo(retryAfter) < 0)) {
+      if (p.retryAfter() != null
+          && (retryAfter == null || p.retryAfter().compareTo(retryAfter) < 0)) {
         retryAfter = p.retryAfter();
       }
     }
@@ -213,11 +228,17 @@ public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, @Null
       }
       ordered.add(o);
     }
-    Kind kind = anyUncertain ? Kind.UNCERTAIN : anyNotCounted && !anyTriedDeferral ? Kind.NOT_COUNTED : Kind.NORMAL;
+    Kind kind =
+        anyUncertain
+            ? Kind.UNCERTAIN
+            : anyNotCounted && !anyTriedDeferral ? Kind.NOT_COUNTED : Kind.NORMAL;
     return new DeliveryResult(ordered, kind, retryAfter, joinHosts(hosts));
   }
 
-  /** The hosts joined with ", ", listing only those that fit in {@link #MAX_REMOTE_HOST} with the count of the rest. */
+  /**
+   * The hosts joined with ", ", listing only those that fit in {@link #MAX_REMOTE_HOST} with the
+   * count of the rest.
+   */
   static String joinHosts(Set<String> hosts) {
     if (hosts.isEmpty()) {
       return null;
@@ -244,7 +265,8 @@ public record DeliveryResult(List<RecipientOutcome> recipients, Kind kind, @Null
     return sb.append(" (+").append(hosts.size() - listed).append(" more)").toString();
   }
 
-  private static List<RecipientOutcome> same(List<MailAddress> recipients, RecipientStatus status, SmtpReply reply) {
+  private static List<RecipientOutcome> same(
+      List<MailAddress> recipients, RecipientStatus status, SmtpReply reply) {
     List<RecipientOutcome> list = new ArrayList<>(recipients.size());
     for (MailAddress a : recipients) {
       list.add(new RecipientOutcome(a, status, reply));

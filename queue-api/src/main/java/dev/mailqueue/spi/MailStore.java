@@ -11,18 +11,18 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Where messages live between enqueue and their final state. The engine is the only caller;
- * every method is thread-safe. All times are taken from the store's own clock (the database),
- * never from the JVM, so that nodes with skewed clocks agree.
+ * Where messages live between enqueue and their final state. The engine is the only caller; every
+ * method is thread-safe. All times are taken from the store's own clock (the database), never from
+ * the JVM, so that nodes with skewed clocks agree.
  */
 public interface MailStore extends AutoCloseable {
   /** Prepares the store (schema check or creation); called once before any other method. */
   void start();
 
   /**
-   * Inserts in the caller's transaction on {@code connection}; never commits, rolls back, closes
-   * or changes auto-commit. With an idempotency key already present, inserts nothing and
-   * returns the existing message's id.
+   * Inserts in the caller's transaction on {@code connection}; never commits, rolls back, closes or
+   * changes auto-commit. With an idempotency key already present, inserts nothing and returns the
+   * existing message's id.
    *
    * @param connection the caller's connection, inside the caller's transaction
    * @param mail the rendered mail
@@ -31,7 +31,8 @@ public interface MailStore extends AutoCloseable {
   MessageId insert(Connection connection, QueuedMail mail);
 
   /**
-   * Inserts in a transaction of the store's own, committed before returning. Same idempotency as above.
+   * Inserts in a transaction of the store's own, committed before returning. Same idempotency as
+   * above.
    *
    * @param mail the rendered mail
    * @return the new message's id, or the existing one's for a known idempotency key
@@ -39,7 +40,8 @@ public interface MailStore extends AutoCloseable {
   MessageId insert(QueuedMail mail);
 
   /**
-   * Inserts several in the caller's transaction, in order; ids as for {@link #insert(Connection, QueuedMail)}.
+   * Inserts several in the caller's transaction, in order; ids as for {@link #insert(Connection,
+   * QueuedMail)}.
    *
    * @param connection the caller's connection, inside the caller's transaction
    * @param mails the rendered mails
@@ -63,9 +65,9 @@ public interface MailStore extends AutoCloseable {
 
   /**
    * Leases up to {@code limit} due messages to {@code owner} for {@code lease}, highest priority
-   * first, then oldest due time; a message is leased to one owner at a time. A message whose
-   * lease expired is due again. A store may read small bodies with the claim
-   * ({@link ClaimedMail#preloadedMime()}); the engine calls {@link #loadMime} for the others.
+   * first, then oldest due time; a message is leased to one owner at a time. A message whose lease
+   * expired is due again. A store may read small bodies with the claim ({@link
+   * ClaimedMail#preloadedMime()}); the engine calls {@link #loadMime} for the others.
    *
    * @param owner the worker id recorded in the lease
    * @param limit the most messages leased
@@ -83,7 +85,8 @@ public interface MailStore extends AutoCloseable {
   byte[] loadMime(MessageId id);
 
   /**
-   * Extends a lease to {@code lease} from now; false if the lease was lost (the message was claimed again).
+   * Extends a lease to {@code lease} from now; false if the lease was lost (the message was claimed
+   * again).
    *
    * @param mail the claim whose lease is extended
    * @param lease the new lease, from the store's clock
@@ -93,8 +96,8 @@ public interface MailStore extends AutoCloseable {
 
   /**
    * Records the result of an attempt, atomically; false, with nothing written, if the lease was
-   * lost (fencing: a stale worker can neither complete nor overwrite the message) or this claim
-   * was already completed (a retried completion after an unanswered commit counts once).
+   * lost (fencing: a stale worker can neither complete nor overwrite the message) or this claim was
+   * already completed (a retried completion after an unanswered commit counts once).
    *
    * @param mail the claim the attempt was made under
    * @param completion what the attempt did
@@ -103,10 +106,10 @@ public interface MailStore extends AutoCloseable {
   boolean complete(ClaimedMail mail, Completion completion);
 
   /**
-   * Whether the attempt of this claim is recorded. After {@link #completeAll} failed with an
-   * error that may have come after its commit (a connection lost while the reply to COMMIT was
-   * on its way), a repeated {@link #complete} returns false either way; this tells "recorded by
-   * the first try" from "lease lost". Defaults to false: unknown.
+   * Whether the attempt of this claim is recorded. After {@link #completeAll} failed with an error
+   * that may have come after its commit (a connection lost while the reply to COMMIT was on its
+   * way), a repeated {@link #complete} returns false either way; this tells "recorded by the first
+   * try" from "lease lost". Defaults to false: unknown.
    *
    * @param mail the claim
    * @return whether its attempt is recorded; false when it is not or when the store cannot tell
@@ -116,9 +119,9 @@ public interface MailStore extends AutoCloseable {
   }
 
   /**
-   * Records several attempts in one transaction (group commit), each fenced like
-   * {@link #complete}; the result says, per attempt in order, whether it was recorded. A store
-   * that cannot batch may record them one by one (the default).
+   * Records several attempts in one transaction (group commit), each fenced like {@link #complete};
+   * the result says, per attempt in order, whether it was recorded. A store that cannot batch may
+   * record them one by one (the default).
    *
    * @param mails the claims
    * @param completions what each attempt did, one per claim in the same order
@@ -147,7 +150,8 @@ public interface MailStore extends AutoCloseable {
   QueueStats stats();
 
   /**
-   * Recipient counts grouped by status and last reply, most frequent first, at most {@code limit} rows.
+   * Recipient counts grouped by status and last reply, most frequent first, at most {@code limit}
+   * rows.
    *
    * @param limit the most rows
    * @return the groups, most frequent first
@@ -171,7 +175,8 @@ public interface MailStore extends AutoCloseable {
   default void onRemoteEnqueue(Runnable wakeUp) {}
 
   /**
-   * Deletes finished messages older than {@code age}, at most {@code batch} per call; returns how many.
+   * Deletes finished messages older than {@code age}, at most {@code batch} per call; returns how
+   * many.
    *
    * @param age how long after finishing a message is kept
    * @param batch the most messages deleted in this call
@@ -187,10 +192,14 @@ public interface MailStore extends AutoCloseable {
    * @throws UnsupportedOperationException if the store has none
    */
   default MailQueueAdmin admin() {
-    throw new UnsupportedOperationException(getClass().getSimpleName() + " has no administrative interface");
+    throw new UnsupportedOperationException(
+        getClass().getSimpleName() + " has no administrative interface");
   }
 
-  /** Releases resources the store created itself (a pool it opened); a DataSource it was given stays open. */
+  /**
+   * Releases resources the store created itself (a pool it opened); a DataSource it was given stays
+   * open.
+   */
   @Override
   void close();
 }

@@ -6,10 +6,10 @@ package dev.mailqueue.spi;
  * capped to a column's length.
  *
  * <p>Such strings are hostile. PostgreSQL rejects NUL in text columns, so a reply with a NUL made
- * an outcome impossible to record (and the message was sent again after its lease); ESC and the
- * C1 controls are terminal escape sequences when a reply is printed; a long host name or many
- * joined ones overflowed a {@code varchar(255)} column. Every store and transport runs such text
- * through here before it reaches a column or a person.
+ * an outcome impossible to record (and the message was sent again after its lease); ESC and the C1
+ * controls are terminal escape sequences when a reply is printed; a long host name or many joined
+ * ones overflowed a {@code varchar(255)} column. Every store and transport runs such text through
+ * here before it reaches a column or a person.
  *
  * <p>The rules: CR, LF, TAB, VT and FF become a space and runs of spaces collapse to one; every
  * other C0 control, DEL and every C1 control becomes a visible {@code \xNN} escape; an unpaired
@@ -24,8 +24,8 @@ public final class NetworkText {
   private NetworkText() {}
 
   /**
-   * The sanitised, stripped {@code text}, at most {@code maxLength} chars long; {@code null}
-   * stays {@code null}.
+   * The sanitised, stripped {@code text}, at most {@code maxLength} chars long; {@code null} stays
+   * {@code null}.
    *
    * @param text text from the network, or {@code null}
    * @param maxLength the longest result, in chars; at least 2
@@ -44,7 +44,8 @@ public final class NetworkText {
   }
 
   /**
-   * {@code text} cut to at most {@code maxLength} chars at a code point boundary, ending with {@link #ELLIPSIS} when cut.
+   * {@code text} cut to at most {@code maxLength} chars at a code point boundary, ending with
+   * {@link #ELLIPSIS} when cut.
    *
    * @param text the text, or {@code null}
    * @param maxLength the longest result, in chars
@@ -91,8 +92,12 @@ public final class NetworkText {
         pendingSpace = false;
       }
       if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) {
-        sb.append("\\x").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xF, 16));
-      } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        sb.append("\\x")
+            .append(Character.forDigit(c >> 4, 16))
+            .append(Character.forDigit(c & 0xF, 16));
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
         sb.append(c).append(s.charAt(++i));
       } else if (Character.isSurrogate(c)) {
         sb.append('\uFFFD');

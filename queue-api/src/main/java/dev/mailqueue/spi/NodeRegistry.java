@@ -4,11 +4,10 @@ import java.time.Duration;
 
 /**
  * An optional capability of a {@link MailStore}: the nodes delivering from the store record that
- * they are alive, so that each can tell how many share the work and divide per-destination
- * limits among them (see {@link ClusterAware}). The engine of a started queue calls
- * {@link #heartbeat} on its housekeeping thread every {@code heartbeatInterval} and
- * {@link #leave} when it closes. Times come from the store's clock, never from the JVM's.
- * Thread-safe.
+ * they are alive, so that each can tell how many share the work and divide per-destination limits
+ * among them (see {@link ClusterAware}). The engine of a started queue calls {@link #heartbeat} on
+ * its housekeeping thread every {@code heartbeatInterval} and {@link #leave} when it closes. Times
+ * come from the store's clock, never from the JVM's. Thread-safe.
  */
 public interface NodeRegistry {
   /**

@@ -11,11 +11,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>{@code smtpUtf8} says whether the attempt needs the SMTPUTF8 extension (RFC 6531): the engine
  * sets it when the envelope sender, a recipient or the header section of {@code mime} contains a
- * non-ASCII character (octet). A transport then writes the envelope in UTF-8 and adds the
- * {@code SMTPUTF8} parameter to {@code MAIL FROM}, and only to a server that offers the
- * extension; a server that does not gets nothing and every recipient bounces with {@code 5.6.7}.
- * Without the flag no non-ASCII character may reach the envelope: a transport refuses such an
- * attempt rather than write the address in another form.
+ * non-ASCII character (octet). A transport then writes the envelope in UTF-8 and adds the {@code
+ * SMTPUTF8} parameter to {@code MAIL FROM}, and only to a server that offers the extension; a
+ * server that does not gets nothing and every recipient bounces with {@code 5.6.7}. Without the
+ * flag no non-ASCII character may reach the envelope: a transport refuses such an attempt rather
+ * than write the address in another form.
  *
  * @param id the queue's id (for logs)
  * @param messageIdHeader the Message-ID header inside {@code mime}
@@ -26,8 +26,15 @@ import org.jspecify.annotations.Nullable;
  * @param tag the tag, or {@code null}
  * @param smtpUtf8 whether the attempt needs SMTPUTF8 (see above)
  */
-public record OutboundMail(MessageId id, String messageIdHeader, MailAddress envelopeFrom, List<MailAddress> recipients,
-                           byte[] mime, int attempt, @Nullable String tag, boolean smtpUtf8) {
+public record OutboundMail(
+    MessageId id,
+    String messageIdHeader,
+    MailAddress envelopeFrom,
+    List<MailAddress> recipients,
+    byte[] mime,
+    int attempt,
+    @Nullable String tag,
+    boolean smtpUtf8) {
   /**
    * Validates presence and copies the recipients.
    *
@@ -52,13 +59,15 @@ public record OutboundMail(MessageId id, String messageIdHeader, MailAddress env
   }
 
   /**
-   * The same attempt for some of its recipients (e.g. those of one destination), everything else kept.
+   * The same attempt for some of its recipients (e.g. those of one destination), everything else
+   * kept.
    *
    * @param subset the recipients of the new attempt, at least one
    * @return the attempt for {@code subset}
    * @throws IllegalArgumentException if {@code subset} is empty
    */
   public OutboundMail withRecipients(List<MailAddress> subset) {
-    return new OutboundMail(id, messageIdHeader, envelopeFrom, subset, mime, attempt, tag, smtpUtf8);
+    return new OutboundMail(
+        id, messageIdHeader, envelopeFrom, subset, mime, attempt, tag, smtpUtf8);
   }
 }

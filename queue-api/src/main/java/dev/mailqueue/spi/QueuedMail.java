@@ -10,8 +10,8 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A rendered mail as the engine hands it to a {@link MailStore}: the MIME bytes that every
- * attempt sends, the envelope, and the delivery options.
+ * A rendered mail as the engine hands it to a {@link MailStore}: the MIME bytes that every attempt
+ * sends, the envelope, and the delivery options.
  *
  * @param id the queue's id
  * @param messageIdHeader the Message-ID header inside {@code mime}
@@ -24,9 +24,17 @@ import org.jspecify.annotations.Nullable;
  * @param tag the tag, or {@code null}
  * @param idempotencyKey the idempotency key, or {@code null}
  */
-public record QueuedMail(MessageId id, String messageIdHeader, MailAddress envelopeFrom, List<MailAddress> recipients,
-                         byte[] mime, Priority priority, @Nullable Instant notBefore, Duration lifetime, @Nullable String tag,
-                         @Nullable String idempotencyKey) {
+public record QueuedMail(
+    MessageId id,
+    String messageIdHeader,
+    MailAddress envelopeFrom,
+    List<MailAddress> recipients,
+    byte[] mime,
+    Priority priority,
+    @Nullable Instant notBefore,
+    Duration lifetime,
+    @Nullable String tag,
+    @Nullable String idempotencyKey) {
   /**
    * Validates presence and copies the recipient list.
    *

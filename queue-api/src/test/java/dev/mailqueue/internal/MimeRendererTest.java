@@ -39,10 +39,17 @@ class MimeRendererTest {
   @Test
   void rendersUtf8SubjectBodiesAndAttachmentsWithOurMessageId() throws Exception {
     MessageId id = MessageId.generate();
-    Mail mail = Mail.builder().from("Shöp <shop@example.com>").to("bob@example.org").bcc("hidden@example.org")
-        .subject("Grüße – ✓").text("line1\nline2").html("<p>hi</p>")
-        .attachment("rechnung-ä.pdf", "application/pdf", new byte[] {1, 2, 3})
-        .header("List-Unsubscribe", "<mailto:u@example.com>").build();
+    Mail mail =
+        Mail.builder()
+            .from("Shöp <shop@example.com>")
+            .to("bob@example.org")
+            .bcc("hidden@example.org")
+            .subject("Grüße – ✓")
+            .text("line1\nline2")
+            .html("<p>hi</p>")
+            .attachment("rechnung-ä.pdf", "application/pdf", new byte[] {1, 2, 3})
+            .header("List-Unsubscribe", "<mailto:u@example.com>")
+            .build();
     MimeRenderer.Rendered r = renderer.render(mail, id);
     String raw = new String(r.mime(), StandardCharsets.ISO_8859_1);
 
@@ -66,28 +73,36 @@ class MimeRendererTest {
   @Test
   void transferEncodingFollowsTheText() {
     assertThat(encoding("plain ascii\r\nlines")).isEqualTo("7bit");
-    assertThat(encoding("a".repeat(998) + "\n" + "b".repeat(998))).as("998 characters and CRLF fit SMTP's line")
+    assertThat(encoding("a".repeat(998) + "\n" + "b".repeat(998)))
+        .as("998 characters and CRLF fit SMTP's line")
         .isEqualTo("7bit");
     assertThat(encoding("a".repeat(999))).isEqualTo("quoted-printable");
     assertThat(encoding("ok\n" + "a".repeat(999) + "\nok")).isEqualTo("quoted-printable");
     assertThat(encoding("a control \u0001 character")).isEqualTo("quoted-printable");
     assertThat(encoding("Grüße aus Köln")).isEqualTo("quoted-printable");
     assertThat(encoding("日本語のメール")).isEqualTo("base64");
-    assertThat(encoding("😀 ok, mostly ascii text")).as("counted in UTF-16 units, as before").isEqualTo("quoted-printable");
+    assertThat(encoding("😀 ok, mostly ascii text"))
+        .as("counted in UTF-16 units, as before")
+        .isEqualTo("quoted-printable");
     assertThat(encoding("😀😀 ok")).isEqualTo("base64");
     assertThat(encoding("a DEL \u007f is ascii")).isEqualTo("7bit");
     assertThat(encoding("\u0000")).isEqualTo("base64");
     // A lone surrogate cannot be encoded: UTF-8 carries it as '?', and it counts as that '?'.
-    assertThat(MimeRenderer.TextBody.of("a\uD800b").utf8()).isEqualTo("a?b".getBytes(StandardCharsets.US_ASCII));
+    assertThat(MimeRenderer.TextBody.of("a\uD800b").utf8())
+        .isEqualTo("a?b".getBytes(StandardCharsets.US_ASCII));
     assertThat(encoding("a\uD800b")).isEqualTo("7bit");
   }
 
   @Test
   void everyLineEndBecomesCrlf() {
-    assertThat(new String(MimeRenderer.TextBody.of("a\nb\r\nc\rd\r\r\n\n").utf8(), StandardCharsets.UTF_8))
+    assertThat(
+            new String(
+                MimeRenderer.TextBody.of("a\nb\r\nc\rd\r\r\n\n").utf8(), StandardCharsets.UTF_8))
         .isEqualTo("a\r\nb\r\nc\r\nd\r\n\r\n\r\n");
-    assertThat(new String(MimeRenderer.TextBody.of("end\r").utf8(), StandardCharsets.UTF_8)).isEqualTo("end\r\n");
-    assertThat(new String(MimeRenderer.TextBody.of("\n\n").utf8(), StandardCharsets.UTF_8)).isEqualTo("\r\n\r\n");
+    assertThat(new String(MimeRenderer.TextBody.of("end\r").utf8(), StandardCharsets.UTF_8))
+        .isEqualTo("end\r\n");
+    assertThat(new String(MimeRenderer.TextBody.of("\n\n").utf8(), StandardCharsets.UTF_8))
+        .isEqualTo("\r\n\r\n");
     assertThat(MimeRenderer.TextBody.of("").utf8()).isEmpty();
     assertThat(MimeRenderer.TextBody.of("Grüße\n").utf8())
         .isEqualTo("Grüße\r\n".getBytes(StandardCharsets.UTF_8));
@@ -100,18 +115,20 @@ class MimeRendererTest {
   @Test
   void nonAsciiAndLongLinesSurviveTheRoundTrip() throws Exception {
     String longLine = "x".repeat(2000);
-    Mail mail = Mail.builder().from("a@example.com").to("b@example.org").text("日本語 " + longLine).build();
+    Mail mail =
+        Mail.builder().from("a@example.com").to("b@example.org").text("日本語 " + longLine).build();
     MimeMessage m = parse(renderer.render(mail, MessageId.generate()).mime());
     assertThat(m.getContent()).isEqualTo("日本語 " + longLine);
-    assertThat(m.getHeader("Content-Transfer-Encoding")[0]).as("never 7bit for a 2000-character line")
+    assertThat(m.getHeader("Content-Transfer-Encoding")[0])
+        .as("never 7bit for a 2000-character line")
         .isEqualTo("quoted-printable");
   }
 
   /**
    * Attachments and inline parts of every type, with payloads chosen to trip a 7bit choice (ASCII
    * with bare CR, bare LF, NUL, only CR and LF bytes) and random bytes of many lengths: after the
-   * line-end canonicalisation of an SMTP data stream, each part decodes to exactly its bytes, and
-   * a non-text part is base64.
+   * line-end canonicalisation of an SMTP data stream, each part decodes to exactly its bytes, and a
+   * non-text part is base64.
    */
   @Test
   void attachmentsArriveByteForByte() throws Exception {
@@ -122,7 +139,8 @@ class MimeRendererTest {
     for (byte[] payload : payloads) {
       for (String type : types) {
         boolean inline = random.nextBoolean();
-        Mail.Builder b = Mail.builder().from("a@example.com").to("b@example.org").text("see attachment");
+        Mail.Builder b =
+            Mail.builder().from("a@example.com").to("b@example.org").text("see attachment");
         if (inline) {
           b.html("<img src=\"cid:part@example.com\">")
               .attachment(Attachment.inline("data.bin", type, payload, "part@example.com"));
@@ -131,7 +149,8 @@ class MimeRendererTest {
         }
         byte[] mime = renderer.render(b.build(), MessageId.generate()).mime();
         MimeBodyPart part = attachmentOf(parse(throughSmtpDataStream(mime)));
-        String description = type + ", " + (inline ? "inline" : "attached") + ", " + printable(payload);
+        String description =
+            type + ", " + (inline ? "inline" : "attached") + ", " + printable(payload);
         if (!type.startsWith("text/")) {
           assertThat(part.getEncoding()).as(description).isEqualTo("base64");
         }
@@ -147,24 +166,54 @@ class MimeRendererTest {
     byte[] canonical = "plain ascii\r\nlines\r\n".getBytes(StandardCharsets.US_ASCII);
     assertThat(MimeRenderer.attachmentEncoding("text/plain", canonical)).isEqualTo("7bit");
     assertThat(MimeRenderer.attachmentEncoding("TEXT/CSV", canonical)).isEqualTo("7bit");
-    assertThat(MimeRenderer.attachmentEncoding("application/octet-stream", canonical)).isEqualTo("base64");
-    assertThat(MimeRenderer.attachmentEncoding("application/json", "{}".getBytes(StandardCharsets.US_ASCII)))
+    assertThat(MimeRenderer.attachmentEncoding("application/octet-stream", canonical))
         .isEqualTo("base64");
-    assertThat(MimeRenderer.attachmentEncoding("message/rfc822", canonical)).as("RFC 2046 5.2.1").isEqualTo("7bit");
-    for (String text : new String[] {"bare lf\n", "bare cr\r", "nul \u0000", "ü", "x".repeat(999), "\n\r"}) {
-      assertThat(MimeRenderer.attachmentEncoding("text/plain", text.getBytes(StandardCharsets.UTF_8))).as(text)
+    assertThat(
+            MimeRenderer.attachmentEncoding(
+                "application/json", "{}".getBytes(StandardCharsets.US_ASCII)))
+        .isEqualTo("base64");
+    assertThat(MimeRenderer.attachmentEncoding("message/rfc822", canonical))
+        .as("RFC 2046 5.2.1")
+        .isEqualTo("7bit");
+    for (String text :
+        new String[] {"bare lf\n", "bare cr\r", "nul \u0000", "ü", "x".repeat(999), "\n\r"}) {
+      assertThat(
+              MimeRenderer.attachmentEncoding("text/plain", text.getBytes(StandardCharsets.UTF_8)))
+          .as(text)
           .isEqualTo("base64");
     }
-    assertThat(MimeRenderer.attachmentEncoding("text/plain", ("x".repeat(998) + "\r\n").getBytes(StandardCharsets.US_ASCII)))
+    assertThat(
+            MimeRenderer.attachmentEncoding(
+                "text/plain", ("x".repeat(998) + "\r\n").getBytes(StandardCharsets.US_ASCII)))
         .isEqualTo("7bit");
   }
 
   /** Payloads that look like text to a 7bit check but are not canonical, and random bytes. */
   static List<byte[]> payloads(Random random) {
     List<byte[]> payloads = new ArrayList<>();
-    for (String s : new String[] {"", "a", "\r", "\n", "\r\n", "\n\r", "\r\r", "\n\n", "line1\nline2\n",
-        "line1\rline2\r", "crlf\r\nthen bare lf\n", "ends with cr\r", "\u0000", "a\u0000b\r\n", "plain ascii\r\n",
-        "x".repeat(999), "y".repeat(998) + "\r\n", " trailing spaces  \r\n\tand tab\r\n", ".\r\n..\r\n.", "=3D=\r\n"}) {
+    for (String s :
+        new String[] {
+          "",
+          "a",
+          "\r",
+          "\n",
+          "\r\n",
+          "\n\r",
+          "\r\r",
+          "\n\n",
+          "line1\nline2\n",
+          "line1\rline2\r",
+          "crlf\r\nthen bare lf\n",
+          "ends with cr\r",
+          "\u0000",
+          "a\u0000b\r\n",
+          "plain ascii\r\n",
+          "x".repeat(999),
+          "y".repeat(998) + "\r\n",
+          " trailing spaces  \r\n\tand tab\r\n",
+          ".\r\n..\r\n.",
+          "=3D=\r\n"
+        }) {
       payloads.add(s.getBytes(StandardCharsets.ISO_8859_1));
     }
     for (int length : new int[] {1, 2, 3, 57, 76, 77, 500, 4096}) {
@@ -174,7 +223,8 @@ class MimeRendererTest {
       for (int i = 0; i < length; i++) {
         onlyLineEnds[i] = random.nextBoolean() ? (byte) '\r' : (byte) '\n';
         int r = random.nextInt(20);
-        asciiWithLineEnds[i] = r == 0 ? (byte) '\r' : r == 1 ? (byte) '\n' : (byte) (0x20 + random.nextInt(0x5f));
+        asciiWithLineEnds[i] =
+            r == 0 ? (byte) '\r' : r == 1 ? (byte) '\n' : (byte) (0x20 + random.nextInt(0x5f));
       }
       random.nextBytes(anything);
       payloads.add(onlyLineEnds);
@@ -225,8 +275,14 @@ class MimeRendererTest {
   void longSubjectsAndHeadersRenderInSmtpLines() throws Exception {
     String subject = "s".repeat(990); // "Subject: " and 990 characters: folded after the colon
     String value = ("word" + "s".repeat(30) + " ").repeat(150).strip();
-    Mail mail = Mail.builder().from("a@example.com").to("b@example.org").subject(subject).header("X-Words", value)
-        .text("body").build();
+    Mail mail =
+        Mail.builder()
+            .from("a@example.com")
+            .to("b@example.org")
+            .subject(subject)
+            .header("X-Words", value)
+            .text("body")
+            .build();
     byte[] mime = renderer.render(mail, MessageId.generate()).mime();
     for (String line : new String(mime, StandardCharsets.ISO_8859_1).split("\r\n")) {
       assertThat(line.length()).isLessThanOrEqualTo(998);
@@ -237,8 +293,8 @@ class MimeRendererTest {
   }
 
   /**
-   * Thousands of generated mails (display names, encoded and folded subjects, placeholder-named
-   * and case-duplicated headers, SMTPUTF8, every transfer encoding, both body shapes; formerly the
+   * Thousands of generated mails (display names, encoded and folded subjects, placeholder-named and
+   * case-duplicated headers, SMTPUTF8, every transfer encoding, both body shapes; formerly the
    * corpus that held a second writer to Angus's bytes): each renders to CRLF lines of at most 998
    * octets without Bcc, and parses back to its subject, bodies and Message-ID.
    */
@@ -250,24 +306,37 @@ class MimeRendererTest {
       Mail mail = GeneratedMail.random(random);
       MimeRenderer.Rendered r = renderer.render(mail, MessageId.generate());
       String raw = new String(r.mime(), StandardCharsets.ISO_8859_1);
-      assertThat(raw.replace("\r\n", "")).as("mail %d: CRLF only", i).doesNotContain("\n").doesNotContain("\r");
+      assertThat(raw.replace("\r\n", ""))
+          .as("mail %d: CRLF only", i)
+          .doesNotContain("\n")
+          .doesNotContain("\r");
       for (String line : raw.split("\r\n")) {
         assertThat(line.length()).as("mail %d", i).isLessThanOrEqualTo(998);
       }
-      assertThat(raw).as("mail %d", i).doesNotContainIgnoringCase("\r\nBcc:").doesNotContain("hidden@example.net")
+      assertThat(raw)
+          .as("mail %d", i)
+          .doesNotContainIgnoringCase("\r\nBcc:")
+          .doesNotContain("hidden@example.net")
           .doesNotContainIgnoringCase("\r\nContent-Length:");
       MimeMessage m = parse(r.mime());
       assertThat(m.getMessageID()).isEqualTo(r.messageIdHeader());
       // An ASCII subject is written as it is, so one that looks like an encoded word reads as one.
-      assertThat(m.getSubject()).as("mail %d", i)
+      assertThat(m.getSubject())
+          .as("mail %d", i)
           .isEqualTo(mail.subject() == null ? null : MimeUtility.decodeText(mail.subject()));
       if (mail.text() != null && mail.html() != null) {
         Multipart alternative = (Multipart) m.getContent();
-        assertThat(alternative.getBodyPart(0).getContent()).as("mail %d", i).isEqualTo(crlf(mail.text()));
-        assertThat(alternative.getBodyPart(1).getContent()).as("mail %d", i).isEqualTo(crlf(mail.html()));
+        assertThat(alternative.getBodyPart(0).getContent())
+            .as("mail %d", i)
+            .isEqualTo(crlf(mail.text()));
+        assertThat(alternative.getBodyPart(1).getContent())
+            .as("mail %d", i)
+            .isEqualTo(crlf(mail.html()));
         multipart++;
       } else {
-        assertThat(m.getContent()).as("mail %d", i).isEqualTo(crlf(mail.text() != null ? mail.text() : mail.html()));
+        assertThat(m.getContent())
+            .as("mail %d", i)
+            .isEqualTo(crlf(mail.text() != null ? mail.text() : mail.html()));
       }
     }
     assertThat(multipart).as("both shapes were generated").isBetween(500, 2500);
@@ -279,8 +348,14 @@ class MimeRendererTest {
 
   @Test
   void textAndHtmlParseBackWithAUniqueBoundary() throws Exception {
-    Mail mail = Mail.builder().from("a@example.com").to("b@example.org").subject("s").text("plain\n").html("<p>é</p>")
-        .build();
+    Mail mail =
+        Mail.builder()
+            .from("a@example.com")
+            .to("b@example.org")
+            .subject("s")
+            .text("plain\n")
+            .html("<p>é</p>")
+            .build();
     byte[] first = renderer.render(mail, MessageId.generate()).mime();
     byte[] second = renderer.render(mail, MessageId.generate()).mime();
     Multipart alternative = (Multipart) parse(first).getContent();
@@ -293,14 +368,24 @@ class MimeRendererTest {
   @Test
   void aContentDispositionFieldNamesTheBody() {
     // Angus reads Content-Disposition when it writes Content-Type (a filename becomes name=).
-    Mail disposition = Mail.builder().from("a@example.com").to("b@example.org").text("x")
-        .header("content-disposition", "inline; filename=\"hi.txt\"").build();
-    assertThat(new String(renderer.render(disposition, MessageId.generate()).mime(), StandardCharsets.US_ASCII))
+    Mail disposition =
+        Mail.builder()
+            .from("a@example.com")
+            .to("b@example.org")
+            .text("x")
+            .header("content-disposition", "inline; filename=\"hi.txt\"")
+            .build();
+    assertThat(
+            new String(
+                renderer.render(disposition, MessageId.generate()).mime(),
+                StandardCharsets.US_ASCII))
         .contains("Content-Type: text/plain; charset=UTF-8; name=hi.txt");
   }
 
   private static String boundary(byte[] mime) {
-    Matcher m = Pattern.compile("boundary=\"([^\"]+)\"").matcher(new String(mime, StandardCharsets.ISO_8859_1));
+    Matcher m =
+        Pattern.compile("boundary=\"([^\"]+)\"")
+            .matcher(new String(mime, StandardCharsets.ISO_8859_1));
     assertThat(m.find()).isTrue();
     return m.group(1);
   }
@@ -311,8 +396,14 @@ class MimeRendererTest {
     ClassLoader before = thread.getContextClassLoader();
     try (URLClassLoader callers = new URLClassLoader(new URL[0], before)) {
       thread.setContextClassLoader(callers);
-      Mail mail = Mail.builder().from("a@example.com").to("b@example.org").text("Grüße\n").html("<p>é</p>")
-          .attachment("a.bin", "application/octet-stream", new byte[] {1, 2}).build();
+      Mail mail =
+          Mail.builder()
+              .from("a@example.com")
+              .to("b@example.org")
+              .text("Grüße\n")
+              .html("<p>é</p>")
+              .attachment("a.bin", "application/octet-stream", new byte[] {1, 2})
+              .build();
       parse(renderer.render(mail, MessageId.generate()).mime()).getContent();
       assertThat(thread.getContextClassLoader()).isSameAs(callers);
     } finally {
@@ -323,10 +414,17 @@ class MimeRendererTest {
 
   @Test
   void oversizedMailIsRejected() {
-    Mail mail = Mail.builder().from("a@example.com").to("b@example.org").text("x")
-        .attachment("big.bin", "application/octet-stream", new byte[70 * 1024]).build();
+    Mail mail =
+        Mail.builder()
+            .from("a@example.com")
+            .to("b@example.org")
+            .text("x")
+            .attachment("big.bin", "application/octet-stream", new byte[70 * 1024])
+            .build();
     assertThatThrownBy(() -> renderer.render(mail, MessageId.generate()))
-        .isInstanceOf(InvalidMailException.class).extracting(e -> ((InvalidMailException) e).field()).isEqualTo("size");
+        .isInstanceOf(InvalidMailException.class)
+        .extracting(e -> ((InvalidMailException) e).field())
+        .isEqualTo("size");
   }
 
   @Test
@@ -337,10 +435,14 @@ class MimeRendererTest {
     ready.setSubject("ready");
     ready.setText("body");
     ready.setHeader("Message-ID", "<fixed@example.com>");
-    Mail mail = Mail.ofMimeMessage(ready, MailAddress.of("bounce@example.com")).to("secret@example.org").build();
+    Mail mail =
+        Mail.ofMimeMessage(ready, MailAddress.of("bounce@example.com"))
+            .to("secret@example.org")
+            .build();
     MimeRenderer.Rendered r = renderer.render(mail, MessageId.generate());
     assertThat(r.messageIdHeader()).isEqualTo("<fixed@example.com>");
-    assertThat(new String(r.mime(), StandardCharsets.ISO_8859_1)).doesNotContain("secret@example.org");
+    assertThat(new String(r.mime(), StandardCharsets.ISO_8859_1))
+        .doesNotContain("secret@example.org");
   }
 
   @Test
@@ -348,13 +450,22 @@ class MimeRendererTest {
     MimeMessage ready = new MimeMessage(Session.getInstance(new Properties()));
     ready.setText("body");
     ready.setHeader("X-Evil", "a\r\nBcc: victim@example.org");
-    assertThatThrownBy(() -> Mail.ofMimeMessage(ready, MailAddress.of("a@example.com")).to("b@example.org").build())
-        .as("when the mail is built").isInstanceOf(InvalidMailException.class).hasMessageContaining("X-Evil");
+    assertThatThrownBy(
+            () ->
+                Mail.ofMimeMessage(ready, MailAddress.of("a@example.com"))
+                    .to("b@example.org")
+                    .build())
+        .as("when the mail is built")
+        .isInstanceOf(InvalidMailException.class)
+        .hasMessageContaining("X-Evil");
 
     ready.removeHeader("X-Evil");
-    Mail mail = Mail.ofMimeMessage(ready, MailAddress.of("a@example.com")).to("b@example.org").build();
+    Mail mail =
+        Mail.ofMimeMessage(ready, MailAddress.of("a@example.com")).to("b@example.org").build();
     ready.setHeader("X-Evil", "a\r\nBcc: victim@example.org");
-    assertThatThrownBy(() -> renderer.render(mail, MessageId.generate())).as("set after build: when it is rendered")
-        .isInstanceOf(InvalidMailException.class).hasMessageContaining("X-Evil");
+    assertThatThrownBy(() -> renderer.render(mail, MessageId.generate()))
+        .as("set after build: when it is rendered")
+        .isInstanceOf(InvalidMailException.class)
+        .hasMessageContaining("X-Evil");
   }
 }

@@ -25,14 +25,25 @@ class RetryDecisionTest {
   private static final MailAddress B = MailAddress.of("b@two.test");
   private static final SmtpReply OK = new SmtpReply(250, "2.0.0", "queued");
   private static final SmtpReply GREYLISTED = new SmtpReply(451, "4.7.1", "greylisted");
-  private static final SmtpReply NO_REPLY = SmtpReply.local(451, "4.4.2", "no reply after end of data");
+  private static final SmtpReply NO_REPLY =
+      SmtpReply.local(451, "4.4.2", "no reply after end of data");
   private static final SmtpReply RATE = SmtpReply.local(451, "4.7.0", "local rate limit");
   private static final RetryPolicy POLICY = RetryPolicy.builder().jitter(0).maxAttempts(3).build();
 
   private static ClaimedMail claimed(int attempts) {
-    return new ClaimedMail(MessageId.generate(), 7, attempts, NOW.minusSeconds(60), NOW.plus(Duration.ofDays(5)), NOW,
-        Priority.NORMAL, null, MailAddress.of("shop@example.test"), "<m@example.test>",
-        List.of(new PendingRecipient(0, A, null), new PendingRecipient(1, B, null)), false);
+    return new ClaimedMail(
+        MessageId.generate(),
+        7,
+        attempts,
+        NOW.minusSeconds(60),
+        NOW.plus(Duration.ofDays(5)),
+        NOW,
+        Priority.NORMAL,
+        null,
+        MailAddress.of("shop@example.test"),
+        "<m@example.test>",
+        List.of(new PendingRecipient(0, A, null), new PendingRecipient(1, B, null)),
+        false);
   }
 
   private static DeliveryResult merged(DeliveryResult a, DeliveryResult b) {
@@ -44,38 +55,52 @@ class RetryDecisionTest {
   }
 
   private static Completion decide(int attempts, DeliveryResult result) {
-    return RetryDecision.decide(claimed(attempts), result, POLICY, NOW, Duration.ofMillis(5), 0, false).completion();
+    return RetryDecision.decide(
+            claimed(attempts), result, POLICY, NOW, Duration.ofMillis(5), 0, false)
+        .completion();
   }
 
   @Test
   void deliveredNextToUncertainCountsAndIsRecordedUncertain() {
-    Completion c = decide(0, merged(deliveredA(), DeliveryResult.uncertain(List.of(B), NO_REPLY, "mx.two.test")));
+    Completion c =
+        decide(
+            0, merged(deliveredA(), DeliveryResult.uncertain(List.of(B), NO_REPLY, "mx.two.test")));
 
     assertThat(c.uncertain()).isTrue();
     assertThat(c.countsAsAttempt()).isTrue();
     assertThat(c.newState()).isEqualTo(MessageState.DEFERRED);
     assertThat(c.retryDelay()).isEqualTo(POLICY.backoff(1, 0));
-    assertThat(c.recipients()).extracting(Completion.RecipientUpdate::status)
+    assertThat(c.recipients())
+        .extracting(Completion.RecipientUpdate::status)
         .containsExactly(RecipientStatus.DELIVERED, RecipientStatus.DEFERRED);
   }
 
   @Test
   void deliveredNextToNotCountedDoesNotCountAndWaitsExactlyTheRetryAfter() {
-    Completion c = decide(2, merged(deliveredA(),
-        DeliveryResult.notCounted(List.of(B), RATE, Duration.ofSeconds(12), null)));
+    Completion c =
+        decide(
+            2,
+            merged(
+                deliveredA(),
+                DeliveryResult.notCounted(List.of(B), RATE, Duration.ofSeconds(12), null)));
 
     assertThat(c.countsAsAttempt()).as("b was never tried and has one attempt left").isFalse();
     assertThat(c.uncertain()).isFalse();
     assertThat(c.newState()).isEqualTo(MessageState.DEFERRED);
     assertThat(c.retryDelay()).isEqualTo(Duration.ofSeconds(12));
-    assertThat(c.recipients()).extracting(Completion.RecipientUpdate::status)
+    assertThat(c.recipients())
+        .extracting(Completion.RecipientUpdate::status)
         .containsExactly(RecipientStatus.DELIVERED, RecipientStatus.DEFERRED);
   }
 
   @Test
   void aFirstAttemptThatDidNotCountLeavesTheMessageQueued() {
-    Completion c = decide(0, merged(deliveredA(),
-        DeliveryResult.notCounted(List.of(B), RATE, Duration.ofSeconds(12), null)));
+    Completion c =
+        decide(
+            0,
+            merged(
+                deliveredA(),
+                DeliveryResult.notCounted(List.of(B), RATE, Duration.ofSeconds(12), null)));
 
     assertThat(c.newState()).isEqualTo(MessageState.QUEUED);
     assertThat(c.retryDelay()).isEqualTo(Duration.ofSeconds(12));
@@ -83,12 +108,21 @@ class RetryDecisionTest {
 
   @Test
   void aTriedDeferralCountsAndTheEarlierOfRetryAfterAndBackoffWins() {
-    DeliveryResult greylistedA = DeliveryResult.all(List.of(A), RecipientStatus.DEFERRED, GREYLISTED, "mx.one.test");
+    DeliveryResult greylistedA =
+        DeliveryResult.all(List.of(A), RecipientStatus.DEFERRED, GREYLISTED, "mx.one.test");
 
-    Completion soon = decide(0, merged(greylistedA,
-        DeliveryResult.notCounted(List.of(B), RATE, Duration.ofSeconds(12), null)));
-    Completion late = decide(0, merged(greylistedA,
-        DeliveryResult.notCounted(List.of(B), RATE, Duration.ofHours(2), null)));
+    Completion soon =
+        decide(
+            0,
+            merged(
+                greylistedA,
+                DeliveryResult.notCounted(List.of(B), RATE, Duration.ofSeconds(12), null)));
+    Completion late =
+        decide(
+            0,
+            merged(
+                greylistedA,
+                DeliveryResult.notCounted(List.of(B), RATE, Duration.ofHours(2), null)));
 
     assertThat(soon.countsAsAttempt()).isTrue();
     assertThat(soon.retryDelay()).isEqualTo(Duration.ofSeconds(12));
@@ -98,26 +132,41 @@ class RetryDecisionTest {
 
   @Test
   void aCountedAttemptCanExhaustTheBudgetButAnUncountedOneCannot() {
-    DeliveryResult greylisted = DeliveryResult.all(List.of(A, B), RecipientStatus.DEFERRED, GREYLISTED, "mx");
+    DeliveryResult greylisted =
+        DeliveryResult.all(List.of(A, B), RecipientStatus.DEFERRED, GREYLISTED, "mx");
     assertThat(decide(2, greylisted).newState()).isEqualTo(MessageState.EXPIRED);
 
-    Completion held = decide(2, merged(deliveredA(),
-        DeliveryResult.notCounted(List.of(B), RATE, Duration.ofSeconds(1), null)));
+    Completion held =
+        decide(
+            2,
+            merged(
+                deliveredA(),
+                DeliveryResult.notCounted(List.of(B), RATE, Duration.ofSeconds(1), null)));
     assertThat(held.newState()).isEqualTo(MessageState.DEFERRED);
   }
 
-  /** The give-up rule by age (formerly also {@code RetryPolicy.delayAfter}'s): a retry due at or after the lifetime's end is not made. */
+  /**
+   * The give-up rule by age (formerly also {@code RetryPolicy.delayAfter}'s): a retry due at or
+   * after the lifetime's end is not made.
+   */
   @Test
   void aDeferralWhoseRetryWouldComeAfterTheLifetimeExpires() {
-    DeliveryResult greylisted = DeliveryResult.all(List.of(A, B), RecipientStatus.DEFERRED, GREYLISTED, "mx");
+    DeliveryResult greylisted =
+        DeliveryResult.all(List.of(A, B), RecipientStatus.DEFERRED, GREYLISTED, "mx");
     Instant expiresAt = NOW.plus(Duration.ofDays(5));
     Instant tooLate = expiresAt.minus(POLICY.backoff(1, 0)).plusSeconds(1);
     Instant inTime = expiresAt.minus(POLICY.backoff(1, 0)).minusSeconds(1);
 
-    assertThat(RetryDecision.decide(claimed(0), greylisted, POLICY, tooLate, Duration.ZERO, 0, false).completion()
-        .newState()).isEqualTo(MessageState.EXPIRED);
-    assertThat(RetryDecision.decide(claimed(0), greylisted, POLICY, inTime, Duration.ZERO, 0, false).completion()
-        .newState()).isEqualTo(MessageState.DEFERRED);
+    assertThat(
+            RetryDecision.decide(claimed(0), greylisted, POLICY, tooLate, Duration.ZERO, 0, false)
+                .completion()
+                .newState())
+        .isEqualTo(MessageState.EXPIRED);
+    assertThat(
+            RetryDecision.decide(claimed(0), greylisted, POLICY, inTime, Duration.ZERO, 0, false)
+                .completion()
+                .newState())
+        .isEqualTo(MessageState.DEFERRED);
   }
 
   @Test
@@ -130,8 +179,14 @@ class RetryDecisionTest {
 
   @Test
   void anOrdinaryDeliveryFinishesAndCounts() {
-    Completion c = decide(0, DeliveryResult.of(List.of(new RecipientOutcome(A, RecipientStatus.DELIVERED, OK),
-        new RecipientOutcome(B, RecipientStatus.DELIVERED, OK)), "mx"));
+    Completion c =
+        decide(
+            0,
+            DeliveryResult.of(
+                List.of(
+                    new RecipientOutcome(A, RecipientStatus.DELIVERED, OK),
+                    new RecipientOutcome(B, RecipientStatus.DELIVERED, OK)),
+                "mx"));
 
     assertThat(c.newState()).isEqualTo(MessageState.DELIVERED);
     assertThat(c.countsAsAttempt()).isTrue();
@@ -139,41 +194,71 @@ class RetryDecisionTest {
     assertThat(c.retryDelay()).isNull();
   }
 
-  private static ClaimedMail withSuppressed(List<PendingRecipient> pending, boolean deliveredBefore) {
-    return new ClaimedMail(MessageId.generate(), 7, 0, NOW.minusSeconds(60), NOW.plus(Duration.ofDays(5)), NOW,
-        Priority.NORMAL, null, MailAddress.of("shop@example.test"), "<m@example.test>", pending, false, null,
-        List.of(new PendingRecipient(2, MailAddress.of("gone@example.test"), null)), deliveredBefore);
+  private static ClaimedMail withSuppressed(
+      List<PendingRecipient> pending, boolean deliveredBefore) {
+    return new ClaimedMail(
+        MessageId.generate(),
+        7,
+        0,
+        NOW.minusSeconds(60),
+        NOW.plus(Duration.ofDays(5)),
+        NOW,
+        Priority.NORMAL,
+        null,
+        MailAddress.of("shop@example.test"),
+        "<m@example.test>",
+        pending,
+        false,
+        null,
+        List.of(new PendingRecipient(2, MailAddress.of("gone@example.test"), null)),
+        deliveredBefore);
   }
 
   @Test
   void aMessageWhoseRecipientsAreAllSuppressedEndsSuppressedWithOneOutcomePerRecipient() {
     ClaimedMail mail = withSuppressed(List.of(), false);
-    RetryDecision.Decision d = RetryDecision.withSuppressed(mail, RetryDecision.expireUnsent(mail, Duration.ZERO, false));
+    RetryDecision.Decision d =
+        RetryDecision.withSuppressed(mail, RetryDecision.expireUnsent(mail, Duration.ZERO, false));
 
     assertThat(d.completion().newState()).isEqualTo(MessageState.SUPPRESSED);
     assertThat(d.completion().summary()).isEqualTo(RetryDecision.SUPPRESSED);
-    assertThat(d.completion().recipients()).singleElement().satisfies(u -> {
-      assertThat(u.index()).isEqualTo(2);
-      assertThat(u.status()).isEqualTo(RecipientStatus.SUPPRESSED);
-    });
-    assertThat(d.outcomes()).extracting(RecipientOutcome::status).containsExactly(RecipientStatus.SUPPRESSED);
+    assertThat(d.completion().recipients())
+        .singleElement()
+        .satisfies(
+            u -> {
+              assertThat(u.index()).isEqualTo(2);
+              assertThat(u.status()).isEqualTo(RecipientStatus.SUPPRESSED);
+            });
+    assertThat(d.outcomes())
+        .extracting(RecipientOutcome::status)
+        .containsExactly(RecipientStatus.SUPPRESSED);
   }
 
   @Test
   void suppressedRecipientsNextToOthersLeaveTheMessageStateToThem() {
     ClaimedMail mail = withSuppressed(List.of(new PendingRecipient(0, A, null)), false);
-    RetryDecision.Decision d = RetryDecision.withSuppressed(mail,
-        RetryDecision.decide(mail, deliveredA(), POLICY, NOW, Duration.ofMillis(5), 0, false));
+    RetryDecision.Decision d =
+        RetryDecision.withSuppressed(
+            mail,
+            RetryDecision.decide(mail, deliveredA(), POLICY, NOW, Duration.ofMillis(5), 0, false));
     assertThat(d.completion().newState()).isEqualTo(MessageState.DELIVERED);
-    assertThat(d.completion().recipients()).extracting(Completion.RecipientUpdate::status)
+    assertThat(d.completion().recipients())
+        .extracting(Completion.RecipientUpdate::status)
         .containsExactly(RecipientStatus.DELIVERED, RecipientStatus.SUPPRESSED);
 
     ClaimedMail afterADelivery = withSuppressed(List.of(), true);
-    assertThat(RetryDecision.withSuppressed(afterADelivery, RetryDecision.expireUnsent(afterADelivery, Duration.ZERO,
-        false)).completion().newState()).as("a recipient was delivered before").isEqualTo(MessageState.DELIVERED);
+    assertThat(
+            RetryDecision.withSuppressed(
+                    afterADelivery,
+                    RetryDecision.expireUnsent(afterADelivery, Duration.ZERO, false))
+                .completion()
+                .newState())
+        .as("a recipient was delivered before")
+        .isEqualTo(MessageState.DELIVERED);
 
     ClaimedMail plain = claimed(0);
-    RetryDecision.Decision unchanged = RetryDecision.decide(plain, deliveredA(), POLICY, NOW, Duration.ZERO, 0, false);
+    RetryDecision.Decision unchanged =
+        RetryDecision.decide(plain, deliveredA(), POLICY, NOW, Duration.ZERO, 0, false);
     assertThat(RetryDecision.withSuppressed(plain, unchanged)).isSameAs(unchanged);
   }
 }

@@ -16,8 +16,8 @@ final class CliLogging {
 
   /**
    * Sets slf4j-simple's format for the command about to run; before any logger exists, since
-   * slf4j-simple reads its configuration once. System properties win over
-   * {@code simplelogger.properties}.
+   * slf4j-simple reads its configuration once. System properties win over {@code
+   * simplelogger.properties}.
    */
   static void configure(ParseResult parsed) {
     ParseResult leaf = parsed;
@@ -37,7 +37,10 @@ final class CliLogging {
     System.setErr(new CliFormat(System.err));
   }
 
-  /** Rewrites slf4j-simple's {@code WARN msg} and {@code ERROR msg} lines as {@code mailqueue: warning: msg}. */
+  /**
+   * Rewrites slf4j-simple's {@code WARN msg} and {@code ERROR msg} lines as {@code mailqueue:
+   * warning: msg}.
+   */
   static final class CliFormat extends PrintStream {
     CliFormat(PrintStream err) {
       super(err, true);

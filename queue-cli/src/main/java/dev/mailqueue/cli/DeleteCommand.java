@@ -8,7 +8,9 @@ import java.util.Set;
 import picocli.CommandLine.Command;
 
 /** {@code mailqueue delete}: like {@code postsuper -d}. */
-@Command(name = "delete", description = "Delete messages with their recipients and attempts (postsuper -d).")
+@Command(
+    name = "delete",
+    description = "Delete messages with their recipients and attempts (postsuper -d).")
 final class DeleteCommand extends OperationCommand {
   @Override
   String verb() {

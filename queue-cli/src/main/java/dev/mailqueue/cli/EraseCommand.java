@@ -13,10 +13,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** Erases every trace of one address (a data subject's request); see {@code MailQueueAdmin.erase}. */
-@Command(name = "erase", description = "Erase every trace of an address (data subject request): every message "
-    + "to or from it, with bodies, recipients and attempts, whatever its state, and its suppression entry. Exits 1 "
-    + "when a message was being sent and was left: run it again when that one has finished.")
+/**
+ * Erases every trace of one address (a data subject's request); see {@code MailQueueAdmin.erase}.
+ */
+@Command(
+    name = "erase",
+    description =
+        "Erase every trace of an address (data subject request): every message "
+            + "to or from it, with bodies, recipients and attempts, whatever its state, and its suppression entry. Exits 1 "
+            + "when a message was being sent and was left: run it again when that one has finished.")
 final class EraseCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin Options.Database db;
@@ -45,13 +50,22 @@ final class EraseCommand implements Callable<Integer> {
         o.put("suppressionRemoved", e.suppressionRemoved());
         out.println(Json.write(o));
       } else {
-        out.println("erased " + e.messagesErased() + (e.messagesErased() == 1 ? " message" : " messages")
-            + (e.suppressionRemoved() ? " and the suppression entry" : "") + " of " + Table.printable(address));
+        out.println(
+            "erased "
+                + e.messagesErased()
+                + (e.messagesErased() == 1 ? " message" : " messages")
+                + (e.suppressionRemoved() ? " and the suppression entry" : "")
+                + " of "
+                + Table.printable(address));
       }
       out.flush();
       if (!e.complete()) {
-        spec.commandLine().getErr().println("error: " + e.messagesBeingSent()
-            + " being sent right now were left; run erase again when they have finished");
+        spec.commandLine()
+            .getErr()
+            .println(
+                "error: "
+                    + e.messagesBeingSent()
+                    + " being sent right now were left; run erase again when they have finished");
         spec.commandLine().getErr().flush();
         return 1;
       }

@@ -8,7 +8,9 @@ import java.util.Set;
 import picocli.CommandLine.Command;
 
 /** {@code mailqueue expire}: give up on unfinished messages. */
-@Command(name = "expire", description = "Give up on unfinished messages: pending recipients EXPIRED.")
+@Command(
+    name = "expire",
+    description = "Give up on unfinished messages: pending recipients EXPIRED.")
 final class ExpireCommand extends OperationCommand {
   @Override
   String verb() {

@@ -8,7 +8,10 @@ import java.util.Set;
 import picocli.CommandLine.Command;
 
 /** {@code mailqueue hold}: like {@code postsuper -h}. */
-@Command(name = "hold", description = "Hold queued or deferred messages (postsuper -h): nothing is sent until released.")
+@Command(
+    name = "hold",
+    description =
+        "Hold queued or deferred messages (postsuper -h): nothing is sent until released.")
 final class HoldCommand extends OperationCommand {
   @Override
   String verb() {

@@ -25,47 +25,63 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code mailqueue list}: like {@code postqueue -p}, the pending queue (QUEUED, DEFERRED, SENDING,
- * HOLD) oldest first, each message with its Message-ID and its recipients with their last
- * replies, every line at most {@value #WIDTH} columns; {@code --all-states} or {@code --state}
- * for finished mail; {@code --json} for scripts.
+ * HOLD) oldest first, each message with its Message-ID and its recipients with their last replies,
+ * every line at most {@value #WIDTH} columns; {@code --all-states} or {@code --state} for finished
+ * mail; {@code --json} for scripts.
  */
-@Command(name = "list", description = "List the pending queue (QUEUED, DEFERRED, SENDING, HOLD) oldest first, like "
-    + "postqueue -p: each message with its Message-ID and recipients with their last replies. --all-states or "
-    + "--state for finished mail.")
+@Command(
+    name = "list",
+    description =
+        "List the pending queue (QUEUED, DEFERRED, SENDING, HOLD) oldest first, like "
+            + "postqueue -p: each message with its Message-ID and recipients with their last replies. --all-states or "
+            + "--state for finished mail.")
 final class ListCommand implements Callable<Integer> {
   /** Columns a line is cut to, with {@code ...} at its end when longer. */
   static final int WIDTH = 100;
+
   /** Recipients shown under one message; {@code mailqueue show ID} shows every one. */
   static final int RECIPIENTS_SHOWN = 10;
+
   static final Set<MessageState> PENDING =
-      EnumSet.of(MessageState.QUEUED, MessageState.DEFERRED, MessageState.SENDING, MessageState.HOLD);
+      EnumSet.of(
+          MessageState.QUEUED, MessageState.DEFERRED, MessageState.SENDING, MessageState.HOLD);
 
   @Spec CommandSpec spec;
   @Mixin Options.Database db;
   @Mixin Options.Output output;
   @Mixin Options.Filter filter;
 
-  @Option(names = "--all-states", description = "Every state, finished mail included (default: the pending queue).")
+  @Option(
+      names = "--all-states",
+      description = "Every state, finished mail included (default: the pending queue).")
   boolean allStates;
 
-  @Option(names = "--limit", defaultValue = "100", description = "At most this many messages (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--limit",
+      defaultValue = "100",
+      description = "At most this many messages (default: ${DEFAULT-VALUE}).")
   int limit;
 
   @Option(names = "--offset", defaultValue = "0", description = "Skip this many messages.")
   long offset;
 
-  @Option(names = "--after", paramLabel = "ID", converter = Options.MessageIdConverter.class,
+  @Option(
+      names = "--after",
+      paramLabel = "ID",
+      converter = Options.MessageIdConverter.class,
       description = "Keyset paging: only ids after this one (the last id of the previous page).")
   MessageId after;
 
   @Override
   public Integer call() {
     if (allStates && !filter.states.isEmpty()) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--all-states and --state exclude each other");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--all-states and --state exclude each other");
     }
     MessageFilter f;
     try {
-      MessageFilter.Builder b = filter.toBuilder(List.of()).limit(limit).offset(offset).after(after);
+      MessageFilter.Builder b =
+          filter.toBuilder(List.of()).limit(limit).offset(offset).after(after);
       if (filter.states.isEmpty() && !allStates) {
         b.states(PENDING);
       }
@@ -98,29 +114,61 @@ final class ListCommand implements Callable<Integer> {
         return 0;
       }
       Instant now = Instant.now();
-      line(out, String.format("%-36s  %-9s  %-6s  %5s  %8s  %s", "ID", "STATE", "AGE", "TRIES", "SIZE", "FROM"));
+      line(
+          out,
+          String.format(
+              "%-36s  %-9s  %-6s  %5s  %8s  %s", "ID", "STATE", "AGE", "TRIES", "SIZE", "FROM"));
       for (MessageSummary m : rows) {
-        line(out, String.format("%-36s  %-9s  %-6s  %5d  %8d  %s", m.id(), m.state(),
-            Table.age(Duration.between(m.createdAt(), now)), m.attempts(), m.sizeBytes(),
-            Table.printable(m.envelopeFrom().address())));
+        line(
+            out,
+            String.format(
+                "%-36s  %-9s  %-6s  %5d  %8d  %s",
+                m.id(),
+                m.state(),
+                Table.age(Duration.between(m.createdAt(), now)),
+                m.attempts(),
+                m.sizeBytes(),
+                Table.printable(m.envelopeFrom().address())));
         MessageView v = views.get(m.id());
         if (v == null) {
           continue; // deleted between the two queries
         }
-        line(out, "  message-id " + Table.printable(v.messageIdHeader())
-            + (m.tag() == null ? "" : "  tag " + Table.printable(m.tag())));
+        line(
+            out,
+            "  message-id "
+                + Table.printable(v.messageIdHeader())
+                + (m.tag() == null ? "" : "  tag " + Table.printable(m.tag())));
         List<MessageView.Recipient> recipients = v.recipients();
-        for (MessageView.Recipient r : recipients.subList(0, Math.min(RECIPIENTS_SHOWN, recipients.size()))) {
-          line(out, "  " + Table.printable(r.address().address()) + "  " + r.status()
-              + (r.lastReply() == null ? "" : "  " + Table.printable(MailQueueCli.reply(r.lastReply()))));
+        for (MessageView.Recipient r :
+            recipients.subList(0, Math.min(RECIPIENTS_SHOWN, recipients.size()))) {
+          line(
+              out,
+              "  "
+                  + Table.printable(r.address().address())
+                  + "  "
+                  + r.status()
+                  + (r.lastReply() == null
+                      ? ""
+                      : "  " + Table.printable(MailQueueCli.reply(r.lastReply()))));
         }
         if (recipients.size() > RECIPIENTS_SHOWN) {
-          line(out, "  (" + (recipients.size() - RECIPIENTS_SHOWN) + " more recipients: mailqueue show " + m.id() + ")");
+          line(
+              out,
+              "  ("
+                  + (recipients.size() - RECIPIENTS_SHOWN)
+                  + " more recipients: mailqueue show "
+                  + m.id()
+                  + ")");
         }
       }
-      out.println("-- " + rows.size() + (rows.size() == 1 ? " message" : " messages")
-          + (filter.states.isEmpty() && !allStates ? " pending" : "")
-          + (rows.size() == limit ? " (more with --after " + rows.get(rows.size() - 1).id() + ")" : ""));
+      out.println(
+          "-- "
+              + rows.size()
+              + (rows.size() == 1 ? " message" : " messages")
+              + (filter.states.isEmpty() && !allStates ? " pending" : "")
+              + (rows.size() == limit
+                  ? " (more with --after " + rows.get(rows.size() - 1).id() + ")"
+                  : ""));
       out.flush();
       return 0;
     }

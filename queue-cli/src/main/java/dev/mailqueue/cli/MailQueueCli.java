@@ -14,16 +14,32 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * The {@code mailqueue} command: a postmaster's view of a mailqueue database. Exit codes: 0
- * success, 1 failure while running (e.g. database unreachable, message not found), 2 invalid
- * input, 3 {@code stats --check} degraded. Every command and subcommand takes {@code -h/--help};
- * an error is one line on stderr followed by a hint to {@code --help}, never the whole usage.
+ * success, 1 failure while running (e.g. database unreachable, message not found), 2 invalid input,
+ * 3 {@code stats --check} degraded. Every command and subcommand takes {@code -h/--help}; an error
+ * is one line on stderr followed by a hint to {@code --help}, never the whole usage.
  */
-@Command(name = "mailqueue", mixinStandardHelpOptions = true, versionProvider = MailQueueCli.Version.class,
-    description = "Inspect and operate a mailqueue database, send mail into it, or run a dispatcher.",
-    subcommands = {ListCommand.class, ShowCommand.class, HoldCommand.class,
-        ReleaseCommand.class, RetryCommand.class, ExpireCommand.class, DeleteCommand.class,
-        ShapeCommand.class, StatsCommand.class, SuppressCommand.class, EraseCommand.class,
-        RunCommand.class, SendCommand.class, CommandLine.HelpCommand.class})
+@Command(
+    name = "mailqueue",
+    mixinStandardHelpOptions = true,
+    versionProvider = MailQueueCli.Version.class,
+    description =
+        "Inspect and operate a mailqueue database, send mail into it, or run a dispatcher.",
+    subcommands = {
+      ListCommand.class,
+      ShowCommand.class,
+      HoldCommand.class,
+      ReleaseCommand.class,
+      RetryCommand.class,
+      ExpireCommand.class,
+      DeleteCommand.class,
+      ShapeCommand.class,
+      StatsCommand.class,
+      SuppressCommand.class,
+      EraseCommand.class,
+      RunCommand.class,
+      SendCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class MailQueueCli {
 
   /**
@@ -44,27 +60,30 @@ public final class MailQueueCli {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new MailQueueCli());
     standardHelpEverywhere(cl);
-    cl.setExecutionStrategy(parseResult -> {
-      CliLogging.configure(parseResult);
-      return new CommandLine.RunLast().execute(parseResult);
-    });
-    cl.setExecutionExceptionHandler((e, cmd, parseResult) -> {
-      cmd.getErr().println("error: " + oneLine(e));
-      cmd.getErr().flush();
-      return cmd.getCommandSpec().exitCodeOnExecutionException();
-    });
+    cl.setExecutionStrategy(
+        parseResult -> {
+          CliLogging.configure(parseResult);
+          return new CommandLine.RunLast().execute(parseResult);
+        });
+    cl.setExecutionExceptionHandler(
+        (e, cmd, parseResult) -> {
+          cmd.getErr().println("error: " + oneLine(e));
+          cmd.getErr().flush();
+          return cmd.getCommandSpec().exitCodeOnExecutionException();
+        });
     // Postfix's tools print one line on a mistake, not their manual: the usage would push the
     // error itself off the screen and into every script's log.
-    cl.setParameterExceptionHandler((e, args) -> {
-      CommandLine cmd = e.getCommandLine();
-      PrintWriter err = cmd.getErr();
-      err.println("error: " + e.getMessage());
-      if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
-        err.println("try '" + cmd.getCommandSpec().qualifiedName() + " --help'");
-      }
-      err.flush();
-      return cmd.getCommandSpec().exitCodeOnInvalidInput();
-    });
+    cl.setParameterExceptionHandler(
+        (e, args) -> {
+          CommandLine cmd = e.getCommandLine();
+          PrintWriter err = cmd.getErr();
+          err.println("error: " + e.getMessage());
+          if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
+            err.println("try '" + cmd.getCommandSpec().qualifiedName() + " --help'");
+          }
+          err.flush();
+          return cmd.getCommandSpec().exitCodeOnInvalidInput();
+        });
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     return cl;
   }
@@ -73,7 +92,8 @@ public final class MailQueueCli {
   private static void standardHelpEverywhere(CommandLine cl) {
     for (CommandLine sub : cl.getSubcommands().values()) {
       CommandSpec spec = sub.getCommandSpec();
-      if (!(spec.userObject() instanceof CommandLine.HelpCommand) && spec.mixins().get("mixinStandardHelpOptions") == null) {
+      if (!(spec.userObject() instanceof CommandLine.HelpCommand)
+          && spec.mixins().get("mixinStandardHelpOptions") == null) {
         spec.mixinStandardHelpOptions(true);
         spec.versionProvider(new Version());
       }
@@ -82,8 +102,8 @@ public final class MailQueueCli {
   }
 
   /**
-   * The version Maven wrote into {@code version.properties} at build time (the jar's
-   * {@code Implementation-Version} where that is absent).
+   * The version Maven wrote into {@code version.properties} at build time (the jar's {@code
+   * Implementation-Version} where that is absent).
    */
   static final class Version implements CommandLine.IVersionProvider {
     static final String RESOURCE = "/dev/mailqueue/cli/version.properties";
@@ -109,12 +129,13 @@ public final class MailQueueCli {
   }
 
   /**
-   * The reason of a failure in one line: the innermost cause's message (a driver's "database
-   * does not exist", not the pool's wrapper), its first line only.
+   * The reason of a failure in one line: the innermost cause's message (a driver's "database does
+   * not exist", not the pool's wrapper), its first line only.
    */
   static String oneLine(Throwable e) {
     Throwable reason = e;
-    while (reason.getCause() != null && reason.getCause() != reason
+    while (reason.getCause() != null
+        && reason.getCause() != reason
         && (reason.getMessage() == null || reason instanceof PoolInitializationException)) {
       reason = reason.getCause();
     }

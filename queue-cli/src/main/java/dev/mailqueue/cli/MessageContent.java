@@ -24,14 +24,16 @@ import java.util.Properties;
  *
  * @param subject the decoded Subject, or {@code null}
  * @param to the decoded To header, or {@code null}
- * @param summary the structure, e.g. {@code multipart/mixed: text/plain 120 B, application/pdf "invoice.pdf" 45 KiB}
+ * @param summary the structure, e.g. {@code multipart/mixed: text/plain 120 B, application/pdf
+ *     "invoice.pdf" 45 KiB}
  * @param text the text/plain part (else the text/html one), or a note that there is none
  */
 record MessageContent(String subject, String to, String summary, String text) {
 
   static MessageContent parse(byte[] mime) {
     try {
-      MimeMessage m = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(mime));
+      MimeMessage m =
+          new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(mime));
       String to = m.getHeader("To", ", ");
       List<String> parts = new ArrayList<>();
       describe(m, parts);
@@ -39,16 +41,24 @@ record MessageContent(String subject, String to, String summary, String text) {
       if (text == null) {
         text = text(m, "text/html");
       }
-      return new MessageContent(m.getSubject(), to == null ? null : decode(to),
-          type(m) + (parts.size() == 1 && !m.isMimeType("multipart/*") ? ", " + size(mime.length)
-              : ": " + String.join(", ", parts)),
+      return new MessageContent(
+          m.getSubject(),
+          to == null ? null : decode(to),
+          type(m)
+              + (parts.size() == 1 && !m.isMimeType("multipart/*")
+                  ? ", " + size(mime.length)
+                  : ": " + String.join(", ", parts)),
           text == null ? "(no text part)\n" : text);
     } catch (MessagingException | IOException | RuntimeException e) {
-      return new MessageContent(null, null, "cannot be parsed: " + e.getMessage(), "(cannot be parsed)\n");
+      return new MessageContent(
+          null, null, "cannot be parsed: " + e.getMessage(), "(cannot be parsed)\n");
     }
   }
 
-  /** The content members of {@code show --json}: the endpoint never shows them (no subject, no body). */
+  /**
+   * The content members of {@code show --json}: the endpoint never shows them (no subject, no
+   * body).
+   */
   Map<String, Object> json() {
     Map<String, Object> o = Json.object();
     o.put("subject", subject);
@@ -72,7 +82,8 @@ record MessageContent(String subject, String to, String summary, String text) {
       return;
     }
     String name = p.getFileName();
-    into.add(type(p) + (name == null ? "" : " \"" + decode(name) + "\"") + " " + size(decodedSize(p)));
+    into.add(
+        type(p) + (name == null ? "" : " \"" + decode(name) + "\"") + " " + size(decodedSize(p)));
   }
 
   private static long decodedSize(Part p) throws MessagingException, IOException {
@@ -131,8 +142,8 @@ record MessageContent(String subject, String to, String summary, String text) {
 
   /**
    * A body for a terminal: line breaks (CRLF as LF), tabs and spaces kept, every other control
-   * character (C0, DEL, C1) escaped as {@code \xNN} as {@link Table#printable} does, so that a
-   * mail cannot drive the terminal.
+   * character (C0, DEL, C1) escaped as {@code \xNN} as {@link Table#printable} does, so that a mail
+   * cannot drive the terminal.
    */
   static String printableText(String text) {
     String lf = text.replace("\r\n", "\n");

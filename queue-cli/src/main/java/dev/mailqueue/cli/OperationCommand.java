@@ -32,7 +32,10 @@ abstract class OperationCommand implements Callable<Integer> {
   @Mixin Options.Output output;
   @Mixin Options.Filter filter;
 
-  @Parameters(paramLabel = "ID", arity = "0..*", converter = Options.MessageIdConverter.class,
+  @Parameters(
+      paramLabel = "ID",
+      arity = "0..*",
+      converter = Options.MessageIdConverter.class,
       description = "Message ids; or select with the filter flags (or --all).")
   List<MessageId> ids = new ArrayList<>();
 
@@ -46,7 +49,9 @@ abstract class OperationCommand implements Callable<Integer> {
   /** The states this operation changes. */
   abstract Set<MessageState> appliesTo();
 
-  /** Why a message in a state this operation applies to was left, e.g. a retry of mail already due. */
+  /**
+   * Why a message in a state this operation applies to was left, e.g. a retry of mail already due.
+   */
   String unchangedReason(MessageView message) {
     return "it changed while the operation ran";
   }
@@ -54,7 +59,8 @@ abstract class OperationCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (ids.isEmpty() && filter.isEmpty() && !all) {
-      throw new CommandLine.ParameterException(spec.commandLine(),
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
           "say which messages: give ids, filter flags (--state, --tag, ...) or --all");
     }
     try {
@@ -101,8 +107,11 @@ abstract class OperationCommand implements Callable<Integer> {
       boolean unknown = false;
       for (Map<String, Object> sk : skipped) {
         unknown |= sk.get("state") == null;
-        err.println((sk.get("state") == null ? "error: " : "mailqueue: ") + sk.get("id") + " skipped: "
-            + sk.get("reason"));
+        err.println(
+            (sk.get("state") == null ? "error: " : "mailqueue: ")
+                + sk.get("id")
+                + " skipped: "
+                + sk.get("reason"));
       }
       err.flush();
       return unknown ? 1 : 0;
@@ -111,9 +120,20 @@ abstract class OperationCommand implements Callable<Integer> {
 
   private String reason(MessageView v) {
     if (!appliesTo().contains(v.state())) {
-      return "it is " + v.state() + (v.state() == MessageState.SENDING ? " (being delivered now)" : "")
-          + "; " + spec.name() + " applies to " + appliesTo().stream().map(Enum::name).sorted().toList()
-          .toString().replace("[", "").replace("]", "") + " only";
+      return "it is "
+          + v.state()
+          + (v.state() == MessageState.SENDING ? " (being delivered now)" : "")
+          + "; "
+          + spec.name()
+          + " applies to "
+          + appliesTo().stream()
+              .map(Enum::name)
+              .sorted()
+              .toList()
+              .toString()
+              .replace("[", "")
+              .replace("]", "")
+          + " only";
     }
     if (!filter.isEmpty()) {
       return "not selected by the filter flags";

@@ -26,29 +26,42 @@ final class Options {
 
   /** Where the queue's database is. */
   static final class Database {
-    @Option(names = "--jdbc-url", defaultValue = "${env:MAILQUEUE_JDBC_URL}", paramLabel = "URL",
-        description = "JDBC URL of the queue's database, credentials included (default: env MAILQUEUE_JDBC_URL), "
-            + "e.g. jdbc:postgresql://db:5432/app?user=mq&password=...")
+    @Option(
+        names = "--jdbc-url",
+        defaultValue = "${env:MAILQUEUE_JDBC_URL}",
+        paramLabel = "URL",
+        description =
+            "JDBC URL of the queue's database, credentials included (default: env MAILQUEUE_JDBC_URL), "
+                + "e.g. jdbc:postgresql://db:5432/app?user=mq&password=...")
     String jdbcUrl;
 
-    @Option(names = "--table-prefix", defaultValue = JdbcMailStore.DEFAULT_TABLE_PREFIX, paramLabel = "PREFIX",
+    @Option(
+        names = "--table-prefix",
+        defaultValue = JdbcMailStore.DEFAULT_TABLE_PREFIX,
+        paramLabel = "PREFIX",
         description = "Prefix of the queue's tables (default: ${DEFAULT-VALUE}).")
     String tablePrefix;
 
-    @Option(names = "--create-schema", description = "Create missing tables from the bundled script, or upgrade tables at an earlier "
-        + "schema version (stop every node that uses them first).")
+    @Option(
+        names = "--create-schema",
+        description =
+            "Create missing tables from the bundled script, or upgrade tables at an earlier "
+                + "schema version (stop every node that uses them first).")
     boolean createSchema;
 
     /** Socket read timeout of the CLI's own pool: 60 seconds, twice the store's query timeout. */
     static final int SOCKET_TIMEOUT_SECONDS = 60;
-    /** The same with --create-schema: 35 minutes, above the 30 a schema script's statement may take. */
+
+    /**
+     * The same with --create-schema: 35 minutes, above the 30 a schema script's statement may take.
+     */
     static final int SCHEMA_SOCKET_TIMEOUT_SECONDS = 35 * 60;
 
     /** Opens a small pool and the store on it; the caller closes both. */
     Store open(CommandLine.Model.CommandSpec spec, int poolSize) {
       if (jdbcUrl == null || jdbcUrl.isBlank()) {
-        throw new CommandLine.ParameterException(spec.commandLine(),
-            "no database: pass --jdbc-url or set MAILQUEUE_JDBC_URL");
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "no database: pass --jdbc-url or set MAILQUEUE_JDBC_URL");
       }
       HikariConfig config = new HikariConfig();
       config.setJdbcUrl(jdbcUrl);
@@ -72,10 +85,12 @@ final class Options {
       try {
         ds = new HikariDataSource(config);
       } catch (PoolInitializationException e) {
-        throw new IllegalStateException("cannot connect to the database: " + MailQueueCli.oneLine(e));
+        throw new IllegalStateException(
+            "cannot connect to the database: " + MailQueueCli.oneLine(e));
       }
       try {
-        JdbcMailStore store = JdbcMailStore.builder(ds).tablePrefix(tablePrefix).createSchema(createSchema).build();
+        JdbcMailStore store =
+            JdbcMailStore.builder(ds).tablePrefix(tablePrefix).createSchema(createSchema).build();
         store.start();
         return new Store(ds, store);
       } catch (RuntimeException e) {
@@ -106,8 +121,12 @@ final class Options {
 
   /** The selection flags, mapped onto a {@link MessageFilter}. */
   static final class Filter {
-    @Option(names = "--state", paramLabel = "STATE", split = ",",
-        description = "Only these states (repeatable or comma-separated): ${COMPLETION-CANDIDATES}.")
+    @Option(
+        names = "--state",
+        paramLabel = "STATE",
+        split = ",",
+        description =
+            "Only these states (repeatable or comma-separated): ${COMPLETION-CANDIDATES}.")
     List<MessageState> states = new ArrayList<>();
 
     @Option(names = "--tag", description = "Only this tag.")
@@ -116,32 +135,61 @@ final class Options {
     @Option(names = "--sender", paramLabel = "ADDRESS", description = "Only this envelope sender.")
     String sender;
 
-    @Option(names = "--domain", paramLabel = "DOMAIN", description = "Only mail with a recipient in this domain.")
+    @Option(
+        names = "--domain",
+        paramLabel = "DOMAIN",
+        description = "Only mail with a recipient in this domain.")
     String domain;
 
-    @Option(names = "--older-than", paramLabel = "AGE", converter = DurationConverter.class,
+    @Option(
+        names = "--older-than",
+        paramLabel = "AGE",
+        converter = DurationConverter.class,
         description = "Only mail enqueued at least this long ago: 90s, 15m, 2h, 3d or ISO-8601.")
     Duration olderThan;
 
-    @Option(names = "--younger-than", paramLabel = "AGE", converter = DurationConverter.class,
+    @Option(
+        names = "--younger-than",
+        paramLabel = "AGE",
+        converter = DurationConverter.class,
         description = "Only mail enqueued less than this long ago.")
     Duration youngerThan;
 
-    @Option(names = "--reply-code", paramLabel = "CODE", description = "Only mail whose last reply had this code.")
+    @Option(
+        names = "--reply-code",
+        paramLabel = "CODE",
+        description = "Only mail whose last reply had this code.")
     Integer replyCode;
 
-    @Option(names = "--reply-contains", paramLabel = "TEXT",
-        description = "Only mail whose last reply text contains TEXT (literally; %% and _ are not wildcards).")
+    @Option(
+        names = "--reply-contains",
+        paramLabel = "TEXT",
+        description =
+            "Only mail whose last reply text contains TEXT (literally; %% and _ are not wildcards).")
     String replyContains;
 
     boolean isEmpty() {
-      return states.isEmpty() && tag == null && sender == null && domain == null && olderThan == null
-          && youngerThan == null && replyCode == null && replyContains == null;
+      return states.isEmpty()
+          && tag == null
+          && sender == null
+          && domain == null
+          && olderThan == null
+          && youngerThan == null
+          && replyCode == null
+          && replyContains == null;
     }
 
     MessageFilter.Builder toBuilder(List<MessageId> ids) {
-      return MessageFilter.builder().ids(ids).states(states).tag(tag).sender(sender).recipientDomain(domain)
-          .olderThan(olderThan).youngerThan(youngerThan).lastReplyCode(replyCode).lastReplyContains(replyContains);
+      return MessageFilter.builder()
+          .ids(ids)
+          .states(states)
+          .tag(tag)
+          .sender(sender)
+          .recipientDomain(domain)
+          .olderThan(olderThan)
+          .youngerThan(youngerThan)
+          .lastReplyCode(replyCode)
+          .lastReplyContains(replyContains);
     }
   }
 
@@ -166,7 +214,8 @@ final class Options {
       try {
         return Duration.parse(value.strip().toUpperCase(Locale.ROOT));
       } catch (RuntimeException e) {
-        throw new TypeConversionException("'" + value + "' is not a duration: use 90s, 15m, 2h, 3d or PT15M");
+        throw new TypeConversionException(
+            "'" + value + "' is not a duration: use 90s, 15m, 2h, 3d or PT15M");
       }
     }
   }
@@ -178,8 +227,11 @@ final class Options {
       try {
         return new MessageId(UUID.fromString(value.strip()));
       } catch (IllegalArgumentException e) {
-        throw new TypeConversionException("'" + value + "' is not a message id (a UUID such as "
-            + "01a2234f-8e28-779c-b8c1-ae654c82dbc3)");
+        throw new TypeConversionException(
+            "'"
+                + value
+                + "' is not a message id (a UUID such as "
+                + "01a2234f-8e28-779c-b8c1-ae654c82dbc3)");
       }
     }
   }

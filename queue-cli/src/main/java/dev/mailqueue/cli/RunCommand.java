@@ -23,8 +23,11 @@ import picocli.CommandLine.Spec;
  * exits with 143 (128 + 15), as the JVM does for a signal; a supervisor such as systemd should be
  * told that 143 is a clean stop ({@code SuccessExitStatus=143}).
  */
-@Command(name = "run", description = "Deliver queued mail through a relay (or directly to MX hosts) until stopped "
-    + "with SIGTERM; in-flight deliveries finish first.")
+@Command(
+    name = "run",
+    description =
+        "Deliver queued mail through a relay (or directly to MX hosts) until stopped "
+            + "with SIGTERM; in-flight deliveries finish first.")
 final class RunCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin Options.Database db;
@@ -36,52 +39,88 @@ final class RunCommand implements Callable<Integer> {
     @ArgGroup(exclusive = false)
     RelayOptions relay;
 
-    @Option(names = "--direct", required = true, description = "Deliver straight to each domain's MX hosts (port 25).")
+    @Option(
+        names = "--direct",
+        required = true,
+        description = "Deliver straight to each domain's MX hosts (port 25).")
     boolean direct;
   }
 
   static final class RelayOptions {
-    @Option(names = "--relay-host", required = true, paramLabel = "HOST", description = "The relay's host name.")
+    @Option(
+        names = "--relay-host",
+        required = true,
+        paramLabel = "HOST",
+        description = "The relay's host name.")
     String host;
 
-    @Option(names = "--relay-port", defaultValue = "587", paramLabel = "PORT",
+    @Option(
+        names = "--relay-port",
+        defaultValue = "587",
+        paramLabel = "PORT",
         description = "The relay's port (default: ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--security", description = "${COMPLETION-CANDIDATES} (default: IMPLICIT_TLS on port 465, "
-        + "STARTTLS_OPPORTUNISTIC for a relay on localhost or a loopback address, else STARTTLS_REQUIRED; the "
-        + "library's default).")
+    @Option(
+        names = "--security",
+        description =
+            "${COMPLETION-CANDIDATES} (default: IMPLICIT_TLS on port 465, "
+                + "STARTTLS_OPPORTUNISTIC for a relay on localhost or a loopback address, else STARTTLS_REQUIRED; the "
+                + "library's default).")
     Security security;
 
-    @Option(names = "--username", description = "Relay user; the password is read from env MAILQUEUE_SMTP_PASSWORD.")
+    @Option(
+        names = "--username",
+        description = "Relay user; the password is read from env MAILQUEUE_SMTP_PASSWORD.")
     String username;
   }
 
-  @Option(names = "--workers", defaultValue = "" + MailQueue.Builder.DEFAULT_WORKERS,
+  @Option(
+      names = "--workers",
+      defaultValue = "" + MailQueue.Builder.DEFAULT_WORKERS,
       description = "Parallel deliveries, 1..1024 (default: ${DEFAULT-VALUE}).")
   int workers;
 
-  @Option(names = "--lease", converter = Options.DurationConverter.class, paramLabel = "AGE",
-      description = "How long a claimed message is leased to this process, renewed while it is sent; another "
-          + "dispatcher may take it over after a crash once it ran out (default: the library's, 5m).")
+  @Option(
+      names = "--lease",
+      converter = Options.DurationConverter.class,
+      paramLabel = "AGE",
+      description =
+          "How long a claimed message is leased to this process, renewed while it is sent; another "
+              + "dispatcher may take it over after a crash once it ran out (default: the library's, 5m).")
   Duration lease;
 
-  @Option(names = "--worker-id", paramLabel = "ID", description = "This dispatcher's name in leases (mailqueue show "
-      + "names it for a message being sent) and in the node registry; unique per process, 1 to 64 characters "
-      + "(default: host name, process id and a random suffix).")
+  @Option(
+      names = "--worker-id",
+      paramLabel = "ID",
+      description =
+          "This dispatcher's name in leases (mailqueue show "
+              + "names it for a message being sent) and in the node registry; unique per process, 1 to 64 characters "
+              + "(default: host name, process id and a random suffix).")
   String workerId;
 
-  @Option(names = "--trust-store", paramLabel = "FILE", description = "Trust the certificates in FILE instead of the "
-      + "JDK's: PEM (one or more certificates, e.g. a private CA), PKCS#12 or JKS; a password from env "
-      + "MAILQUEUE_TRUST_STORE_PASSWORD. Host names are verified all the same.")
+  @Option(
+      names = "--trust-store",
+      paramLabel = "FILE",
+      description =
+          "Trust the certificates in FILE instead of the "
+              + "JDK's: PEM (one or more certificates, e.g. a private CA), PKCS#12 or JKS; a password from env "
+              + "MAILQUEUE_TRUST_STORE_PASSWORD. Host names are verified all the same.")
   Path trustStore;
 
-  @Option(names = "--poll-interval", defaultValue = "1s", converter = Options.DurationConverter.class,
-      paramLabel = "AGE", description = "Fallback polling interval (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--poll-interval",
+      defaultValue = "1s",
+      converter = Options.DurationConverter.class,
+      paramLabel = "AGE",
+      description = "Fallback polling interval (default: ${DEFAULT-VALUE}).")
   Duration pollInterval;
 
-  @Option(names = {"--ehlo-name", "--ehlo"}, paramLabel = "NAME",
-      description = "The name sent with EHLO, this host's public name (default: its canonical host name).")
+  @Option(
+      names = {"--ehlo-name", "--ehlo"},
+      paramLabel = "NAME",
+      description =
+          "The name sent with EHLO, this host's public name (default: its canonical host name).")
   String ehlo;
 
   @Override
@@ -95,7 +134,8 @@ final class RunCommand implements Callable<Integer> {
     } else {
       RelayOptions r = route.relay;
       if (r.port < 1 || r.port > 65535) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "--relay-port must be 1..65535");
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--relay-port must be 1..65535");
       }
       RelayBuilder relay = SmtpTransport.relay(r.host, r.port);
       transport = relay;
@@ -105,20 +145,22 @@ final class RunCommand implements Callable<Integer> {
       if (r.username != null) {
         String password = System.getenv("MAILQUEUE_SMTP_PASSWORD");
         if (password == null) {
-          throw new CommandLine.ParameterException(spec.commandLine(),
-              "--username needs the password in env MAILQUEUE_SMTP_PASSWORD");
+          throw new CommandLine.ParameterException(
+              spec.commandLine(), "--username needs the password in env MAILQUEUE_SMTP_PASSWORD");
         }
         relay.credentials(r.username, password);
       }
     }
-    MailQueue.Builder queueBuilder = MailQueue.builder().workers(workers).pollInterval(pollInterval);
+    MailQueue.Builder queueBuilder =
+        MailQueue.builder().workers(workers).pollInterval(pollInterval);
     try {
       if (ehlo != null) {
         transport.ehloName(ehlo);
       }
       if (trustStore != null) {
         String password = System.getenv("MAILQUEUE_TRUST_STORE_PASSWORD");
-        transport.trustStore(TrustStores.load(trustStore, password == null ? null : password.toCharArray()));
+        transport.trustStore(
+            TrustStores.load(trustStore, password == null ? null : password.toCharArray()));
       }
       if (lease != null) {
         queueBuilder.lease(lease);
@@ -132,15 +174,26 @@ final class RunCommand implements Callable<Integer> {
     Options.Store s = db.open(spec, workers + 2);
     MailQueue queue = queueBuilder.store(s.store()).transport(transport.build()).build();
     CountDownLatch stopped = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
-      queue.close();
-      s.dataSource().close();
-      stopped.countDown();
-    }, "mailqueue-cli-shutdown");
+    Thread hook =
+        new Thread(
+            () -> {
+              queue.close();
+              s.dataSource().close();
+              stopped.countDown();
+            },
+            "mailqueue-cli-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     queue.start();
-    spec.commandLine().getOut().println("dispatching " + s.store() + " with " + workers + " workers"
-        + (workerId == null ? "" : " as " + workerId) + "; stop with SIGTERM");
+    spec.commandLine()
+        .getOut()
+        .println(
+            "dispatching "
+                + s.store()
+                + " with "
+                + workers
+                + " workers"
+                + (workerId == null ? "" : " as " + workerId)
+                + "; stop with SIGTERM");
     spec.commandLine().getOut().flush();
     stopped.await();
     return 0;

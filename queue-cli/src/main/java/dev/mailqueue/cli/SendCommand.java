@@ -27,18 +27,30 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** Enqueues one mail, composed from flags or read as an RFC 5322 message (like sendmail). */
-@Command(name = "send", description = "Enqueue one mail: composed from --subject/--text, or a whole RFC 5322 "
-    + "message read from --message FILE (or - for stdin) with the envelope from --from/--to, like sendmail. "
-    + "Prints the message id; a running dispatcher delivers it.")
+@Command(
+    name = "send",
+    description =
+        "Enqueue one mail: composed from --subject/--text, or a whole RFC 5322 "
+            + "message read from --message FILE (or - for stdin) with the envelope from --from/--to, like sendmail. "
+            + "Prints the message id; a running dispatcher delivers it.")
 final class SendCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin Options.Database db;
   @Mixin Options.Output output;
 
-  @Option(names = "--from", required = true, paramLabel = "ADDRESS", description = "Sender (envelope, and From header).")
+  @Option(
+      names = "--from",
+      required = true,
+      paramLabel = "ADDRESS",
+      description = "Sender (envelope, and From header).")
   String from;
 
-  @Option(names = "--to", required = true, split = ",", paramLabel = "ADDRESS", description = "Recipients.")
+  @Option(
+      names = "--to",
+      required = true,
+      split = ",",
+      paramLabel = "ADDRESS",
+      description = "Recipients.")
   List<String> to = new ArrayList<>();
 
   @Option(names = "--subject", description = "Subject (composed mail).")
@@ -47,13 +59,19 @@ final class SendCommand implements Callable<Integer> {
   @Option(names = "--text", description = "Plain-text body (composed mail).")
   String text;
 
-  @Option(names = "--message", paramLabel = "FILE", description = "A complete RFC 5322 message; - reads stdin.")
+  @Option(
+      names = "--message",
+      paramLabel = "FILE",
+      description = "A complete RFC 5322 message; - reads stdin.")
   String message;
 
   @Option(names = "--tag", description = "Tag, for retry policies, quotas and filters.")
   String tag;
 
-  @Option(names = "--priority", defaultValue = "NORMAL", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--priority",
+      defaultValue = "NORMAL",
+      description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
   Priority priority;
 
   @Override
@@ -65,11 +83,19 @@ final class SendCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     try (Options.Store s = db.open(spec, 1);
-         MailQueue queue = MailQueue.builder().store(s.store())
-             // Enqueue only: this process never delivers; a dispatcher (mailqueue run, or the application) does.
-             .transport(m -> DeliveryResult.all(m.recipients(), dev.mailqueue.RecipientStatus.DEFERRED,
-                 dev.mailqueue.SmtpReply.local(451, "4.3.0", "the CLI does not deliver"), null))
-             .build()) {
+        MailQueue queue =
+            MailQueue.builder()
+                .store(s.store())
+                // Enqueue only: this process never delivers; a dispatcher (mailqueue run, or the
+                // application) does.
+                .transport(
+                    m ->
+                        DeliveryResult.all(
+                            m.recipients(),
+                            dev.mailqueue.RecipientStatus.DEFERRED,
+                            dev.mailqueue.SmtpReply.local(451, "4.3.0", "the CLI does not deliver"),
+                            null))
+                .build()) {
       MessageId id = queue.enqueue(mail);
       if (output.json) {
         Map<String, Object> o = Json.object();
@@ -85,9 +111,11 @@ final class SendCommand implements Callable<Integer> {
 
   private Mail composed() {
     if (text == null) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "give --text (and --subject), or --message FILE");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "give --text (and --subject), or --message FILE");
     }
-    Mail.Builder b = Mail.builder().from(from).to(to.toArray(String[]::new)).text(text).priority(priority);
+    Mail.Builder b =
+        Mail.builder().from(from).to(to.toArray(String[]::new)).text(text).priority(priority);
     if (subject != null) {
       b.subject(subject);
     }
@@ -99,15 +127,21 @@ final class SendCommand implements Callable<Integer> {
 
   private Mail fromMessage() throws IOException {
     if (subject != null || text != null) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--message excludes --subject and --text");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--message excludes --subject and --text");
     }
     MimeMessage parsed;
-    try (InputStream in = message.equals("-") ? System.in : Files.newInputStream(Path.of(message))) {
+    try (InputStream in =
+        message.equals("-") ? System.in : Files.newInputStream(Path.of(message))) {
       parsed = new MimeMessage(Session.getInstance(new Properties()), in);
     } catch (MessagingException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "cannot parse " + message + ": " + e.getMessage());
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "cannot parse " + message + ": " + e.getMessage());
     }
-    Mail.Builder b = Mail.ofMimeMessage(parsed, MailAddress.of(from)).to(to.toArray(String[]::new)).priority(priority);
+    Mail.Builder b =
+        Mail.ofMimeMessage(parsed, MailAddress.of(from))
+            .to(to.toArray(String[]::new))
+            .priority(priority);
     if (tag != null) {
       b.tag(tag);
     }

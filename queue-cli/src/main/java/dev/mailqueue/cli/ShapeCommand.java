@@ -23,11 +23,17 @@ final class ShapeCommand implements Callable<Integer> {
   @Mixin Options.Database db;
   @Mixin Options.Output output;
 
-  @Option(names = "--state", split = ",", paramLabel = "STATE",
+  @Option(
+      names = "--state",
+      split = ",",
+      paramLabel = "STATE",
       description = "States to include (default: QUEUED,DEFERRED,SENDING,HOLD).")
   List<MessageState> states = new ArrayList<>();
 
-  @Option(names = "--domains", defaultValue = "20", description = "Largest domains shown (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--domains",
+      defaultValue = "20",
+      description = "Largest domains shown (default: ${DEFAULT-VALUE}).")
   int domains;
 
   @Override
@@ -35,9 +41,11 @@ final class ShapeCommand implements Callable<Integer> {
     if (domains < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--domains must be positive");
     }
-    EnumSet<MessageState> selected = states.isEmpty()
-        ? EnumSet.of(MessageState.QUEUED, MessageState.DEFERRED, MessageState.SENDING, MessageState.HOLD)
-        : EnumSet.copyOf(states);
+    EnumSet<MessageState> selected =
+        states.isEmpty()
+            ? EnumSet.of(
+                MessageState.QUEUED, MessageState.DEFERRED, MessageState.SENDING, MessageState.HOLD)
+            : EnumSet.copyOf(states);
     try (Options.Store s = db.open(spec, 1)) {
       QueueShape shape = s.admin().shape(selected, domains);
       PrintWriter out = spec.commandLine().getOut();

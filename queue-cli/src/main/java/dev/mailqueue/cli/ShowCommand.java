@@ -23,9 +23,12 @@ import picocli.CommandLine.Spec;
  * its recipients and every attempt, and for a message being sent the worker holding it and until
  * when; {@code --body} prints its text, {@code --raw} the stored message, like {@code postcat -q}.
  */
-@Command(name = "show", description = "Show one message: Subject, To, a content summary, recipients with their last "
-    + "replies and every attempt; the lease of a message being sent. --body prints its text, --raw the whole "
-    + "stored message (postcat -q).")
+@Command(
+    name = "show",
+    description =
+        "Show one message: Subject, To, a content summary, recipients with their last "
+            + "replies and every attempt; the lease of a message being sent. --body prints its text, --raw the whole "
+            + "stored message (postcat -q).")
 final class ShowCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin Options.Database db;
@@ -38,14 +41,21 @@ final class ShowCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON (one document) instead of text.")
     boolean json;
 
-    @Option(names = "--body", description = "Print the message's text (the text/plain part, else the text/html one).")
+    @Option(
+        names = "--body",
+        description = "Print the message's text (the text/plain part, else the text/html one).")
     boolean body;
 
-    @Option(names = "--raw", description = "Print the stored message as it is (RFC 5322, CRLF), like postcat -q.")
+    @Option(
+        names = "--raw",
+        description = "Print the stored message as it is (RFC 5322, CRLF), like postcat -q.")
     boolean raw;
   }
 
-  @Parameters(paramLabel = "ID", converter = Options.MessageIdConverter.class, description = "The message id.")
+  @Parameters(
+      paramLabel = "ID",
+      converter = Options.MessageIdConverter.class,
+      description = "The message id.")
   MessageId id;
 
   @Override
@@ -58,8 +68,11 @@ final class ShowCommand implements Callable<Integer> {
       MessageDetails d = found.get();
       Optional<MessageContent> content = s.admin().content(id).map(MessageContent::parse);
       if ((format.body || format.raw) && content.isEmpty()) {
-        return error("the content of " + id + " is not stored: it was dropped when the message finished "
-            + "(the store does not retain bodies)");
+        return error(
+            "the content of "
+                + id
+                + " is not stored: it was dropped when the message finished "
+                + "(the store does not retain bodies)");
       }
       if (format.raw) {
         // The bytes as stored, for a pipe or a file: nothing escaped, nothing converted.
@@ -102,8 +115,10 @@ final class ShowCommand implements Callable<Integer> {
       out.println("created:     " + v.createdAt());
       out.println("due:         " + (v.dueAt() == null ? "-" : v.dueAt()));
       out.println("expires:     " + v.expiresAt());
-      out.println("attempts:    " + v.attempts() + (v.uncertainAttempts() > 0
-          ? " (" + v.uncertainAttempts() + " uncertain)" : ""));
+      out.println(
+          "attempts:    "
+              + v.attempts()
+              + (v.uncertainAttempts() > 0 ? " (" + v.uncertainAttempts() + " uncertain)" : ""));
       out.println();
       Table r = new Table("RECIPIENT", "STATUS", "LAST REPLY");
       for (MessageView.Recipient rc : v.recipients()) {
@@ -111,10 +126,17 @@ final class ShowCommand implements Callable<Integer> {
       }
       r.print(out);
       out.println();
-      Table a = new Table("FINISHED", "HOST", "OUTCOME", "REPLY", "DURATION", "COUNTED", "UNCERTAIN");
+      Table a =
+          new Table("FINISHED", "HOST", "OUTCOME", "REPLY", "DURATION", "COUNTED", "UNCERTAIN");
       for (AttemptView at : d.attempts()) {
-        a.row(at.finishedAt(), at.remoteHost(), at.outcome(), MailQueueCli.reply(at.reply()),
-            at.duration().toMillis() + " ms", at.counted(), at.uncertain());
+        a.row(
+            at.finishedAt(),
+            at.remoteHost(),
+            at.outcome(),
+            MailQueueCli.reply(at.reply()),
+            at.duration().toMillis() + " ms",
+            at.counted(),
+            at.uncertain());
       }
       a.print(out);
       return 0;

@@ -16,22 +16,35 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code mailqueue stats}: counts per state, the oldest waiting message and health; {@code --check} for monitoring. */
+/**
+ * {@code mailqueue stats}: counts per state, the oldest waiting message and health; {@code --check}
+ * for monitoring.
+ */
 @Command(name = "stats", description = "Counts per state, the oldest waiting message, and health.")
 final class StatsCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin Options.Database db;
   @Mixin Options.Output output;
 
-  @Option(names = "--max-oldest", defaultValue = "15m", converter = Options.DurationConverter.class,
-      paramLabel = "AGE", description = "Degraded when the oldest waiting message is older (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-oldest",
+      defaultValue = "15m",
+      converter = Options.DurationConverter.class,
+      paramLabel = "AGE",
+      description =
+          "Degraded when the oldest waiting message is older (default: ${DEFAULT-VALUE}).")
   Duration maxOldest;
 
-  @Option(names = "--max-deferred", defaultValue = "1000", paramLabel = "N",
+  @Option(
+      names = "--max-deferred",
+      defaultValue = "1000",
+      paramLabel = "N",
       description = "Degraded when more messages are deferred (default: ${DEFAULT-VALUE}).")
   long maxDeferred;
 
-  @Option(names = "--check", description = "Exit with 3 when the queue is degraded (for monitoring scripts).")
+  @Option(
+      names = "--check",
+      description = "Exit with 3 when the queue is degraded (for monitoring scripts).")
   boolean check;
 
   @Override
@@ -55,9 +68,17 @@ final class StatsCommand implements Callable<Integer> {
           t.row(st, stats.count(st));
         }
         t.print(out);
-        out.println("backlog: " + stats.backlog() + ", oldest waiting: " + Table.age(stats.oldestWaiting()));
-        out.println("health: " + health.status() + (health.reasons().isEmpty() ? ""
-            : " (" + String.join("; ", health.reasons()) + ")"));
+        out.println(
+            "backlog: "
+                + stats.backlog()
+                + ", oldest waiting: "
+                + Table.age(stats.oldestWaiting()));
+        out.println(
+            "health: "
+                + health.status()
+                + (health.reasons().isEmpty()
+                    ? ""
+                    : " (" + String.join("; ", health.reasons()) + ")"));
       }
       out.flush();
       return check && !health.isOk() ? 3 : 0;

@@ -23,7 +23,10 @@ final class SuppressAddCommand implements Callable<Integer> {
   @Option(names = "--reason", description = "Why, e.g. complaint (default: manual).")
   String reason;
 
-  @Option(names = "--ttl", converter = Options.DurationConverter.class, paramLabel = "AGE",
+  @Option(
+      names = "--ttl",
+      converter = Options.DurationConverter.class,
+      paramLabel = "AGE",
       description = "Suppress only for this long (default: for ever).")
   Duration ttl;
 

@@ -20,10 +20,16 @@ final class SuppressListCommand implements Callable<Integer> {
   @Mixin Options.Database db;
   @Mixin Options.Output output;
 
-  @Option(names = "--after", paramLabel = "ADDRESS", description = "Start after this address (paging).")
+  @Option(
+      names = "--after",
+      paramLabel = "ADDRESS",
+      description = "Start after this address (paging).")
   String after;
 
-  @Option(names = "--limit", defaultValue = "100", description = "At most this many (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--limit",
+      defaultValue = "100",
+      description = "At most this many (default: ${DEFAULT-VALUE}).")
   int limit;
 
   @Override
@@ -49,7 +55,8 @@ final class SuppressListCommand implements Callable<Integer> {
       } else {
         Table t = new Table("ADDRESS", "REASON", "SINCE", "EXPIRES", "REPLY");
         for (Suppression e : entries) {
-          t.row(e.address(), e.reason(), e.createdAt(), e.expiresAt(), MailQueueCli.reply(e.reply()));
+          t.row(
+              e.address(), e.reason(), e.createdAt(), e.expiresAt(), MailQueueCli.reply(e.reply()));
         }
         t.print(out);
       }

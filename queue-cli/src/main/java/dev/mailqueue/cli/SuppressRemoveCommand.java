@@ -20,7 +20,9 @@ final class SuppressRemoveCommand implements Callable<Integer> {
   public Integer call() {
     try (Options.Store s = db.open(spec, 1)) {
       if (!s.admin().unsuppress(address)) {
-        spec.commandLine().getErr().println("error: " + address + " is not on the suppression list");
+        spec.commandLine()
+            .getErr()
+            .println("error: " + address + " is not on the suppression list");
         spec.commandLine().getErr().flush();
         return 1;
       }

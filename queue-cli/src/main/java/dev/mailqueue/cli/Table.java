@@ -6,7 +6,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A plain-text table with left-aligned columns separated by two spaces, like {@code postqueue -p}. */
+/**
+ * A plain-text table with left-aligned columns separated by two spaces, like {@code postqueue -p}.
+ */
 final class Table {
   private final List<String[]> rows = new ArrayList<>();
   private final int columns;

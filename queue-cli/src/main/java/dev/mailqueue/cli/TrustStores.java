@@ -36,7 +36,8 @@ final class TrustStores {
     try {
       if (head.contains("-----BEGIN ")) {
         Collection<? extends Certificate> certificates =
-            CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(bytes));
+            CertificateFactory.getInstance("X.509")
+                .generateCertificates(new ByteArrayInputStream(bytes));
         if (certificates.isEmpty()) {
           throw new IllegalArgumentException("trust store " + file + " holds no certificate (PEM)");
         }
@@ -55,7 +56,8 @@ final class TrustStores {
           KeyStore store = KeyStore.getInstance(type);
           store.load(new ByteArrayInputStream(bytes), password);
           if (store.size() == 0) {
-            throw new IllegalArgumentException("trust store " + file + " holds no certificate (" + type + ")");
+            throw new IllegalArgumentException(
+                "trust store " + file + " holds no certificate (" + type + ")");
           }
           return store;
         } catch (GeneralSecurityException | IOException e) {
@@ -63,13 +65,19 @@ final class TrustStores {
             first = g;
           }
           if (e instanceof IOException && e.getCause() instanceof UnrecoverableKeyException) {
-            throw new IllegalArgumentException("trust store " + file + ": wrong password (set "
-                + "MAILQUEUE_TRUST_STORE_PASSWORD)");
+            throw new IllegalArgumentException(
+                "trust store "
+                    + file
+                    + ": wrong password (set "
+                    + "MAILQUEUE_TRUST_STORE_PASSWORD)");
           }
         }
       }
-      throw new IllegalArgumentException("trust store " + file + " is neither PEM certificates, PKCS#12 nor JKS"
-          + (first == null ? "" : ": " + first.getMessage()));
+      throw new IllegalArgumentException(
+          "trust store "
+              + file
+              + " is neither PEM certificates, PKCS#12 nor JKS"
+              + (first == null ? "" : ": " + first.getMessage()));
     } catch (GeneralSecurityException | IOException e) {
       throw new IllegalArgumentException("cannot read trust store " + file + ": " + e.getMessage());
     }

@@ -60,9 +60,15 @@ class CliProcessTest {
   }
 
   private ProcessBuilder cli(String... args) {
-    String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", classPath, MailQueueCli.class.getName()));
+    String classPath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                classPath,
+                MailQueueCli.class.getName()));
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().put("MAILQUEUE_JDBC_URL", url);
@@ -76,7 +82,8 @@ class CliProcessTest {
     return run(cli(all.toArray(String[]::new)), null);
   }
 
-  private static Result run(ProcessBuilder pb, String stdin) throws IOException, InterruptedException {
+  private static Result run(ProcessBuilder pb, String stdin)
+      throws IOException, InterruptedException {
     File out = File.createTempFile("cli", ".out");
     File err = File.createTempFile("cli", ".err");
     try {
@@ -88,7 +95,8 @@ class CliProcessTest {
         }
       }
       assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("cli finished").isTrue();
-      return new Result(p.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));
+      return new Result(
+          p.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));
     } finally {
       Files.deleteIfExists(out.toPath());
       Files.deleteIfExists(err.toPath());
@@ -101,10 +109,25 @@ class CliProcessTest {
     for (String r : recipients) {
       to.add(MailAddress.of(r));
     }
-    byte[] mime = ("From: " + from + "\r\nMessage-ID: <" + id + "@example.com>\r\nSubject: cli\r\n\r\nbody\r\n")
-        .getBytes(StandardCharsets.US_ASCII);
-    return store.insert(new QueuedMail(id, "<" + id + "@example.com>", MailAddress.of(from), to, mime, Priority.NORMAL,
-        null, Duration.ofDays(5), tag, null));
+    byte[] mime =
+        ("From: "
+                + from
+                + "\r\nMessage-ID: <"
+                + id
+                + "@example.com>\r\nSubject: cli\r\n\r\nbody\r\n")
+            .getBytes(StandardCharsets.US_ASCII);
+    return store.insert(
+        new QueuedMail(
+            id,
+            "<" + id + "@example.com>",
+            MailAddress.of(from),
+            to,
+            mime,
+            Priority.NORMAL,
+            null,
+            Duration.ofDays(5),
+            tag,
+            null));
   }
 
   private MessageState state(MessageId id) {
@@ -118,13 +141,21 @@ class CliProcessTest {
     MessageId done = insert("shop@example.com", "receipt", "d@example.org");
     String longReply = "greylisted, please try again later " + "x".repeat(120);
     try (Connection c = dataSource.getConnection()) {
-      try (PreparedStatement ps = c.prepareStatement("UPDATE " + prefix + "message SET state = 'DELIVERED', "
-          + "due_at = NULL, finished_at = created_at WHERE id = ?")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE "
+                  + prefix
+                  + "message SET state = 'DELIVERED', "
+                  + "due_at = NULL, finished_at = created_at WHERE id = ?")) {
         ps.setObject(1, done.value());
         ps.executeUpdate();
       }
-      try (PreparedStatement ps = c.prepareStatement("UPDATE " + prefix + "recipient SET status = 'DEFERRED', "
-          + "reply_code = 451, reply_enhanced = '4.7.1', reply_text = ? WHERE message_id = ? AND address = ?")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE "
+                  + prefix
+                  + "recipient SET status = 'DEFERRED', "
+                  + "reply_code = 451, reply_enhanced = '4.7.1', reply_text = ? WHERE message_id = ? AND address = ?")) {
         ps.setString(1, longReply);
         ps.setObject(2, receipt.value());
         ps.setString(3, "b@example.org");
@@ -137,50 +168,89 @@ class CliProcessTest {
     List<String> lines = table.out().lines().toList();
     assertThat(lines).allSatisfy(l -> assertThat(l.length()).as(l).isLessThanOrEqualTo(100));
     assertThat(lines.get(0)).matches("ID +STATE +AGE +TRIES +SIZE +FROM");
-    assertThat(table.out()).as("finished mail is not pending").doesNotContain(done.toString())
+    assertThat(table.out())
+        .as("finished mail is not pending")
+        .doesNotContain(done.toString())
         .containsPattern(receipt + " +QUEUED +\\d+s +0 +\\d+ +shop@example.com")
         .contains("  message-id <" + receipt + "@example.com>  tag receipt")
         .contains("  a@example.org  PENDING\n")
         .contains("  b@example.org  DEFERRED  451 4.7.1 greylisted, please try again later xxx")
-        .contains(news.toString()).contains("-- 2 messages pending");
-    assertThat(lines).filteredOn(l -> l.startsWith("  b@example.org")).singleElement().asString()
-        .hasSize(100).endsWith("...");
-    assertThat(lines.indexOf(lines.stream().filter(l -> l.startsWith(receipt.toString())).findFirst().orElseThrow()))
-        .as("oldest first").isLessThan(lines.indexOf(lines.stream().filter(l -> l.startsWith(news.toString()))
-            .findFirst().orElseThrow()));
+        .contains(news.toString())
+        .contains("-- 2 messages pending");
+    assertThat(lines)
+        .filteredOn(l -> l.startsWith("  b@example.org"))
+        .singleElement()
+        .asString()
+        .hasSize(100)
+        .endsWith("...");
+    assertThat(
+            lines.indexOf(
+                lines.stream()
+                    .filter(l -> l.startsWith(receipt.toString()))
+                    .findFirst()
+                    .orElseThrow()))
+        .as("oldest first")
+        .isLessThan(
+            lines.indexOf(
+                lines.stream()
+                    .filter(l -> l.startsWith(news.toString()))
+                    .findFirst()
+                    .orElseThrow()));
 
     Result all = run("list", "--all-states");
-    assertThat(all.out()).contains(done.toString()).containsPattern(done + " +DELIVERED").contains("-- 3 messages");
-    assertThat(run("list", "--state", "delivered").out()).contains(done.toString()).doesNotContain(news.toString());
+    assertThat(all.out())
+        .contains(done.toString())
+        .containsPattern(done + " +DELIVERED")
+        .contains("-- 3 messages");
+    assertThat(run("list", "--state", "delivered").out())
+        .contains(done.toString())
+        .doesNotContain(news.toString());
     Result both = run("list", "--all-states", "--state", "queued");
     assertThat(both.exitCode()).isEqualTo(2);
     assertThat(both.err()).contains("--all-states and --state exclude each other");
 
     Result json = run("list", "--tag", "receipt", "--json");
     assertThat(json.exitCode()).as(json.err()).isZero();
-    assertThat(json.out().strip()).startsWith("[{\"id\":\"" + receipt + "\",\"state\":\"QUEUED\",\"tag\":\"receipt\"")
-        .endsWith("}]").doesNotContain(news.toString()).doesNotContain(done.toString())
+    assertThat(json.out().strip())
+        .startsWith("[{\"id\":\"" + receipt + "\",\"state\":\"QUEUED\",\"tag\":\"receipt\"")
+        .endsWith("}]")
+        .doesNotContain(news.toString())
+        .doesNotContain(done.toString())
         .contains("\"messageId\":\"<" + receipt + "@example.com>\"")
-        .contains("{\"address\":\"b@example.org\",\"status\":\"DEFERRED\",\"lastReply\":{\"code\":451,"
-            + "\"enhanced\":\"4.7.1\",\"text\":\"greylisted");
+        .contains(
+            "{\"address\":\"b@example.org\",\"status\":\"DEFERRED\",\"lastReply\":{\"code\":451,"
+                + "\"enhanced\":\"4.7.1\",\"text\":\"greylisted");
   }
 
   @Test
   void showPrintsSubjectToAndContentAndTheBodyOrTheRawMessageLikePostcat() throws Exception {
     MessageId id = MessageId.generate();
-    String mime = "From: Shop <shop@example.com>\r\nTo: Bob <bob@example.org>, carol@example.net\r\n"
-        + "Subject: =?UTF-8?Q?Your_r=C3=A9ceipt?=\r\nMessage-ID: <" + id + "@example.com>\r\nMIME-Version: 1.0\r\n"
-        + "Content-Type: multipart/alternative; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n"
-        + "Thanks for your order.\r\n  Total: 12 EUR\r\n--b1\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n"
-        + "<p>Thanks for your order.</p>\r\n--b1--\r\n";
+    String mime =
+        "From: Shop <shop@example.com>\r\nTo: Bob <bob@example.org>, carol@example.net\r\n"
+            + "Subject: =?UTF-8?Q?Your_r=C3=A9ceipt?=\r\nMessage-ID: <"
+            + id
+            + "@example.com>\r\nMIME-Version: 1.0\r\n"
+            + "Content-Type: multipart/alternative; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n"
+            + "Thanks for your order.\r\n  Total: 12 EUR\r\n--b1\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n"
+            + "<p>Thanks for your order.</p>\r\n--b1--\r\n";
     byte[] bytes = mime.getBytes(StandardCharsets.US_ASCII);
-    store.insert(new QueuedMail(id, "<" + id + "@example.com>", MailAddress.of("shop@example.com"),
-        List.of(MailAddress.of("bob@example.org"), MailAddress.of("carol@example.net")), bytes, Priority.NORMAL, null,
-        Duration.ofDays(5), null, null));
+    store.insert(
+        new QueuedMail(
+            id,
+            "<" + id + "@example.com>",
+            MailAddress.of("shop@example.com"),
+            List.of(MailAddress.of("bob@example.org"), MailAddress.of("carol@example.net")),
+            bytes,
+            Priority.NORMAL,
+            null,
+            Duration.ofDays(5),
+            null,
+            null));
 
     Result shown = run("show", id.toString());
     assertThat(shown.exitCode()).as(shown.err()).isZero();
-    assertThat(shown.out()).contains("subject:     Your r\u00e9ceipt\n")
+    assertThat(shown.out())
+        .contains("subject:     Your r\u00e9ceipt\n")
         .contains("to:          Bob <bob@example.org>, carol@example.net\n")
         .containsPattern("content: +multipart/alternative: text/plain \\d+ B, text/html \\d+ B\n")
         .doesNotContain("lease:");
@@ -194,16 +264,21 @@ class CliProcessTest {
     assertThat(raw.out()).as("the stored message, byte for byte").isEqualTo(mime);
 
     Result json = run("show", id.toString(), "--json");
-    assertThat(json.out()).contains("\"id\":\"" + id + "\"").contains("\"leaseOwner\":null")
-        .contains("\"content\":{\"subject\":\"Your r\u00e9ceipt\",\"to\":\"Bob <bob@example.org>, carol@example.net\"");
+    assertThat(json.out())
+        .contains("\"id\":\"" + id + "\"")
+        .contains("\"leaseOwner\":null")
+        .contains(
+            "\"content\":{\"subject\":\"Your r\u00e9ceipt\",\"to\":\"Bob <bob@example.org>, carol@example.net\"");
     assertThat(run("show", id.toString(), "--raw", "--body").exitCode()).isEqualTo(2);
 
     var claimed = store.claim("cli-test-worker", 1, Duration.ofMinutes(5));
     assertThat(claimed).hasSize(1);
     Result sending = run("show", id.toString());
-    assertThat(sending.out()).contains("state:       SENDING")
+    assertThat(sending.out())
+        .contains("state:       SENDING")
         .containsPattern("lease: +cli-test-worker until \\d{4}-\\d\\d-\\d\\dT");
-    assertThat(run("show", id.toString(), "--json").out()).contains("\"leaseOwner\":\"cli-test-worker\"");
+    assertThat(run("show", id.toString(), "--json").out())
+        .contains("\"leaseOwner\":\"cli-test-worker\"");
   }
 
   @Test
@@ -211,8 +286,12 @@ class CliProcessTest {
     MessageId queued = insert("shop@example.com", null, "a@example.org");
     MessageId sending = insert("shop@example.com", null, "b@example.org");
     try (Connection c = dataSource.getConnection();
-         PreparedStatement ps = c.prepareStatement("UPDATE " + prefix + "message SET state = 'SENDING', "
-             + "lease_owner = 'w9' WHERE id = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE "
+                    + prefix
+                    + "message SET state = 'SENDING', "
+                    + "lease_owner = 'w9' WHERE id = ?")) {
       ps.setObject(1, sending.value());
       ps.executeUpdate();
     }
@@ -221,14 +300,22 @@ class CliProcessTest {
     Result held = run("hold", queued.toString(), sending.toString(), unknown.toString());
     assertThat(held.exitCode()).as("an unknown id fails, as show does").isEqualTo(1);
     assertThat(held.out().strip()).isEqualTo("held 1 message");
-    assertThat(held.err()).contains("mailqueue: " + sending + " skipped: it is SENDING (being delivered now); "
-        + "hold applies to DEFERRED, QUEUED only").contains("error: " + unknown + " skipped: no such message");
+    assertThat(held.err())
+        .contains(
+            "mailqueue: "
+                + sending
+                + " skipped: it is SENDING (being delivered now); "
+                + "hold applies to DEFERRED, QUEUED only")
+        .contains("error: " + unknown + " skipped: no such message");
     assertThat(state(queued)).isEqualTo(MessageState.HOLD);
 
     Result again = run("hold", queued.toString(), "--json");
     assertThat(again.exitCode()).as(again.err()).isZero();
-    assertThat(again.out().strip()).isEqualTo("{\"held\":0,\"skipped\":[{\"id\":\"" + queued
-        + "\",\"state\":\"HOLD\",\"reason\":\"it is HOLD; hold applies to DEFERRED, QUEUED only\"}]}");
+    assertThat(again.out().strip())
+        .isEqualTo(
+            "{\"held\":0,\"skipped\":[{\"id\":\""
+                + queued
+                + "\",\"state\":\"HOLD\",\"reason\":\"it is HOLD; hold applies to DEFERRED, QUEUED only\"}]}");
 
     assertThat(run("release", queued.toString()).exitCode()).isZero();
     Result retried = run("retry", queued.toString());
@@ -249,21 +336,33 @@ class CliProcessTest {
   void controlCharactersFromTheNetworkArePrintedEscaped() throws Exception {
     MessageId id = insert("shop@example.com", "receipt", "a@example.org");
     try (Connection c = dataSource.getConnection()) {
-      try (PreparedStatement ps = c.prepareStatement("UPDATE " + prefix + "recipient SET status = 'DEFERRED', "
-          + "reply_code = 451, reply_text = ? WHERE message_id = ?")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE "
+                  + prefix
+                  + "recipient SET status = 'DEFERRED', "
+                  + "reply_code = 451, reply_text = ? WHERE message_id = ?")) {
         ps.setString(1, "try later\u001b[2J\u001b]0;owned\u0007\r\nfake: line");
         ps.setObject(2, id.value());
         ps.executeUpdate();
       }
-      try (PreparedStatement ps = c.prepareStatement("UPDATE " + prefix + "message SET last_code = 451, "
-          + "last_text = ? WHERE id = ?")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE "
+                  + prefix
+                  + "message SET last_code = 451, "
+                  + "last_text = ? WHERE id = ?")) {
         ps.setString(1, "try later\u001b[2J\u001b]0;owned\u0007\r\nfake: line");
         ps.setObject(2, id.value());
         ps.executeUpdate();
       }
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + prefix + "attempt (message_id, lease_token, "
-          + "finished_at, duration_ms, remote_host, outcome, counted, uncertain, reply_code, reply_text) "
-          + "VALUES (?, 1, 0, 5, ?, 'DEFERRED', true, false, 451, ?)")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO "
+                  + prefix
+                  + "attempt (message_id, lease_token, "
+                  + "finished_at, duration_ms, remote_host, outcome, counted, uncertain, reply_code, reply_text) "
+                  + "VALUES (?, 1, 0, 5, ?, 'DEFERRED', true, false, 451, ?)")) {
         ps.setObject(1, id.value());
         ps.setString(2, "mx.example.org\u001b[31m\u009b1m");
         ps.setString(3, "again\u001b[2J");
@@ -273,7 +372,9 @@ class CliProcessTest {
     for (String command : List.of("show", "list")) {
       Result r = command.equals("show") ? run("show", id.toString()) : run("list");
       assertThat(r.exitCode()).as(r.err()).isZero();
-      assertThat(r.out().chars()).as(command).noneMatch(ch -> ch == 0x1b || ch == 0x07 || ch == 0x9b || ch == '\r');
+      assertThat(r.out().chars())
+          .as(command)
+          .noneMatch(ch -> ch == 0x1b || ch == 0x07 || ch == 0x9b || ch == '\r');
       assertThat(r.out()).as(command).contains("try later\\x1b[2J\\x1b]0;owned\\x07 fake: line");
       if (command.equals("show")) {
         assertThat(r.out()).contains("mx.example.org\\x1b[31m\\x9b1m").contains("again\\x1b[2J");
@@ -305,7 +406,9 @@ class CliProcessTest {
     assertThat(held.exitCode()).as(held.err()).isZero();
     assertThat(held.out().strip()).isEqualTo("held 1 message");
     assertThat(state(keep)).isEqualTo(MessageState.HOLD);
-    assertThat(run("list", "--state", "hold").out()).contains(keep.toString()).doesNotContain(spam.toString());
+    assertThat(run("list", "--state", "hold").out())
+        .contains(keep.toString())
+        .doesNotContain(spam.toString());
 
     Result released = run("release", "--state", "HOLD", "--json");
     assertThat(released.out().strip()).isEqualTo("{\"released\":1}");
@@ -326,7 +429,9 @@ class CliProcessTest {
     assertThat(ok.out()).containsPattern("QUEUED +2").contains("health: OK");
 
     try (Connection c = dataSource.getConnection();
-         PreparedStatement ps = c.prepareStatement("UPDATE " + prefix + "message SET created_at = created_at - ? WHERE id = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE " + prefix + "message SET created_at = created_at - ? WHERE id = ?")) {
       ps.setLong(1, Duration.ofMinutes(30).toMillis());
       ps.setObject(2, old.value());
       ps.executeUpdate();
@@ -334,7 +439,8 @@ class CliProcessTest {
     Result shape = run("shape");
     assertThat(shape.exitCode()).as(shape.err()).isZero();
     String[] lines = shape.out().split("\\R");
-    assertThat(lines[0]).matches("DOMAIN +TOTAL +0-5m +5-10m +10-20m +20-40m +40-80m +80-160m +160m\\+");
+    assertThat(lines[0])
+        .matches("DOMAIN +TOTAL +0-5m +5-10m +10-20m +20-40m +40-80m +80-160m +160m\\+");
     assertThat(lines[1]).matches("TOTAL +3 +2 +0 +0 +1 +0 +0 +0");
     assertThat(lines[2]).matches("gmail.com +2 +1 +0 +0 +1 +0 +0 +0");
     assertThat(lines[3]).matches("yahoo.com +1 +1 +0 +0 +0 +0 +0 +0");
@@ -375,21 +481,37 @@ class CliProcessTest {
     assertThat(added.exitCode()).as(added.err()).isZero();
     assertThat(run("suppress", "list").out()).containsPattern("gone@example.org +complaint");
 
-    String message = "From: Shop <shop@example.com>\nTo: bob@example.org\nSubject: piped\nMessage-ID: <piped-1@example.com>\n"
-        + "\nHello from stdin.\n";
-    List<String> args = new ArrayList<>(List.of("send", "--from", "shop@example.com", "--to",
-        "bob@example.org,gone@example.org", "--message", "-", "--tag", "cli", "--table-prefix", prefix));
+    String message =
+        "From: Shop <shop@example.com>\nTo: bob@example.org\nSubject: piped\nMessage-ID: <piped-1@example.com>\n"
+            + "\nHello from stdin.\n";
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "send",
+                "--from",
+                "shop@example.com",
+                "--to",
+                "bob@example.org,gone@example.org",
+                "--message",
+                "-",
+                "--tag",
+                "cli",
+                "--table-prefix",
+                prefix));
     Result sent = run(cli(args.toArray(String[]::new)), message);
     assertThat(sent.exitCode()).as(sent.err()).isZero();
     MessageId id = MessageId.parse(sent.out().strip());
     var view = store.find(id).orElseThrow();
     assertThat(view.messageIdHeader()).isEqualTo("<piped-1@example.com>");
     assertThat(view.tag()).isEqualTo("cli");
-    assertThat(view.recipients()).extracting(r -> r.status())
+    assertThat(view.recipients())
+        .extracting(r -> r.status())
         .containsExactly(RecipientStatus.PENDING, RecipientStatus.SUPPRESSED);
     String stored = new String(store.loadMime(id), StandardCharsets.US_ASCII);
     assertThat(stored).contains("Hello from stdin.\r\n");
-    assertThat(stored.replace("\r\n", "")).as("the piped LF line ends are stored as CRLF").doesNotContain("\n");
+    assertThat(stored.replace("\r\n", ""))
+        .as("the piped LF line ends are stored as CRLF")
+        .doesNotContain("\n");
 
     assertThat(run("suppress", "remove", "gone@example.org").exitCode()).isZero();
     assertThat(run("suppress", "remove", "gone@example.org").exitCode()).isEqualTo(1);
@@ -397,14 +519,26 @@ class CliProcessTest {
 
   @Test
   void sendRefusesAMessageWithANulInAHeaderAndStoresNothing() throws Exception {
-    String message = "From: shop@example.com\nTo: bob@example.org\nX-Campaign: a\u0000b\nSubject: nul\n\nbody\n";
-    Result refused = run(cli("send", "--from", "shop@example.com", "--to", "bob@example.org", "--message", "-",
-        "--table-prefix", prefix), message);
+    String message =
+        "From: shop@example.com\nTo: bob@example.org\nX-Campaign: a\u0000b\nSubject: nul\n\nbody\n";
+    Result refused =
+        run(
+            cli(
+                "send",
+                "--from",
+                "shop@example.com",
+                "--to",
+                "bob@example.org",
+                "--message",
+                "-",
+                "--table-prefix",
+                prefix),
+            message);
     assertThat(refused.exitCode()).as(refused.out()).isEqualTo(2);
     assertThat(refused.err()).contains("header[X-Campaign]").contains("control character");
     try (Connection c = dataSource.getConnection();
-         PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + prefix + "message");
-         var rs = ps.executeQuery()) {
+        PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + prefix + "message");
+        var rs = ps.executeQuery()) {
       assertThat(rs.next()).isTrue();
       assertThat(rs.getLong(1)).as("messages stored").isZero();
     }
@@ -412,15 +546,27 @@ class CliProcessTest {
 
   @Test
   void everyCommandTakesHelpAndErrorsAreOneLineWithAHint() throws Exception {
-    for (List<String> command : List.of(List.of("show"), List.of("list"), List.of("hold"), List.of("run"),
-        List.of("suppress", "add"), List.of("erase"), List.of("send"), List.of("stats"))) {
-      for (String flag : command.get(0).equals("show") || command.get(0).equals("suppress")
-          ? List.of("--help", "-h") : List.of("--help")) {
+    for (List<String> command :
+        List.of(
+            List.of("show"),
+            List.of("list"),
+            List.of("hold"),
+            List.of("run"),
+            List.of("suppress", "add"),
+            List.of("erase"),
+            List.of("send"),
+            List.of("stats"))) {
+      for (String flag :
+          command.get(0).equals("show") || command.get(0).equals("suppress")
+              ? List.of("--help", "-h")
+              : List.of("--help")) {
         List<String> args = new ArrayList<>(command);
         args.add(flag);
         Result help = run(cli(args.toArray(String[]::new)), null);
         assertThat(help.exitCode()).as(args + ": " + help.err()).isZero();
-        assertThat(help.out()).as(args.toString()).startsWith("Usage: mailqueue " + String.join(" ", command));
+        assertThat(help.out())
+            .as(args.toString())
+            .startsWith("Usage: mailqueue " + String.join(" ", command));
         assertThat(help.err()).as(args.toString()).isEmpty();
       }
     }
@@ -428,21 +574,31 @@ class CliProcessTest {
     Result missingId = run(cli("show"), null);
     assertThat(missingId.exitCode()).isEqualTo(2);
     assertThat(missingId.out()).isEmpty();
-    assertThat(missingId.err()).isEqualTo("error: Missing required parameter: 'ID'" + System.lineSeparator()
-        + "try 'mailqueue show --help'" + System.lineSeparator());
+    assertThat(missingId.err())
+        .isEqualTo(
+            "error: Missing required parameter: 'ID'"
+                + System.lineSeparator()
+                + "try 'mailqueue show --help'"
+                + System.lineSeparator());
 
     Result unknownOption = run(cli("list", "--bogus"), null);
     assertThat(unknownOption.exitCode()).isEqualTo(2);
-    assertThat(unknownOption.err()).as("no usage after an error").doesNotContain("Usage:")
-        .contains("error: Unknown option: '--bogus'").contains("try 'mailqueue list --help'");
+    assertThat(unknownOption.err())
+        .as("no usage after an error")
+        .doesNotContain("Usage:")
+        .contains("error: Unknown option: '--bogus'")
+        .contains("try 'mailqueue list --help'");
   }
 
   @Test
   void versionIsTheBuildsVersion() throws Exception {
-    for (List<String> args : List.of(List.of("--version"), List.of("-V"), List.of("list", "--version"))) {
+    for (List<String> args :
+        List.of(List.of("--version"), List.of("-V"), List.of("list", "--version"))) {
       Result version = run(cli(args.toArray(String[]::new)), null);
       assertThat(version.exitCode()).as(version.err()).isZero();
-      assertThat(version.out().strip()).as(args.toString()).matches("mailqueue \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?");
+      assertThat(version.out().strip())
+          .as(args.toString())
+          .matches("mailqueue \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?");
     }
   }
 
@@ -455,17 +611,25 @@ class CliProcessTest {
     insert("shop@example.com", null, "a@example.org");
     boolean autovacuumOff;
     try (Connection c = dataSource.getConnection();
-         PreparedStatement ps = c.prepareStatement("SELECT current_setting('autovacuum')");
-         var rs = ps.executeQuery()) {
+        PreparedStatement ps = c.prepareStatement("SELECT current_setting('autovacuum')");
+        var rs = ps.executeQuery()) {
       rs.next();
       autovacuumOff = rs.getString(1).equalsIgnoreCase("off");
     }
     for (String command : List.of("stats", "list")) {
       Result r = run(command);
       assertThat(r.exitCode()).as(r.err()).isZero();
-      assertThat(r.out()).as(command).doesNotContain("WARN").doesNotContain("autovacuum").doesNotContain("dev.mailqueue");
+      assertThat(r.out())
+          .as(command)
+          .doesNotContain("WARN")
+          .doesNotContain("autovacuum")
+          .doesNotContain("dev.mailqueue");
       if (autovacuumOff) {
-        assertThat(r.err().lines().toList()).as(command).hasSize(1).first().asString()
+        assertThat(r.err().lines().toList())
+            .as(command)
+            .hasSize(1)
+            .first()
+            .asString()
             .startsWith("mailqueue: warning: PostgreSQL runs with autovacuum off");
       } else {
         assertThat(r.err()).as(command).isEmpty();
@@ -477,16 +641,27 @@ class CliProcessTest {
   @Test
   void aBadJdbcUrlFailsAtOnceWithTheDriversReason() throws Exception {
     String base = url.substring(0, url.indexOf('?') < 0 ? url.length() : url.indexOf('?'));
-    String noDatabase = url.replace(base, base.substring(0, base.lastIndexOf('/') + 1) + "no_such_db_" + prefix);
+    String noDatabase =
+        url.replace(base, base.substring(0, base.lastIndexOf('/') + 1) + "no_such_db_" + prefix);
     Result absent = run(cli("list", "--jdbc-url", noDatabase), null);
     assertThat(absent.exitCode()).isEqualTo(1);
-    assertThat(absent.err().lines().toList()).as(absent.err()).hasSize(1).first().asString()
-        .startsWith("error: cannot connect to the database: ").contains("no_such_db_" + prefix);
+    assertThat(absent.err().lines().toList())
+        .as(absent.err())
+        .hasSize(1)
+        .first()
+        .asString()
+        .startsWith("error: cannot connect to the database: ")
+        .contains("no_such_db_" + prefix);
 
     Result refused = run(cli("list", "--jdbc-url", "jdbc:postgresql://127.0.0.1:1/test"), null);
     assertThat(refused.exitCode()).isEqualTo(1);
-    assertThat(refused.err().lines().toList()).as(refused.err()).hasSize(1).first().asString()
-        .startsWith("error: cannot connect to the database: ").contains("refused");
+    assertThat(refused.err().lines().toList())
+        .as(refused.err())
+        .hasSize(1)
+        .first()
+        .asString()
+        .startsWith("error: cannot connect to the database: ")
+        .contains("refused");
   }
 
   @Test
@@ -497,19 +672,41 @@ class CliProcessTest {
     File out = File.createTempFile("run", ".out");
     try {
       MessageId id = insert("shop@example.com", null, "bob@example.org");
-      ProcessBuilder pb = cli("run", "--relay-host", "127.0.0.1", "--relay-port",
-          String.valueOf(relay.getSmtp().getPort()), "--security", "none", "--poll-interval", "200ms", "--workers", "2",
-          "--lease", "45s", "--worker-id", "cli-w1", "--ehlo-name", "mq.example.test", "--table-prefix", prefix);
+      ProcessBuilder pb =
+          cli(
+              "run",
+              "--relay-host",
+              "127.0.0.1",
+              "--relay-port",
+              String.valueOf(relay.getSmtp().getPort()),
+              "--security",
+              "none",
+              "--poll-interval",
+              "200ms",
+              "--workers",
+              "2",
+              "--lease",
+              "45s",
+              "--worker-id",
+              "cli-w1",
+              "--ehlo-name",
+              "mq.example.test",
+              "--table-prefix",
+              prefix);
       pb.redirectOutput(out).redirectError(ProcessBuilder.Redirect.DISCARD);
       p = pb.start();
       await().atMost(Duration.ofSeconds(20)).until(() -> state(id) == MessageState.DELIVERED);
       assertThat(relay.getReceivedMessages()).hasSize(1);
-      assertThat(String.join("\n", Collections.list(relay.getReceivedMessages()[0].getAllHeaderLines())))
-          .as("the EHLO name in the relay's Received header").contains("mq.example.test");
+      assertThat(
+              String.join(
+                  "\n", Collections.list(relay.getReceivedMessages()[0].getAllHeaderLines())))
+          .as("the EHLO name in the relay's Received header")
+          .contains("mq.example.test");
       p.destroy();
       assertThat(p.waitFor(20, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
       assertThat(p.exitValue()).as("128 + SIGTERM, as documented").isEqualTo(143);
-      assertThat(Files.readString(out.toPath())).contains("with 2 workers as cli-w1; stop with SIGTERM");
+      assertThat(Files.readString(out.toPath()))
+          .contains("with 2 workers as cli-w1; stop with SIGTERM");
     } finally {
       if (p != null && p.isAlive()) {
         p.destroyForcibly();
@@ -521,7 +718,15 @@ class CliProcessTest {
 
   @Test
   void runRefusesABadTrustStoreOrWorkerIdBeforeConnecting() throws Exception {
-    Result noFile = run(cli("run", "--relay-host", "relay.example.test", "--trust-store", "/nonexistent/ca.pem"), null);
+    Result noFile =
+        run(
+            cli(
+                "run",
+                "--relay-host",
+                "relay.example.test",
+                "--trust-store",
+                "/nonexistent/ca.pem"),
+            null);
     assertThat(noFile.exitCode()).isEqualTo(2);
     assertThat(noFile.err()).startsWith("error: cannot read trust store /nonexistent/ca.pem");
     Result badId = run(cli("run", "--direct", "--worker-id", "x".repeat(65)), null);

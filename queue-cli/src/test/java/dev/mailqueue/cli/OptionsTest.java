@@ -21,8 +21,11 @@ class OptionsTest {
       db.createSchema = createSchema;
       try (Options.Store store = db.open(CommandLine.Model.CommandSpec.create(), 1)) {
         assertThat(store.dataSource().getDataSourceProperties().getProperty("socketTimeout"))
-            .isEqualTo(String.valueOf(createSchema ? Options.Database.SCHEMA_SOCKET_TIMEOUT_SECONDS
-                : Options.Database.SOCKET_TIMEOUT_SECONDS));
+            .isEqualTo(
+                String.valueOf(
+                    createSchema
+                        ? Options.Database.SCHEMA_SOCKET_TIMEOUT_SECONDS
+                        : Options.Database.SOCKET_TIMEOUT_SECONDS));
         // and the driver accepted it: the pool works
         assertThat(store.admin().stats().toString()).isNotEmpty();
       } finally {

@@ -16,7 +16,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code run --trust-store} reads PEM certificates, PKCS#12 and JKS, and says what is wrong in one line. */
+/**
+ * {@code run --trust-store} reads PEM certificates, PKCS#12 and JKS, and says what is wrong in one
+ * line.
+ */
 class TrustStoresTest {
   @TempDir static Path dir;
   static Path p12;
@@ -29,16 +32,52 @@ class TrustStoresTest {
     p12 = dir.resolve("ca.p12");
     jks = dir.resolve("ca.jks");
     pem = dir.resolve("ca.pem");
-    keytool("-genkeypair", "-alias", "ca", "-keyalg", "EC", "-dname", "CN=relay.example.test", "-validity", "2",
-        "-storetype", "PKCS12", "-keystore", p12.toString(), "-storepass", "secret1");
-    keytool("-exportcert", "-rfc", "-alias", "ca", "-keystore", p12.toString(), "-storepass", "secret1",
-        "-file", pem.toString());
-    keytool("-importcert", "-noprompt", "-alias", "ca", "-file", pem.toString(), "-storetype", "JKS",
-        "-keystore", jks.toString(), "-storepass", "secret2");
+    keytool(
+        "-genkeypair",
+        "-alias",
+        "ca",
+        "-keyalg",
+        "EC",
+        "-dname",
+        "CN=relay.example.test",
+        "-validity",
+        "2",
+        "-storetype",
+        "PKCS12",
+        "-keystore",
+        p12.toString(),
+        "-storepass",
+        "secret1");
+    keytool(
+        "-exportcert",
+        "-rfc",
+        "-alias",
+        "ca",
+        "-keystore",
+        p12.toString(),
+        "-storepass",
+        "secret1",
+        "-file",
+        pem.toString());
+    keytool(
+        "-importcert",
+        "-noprompt",
+        "-alias",
+        "ca",
+        "-file",
+        pem.toString(),
+        "-storetype",
+        "JKS",
+        "-keystore",
+        jks.toString(),
+        "-storepass",
+        "secret2");
   }
 
   private static void keytool(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
     Collections.addAll(command, args);
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -54,20 +93,26 @@ class TrustStoresTest {
   @Test
   void readsPemPkcs12AndJks() throws Exception {
     assertThat(subject(TrustStores.load(pem, null))).isEqualTo("CN=relay.example.test");
-    assertThat(subject(TrustStores.load(p12, "secret1".toCharArray()))).isEqualTo("CN=relay.example.test");
-    assertThat(subject(TrustStores.load(jks, null))).as("JKS certificates need no password").isEqualTo(
-        "CN=relay.example.test");
-    assertThat(subject(TrustStores.load(jks, "secret2".toCharArray()))).isEqualTo("CN=relay.example.test");
+    assertThat(subject(TrustStores.load(p12, "secret1".toCharArray())))
+        .isEqualTo("CN=relay.example.test");
+    assertThat(subject(TrustStores.load(jks, null)))
+        .as("JKS certificates need no password")
+        .isEqualTo("CN=relay.example.test");
+    assertThat(subject(TrustStores.load(jks, "secret2".toCharArray())))
+        .isEqualTo("CN=relay.example.test");
   }
 
   @Test
   void saysWhatIsWrongWithTheFile() throws Exception {
     assertThatThrownBy(() -> TrustStores.load(dir.resolve("absent.pem"), null))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot read trust store");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("cannot read trust store");
     Path junk = Files.writeString(dir.resolve("junk.txt"), "not a certificate");
     assertThatThrownBy(() -> TrustStores.load(junk, null))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("neither PEM certificates, PKCS#12 nor JKS");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("neither PEM certificates, PKCS#12 nor JKS");
     assertThatThrownBy(() -> TrustStores.load(p12, "wrong".toCharArray()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("trust store " + p12);
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("trust store " + p12);
   }
 }

@@ -19,24 +19,32 @@ import org.jdbi.v3.core.statement.PreparedBatch;
 import org.jdbi.v3.core.statement.Update;
 
 /**
- * Completions: the dialect's fenced write of a group, and in the same transaction the hard
- * bounces put on the suppression list and the bodies of delivered mail emptied.
+ * Completions: the dialect's fenced write of a group, and in the same transaction the hard bounces
+ * put on the suppression list and the bodies of delivered mail emptied.
  */
 final class Completer {
   private final Jdbi jdbi;
   private final Dialect dialect;
   private final WriteTransactions transactions;
   private final Set<String> suppressOnBounce;
+
   /** How long a hard bounce suppresses its address, or null for ever. */
   private final Duration bounceSuppressionTtl;
+
   private final boolean retainBodies;
 
   /** Followed by the id list. Parameters: empty bytes, ids. */
   private final String eraseBodiesHead;
+
   private final String countAttempts;
 
-  Completer(Jdbi jdbi, Dialect dialect, WriteTransactions transactions, Set<String> suppressOnBounce,
-            Duration bounceSuppressionTtl, boolean retainBodies) {
+  Completer(
+      Jdbi jdbi,
+      Dialect dialect,
+      WriteTransactions transactions,
+      Set<String> suppressOnBounce,
+      Duration bounceSuppressionTtl,
+      boolean retainBodies) {
     this.jdbi = jdbi;
     this.dialect = dialect;
     this.transactions = transactions;
@@ -44,7 +52,8 @@ final class Completer {
     this.bounceSuppressionTtl = bounceSuppressionTtl;
     this.retainBodies = retainBodies;
     this.eraseBodiesHead = dialect.fill("UPDATE {p}body SET mime = ? WHERE message_id IN (");
-    this.countAttempts = dialect.fill("SELECT COUNT(*) FROM {p}attempt WHERE message_id = ? AND lease_token = ?");
+    this.countAttempts =
+        dialect.fill("SELECT COUNT(*) FROM {p}attempt WHERE message_id = ? AND lease_token = ?");
   }
 
   /** One transaction for the whole group: one commit instead of one per message. */
@@ -55,22 +64,23 @@ final class Completer {
     if (mails.isEmpty()) {
       return List.of();
     }
-    return transactions.run(h -> {
-      List<Boolean> recorded = dialect.complete(h, mails, completions);
-      suppressHardBounces(h, mails, completions, recorded);
-      if (!retainBodies) {
-        eraseDeliveredBodies(h, mails, completions, recorded);
-      }
-      return recorded;
-    });
+    return transactions.run(
+        h -> {
+          List<Boolean> recorded = dialect.complete(h, mails, completions);
+          suppressHardBounces(h, mails, completions, recorded);
+          if (!retainBodies) {
+            eraseDeliveredBodies(h, mails, completions, recorded);
+          }
+          return recorded;
+        });
   }
 
   /**
-   * Puts recipients that bounced with one of the configured enhanced codes on the suppression
-   * list, in the completion's transaction; addresses sorted so concurrent completers lock in order.
+   * Puts recipients that bounced with one of the configured enhanced codes on the suppression list,
+   * in the completion's transaction; addresses sorted so concurrent completers lock in order.
    */
-  private void suppressHardBounces(Handle h, List<ClaimedMail> mails, List<Completion> completions,
-                                   List<Boolean> recorded) {
+  private void suppressHardBounces(
+      Handle h, List<ClaimedMail> mails, List<Completion> completions, List<Boolean> recorded) {
     if (suppressOnBounce.isEmpty()) {
       return;
     }
@@ -80,10 +90,14 @@ final class Completer {
         continue;
       }
       for (Completion.RecipientUpdate r : completions.get(i).recipients()) {
-        if (r.status() == RecipientStatus.BOUNCED && r.reply() != null && r.reply().isPermanent()
-            // a 5xx without an enhanced code (plain "550 No such user") suppresses nothing: Set.of(...) would
+        if (r.status() == RecipientStatus.BOUNCED
+            && r.reply() != null
+            && r.reply().isPermanent()
+            // a 5xx without an enhanced code (plain "550 No such user") suppresses nothing:
+            // Set.of(...) would
             // throw on contains(null), and the outcome could never be recorded
-            && r.reply().enhancedStatus() != null && suppressOnBounce.contains(r.reply().enhancedStatus())) {
+            && r.reply().enhancedStatus() != null
+            && suppressOnBounce.contains(r.reply().enhancedStatus())) {
           for (PendingRecipient p : mails.get(i).recipients()) {
             if (p.index() == r.index()) {
               hard.put(Enqueuer.suppressionKey(p.address().address()), r.reply());
@@ -98,7 +112,9 @@ final class Completer {
     PreparedBatch upsert = h.prepareBatch(dialect.upsertSuppression());
     Long ttl = bounceSuppressionTtl == null ? null : bounceSuppressionTtl.toMillis();
     for (Map.Entry<String, SmtpReply> e : hard.entrySet()) {
-      upsert.bind(0, e.getKey()).bind(1, Suppression.HARD_BOUNCE)
+      upsert
+          .bind(0, e.getKey())
+          .bind(1, Suppression.HARD_BOUNCE)
           .bind(2, e.getValue().code())
           .bindByType(3, e.getValue().enhancedStatus(), String.class)
           .bindByType(4, e.getValue().text(), String.class)
@@ -113,8 +129,8 @@ final class Completer {
    * password-reset link must not outlive its delivery in the database. The body row stays (its
    * sender, tag and time count for send quotas and filters) with zero bytes of MIME.
    */
-  private void eraseDeliveredBodies(Handle h, List<ClaimedMail> mails, List<Completion> completions,
-                                    List<Boolean> recorded) {
+  private void eraseDeliveredBodies(
+      Handle h, List<ClaimedMail> mails, List<Completion> completions, List<Boolean> recorded) {
     List<Object> delivered = new ArrayList<>();
     for (int i = 0; i < mails.size(); i++) {
       if (recorded.get(i) && completions.get(i).newState() == MessageState.DELIVERED) {
@@ -130,10 +146,17 @@ final class Completer {
     erase.execute();
   }
 
-  /** Every recorded attempt has its row in the attempt table, keyed by message id and lease token. */
+  /**
+   * Every recorded attempt has its row in the attempt table, keyed by message id and lease token.
+   */
   boolean isCompleted(ClaimedMail mail) {
-    return jdbi.withHandle(h -> h.createQuery(countAttempts)
-        .bind(0, dialect.id(mail.id().value())).bind(1, mail.leaseToken())
-        .mapTo(Integer.class).one()) > 0;
+    return jdbi.withHandle(
+            h ->
+                h.createQuery(countAttempts)
+                    .bind(0, dialect.id(mail.id().value()))
+                    .bind(1, mail.leaseToken())
+                    .mapTo(Integer.class)
+                    .one())
+        > 0;
   }
 }

@@ -15,9 +15,9 @@ import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
  * What differs between databases, one subclass per database: the clock, id binding, the enqueue,
- * suppression and node upserts, and the whole claim and completion (SQL and binding). The
- * store's other classes choose the path; the dialect owns the statements. Every constant
- * statement is filled (table prefix, clock) once, when the dialect is built.
+ * suppression and node upserts, and the whole claim and completion (SQL and binding). The store's
+ * other classes choose the path; the dialect owns the statements. Every constant statement is
+ * filled (table prefix, clock) once, when the dialect is built.
  *
  * <p>{@link PostgreSqlDialect} claims and completes in one statement each; {@link MariaDbDialect}
  * and {@link H2Dialect} share {@link StandardSqlDialect}'s select-then-update claim and batched
@@ -26,34 +26,47 @@ import org.jdbi.v3.core.statement.SqlStatement;
 abstract class Dialect {
   /** Prefix of every table name. */
   final String prefix;
+
   /** Seconds each statement may run, or 0 when statements carry no timeout (H2 in process). */
   final int statementTimeoutSeconds;
+
   private final String name;
   private final String now;
 
   /** Inserts the body: message id, bytes, envelope from, tag (nullable); created now. */
   final String insertBody;
+
   /** Inserts one recipient: message id, index, address, domain, status (PENDING, or SUPPRESSED). */
   final String insertRecipient;
+
   /** Reads an existing message's id by idempotency key, seeing rows committed by others. */
   final String selectByIdempotencyKey;
 
-  Dialect(String name, String now, String prefix, int statementTimeoutSeconds, String selectByIdempotencyKey) {
+  Dialect(
+      String name,
+      String now,
+      String prefix,
+      int statementTimeoutSeconds,
+      String selectByIdempotencyKey) {
     this.name = name;
     this.now = now;
     this.prefix = prefix;
     this.statementTimeoutSeconds = statementTimeoutSeconds;
-    this.insertBody = fill("INSERT INTO {p}body (message_id, mime, envelope_from, tag, created_at) "
-        + "VALUES (?, ?, ?, ?, {now})");
-    this.insertRecipient = fill("INSERT INTO {p}recipient (message_id, idx, address, domain, status) "
-        + "VALUES (?, ?, ?, ?, ?)");
+    this.insertBody =
+        fill(
+            "INSERT INTO {p}body (message_id, mime, envelope_from, tag, created_at) "
+                + "VALUES (?, ?, ?, ?, {now})");
+    this.insertRecipient =
+        fill(
+            "INSERT INTO {p}recipient (message_id, idx, address, domain, status) "
+                + "VALUES (?, ?, ?, ?, ?)");
     this.selectByIdempotencyKey = fill(selectByIdempotencyKey);
   }
 
   /**
    * The dialect of a database product, for tables starting with {@code prefix}; statements run at
-   * most {@code queryTimeoutSeconds}, except on an H2 database in this JVM (see
-   * {@link JdbcMailStore.Builder#queryTimeout}).
+   * most {@code queryTimeoutSeconds}, except on an H2 database in this JVM (see {@link
+   * JdbcMailStore.Builder#queryTimeout}).
    */
   static Dialect detect(String productName, String url, String prefix, int queryTimeoutSeconds) {
     String p = productName.toLowerCase(Locale.ROOT);
@@ -69,14 +82,20 @@ abstract class Dialect {
       // timeout (LOCK_TIMEOUT) bounds it; over TCP the query timeout stays.
       return new H2Dialect(prefix, isInProcessH2(url) ? 0 : queryTimeoutSeconds);
     }
-    throw new JdbcStoreException("unsupported database '" + productName
-        + "': mailqueue supports PostgreSQL, MariaDB, MySQL and H2");
+    throw new JdbcStoreException(
+        "unsupported database '"
+            + productName
+            + "': mailqueue supports PostgreSQL, MariaDB, MySQL and H2");
   }
 
-  /** An H2 URL of a database in this JVM: not a server ({@code tcp:}, {@code ssl:}) nor mixed mode. */
+  /**
+   * An H2 URL of a database in this JVM: not a server ({@code tcp:}, {@code ssl:}) nor mixed mode.
+   */
   static boolean isInProcessH2(String url) {
     String u = url == null ? "" : url.toLowerCase(Locale.ROOT);
-    return u.startsWith("jdbc:h2:") && !u.startsWith("jdbc:h2:tcp:") && !u.startsWith("jdbc:h2:ssl:")
+    return u.startsWith("jdbc:h2:")
+        && !u.startsWith("jdbc:h2:tcp:")
+        && !u.startsWith("jdbc:h2:ssl:")
         && !u.contains(";auto_server=true");
   }
 
@@ -104,7 +123,9 @@ abstract class Dialect {
     return template.replace("{p}", prefix).replace("{now}", now);
   }
 
-  /** A statement on {@code c} bounded by the query timeout, as every Jdbi statement of the store is. */
+  /**
+   * A statement on {@code c} bounded by the query timeout, as every Jdbi statement of the store is.
+   */
   final PreparedStatement prepare(Connection c, String sql) throws SQLException {
     PreparedStatement ps = c.prepareStatement(sql);
     if (statementTimeouts()) {
@@ -119,8 +140,8 @@ abstract class Dialect {
   }
 
   /**
-   * Sets READ COMMITTED for the transaction about to start, as its first statement; used only
-   * when the DataSource's connections start in another level.
+   * Sets READ COMMITTED for the transaction about to start, as its first statement; used only when
+   * the DataSource's connections start in another level.
    */
   String readCommittedForThisTransaction() {
     return "SET TRANSACTION ISOLATION LEVEL READ COMMITTED";
@@ -147,7 +168,10 @@ abstract class Dialect {
    */
   abstract String insertMessage();
 
-  /** Whether {@link #insertMessage()} signals a duplicate by an SQL error (23xxx) rather than by zero rows. */
+  /**
+   * Whether {@link #insertMessage()} signals a duplicate by an SQL error (23xxx) rather than by
+   * zero rows.
+   */
   boolean duplicateIsError() {
     return false;
   }
@@ -160,7 +184,9 @@ abstract class Dialect {
     return true;
   }
 
-  /** Whether message, body and recipients are inserted in one statement ({@link PostgreSqlDialect}). */
+  /**
+   * Whether message, body and recipients are inserted in one statement ({@link PostgreSqlDialect}).
+   */
   boolean insertsInOneStatement() {
     return false;
   }
@@ -175,23 +201,23 @@ abstract class Dialect {
 
   /**
    * Leases up to {@code limit} due messages to {@code owner} for {@code lease}, in the caller's
-   * READ COMMITTED transaction: each row's state becomes SENDING, its lease token advances, and
-   * it is due again when the lease ends. Returns the leased rows, most urgent first.
+   * READ COMMITTED transaction: each row's state becomes SENDING, its lease token advances, and it
+   * is due again when the lease ends. Returns the leased rows, most urgent first.
    */
   abstract List<ClaimRow> claim(Handle h, String owner, int limit, Duration lease);
 
   /**
-   * Records completions in the caller's transaction, each fenced by lease token and SENDING
-   * state (a claim completes once): the message row, then the recipients and attempt history of
-   * those whose fence held. Returns, per mail, whether it was recorded.
+   * Records completions in the caller's transaction, each fenced by lease token and SENDING state
+   * (a claim completes once): the message row, then the recipients and attempt history of those
+   * whose fence held. Returns, per mail, whether it was recorded.
    */
   abstract List<Boolean> complete(Handle h, List<ClaimedMail> mails, List<Completion> completions);
 
   // ---------------------------------------------------------------- node registry
 
   /**
-   * Records a node's heartbeat at the database clock: inserts the node (started now) or moves
-   * its heartbeat to now, keeping when it started. Parameter: node id.
+   * Records a node's heartbeat at the database clock: inserts the node (started now) or moves its
+   * heartbeat to now, keeping when it started. Parameter: node id.
    */
   abstract String upsertNode();
 

@@ -23,7 +23,8 @@ final class EnqueueNotifications implements AutoCloseable {
   private volatile boolean running = true;
   private final Thread thread;
 
-  EnqueueNotifications(DataSource dataSource, String channel, Runnable wakeUp, int queryTimeoutSeconds) {
+  EnqueueNotifications(
+      DataSource dataSource, String channel, Runnable wakeUp, int queryTimeoutSeconds) {
     this.dataSource = dataSource;
     this.channel = channel;
     this.wakeUp = wakeUp;
@@ -59,7 +60,11 @@ final class EnqueueNotifications implements AutoCloseable {
         if (!running) {
           return;
         }
-        log.warn("LISTEN {} failed; polling covers the gap, retrying in {} ms: {}", channel, backoff, e.toString());
+        log.warn(
+            "LISTEN {} failed; polling covers the gap, retrying in {} ms: {}",
+            channel,
+            backoff,
+            e.toString());
         try {
           Thread.sleep(backoff);
         } catch (InterruptedException ie) {

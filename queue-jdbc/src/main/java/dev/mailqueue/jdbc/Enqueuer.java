@@ -28,22 +28,31 @@ import org.slf4j.LoggerFactory;
 final class Enqueuer {
   private static final Logger log = LoggerFactory.getLogger(JdbcMailStore.class);
 
-  /** Recipients looked up on the suppression list in one statement (bounded: drivers cap parameters). */
+  /**
+   * Recipients looked up on the suppression list in one statement (bounded: drivers cap
+   * parameters).
+   */
   static final int SUPPRESSION_LOOKUP_CHUNK = 500;
 
   private final DataSource dataSource;
   private final Dialect dialect;
+
   /** PostgreSQL: whether each enqueue sends a NOTIFY on {@link #channel}. */
   private final boolean notifyOnEnqueue;
+
   private final String channel;
   private volatile List<SendQuota> sendQuotas = List.of();
 
   /** Followed by the address list and {@link #suppressionLookupTail}. */
   private final String suppressionLookupHead;
+
   private final String suppressionLookupTail;
+
   /** Counts mail enqueued recently by one sender, or with one tag. Parameters: key, window ms. */
   private final String countRecentBySender;
+
   private final String countRecentByTag;
+
   /** Holds a message over its quota. Parameter: id. */
   private final String holdOverQuota;
 
@@ -52,13 +61,18 @@ final class Enqueuer {
     this.dialect = dialect;
     this.notifyOnEnqueue = notifyOnEnqueue;
     this.channel = channel;
-    this.suppressionLookupHead = dialect.fill("SELECT address FROM {p}suppression WHERE address IN (");
+    this.suppressionLookupHead =
+        dialect.fill("SELECT address FROM {p}suppression WHERE address IN (");
     this.suppressionLookupTail = dialect.fill(") AND (expires_at IS NULL OR expires_at > {now})");
-    this.countRecentBySender = dialect.fill("SELECT COUNT(*) FROM {p}body WHERE envelope_from = ? "
-        + "AND created_at > {now} - ?");
-    this.countRecentByTag = dialect.fill("SELECT COUNT(*) FROM {p}body WHERE tag = ? AND created_at > {now} - ?");
-    this.holdOverQuota = dialect.fill("UPDATE {p}message SET state = 'HOLD', "
-        + "due_at = NULL, updated_at = {now} WHERE id = ? AND finished_at IS NULL");
+    this.countRecentBySender =
+        dialect.fill(
+            "SELECT COUNT(*) FROM {p}body WHERE envelope_from = ? " + "AND created_at > {now} - ?");
+    this.countRecentByTag =
+        dialect.fill("SELECT COUNT(*) FROM {p}body WHERE tag = ? AND created_at > {now} - ?");
+    this.holdOverQuota =
+        dialect.fill(
+            "UPDATE {p}message SET state = 'HOLD', "
+                + "due_at = NULL, updated_at = {now} WHERE id = ? AND finished_at IS NULL");
   }
 
   void sendQuotas(List<SendQuota> quotas) {
@@ -70,7 +84,8 @@ final class Enqueuer {
     try {
       return insertOn(connection, mail);
     } catch (SQLException e) {
-      throw new JdbcStoreException("enqueueing message " + mail.id() + " failed: " + e.getMessage(), e);
+      throw new JdbcStoreException(
+          "enqueueing message " + mail.id() + " failed: " + e.getMessage(), e);
     }
   }
 
@@ -83,7 +98,8 @@ final class Enqueuer {
         }
         return insertOn(c, mail);
       } catch (SQLException e) {
-        throw new JdbcStoreException("enqueueing message " + mail.id() + " failed: " + e.getMessage(), e);
+        throw new JdbcStoreException(
+            "enqueueing message " + mail.id() + " failed: " + e.getMessage(), e);
       }
     }
     return insertAll(List.of(mail)).get(0);
@@ -94,7 +110,8 @@ final class Enqueuer {
     try {
       return insertAllOn(connection, mails);
     } catch (SQLException e) {
-      throw new JdbcStoreException("enqueueing " + mails.size() + " messages failed: " + e.getMessage(), e);
+      throw new JdbcStoreException(
+          "enqueueing " + mails.size() + " messages failed: " + e.getMessage(), e);
     }
   }
 
@@ -113,7 +130,8 @@ final class Enqueuer {
         c.setAutoCommit(autoCommit);
       }
     } catch (SQLException e) {
-      throw new JdbcStoreException("enqueueing " + mails.size() + " messages failed: " + e.getMessage(), e);
+      throw new JdbcStoreException(
+          "enqueueing " + mails.size() + " messages failed: " + e.getMessage(), e);
     }
   }
 
@@ -156,12 +174,14 @@ final class Enqueuer {
     }
     Set<String> suppressed = new HashSet<>();
     for (int from = 0; from < everyone.size(); from += SUPPRESSION_LOOKUP_CHUNK) {
-      suppressed.addAll(suppressedAmong(c, everyone.subList(from,
-          Math.min(everyone.size(), from + SUPPRESSION_LOOKUP_CHUNK))));
+      suppressed.addAll(
+          suppressedAmong(
+              c,
+              everyone.subList(from, Math.min(everyone.size(), from + SUPPRESSION_LOOKUP_CHUNK))));
     }
     try (PreparedStatement messages = dialect.prepare(c, dialect.insertMessage());
-         PreparedStatement bodies = dialect.prepare(c, dialect.insertBody);
-         PreparedStatement recipients = dialect.prepare(c, dialect.insertRecipient)) {
+        PreparedStatement bodies = dialect.prepare(c, dialect.insertBody);
+        PreparedStatement recipients = dialect.prepare(c, dialect.insertRecipient)) {
       for (QueuedMail m : mails) {
         bindMessage(messages, m, 1);
         messages.addBatch();
@@ -187,17 +207,24 @@ final class Enqueuer {
     return ids;
   }
 
-  /** Adds a {@link Dialect#insertRecipient} row per recipient of {@code m} to the batch: PENDING, or SUPPRESSED. */
-  private static void addRecipients(PreparedStatement ps, Object id, QueuedMail m, Set<String> suppressed)
-      throws SQLException {
+  /**
+   * Adds a {@link Dialect#insertRecipient} row per recipient of {@code m} to the batch: PENDING, or
+   * SUPPRESSED.
+   */
+  private static void addRecipients(
+      PreparedStatement ps, Object id, QueuedMail m, Set<String> suppressed) throws SQLException {
     for (int r = 0; r < m.recipients().size(); r++) {
       MailAddress a = m.recipients().get(r);
       ps.setObject(1, id);
       ps.setInt(2, r);
       ps.setString(3, a.address());
       ps.setString(4, a.domain());
-      ps.setString(5, (suppressed.contains(suppressionKey(a.address())) ? RecipientStatus.SUPPRESSED
-          : RecipientStatus.PENDING).name());
+      ps.setString(
+          5,
+          (suppressed.contains(suppressionKey(a.address()))
+                  ? RecipientStatus.SUPPRESSED
+                  : RecipientStatus.PENDING)
+              .name());
       ps.addBatch();
     }
   }
@@ -237,7 +264,8 @@ final class Enqueuer {
   }
 
   /** PostgreSQL: message, body, recipients and the suppression lookup in one round trip. */
-  private MessageId insertInOneStatement(Connection c, PostgreSqlDialect pg, QueuedMail m) throws SQLException {
+  private MessageId insertInOneStatement(Connection c, PostgreSqlDialect pg, QueuedMail m)
+      throws SQLException {
     int n = m.recipients().size();
     try (PreparedStatement ps = dialect.prepare(c, pg.insertAllInOne(notifyOnEnqueue, n))) {
       int i;
@@ -274,7 +302,8 @@ final class Enqueuer {
     return existing(c, m);
   }
 
-  // ---------------------------------------------------------------- suppression list and quotas at enqueue
+  // ---------------------------------------------------------------- suppression list and quotas at
+  // enqueue
 
   /** The suppression list key of an address: lower case. */
   static String suppressionKey(String address) {
@@ -282,14 +311,16 @@ final class Enqueuer {
   }
 
   /** Which of these recipients are on the suppression list: one primary-key lookup for all. */
-  private Set<String> suppressedAmong(Connection c, List<MailAddress> recipients) throws SQLException {
+  private Set<String> suppressedAmong(Connection c, List<MailAddress> recipients)
+      throws SQLException {
     List<String> keys = new ArrayList<>(recipients.size());
     for (MailAddress a : recipients) {
       keys.add(suppressionKey(a.address()));
     }
     Set<String> found = new HashSet<>();
-    try (PreparedStatement ps = dialect.prepare(c, suppressionLookupHead + Dialect.placeholders(keys.size())
-        + suppressionLookupTail)) {
+    try (PreparedStatement ps =
+        dialect.prepare(
+            c, suppressionLookupHead + Dialect.placeholders(keys.size()) + suppressionLookupTail)) {
       for (int i = 0; i < keys.size(); i++) {
         ps.setString(i + 1, keys.get(i));
       }
@@ -303,8 +334,8 @@ final class Enqueuer {
   }
 
   /**
-   * Holds the just-inserted message when a send quota is exceeded: counts matching mail
-   * enqueued within the quota's window (this one included) in the caller's transaction.
+   * Holds the just-inserted message when a send quota is exceeded: counts matching mail enqueued
+   * within the quota's window (this one included) in the caller's transaction.
    */
   private void applySendQuotas(Connection c, QueuedMail m) throws SQLException {
     List<SendQuota> quotas = sendQuotas;
@@ -314,8 +345,9 @@ final class Enqueuer {
         continue;
       }
       long recent;
-      try (PreparedStatement ps = dialect.prepare(c, q.scope() == SendQuota.Scope.SENDER ? countRecentBySender
-          : countRecentByTag)) {
+      try (PreparedStatement ps =
+          dialect.prepare(
+              c, q.scope() == SendQuota.Scope.SENDER ? countRecentBySender : countRecentByTag)) {
         ps.setString(1, key);
         ps.setLong(2, q.window().toMillis());
         try (ResultSet rs = ps.executeQuery()) {
@@ -328,8 +360,14 @@ final class Enqueuer {
           ps.setObject(1, dialect.id(m.id().value()));
           ps.executeUpdate();
         }
-        log.warn("message {} held: {} {} enqueued {} mails within {} (quota {}); release it with admin().release",
-            m.id(), q.scope().name().toLowerCase(Locale.ROOT), key, recent, q.window(), q.limit());
+        log.warn(
+            "message {} held: {} {} enqueued {} mails within {} (quota {}); release it with admin().release",
+            m.id(),
+            q.scope().name().toLowerCase(Locale.ROOT),
+            key,
+            recent,
+            q.window(),
+            q.limit());
         return;
       }
     }
@@ -362,7 +400,8 @@ final class Enqueuer {
 
   private MessageId existing(Connection c, QueuedMail m) throws SQLException {
     if (m.idempotencyKey() == null) {
-      throw new JdbcStoreException("message " + m.id() + " was not inserted and has no idempotency key");
+      throw new JdbcStoreException(
+          "message " + m.id() + " was not inserted and has no idempotency key");
     }
     try (PreparedStatement ps = dialect.prepare(c, dialect.selectByIdempotencyKey)) {
       ps.setString(1, m.idempotencyKey());
@@ -372,8 +411,11 @@ final class Enqueuer {
         }
       }
     }
-    throw new JdbcStoreException("idempotency key '" + m.idempotencyKey() + "' conflicts with a message this "
-        + "transaction cannot see yet (isolation level above READ COMMITTED?); retry the transaction");
+    throw new JdbcStoreException(
+        "idempotency key '"
+            + m.idempotencyKey()
+            + "' conflicts with a message this "
+            + "transaction cannot see yet (isolation level above READ COMMITTED?); retry the transaction");
   }
 
   private static boolean isDuplicateKey(SQLException e) {

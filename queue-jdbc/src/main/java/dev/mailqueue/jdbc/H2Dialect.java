@@ -18,19 +18,30 @@ final class H2Dialect extends StandardSqlDialect {
   private final String upsertNode;
 
   H2Dialect(String prefix, int statementTimeoutSeconds) {
-    super("h2", NOW, prefix, statementTimeoutSeconds, "SELECT id FROM {p}message WHERE idempotency_key = ?");
-    this.insertMessage = fill("""
+    super(
+        "h2",
+        NOW,
+        prefix,
+        statementTimeoutSeconds,
+        "SELECT id FROM {p}message WHERE idempotency_key = ?");
+    this.insertMessage =
+        fill(
+            """
         INSERT INTO {p}message (id, state, priority, due_at, created_at, updated_at, expires_at, tag, envelope_from,
                                 message_id_header, idempotency_key, size_bytes)
         SELECT ?, 'QUEUED', ?, GREATEST(n.t, COALESCE(CAST(? AS BIGINT), 0)), n.t, n.t, n.t + ?, ?, ?, ?, ?, ?
           FROM (SELECT {now} AS t) n""");
-    this.upsertSuppression = fill("""
+    this.upsertSuppression =
+        fill(
+            """
         MERGE INTO {p}suppression (address, reason, reply_code, reply_enhanced, reply_text, created_at, expires_at)
         KEY (address)
         SELECT ?, ?, CAST(? AS SMALLINT), CAST(? AS VARCHAR), CAST(? AS VARCHAR), n.t, n.t + CAST(? AS BIGINT)
           FROM (SELECT {now} AS t) n""");
     // The standard MERGE rather than MERGE ... KEY, which would overwrite started_at too.
-    this.upsertNode = fill("""
+    this.upsertNode =
+        fill(
+            """
         MERGE INTO {p}node d USING (SELECT CAST(? AS VARCHAR(64)) AS node_id, {now} AS t) s ON d.node_id = s.node_id
         WHEN MATCHED THEN UPDATE SET heartbeat_at = s.t
         WHEN NOT MATCHED THEN INSERT (node_id, heartbeat_at, started_at) VALUES (s.node_id, s.t, s.t)""");

@@ -14,8 +14,8 @@ import dev.mailqueue.spi.QueuedMail;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -30,28 +30,29 @@ import org.jdbi.v3.core.statement.SqlStatements;
 import org.jdbi.v3.core.statement.TemplateEngine;
 
 /**
- * A {@link MailStore} in a relational database: PostgreSQL 12+, MariaDB 10.6+ / MySQL 8.0+ or
- * H2 2.2+, detected from the {@link DataSource}. What {@code enqueue} acknowledges and every
- * recorded outcome are committed transactions, as durable as the database makes a commit; an H2
- * file database must therefore have {@code ;WRITE_DELAY=0} in its URL (see {@link #start()}).
+ * A {@link MailStore} in a relational database: PostgreSQL 12+, MariaDB 10.6+ / MySQL 8.0+ or H2
+ * 2.2+, detected from the {@link DataSource}. What {@code enqueue} acknowledges and every recorded
+ * outcome are committed transactions, as durable as the database makes a commit; an H2 file
+ * database must therefore have {@code ;WRITE_DELAY=0} in its URL (see {@link #start()}).
  *
- * <p>Messages are claimed with {@code SELECT ... FOR UPDATE SKIP LOCKED}, so any number of
- * nodes can share one database; each claim sets a lease (the row is due again when the lease
- * expires) and increments a fencing token that every later write must present. The MIME body
- * lives in its own table, apart from the row that claims and completions rewrite. All times
- * are epoch milliseconds from the database clock.
+ * <p>Messages are claimed with {@code SELECT ... FOR UPDATE SKIP LOCKED}, so any number of nodes
+ * can share one database; each claim sets a lease (the row is due again when the lease expires) and
+ * increments a fencing token that every later write must present. The MIME body lives in its own
+ * table, apart from the row that claims and completions rewrite. All times are epoch milliseconds
+ * from the database clock.
  *
- * <p>The schema is the script {@code dev/mailqueue/jdbc/schema-<dialect>.sql} in this jar, run
- * by {@link #start()} when {@link Builder#createSchema(boolean)} is set (default off: run it with
- * your own migrations); a schema at version 1 is first upgraded by
- * {@code upgrade-<dialect>-1-to-2.sql} (see {@link #upgradeResource()}). Thread-safe.
+ * <p>The schema is the script {@code dev/mailqueue/jdbc/schema-<dialect>.sql} in this jar, run by
+ * {@link #start()} when {@link Builder#createSchema(boolean)} is set (default off: run it with your
+ * own migrations); a schema at version 1 is first upgraded by {@code upgrade-<dialect>-1-to-2.sql}
+ * (see {@link #upgradeResource()}). Thread-safe.
  *
- * <p>It is also the {@link NodeRegistry} of the nodes sharing the database (table
- * {@code <prefix>node}), so that they can divide per-destination limits among themselves.
+ * <p>It is also the {@link NodeRegistry} of the nodes sharing the database (table {@code
+ * <prefix>node}), so that they can divide per-destination limits among themselves.
  */
 public final class JdbcMailStore implements MailStore, NodeRegistry {
   /** Prefix of every table name: {@code mq_}. */
   public static final String DEFAULT_TABLE_PREFIX = "mq_";
+
   /** The schema version this code reads and writes. */
   public static final int SCHEMA_VERSION = 2;
 
@@ -67,22 +68,25 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
   /** Bodies up to this size are read with the claim; larger ones when sent: 64 KiB. */
   public static final int DEFAULT_PRELOAD_BODY_BYTES = 64 * 1024;
 
-  /** At most this many body bytes are read with one claim, so a claim's memory stays small: 4 MiB. */
+  /**
+   * At most this many body bytes are read with one claim, so a claim's memory stays small: 4 MiB.
+   */
   public static final int PRELOAD_BUDGET_BYTES = 4 * 1024 * 1024;
 
   /**
-   * Enhanced codes of a hard bounce that put the recipient on the suppression list: 5.1.1 (no
-   * such mailbox), 5.1.2 (no such domain), 5.1.3 (bad address syntax), 5.1.10 (null MX).
+   * Enhanced codes of a hard bounce that put the recipient on the suppression list: 5.1.1 (no such
+   * mailbox), 5.1.2 (no such domain), 5.1.3 (bad address syntax), 5.1.10 (null MX).
    */
-  public static final Set<String> DEFAULT_SUPPRESS_ON_BOUNCE = Set.of("5.1.1", "5.1.2", "5.1.3", "5.1.10");
+  public static final Set<String> DEFAULT_SUPPRESS_ON_BOUNCE =
+      Set.of("5.1.1", "5.1.2", "5.1.3", "5.1.10");
 
   /** Whether a hard bounce puts its address on the suppression list: true. */
   public static final boolean DEFAULT_BOUNCE_SUPPRESSION = true;
 
   /**
    * How long a hard bounce keeps its address on the suppression list: 90 days, as hosted mail
-   * providers do. A mailbox that did not exist may exist later (a new employee, a domain that
-   * was re-registered); an address suppressed for ever would never hear from the application.
+   * providers do. A mailbox that did not exist may exist later (a new employee, a domain that was
+   * re-registered); an address suppressed for ever would never hear from the application.
    */
   public static final Duration DEFAULT_BOUNCE_SUPPRESSION_TTL = Duration.ofDays(90);
 
@@ -112,8 +116,10 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     this.dataSource = b.dataSource;
     this.createSchema = b.createSchema;
     this.retainBodies = b.retainBodies;
-    this.bounceSuppressionText = !b.bounceSuppression || b.suppressOnBounce.isEmpty() ? "off"
-        : b.bounceSuppressionTtl == null ? "for ever" : b.bounceSuppressionTtl.toString();
+    this.bounceSuppressionText =
+        !b.bounceSuppression || b.suppressOnBounce.isEmpty()
+            ? "off"
+            : b.bounceSuppressionTtl == null ? "for ever" : b.bounceSuppressionTtl.toString();
     this.queryTimeoutSeconds = b.queryTimeoutSeconds;
     Jdbi jdbi = Jdbi.create(dataSource);
     jdbi.setTemplateEngine(TemplateEngine.NOP);
@@ -123,7 +129,8 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
       product = c.getMetaData().getDatabaseProductName();
       url = c.getMetaData().getURL();
     } catch (SQLException e) {
-      throw new JdbcStoreException("cannot connect to the database to detect its kind: " + e.getMessage(), e);
+      throw new JdbcStoreException(
+          "cannot connect to the database to detect its kind: " + e.getMessage(), e);
     }
     this.dialect = Dialect.detect(product, url, b.tablePrefix, queryTimeoutSeconds);
     if (dialect.statementTimeouts()) {
@@ -132,12 +139,22 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     this.channel = b.tablePrefix + "enqueued";
     WriteTransactions transactions = new WriteTransactions(jdbi, dialect);
     this.schema = new Schema(dataSource, jdbi, dialect);
-    this.enqueuer = new Enqueuer(dataSource, dialect, b.notifyOnEnqueue && dialect instanceof PostgreSqlDialect,
-        channel);
+    this.enqueuer =
+        new Enqueuer(
+            dataSource,
+            dialect,
+            b.notifyOnEnqueue && dialect instanceof PostgreSqlDialect,
+            channel);
     enqueuer.sendQuotas(b.sendQuotas);
     this.claimer = new Claimer(jdbi, dialect, transactions, b.preloadBodyBytes);
-    this.completer = new Completer(jdbi, dialect, transactions, b.bounceSuppression ? b.suppressOnBounce : Set.of(),
-        b.bounceSuppressionTtl, b.retainBodies);
+    this.completer =
+        new Completer(
+            jdbi,
+            dialect,
+            transactions,
+            b.bounceSuppression ? b.suppressOnBounce : Set.of(),
+            b.bounceSuppressionTtl,
+            b.retainBodies);
     this.inspection = new QueueInspection(jdbi, dialect);
     this.nodes = new NodeTable(jdbi, dialect);
     this.admin = new JdbcMailAdmin(this, jdbi, dialect);
@@ -171,8 +188,8 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
   }
 
   /**
-   * {@return the classpath resource of the schema script for this store's database}, such as
-   * {@code dev/mailqueue/jdbc/schema-postgresql.sql}; for running it with your own migrations.
+   * {@return the classpath resource of the schema script for this store's database}, such as {@code
+   * dev/mailqueue/jdbc/schema-postgresql.sql}; for running it with your own migrations.
    */
   public String schemaResource() {
     return schema.schemaResource();
@@ -187,11 +204,10 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
    * already reported to the listener, would be lost if the process died within that time. Add
    * {@code ;WRITE_DELAY=0} to the JDBC URL (H2 then writes each commit to the file before it
    * returns, which survives the process being killed; it does not fsync, so an operating system
-   * crash or a power loss can still lose the last commits). The store does not change the
-   * setting itself: H2 applies the URL's value, or the default, every time it opens the database
-   * (and it closes the database when its last connection closes), so a {@code SET WRITE_DELAY 0}
-   * would not last. An in-memory H2 database ({@code mem:}) is not checked: nothing in it
-   * outlives the JVM.
+   * crash or a power loss can still lose the last commits). The store does not change the setting
+   * itself: H2 applies the URL's value, or the default, every time it opens the database (and it
+   * closes the database when its last connection closes), so a {@code SET WRITE_DELAY 0} would not
+   * last. An in-memory H2 database ({@code mem:}) is not checked: nothing in it outlives the JVM.
    *
    * @throws JdbcStoreException if the database cannot keep what the queue acknowledges, or its
    *     schema is missing or at another version
@@ -219,7 +235,9 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     return schema.upgradeResource();
   }
 
-  /** An H2 URL of a database in this JVM: not a server ({@code tcp:}, {@code ssl:}) nor mixed mode. */
+  /**
+   * An H2 URL of a database in this JVM: not a server ({@code tcp:}, {@code ssl:}) nor mixed mode.
+   */
   static boolean isInProcessH2(String url) {
     return Dialect.isInProcessH2(url);
   }
@@ -238,8 +256,8 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
    * @param handle the caller's handle, normally inside {@code useTransaction}/{@code inTransaction}
    *     so that the mail is queued if and only if the caller's transaction commits
    * @param mail the message to queue
-   * @return the new message's id, or the existing message's id when its idempotency key is
-   *     already present
+   * @return the new message's id, or the existing message's id when its idempotency key is already
+   *     present
    */
   public MessageId insert(Handle handle, QueuedMail mail) {
     return insert(handle.getConnection(), mail);
@@ -260,7 +278,8 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     return enqueuer.insertAll(mails);
   }
 
-  // ---------------------------------------------------------------- claim (Claimer, the dialect's claim)
+  // ---------------------------------------------------------------- claim (Claimer, the dialect's
+  // claim)
 
   @Override
   public List<ClaimedMail> claim(String owner, int limit, Duration lease) {
@@ -282,7 +301,8 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     claimer.release(mails);
   }
 
-  // ---------------------------------------------------------------- completion (Completer, the dialect's completion)
+  // ---------------------------------------------------------------- completion (Completer, the
+  // dialect's completion)
 
   @Override
   public boolean complete(ClaimedMail mail, Completion completion) {
@@ -295,13 +315,16 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     return completer.completeAll(mails, completions);
   }
 
-  /** Every recorded attempt has its row in the attempt table, keyed by message id and lease token. */
+  /**
+   * Every recorded attempt has its row in the attempt table, keyed by message id and lease token.
+   */
   @Override
   public boolean isCompleted(ClaimedMail mail) {
     return completer.isCompleted(mail);
   }
 
-  // ---------------------------------------------------------------- inspection and housekeeping (QueueInspection)
+  // ---------------------------------------------------------------- inspection and housekeeping
+  // (QueueInspection)
 
   @Override
   public QueueStats stats() {
@@ -334,7 +357,8 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     return inspection.purgeFinished(age, batch);
   }
 
-  // ---------------------------------------------------------------- notifications (EnqueueNotifications)
+  // ---------------------------------------------------------------- notifications
+  // (EnqueueNotifications)
 
   @Override
   public void onRemoteEnqueue(Runnable wakeUp) {
@@ -346,7 +370,10 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
 
   // ---------------------------------------------------------------- node registry (NodeTable)
 
-  /** Upserts the node's row at the database clock, deletes rows silent for a day, and counts the live ones. */
+  /**
+   * Upserts the node's row at the database clock, deletes rows silent for a day, and counts the
+   * live ones.
+   */
   @Override
   public int heartbeat(String nodeId, Duration liveness) {
     return nodes.heartbeat(nodeId, liveness);
@@ -401,16 +428,17 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     }
 
     /**
-     * Prefix of every table name: lower-case letters, digits and '_', starting with a letter,
-     * at most 20 characters. Defaults to {@value #DEFAULT_TABLE_PREFIX_TEXT}.
+     * Prefix of every table name: lower-case letters, digits and '_', starting with a letter, at
+     * most 20 characters. Defaults to {@value #DEFAULT_TABLE_PREFIX_TEXT}.
      *
-     * @param prefix the prefix, e.g. {@code mail_} for tables {@code mail_message} and so on;
-     *     null or any other form is rejected with an {@link IllegalArgumentException}
+     * @param prefix the prefix, e.g. {@code mail_} for tables {@code mail_message} and so on; null
+     *     or any other form is rejected with an {@link IllegalArgumentException}
      * @return this builder
      */
     public Builder tablePrefix(String prefix) {
       if (prefix == null || !PREFIX.matcher(prefix).matches()) {
-        throw new IllegalArgumentException("tablePrefix must match " + PREFIX.pattern() + ": " + prefix);
+        throw new IllegalArgumentException(
+            "tablePrefix must match " + PREFIX.pattern() + ": " + prefix);
       }
       this.tablePrefix = prefix;
       return this;
@@ -420,9 +448,8 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
      * Whether {@link #start()} creates missing tables from the bundled script, or upgrades tables
      * at an earlier schema version with the bundled upgrade script. Defaults to false.
      *
-     * @param createSchema true to create or upgrade at start; false to only check the version
-     *     (the tables then come from your own migrations, see
-     *     {@link JdbcMailStore#schemaResource()})
+     * @param createSchema true to create or upgrade at start; false to only check the version (the
+     *     tables then come from your own migrations, see {@link JdbcMailStore#schemaResource()})
      * @return this builder
      */
     public Builder createSchema(boolean createSchema) {
@@ -444,9 +471,9 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     }
 
     /**
-     * Enhanced status codes of a 5xx bounce that put the recipient on the suppression list, in
-     * the transaction that records the bounce; an empty set turns this off. Defaults to
-     * {@link #DEFAULT_SUPPRESS_ON_BOUNCE} (5.1.1, 5.1.2, 5.1.3, 5.1.10).
+     * Enhanced status codes of a 5xx bounce that put the recipient on the suppression list, in the
+     * transaction that records the bounce; an empty set turns this off. Defaults to {@link
+     * #DEFAULT_SUPPRESS_ON_BOUNCE} (5.1.1, 5.1.2, 5.1.3, 5.1.10).
      *
      * @param enhancedCodes codes such as {@code 5.1.1}, matched exactly; copied, not null and
      *     without null elements
@@ -459,11 +486,11 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
 
     /**
      * Whether a hard bounce (see {@link #suppressOnBounce(Set)}) puts its address on the
-     * suppression list; false turns automatic suppression off (entries added with
-     * {@code admin().suppress} still apply). Defaults to {@value #DEFAULT_BOUNCE_SUPPRESSION}.
+     * suppression list; false turns automatic suppression off (entries added with {@code
+     * admin().suppress} still apply). Defaults to {@value #DEFAULT_BOUNCE_SUPPRESSION}.
      *
-     * @param enabled false keeps bounced addresses off the suppression list whatever
-     *     {@link #suppressOnBounce(Set)} holds
+     * @param enabled false keeps bounced addresses off the suppression list whatever {@link
+     *     #suppressOnBounce(Set)} holds
      * @return this builder
      */
     public Builder bounceSuppression(boolean enabled) {
@@ -472,9 +499,9 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     }
 
     /**
-     * How long an address stays suppressed after a hard bounce; {@code null} keeps it for ever.
-     * A later hard bounce starts the time again. Entries added with {@code admin().suppress}
-     * take their own time to live. Defaults to {@link #DEFAULT_BOUNCE_SUPPRESSION_TTL} (90 days).
+     * How long an address stays suppressed after a hard bounce; {@code null} keeps it for ever. A
+     * later hard bounce starts the time again. Entries added with {@code admin().suppress} take
+     * their own time to live. Defaults to {@link #DEFAULT_BOUNCE_SUPPRESSION_TTL} (90 days).
      *
      * @param ttl a positive duration, to the millisecond, or {@code null} for ever; zero or
      *     negative is rejected with an {@link IllegalArgumentException}
@@ -489,12 +516,12 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     }
 
     /**
-     * Whether a delivered message keeps its body (the MIME bytes) until it is purged with the
-     * rest of the message. By default it does not: the body is emptied in the transaction that
-     * records the delivery, so that secrets in it (a password-reset link, a one-time code) do not
-     * outlive their purpose in the database; the message's metadata, recipients and attempt
-     * history stay for the retention period. Bounced and expired messages always keep their
-     * bodies until purged, for inspection. Defaults to false.
+     * Whether a delivered message keeps its body (the MIME bytes) until it is purged with the rest
+     * of the message. By default it does not: the body is emptied in the transaction that records
+     * the delivery, so that secrets in it (a password-reset link, a one-time code) do not outlive
+     * their purpose in the database; the message's metadata, recipients and attempt history stay
+     * for the retention period. Bounced and expired messages always keep their bodies until purged,
+     * for inspection. Defaults to false.
      *
      * @param retain true keeps delivered bodies until the message is purged
      * @return this builder
@@ -505,12 +532,12 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     }
 
     /**
-     * Bodies up to this many bytes are read in the claim's query (at most
-     * {@link #PRELOAD_BUDGET_BYTES} per claim), saving a round trip per message; larger ones are
-     * read when sent; 0 reads every body when sent. Defaults to {@link #DEFAULT_PRELOAD_BODY_BYTES}.
+     * Bodies up to this many bytes are read in the claim's query (at most {@link
+     * #PRELOAD_BUDGET_BYTES} per claim), saving a round trip per message; larger ones are read when
+     * sent; 0 reads every body when sent. Defaults to {@link #DEFAULT_PRELOAD_BODY_BYTES}.
      *
-     * @param bytes the largest body size read with the claim, in bytes; 0 or more, a negative
-     *     value is rejected with an {@link IllegalArgumentException}
+     * @param bytes the largest body size read with the claim, in bytes; 0 or more, a negative value
+     *     is rejected with an {@link IllegalArgumentException}
      * @return this builder
      */
     public Builder preloadBodyBytes(int bytes) {
@@ -525,8 +552,8 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
      * Longest any one statement of this store may run, in whole seconds (rounded up); a statement
      * that runs longer fails, and the engine retries as after any database error. It bounds waits
      * inside the database (row locks); a connection whose peer has vanished is bounded by the
-     * driver's socket timeout, which is set on the DataSource (PostgreSQL and MariaDB:
-     * {@code socketTimeout}). Defaults to {@link #DEFAULT_QUERY_TIMEOUT}.
+     * driver's socket timeout, which is set on the DataSource (PostgreSQL and MariaDB: {@code
+     * socketTimeout}). Defaults to {@link #DEFAULT_QUERY_TIMEOUT}.
      *
      * <p>Not applied to an H2 database in the same JVM: H2 turns each statement's timeout into a
      * command of its own, which cost a third of an enqueue, and an in-process database's only wait
@@ -546,10 +573,11 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     }
 
     /**
-     * Adds a quota against runaway senders, e.g. {@code SendQuota.perSender(500, Duration.ofHours(1))}:
-     * a mail over it is stored held (state HOLD, nothing sent) in the enqueue's own transaction and
-     * logged; release it with {@code admin().release(...)}. Quotas are counted per message, so a
-     * store with quotas inserts one message per statement. None by default.
+     * Adds a quota against runaway senders, e.g. {@code SendQuota.perSender(500,
+     * Duration.ofHours(1))}: a mail over it is stored held (state HOLD, nothing sent) in the
+     * enqueue's own transaction and logged; release it with {@code admin().release(...)}. Quotas
+     * are counted per message, so a store with quotas inserts one message per statement. None by
+     * default.
      *
      * @param quota the quota to add; not null. Every quota added applies
      * @return this builder
@@ -563,12 +591,12 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     static final String DEFAULT_TABLE_PREFIX_TEXT = DEFAULT_TABLE_PREFIX;
 
     /**
-     * Connects once to detect the database and builds the store; the schema is checked (or
-     * created) later, by {@link JdbcMailStore#start()}.
+     * Connects once to detect the database and builds the store; the schema is checked (or created)
+     * later, by {@link JdbcMailStore#start()}.
      *
      * @return a new store, not yet started
-     * @throws JdbcStoreException if no connection can be had to detect the database's kind, or
-     *     the database is none of PostgreSQL, MariaDB/MySQL and H2
+     * @throws JdbcStoreException if no connection can be had to detect the database's kind, or the
+     *     database is none of PostgreSQL, MariaDB/MySQL and H2
      */
     public JdbcMailStore build() {
       return new JdbcMailStore(this);

@@ -23,15 +23,19 @@ final class NodeTable {
     this.delete = dialect.fill("DELETE FROM {p}node WHERE node_id = ?");
   }
 
-  /** Upserts the node's row at the database clock, deletes rows silent for a day, and counts the live ones. */
+  /**
+   * Upserts the node's row at the database clock, deletes rows silent for a day, and counts the
+   * live ones.
+   */
   int heartbeat(String nodeId, Duration liveness) {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(liveness, "liveness");
-    return jdbi.withHandle(h -> {
-      h.createUpdate(dialect.upsertNode()).bind(0, nodeId).execute();
-      h.createUpdate(forgetSilent).bind(0, FORGET_NODES_AFTER.toMillis()).execute();
-      return h.createQuery(countLive).bind(0, liveness.toMillis()).mapTo(Integer.class).one();
-    });
+    return jdbi.withHandle(
+        h -> {
+          h.createUpdate(dialect.upsertNode()).bind(0, nodeId).execute();
+          h.createUpdate(forgetSilent).bind(0, FORGET_NODES_AFTER.toMillis()).execute();
+          return h.createQuery(countLive).bind(0, liveness.toMillis()).mapTo(Integer.class).one();
+        });
   }
 
   void leave(String nodeId) {

@@ -19,9 +19,9 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
- * PostgreSQL 12+: the claim is one UPDATE ... RETURNING over a {@code SKIP LOCKED} select, a
- * group of completions is three statements over arrays, an enqueue is one statement (message,
- * body, recipients and the suppression lookup), and enqueues NOTIFY other nodes.
+ * PostgreSQL 12+: the claim is one UPDATE ... RETURNING over a {@code SKIP LOCKED} select, a group
+ * of completions is three statements over arrays, an enqueue is one statement (message, body,
+ * recipients and the suppression lookup), and enqueues NOTIFY other nodes.
  */
 final class PostgreSqlDialect extends Dialect {
   private static final String NOW = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS bigint)";
@@ -29,60 +29,95 @@ final class PostgreSqlDialect extends Dialect {
   /** Recipient counts up to this are bound as scalars, one statement text per count. */
   static final int SCALAR_RECIPIENTS = 16;
 
-  /** One array parameter: the element type PgJDBC creates the array as, and the Java class of its elements. */
+  /**
+   * One array parameter: the element type PgJDBC creates the array as, and the Java class of its
+   * elements.
+   */
   record ArrayParam(String sqlType, Class<?> element) {}
 
   /** Parameters of {@link #completeMessages}, in order. */
-  private static final List<ArrayParam> COMPLETE_MESSAGE_PARAMS = List.of(new ArrayParam("uuid", UUID.class),
-      new ArrayParam("int8", Long.class), new ArrayParam("varchar", String.class), new ArrayParam("int8", Long.class),
-      new ArrayParam("int4", Integer.class), new ArrayParam("int4", Integer.class), new ArrayParam("int8", Long.class),
-      new ArrayParam("int4", Integer.class), new ArrayParam("varchar", String.class),
-      new ArrayParam("varchar", String.class));
+  private static final List<ArrayParam> COMPLETE_MESSAGE_PARAMS =
+      List.of(
+          new ArrayParam("uuid", UUID.class),
+          new ArrayParam("int8", Long.class),
+          new ArrayParam("varchar", String.class),
+          new ArrayParam("int8", Long.class),
+          new ArrayParam("int4", Integer.class),
+          new ArrayParam("int4", Integer.class),
+          new ArrayParam("int8", Long.class),
+          new ArrayParam("int4", Integer.class),
+          new ArrayParam("varchar", String.class),
+          new ArrayParam("varchar", String.class));
 
   /** Parameters of {@link #completeRecipients}, in order. */
-  private static final List<ArrayParam> COMPLETE_RECIPIENT_PARAMS = List.of(new ArrayParam("uuid", UUID.class),
-      new ArrayParam("int4", Integer.class), new ArrayParam("varchar", String.class),
-      new ArrayParam("int4", Integer.class), new ArrayParam("varchar", String.class),
-      new ArrayParam("varchar", String.class));
+  private static final List<ArrayParam> COMPLETE_RECIPIENT_PARAMS =
+      List.of(
+          new ArrayParam("uuid", UUID.class),
+          new ArrayParam("int4", Integer.class),
+          new ArrayParam("varchar", String.class),
+          new ArrayParam("int4", Integer.class),
+          new ArrayParam("varchar", String.class),
+          new ArrayParam("varchar", String.class));
 
   /** Parameters of {@link #insertAttempts}, in order. */
-  private static final List<ArrayParam> INSERT_ATTEMPT_PARAMS = List.of(new ArrayParam("uuid", UUID.class),
-      new ArrayParam("int8", Long.class), new ArrayParam("int4", Integer.class),
-      new ArrayParam("varchar", String.class), new ArrayParam("varchar", String.class),
-      new ArrayParam("bool", Boolean.class), new ArrayParam("bool", Boolean.class),
-      new ArrayParam("int4", Integer.class), new ArrayParam("varchar", String.class),
-      new ArrayParam("varchar", String.class));
+  private static final List<ArrayParam> INSERT_ATTEMPT_PARAMS =
+      List.of(
+          new ArrayParam("uuid", UUID.class),
+          new ArrayParam("int8", Long.class),
+          new ArrayParam("int4", Integer.class),
+          new ArrayParam("varchar", String.class),
+          new ArrayParam("varchar", String.class),
+          new ArrayParam("bool", Boolean.class),
+          new ArrayParam("bool", Boolean.class),
+          new ArrayParam("int4", Integer.class),
+          new ArrayParam("varchar", String.class),
+          new ArrayParam("varchar", String.class));
+
+  /** Claims and returns the leased rows in one statement. Parameters: limit, owner, lease ms. */
+  private final String claimReturning;
 
   /**
-   * Claims and returns the leased rows in one statement. Parameters: limit, owner, lease ms.
-   */
-  private final String claimReturning;
-  /**
    * Records a group of completions, fenced by lease token and SENDING state (a claim completes
-   * once), in one statement. Parameters, one array each, element i for message i: id, lease
-   * token, new state, retry delay in ms (null: not due), 1 if the attempt counts, 1 if uncertain,
-   * 0 if finished (else null), reply code, enhanced code, text. Returns the id and lease token of
-   * each row it changed.
+   * once), in one statement. Parameters, one array each, element i for message i: id, lease token,
+   * new state, retry delay in ms (null: not due), 1 if the attempt counts, 1 if uncertain, 0 if
+   * finished (else null), reply code, enhanced code, text. Returns the id and lease token of each
+   * row it changed.
    */
   private final String completeMessages;
-  /** Records recipients' outcomes. Parameters, one array each: message id, index, status, code, enhanced code, text. */
+
+  /**
+   * Records recipients' outcomes. Parameters, one array each: message id, index, status, code,
+   * enhanced code, text.
+   */
   private final String completeRecipients;
+
   /**
    * Appends attempt history. Parameters, one array each: message id, lease token, duration ms,
    * remote host, outcome, counted, uncertain, reply code, enhanced code, text.
    */
   private final String insertAttempts;
+
   private final String insertMessage;
   private final String upsertSuppression;
   private final String upsertNode;
-  /** {@link #insertAllInOne} by recipient count (the last slot: arrays), without and with NOTIFY. */
+
+  /**
+   * {@link #insertAllInOne} by recipient count (the last slot: arrays), without and with NOTIFY.
+   */
   private final String[] insertWithoutNotify = new String[SCALAR_RECIPIENTS + 2];
+
   private final String[] insertWithNotify = new String[SCALAR_RECIPIENTS + 2];
 
   PostgreSqlDialect(String prefix, int statementTimeoutSeconds) {
-    super("postgresql", NOW, prefix, statementTimeoutSeconds,
+    super(
+        "postgresql",
+        NOW,
+        prefix,
+        statementTimeoutSeconds,
         "SELECT id FROM {p}message WHERE idempotency_key = ?");
-    this.claimReturning = fill("""
+    this.claimReturning =
+        fill(
+            """
         WITH n AS (SELECT {now} AS t),
         due AS (SELECT id FROM {p}message, n WHERE due_at <= n.t
                 ORDER BY priority, due_at LIMIT ? FOR UPDATE OF {p}message SKIP LOCKED)
@@ -93,7 +128,9 @@ final class PostgreSqlDialect extends Dialect {
          WHERE m.id = due.id
         RETURNING m.id, m.lease_token, m.attempts, m.created_at, m.expires_at, n.t AS claimed_at, m.priority,
                   m.tag, m.envelope_from, m.message_id_header, m.size_bytes""");
-    this.completeMessages = fill("""
+    this.completeMessages =
+        fill(
+            """
         WITH n AS (SELECT {now} AS t)
         UPDATE {p}message m
            SET state = c.state, due_at = n.t + c.retry_ms, attempts = m.attempts + c.counted,
@@ -103,13 +140,17 @@ final class PostgreSqlDialect extends Dialect {
                AS c(id, lease_token, state, retry_ms, counted, uncertain, finished, code, enhanced, text)
          WHERE m.id = c.id AND m.lease_token = c.lease_token AND m.state = 'SENDING'
         RETURNING m.id, m.lease_token""");
-    this.completeRecipients = fill("""
+    this.completeRecipients =
+        fill(
+            """
         UPDATE {p}recipient r
            SET status = u.status, reply_code = u.code, reply_enhanced = u.enhanced, reply_text = u.text,
                updated_at = {now}
           FROM unnest(?, ?, ?, ?, ?, ?) AS u(message_id, idx, status, code, enhanced, text)
          WHERE r.message_id = u.message_id AND r.idx = u.idx""");
-    this.insertAttempts = fill("""
+    this.insertAttempts =
+        fill(
+            """
         INSERT INTO {p}attempt (message_id, lease_token, finished_at, duration_ms, remote_host, outcome, counted,
                                 uncertain, reply_code, reply_enhanced, reply_text)
         SELECT a.message_id, a.lease_token, {now}, a.duration_ms, a.remote_host, a.outcome, a.counted,
@@ -117,19 +158,25 @@ final class PostgreSqlDialect extends Dialect {
           FROM unnest(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                AS a(message_id, lease_token, duration_ms, remote_host, outcome, counted, uncertain, code,
                     enhanced, text)""");
-    this.insertMessage = fill("""
+    this.insertMessage =
+        fill(
+            """
         INSERT INTO {p}message (id, state, priority, due_at, created_at, updated_at, expires_at, tag, envelope_from,
                                 message_id_header, idempotency_key, size_bytes)
         SELECT ?, 'QUEUED', ?, GREATEST(n.t, ?), n.t, n.t, n.t + ?, ?, ?, ?, ?, ? FROM (SELECT {now} AS t) n
         ON CONFLICT DO NOTHING""");
-    this.upsertSuppression = fill("""
+    this.upsertSuppression =
+        fill(
+            """
         INSERT INTO {p}suppression (address, reason, reply_code, reply_enhanced, reply_text, created_at, expires_at)
         SELECT ?, ?, CAST(? AS smallint), CAST(? AS varchar), CAST(? AS varchar), n.t, n.t + CAST(? AS bigint)
           FROM (SELECT {now} AS t) n
         ON CONFLICT (address) DO UPDATE SET reason = EXCLUDED.reason, reply_code = EXCLUDED.reply_code,
           reply_enhanced = EXCLUDED.reply_enhanced, reply_text = EXCLUDED.reply_text,
           created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at""");
-    this.upsertNode = fill("""
+    this.upsertNode =
+        fill(
+            """
         INSERT INTO {p}node (node_id, heartbeat_at, started_at) SELECT ?, n.t, n.t FROM (SELECT {now} AS t) n
         ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at""");
     for (int slot = 0; slot <= SCALAR_RECIPIENTS + 1; slot++) {
@@ -140,9 +187,9 @@ final class PostgreSqlDialect extends Dialect {
   }
 
   /**
-   * One array parameter instead of a list of n: the statement text stays the same whatever
-   * the batch size, so PgJDBC prepares it once per connection and reads results in binary
-   * (a body as bytes, not as hex text), and Jdbi parses it once.
+   * One array parameter instead of a list of n: the statement text stays the same whatever the
+   * batch size, so PgJDBC prepares it once per connection and reads results in binary (a body as
+   * bytes, not as hex text), and Jdbi parses it once.
    */
   @Override
   String idIn(String column, int n) {
@@ -152,7 +199,10 @@ final class PostgreSqlDialect extends Dialect {
   @Override
   void bindIds(SqlStatement<?> statement, int first, List<UUID> ids) {
     UUID[] values = ids.toArray(new UUID[0]);
-    statement.bind(first, (position, ps, ctx) -> ps.setArray(position, ps.getConnection().createArrayOf("uuid", values)));
+    statement.bind(
+        first,
+        (position, ps, ctx) ->
+            ps.setArray(position, ps.getConnection().createArrayOf("uuid", values)));
   }
 
   // ---------------------------------------------------------------- enqueue
@@ -168,14 +218,13 @@ final class PostgreSqlDialect extends Dialect {
   }
 
   /**
-   * The one-statement enqueue for a message with {@code recipients} recipients. Parameters:
-   * the recipient addresses then their domains (up to {@link #SCALAR_RECIPIENTS}, one parameter
-   * each; beyond, two varchar[] parameters), then id, priority, notBefore, lifetime, tag,
-   * envelope from, Message-ID, idempotency key, size, mime, and the notify channel when
-   * {@code notify}. Returns the id and the number of recipients not suppressed when inserted, no
-   * row when the key exists. Scalars
-   * because with the two arrays the statement took ~900 us instead of ~550 us (measured on one
-   * connection), likely re-planned per execution since a cached plan cannot see their length.
+   * The one-statement enqueue for a message with {@code recipients} recipients. Parameters: the
+   * recipient addresses then their domains (up to {@link #SCALAR_RECIPIENTS}, one parameter each;
+   * beyond, two varchar[] parameters), then id, priority, notBefore, lifetime, tag, envelope from,
+   * Message-ID, idempotency key, size, mime, and the notify channel when {@code notify}. Returns
+   * the id and the number of recipients not suppressed when inserted, no row when the key exists.
+   * Scalars because with the two arrays the statement took ~900 us instead of ~550 us (measured on
+   * one connection), likely re-planned per execution since a cached plan cannot see their length.
    */
   String insertAllInOne(boolean notify, int recipients) {
     int slot = Math.min(recipients, SCALAR_RECIPIENTS + 1);
@@ -184,18 +233,26 @@ final class PostgreSqlDialect extends Dialect {
 
   /** {@code scalars} recipients bound one by one, or -1 for two array parameters. */
   private String buildInsertAllInOne(boolean notify, int scalars) {
-    String lists = scalars < 0 ? "CAST(? AS varchar[]), CAST(? AS varchar[])"
-        : "ARRAY[" + String.join(", ", Collections.nCopies(scalars, "CAST(? AS varchar)")) + "], ARRAY["
-        + String.join(", ", Collections.nCopies(scalars, "CAST(? AS varchar)")) + "]";
+    String lists =
+        scalars < 0
+            ? "CAST(? AS varchar[]), CAST(? AS varchar[])"
+            : "ARRAY["
+                + String.join(", ", Collections.nCopies(scalars, "CAST(? AS varchar)"))
+                + "], ARRAY["
+                + String.join(", ", Collections.nCopies(scalars, "CAST(? AS varchar)"))
+                + "]";
     // rc looks every recipient up on the suppression list (primary key), still one round trip; a
     // message whose recipients are all suppressed is queued all the same, so that the engine
     // records it SUPPRESSED and tells its listener.
-    return fill("""
+    return fill(
+        """
         WITH n AS (SELECT {now} AS t),
         rc AS (SELECT u.address, u.domain, u.ord,
                       EXISTS (SELECT 1 FROM {p}suppression s WHERE s.address = lower(u.address)
                                  AND (s.expires_at IS NULL OR s.expires_at > n.t)) AS suppressed
-                 FROM n, unnest(""" + lists + """
+                 FROM n, unnest("""
+            + lists
+            + """
         ) WITH ORDINALITY AS u(address, domain, ord)),
         live AS (SELECT COUNT(*) FILTER (WHERE NOT rc.suppressed) AS pending FROM rc),
         m AS (INSERT INTO {p}message (id, state, priority, due_at, created_at, updated_at, expires_at, tag,
@@ -208,7 +265,9 @@ final class PostgreSqlDialect extends Dialect {
               SELECT m.id, CAST(rc.ord - 1 AS smallint), rc.address, rc.domain,
                      CASE WHEN rc.suppressed THEN 'SUPPRESSED' ELSE 'PENDING' END
                 FROM m, rc)
-        SELECT m.id, live.pending""" + (notify ? ", pg_notify(?, '')" : "") + " FROM m, live");
+        SELECT m.id, live.pending"""
+            + (notify ? ", pg_notify(?, '')" : "")
+            + " FROM m, live");
   }
 
   @Override
@@ -221,15 +280,17 @@ final class PostgreSqlDialect extends Dialect {
   @Override
   List<ClaimRow> claim(Handle h, String owner, int limit, Duration lease) {
     return h.createQuery(claimReturning)
-        .bind(0, limit).bind(1, owner).bind(2, lease.toMillis())
+        .bind(0, limit)
+        .bind(1, owner)
+        .bind(2, lease.toMillis())
         .map((rs, ctx) -> ClaimRow.read(rs, rs.getLong("claimed_at")))
         .list();
   }
 
   /**
-   * The same three writes as {@link StandardSqlDialect#complete}, each one statement over
-   * arrays: a JDBC batch still executes its statement once per row, and on PostgreSQL that
-   * per-execution work was most of the completion's cost.
+   * The same three writes as {@link StandardSqlDialect#complete}, each one statement over arrays: a
+   * JDBC batch still executes its statement once per row, and on PostgreSQL that per-execution work
+   * was most of the completion's cost.
    */
   @Override
   List<Boolean> complete(Handle h, List<ClaimedMail> mails, List<Completion> completions) {
@@ -272,21 +333,37 @@ final class PostgreSqlDialect extends Dialect {
         }
         Completion done = completions.get(i);
         for (Completion.RecipientUpdate r : done.recipients()) {
-          recipientRows.add(new Object[] {mail.id().value(), r.index(), r.status().name(),
-              r.reply() == null ? null : r.reply().code(), r.reply() == null ? null : r.reply().enhancedStatus(),
-              r.reply() == null ? null : r.reply().text()});
+          recipientRows.add(
+              new Object[] {
+                mail.id().value(),
+                r.index(),
+                r.status().name(),
+                r.reply() == null ? null : r.reply().code(),
+                r.reply() == null ? null : r.reply().enhancedStatus(),
+                r.reply() == null ? null : r.reply().text()
+              });
         }
         SmtpReply summary = done.summary();
-        attemptRows.add(new Object[] {mail.id().value(), mail.leaseToken(),
-            (int) Math.min(Integer.MAX_VALUE, done.duration().toMillis()), done.remoteHost(), done.newState().name(),
-            done.countsAsAttempt(), done.uncertain(), summary == null ? null : summary.code(),
-            summary == null ? null : summary.enhancedStatus(), summary == null ? null : summary.text()});
+        attemptRows.add(
+            new Object[] {
+              mail.id().value(),
+              mail.leaseToken(),
+              (int) Math.min(Integer.MAX_VALUE, done.duration().toMillis()),
+              done.remoteHost(),
+              done.newState().name(),
+              done.countsAsAttempt(),
+              done.uncertain(),
+              summary == null ? null : summary.code(),
+              summary == null ? null : summary.enhancedStatus(),
+              summary == null ? null : summary.text()
+            });
       }
       executeOverArrays(c, completeRecipients, COMPLETE_RECIPIENT_PARAMS, recipientRows);
       executeOverArrays(c, insertAttempts, INSERT_ATTEMPT_PARAMS, attemptRows);
       return recorded;
     } catch (SQLException e) {
-      throw new JdbcStoreException("recording " + mails.size() + " completions failed: " + e.getMessage(), e);
+      throw new JdbcStoreException(
+          "recording " + mails.size() + " completions failed: " + e.getMessage(), e);
     }
   }
 
@@ -294,8 +371,8 @@ final class PostgreSqlDialect extends Dialect {
   private record Lease(UUID id, long token) {}
 
   /** Runs {@code sql} once, with column {@code k} of {@code rows} bound as one array parameter. */
-  private void executeOverArrays(Connection c, String sql, List<ArrayParam> params, List<Object[]> rows)
-      throws SQLException {
+  private void executeOverArrays(
+      Connection c, String sql, List<ArrayParam> params, List<Object[]> rows) throws SQLException {
     if (rows.isEmpty()) {
       return;
     }
@@ -320,7 +397,8 @@ final class PostgreSqlDialect extends Dialect {
     return columns;
   }
 
-  private static void bindArrays(Connection c, PreparedStatement ps, List<ArrayParam> params, Object[][] columns)
+  private static void bindArrays(
+      Connection c, PreparedStatement ps, List<ArrayParam> params, Object[][] columns)
       throws SQLException {
     for (int k = 0; k < params.size(); k++) {
       ps.setArray(k + 1, c.createArrayOf(params.get(k).sqlType(), columns[k]));

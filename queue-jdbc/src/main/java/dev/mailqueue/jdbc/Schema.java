@@ -24,15 +24,15 @@ final class Schema {
   private static final Logger log = LoggerFactory.getLogger(JdbcMailStore.class);
 
   /**
-   * Longest one statement of a schema or upgrade script may run: 30 minutes (the upgrade to
-   * version 2 measured 12 s per 1,000,000 messages on PostgreSQL).
+   * Longest one statement of a schema or upgrade script may run: 30 minutes (the upgrade to version
+   * 2 measured 12 s per 1,000,000 messages on PostgreSQL).
    */
   static final int SCRIPT_STATEMENT_TIMEOUT_SECONDS = 30 * 60;
 
   /**
-   * MariaDB/MySQL errors that mean an upgrade step was done by an earlier, interrupted run: duplicate
-   * column (1060), duplicate key name (1061), no such column or key to drop (1091). MySQL has no
-   * ADD COLUMN IF NOT EXISTS, so the upgrade script resumes by skipping these.
+   * MariaDB/MySQL errors that mean an upgrade step was done by an earlier, interrupted run:
+   * duplicate column (1060), duplicate key name (1061), no such column or key to drop (1091). MySQL
+   * has no ADD COLUMN IF NOT EXISTS, so the upgrade script resumes by skipping these.
    */
   private static final Set<Integer> MARIADB_STEP_ALREADY_DONE = Set.of(1060, 1061, 1091);
 
@@ -53,7 +53,9 @@ final class Schema {
     return "dev/mailqueue/jdbc/schema-" + dialect.name() + ".sql";
   }
 
-  /** The classpath resource of the script that upgrades this store's database from schema version 1. */
+  /**
+   * The classpath resource of the script that upgrades this store's database from schema version 1.
+   */
   String upgradeResource() {
     return "dev/mailqueue/jdbc/upgrade-" + dialect.name() + "-1-to-2.sql";
   }
@@ -68,7 +70,10 @@ final class Schema {
     warnIfAutovacuumIsOff();
   }
 
-  /** See {@link JdbcMailStore#start()}: an H2 file database must write each commit before it returns. */
+  /**
+   * See {@link JdbcMailStore#start()}: an H2 file database must write each commit before it
+   * returns.
+   */
   private void requireDurableCommits() {
     if (!(dialect instanceof H2Dialect)) {
       return;
@@ -76,7 +81,8 @@ final class Schema {
     String path;
     String url;
     int writeDelay = 0;
-    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement()) {
       url = c.getMetaData().getURL();
       try (ResultSet rs = s.executeQuery("SELECT DATABASE_PATH()")) {
         path = rs.next() ? rs.getString(1) : null;
@@ -85,21 +91,32 @@ final class Schema {
         return; // in memory
       }
       // Two rows when SET WRITE_DELAY was ever run: the stored setting and the value in effect.
-      try (ResultSet rs = s.executeQuery(
-          "SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = 'WRITE_DELAY'")) {
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = 'WRITE_DELAY'")) {
         while (rs.next()) {
           writeDelay = Math.max(writeDelay, Integer.parseInt(rs.getString(1).strip()));
         }
       }
     } catch (SQLException | NumberFormatException e) {
-      throw new JdbcStoreException("cannot read H2's WRITE_DELAY setting to check that commits are written "
-          + "before they return: " + e.getMessage(), e);
+      throw new JdbcStoreException(
+          "cannot read H2's WRITE_DELAY setting to check that commits are written "
+              + "before they return: "
+              + e.getMessage(),
+          e);
     }
     if (writeDelay > 0) {
-      throw new JdbcStoreException("H2 database " + path + " keeps commits in memory for up to " + writeDelay
-          + " ms before writing them (WRITE_DELAY=" + writeDelay + "): mail that enqueue acknowledged could be lost, "
-          + "and mail already delivered sent again, if the process died. Add ;WRITE_DELAY=0 to the JDBC URL, e.g. "
-          + url + ";WRITE_DELAY=0");
+      throw new JdbcStoreException(
+          "H2 database "
+              + path
+              + " keeps commits in memory for up to "
+              + writeDelay
+              + " ms before writing them (WRITE_DELAY="
+              + writeDelay
+              + "): mail that enqueue acknowledged could be lost, "
+              + "and mail already delivered sent again, if the process died. Add ;WRITE_DELAY=0 to the JDBC URL, e.g. "
+              + url
+              + ";WRITE_DELAY=0");
     }
   }
 
@@ -113,12 +130,15 @@ final class Schema {
       return;
     }
     try {
-      String setting = jdbi.withHandle(h -> h.createQuery("SELECT current_setting('autovacuum')")
-          .mapTo(String.class).one());
+      String setting =
+          jdbi.withHandle(
+              h -> h.createQuery("SELECT current_setting('autovacuum')").mapTo(String.class).one());
       if ("off".equalsIgnoreCase(setting)) {
-        log.warn("PostgreSQL runs with autovacuum off: the queue tables' dead rows and planner statistics are "
-            + "never maintained, and claims slow down as the queue grows; turn it on, or VACUUM ANALYZE "
-            + "the {}* tables regularly", dialect.prefix);
+        log.warn(
+            "PostgreSQL runs with autovacuum off: the queue tables' dead rows and planner statistics are "
+                + "never maintained, and claims slow down as the queue grows; turn it on, or VACUUM ANALYZE "
+                + "the {}* tables regularly",
+            dialect.prefix);
       }
     } catch (RuntimeException e) {
       log.debug("could not read the autovacuum setting", e);
@@ -128,26 +148,32 @@ final class Schema {
   /**
    * Upgrades tables at schema version 1, then creates whatever is missing. The create script runs
    * statement by statement in auto-commit: in one transaction, PostgreSQL would hold the locks of
-   * its CREATE INDEX IF NOT EXISTS statements (they block writes even when the index exists) on
-   * the live queue tables until the end, at every start of every node.
+   * its CREATE INDEX IF NOT EXISTS statements (they block writes even when the index exists) on the
+   * live queue tables until the end, at every start of every node.
    */
   private void createSchema() {
     Integer before = schemaVersion();
     if (Integer.valueOf(1).equals(before)) {
-      log.info("upgrading the mailqueue schema ({}*) from version 1 to {} with {}", dialect.prefix, SCHEMA_VERSION,
+      log.info(
+          "upgrading the mailqueue schema ({}*) from version 1 to {} with {}",
+          dialect.prefix,
+          SCHEMA_VERSION,
           upgradeResource());
       runScript(upgradeResource(), "upgrading the mailqueue schema", true);
     }
     runScript(schemaResource(), "creating the mailqueue schema", false);
     if (before == null) {
-      log.info("created the mailqueue tables {}* (schema version {}) with {}", dialect.prefix, SCHEMA_VERSION,
+      log.info(
+          "created the mailqueue tables {}* (schema version {}) with {}",
+          dialect.prefix,
+          SCHEMA_VERSION,
           schemaResource());
     }
   }
 
   /**
-   * Runs a script's statements, in one transaction when {@code inOneTransaction} (atomic where
-   * DDL is transactional, as on PostgreSQL; MariaDB and H2 commit each DDL statement anyway).
+   * Runs a script's statements, in one transaction when {@code inOneTransaction} (atomic where DDL
+   * is transactional, as on PostgreSQL; MariaDB and H2 commit each DDL statement anyway).
    */
   private void runScript(String resource, String what, boolean inOneTransaction) {
     String script;
@@ -162,7 +188,8 @@ final class Schema {
       throw new JdbcStoreException("cannot read " + resource, e);
     }
     script = script.replace(DEFAULT_TABLE_PREFIX, dialect.prefix);
-    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement()) {
       s.setQueryTimeout(SCRIPT_STATEMENT_TIMEOUT_SECONDS);
       boolean autoCommit = c.getAutoCommit();
       c.setAutoCommit(!inOneTransaction);
@@ -193,10 +220,14 @@ final class Schema {
     try {
       s.execute(sql);
     } catch (SQLException e) {
-      if (!(dialect instanceof MariaDbDialect && MARIADB_STEP_ALREADY_DONE.contains(e.getErrorCode()))) {
+      if (!(dialect instanceof MariaDbDialect
+          && MARIADB_STEP_ALREADY_DONE.contains(e.getErrorCode()))) {
         throw e;
       }
-      log.info("schema step already done, skipped ({}): {}", e.getMessage(), sql.lines().findFirst().orElse(sql));
+      log.info(
+          "schema step already done, skipped ({}): {}",
+          e.getMessage(),
+          sql.lines().findFirst().orElse(sql));
     }
   }
 
@@ -209,7 +240,9 @@ final class Schema {
     }
   }
 
-  /** The schema version in the database (null without a row); throws when there is no version table. */
+  /**
+   * The schema version in the database (null without a row); throws when there is no version table.
+   */
   private Integer readSchemaVersion() {
     return jdbi.withHandle(h -> h.createQuery(selectVersion).mapTo(Integer.class).one());
   }
@@ -228,16 +261,31 @@ final class Schema {
     try {
       version = readSchemaVersion();
     } catch (RuntimeException e) {
-      throw new JdbcStoreException("mailqueue tables not found (" + dialect.prefix + "schema_version): run the script "
-          + schemaResource() + " from the mailqueue-jdbc jar, or enable createSchema", e);
+      throw new JdbcStoreException(
+          "mailqueue tables not found ("
+              + dialect.prefix
+              + "schema_version): run the script "
+              + schemaResource()
+              + " from the mailqueue-jdbc jar, or enable createSchema",
+          e);
     }
     if (version != null && version == 1) {
-      throw new JdbcStoreException("mailqueue schema version 1 found, " + SCHEMA_VERSION + " expected: with every "
-          + "node stopped, run the script " + upgradeResource() + " from the mailqueue-jdbc jar, or enable createSchema");
+      throw new JdbcStoreException(
+          "mailqueue schema version 1 found, "
+              + SCHEMA_VERSION
+              + " expected: with every "
+              + "node stopped, run the script "
+              + upgradeResource()
+              + " from the mailqueue-jdbc jar, or enable createSchema");
     }
     if (version == null || version != SCHEMA_VERSION) {
-      throw new JdbcStoreException("mailqueue schema version " + version + " found, " + SCHEMA_VERSION
-          + " expected: run the matching script " + schemaResource());
+      throw new JdbcStoreException(
+          "mailqueue schema version "
+              + version
+              + " found, "
+              + SCHEMA_VERSION
+              + " expected: run the matching script "
+              + schemaResource());
     }
   }
 }

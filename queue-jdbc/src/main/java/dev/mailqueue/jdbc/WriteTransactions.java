@@ -10,9 +10,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Claim and completion transactions: READ COMMITTED (InnoDB's default REPEATABLE READ takes gap
- * locks on the due index that make concurrent claimers deadlock), retried when the database
- * picks one as a deadlock or serialization victim. Both are safe to repeat, since every write is
- * fenced by the lease token and a rolled-back claim leased nothing.
+ * locks on the due index that make concurrent claimers deadlock), retried when the database picks
+ * one as a deadlock or serialization victim. Both are safe to repeat, since every write is fenced
+ * by the lease token and a rolled-back claim leased nothing.
  */
 final class WriteTransactions {
   private static final Logger log = LoggerFactory.getLogger(JdbcMailStore.class);
@@ -22,7 +22,10 @@ final class WriteTransactions {
 
   private final Jdbi jdbi;
   private final Dialect dialect;
-  /** Whether the DataSource's connections start in READ COMMITTED; {@code null} until first seen. */
+
+  /**
+   * Whether the DataSource's connections start in READ COMMITTED; {@code null} until first seen.
+   */
   private volatile Boolean readCommittedByDefault;
 
   WriteTransactions(Jdbi jdbi, Dialect dialect) {
@@ -34,14 +37,16 @@ final class WriteTransactions {
   <T> T run(HandleCallback<T, RuntimeException> work) {
     for (int attempt = 1; ; attempt++) {
       try {
-        return jdbi.inTransaction(h -> {
-          // Not Jdbi's inTransaction(level): it reads the connection's level before and after,
-          // and PgJDBC answers each read with a SHOW round trip (six per transaction, measured).
-          if (!startsReadCommitted(h)) {
-            h.execute(dialect.readCommittedForThisTransaction());
-          }
-          return work.withHandle(h);
-        });
+        return jdbi.inTransaction(
+            h -> {
+              // Not Jdbi's inTransaction(level): it reads the connection's level before and after,
+              // and PgJDBC answers each read with a SHOW round trip (six per transaction,
+              // measured).
+              if (!startsReadCommitted(h)) {
+                h.execute(dialect.readCommittedForThisTransaction());
+              }
+              return work.withHandle(h);
+            });
       } catch (RuntimeException e) {
         if (attempt >= DEADLOCK_RETRIES || !isTransientConflict(e)) {
           throw e;
@@ -51,14 +56,18 @@ final class WriteTransactions {
     }
   }
 
-  /** Whether the DataSource's connections start in READ COMMITTED: read once, from the first one. */
+  /**
+   * Whether the DataSource's connections start in READ COMMITTED: read once, from the first one.
+   */
   private boolean startsReadCommitted(Handle h) {
     Boolean known = readCommittedByDefault;
     if (known == null) {
       try {
-        known = h.getConnection().getTransactionIsolation() == Connection.TRANSACTION_READ_COMMITTED;
+        known =
+            h.getConnection().getTransactionIsolation() == Connection.TRANSACTION_READ_COMMITTED;
       } catch (SQLException e) {
-        throw new JdbcStoreException("cannot read the connection's isolation level: " + e.getMessage(), e);
+        throw new JdbcStoreException(
+            "cannot read the connection's isolation level: " + e.getMessage(), e);
       }
       readCommittedByDefault = known;
     }
@@ -69,7 +78,8 @@ final class WriteTransactions {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof SQLException sql) {
         String state = sql.getSQLState();
-        if (state != null && (state.equals("40001") || state.equals("40P01") || state.startsWith("40"))) {
+        if (state != null
+            && (state.equals("40001") || state.equals("40P01") || state.startsWith("40"))) {
           return true;
         }
       }

@@ -20,14 +20,23 @@ final class ContainerDatabases {
     }
   }
 
-  /** Starts a container for the database and returns a URL with credentials; it lives as long as the JVM. */
+  /**
+   * Starts a container for the database and returns a URL with credentials; it lives as long as the
+   * JVM.
+   */
   @SuppressWarnings("resource") // Testcontainers' reaper removes it when the JVM exits
   static String start(String name) {
-    JdbcDatabaseContainer<?> c = name.equals("postgresql")
-        ? new PostgreSQLContainer("postgres:15-alpine")
-        : new MariaDBContainer("mariadb:10.11");
+    JdbcDatabaseContainer<?> c =
+        name.equals("postgresql")
+            ? new PostgreSQLContainer("postgres:15-alpine")
+            : new MariaDBContainer("mariadb:10.11");
     c.start();
     String url = c.getJdbcUrl();
-    return url + (url.contains("?") ? "&" : "?") + "user=" + c.getUsername() + "&password=" + c.getPassword();
+    return url
+        + (url.contains("?") ? "&" : "?")
+        + "user="
+        + c.getUsername()
+        + "&password="
+        + c.getPassword();
   }
 }

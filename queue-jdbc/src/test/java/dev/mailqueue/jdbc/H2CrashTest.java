@@ -21,18 +21,17 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * An application enqueues mail into an H2 file database and is killed with SIGKILL right after
- * the last {@code enqueue} returned: every mail it was told was enqueued must be in the file.
- * H2 keeps commits in memory for {@code WRITE_DELAY} (500 ms by default) before writing them, so
- * with the URL a user would write, the store refuses to start; with the URL its message asks for,
- * nothing acknowledged is lost.
+ * An application enqueues mail into an H2 file database and is killed with SIGKILL right after the
+ * last {@code enqueue} returned: every mail it was told was enqueued must be in the file. H2 keeps
+ * commits in memory for {@code WRITE_DELAY} (500 ms by default) before writing them, so with the
+ * URL a user would write, the store refuses to start; with the URL its message asks for, nothing
+ * acknowledged is lost.
  */
 @Timeout(120)
 class H2CrashTest {
   private static final int MAILS = 400;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   private Process child;
 
   @AfterEach
@@ -48,13 +47,21 @@ class H2CrashTest {
   /** Runs the child until it has printed DONE (then kills it with SIGKILL) or has exited. */
   private Run runAndKill(String url) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", ChildJvm.classPath(),
-        H2EnqueueProcess.class.getName(), url, Integer.toString(MAILS));
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java,
+            "-Xmx256m",
+            "-cp",
+            ChildJvm.classPath(),
+            H2EnqueueProcess.class.getName(),
+            url,
+            Integer.toString(MAILS));
     pb.redirectError(ProcessBuilder.Redirect.DISCARD);
     child = pb.start();
     List<String> acknowledged = new ArrayList<>();
     String refusal = null;
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
       for (String line; (line = out.readLine()) != null; ) {
         if (line.startsWith("ACK ")) {
           acknowledged.add(line.substring(4));
@@ -73,7 +80,8 @@ class H2CrashTest {
   /** The ids of the messages in the database file, opened after the child died. */
   private static Set<String> stored(String url) throws Exception {
     Set<String> ids = new HashSet<>();
-    try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement()) {
       if (!c.getMetaData().getTables(null, null, "MQ_MESSAGE", null).next()) {
         return ids;
       }
@@ -94,10 +102,15 @@ class H2CrashTest {
 
     Set<String> stored = stored(url);
     List<String> lost = run.acknowledged().stream().filter(id -> !stored.contains(id)).toList();
-    assertThat(lost).as("acknowledged by enqueue, missing after SIGKILL (of %d acknowledged)",
-        run.acknowledged().size()).isEmpty();
-    assertThat(run.refusal()).as("the store refuses a database that delays writes")
-        .contains("WRITE_DELAY=500").contains(url + ";WRITE_DELAY=0");
+    assertThat(lost)
+        .as(
+            "acknowledged by enqueue, missing after SIGKILL (of %d acknowledged)",
+            run.acknowledged().size())
+        .isEmpty();
+    assertThat(run.refusal())
+        .as("the store refuses a database that delays writes")
+        .contains("WRITE_DELAY=500")
+        .contains(url + ";WRITE_DELAY=0");
   }
 
   @Test

@@ -11,10 +11,10 @@ import dev.mailqueue.spi.OutboundMail;
 
 /**
  * A separate JVM for {@link H2CrashTest}: an application that opens its H2 file database with a
- * pool, starts a {@link JdbcMailStore} on it and enqueues mail, printing {@code ACK <id>} as soon as
- * each {@code enqueue} has returned, then {@code DONE}, and then waits to be killed. A store that
- * refuses to start prints {@code REFUSED <message>} and exits with status 2. Arguments: JDBC URL,
- * number of mails.
+ * pool, starts a {@link JdbcMailStore} on it and enqueues mail, printing {@code ACK <id>} as soon
+ * as each {@code enqueue} has returned, then {@code DONE}, and then waits to be killed. A store
+ * that refuses to start prints {@code REFUSED <message>} and exits with status 2. Arguments: JDBC
+ * URL, number of mails.
  */
 public final class H2EnqueueProcess {
   private H2EnqueueProcess() {}
@@ -33,16 +33,27 @@ public final class H2EnqueueProcess {
       System.exit(2);
     }
     // Enqueues only: the queue is never started, so nothing is delivered.
-    MailQueue queue = MailQueue.builder().store(store).transport(new MailTransport() {
-      @Override
-      public DeliveryResult deliver(OutboundMail mail) {
-        throw new IllegalStateException("this process never delivers");
-      }
-    }).build();
+    MailQueue queue =
+        MailQueue.builder()
+            .store(store)
+            .transport(
+                new MailTransport() {
+                  @Override
+                  public DeliveryResult deliver(OutboundMail mail) {
+                    throw new IllegalStateException("this process never delivers");
+                  }
+                })
+            .build();
     int count = Integer.parseInt(args[1]);
     for (int i = 0; i < count; i++) {
-      MessageId id = queue.enqueue(Mail.builder().from("shop@example.com").to("r" + i + "@example.org")
-          .subject("m" + i).text("message " + i).build());
+      MessageId id =
+          queue.enqueue(
+              Mail.builder()
+                  .from("shop@example.com")
+                  .to("r" + i + "@example.org")
+                  .subject("m" + i)
+                  .text("message " + i)
+                  .build());
       System.out.println("ACK " + id.value());
       System.out.flush();
     }

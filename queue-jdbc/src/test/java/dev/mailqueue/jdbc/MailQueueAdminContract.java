@@ -3,10 +3,9 @@ package dev.mailqueue.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.zaxxer.hikari.HikariDataSource;
 import dev.mailqueue.AttemptView;
-import dev.mailqueue.HealthThresholds;
 import dev.mailqueue.Erasure;
+import dev.mailqueue.HealthThresholds;
 import dev.mailqueue.MailAddress;
 import dev.mailqueue.MailQueueAdmin;
 import dev.mailqueue.MessageDetails;
@@ -34,19 +33,18 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import javax.sql.DataSource;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The administrative interface and the suppression list on every database; one subclass per
- * real database supplies the DataSource.
+ * The administrative interface and the suppression list on every database; one subclass per real
+ * database supplies the DataSource.
  */
 abstract class MailQueueAdminContract extends StoreTestBase {
   private static final Duration LEASE = Duration.ofMinutes(5);
   private static final SmtpReply OK = SmtpReply.parse(250, "2.0.0 ok");
-  private static final SmtpReply GREYLISTED = SmtpReply.parse(451, "4.7.1 greylisted 50%_off, try later");
+  private static final SmtpReply GREYLISTED =
+      SmtpReply.parse(451, "4.7.1 greylisted 50%_off, try later");
   private static final SmtpReply UNKNOWN = SmtpReply.parse(550, "5.1.1 user unknown");
 
   protected MailQueueAdmin admin;
@@ -62,10 +60,20 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     for (String r : recipients) {
       to.add(MailAddress.of(r));
     }
-    byte[] mime = ("Message-ID: <" + id + "@example.com>\r\nSubject: test\r\n\r\nbody\r\n")
-        .getBytes(StandardCharsets.US_ASCII);
-    return new QueuedMail(id, "<" + id + "@example.com>", MailAddress.of(from), to, mime, Priority.NORMAL, notBefore,
-        Duration.ofDays(5), tag, null);
+    byte[] mime =
+        ("Message-ID: <" + id + "@example.com>\r\nSubject: test\r\n\r\nbody\r\n")
+            .getBytes(StandardCharsets.US_ASCII);
+    return new QueuedMail(
+        id,
+        "<" + id + "@example.com>",
+        MailAddress.of(from),
+        to,
+        mime,
+        Priority.NORMAL,
+        notBefore,
+        Duration.ofDays(5),
+        tag,
+        null);
   }
 
   private MessageId insert(String from, String tag, String... recipients) {
@@ -83,27 +91,46 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     for (ClaimedMail.PendingRecipient p : m.recipients()) {
       updates.add(new Completion.RecipientUpdate(p.index(), RecipientStatus.DEFERRED, reply));
     }
-    return new Completion(MessageState.DEFERRED, Duration.ofHours(1), true, false, updates, "mx1.example.org",
-        Duration.ofMillis(42), reply);
+    return new Completion(
+        MessageState.DEFERRED,
+        Duration.ofHours(1),
+        true,
+        false,
+        updates,
+        "mx1.example.org",
+        Duration.ofMillis(42),
+        reply);
   }
 
-  private static Completion finished(ClaimedMail m, MessageState state, RecipientStatus status, SmtpReply reply) {
+  private static Completion finished(
+      ClaimedMail m, MessageState state, RecipientStatus status, SmtpReply reply) {
     List<Completion.RecipientUpdate> updates = new ArrayList<>();
     for (ClaimedMail.PendingRecipient p : m.recipients()) {
       updates.add(new Completion.RecipientUpdate(p.index(), status, reply));
     }
-    return new Completion(state, null, true, false, updates, "mx2.example.org", Duration.ofMillis(7), reply);
+    return new Completion(
+        state, null, true, false, updates, "mx2.example.org", Duration.ofMillis(7), reply);
   }
 
-  /** The completion with the claim's suppressed recipients recorded SUPPRESSED, as the engine adds them. */
+  /**
+   * The completion with the claim's suppressed recipients recorded SUPPRESSED, as the engine adds
+   * them.
+   */
   private static Completion withSuppressed(ClaimedMail m, Completion c) {
     SmtpReply reply = SmtpReply.local(550, "5.7.1", "recipient on the suppression list, not sent");
     List<Completion.RecipientUpdate> updates = new ArrayList<>(c.recipients());
     for (ClaimedMail.PendingRecipient p : m.suppressed()) {
       updates.add(new Completion.RecipientUpdate(p.index(), RecipientStatus.SUPPRESSED, reply));
     }
-    return new Completion(c.newState(), c.retryDelay(), c.countsAsAttempt(), c.uncertain(), updates, c.remoteHost(),
-        c.duration(), c.summary());
+    return new Completion(
+        c.newState(),
+        c.retryDelay(),
+        c.countsAsAttempt(),
+        c.uncertain(),
+        updates,
+        c.remoteHost(),
+        c.duration(),
+        c.summary());
   }
 
   private MessageState state(MessageId id) {
@@ -113,8 +140,9 @@ abstract class MailQueueAdminContract extends StoreTestBase {
   /** Moves a message's enqueue time into the past, as if it had waited that long. */
   private void age(MessageId id, Duration by) throws SQLException {
     try (Connection c = dataSource.getConnection();
-         PreparedStatement ps = c.prepareStatement("UPDATE " + prefix + "message SET created_at = created_at - ? "
-             + "WHERE id = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE " + prefix + "message SET created_at = created_at - ? " + "WHERE id = ?")) {
       ps.setLong(1, by.toMillis());
       ps.setObject(2, store.dialectName().equals("mariadb") ? id.value().toString() : id.value());
       assertThat(ps.executeUpdate()).isEqualTo(1);
@@ -140,34 +168,45 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     }
     store.release(claimed.stream().filter(c -> !c.id().equals(greylisted)).toList());
 
-    assertThat(ids(admin.list(MessageFilter.all()))).containsExactlyInAnyOrder(receipt, news, greylisted);
-    assertThat(ids(admin.list(MessageFilter.state(MessageState.DEFERRED)))).containsExactly(greylisted);
+    assertThat(ids(admin.list(MessageFilter.all())))
+        .containsExactlyInAnyOrder(receipt, news, greylisted);
+    assertThat(ids(admin.list(MessageFilter.state(MessageState.DEFERRED))))
+        .containsExactly(greylisted);
     assertThat(ids(admin.list(MessageFilter.builder().tag("receipt").build())))
         .containsExactlyInAnyOrder(receipt, greylisted);
-    assertThat(ids(admin.list(MessageFilter.builder().sender("news@example.com").build()))).containsExactly(news);
+    assertThat(ids(admin.list(MessageFilter.builder().sender("news@example.com").build())))
+        .containsExactly(news);
     assertThat(ids(admin.list(MessageFilter.builder().recipientDomain("YAHOO.com").build())))
         .containsExactlyInAnyOrder(news, greylisted);
-    assertThat(ids(admin.list(MessageFilter.builder().olderThan(Duration.ofHours(1)).build()))).containsExactly(news);
+    assertThat(ids(admin.list(MessageFilter.builder().olderThan(Duration.ofHours(1)).build())))
+        .containsExactly(news);
     assertThat(ids(admin.list(MessageFilter.builder().youngerThan(Duration.ofHours(1)).build())))
         .containsExactlyInAnyOrder(receipt, greylisted);
-    assertThat(ids(admin.list(MessageFilter.builder().lastReplyCode(451).build()))).containsExactly(greylisted);
-    assertThat(ids(admin.list(MessageFilter.builder().lastReplyContains("50%_off").build()))).containsExactly(greylisted);
+    assertThat(ids(admin.list(MessageFilter.builder().lastReplyCode(451).build())))
+        .containsExactly(greylisted);
+    assertThat(ids(admin.list(MessageFilter.builder().lastReplyContains("50%_off").build())))
+        .containsExactly(greylisted);
     assertThat(admin.list(MessageFilter.builder().lastReplyContains("50%_of_").build()))
-        .as("wildcards in the text are literal").isEmpty();
-    assertThat(admin.count(MessageFilter.builder().tag("receipt").sender("shop@example.com").build())).isEqualTo(2);
+        .as("wildcards in the text are literal")
+        .isEmpty();
+    assertThat(
+            admin.count(MessageFilter.builder().tag("receipt").sender("shop@example.com").build()))
+        .isEqualTo(2);
 
     MessageSummary s = admin.list(MessageFilter.ids(greylisted)).get(0);
     assertThat(s.state()).isEqualTo(MessageState.DEFERRED);
     assertThat(s.attempts()).isEqualTo(1);
     assertThat(s.lastReply()).isEqualTo(GREYLISTED);
     assertThat(s.dueAt()).isAfter(Instant.now().plus(Duration.ofMinutes(50)));
-    assertThat(admin.list(MessageFilter.ids(receipt)).get(0)).satisfies(r -> {
-      assertThat(r.recipients()).isEqualTo(2);
-      assertThat(r.pendingRecipients()).isEqualTo(2);
-      assertThat(r.envelopeFrom().address()).isEqualTo("shop@example.com");
-      assertThat(r.sizeBytes()).isPositive();
-      assertThat(r.lastReply()).isNull();
-    });
+    assertThat(admin.list(MessageFilter.ids(receipt)).get(0))
+        .satisfies(
+            r -> {
+              assertThat(r.recipients()).isEqualTo(2);
+              assertThat(r.pendingRecipients()).isEqualTo(2);
+              assertThat(r.envelopeFrom().address()).isEqualTo("shop@example.com");
+              assertThat(r.sizeBytes()).isPositive();
+              assertThat(r.lastReply()).isNull();
+            });
   }
 
   @Test
@@ -201,8 +240,15 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     assertThat(store.complete(first, deferred(first, GREYLISTED))).isTrue();
     assertThat(admin.retryNow(id)).isTrue();
     ClaimedMail second = claimOne();
-    assertThat(store.complete(second, finished(second, MessageState.BOUNCED, RecipientStatus.BOUNCED,
-        SmtpReply.parse(550, "5.7.1 rejected by policy")))).isTrue();
+    assertThat(
+            store.complete(
+                second,
+                finished(
+                    second,
+                    MessageState.BOUNCED,
+                    RecipientStatus.BOUNCED,
+                    SmtpReply.parse(550, "5.7.1 rejected by policy"))))
+        .isTrue();
 
     MessageDetails d = admin.show(id).orElseThrow();
     assertThat(d.message().state()).isEqualTo(MessageState.BOUNCED);
@@ -236,7 +282,8 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     List<MessageView> views = admin.views(List.of(second, MessageId.generate(), first));
     assertThat(views).extracting(MessageView::id).containsExactly(second, first);
     assertThat(views.get(1).messageIdHeader()).isEqualTo("<" + first + "@example.com>");
-    assertThat(views.get(1).recipients()).extracting(r -> r.address().address())
+    assertThat(views.get(1).recipients())
+        .extracting(r -> r.address().address())
         .containsExactly("bob@example.org", "carol@example.net");
     assertThat(admin.views(List.of())).isEmpty();
 
@@ -279,8 +326,13 @@ abstract class MailQueueAdminContract extends StoreTestBase {
 
   @Test
   void retryNowMakesScheduledMailDue() {
-    MessageId later = store.insert(mail("s@example.com", "digest", Instant.now().plus(Duration.ofHours(3)),
-        "a@example.org"));
+    MessageId later =
+        store.insert(
+            mail(
+                "s@example.com",
+                "digest",
+                Instant.now().plus(Duration.ofHours(3)),
+                "a@example.org"));
     assertThat(store.claim("w1", 10, LEASE)).isEmpty();
     assertThat(admin.retryNow(MessageFilter.builder().tag("other").build())).isZero();
     assertThat(admin.retryNow(MessageFilter.builder().tag("digest").build())).isEqualTo(1);
@@ -292,10 +344,19 @@ abstract class MailQueueAdminContract extends StoreTestBase {
   void expireGivesUpOnPendingRecipientsOnly() {
     MessageId id = insert("s@example.com", null, "ok@example.org", "later@example.org");
     ClaimedMail c = claimOne();
-    store.complete(c, new Completion(MessageState.DEFERRED, Duration.ofHours(1), true, false, List.of(
-        new Completion.RecipientUpdate(0, RecipientStatus.DELIVERED, OK),
-        new Completion.RecipientUpdate(1, RecipientStatus.DEFERRED, GREYLISTED)), "mx", Duration.ofMillis(3),
-        GREYLISTED));
+    store.complete(
+        c,
+        new Completion(
+            MessageState.DEFERRED,
+            Duration.ofHours(1),
+            true,
+            false,
+            List.of(
+                new Completion.RecipientUpdate(0, RecipientStatus.DELIVERED, OK),
+                new Completion.RecipientUpdate(1, RecipientStatus.DEFERRED, GREYLISTED)),
+            "mx",
+            Duration.ofMillis(3),
+            GREYLISTED));
     MessageId sending = insert("s@example.com", null, "x@example.org");
     claimOne();
 
@@ -303,10 +364,12 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     MessageView v = store.find(id).orElseThrow();
     assertThat(v.state()).isEqualTo(MessageState.EXPIRED);
     assertThat(v.dueAt()).isNull();
-    assertThat(v.recipients()).extracting(MessageView.Recipient::status)
+    assertThat(v.recipients())
+        .extracting(MessageView.Recipient::status)
         .containsExactly(RecipientStatus.DELIVERED, RecipientStatus.EXPIRED);
     assertThat(v.recipients().get(1).lastReply()).isEqualTo(GREYLISTED);
-    assertThat(store.find(sending).orElseThrow().recipients().get(0).status()).isEqualTo(RecipientStatus.PENDING);
+    assertThat(store.find(sending).orElseThrow().recipients().get(0).status())
+        .isEqualTo(RecipientStatus.PENDING);
     assertThat(store.stats().backlog()).isEqualTo(1);
   }
 
@@ -351,19 +414,27 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     age(ancient, Duration.ofHours(5));
     MessageId done = insert("s@example.com", null, "f@gmail.com");
     age(done, Duration.ofDays(1));
-    ClaimedMail c = store.claim("w1", 10, LEASE).stream().filter(m -> m.id().equals(done)).findFirst().orElseThrow();
+    ClaimedMail c =
+        store.claim("w1", 10, LEASE).stream()
+            .filter(m -> m.id().equals(done))
+            .findFirst()
+            .orElseThrow();
     store.complete(c, finished(c, MessageState.DELIVERED, RecipientStatus.DELIVERED, OK));
     assertThat(fresh).isNotNull();
 
     QueueShape shape = admin.shape();
-    assertThat(shape.bucketLabels()).containsExactly("0-5m", "5-10m", "10-20m", "20-40m", "40-80m", "80-160m", "160m+");
-    assertThat(shape.domains()).extracting(QueueShape.Row::domain).containsExactly("gmail.com", "yahoo.com");
+    assertThat(shape.bucketLabels())
+        .containsExactly("0-5m", "5-10m", "10-20m", "20-40m", "40-80m", "80-160m", "160m+");
+    assertThat(shape.domains())
+        .extracting(QueueShape.Row::domain)
+        .containsExactly("gmail.com", "yahoo.com");
     assertThat(shape.domains().get(0).buckets()).containsExactly(1L, 0L, 0L, 1L, 0L, 0L, 1L);
     assertThat(shape.domains().get(0).count()).isEqualTo(3);
     assertThat(shape.domains().get(1).buckets()).containsExactly(1L, 0L, 0L, 0L, 0L, 0L, 0L);
     assertThat(shape.total().count()).isEqualTo(4);
     assertThat(admin.shape(EnumSet.of(MessageState.DEFERRED), 10).total().count()).isZero();
-    assertThat(admin.shape(EnumSet.of(MessageState.QUEUED, MessageState.SENDING), 1).domains()).hasSize(1);
+    assertThat(admin.shape(EnumSet.of(MessageState.QUEUED, MessageState.SENDING), 1).domains())
+        .hasSize(1);
 
     assertThat(admin.stats().count(MessageState.DELIVERED)).isEqualTo(1);
     assertThat(admin.stats().oldestWaiting()).isGreaterThanOrEqualTo(Duration.ofHours(5));
@@ -376,50 +447,71 @@ abstract class MailQueueAdminContract extends StoreTestBase {
   @Test
   void suppressedRecipientsAreNotSentTo() {
     admin.suppress("Gone@Example.org", null, null);
-    assertThat(admin.suppression("gone@example.org")).get().satisfies(s -> {
-      assertThat(s.reason()).isEqualTo(Suppression.MANUAL);
-      assertThat(s.expiresAt()).isNull();
-    });
+    assertThat(admin.suppression("gone@example.org"))
+        .get()
+        .satisfies(
+            s -> {
+              assertThat(s.reason()).isEqualTo(Suppression.MANUAL);
+              assertThat(s.expiresAt()).isNull();
+            });
     MessageId mixed = insert("s@example.com", null, "gone@example.org", "here@example.org");
     ClaimedMail c = claimOne();
     assertThat(c.id()).isEqualTo(mixed);
-    assertThat(c.recipients()).extracting(p -> p.address().address()).containsExactly("here@example.org");
-    assertThat(c.suppressed()).as("for the engine to record and tell").extracting(p -> p.address().address())
+    assertThat(c.recipients())
+        .extracting(p -> p.address().address())
+        .containsExactly("here@example.org");
+    assertThat(c.suppressed())
+        .as("for the engine to record and tell")
+        .extracting(p -> p.address().address())
         .containsExactly("gone@example.org");
-    store.complete(c, withSuppressed(c, finished(c, MessageState.DELIVERED, RecipientStatus.DELIVERED, OK)));
-    assertThat(store.find(mixed).orElseThrow().recipients()).extracting(MessageView.Recipient::status)
+    store.complete(
+        c, withSuppressed(c, finished(c, MessageState.DELIVERED, RecipientStatus.DELIVERED, OK)));
+    assertThat(store.find(mixed).orElseThrow().recipients())
+        .extracting(MessageView.Recipient::status)
         .containsExactly(RecipientStatus.SUPPRESSED, RecipientStatus.DELIVERED);
 
     MessageId allSuppressed = insert("s@example.com", null, "GONE@example.org");
     MessageView v = store.find(allSuppressed).orElseThrow();
-    assertThat(v.state()).as("queued all the same, so that the engine records it and tells its listener")
+    assertThat(v.state())
+        .as("queued all the same, so that the engine records it and tells its listener")
         .isEqualTo(MessageState.QUEUED);
     assertThat(v.recipients().get(0).status()).isEqualTo(RecipientStatus.SUPPRESSED);
     ClaimedMail s = claimOne();
     assertThat(s.id()).isEqualTo(allSuppressed);
     assertThat(s.recipients()).as("nothing to send").isEmpty();
-    assertThat(s.suppressed()).extracting(p -> p.address().address()).containsExactly("GONE@example.org");
+    assertThat(s.suppressed())
+        .extracting(p -> p.address().address())
+        .containsExactly("GONE@example.org");
     assertThat(s.deliveredBefore()).isFalse();
-    assertThat(store.complete(s, withSuppressed(s, finished(s, MessageState.SUPPRESSED, RecipientStatus.DELIVERED,
-        OK)))).isTrue();
+    assertThat(
+            store.complete(
+                s,
+                withSuppressed(
+                    s, finished(s, MessageState.SUPPRESSED, RecipientStatus.DELIVERED, OK))))
+        .isTrue();
     assertThat(state(allSuppressed)).isEqualTo(MessageState.SUPPRESSED);
-    assertThat(admin.stats().count(MessageState.SUPPRESSED)).as("counted apart from delivered").isEqualTo(1);
+    assertThat(admin.stats().count(MessageState.SUPPRESSED))
+        .as("counted apart from delivered")
+        .isEqualTo(1);
     assertThat(store.claim("w1", 10, LEASE)).isEmpty();
 
     assertThat(admin.unsuppress("gone@example.org")).isTrue();
     assertThat(admin.unsuppress("gone@example.org")).isFalse();
     MessageId again = insert("s@example.com", null, "gone@example.org");
-    assertThat(store.find(again).orElseThrow().recipients().get(0).status()).isEqualTo(RecipientStatus.PENDING);
+    assertThat(store.find(again).orElseThrow().recipients().get(0).status())
+        .isEqualTo(RecipientStatus.PENDING);
   }
 
   @Test
-  void suppressingAnAddressSuppressesItsPendingRecipientsInQueuedMailButNotInMailBeingSent() throws Exception {
+  void suppressingAnAddressSuppressesItsPendingRecipientsInQueuedMailButNotInMailBeingSent()
+      throws Exception {
     MessageId sending = insert("s@example.com", null, "x@example.org");
     ClaimedMail leased = claimOne();
     assertThat(leased.id()).isEqualTo(sending);
     MessageId mixed = insert("s@example.com", null, "x@example.org", "y@example.org");
-    MessageId alone = store.insert(mail("s@example.com", null, Instant.now().plus(Duration.ofHours(3)),
-        "x@example.org"));
+    MessageId alone =
+        store.insert(
+            mail("s@example.com", null, Instant.now().plus(Duration.ofHours(3)), "x@example.org"));
     MessageId held = insert("s@example.com", null, "x@example.org");
     assertThat(admin.hold(MessageFilter.builder().ids(List.of(held)).build())).isEqualTo(1);
     MessageId other = insert("s@example.com", null, "z@example.org");
@@ -427,25 +519,36 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     admin.suppress("x@EXAMPLE.org", "complaint", null);
 
     assertThat(store.find(sending).orElseThrow().recipients().get(0).status())
-        .as("being sent under a lease: left to its attempt").isEqualTo(RecipientStatus.PENDING);
-    assertThat(store.find(mixed).orElseThrow().recipients()).extracting(MessageView.Recipient::status)
+        .as("being sent under a lease: left to its attempt")
+        .isEqualTo(RecipientStatus.PENDING);
+    assertThat(store.find(mixed).orElseThrow().recipients())
+        .extracting(MessageView.Recipient::status)
         .containsExactly(RecipientStatus.SUPPRESSED, RecipientStatus.PENDING);
     MessageView aloneView = store.find(alone).orElseThrow();
     assertThat(aloneView.recipients().get(0).status()).isEqualTo(RecipientStatus.SUPPRESSED);
-    assertThat(aloneView.dueAt()).as("nothing left to send: due at once, not in three hours")
+    assertThat(aloneView.dueAt())
+        .as("nothing left to send: due at once, not in three hours")
         .isBefore(Instant.now().plus(Duration.ofHours(1)));
-    assertThat(store.find(held).orElseThrow().recipients().get(0).status()).isEqualTo(RecipientStatus.SUPPRESSED);
+    assertThat(store.find(held).orElseThrow().recipients().get(0).status())
+        .isEqualTo(RecipientStatus.SUPPRESSED);
     assertThat(state(held)).isEqualTo(MessageState.HOLD);
-    assertThat(store.find(other).orElseThrow().recipients().get(0).status()).isEqualTo(RecipientStatus.PENDING);
+    assertThat(store.find(other).orElseThrow().recipients().get(0).status())
+        .isEqualTo(RecipientStatus.PENDING);
 
     List<ClaimedMail> claimed = store.claim("w2", 10, LEASE);
     assertThat(claimed).extracting(ClaimedMail::id).containsExactlyInAnyOrder(mixed, alone, other);
     ClaimedMail a = claimed.stream().filter(m -> m.id().equals(alone)).findFirst().orElseThrow();
     assertThat(a.recipients()).isEmpty();
-    assertThat(a.suppressed()).extracting(p -> p.address().address()).containsExactly("x@example.org");
+    assertThat(a.suppressed())
+        .extracting(p -> p.address().address())
+        .containsExactly("x@example.org");
     ClaimedMail m = claimed.stream().filter(c -> c.id().equals(mixed)).findFirst().orElseThrow();
-    assertThat(m.recipients()).extracting(p -> p.address().address()).containsExactly("y@example.org");
-    assertThat(m.suppressed()).extracting(p -> p.address().address()).containsExactly("x@example.org");
+    assertThat(m.recipients())
+        .extracting(p -> p.address().address())
+        .containsExactly("y@example.org");
+    assertThat(m.suppressed())
+        .extracting(p -> p.address().address())
+        .containsExactly("x@example.org");
   }
 
   @Test
@@ -463,16 +566,23 @@ abstract class MailQueueAdminContract extends StoreTestBase {
 
     assertThat(store.insertAll(List.of(mixed, allSuppressed, clean)))
         .containsExactly(mixed.id(), allSuppressed.id(), clean.id());
-    assertThat(store.find(mixed.id()).orElseThrow().recipients()).extracting(MessageView.Recipient::status)
+    assertThat(store.find(mixed.id()).orElseThrow().recipients())
+        .extracting(MessageView.Recipient::status)
         .containsExactly(RecipientStatus.SUPPRESSED, RecipientStatus.PENDING);
     MessageView queued = store.find(allSuppressed.id()).orElseThrow();
-    assertThat(queued.state()).as("queued, for the engine to record SUPPRESSED").isEqualTo(MessageState.QUEUED);
-    assertThat(queued.recipients()).extracting(MessageView.Recipient::status)
+    assertThat(queued.state())
+        .as("queued, for the engine to record SUPPRESSED")
+        .isEqualTo(MessageState.QUEUED);
+    assertThat(queued.recipients())
+        .extracting(MessageView.Recipient::status)
         .containsExactly(RecipientStatus.SUPPRESSED);
     List<ClaimedMail> claimed = store.claim("w1", 10, LEASE);
-    assertThat(claimed).extracting(ClaimedMail::id).containsExactlyInAnyOrder(mixed.id(), allSuppressed.id(),
-        clean.id());
-    assertThat(claimed).filteredOn(m -> m.id().equals(allSuppressed.id())).singleElement()
+    assertThat(claimed)
+        .extracting(ClaimedMail::id)
+        .containsExactlyInAnyOrder(mixed.id(), allSuppressed.id(), clean.id());
+    assertThat(claimed)
+        .filteredOn(m -> m.id().equals(allSuppressed.id()))
+        .singleElement()
         .satisfies(m -> assertThat(m.recipients()).isEmpty());
     assertThat(store.loadMime(clean.id())).isEqualTo(clean.mime());
   }
@@ -482,12 +592,18 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     admin.suppress("b@example.org", "complaint", null);
     admin.suppress("a@example.org", null, null);
     admin.suppress("soon@example.org", null, Duration.ofMillis(200));
-    assertThat(admin.suppressions(null, 10)).extracting(Suppression::address)
+    assertThat(admin.suppressions(null, 10))
+        .extracting(Suppression::address)
         .containsExactly("a@example.org", "b@example.org", "soon@example.org");
-    assertThat(admin.suppressions("a@example.org", 1)).extracting(Suppression::reason).containsExactly("complaint");
-    await().atMost(Duration.ofSeconds(5)).until(() -> admin.suppression("soon@example.org").isEmpty());
+    assertThat(admin.suppressions("a@example.org", 1))
+        .extracting(Suppression::reason)
+        .containsExactly("complaint");
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> admin.suppression("soon@example.org").isEmpty());
     MessageId id = insert("s@example.com", null, "soon@example.org");
-    assertThat(store.find(id).orElseThrow().recipients().get(0).status()).isEqualTo(RecipientStatus.PENDING);
+    assertThat(store.find(id).orElseThrow().recipients().get(0).status())
+        .isEqualTo(RecipientStatus.PENDING);
     assertThat(admin.suppressions(null, 10)).hasSize(2);
   }
 
@@ -495,21 +611,39 @@ abstract class MailQueueAdminContract extends StoreTestBase {
   void hardBounceWithAConfiguredCodePutsTheRecipientOnTheList() {
     insert("s@example.com", null, "unknown@example.org", "blocked@example.org", "ok@example.org");
     ClaimedMail c = claimOne();
-    store.complete(c, new Completion(MessageState.BOUNCED, null, true, false, List.of(
-        new Completion.RecipientUpdate(0, RecipientStatus.BOUNCED, UNKNOWN),
-        new Completion.RecipientUpdate(1, RecipientStatus.BOUNCED, SmtpReply.parse(550, "5.7.1 blocked")),
-        new Completion.RecipientUpdate(2, RecipientStatus.DELIVERED, OK)), "mx", Duration.ofMillis(3), UNKNOWN));
+    store.complete(
+        c,
+        new Completion(
+            MessageState.BOUNCED,
+            null,
+            true,
+            false,
+            List.of(
+                new Completion.RecipientUpdate(0, RecipientStatus.BOUNCED, UNKNOWN),
+                new Completion.RecipientUpdate(
+                    1, RecipientStatus.BOUNCED, SmtpReply.parse(550, "5.7.1 blocked")),
+                new Completion.RecipientUpdate(2, RecipientStatus.DELIVERED, OK)),
+            "mx",
+            Duration.ofMillis(3),
+            UNKNOWN));
 
-    assertThat(admin.suppression("unknown@example.org")).get().satisfies(s -> {
-      assertThat(s.reason()).isEqualTo(Suppression.HARD_BOUNCE);
-      assertThat(s.reply()).isEqualTo(UNKNOWN);
-      assertThat(s.expiresAt()).as("not for ever: 90 days by default")
-          .isEqualTo(s.createdAt().plus(JdbcMailStore.DEFAULT_BOUNCE_SUPPRESSION_TTL));
-    });
-    assertThat(admin.suppression("blocked@example.org")).as("policy rejections are not suppressed").isEmpty();
+    assertThat(admin.suppression("unknown@example.org"))
+        .get()
+        .satisfies(
+            s -> {
+              assertThat(s.reason()).isEqualTo(Suppression.HARD_BOUNCE);
+              assertThat(s.reply()).isEqualTo(UNKNOWN);
+              assertThat(s.expiresAt())
+                  .as("not for ever: 90 days by default")
+                  .isEqualTo(s.createdAt().plus(JdbcMailStore.DEFAULT_BOUNCE_SUPPRESSION_TTL));
+            });
+    assertThat(admin.suppression("blocked@example.org"))
+        .as("policy rejections are not suppressed")
+        .isEmpty();
     assertThat(admin.suppression("ok@example.org")).isEmpty();
 
-    // A second bounce of the same address (another message, same group commit) is an update, not an error.
+    // A second bounce of the same address (another message, same group commit) is an update, not an
+    // error.
     insert("s@example.com", null, "unknown2@example.org");
     insert("s@example.com", null, "other@example.org");
     admin.unsuppress("unknown@example.org");
@@ -519,30 +653,40 @@ abstract class MailQueueAdminContract extends StoreTestBase {
       completions.add(finished(m, MessageState.BOUNCED, RecipientStatus.BOUNCED, UNKNOWN));
     }
     assertThat(store.completeAll(both, completions)).containsExactly(true, true);
-    assertThat(admin.suppressions(null, 10)).extracting(Suppression::address)
+    assertThat(admin.suppressions(null, 10))
+        .extracting(Suppression::address)
         .containsExactly("other@example.org", "unknown2@example.org");
   }
 
   @Test
   void bounceSuppressionCanBeTurnedOffOrKeptForEver() {
-    JdbcMailStore off = JdbcMailStore.builder(dataSource).tablePrefix(prefix).bounceSuppression(false).build();
+    JdbcMailStore off =
+        JdbcMailStore.builder(dataSource).tablePrefix(prefix).bounceSuppression(false).build();
     off.insert(mail("s@example.com", null, null, "unknown@example.org"));
     ClaimedMail c = off.claim("w1", 1, LEASE).get(0);
-    assertThat(off.complete(c, finished(c, MessageState.BOUNCED, RecipientStatus.BOUNCED, UNKNOWN))).isTrue();
+    assertThat(off.complete(c, finished(c, MessageState.BOUNCED, RecipientStatus.BOUNCED, UNKNOWN)))
+        .isTrue();
     assertThat(admin.suppression("unknown@example.org")).as("automatic suppression off").isEmpty();
 
-    JdbcMailStore forEver = JdbcMailStore.builder(dataSource).tablePrefix(prefix).bounceSuppressionTtl(null).build();
+    JdbcMailStore forEver =
+        JdbcMailStore.builder(dataSource).tablePrefix(prefix).bounceSuppressionTtl(null).build();
     forEver.insert(mail("s@example.com", null, null, "unknown@example.org"));
     ClaimedMail d = forEver.claim("w1", 1, LEASE).get(0);
-    assertThat(forEver.complete(d, finished(d, MessageState.BOUNCED, RecipientStatus.BOUNCED, UNKNOWN))).isTrue();
-    assertThat(admin.suppression("unknown@example.org")).get()
+    assertThat(
+            forEver.complete(
+                d, finished(d, MessageState.BOUNCED, RecipientStatus.BOUNCED, UNKNOWN)))
+        .isTrue();
+    assertThat(admin.suppression("unknown@example.org"))
+        .get()
         .satisfies(s -> assertThat(s.expiresAt()).isNull());
   }
 
   @Test
   void sendQuotaHoldsTheExcessOfARunawaySender() {
-    store.sendQuotas(List.of(SendQuota.perSender(2, Duration.ofHours(1)), SendQuota.tag("campaign", 1,
-        Duration.ofHours(1))));
+    store.sendQuotas(
+        List.of(
+            SendQuota.perSender(2, Duration.ofHours(1)),
+            SendQuota.tag("campaign", 1, Duration.ofHours(1))));
     MessageId first = insert("loop@example.com", null, "a@example.org");
     MessageId second = insert("loop@example.com", null, "a@example.org");
     MessageId third = insert("loop@example.com", null, "a@example.org");
@@ -550,8 +694,10 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     MessageId campaign1 = insert("news@example.com", "campaign", "a@example.org");
     MessageId campaign2 = insert("news2@example.com", "campaign", "a@example.org");
 
-    assertThat(ids(admin.list(MessageFilter.state(MessageState.HOLD)))).containsExactlyInAnyOrder(third, campaign2);
-    assertThat(store.claim("w1", 10, LEASE)).extracting(ClaimedMail::id)
+    assertThat(ids(admin.list(MessageFilter.state(MessageState.HOLD))))
+        .containsExactlyInAnyOrder(third, campaign2);
+    assertThat(store.claim("w1", 10, LEASE))
+        .extracting(ClaimedMail::id)
         .containsExactlyInAnyOrder(first, second, otherSender, campaign1);
 
     store.sendQuotas(List.of());
@@ -561,12 +707,16 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     assertThat(claimOne().id()).isIn(third, fourth);
   }
 
-  /** A data subject's request: nothing of the address is left but what is being sent this very moment. */
+  /**
+   * A data subject's request: nothing of the address is left but what is being sent this very
+   * moment.
+   */
   @Test
   void eraseRemovesEveryMessageOfAnAddressAndItsSuppressionButNotOneBeingSent() {
     MessageId sending = insert("shop@example.com", "receipt", "Erin@Example.org");
     assertThat(claimOne().id()).isEqualTo(sending);
-    MessageId queued = insert("shop@example.com", "receipt", "erin@example.org", "other@example.org");
+    MessageId queued =
+        insert("shop@example.com", "receipt", "erin@example.org", "other@example.org");
     MessageId sent = insert("erin@example.org", "newsletter", "friend@example.net");
     MessageId unrelated = insert("shop@example.com", "receipt", "other@example.org");
     admin.suppress("ERIN@example.org", "complaint", null);
@@ -580,14 +730,16 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     assertThat(store.find(sending)).isPresent();
     assertThat(store.find(unrelated)).isPresent();
     assertThat(admin.suppression("erin@example.org")).isEmpty();
-    assertThat(rows("body") + rows("recipient")).as("body and recipient rows of the erased ones are gone")
+    assertThat(rows("body") + rows("recipient"))
+        .as("body and recipient rows of the erased ones are gone")
         .isEqualTo(2 + 2);
     assertThat(admin.erase("nobody@example.org")).isEqualTo(new Erasure(0, 0, false));
   }
 
   private int rows(String table) {
-    try (java.sql.Connection c = dataSource.getConnection(); java.sql.ResultSet rs = c.createStatement()
-        .executeQuery("SELECT COUNT(*) FROM " + prefix + table)) {
+    try (java.sql.Connection c = dataSource.getConnection();
+        java.sql.ResultSet rs =
+            c.createStatement().executeQuery("SELECT COUNT(*) FROM " + prefix + table)) {
       rs.next();
       return rs.getInt(1);
     } catch (java.sql.SQLException e) {

@@ -3,7 +3,6 @@ package dev.mailqueue.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.zaxxer.hikari.HikariDataSource;
 import dev.mailqueue.MailQueue;
 import dev.mailqueue.spi.ClusterAware;
 import dev.mailqueue.spi.DeliveryResult;
@@ -16,28 +15,30 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import javax.sql.DataSource;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The node registry every database must keep: heartbeats at the database clock, the live count,
- * leaving; and the engine publishing the count to a cluster-aware transport. One subclass per
- * real database supplies the DataSource.
+ * leaving; and the engine publishing the count to a cluster-aware transport. One subclass per real
+ * database supplies the DataSource.
  */
 abstract class NodeRegistryContract extends StoreTestBase {
   private static final Duration LIVENESS = Duration.ofSeconds(15);
 
-
   /** Moves a node's heartbeat and start {@code millis} into the past. */
   private void age(String nodeId, long millis) {
-    update("UPDATE " + prefix + "node SET heartbeat_at = heartbeat_at - ?, started_at = started_at - ? WHERE node_id = ?",
-        millis, millis, nodeId);
+    update(
+        "UPDATE "
+            + prefix
+            + "node SET heartbeat_at = heartbeat_at - ?, started_at = started_at - ? WHERE node_id = ?",
+        millis,
+        millis,
+        nodeId);
   }
 
   private void update(String sql, Object... params) {
-    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < params.length; i++) {
         ps.setObject(i + 1, params[i]);
       }
@@ -49,8 +50,10 @@ abstract class NodeRegistryContract extends StoreTestBase {
 
   /** heartbeat_at and started_at of a node, or null when it has no row. */
   private long[] row(String nodeId) {
-    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
-        "SELECT heartbeat_at, started_at FROM " + prefix + "node WHERE node_id = ?")) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT heartbeat_at, started_at FROM " + prefix + "node WHERE node_id = ?")) {
       ps.setString(1, nodeId);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? new long[] {rs.getLong(1), rs.getLong(2)} : null;
@@ -64,7 +67,9 @@ abstract class NodeRegistryContract extends StoreTestBase {
   void eachNodeCountsItselfAndTheOthersOnce() {
     assertThat(store.heartbeat("node-a", LIVENESS)).isEqualTo(1);
     assertThat(store.heartbeat("node-b", LIVENESS)).isEqualTo(2);
-    assertThat(store.heartbeat("node-a", LIVENESS)).as("a second heartbeat is no second node").isEqualTo(2);
+    assertThat(store.heartbeat("node-a", LIVENESS))
+        .as("a second heartbeat is no second node")
+        .isEqualTo(2);
     assertThat(store.heartbeat("node-b", LIVENESS)).isEqualTo(2);
   }
 
@@ -75,7 +80,9 @@ abstract class NodeRegistryContract extends StoreTestBase {
     age("node-a", LIVENESS.toMillis() + 1_000);
 
     assertThat(store.heartbeat("node-b", LIVENESS)).isEqualTo(1);
-    assertThat(store.heartbeat("node-a", LIVENESS)).as("back after its next heartbeat").isEqualTo(2);
+    assertThat(store.heartbeat("node-a", LIVENESS))
+        .as("back after its next heartbeat")
+        .isEqualTo(2);
   }
 
   @Test
@@ -135,8 +142,13 @@ abstract class NodeRegistryContract extends StoreTestBase {
   void aStartedQueuePublishesTheLiveCountToItsTransportAndLeavesOnClose() {
     CountingTransport transport = new CountingTransport();
     JdbcMailStore own = JdbcMailStore.builder(dataSource).tablePrefix(prefix).build();
-    MailQueue queue = MailQueue.builder().store(own).transport(transport).workerId("this-node")
-        .heartbeatInterval(Duration.ofMillis(50)).build();
+    MailQueue queue =
+        MailQueue.builder()
+            .store(own)
+            .transport(transport)
+            .workerId("this-node")
+            .heartbeatInterval(Duration.ofMillis(50))
+            .build();
     try {
       queue.start();
       await().atMost(Duration.ofSeconds(5)).until(() -> transport.counts.contains(1));

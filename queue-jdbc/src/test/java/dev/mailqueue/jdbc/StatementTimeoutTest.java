@@ -17,7 +17,8 @@ class StatementTimeoutTest {
     assertThat(JdbcMailStore.isInProcessH2("jdbc:h2:./queue")).isTrue();
     assertThat(JdbcMailStore.isInProcessH2("jdbc:h2:tcp://db.example.com/queue")).isFalse();
     assertThat(JdbcMailStore.isInProcessH2("JDBC:H2:SSL://db.example.com/queue")).isFalse();
-    assertThat(JdbcMailStore.isInProcessH2("jdbc:h2:./queue;AUTO_SERVER=TRUE")).as("mixed mode may connect over TCP")
+    assertThat(JdbcMailStore.isInProcessH2("jdbc:h2:./queue;AUTO_SERVER=TRUE"))
+        .as("mixed mode may connect over TCP")
         .isFalse();
     assertThat(JdbcMailStore.isInProcessH2("jdbc:postgresql://127.0.0.1/test")).isFalse();
     assertThat(JdbcMailStore.isInProcessH2(null)).isFalse();
@@ -27,7 +28,8 @@ class StatementTimeoutTest {
   void theStoreSaysWhichBoundItsStatementsHave() {
     JdbcDataSource inProcess = new JdbcDataSource();
     inProcess.setURL("jdbc:h2:mem:timeouts;DB_CLOSE_DELAY=-1");
-    assertThat(JdbcMailStore.builder(inProcess).build().toString()).contains("queryTimeoutSeconds=30")
+    assertThat(JdbcMailStore.builder(inProcess).build().toString())
+        .contains("queryTimeoutSeconds=30")
         .contains("statementTimeouts=off for H2 in process");
   }
 }

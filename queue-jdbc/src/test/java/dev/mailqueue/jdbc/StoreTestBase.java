@@ -6,8 +6,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
 /**
- * A fresh store per test on the database a subclass supplies: its own random table prefix,
- * schema created, and everything dropped afterwards.
+ * A fresh store per test on the database a subclass supplies: its own random table prefix, schema
+ * created, and everything dropped afterwards.
  */
 abstract class StoreTestBase {
   protected DataSource dataSource;

@@ -13,19 +13,22 @@ import java.util.logging.Logger;
 import javax.sql.DataSource;
 
 /**
- * Real databases for tests: H2 in memory, and the PostgreSQL and MariaDB servers on 127.0.0.1
- * (URLs overridable with MAILQUEUE_POSTGRESQL_URL / MAILQUEUE_MARIADB_URL). A server that does
- * not answer skips its tests with the reason, unless MAILQUEUE_REQUIRE_DATABASES names it (CI),
- * in which case the test fails.
+ * Real databases for tests: H2 in memory, and the PostgreSQL and MariaDB servers on 127.0.0.1 (URLs
+ * overridable with MAILQUEUE_POSTGRESQL_URL / MAILQUEUE_MARIADB_URL). A server that does not answer
+ * skips its tests with the reason, unless MAILQUEUE_REQUIRE_DATABASES names it (CI), in which case
+ * the test fails.
  */
 public final class TestDatabases {
-  public static final String POSTGRESQL_URL = env("MAILQUEUE_POSTGRESQL_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
-  public static final String MARIADB_URL = env("MAILQUEUE_MARIADB_URL", "jdbc:mariadb://127.0.0.1:3306/test?user=root&password=");
+  public static final String POSTGRESQL_URL =
+      env("MAILQUEUE_POSTGRESQL_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+  public static final String MARIADB_URL =
+      env("MAILQUEUE_MARIADB_URL", "jdbc:mariadb://127.0.0.1:3306/test?user=root&password=");
 
   private TestDatabases() {}
 
   public static DataSource h2() {
-    return new UrlDataSource("jdbc:h2:mem:mq" + ThreadLocalRandom.current().nextInt(1_000_000) + ";DB_CLOSE_DELAY=-1");
+    return new UrlDataSource(
+        "jdbc:h2:mem:mq" + ThreadLocalRandom.current().nextInt(1_000_000) + ";DB_CLOSE_DELAY=-1");
   }
 
   public static DataSource postgresql() {
@@ -43,8 +46,12 @@ public final class TestDatabases {
 
   /** Drops the tables of a prefix (children first). */
   public static void drop(DataSource ds, String prefix) {
-    try (Connection c = ds.getConnection(); var s = c.createStatement()) {
-      for (String t : new String[] {"attempt", "recipient", "body", "message", "schema_version", "suppression", "node"}) {
+    try (Connection c = ds.getConnection();
+        var s = c.createStatement()) {
+      for (String t :
+          new String[] {
+            "attempt", "recipient", "body", "message", "schema_version", "suppression", "node"
+          }) {
         s.execute("DROP TABLE IF EXISTS " + prefix + t);
       }
     } catch (SQLException e) {
@@ -67,7 +74,8 @@ public final class TestDatabases {
     return reachable(name, url);
   }
 
-  private static final java.util.Map<String, String> CONTAINER_URLS = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final java.util.Map<String, String> CONTAINER_URLS =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private static DataSource server(String name, String url) {
     return new UrlDataSource(reachable(name, url));
@@ -84,11 +92,23 @@ public final class TestDatabases {
     }
     if (failure != null) {
       if (required(name)) {
-        throw new IllegalStateException(name + " is required (MAILQUEUE_REQUIRE_DATABASES) but not reachable at "
-            + url + ": " + failure);
+        throw new IllegalStateException(
+            name
+                + " is required (MAILQUEUE_REQUIRE_DATABASES) but not reachable at "
+                + url
+                + ": "
+                + failure);
       }
-      assumeTrue(failure == null, name + " not reachable at " + url + " (" + failure + "); set MAILQUEUE_"
-          + name.toUpperCase(Locale.ROOT) + "_URL, start the server, or start Docker for Testcontainers");
+      assumeTrue(
+          failure == null,
+          name
+              + " not reachable at "
+              + url
+              + " ("
+              + failure
+              + "); set MAILQUEUE_"
+              + name.toUpperCase(Locale.ROOT)
+              + "_URL, start the server, or start Docker for Testcontainers");
     }
     return url;
   }
@@ -103,10 +123,16 @@ public final class TestDatabases {
   }
 
   private static boolean required(String name) {
-    return System.getenv().getOrDefault("MAILQUEUE_REQUIRE_DATABASES", "").toLowerCase(Locale.ROOT).contains(name);
+    return System.getenv()
+        .getOrDefault("MAILQUEUE_REQUIRE_DATABASES", "")
+        .toLowerCase(Locale.ROOT)
+        .contains(name);
   }
 
-  /** Testcontainers is only on the classpath of modules that declare it; elsewhere there is no fallback. */
+  /**
+   * Testcontainers is only on the classpath of modules that declare it; elsewhere there is no
+   * fallback.
+   */
   private static boolean dockerAvailable() {
     try {
       return ContainerDatabases.dockerAvailable();
@@ -118,7 +144,6 @@ public final class TestDatabases {
   private static String startContainer(String name) {
     return ContainerDatabases.start(name);
   }
-
 
   private static String env(String name, String fallback) {
     String v = System.getenv(name);

@@ -4,8 +4,8 @@ import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
- * A user name and a secret: a password, or an OAuth 2 access token fetched on every connect.
- * {@link #toString()} never shows the secret.
+ * A user name and a secret: a password, or an OAuth 2 access token fetched on every connect. {@link
+ * #toString()} never shows the secret.
  */
 record Credentials(String username, Supplier<String> secret, boolean oauth2) {
   Credentials {

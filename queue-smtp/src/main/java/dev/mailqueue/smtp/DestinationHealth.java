@@ -6,8 +6,8 @@ import dev.mailqueue.SmtpReply;
 import dev.mailqueue.spi.DeliveryResult;
 
 /**
- * What one delivery attempt says about its destination's health: the rules of the circuit
- * breaker of {@link ShapingTransport}. What each reply means comes from {@link ReplyClassifier}.
+ * What one delivery attempt says about its destination's health: the rules of the circuit breaker
+ * of {@link ShapingTransport}. What each reply means comes from {@link ReplyClassifier}.
  */
 enum DestinationHealth {
   /** The server answered per recipient (including a 5xx "user unknown" or a greylisting 4xx). */
@@ -17,14 +17,18 @@ enum DestinationHealth {
    * dropped, deadline, no reply after the data, 421): counts towards opening the breaker.
    */
   FAILURE,
-  /** A local fault that says nothing about the destination (DNS, configuration, busy connection pool). */
+  /**
+   * A local fault that says nothing about the destination (DNS, configuration, busy connection
+   * pool).
+   */
   NEUTRAL;
 
   /** The health {@code result} shows. */
   static DestinationHealth of(DeliveryResult result) {
     // an uncertain or uncounted kind describes the deferred recipients only: when others were
     // answered (several domains behind one destination), the per-recipient replies decide
-    boolean allDeferred = result.recipients().stream().allMatch(o -> o.status() == RecipientStatus.DEFERRED);
+    boolean allDeferred =
+        result.recipients().stream().allMatch(o -> o.status() == RecipientStatus.DEFERRED);
     if (allDeferred && result.kind() == DeliveryResult.Kind.UNCERTAIN) {
       return FAILURE;
     }
@@ -35,7 +39,8 @@ enum DestinationHealth {
     boolean anyAnswered = false;
     for (RecipientOutcome o : result.recipients()) {
       SmtpReply r = o.reply();
-      boolean notResponding = o.status() == RecipientStatus.DEFERRED && ReplyClassifier.meansNotResponding(r);
+      boolean notResponding =
+          o.status() == RecipientStatus.DEFERRED && ReplyClassifier.meansNotResponding(r);
       allFailed &= notResponding;
       anyAnswered |= !r.isLocal() && !notResponding;
     }

@@ -13,11 +13,12 @@ import java.util.regex.Pattern;
 
 /**
  * How much mail each destination may receive, for {@link ShapingTransport}: sessions at once,
- * messages per time unit and per session, when a destination counts as dead (circuit breaker),
- * and which replies mean "slow down". Immutable and thread-safe; build with {@link #custom()} or
- * take {@link #ofDefaults()}.
+ * messages per time unit and per session, when a destination counts as dead (circuit breaker), and
+ * which replies mean "slow down". Immutable and thread-safe; build with {@link #custom()} or take
+ * {@link #ofDefaults()}.
  *
  * <p>A <em>destination</em> is what one budget is kept for. Mail for a recipient domain goes to:
+ *
  * <ol>
  *   <li>the domain itself, when it has an {@link Builder#domain override};
  *   <li>else the first {@link Builder#group group} one of whose suffixes matches the host the mail
@@ -37,29 +38,50 @@ import java.util.regex.Pattern;
 public final class DestinationLimits {
   /** Default sessions open at once to one destination: 10 (KumoMTA's shaping default). */
   public static final int DEFAULT_MAX_CONCURRENT_SESSIONS = 10;
-  /** Default messages per {@link #DEFAULT_RATE_PERIOD} to one destination: 100 (KumoMTA's shaping default, 100/s). */
+
+  /**
+   * Default messages per {@link #DEFAULT_RATE_PERIOD} to one destination: 100 (KumoMTA's shaping
+   * default, 100/s).
+   */
   public static final int DEFAULT_MESSAGES_PER_PERIOD = 100;
+
   /** Default period of the rate: 1 second. */
   public static final Duration DEFAULT_RATE_PERIOD = Duration.ofSeconds(1);
-  /** Default messages carried by one session: 100 (KumoMTA's shaping default; the same as SmtpTransport's). */
-  public static final int DEFAULT_MESSAGES_PER_SESSION = SmtpTransport.DEFAULT_MAX_MESSAGES_PER_CONNECTION;
+
+  /**
+   * Default messages carried by one session: 100 (KumoMTA's shaping default; the same as
+   * SmtpTransport's).
+   */
+  public static final int DEFAULT_MESSAGES_PER_SESSION =
+      SmtpTransport.DEFAULT_MAX_MESSAGES_PER_CONNECTION;
+
   /**
    * Default consecutive connection failures (refused, timed out, dropped, 421) that mark a
    * destination dead: 10. KumoMTA waits for 100; an embedded queue with a few workers would spend
    * many minutes of connect timeouts on that.
    */
   public static final int DEFAULT_FAILURES_TO_OPEN = 10;
-  /** Default time a dead destination is left alone before one message probes it: 5 minutes (Postfix {@code queue_run_delay}). */
-  public static final Duration DEFAULT_OPEN_DURATION = Duration.ofMinutes(5);
-  /** Default time a lowered rate holds before it is raised one step (doubled, up to the configured rate): 1 minute. */
-  public static final Duration DEFAULT_SLOW_DOWN_HOLD = Duration.ofMinutes(1);
+
   /**
-   * Default "slow down" reply text, matched case-insensitively anywhere in the text of a
-   * {@code 421}, or of a {@code 450}/{@code 451} with enhanced status {@code 4.7.x}.
+   * Default time a dead destination is left alone before one message probes it: 5 minutes (Postfix
+   * {@code queue_run_delay}).
    */
-  public static final Pattern DEFAULT_SLOW_DOWN_TEXT = Pattern.compile(
-      "too many (connections|messages|concurrent)|rate limit|try again later|throttl|slow down",
-      Pattern.CASE_INSENSITIVE);
+  public static final Duration DEFAULT_OPEN_DURATION = Duration.ofMinutes(5);
+
+  /**
+   * Default time a lowered rate holds before it is raised one step (doubled, up to the configured
+   * rate): 1 minute.
+   */
+  public static final Duration DEFAULT_SLOW_DOWN_HOLD = Duration.ofMinutes(1);
+
+  /**
+   * Default "slow down" reply text, matched case-insensitively anywhere in the text of a {@code
+   * 421}, or of a {@code 450}/{@code 451} with enhanced status {@code 4.7.x}.
+   */
+  public static final Pattern DEFAULT_SLOW_DOWN_TEXT =
+      Pattern.compile(
+          "too many (connections|messages|concurrent)|rate limit|try again later|throttl|slow down",
+          Pattern.CASE_INSENSITIVE);
 
   private final Limit defaults;
   private final Map<String, Limit> domains;
@@ -73,12 +95,14 @@ public final class DestinationLimits {
    * The limits of one destination.
    *
    * @param maxConcurrentSessions deliveries in progress at once; more are deferred without counting
-   * @param messagesPerPeriod messages started per {@code period}; more are deferred without counting
+   * @param messagesPerPeriod messages started per {@code period}; more are deferred without
+   *     counting
    * @param period the period of the rate, at least 1 ms
    * @param messagesPerSession messages one connection carries before it is closed (applies when the
    *     limits are given to {@link SmtpTransportBuilder#shaping})
    */
-  public record Limit(int maxConcurrentSessions, int messagesPerPeriod, Duration period, int messagesPerSession) {
+  public record Limit(
+      int maxConcurrentSessions, int messagesPerPeriod, Duration period, int messagesPerSession) {
     /**
      * Validates every field.
      *
@@ -99,13 +123,16 @@ public final class DestinationLimits {
     }
 
     /**
-     * {@link #DEFAULT_MAX_CONCURRENT_SESSIONS}, {@link #DEFAULT_MESSAGES_PER_PERIOD} per
-     * {@link #DEFAULT_RATE_PERIOD}, {@link #DEFAULT_MESSAGES_PER_SESSION}.
+     * {@link #DEFAULT_MAX_CONCURRENT_SESSIONS}, {@link #DEFAULT_MESSAGES_PER_PERIOD} per {@link
+     * #DEFAULT_RATE_PERIOD}, {@link #DEFAULT_MESSAGES_PER_SESSION}.
      *
      * @return the default limit
      */
     public static Limit ofDefaults() {
-      return new Limit(DEFAULT_MAX_CONCURRENT_SESSIONS, DEFAULT_MESSAGES_PER_PERIOD, DEFAULT_RATE_PERIOD,
+      return new Limit(
+          DEFAULT_MAX_CONCURRENT_SESSIONS,
+          DEFAULT_MESSAGES_PER_PERIOD,
+          DEFAULT_RATE_PERIOD,
           DEFAULT_MESSAGES_PER_SESSION);
     }
 
@@ -146,8 +173,8 @@ public final class DestinationLimits {
    *
    * @param name the destination name (for logs, events and the limiters)
    * @param limit the shared limit
-   * @param hostSuffixes lower-case host names or suffixes; {@code "google.com"} matches
-   *     {@code google.com} and {@code aspmx.l.google.com}, not {@code notgoogle.com}
+   * @param hostSuffixes lower-case host names or suffixes; {@code "google.com"} matches {@code
+   *     google.com} and {@code aspmx.l.google.com}, not {@code notgoogle.com}
    */
   public record Group(String name, Limit limit, List<String> hostSuffixes) {
     /**
@@ -156,8 +183,8 @@ public final class DestinationLimits {
      * @param name the destination name, stored in lower case; not null or blank, without spaces or
      *     {@code @}
      * @param limit the shared limit; not null
-     * @param hostSuffixes at least one host name or suffix, stored in lower case without a leading or
-     *     trailing dot; not null
+     * @param hostSuffixes at least one host name or suffix, stored in lower case without a leading
+     *     or trailing dot; not null
      * @throws IllegalArgumentException when a name is not a host name or no suffix is given
      */
     public Group {
@@ -169,7 +196,8 @@ public final class DestinationLimits {
       }
       hostSuffixes = List.copyOf(normalised);
       if (hostSuffixes.isEmpty()) {
-        throw new IllegalArgumentException("group " + name + " matches no host: give at least one suffix");
+        throw new IllegalArgumentException(
+            "group " + name + " matches no host: give at least one suffix");
       }
     }
 
@@ -184,8 +212,8 @@ public final class DestinationLimits {
   }
 
   /**
-   * Which replies mean "slow down": a reply with this code whose enhanced status starts with
-   * {@code enhancedPrefix} (any when {@code null}) and whose text contains a match of {@code text}.
+   * Which replies mean "slow down": a reply with this code whose enhanced status starts with {@code
+   * enhancedPrefix} (any when {@code null}) and whose text contains a match of {@code text}.
    *
    * @param code the reply code, e.g. 421
    * @param enhancedPrefix e.g. {@code "4.7."}, or {@code null} for any (or none)
@@ -209,7 +237,9 @@ public final class DestinationLimits {
 
     boolean matches(SmtpReply reply) {
       return reply.code() == code
-          && (enhancedPrefix == null || (reply.enhancedStatus() != null && reply.enhancedStatus().startsWith(enhancedPrefix)))
+          && (enhancedPrefix == null
+              || (reply.enhancedStatus() != null
+                  && reply.enhancedStatus().startsWith(enhancedPrefix)))
           && text.matcher(reply.text()).find();
     }
   }
@@ -223,7 +253,8 @@ public final class DestinationLimits {
     this.groups = List.copyOf(b.groups);
     this.failuresToOpen = b.failuresToOpen;
     this.openDuration = b.openDuration;
-    this.slowDownRules = List.copyOf(b.slowDownRules != null ? b.slowDownRules : defaultSlowDownRules());
+    this.slowDownRules =
+        List.copyOf(b.slowDownRules != null ? b.slowDownRules : defaultSlowDownRules());
     this.slowDownHold = b.slowDownHold;
   }
 
@@ -252,7 +283,8 @@ public final class DestinationLimits {
    * @return the three default rules, an immutable list
    */
   public static List<SlowDownRule> defaultSlowDownRules() {
-    return List.of(new SlowDownRule(421, null, DEFAULT_SLOW_DOWN_TEXT),
+    return List.of(
+        new SlowDownRule(421, null, DEFAULT_SLOW_DOWN_TEXT),
         new SlowDownRule(450, "4.7.", DEFAULT_SLOW_DOWN_TEXT),
         new SlowDownRule(451, "4.7.", DEFAULT_SLOW_DOWN_TEXT));
   }
@@ -335,11 +367,25 @@ public final class DestinationLimits {
 
   @Override
   public String toString() {
-    return "DestinationLimits[defaults=" + defaults + ", domains=" + domains + ", groups=" + groups
-        + ", failuresToOpen=" + failuresToOpen + ", openDuration=" + openDuration + ", slowDownHold=" + slowDownHold + "]";
+    return "DestinationLimits[defaults="
+        + defaults
+        + ", domains="
+        + domains
+        + ", groups="
+        + groups
+        + ", failuresToOpen="
+        + failuresToOpen
+        + ", openDuration="
+        + openDuration
+        + ", slowDownHold="
+        + slowDownHold
+        + "]";
   }
 
-  /** Builds {@link DestinationLimits}. Not thread-safe; every setter validates and returns this builder. */
+  /**
+   * Builds {@link DestinationLimits}. Not thread-safe; every setter validates and returns this
+   * builder.
+   */
   public static final class Builder {
     private Limit defaults = Limit.ofDefaults();
     private final Map<String, Limit> domains = new LinkedHashMap<>();
@@ -352,7 +398,8 @@ public final class DestinationLimits {
     private Builder() {}
 
     /**
-     * The limit of every destination without override or group. Defaults to {@link Limit#ofDefaults()}.
+     * The limit of every destination without override or group. Defaults to {@link
+     * Limit#ofDefaults()}.
      *
      * @param limit the limit; not null
      * @return this builder
@@ -363,7 +410,8 @@ public final class DestinationLimits {
     }
 
     /**
-     * Mail for this recipient domain (exact match) is its own destination with this limit. Defaults to none.
+     * Mail for this recipient domain (exact match) is its own destination with this limit. Defaults
+     * to none.
      *
      * @param domain the recipient domain, matched case-insensitively; not null or blank
      * @param limit the domain's own limit; not null
@@ -380,10 +428,11 @@ public final class DestinationLimits {
      * relay mode) shares one budget called {@code name}. Groups are matched in the order added.
      * Defaults to none.
      *
-     * @param name the shared destination's name, used in logs, events and metrics; not null or blank
+     * @param name the shared destination's name, used in logs, events and metrics; not null or
+     *     blank
      * @param limit the limit all hosts of the group share; not null
-     * @param hostSuffixes at least one host name or suffix; {@code "google.com"} matches
-     *     {@code google.com} and {@code aspmx.l.google.com}, not {@code notgoogle.com}
+     * @param hostSuffixes at least one host name or suffix; {@code "google.com"} matches {@code
+     *     google.com} and {@code aspmx.l.google.com}, not {@code notgoogle.com}
      * @return this builder
      * @throws IllegalArgumentException when a name is not a host name or no suffix is given
      */
@@ -406,8 +455,8 @@ public final class DestinationLimits {
     }
 
     /**
-     * How long an open breaker defers mail before one message probes. Defaults to
-     * {@link #DEFAULT_OPEN_DURATION}.
+     * How long an open breaker defers mail before one message probes. Defaults to {@link
+     * #DEFAULT_OPEN_DURATION}.
      *
      * @param duration at least 1 ms; not null
      * @return this builder

@@ -26,30 +26,41 @@ final class DestinationShape {
   final CircuitBreaker breaker;
   private final DestinationLimits limits;
   private final ShapingListener listener;
+
   /**
-   * When the limiter's first period began (read just after it was created, so never before its
-   * own start): its periods follow one another from there, which tells when a permit is free again.
+   * When the limiter's first period began (read just after it was created, so never before its own
+   * start): its periods follow one another from there, which tells when a permit is free again.
    */
   private final long limiterStartNanos;
+
   private final long slotNanos;
   private long nextSlotNanos = System.nanoTime();
   private volatile long openUntilNanos;
   private volatile int currentRate;
   private long lastRateChangeNanos;
+
   /** The node count the limits are divided by. */
   private volatile int nodes;
+
   /**
-   * Bulkhead permits this shape holds itself, lowering the configured ceiling to this node's
-   * share of the sessions; {@code owed} more are kept as deliveries finish (never waited for).
+   * Bulkhead permits this shape holds itself, lowering the configured ceiling to this node's share
+   * of the sessions; {@code owed} more are kept as deliveries finish (never waited for).
    */
   private int reserved;
+
   private volatile int owed;
 
   /**
    * @param makeLimiter creates the destination's rate limiter for a number of messages per period
    */
-  DestinationShape(Destination d, int nodes, DestinationLimits limits, ShapingListener listener,
-                   IntFunction<RateLimiter> makeLimiter, Bulkhead bulkhead, CircuitBreaker breaker) {
+  DestinationShape(
+      Destination d,
+      int nodes,
+      DestinationLimits limits,
+      ShapingListener listener,
+      IntFunction<RateLimiter> makeLimiter,
+      Bulkhead bulkhead,
+      CircuitBreaker breaker) {
     this.name = d.name();
     this.limit = d.limit();
     this.limits = limits;
@@ -62,38 +73,52 @@ final class DestinationShape {
     this.slotNanos = Math.max(1, limit.period().toNanos() / limit.messagesPerPeriod());
     this.currentRate = fullRate();
     holdSessions(limit.maxConcurrentSessions() - sessionShare());
-    breaker.getEventPublisher().onStateTransition(e -> {
-      BreakerState from = DestinationShaper.state(e.getStateTransition().getFromState());
-      BreakerState to = DestinationShaper.state(e.getStateTransition().getToState());
-      if (to == BreakerState.OPEN) {
-        openUntilNanos = System.nanoTime() + limits.openDuration().toNanos();
-        log.warn("destination {} is not responding: deferring its mail for {} ms (circuit breaker {} -> {})", name,
-            limits.openDuration().toMillis(), from, to);
-      } else {
-        log.info("destination {}: circuit breaker {} -> {}", name, from, to);
-      }
-      if (from != to) {
-        try {
-          listener.breakerStateChanged(name, from, to);
-        } catch (RuntimeException ex) {
-          log.warn("shaping listener failed on breakerStateChanged({})", name, ex);
-        }
-      }
-    });
-    limiter.getEventPublisher().onFailure(e -> log.debug("destination {}: rate limit reached", name));
-    bulkhead.getEventPublisher().onCallRejected(e -> log.debug("destination {}: concurrency limit reached", name));
+    breaker
+        .getEventPublisher()
+        .onStateTransition(
+            e -> {
+              BreakerState from = DestinationShaper.state(e.getStateTransition().getFromState());
+              BreakerState to = DestinationShaper.state(e.getStateTransition().getToState());
+              if (to == BreakerState.OPEN) {
+                openUntilNanos = System.nanoTime() + limits.openDuration().toNanos();
+                log.warn(
+                    "destination {} is not responding: deferring its mail for {} ms (circuit breaker {} -> {})",
+                    name,
+                    limits.openDuration().toMillis(),
+                    from,
+                    to);
+              } else {
+                log.info("destination {}: circuit breaker {} -> {}", name, from, to);
+              }
+              if (from != to) {
+                try {
+                  listener.breakerStateChanged(name, from, to);
+                } catch (RuntimeException ex) {
+                  log.warn("shaping listener failed on breakerStateChanged({})", name, ex);
+                }
+              }
+            });
+    limiter
+        .getEventPublisher()
+        .onFailure(e -> log.debug("destination {}: rate limit reached", name));
+    bulkhead
+        .getEventPublisher()
+        .onCallRejected(e -> log.debug("destination {}: concurrency limit reached", name));
   }
 
-  /** Time left until the breaker lets a probe through; a little while when the probe is already running. */
+  /**
+   * Time left until the breaker lets a probe through; a little while when the probe is already
+   * running.
+   */
   Duration remainingOpen() {
     long left = openUntilNanos - System.nanoTime();
     return left > 0 ? Duration.ofNanos(left) : DestinationShaper.BUSY_RETRY;
   }
 
   /**
-   * When this held-back message should come back: the first free permit, then one permit's
-   * worth later for each message held back before it, so that a backlog returns at the rate it
-   * can be sent instead of all at once.
+   * When this held-back message should come back: the first free permit, then one permit's worth
+   * later for each message held back before it, so that a backlog returns at the rate it can be
+   * sent instead of all at once.
    */
   synchronized Duration nextSlot() {
     long now = System.nanoTime();
@@ -115,7 +140,11 @@ final class DestinationShape {
     limiter.drainPermissions(); // the lower rate starts now, not at the next period
     if (lowered != currentRate) {
       changeRate(lowered);
-      log.warn("destination {} asked to slow down ({}): rate lowered to {} per {}", name, reply, lowered,
+      log.warn(
+          "destination {} asked to slow down ({}): rate lowered to {} per {}",
+          name,
+          reply,
+          lowered,
           limit.period());
     }
   }
@@ -126,7 +155,8 @@ final class DestinationShape {
     }
     synchronized (this) {
       long now = System.nanoTime();
-      if (currentRate < fullRate() && now - lastRateChangeNanos >= limits.slowDownHold().toNanos()) {
+      if (currentRate < fullRate()
+          && now - lastRateChangeNanos >= limits.slowDownHold().toNanos()) {
         int raised = (int) Math.min(fullRate(), currentRate * 2L);
         lastRateChangeNanos = now;
         changeRate(raised);
@@ -148,7 +178,9 @@ final class DestinationShape {
     return nodes;
   }
 
-  /** Divides the limits by {@code n} nodes unless they already are; a slowed-down rate stays as low. */
+  /**
+   * Divides the limits by {@code n} nodes unless they already are; a slowed-down rate stays as low.
+   */
   void follow(int n) {
     if (n == nodes) {
       return;
@@ -164,12 +196,20 @@ final class DestinationShape {
         changeRate(rate);
       }
       holdSessions(limit.maxConcurrentSessions() - sessionShare());
-      log.debug("destination {}: limits divided among {} nodes: {} per {}, {} sessions", name, n, rate,
-          limit.period(), sessionShare());
+      log.debug(
+          "destination {}: limits divided among {} nodes: {} per {}, {} sessions",
+          name,
+          n,
+          rate,
+          limit.period(),
+          sessionShare());
     }
   }
 
-  /** Holds {@code want} bulkhead permits: takes free ones now and the rest as deliveries finish, or gives some back. */
+  /**
+   * Holds {@code want} bulkhead permits: takes free ones now and the rest as deliveries finish, or
+   * gives some back.
+   */
   private void holdSessions(int want) {
     int more = want - reserved - owed;
     if (more > 0) {
@@ -189,7 +229,10 @@ final class DestinationShape {
     }
   }
 
-  /** Ends a delivery's hold on the bulkhead: the permit is released, or kept when the ceiling is being lowered. */
+  /**
+   * Ends a delivery's hold on the bulkhead: the permit is released, or kept when the ceiling is
+   * being lowered.
+   */
   void releaseSession() {
     if (owed > 0) {
       synchronized (this) {

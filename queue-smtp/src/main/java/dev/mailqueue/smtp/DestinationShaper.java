@@ -29,13 +29,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where destination limits are enforced: splits a message by destination, holds back what a
- * rate, concurrency limit or open breaker does not allow, and hands the rest to the unshaped
- * delivery it is given, which never calls back (see {@link ShapingTransport} for the rules).
- * Thread-safe; never blocks waiting for a permit.
+ * Where destination limits are enforced: splits a message by destination, holds back what a rate,
+ * concurrency limit or open breaker does not allow, and hands the rest to the unshaped delivery it
+ * is given, which never calls back (see {@link ShapingTransport} for the rules). Thread-safe; never
+ * blocks waiting for a permit.
  */
 final class DestinationShaper {
   private static final Logger log = LoggerFactory.getLogger(ShapingTransport.class);
+
   /** When mail held back by the concurrency limit or a half-open breaker is due again. */
   static final Duration BUSY_RETRY = Duration.ofSeconds(1);
 
@@ -46,6 +47,7 @@ final class DestinationShaper {
   private final BulkheadRegistry bulkheads;
   private final CircuitBreakerRegistry breakers;
   private final Map<String, DestinationShape> shapes = new ConcurrentHashMap<>();
+
   /** Live nodes sharing the limits, as last told by {@link #liveNodes}. */
   private volatile int nodes = 1;
 
@@ -53,12 +55,14 @@ final class DestinationShaper {
    * @param hostOfDomain where mail for a recipient domain goes (the relay, or the MX host), matched
    *     against the groups of {@code limits}; {@code null} delivers that domain's mail unshaped
    */
-  DestinationShaper(DestinationLimits limits, Function<String, String> hostOfDomain, ShapingListener listener) {
+  DestinationShaper(
+      DestinationLimits limits, Function<String, String> hostOfDomain, ShapingListener listener) {
     this.limits = limits;
     this.hostOfDomain = hostOfDomain;
     this.listener = listener;
-    this.rateLimiters = RateLimiterRegistry.of(rateConfig(limits.defaults().messagesPerPeriod(),
-        limits.defaults().period()));
+    this.rateLimiters =
+        RateLimiterRegistry.of(
+            rateConfig(limits.defaults().messagesPerPeriod(), limits.defaults().period()));
     this.bulkheads = BulkheadRegistry.of(bulkheadConfig(limits.defaults().maxConcurrentSessions()));
     this.breakers = CircuitBreakerRegistry.of(breakerConfig(limits));
   }
@@ -101,9 +105,12 @@ final class DestinationShaper {
     return host == null ? null : limits.destinationOf(domain, host);
   }
 
-  /** Shapes one part; {@code destination == null}: no destination known (e.g. DNS failed), delivered unshaped. */
-  private DeliveryResult deliverTo(Destination destination, OutboundMail mail,
-                                   Function<OutboundMail, DeliveryResult> unshaped) {
+  /**
+   * Shapes one part; {@code destination == null}: no destination known (e.g. DNS failed), delivered
+   * unshaped.
+   */
+  private DeliveryResult deliverTo(
+      Destination destination, OutboundMail mail, Function<OutboundMail, DeliveryResult> unshaped) {
     if (destination == null) {
       return unshaped.apply(mail);
     }
@@ -111,21 +118,45 @@ final class DestinationShaper {
     shape.follow(nodes);
     CircuitBreaker breaker = shape.breaker;
     if (!breaker.tryAcquirePermission()) {
-      return heldBack(shape, mail, Reason.BREAKER_OPEN, shape.remainingOpen(),
-          SmtpReply.local(451, "4.4.1", "destination " + shape.name + " is not responding (circuit breaker "
-              + breaker.getState() + ")"));
+      return heldBack(
+          shape,
+          mail,
+          Reason.BREAKER_OPEN,
+          shape.remainingOpen(),
+          SmtpReply.local(
+              451,
+              "4.4.1",
+              "destination "
+                  + shape.name
+                  + " is not responding (circuit breaker "
+                  + breaker.getState()
+                  + ")"));
     }
     if (!shape.bulkhead.tryAcquirePermission()) {
       breaker.releasePermission();
-      return heldBack(shape, mail, Reason.CONCURRENCY, BUSY_RETRY,
-          SmtpReply.local(451, "4.7.0", "local concurrency limit for " + shape.name + " ("
-              + sessionShare(destination.limit().maxConcurrentSessions(), shape.nodes()) + " sessions)"));
+      return heldBack(
+          shape,
+          mail,
+          Reason.CONCURRENCY,
+          BUSY_RETRY,
+          SmtpReply.local(
+              451,
+              "4.7.0",
+              "local concurrency limit for "
+                  + shape.name
+                  + " ("
+                  + sessionShare(destination.limit().maxConcurrentSessions(), shape.nodes())
+                  + " sessions)"));
     }
     shape.recoverRate();
     if (!shape.limiter.acquirePermission()) {
       shape.releaseSession();
       breaker.releasePermission();
-      return heldBack(shape, mail, Reason.RATE, shape.nextSlot(),
+      return heldBack(
+          shape,
+          mail,
+          Reason.RATE,
+          shape.nextSlot(),
           SmtpReply.local(451, "4.7.0", "local rate limit for " + shape.name));
     }
     long start = System.nanoTime();
@@ -140,7 +171,8 @@ final class DestinationShaper {
     }
     long elapsed = System.nanoTime() - start;
     switch (DestinationHealth.of(result)) {
-      case FAILURE -> breaker.onError(elapsed, TimeUnit.NANOSECONDS, new DestinationNotResponding(shape.name));
+      case FAILURE ->
+          breaker.onError(elapsed, TimeUnit.NANOSECONDS, new DestinationNotResponding(shape.name));
       case SUCCESS -> breaker.onSuccess(elapsed, TimeUnit.NANOSECONDS);
       case NEUTRAL -> breaker.releasePermission();
     }
@@ -155,14 +187,22 @@ final class DestinationShaper {
 
   private DestinationShape newShape(Destination d) {
     String name = d.name();
-    return new DestinationShape(d, nodes, limits, listener,
+    return new DestinationShape(
+        d,
+        nodes,
+        limits,
+        listener,
         rate -> rateLimiters.rateLimiter(name, rateConfig(rate, d.limit().period())),
         bulkheads.bulkhead(name, bulkheadConfig(d.limit().maxConcurrentSessions())),
         breakers.circuitBreaker(name));
   }
 
-  private DeliveryResult heldBack(DestinationShape shape, OutboundMail mail, Reason reason, Duration retryAfter,
-                                  SmtpReply reply) {
+  private DeliveryResult heldBack(
+      DestinationShape shape,
+      OutboundMail mail,
+      Reason reason,
+      Duration retryAfter,
+      SmtpReply reply) {
     try {
       listener.throttled(shape.name, reason, retryAfter);
     } catch (RuntimeException e) {
@@ -182,7 +222,10 @@ final class DestinationShaper {
     }
   }
 
-  /** The breaker state of {@code destination}, or {@code null} if no mail went there yet (tests, monitoring). */
+  /**
+   * The breaker state of {@code destination}, or {@code null} if no mail went there yet (tests,
+   * monitoring).
+   */
   BreakerState breakerState(String destination) {
     DestinationShape s = shapes.get(destination);
     return s == null ? null : state(s.breaker.getState());
@@ -200,7 +243,10 @@ final class DestinationShaper {
     return s == null ? 0 : s.sessionShare();
   }
 
-  /** One node's share of a rate: rounded down, so that the nodes together stay within it, but at least 1. */
+  /**
+   * One node's share of a rate: rounded down, so that the nodes together stay within it, but at
+   * least 1.
+   */
   static int rateShare(int messagesPerPeriod, int nodes) {
     return Math.max(1, messagesPerPeriod / nodes);
   }
@@ -219,7 +265,10 @@ final class DestinationShaper {
   }
 
   private static RateLimiterConfig rateConfig(int messages, Duration period) {
-    return RateLimiterConfig.custom().limitForPeriod(messages).limitRefreshPeriod(period).timeoutDuration(Duration.ZERO)
+    return RateLimiterConfig.custom()
+        .limitForPeriod(messages)
+        .limitRefreshPeriod(period)
+        .timeoutDuration(Duration.ZERO)
         .build();
   }
 

@@ -9,10 +9,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Builds an {@link SmtpTransport} that delivers straight to each recipient domain's MX hosts;
- * start one with {@link SmtpTransport#direct()}. Its defaults differ from relay mode (see there);
- * the options both modes share are those of {@link SmtpTransportBuilder}. Not thread-safe; every
- * setter validates its argument and returns this builder.
+ * Builds an {@link SmtpTransport} that delivers straight to each recipient domain's MX hosts; start
+ * one with {@link SmtpTransport#direct()}. Its defaults differ from relay mode (see there); the
+ * options both modes share are those of {@link SmtpTransportBuilder}. Not thread-safe; every setter
+ * validates its argument and returns this builder.
  */
 public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
   private MxResolver mxResolver;
@@ -31,8 +31,8 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
   }
 
   /**
-   * Finds the MX hosts of each recipient domain. Defaults to
-   * {@link DnsMxResolver#ofDefaults()} (the system's name servers), created by {@link #build()}.
+   * Finds the MX hosts of each recipient domain. Defaults to {@link DnsMxResolver#ofDefaults()}
+   * (the system's name servers), created by {@link #build()}.
    *
    * @param resolver asked for each recipient domain on every attempt, from many worker threads at
    *     once; not null
@@ -62,13 +62,12 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
 
   /**
    * Requires STARTTLS with a certificate valid for the MX host name (checked against the trust
-   * store) for mail to these domains; an MX host without it is skipped and, when none has it,
-   * the recipients are deferred. An entry is a domain ({@code bank.example}, matched exactly,
-   * case-insensitively; internationalised names are converted to A-labels, so
-   * {@code bücher.example} matches {@code xn--bcher-kva.example}) or {@code *.} and a domain
-   * ({@code *.corp.example}: every domain below it, at any depth, but not {@code corp.example}
-   * itself). Adds to earlier calls. Defaults to none: opportunistic TLS
-   * everywhere.
+   * store) for mail to these domains; an MX host without it is skipped and, when none has it, the
+   * recipients are deferred. An entry is a domain ({@code bank.example}, matched exactly,
+   * case-insensitively; internationalised names are converted to A-labels, so {@code
+   * bücher.example} matches {@code xn--bcher-kva.example}) or {@code *.} and a domain ({@code
+   * *.corp.example}: every domain below it, at any depth, but not {@code corp.example} itself).
+   * Adds to earlier calls. Defaults to none: opportunistic TLS everywhere.
    *
    * @param domains domains or {@code *.} patterns; none may be null
    * @return this builder
@@ -83,8 +82,8 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
   }
 
   /**
-   * MX addresses tried for one domain in one attempt, in order (all addresses of the most
-   * preferred host first). Defaults to {@link SmtpTransport#DEFAULT_MAX_MX_ADDRESSES}.
+   * MX addresses tried for one domain in one attempt, in order (all addresses of the most preferred
+   * host first). Defaults to {@link SmtpTransport#DEFAULT_MAX_MX_ADDRESSES}.
    *
    * @param max at least 1
    * @return this builder
@@ -96,12 +95,12 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
 
   /**
    * Time budget of a message's mail to one domain, over all the MX addresses tried for it (DNS
-   * lookup included). Each attempt on an MX address ends at the earliest of its
-   * {@link #attemptDeadline}, the end of this budget and the end of the {@link #messageDeadline};
-   * an attempt ended by a budget defers the recipients it had not finished with a local
-   * {@code 451 4.4.2} "time budget ... used up" (counted, since the MX host was tried). The MX
-   * addresses not tried by then are not tried in this attempt, and the last one's deferral stands.
-   * Defaults to {@link SmtpTransport#DEFAULT_DIRECT_DOMAIN_DEADLINE}.
+   * lookup included). Each attempt on an MX address ends at the earliest of its {@link
+   * #attemptDeadline}, the end of this budget and the end of the {@link #messageDeadline}; an
+   * attempt ended by a budget defers the recipients it had not finished with a local {@code 451
+   * 4.4.2} "time budget ... used up" (counted, since the MX host was tried). The MX addresses not
+   * tried by then are not tried in this attempt, and the last one's deferral stands. Defaults to
+   * {@link SmtpTransport#DEFAULT_DIRECT_DOMAIN_DEADLINE}.
    *
    * @param deadline a positive duration of at most {@code Integer.MAX_VALUE} ms; not null
    * @return this builder
@@ -119,9 +118,9 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
    * budget of ... for this message used up before mail to ... was tried". That part of the attempt
    * is {@link DeliveryResult.Kind#NOT_COUNTED} (nothing was asked of those domains), but next to a
    * domain that was tried and deferred the whole attempt counts, as {@link DeliveryResult#merge}
-   * says. From the second attempt on, the domains are taken in turn, one further per attempt, so
-   * a domain the budget did not reach is tried first later. Defaults to
-   * {@link SmtpTransport#DEFAULT_DIRECT_MESSAGE_DEADLINE}.
+   * says. From the second attempt on, the domains are taken in turn, one further per attempt, so a
+   * domain the budget did not reach is tried first later. Defaults to {@link
+   * SmtpTransport#DEFAULT_DIRECT_MESSAGE_DEADLINE}.
    *
    * @param deadline a positive duration of at most {@code Integer.MAX_VALUE} ms; not null
    * @return this builder
@@ -132,14 +131,14 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
   }
 
   /**
-   * Sessions open at once to one MX host name, over all its addresses and every domain whose MX
-   * it is. A delivery that finds them all in use is not made to wait: its recipients for that
-   * domain are deferred at once with a local {@code 451 4.4.5} "all N connections to MX host ...
-   * are busy", {@link DeliveryResult.Kind#NOT_COUNTED} and due again after a second (when an MX
-   * host of the domain was already tried in this attempt, its result stands instead; the
-   * domain's other MX hosts are not used as overflow). Applies with {@link #shaping} too, which
-   * then limits its destinations on top of this. Defaults to
-   * {@link SmtpTransport#DEFAULT_MAX_CONNECTIONS_PER_MX_HOST}.
+   * Sessions open at once to one MX host name, over all its addresses and every domain whose MX it
+   * is. A delivery that finds them all in use is not made to wait: its recipients for that domain
+   * are deferred at once with a local {@code 451 4.4.5} "all N connections to MX host ... are
+   * busy", {@link DeliveryResult.Kind#NOT_COUNTED} and due again after a second (when an MX host of
+   * the domain was already tried in this attempt, its result stands instead; the domain's other MX
+   * hosts are not used as overflow). Applies with {@link #shaping} too, which then limits its
+   * destinations on top of this. Defaults to {@link
+   * SmtpTransport#DEFAULT_MAX_CONNECTIONS_PER_MX_HOST}.
    *
    * @param max at least 1
    * @return this builder
@@ -150,8 +149,8 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
   }
 
   /**
-   * Validates and builds the transport. The security mode defaults to
-   * {@link Security#STARTTLS_OPPORTUNISTIC}; the resolver, when none was set, is created now.
+   * Validates and builds the transport. The security mode defaults to {@link
+   * Security#STARTTLS_OPPORTUNISTIC}; the resolver, when none was set, is created now.
    *
    * @throws IllegalArgumentException for {@link Security#IMPLICIT_TLS}, or {@link Security#NONE}
    *     with domains that require verified TLS
@@ -160,22 +159,36 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
   public SmtpTransport build() {
     Security effective = security != null ? security : Security.STARTTLS_OPPORTUNISTIC;
     if (effective == Security.IMPLICIT_TLS) {
-      throw new IllegalArgumentException("MX hosts speak STARTTLS on port 25, not implicit TLS: use "
-          + "STARTTLS_OPPORTUNISTIC (default), STARTTLS_REQUIRED or NONE");
+      throw new IllegalArgumentException(
+          "MX hosts speak STARTTLS on port 25, not implicit TLS: use "
+              + "STARTTLS_OPPORTUNISTIC (default), STARTTLS_REQUIRED or NONE");
     }
     if (effective == Security.NONE && !verifiedDomains.isEmpty()) {
-      throw new IllegalArgumentException("Security.NONE contradicts requireVerifiedTls" + verifiedDomains);
+      throw new IllegalArgumentException(
+          "Security.NONE contradicts requireVerifiedTls" + verifiedDomains);
     }
     MxResolver resolver = mxResolver != null ? mxResolver : DnsMxResolver.ofDefaults();
     Duration read = readTimeout != null ? readTimeout : SmtpTransport.DEFAULT_DIRECT_READ_TIMEOUT;
-    Duration deadline = attemptDeadline != null ? attemptDeadline : SmtpTransport.DEFAULT_DIRECT_ATTEMPT_DEADLINE;
-    DirectSettings direct = new DirectSettings(resolver, List.copyOf(allowed), Set.copyOf(verifiedDomains),
-        new DirectDelivery.Limits(maxMxAddresses, maxConnectionsPerMxHost, domainDeadline, messageDeadline));
-    return new SmtpTransport(settings(List.of(), null, effective, read, deadline, true), direct, shaping,
+    Duration deadline =
+        attemptDeadline != null ? attemptDeadline : SmtpTransport.DEFAULT_DIRECT_ATTEMPT_DEADLINE;
+    DirectSettings direct =
+        new DirectSettings(
+            resolver,
+            List.copyOf(allowed),
+            Set.copyOf(verifiedDomains),
+            new DirectDelivery.Limits(
+                maxMxAddresses, maxConnectionsPerMxHost, domainDeadline, messageDeadline));
+    return new SmtpTransport(
+        settings(List.of(), null, effective, read, deadline, true),
+        direct,
+        shaping,
         shapingListener);
   }
 
   /** The options of direct mode, as {@link SmtpTransport} needs them. */
-  record DirectSettings(MxResolver resolver, List<String> allowed, Set<String> verifiedDomains,
-                        DirectDelivery.Limits limits) {}
+  record DirectSettings(
+      MxResolver resolver,
+      List<String> allowed,
+      Set<String> verifiedDomains,
+      DirectDelivery.Limits limits) {}
 }

@@ -2,7 +2,6 @@ package dev.mailqueue.smtp;
 
 import dev.mailqueue.MailAddress;
 import dev.mailqueue.RecipientStatus;
-import dev.mailqueue.SmtpReply;
 import dev.mailqueue.spi.DeliveryResult;
 import dev.mailqueue.spi.OutboundMail;
 import java.net.InetSocketAddress;
@@ -20,14 +19,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Direct-to-MX delivery: groups the recipients by domain, resolves each domain's MX hosts, keeps
- * only addresses the {@link AddressPolicy} allows, and tries them in order with one
- * {@link RelayPool} per (MX host, address, TLS mode), so connections are reused per MX host across
- * domains. The outcomes of all domains are merged into one result ({@link DeliveryResult#merge}), so
- * an uncertain or uncounted domain stays so next to one that was delivered. Thread-safe.
+ * only addresses the {@link AddressPolicy} allows, and tries them in order with one {@link
+ * RelayPool} per (MX host, address, TLS mode), so connections are reused per MX host across
+ * domains. The outcomes of all domains are merged into one result ({@link DeliveryResult#merge}),
+ * so an uncertain or uncounted domain stays so next to one that was delivered. Thread-safe.
  *
- * <p>What a slow or hostile destination can take is bounded: each message has a time budget, and
- * so has its mail to each domain; every MX attempt ends when the tighter of the two is used up,
- * and what was not tried by then is deferred untried. Sessions to one MX host name, over all its
+ * <p>What a slow or hostile destination can take is bounded: each message has a time budget, and so
+ * has its mail to each domain; every MX attempt ends when the tighter of the two is used up, and
+ * what was not tried by then is deferred untried. Sessions to one MX host name, over all its
  * addresses, are capped; a delivery that finds them all in use is deferred at once, uncounted,
  * instead of waiting.
  */
@@ -45,7 +44,11 @@ final class DirectDelivery {
    * @param domainDeadline time budget of a message's mail to one domain
    * @param messageDeadline time budget of a message, over all its domains
    */
-  record Limits(int maxMxAddresses, int maxSessionsPerMxHost, Duration domainDeadline, Duration messageDeadline) {}
+  record Limits(
+      int maxMxAddresses,
+      int maxSessionsPerMxHost,
+      Duration domainDeadline,
+      Duration messageDeadline) {}
 
   private final Settings opportunistic;
   private final Settings verified;
@@ -56,13 +59,21 @@ final class DirectDelivery {
   private final ScheduledExecutorService scheduler;
   private final DestinationLimits shaping;
   private final Map<PoolKey, RelayPool> pools = new ConcurrentHashMap<>();
+
   /** Sessions in use per MX host name; a host with none has no entry. */
   private final Map<String, Integer> sessionsPerHost = new ConcurrentHashMap<>();
+
   private volatile boolean closed;
 
-  DirectDelivery(Settings opportunistic, Settings verified, Set<String> verifiedDomains, MxResolver resolver,
-                 AddressPolicy addressPolicy, Limits limits, ScheduledExecutorService scheduler,
-                 DestinationLimits shaping) {
+  DirectDelivery(
+      Settings opportunistic,
+      Settings verified,
+      Set<String> verifiedDomains,
+      MxResolver resolver,
+      AddressPolicy addressPolicy,
+      Limits limits,
+      ScheduledExecutorService scheduler,
+      DestinationLimits shaping) {
     this.opportunistic = opportunistic;
     this.verified = verified;
     this.verifiedDomains = Set.copyOf(verifiedDomains);
@@ -129,7 +140,8 @@ final class DirectDelivery {
     if (message.usedUp()) {
       return notTried(rcpts, message, "mail to " + domain);
     }
-    TimeBudget budget = message.tighter(TimeBudget.start(limits.domainDeadline(), "mail to " + domain));
+    TimeBudget budget =
+        message.tighter(TimeBudget.start(limits.domainDeadline(), "mail to " + domain));
     MxLookup lookup;
     try {
       lookup = resolver.lookup(domain);
@@ -140,18 +152,24 @@ final class DirectDelivery {
       lookup = new MxLookup.TemporaryFailure("resolver returned nothing");
     }
     if (lookup instanceof MxLookup.NullMx) {
-      return DeliveryResult.all(rcpts, RecipientStatus.BOUNCED, ReplyClassifier.nullMx(domain), null);
+      return DeliveryResult.all(
+          rcpts, RecipientStatus.BOUNCED, ReplyClassifier.nullMx(domain), null);
     } else if (lookup instanceof MxLookup.NoSuchDomain n) {
-      return DeliveryResult.all(rcpts, RecipientStatus.BOUNCED, ReplyClassifier.noSuchDomain(domain, n.detail()), null);
+      return DeliveryResult.all(
+          rcpts, RecipientStatus.BOUNCED, ReplyClassifier.noSuchDomain(domain, n.detail()), null);
     } else if (lookup instanceof MxLookup.NoAddress n) {
-      return DeliveryResult.all(rcpts, RecipientStatus.BOUNCED, ReplyClassifier.noAddress(domain, n.detail()), null);
+      return DeliveryResult.all(
+          rcpts, RecipientStatus.BOUNCED, ReplyClassifier.noAddress(domain, n.detail()), null);
     } else if (lookup instanceof MxLookup.TemporaryFailure t) {
       log.warn("DNS lookup for {} failed, deferring: {}", domain, t.detail());
-      return DeliveryResult.all(rcpts, RecipientStatus.DEFERRED, ReplyClassifier.dnsFailure(domain, t.detail()), null);
+      return DeliveryResult.all(
+          rcpts, RecipientStatus.DEFERRED, ReplyClassifier.dnsFailure(domain, t.detail()), null);
     }
     List<MxHost> hosts = ((MxLookup.Hosts) lookup).hosts();
 
-    boolean verify = DomainPatterns.matches(verifiedDomains, domain) || opportunistic.security() == Security.STARTTLS_REQUIRED;
+    boolean verify =
+        DomainPatterns.matches(verifiedDomains, domain)
+            || opportunistic.security() == Security.STARTTLS_REQUIRED;
     Settings settings = verify ? verified : opportunistic;
     List<Relay> candidates = new ArrayList<>();
     List<String> loopback = new ArrayList<>();
@@ -172,18 +190,27 @@ final class DirectDelivery {
     if (!loopback.isEmpty() || !restricted.isEmpty()) {
       List<String> refused = new ArrayList<>(loopback);
       refused.addAll(restricted);
-      log.warn("MX addresses of {} refused as loopback/private/link-local/multicast (allowDestinations permits "
-          + "them): {}", domain, refused);
+      log.warn(
+          "MX addresses of {} refused as loopback/private/link-local/multicast (allowDestinations permits "
+              + "them): {}",
+          domain,
+          refused);
     }
     if (candidates.isEmpty()) {
       if (restricted.isEmpty()) {
-        return DeliveryResult.all(rcpts, RecipientStatus.BOUNCED,
-            ReplyClassifier.loopsBack(domain, String.join(", ", loopback)), null);
+        return DeliveryResult.all(
+            rcpts,
+            RecipientStatus.BOUNCED,
+            ReplyClassifier.loopsBack(domain, String.join(", ", loopback)),
+            null);
       }
       List<String> refused = new ArrayList<>(restricted);
       refused.addAll(loopback);
-      return DeliveryResult.all(rcpts, RecipientStatus.DEFERRED,
-          ReplyClassifier.restrictedAddress(domain, String.join(", ", refused)), null);
+      return DeliveryResult.all(
+          rcpts,
+          RecipientStatus.DEFERRED,
+          ReplyClassifier.restrictedAddress(domain, String.join(", ", refused)),
+          null);
     }
 
     RelayPool.Attempt attempt = null;
@@ -195,8 +222,11 @@ final class DirectDelivery {
       if (!takeSession(endpoint.host())) {
         if (attempt == null) {
           // Deferred at once, so that a slow host cannot hold more workers than its cap.
-          return DeliveryResult.notCounted(rcpts, ReplyClassifier.mxHostBusy(endpoint.host(),
-              limits.maxSessionsPerMxHost()), DestinationShaper.BUSY_RETRY, endpoint.remoteHost());
+          return DeliveryResult.notCounted(
+              rcpts,
+              ReplyClassifier.mxHostBusy(endpoint.host(), limits.maxSessionsPerMxHost()),
+              DestinationShaper.BUSY_RETRY,
+              endpoint.remoteHost());
         }
         break; // an MX host was tried in this attempt: its result stands, and counts
       }
@@ -217,10 +247,18 @@ final class DirectDelivery {
    * (after a tarpit, it says the budget was used up); when it was not a deferral (a bounce that
    * lets the next MX be tried), or nothing was tried, the recipients are deferred for the budget.
    */
-  private DeliveryResult budgetUsedUp(String domain, List<MailAddress> rcpts, TimeBudget budget,
-                                      RelayPool.Attempt last, int untried) {
-    log.warn("time budget of {} ms for {} used up, {} MX address(es) of {} not tried", budget.length().toMillis(),
-        budget.scope(), untried, domain);
+  private DeliveryResult budgetUsedUp(
+      String domain,
+      List<MailAddress> rcpts,
+      TimeBudget budget,
+      RelayPool.Attempt last,
+      int untried) {
+    log.warn(
+        "time budget of {} ms for {} used up, {} MX address(es) of {} not tried",
+        budget.length().toMillis(),
+        budget.scope(),
+        untried,
+        domain);
     if (last == null) {
       return notTried(rcpts, budget, "mail to " + domain);
     }
@@ -228,8 +266,11 @@ final class DirectDelivery {
     if (result.recipients().stream().allMatch(o -> o.status() == RecipientStatus.DEFERRED)) {
       return result;
     }
-    return DeliveryResult.all(rcpts, RecipientStatus.DEFERRED,
-        ReplyClassifier.timeBudgetUsedUpBeforeTrying(budget, "the next MX host of " + domain), result.remoteHost());
+    return DeliveryResult.all(
+        rcpts,
+        RecipientStatus.DEFERRED,
+        ReplyClassifier.timeBudgetUsedUpBeforeTrying(budget, "the next MX host of " + domain),
+        result.remoteHost());
   }
 
   /**
@@ -238,20 +279,23 @@ final class DirectDelivery {
    * counts; see {@link DeliveryResult#merge}).
    */
   private static DeliveryResult notTried(List<MailAddress> rcpts, TimeBudget budget, String what) {
-    return DeliveryResult.notCounted(rcpts, ReplyClassifier.timeBudgetUsedUpBeforeTrying(budget, what), null, null);
+    return DeliveryResult.notCounted(
+        rcpts, ReplyClassifier.timeBudgetUsedUpBeforeTrying(budget, what), null, null);
   }
 
   /** Takes one of {@code host}'s sessions if fewer than the cap are in use. */
   private boolean takeSession(String host) {
     boolean[] taken = {false};
-    sessionsPerHost.compute(host, (h, n) -> {
-      int inUse = n == null ? 0 : n;
-      if (inUse >= limits.maxSessionsPerMxHost()) {
-        return n;
-      }
-      taken[0] = true;
-      return inUse + 1;
-    });
+    sessionsPerHost.compute(
+        host,
+        (h, n) -> {
+          int inUse = n == null ? 0 : n;
+          if (inUse >= limits.maxSessionsPerMxHost()) {
+            return n;
+          }
+          taken[0] = true;
+          return inUse + 1;
+        });
     return taken[0];
   }
 
@@ -260,9 +304,13 @@ final class DirectDelivery {
   }
 
   private RelayPool pool(Relay endpoint, boolean verify, Settings settings) {
-    PoolKey key = new PoolKey(endpoint.host(), new InetSocketAddress(endpoint.address(), endpoint.port()), verify);
-    RelayPool pool = pools.computeIfAbsent(key,
-        k -> new RelayPool(endpoint, settings.forHost(shaping, endpoint.host()), scheduler));
+    PoolKey key =
+        new PoolKey(
+            endpoint.host(), new InetSocketAddress(endpoint.address(), endpoint.port()), verify);
+    RelayPool pool =
+        pools.computeIfAbsent(
+            key,
+            k -> new RelayPool(endpoint, settings.forHost(shaping, endpoint.host()), scheduler));
     if (closed) {
       pool.close();
     }
@@ -288,7 +336,9 @@ final class DirectDelivery {
 
   /** Idle connections to {@code mxHost}, over all its addresses (tests only). */
   int idleConnections(String mxHost) {
-    return pools.entrySet().stream().filter(e -> e.getKey().mxHost().equals(mxHost))
-        .mapToInt(e -> e.getValue().idleCount()).sum();
+    return pools.entrySet().stream()
+        .filter(e -> e.getKey().mxHost().equals(mxHost))
+        .mapToInt(e -> e.getValue().idleCount())
+        .sum();
   }
 }

@@ -27,32 +27,37 @@ import org.xbill.DNS.Type;
 
 /**
  * An {@link MxResolver} that asks DNS with dnsjava, like an MTA does (RFC 5321 5.1):
+ *
  * <ul>
- *   <li>MX records sorted by preference, hosts of equal preference shuffled on every lookup
- *       (load spreading); each host's A then AAAA addresses, at most {@link #MAX_MX_HOSTS} hosts;
+ *   <li>MX records sorted by preference, hosts of equal preference shuffled on every lookup (load
+ *       spreading); each host's A then AAAA addresses, at most {@link #MAX_MX_HOSTS} hosts;
  *   <li>no MX records: the domain's own A/AAAA addresses, as one host of preference 0;
- *   <li>a null MX (RFC 7505: an MX whose target is the root, {@code "0 ."}) gives
- *       {@link MxLookup.NullMx}; a null-target record next to real ones is ignored;
- *   <li>NXDOMAIN gives {@link MxLookup.NoSuchDomain}, which bounces the recipients (as Postfix does:
- *       a domain that does not exist is a permanent error); a domain or MX host with no address
- *       gives {@link MxLookup.NoAddress};
+ *   <li>a null MX (RFC 7505: an MX whose target is the root, {@code "0 ."}) gives {@link
+ *       MxLookup.NullMx}; a null-target record next to real ones is ignored;
+ *   <li>NXDOMAIN gives {@link MxLookup.NoSuchDomain}, which bounces the recipients (as Postfix
+ *       does: a domain that does not exist is a permanent error); a domain or MX host with no
+ *       address gives {@link MxLookup.NoAddress};
  *   <li>a timeout, SERVFAIL or any other unusable answer gives {@link MxLookup.TemporaryFailure},
  *       never a bounce; an MX host whose address lookup fails that way is skipped, and the result
  *       is a temporary failure only when no host has an address.
  * </ul>
+ *
  * Answers are cached for their TTL (at most a day; negative answers with an SOA at most 15
  * minutes); failures are not cached. {@code /etc/hosts} is not consulted.
  *
- * <p>Thread-safe. Every query has a timeout; a lookup makes at most {@code 1 + 2 *}
- * {@link #MAX_MX_HOSTS} queries, each within {@link Builder#timeout}.
+ * <p>Thread-safe. Every query has a timeout; a lookup makes at most {@code 1 + 2 *} {@link
+ * #MAX_MX_HOSTS} queries, each within {@link Builder#timeout}.
  */
 public final class DnsMxResolver implements MxResolver {
   /** The SMTP port, 25. */
   public static final int SMTP_PORT = 25;
+
   /** Default time a query may take, retries and servers included: 5 seconds. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+
   /** Default number of cached record sets: 10,000. */
   public static final int DEFAULT_CACHE_SIZE = 10_000;
+
   /** MX hosts resolved per domain, most preferred first: 5. */
   public static final int MAX_MX_HOSTS = 5;
 
@@ -65,7 +70,8 @@ public final class DnsMxResolver implements MxResolver {
   private final Random random; // null: ThreadLocalRandom
   private final String description;
 
-  private DnsMxResolver(Resolver resolver, int cacheSize, int port, Random random, String description) {
+  private DnsMxResolver(
+      Resolver resolver, int cacheSize, int port, Random random, String description) {
     this.resolver = resolver;
     this.cache = new Cache(DClass.IN);
     cache.setMaxEntries(cacheSize);
@@ -115,7 +121,8 @@ public final class DnsMxResolver implements MxResolver {
         if (!own.list().isEmpty()) {
           return MxLookup.hosts(new MxHost(domain, 0, own.list()));
         }
-        return own.temporaryFailure() != null ? new MxLookup.TemporaryFailure(own.temporaryFailure())
+        return own.temporaryFailure() != null
+            ? new MxLookup.TemporaryFailure(own.temporaryFailure())
             : new MxLookup.NoAddress("no MX and no A/AAAA records for " + domain);
       default:
         return new MxLookup.TemporaryFailure("MX lookup for " + domain + ": " + mx.error());
@@ -133,7 +140,8 @@ public final class DnsMxResolver implements MxResolver {
       return new MxLookup.NullMx();
     }
     Collections.shuffle(mxs, random != null ? random : ThreadLocalRandom.current());
-    mxs.sort(Comparator.comparingInt(MXRecord::getPriority)); // stable: equal preferences stay shuffled
+    mxs.sort(
+        Comparator.comparingInt(MXRecord::getPriority)); // stable: equal preferences stay shuffled
     List<MxHost> hosts = new ArrayList<>();
     String temporary = null;
     for (MXRecord m : mxs.subList(0, Math.min(MAX_MX_HOSTS, mxs.size()))) {
@@ -147,11 +155,14 @@ public final class DnsMxResolver implements MxResolver {
     if (!hosts.isEmpty()) {
       return new MxLookup.Hosts(hosts);
     }
-    return temporary != null ? new MxLookup.TemporaryFailure(temporary)
+    return temporary != null
+        ? new MxLookup.TemporaryFailure(temporary)
         : new MxLookup.NoAddress("no MX host of " + domain + " has an A/AAAA record");
   }
 
-  /** A then AAAA addresses of {@code host}; a temporary failure only when neither lookup answered. */
+  /**
+   * A then AAAA addresses of {@code host}; a temporary failure only when neither lookup answered.
+   */
   private Addresses addresses(Name host) {
     List<InetSocketAddress> list = new ArrayList<>();
     String failure = null;
@@ -161,8 +172,10 @@ public final class DnsMxResolver implements MxResolver {
       if (a.result() == Lookup.SUCCESSFUL) {
         answered++;
         for (Record r : a.records()) {
-          InetAddress address = r instanceof ARecord ar ? ar.getAddress()
-              : r instanceof AAAARecord aaaa ? aaaa.getAddress() : null;
+          InetAddress address =
+              r instanceof ARecord ar
+                  ? ar.getAddress()
+                  : r instanceof AAAARecord aaaa ? aaaa.getAddress() : null;
           if (address != null) {
             list.add(new InetSocketAddress(address, port));
           }
@@ -182,7 +195,10 @@ public final class DnsMxResolver implements MxResolver {
     lookup.setCache(cache);
     lookup.setHostsFileParser(null);
     Record[] records = lookup.run();
-    return new Answer(lookup.getResult(), records == null ? List.of() : List.of(records), lookup.getErrorString());
+    return new Answer(
+        lookup.getResult(),
+        records == null ? List.of() : List.of(records),
+        lookup.getErrorString());
   }
 
   private record Answer(int result, List<Record> records, String error) {}
@@ -236,7 +252,8 @@ public final class DnsMxResolver implements MxResolver {
     }
 
     /**
-     * The port of the addresses returned. Defaults to {@link #SMTP_PORT}; other values are for tests.
+     * The port of the addresses returned. Defaults to {@link #SMTP_PORT}; other values are for
+     * tests.
      *
      * @param port 1 to 65535
      * @return this builder
@@ -273,12 +290,15 @@ public final class DnsMxResolver implements MxResolver {
      * Builds the resolver; reads the system's name servers when none were given.
      *
      * @return a new resolver with its own, empty cache
-     * @throws IllegalStateException when no servers were given and the system configuration names none
+     * @throws IllegalStateException when no servers were given and the system configuration names
+     *     none
      */
     public DnsMxResolver build() {
-      List<InetSocketAddress> list = servers.isEmpty() ? ResolverConfig.getCurrentConfig().servers() : servers;
+      List<InetSocketAddress> list =
+          servers.isEmpty() ? ResolverConfig.getCurrentConfig().servers() : servers;
       if (list.isEmpty()) {
-        throw new IllegalStateException("no name servers configured and none found in the system configuration");
+        throw new IllegalStateException(
+            "no name servers configured and none found in the system configuration");
       }
       List<Resolver> resolvers = new ArrayList<>();
       for (InetSocketAddress s : list) {
@@ -289,8 +309,18 @@ public final class DnsMxResolver implements MxResolver {
       ExtendedResolver resolver = new ExtendedResolver(resolvers);
       resolver.setTimeout(timeout);
       resolver.setRetries(1);
-      return new DnsMxResolver(resolver, cacheSize, port, random,
-          "DnsMxResolver[servers=" + list + ", timeout=" + timeout.toMillis() + " ms, port=" + port + "]");
+      return new DnsMxResolver(
+          resolver,
+          cacheSize,
+          port,
+          random,
+          "DnsMxResolver[servers="
+              + list
+              + ", timeout="
+              + timeout.toMillis()
+              + " ms, port="
+              + port
+              + "]");
     }
   }
 }

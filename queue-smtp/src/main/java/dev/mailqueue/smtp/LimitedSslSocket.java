@@ -17,9 +17,9 @@ import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 
 /**
- * A TLS socket whose input stream (the decrypted replies) keeps the {@link ServerInputLimits} of its
- * connection; everything else is the wrapped socket's, unchanged: handshake, parameters (host name
- * verification included), session, timeouts, closing.
+ * A TLS socket whose input stream (the decrypted replies) keeps the {@link ServerInputLimits} of
+ * its connection; everything else is the wrapped socket's, unchanged: handshake, parameters (host
+ * name verification included), session, timeouts, closing.
  */
 final class LimitedSslSocket extends SSLSocket {
   private final SSLSocket delegate;
@@ -163,7 +163,8 @@ final class LimitedSslSocket extends SSLSocket {
   }
 
   @Override
-  public void setHandshakeApplicationProtocolSelector(BiFunction<SSLSocket, List<String>, String> selector) {
+  public void setHandshakeApplicationProtocolSelector(
+      BiFunction<SSLSocket, List<String>, String> selector) {
     delegate.setHandshakeApplicationProtocolSelector(selector);
   }
 

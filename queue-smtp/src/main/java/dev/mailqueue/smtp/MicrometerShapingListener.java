@@ -12,14 +12,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Shaping made visible in Micrometer, for {@code SmtpTransportBuilder.shapingListener(...)}:
+ *
  * <ul>
- *   <li>{@code mailqueue.shaping.throttled{destination,reason}}: a counter of mail held back;</li>
- *   <li>{@code mailqueue.shaping.breaker.transitions{destination,to}}: a counter of breaker changes;</li>
- *   <li>{@code mailqueue.shaping.breaker.state{destination}}: a gauge, 0 closed, 1 half-open, 2 open;</li>
- *   <li>{@code mailqueue.shaping.rate{destination}}: a gauge of the current messages per period.</li>
+ *   <li>{@code mailqueue.shaping.throttled{destination,reason}}: a counter of mail held back;
+ *   <li>{@code mailqueue.shaping.breaker.transitions{destination,to}}: a counter of breaker
+ *       changes;
+ *   <li>{@code mailqueue.shaping.breaker.state{destination}}: a gauge, 0 closed, 1 half-open, 2
+ *       open;
+ *   <li>{@code mailqueue.shaping.rate{destination}}: a gauge of the current messages per period.
  * </ul>
- * The destination (relay host, MX host or group name) is a tag; to keep cardinality bounded,
- * at most {@value #DEFAULT_MAX_DESTINATIONS} distinct destinations get their own tag value and the
+ *
+ * The destination (relay host, MX host or group name) is a tag; to keep cardinality bounded, at
+ * most {@value #DEFAULT_MAX_DESTINATIONS} distinct destinations get their own tag value and the
  * rest are counted as {@code other}. Thread-safe; may be combined with another listener by
  * delegation.
  */
@@ -43,7 +47,8 @@ public final class MicrometerShapingListener implements ShapingListener {
   }
 
   /**
-   * Registers meters in {@code registry}, giving at most {@code maxDestinations} destinations their own tag.
+   * Registers meters in {@code registry}, giving at most {@code maxDestinations} destinations their
+   * own tag.
    *
    * @param registry where the meters are registered; not null
    * @param maxDestinations destinations tagged by name, at least 1; bounds the number of meters
@@ -76,30 +81,39 @@ public final class MicrometerShapingListener implements ShapingListener {
         .tag("to", to.name().toLowerCase(Locale.ROOT))
         .register(registry)
         .increment();
-    breakerStates.computeIfAbsent(tag, t -> {
-      AtomicInteger state = new AtomicInteger();
-      Gauge.builder("mailqueue.shaping.breaker.state", state, AtomicInteger::get)
-          .description("0 closed, 1 half-open, 2 open")
-          .tag("destination", t)
-          .register(registry);
-      return state;
-    }).set(switch (to) {
-      case CLOSED -> 0;
-      case HALF_OPEN -> 1;
-      case OPEN -> 2;
-    });
+    breakerStates
+        .computeIfAbsent(
+            tag,
+            t -> {
+              AtomicInteger state = new AtomicInteger();
+              Gauge.builder("mailqueue.shaping.breaker.state", state, AtomicInteger::get)
+                  .description("0 closed, 1 half-open, 2 open")
+                  .tag("destination", t)
+                  .register(registry);
+              return state;
+            })
+        .set(
+            switch (to) {
+              case CLOSED -> 0;
+              case HALF_OPEN -> 1;
+              case OPEN -> 2;
+            });
   }
 
   @Override
   public void rateChanged(String destination, int messagesPerPeriod, Duration period) {
-    rates.computeIfAbsent(tag(destination), t -> {
-      AtomicInteger rate = new AtomicInteger();
-      Gauge.builder("mailqueue.shaping.rate", rate, AtomicInteger::get)
-          .description("Messages per rate period the destination may receive now")
-          .tag("destination", t)
-          .register(registry);
-      return rate;
-    }).set(messagesPerPeriod);
+    rates
+        .computeIfAbsent(
+            tag(destination),
+            t -> {
+              AtomicInteger rate = new AtomicInteger();
+              Gauge.builder("mailqueue.shaping.rate", rate, AtomicInteger::get)
+                  .description("Messages per rate period the destination may receive now")
+                  .tag("destination", t)
+                  .register(registry);
+              return rate;
+            })
+        .set(messagesPerPeriod);
   }
 
   private String tag(String destination) {

@@ -4,11 +4,15 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What DNS says about where mail for a domain goes. A transport in direct mode turns each case
- * into recipient outcomes (see {@link SmtpTransport#direct()}).
+ * What DNS says about where mail for a domain goes. A transport in direct mode turns each case into
+ * recipient outcomes (see {@link SmtpTransport#direct()}).
  */
 public sealed interface MxLookup
-    permits MxLookup.Hosts, MxLookup.NullMx, MxLookup.NoSuchDomain, MxLookup.NoAddress, MxLookup.TemporaryFailure {
+    permits MxLookup.Hosts,
+        MxLookup.NullMx,
+        MxLookup.NoSuchDomain,
+        MxLookup.NoAddress,
+        MxLookup.TemporaryFailure {
 
   /** The hosts to try, most preferred first; never empty. */
   record Hosts(List<MxHost> hosts) implements MxLookup {
@@ -26,7 +30,9 @@ public sealed interface MxLookup
     }
   }
 
-  /** The domain publishes a null MX (RFC 7505): it accepts no mail. Recipients bounce with 5.1.10. */
+  /**
+   * The domain publishes a null MX (RFC 7505): it accepts no mail. Recipients bounce with 5.1.10.
+   */
   record NullMx() implements MxLookup {}
 
   /** The domain does not exist (NXDOMAIN). Recipients bounce with 5.1.2. */
@@ -43,8 +49,8 @@ public sealed interface MxLookup
   }
 
   /**
-   * The domain exists, but neither its MX hosts nor (without MX) the domain itself have an
-   * address. Recipients bounce with 5.4.4.
+   * The domain exists, but neither its MX hosts nor (without MX) the domain itself have an address.
+   * Recipients bounce with 5.4.4.
    */
   record NoAddress(String detail) implements MxLookup {
     /**
@@ -57,7 +63,10 @@ public sealed interface MxLookup
     }
   }
 
-  /** DNS gave no usable answer (timeout, SERVFAIL, refused). Recipients are deferred with 4.4.3, never bounced. */
+  /**
+   * DNS gave no usable answer (timeout, SERVFAIL, refused). Recipients are deferred with 4.4.3,
+   * never bounced.
+   */
   record TemporaryFailure(String detail) implements MxLookup {
     /**
      * Requires a detail for the deferral text.

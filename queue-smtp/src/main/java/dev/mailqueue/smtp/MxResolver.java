@@ -1,8 +1,8 @@
 package dev.mailqueue.smtp;
 
 /**
- * Finds where mail for a domain is delivered, for {@link SmtpTransport#direct()}. The default
- * is {@link DnsMxResolver}; tests and special set-ups may supply their own.
+ * Finds where mail for a domain is delivered, for {@link SmtpTransport#direct()}. The default is
+ * {@link DnsMxResolver}; tests and special set-ups may supply their own.
  *
  * <p>Implementations are thread-safe, return within a bounded time and never throw for DNS
  * failures: those are {@link MxLookup.TemporaryFailure} results.

@@ -11,8 +11,8 @@ import java.util.Locale;
 import org.eclipse.angus.mail.smtp.SMTPTransport;
 
 /**
- * Angus's SMTP client, recording every reply next to the command it answers, so that the outcome
- * of each recipient is decided from what the server actually said (not from which exception Angus
+ * Angus's SMTP client, recording every reply next to the command it answers, so that the outcome of
+ * each recipient is decided from what the server actually said (not from which exception Angus
  * chose to throw). Inside a mail transaction it stops at the first 421 or lost connection instead
  * of carrying on with the next command. Confined to one thread at a time (the pool hands it out
  * exclusively); Angus's own methods are synchronized anyway.
@@ -27,14 +27,18 @@ import org.eclipse.angus.mail.smtp.SMTPTransport;
  */
 final class RecordingSmtpTransport extends SMTPTransport {
 
-  /** One reply and the command it answered ({@code null} for the greeting or an AUTH continuation). */
+  /**
+   * One reply and the command it answered ({@code null} for the greeting or an AUTH continuation).
+   */
   record Exchange(String command, int code, String response) {
     boolean is(String verb) {
       return command != null && command.regionMatches(true, 0, verb, 0, verb.length());
     }
   }
 
-  /** A command with a non-ASCII character outside a UTF-8 transaction: nothing of it was written. */
+  /**
+   * A command with a non-ASCII character outside a UTF-8 transaction: nothing of it was written.
+   */
   static final class NonAsciiCommandException extends MessagingException {
     private static final long serialVersionUID = 1L;
 
@@ -109,10 +113,13 @@ final class RecordingSmtpTransport extends SMTPTransport {
       if (!utf8) {
         broken = true; // a transaction may be open half way: the session is not used again
         int verb = cmd.indexOf(' ');
-        throw new NonAsciiCommandException("refused to write a " + (verb < 0 ? "command" : cmd.substring(0, verb))
-            + " command with a non-ASCII character outside an SMTPUTF8 transaction");
+        throw new NonAsciiCommandException(
+            "refused to write a "
+                + (verb < 0 ? "command" : cmd.substring(0, verb))
+                + " command with a non-ASCII character outside an SMTPUTF8 transaction");
       }
-      // One char per octet: Angus writes each as its low byte, so the server gets exactly the UTF-8.
+      // One char per octet: Angus writes each as its low byte, so the server gets exactly the
+      // UTF-8.
       wire = new String(cmd.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
     }
     try {
@@ -141,8 +148,9 @@ final class RecordingSmtpTransport extends SMTPTransport {
     if (code < 200 || code > 599) {
       broken = true;
       if (inTransaction) {
-        throw new SessionLostException("connection closed by the server without a reply"
-            + (command == null ? "" : " to " + command));
+        throw new SessionLostException(
+            "connection closed by the server without a reply"
+                + (command == null ? "" : " to " + command));
       }
       return code;
     }
@@ -150,7 +158,8 @@ final class RecordingSmtpTransport extends SMTPTransport {
     if (ReplyClassifier.closesSession(code)) {
       broken = true;
       if (inTransaction) {
-        throw new SessionLostException("server is closing the session: " + getLastServerResponse().strip());
+        throw new SessionLostException(
+            "server is closing the session: " + getLastServerResponse().strip());
       }
     }
     return code;

@@ -41,7 +41,8 @@ record Relay(String host, int port, InetAddress address) {
     }
     if (h.matches("\\d{1,3}(\\.\\d{1,3}){3}") || h.contains(":")) {
       try {
-        // a literal: the JDK parses it without a lookup (brackets make it refuse a malformed IPv6 one)
+        // a literal: the JDK parses it without a lookup (brackets make it refuse a malformed IPv6
+        // one)
         return InetAddress.getByName(h.contains(":") && !h.startsWith("[") ? "[" + h + "]" : h)
             .isLoopbackAddress();
       } catch (UnknownHostException e) {

@@ -55,43 +55,53 @@ public final class RelayBuilder extends SmtpTransportBuilder<RelayBuilder> {
   }
 
   /**
-   * Authenticates with AUTH XOAUTH2, asking {@code accessToken} for a current token on every
-   * new connection (it should cache and refresh tokens itself). Defaults to no authentication.
+   * Authenticates with AUTH XOAUTH2, asking {@code accessToken} for a current token on every new
+   * connection (it should cache and refresh tokens itself). Defaults to no authentication.
    *
    * @param username the user name the token was issued for; not null or blank
    * @param accessToken gives a current access token, asked on every new connection; not null
    * @return this builder
    */
   public RelayBuilder oauth2(String username, Supplier<String> accessToken) {
-    this.credentials = new Credentials(username, Objects.requireNonNull(accessToken, "accessToken"), true);
+    this.credentials =
+        new Credentials(username, Objects.requireNonNull(accessToken, "accessToken"), true);
     return this;
   }
 
   /**
    * Validates and builds the transport. The security mode defaults as {@link #security} says.
    *
-   * @throws IllegalArgumentException for {@link Security#NONE} or
-   *     {@link Security#STARTTLS_OPPORTUNISTIC} with credentials (they would be sent in plain text)
+   * @throws IllegalArgumentException for {@link Security#NONE} or {@link
+   *     Security#STARTTLS_OPPORTUNISTIC} with credentials (they would be sent in plain text)
    */
   @Override
   public SmtpTransport build() {
     Security effective = security;
     if (effective == null) {
-      effective = relays.get(0).port() == SmtpTransport.SMTPS_PORT ? Security.IMPLICIT_TLS
-          : credentials == null && relays.stream().allMatch(Relay::isLoopback) ? Security.STARTTLS_OPPORTUNISTIC
-          : Security.STARTTLS_REQUIRED;
+      effective =
+          relays.get(0).port() == SmtpTransport.SMTPS_PORT
+              ? Security.IMPLICIT_TLS
+              : credentials == null && relays.stream().allMatch(Relay::isLoopback)
+                  ? Security.STARTTLS_OPPORTUNISTIC
+                  : Security.STARTTLS_REQUIRED;
     }
     if (credentials != null && effective == Security.NONE) {
-      throw new IllegalArgumentException("credentials are never sent without TLS: use STARTTLS_REQUIRED or "
-          + "IMPLICIT_TLS, or remove the credentials");
+      throw new IllegalArgumentException(
+          "credentials are never sent without TLS: use STARTTLS_REQUIRED or "
+              + "IMPLICIT_TLS, or remove the credentials");
     }
     if (credentials != null && effective == Security.STARTTLS_OPPORTUNISTIC) {
-      throw new IllegalArgumentException("credentials would be sent in plain text when the server does not offer "
-          + "STARTTLS: use STARTTLS_REQUIRED or IMPLICIT_TLS");
+      throw new IllegalArgumentException(
+          "credentials would be sent in plain text when the server does not offer "
+              + "STARTTLS: use STARTTLS_REQUIRED or IMPLICIT_TLS");
     }
     Duration read = readTimeout != null ? readTimeout : SmtpTransport.DEFAULT_READ_TIMEOUT;
-    Duration deadline = attemptDeadline != null ? attemptDeadline : SmtpTransport.DEFAULT_ATTEMPT_DEADLINE;
-    return new SmtpTransport(settings(relays, credentials, effective, read, deadline, false), null, shaping,
+    Duration deadline =
+        attemptDeadline != null ? attemptDeadline : SmtpTransport.DEFAULT_ATTEMPT_DEADLINE;
+    return new SmtpTransport(
+        settings(relays, credentials, effective, read, deadline, false),
+        null,
+        shaping,
         shapingListener);
   }
 }

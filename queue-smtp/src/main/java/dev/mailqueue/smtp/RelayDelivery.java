@@ -5,8 +5,8 @@ import dev.mailqueue.spi.OutboundMail;
 import java.util.List;
 
 /**
- * Relay mode: the pools of the relay and its failover relays, tried in order until one says not
- * to try the next (see {@link RelayPool.Attempt#tryNextRelay()}). Thread-safe.
+ * Relay mode: the pools of the relay and its failover relays, tried in order until one says not to
+ * try the next (see {@link RelayPool.Attempt#tryNextRelay()}). Thread-safe.
  */
 final class RelayDelivery {
   private final List<RelayPool> pools;

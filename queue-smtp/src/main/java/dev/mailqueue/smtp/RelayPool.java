@@ -27,11 +27,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The connections to one relay (in direct mode: to one address of one MX host): at most
- * {@code maxConnectionsPerServer} at a time, idle ones kept for reuse (LIFO) until they are idle
- * too long, have carried their share of messages or have read more than
- * {@link ServerInputLimits#RETIRE_AFTER_BYTES} from the server. Thread-safe; each connection is used by one
- * thread at a time.
+ * The connections to one relay (in direct mode: to one address of one MX host): at most {@code
+ * maxConnectionsPerServer} at a time, idle ones kept for reuse (LIFO) until they are idle too long,
+ * have carried their share of messages or have read more than {@link
+ * ServerInputLimits#RETIRE_AFTER_BYTES} from the server. Thread-safe; each connection is used by
+ * one thread at a time.
  *
  * <p>In direct mode a TLS failure or a missing STARTTLS is the destination's doing, not a fault in
  * this configuration: it defers (counted) and lets the next MX be tried.
@@ -42,25 +42,34 @@ final class RelayPool {
    * is tried again, and when the mail it held back is due again.
    */
   static final Duration CONFIGURATION_FAULT_RECHECK = Duration.ofSeconds(60);
+
   /** Held mail comes back just after the next check may run, so that it is the check. */
   private static final Duration HELD_SLACK = Duration.ofMillis(100);
 
   private static final Logger log = LoggerFactory.getLogger(SmtpTransport.class);
+
   /** A connection idle for longer than this is checked with RSET before it is reused. */
   private static final long PROBE_AFTER_IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final Relay relay;
   private final Settings settings;
   private final ScheduledExecutorService scheduler;
+
   /** One Angus session for every connection of the pool: creating one scans the class path. */
   private final Session session;
+
   private final Deque<SmtpConnection> idle = new ConcurrentLinkedDeque<>();
   private final Semaphore permits;
   private final AtomicReference<String> activeFault = new AtomicReference<>();
-  /** The reply of the configuration fault last seen by a connection, or null while the relay works. */
+
+  /**
+   * The reply of the configuration fault last seen by a connection, or null while the relay works.
+   */
   private volatile SmtpReply heldReply;
+
   /** When a connection last confirmed {@link #heldReply}, in {@link System#nanoTime()}. */
   private volatile long heldSinceNanos;
+
   private final String kind;
   private volatile long lastUsedNanos = System.nanoTime();
   private volatile boolean closed;
@@ -88,7 +97,8 @@ final class RelayPool {
    * Delivers {@code mail} over one of this pool's connections.
    *
    * @param budget in direct mode, the time budget of the message or domain (whichever ends first):
-   *     the wait for a connection and the attempt end when it is used up; {@code null} in relay mode
+   *     the wait for a connection and the attempt end when it is used up; {@code null} in relay
+   *     mode
    */
   Attempt deliver(OutboundMail mail, TimeBudget budget) {
     lastUsedNanos = System.nanoTime();
@@ -102,14 +112,23 @@ final class RelayPool {
     }
     try {
       if (!permits.tryAcquire(waitNanos, TimeUnit.NANOSECONDS)) {
-        return new Attempt(DeliveryResult.notCounted(mail.recipients(),
-            ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerServer()),
-            Duration.ofSeconds(1), relay.remoteHost()), false);
+        return new Attempt(
+            DeliveryResult.notCounted(
+                mail.recipients(),
+                ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerServer()),
+                Duration.ofSeconds(1),
+                relay.remoteHost()),
+            false);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return new Attempt(DeliveryResult.notCounted(mail.recipients(),
-          ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerServer()), null, relay.remoteHost()), false);
+      return new Attempt(
+          DeliveryResult.notCounted(
+              mail.recipients(),
+              ReplyClassifier.noConnectionAvailable(settings.maxConnectionsPerServer()),
+              null,
+              relay.remoteHost()),
+          false);
     }
     Watchdog watchdog = new Watchdog(budget);
     try {
@@ -136,17 +155,27 @@ final class RelayPool {
       long limit = parseSize(sizeLimit);
       if (limit > 0 && mail.mime().length > limit) {
         reusable = true;
-        return new Attempt(DeliveryResult.all(mail.recipients(), RecipientStatus.BOUNCED,
-            ReplyClassifier.messageTooBig(mail.mime().length, limit), relay.remoteHost()), false);
+        return new Attempt(
+            DeliveryResult.all(
+                mail.recipients(),
+                RecipientStatus.BOUNCED,
+                ReplyClassifier.messageTooBig(mail.mime().length, limit),
+                relay.remoteHost()),
+            false);
       }
       if (mail.smtpUtf8() && !conn.transport.supportsExtension("SMTPUTF8")) {
         reusable = true;
         // Another relay or MX host may offer it; the last one's bounce stands.
-        return new Attempt(DeliveryResult.all(mail.recipients(), RecipientStatus.BOUNCED,
-            ReplyClassifier.smtpUtf8NotOffered(relay.remoteHost()), relay.remoteHost()), true);
+        return new Attempt(
+            DeliveryResult.all(
+                mail.recipients(),
+                RecipientStatus.BOUNCED,
+                ReplyClassifier.smtpUtf8NotOffered(relay.remoteHost()),
+                relay.remoteHost()),
+            true);
       }
-      StoredMessage message = new StoredMessage(session, mail.mime(), mail.envelopeFrom().address(),
-          mail.smtpUtf8());
+      StoredMessage message =
+          new StoredMessage(session, mail.mime(), mail.envelopeFrom().address(), mail.smtpUtf8());
       InternetAddress[] rcpts = new InternetAddress[mail.recipients().size()];
       for (int i = 0; i < rcpts.length; i++) {
         rcpts[i] = new InternetAddress();
@@ -165,19 +194,28 @@ final class RelayPool {
       conn.countTransaction();
       String detail = failure == null ? "no reply" : describe(failure);
       ServerInputLimits.Exceeded tooLong = cause(failure, ServerInputLimits.Exceeded.class);
-      SmtpReply lost = watchdog.fired() ? watchdog.reason()
-          : tooLong != null ? ReplyClassifier.replyTooLong(tooLong.what())
-          : ReplyClassifier.connectionDropped(detail);
-      SmtpReply uncertain = watchdog.fired() ? watchdog.reason()
-          : tooLong != null ? ReplyClassifier.replyToEndOfDataTooLong(tooLong.what())
-          : ReplyClassifier.noReplyToEndOfData(detail);
-      DeliveryResult result = TransactionReport.of(exchanges, mail.recipients(), t.endOfDataSent(), lost,
-          uncertain, relay.remoteHost());
+      SmtpReply lost =
+          watchdog.fired()
+              ? watchdog.reason()
+              : tooLong != null
+                  ? ReplyClassifier.replyTooLong(tooLong.what())
+                  : ReplyClassifier.connectionDropped(detail);
+      SmtpReply uncertain =
+          watchdog.fired()
+              ? watchdog.reason()
+              : tooLong != null
+                  ? ReplyClassifier.replyToEndOfDataTooLong(tooLong.what())
+                  : ReplyClassifier.noReplyToEndOfData(detail);
+      DeliveryResult result =
+          TransactionReport.of(
+              exchanges, mail.recipients(), t.endOfDataSent(), lost, uncertain, relay.remoteHost());
       reusable = !t.isBroken() && !watchdog.fired() && !hasCause(failure, IOException.class);
       logResult(mail, result);
-      boolean sessionLost = !reusable && result.kind() == DeliveryResult.Kind.NORMAL
-          && result.recipients().stream().allMatch(o -> o.status() == RecipientStatus.DEFERRED)
-          && exchanges.stream().anyMatch(e -> ReplyClassifier.closesSession(e.code()));
+      boolean sessionLost =
+          !reusable
+              && result.kind() == DeliveryResult.Kind.NORMAL
+              && result.recipients().stream().allMatch(o -> o.status() == RecipientStatus.DEFERRED)
+              && exchanges.stream().anyMatch(e -> ReplyClassifier.closesSession(e.code()));
       return new Attempt(result, sessionLost);
     } finally {
       release(conn, reusable);
@@ -189,7 +227,8 @@ final class RelayPool {
     long now = System.nanoTime();
     for (SmtpConnection c; (c = idle.pollFirst()) != null; ) {
       long idleNanos = c.idleNanos(now);
-      if (idleNanos > settings.idleTimeout().toNanos() || c.transactions() >= settings.maxMessagesPerConnection()
+      if (idleNanos > settings.idleTimeout().toNanos()
+          || c.transactions() >= settings.maxMessagesPerConnection()
           || c.socket.bytesRead() > ServerInputLimits.RETIRE_AFTER_BYTES) {
         c.close();
         continue;
@@ -219,13 +258,18 @@ final class RelayPool {
 
   /** Connects, says EHLO, starts TLS and authenticates. */
   private Opened open(Watchdog watchdog, List<MailAddress> recipients) {
-    SocketCapture capture = settings.direct() ? new SocketCapture(relay.host(), settings.verifyCertificates())
-        : new SocketCapture();
+    SocketCapture capture =
+        settings.direct()
+            ? new SocketCapture(relay.host(), settings.verifyCertificates())
+            : new SocketCapture();
     watchdog.watch(capture);
     String protocol = settings.protocol();
-    RecordingSmtpTransport t = new RecordingSmtpTransport(session,
-        new URLName(protocol, relay.connectHost(), relay.port(), null, null, null), protocol,
-        settings.security() == Security.IMPLICIT_TLS);
+    RecordingSmtpTransport t =
+        new RecordingSmtpTransport(
+            session,
+            new URLName(protocol, relay.connectHost(), relay.port(), null, null, null),
+            protocol,
+            settings.security() == Security.IMPLICIT_TLS);
     SmtpConnection conn = new SmtpConnection(t, capture);
     Credentials credentials = settings.credentials();
     String user = null;
@@ -235,11 +279,15 @@ final class RelayPool {
       try {
         secret = credentials.secret().get();
       } catch (RuntimeException e) {
-        return Opened.failed(configFault(recipients,
-            ReplyClassifier.authFailed("the secret supplier threw " + e.getClass().getName())));
+        return Opened.failed(
+            configFault(
+                recipients,
+                ReplyClassifier.authFailed("the secret supplier threw " + e.getClass().getName())));
       }
       if (secret == null) {
-        return Opened.failed(configFault(recipients, ReplyClassifier.authFailed("the secret supplier returned null")));
+        return Opened.failed(
+            configFault(
+                recipients, ReplyClassifier.authFailed("the secret supplier returned null")));
       }
     }
     watchdog.armForSetup();
@@ -267,8 +315,12 @@ final class RelayPool {
     return new Opened(conn, null);
   }
 
-  private Attempt connectFailure(Exception e, List<Exchange> exchanges, RecordingSmtpTransport t, Watchdog watchdog,
-                                 List<MailAddress> recipients) {
+  private Attempt connectFailure(
+      Exception e,
+      List<Exchange> exchanges,
+      RecordingSmtpTransport t,
+      Watchdog watchdog,
+      List<MailAddress> recipients) {
     if (watchdog.fired()) {
       return transientFailure(recipients, watchdog.reason());
     }
@@ -283,38 +335,50 @@ final class RelayPool {
           reply = ReplyClassifier.parse(x.code(), x.response());
         }
       }
-      return configFault(recipients, reply != null ? reply : ReplyClassifier.authFailed(describe(e)));
+      return configFault(
+          recipients, reply != null ? reply : ReplyClassifier.authFailed(describe(e)));
     }
-    if (hasCause(e, SSLException.class) || hasCause(e, CertificateException.class)
+    if (hasCause(e, SSLException.class)
+        || hasCause(e, CertificateException.class)
         || String.valueOf(e.getMessage()).contains("verify identity")) {
       return configFault(recipients, ReplyClassifier.tlsFailed(describe(e)));
     }
-    Exchange greeting = exchanges.isEmpty() || exchanges.get(0).command() != null ? null : exchanges.get(0);
+    Exchange greeting =
+        exchanges.isEmpty() || exchanges.get(0).command() != null ? null : exchanges.get(0);
     if (greeting == null) {
       return transientFailure(recipients, ReplyClassifier.connectFailed(describe(e)));
     }
     if (greeting.code() != 220) {
-      return transientFailure(recipients, ReplyClassifier.parse(greeting.code(), greeting.response()));
+      return transientFailure(
+          recipients, ReplyClassifier.parse(greeting.code(), greeting.response()));
     }
     for (Exchange x : exchanges) {
       if (x.is("STARTTLS") && x.code() != 220) {
-        return configFault(recipients, ReplyClassifier.tlsFailed("server refused STARTTLS: "
-            + ReplyClassifier.parse(x.code(), x.response())));
+        return configFault(
+            recipients,
+            ReplyClassifier.tlsFailed(
+                "server refused STARTTLS: " + ReplyClassifier.parse(x.code(), x.response())));
       }
       if (ReplyClassifier.closesSession(x.code())) {
         return transientFailure(recipients, ReplyClassifier.parse(x.code(), x.response()));
       }
     }
-    if (settings.security() == Security.STARTTLS_REQUIRED && !t.startTlsAttempted() && !t.isBroken()) {
-      return configFault(recipients, settings.direct() ? ReplyClassifier.startTlsNotOffered()
-          : ReplyClassifier.relayWithoutStartTls());
+    if (settings.security() == Security.STARTTLS_REQUIRED
+        && !t.startTlsAttempted()
+        && !t.isBroken()) {
+      return configFault(
+          recipients,
+          settings.direct()
+              ? ReplyClassifier.startTlsNotOffered()
+              : ReplyClassifier.relayWithoutStartTls());
     }
     return transientFailure(recipients, ReplyClassifier.connectionDropped(describe(e)));
   }
 
   private Attempt transientFailure(List<MailAddress> recipients, SmtpReply reply) {
     log.warn("{} {} unavailable: {}", kind, relay, reply);
-    return new Attempt(DeliveryResult.all(recipients, RecipientStatus.DEFERRED, reply, relay.remoteHost()), true);
+    return new Attempt(
+        DeliveryResult.all(recipients, RecipientStatus.DEFERRED, reply, relay.remoteHost()), true);
   }
 
   /**
@@ -327,23 +391,29 @@ final class RelayPool {
     }
     String description = reply.toString();
     if (!description.equals(activeFault.getAndSet(description))) {
-      log.error("SMTP relay {} cannot be used: {}. Messages stay queued, attempts are not counted, and one "
-          + "connection every {} s checks the relay again until the configuration (credentials, TLS, trust "
-          + "store) or the relay is fixed; a restart with a working configuration sends them within {} s.",
-          relay, description, CONFIGURATION_FAULT_RECHECK.toSeconds(), CONFIGURATION_FAULT_RECHECK.toSeconds());
+      log.error(
+          "SMTP relay {} cannot be used: {}. Messages stay queued, attempts are not counted, and one "
+              + "connection every {} s checks the relay again until the configuration (credentials, TLS, trust "
+              + "store) or the relay is fixed; a restart with a working configuration sends them within {} s.",
+          relay,
+          description,
+          CONFIGURATION_FAULT_RECHECK.toSeconds(),
+          CONFIGURATION_FAULT_RECHECK.toSeconds());
     }
     heldSinceNanos = System.nanoTime();
     heldReply = reply;
-    return new Attempt(DeliveryResult.notCounted(recipients, reply, CONFIGURATION_FAULT_RECHECK, relay.remoteHost()),
+    return new Attempt(
+        DeliveryResult.notCounted(
+            recipients, reply, CONFIGURATION_FAULT_RECHECK, relay.remoteHost()),
         false);
   }
 
   /**
    * While a configuration fault is fresh, mail is held without a connection: a relay that refuses
    * the credentials should see one failed login per {@link #CONFIGURATION_FAULT_RECHECK}, not one
-   * per queued message (providers lock accounts after a burst of them). The mail is due again
-   * when the next check may run, so a fixed relay, or a restart with a fixed configuration, sends
-   * it within that interval instead of after the retry policy's backoff.
+   * per queued message (providers lock accounts after a burst of them). The mail is due again when
+   * the next check may run, so a fixed relay, or a restart with a fixed configuration, sends it
+   * within that interval instead of after the retry policy's backoff.
    */
   private Attempt heldByConfigurationFault(List<MailAddress> recipients) {
     SmtpReply fault = heldReply;
@@ -355,10 +425,16 @@ final class RelayPool {
     if (remainingNanos <= 0) {
       return null;
     }
-    SmtpReply held = ReplyClassifier.heldByConfigurationFault(relay.toString(), fault,
-        Duration.ofNanos(elapsedNanos), CONFIGURATION_FAULT_RECHECK);
-    return new Attempt(DeliveryResult.notCounted(recipients, held,
-        Duration.ofNanos(remainingNanos).plus(HELD_SLACK), relay.remoteHost()), false);
+    SmtpReply held =
+        ReplyClassifier.heldByConfigurationFault(
+            relay.toString(), fault, Duration.ofNanos(elapsedNanos), CONFIGURATION_FAULT_RECHECK);
+    return new Attempt(
+        DeliveryResult.notCounted(
+            recipients,
+            held,
+            Duration.ofNanos(remainingNanos).plus(HELD_SLACK),
+            relay.remoteHost()),
+        false);
   }
 
   private void logResult(OutboundMail mail, DeliveryResult result) {
@@ -367,13 +443,20 @@ final class RelayPool {
     }
     for (var o : result.recipients()) {
       if (ReplyClassifier.isPolicyRejection(o.reply())) {
-        log.warn("message {} to {} rejected by policy at {} {}: {}", mail.id(), o.recipient().address(), kind, relay,
+        log.warn(
+            "message {} to {} rejected by policy at {} {}: {}",
+            mail.id(),
+            o.recipient().address(),
+            kind,
+            relay,
             o.reply());
       }
     }
   }
 
-  /** Closes connections idle for longer than the idle timeout. Called periodically by the scheduler. */
+  /**
+   * Closes connections idle for longer than the idle timeout. Called periodically by the scheduler.
+   */
   void evictIdle() {
     long now = System.nanoTime();
     for (SmtpConnection c : idle) {
@@ -391,11 +474,12 @@ final class RelayPool {
   }
 
   /**
-   * Whether this pool has neither idle nor busy connections and was last used longer than the
-   * idle timeout ago (direct mode drops such pools, so that one pool per MX ever seen is not kept).
+   * Whether this pool has neither idle nor busy connections and was last used longer than the idle
+   * timeout ago (direct mode drops such pools, so that one pool per MX ever seen is not kept).
    */
   boolean isUnused(long now) {
-    return idle.isEmpty() && permits.availablePermits() == settings.maxConnectionsPerServer()
+    return idle.isEmpty()
+        && permits.availablePermits() == settings.maxConnectionsPerServer()
         && now - lastUsedNanos > settings.idleTimeout().toNanos();
   }
 
@@ -430,7 +514,9 @@ final class RelayPool {
   }
 
   private static Throwable next(Throwable t) {
-    if (t instanceof MessagingException m && m.getNextException() != null && m.getNextException() != t) {
+    if (t instanceof MessagingException m
+        && m.getNextException() != null
+        && m.getNextException() != t) {
       return m.getNextException();
     }
     return t.getCause() == t ? null : t.getCause();
@@ -448,12 +534,16 @@ final class RelayPool {
 
   /**
    * Closes the attempt's socket when the attempt runs past its deadline, the session is not ready
-   * within the greeting timeout, or the time budget (direct mode) is used up, whichever comes first,
-   * and remembers which it was.
+   * within the greeting timeout, or the time budget (direct mode) is used up, whichever comes
+   * first, and remembers which it was.
    */
   private final class Watchdog {
     /** What ended the attempt; the earlier limit wins, the attempt deadline on a tie. */
-    private enum Limit { ATTEMPT, GREETING, BUDGET }
+    private enum Limit {
+      ATTEMPT,
+      GREETING,
+      BUDGET
+    }
 
     private final AtomicReference<SocketCapture> target = new AtomicReference<>();
     private final long attemptEnd = System.nanoTime() + settings.attemptDeadline().toNanos();

@@ -8,13 +8,19 @@ import java.util.regex.Pattern;
 
 /**
  * The one place that decides what an SMTP reply means (RFC 5321, RFC 3463): for a recipient, for
- * the session it came on, and for the health of its destination ({@link DestinationHealth} sums
- * the latter up per attempt); and the replies this transport synthesises when the server said
- * nothing. Whether a reply is local is read from its {@link SmtpReply#origin()}, never its text.
+ * the session it came on, and for the health of its destination ({@link DestinationHealth} sums the
+ * latter up per attempt); and the replies this transport synthesises when the server said nothing.
+ * Whether a reply is local is read from its {@link SmtpReply#origin()}, never its text.
  */
 final class ReplyClassifier {
   /** Where in the SMTP dialogue a reply was received. */
-  enum Stage { GREETING, MAIL, RCPT, DATA, END_OF_DATA }
+  enum Stage {
+    GREETING,
+    MAIL,
+    RCPT,
+    DATA,
+    END_OF_DATA
+  }
 
   private static final Pattern LINES = Pattern.compile("\r?\n");
   private static final Pattern LINE_PREFIX = Pattern.compile("^\\d{3}[ -]?");
@@ -24,9 +30,9 @@ final class ReplyClassifier {
 
   /**
    * What {@code reply} at {@code stage} means for the recipients it concerns: 2xx DELIVERED (at
-   * RCPT: accepted, pending the end of data), 4xx (or an unexpected 3xx) DEFERRED, 5xx BOUNCED, except "552 too many
-   * recipients" at RCPT (temporary, RFC 5321 4.5.3.1.10) and any greeting, which say nothing
-   * about the message and are DEFERRED.
+   * RCPT: accepted, pending the end of data), 4xx (or an unexpected 3xx) DEFERRED, 5xx BOUNCED,
+   * except "552 too many recipients" at RCPT (temporary, RFC 5321 4.5.3.1.10) and any greeting,
+   * which say nothing about the message and are DEFERRED.
    */
   static RecipientStatus classify(Stage stage, SmtpReply reply) {
     if (reply.isPositive()) {
@@ -64,7 +70,8 @@ final class ReplyClassifier {
     if (closesSession(reply)) {
       return true;
     }
-    return reply.isLocal() && ("4.4.1".equals(reply.enhancedStatus()) || "4.4.2".equals(reply.enhancedStatus()));
+    return reply.isLocal()
+        && ("4.4.1".equals(reply.enhancedStatus()) || "4.4.2".equals(reply.enhancedStatus()));
   }
 
   /** Whether the reply is a policy or security rejection (enhanced status 5.7.x). */
@@ -73,9 +80,9 @@ final class ReplyClassifier {
   }
 
   /**
-   * Parses a reply as Angus Mail reports it: one or more lines, each starting with the code
-   * ({@code "550-5.1.1 first\n550 5.1.1 second\n"}). The enhanced status is taken from the first
-   * line and removed from the following ones; the texts are joined with a space.
+   * Parses a reply as Angus Mail reports it: one or more lines, each starting with the code ({@code
+   * "550-5.1.1 first\n550 5.1.1 second\n"}). The enhanced status is taken from the first line and
+   * removed from the following ones; the texts are joined with a space.
    */
   static SmtpReply parse(int code, String serverResponse) {
     String raw = serverResponse == null ? "" : serverResponse;
@@ -84,7 +91,8 @@ final class ReplyClassifier {
       end--;
     }
     if (raw.lastIndexOf('\n', end - 1) < 0) {
-      // one line, nearly every reply: the same result without the regular expressions (3 per message)
+      // one line, nearly every reply: the same result without the regular expressions (3 per
+      // message)
       String line = raw.substring(0, end);
       return SmtpReply.parse(code, line.isBlank() ? "" : withoutCode(line).strip());
     }
@@ -114,9 +122,14 @@ final class ReplyClassifier {
     return SmtpReply.parse(code, text.toString());
   }
 
-  /** The line without its leading reply code and separator, as {@link #LINE_PREFIX} removes them. */
+  /**
+   * The line without its leading reply code and separator, as {@link #LINE_PREFIX} removes them.
+   */
   private static String withoutCode(String line) {
-    if (line.length() < 3 || !isDigit(line.charAt(0)) || !isDigit(line.charAt(1)) || !isDigit(line.charAt(2))) {
+    if (line.length() < 3
+        || !isDigit(line.charAt(0))
+        || !isDigit(line.charAt(1))
+        || !isDigit(line.charAt(2))) {
       return line;
     }
     boolean separator = line.length() > 3 && (line.charAt(3) == ' ' || line.charAt(3) == '-');
@@ -139,47 +152,59 @@ final class ReplyClassifier {
 
   /** The end of data was sent and no reply came: the message may have been delivered. */
   static SmtpReply noReplyToEndOfData(String detail) {
-    return SmtpReply.local(451, "4.4.2", "no reply after end of data, delivery uncertain: " + detail);
+    return SmtpReply.local(
+        451, "4.4.2", "no reply after end of data, delivery uncertain: " + detail);
   }
 
   /**
    * The server sent more than a reply may have ({@link ServerInputLimits}): the session is broken
-   * and closed, as after a protocol error; the recipients are deferred (the next attempt may find
-   * a server that behaves).
+   * and closed, as after a protocol error; the recipients are deferred (the next attempt may find a
+   * server that behaves).
    *
    * @param what what was too long, e.g. "a reply of more than 65536 bytes"
    */
   static SmtpReply replyTooLong(String what) {
-    return SmtpReply.local(451, "4.5.0", "reply too long: server sent " + what + "; connection closed");
+    return SmtpReply.local(
+        451, "4.5.0", "reply too long: server sent " + what + "; connection closed");
   }
 
   /** The reply to the end of data was too long: the message may have been delivered. */
   static SmtpReply replyToEndOfDataTooLong(String what) {
-    return SmtpReply.local(451, "4.5.0", "reply to end of data too long, delivery uncertain: server sent " + what);
+    return SmtpReply.local(
+        451, "4.5.0", "reply to end of data too long, delivery uncertain: server sent " + what);
   }
 
   /** The watchdog closed the connection because the attempt ran past its deadline. */
   static SmtpReply deadlineExceeded(Duration deadline) {
-    return SmtpReply.local(451, "4.4.2", "attempt deadline of " + deadline.toMillis() + " ms exceeded");
+    return SmtpReply.local(
+        451, "4.4.2", "attempt deadline of " + deadline.toMillis() + " ms exceeded");
   }
 
   /**
-   * The watchdog closed the connection because the session was not ready (connected, greeted,
-   * EHLO answered, TLS started) within the greeting timeout: a server that accepts connections and
-   * then stays silent or drips bytes.
+   * The watchdog closed the connection because the session was not ready (connected, greeted, EHLO
+   * answered, TLS started) within the greeting timeout: a server that accepts connections and then
+   * stays silent or drips bytes.
    */
   static SmtpReply greetingTimeout(Duration timeout) {
-    return SmtpReply.local(451, "4.4.2", "greeting timeout: session not ready within " + timeout.toMillis()
-        + " ms of connecting");
+    return SmtpReply.local(
+        451,
+        "4.4.2",
+        "greeting timeout: session not ready within " + timeout.toMillis() + " ms of connecting");
   }
 
   /**
-   * The watchdog closed the connection because the time budget of the message or of its mail to
-   * one domain was used up during the attempt (direct mode).
+   * The watchdog closed the connection because the time budget of the message or of its mail to one
+   * domain was used up during the attempt (direct mode).
    */
   static SmtpReply timeBudgetUsedUp(TimeBudget budget) {
-    return SmtpReply.local(451, "4.4.2", "time budget of " + budget.length().toMillis() + " ms for "
-        + budget.scope() + " used up; connection closed");
+    return SmtpReply.local(
+        451,
+        "4.4.2",
+        "time budget of "
+            + budget.length().toMillis()
+            + " ms for "
+            + budget.scope()
+            + " used up; connection closed");
   }
 
   /**
@@ -187,14 +212,28 @@ final class ReplyClassifier {
    * it in this attempt (4.4.7: delivery time expired, here for this attempt only).
    */
   static SmtpReply timeBudgetUsedUpBeforeTrying(TimeBudget budget, String what) {
-    return SmtpReply.local(451, "4.4.7", "time budget of " + budget.length().toMillis() + " ms for "
-        + budget.scope() + " used up before " + what + " was tried");
+    return SmtpReply.local(
+        451,
+        "4.4.7",
+        "time budget of "
+            + budget.length().toMillis()
+            + " ms for "
+            + budget.scope()
+            + " used up before "
+            + what
+            + " was tried");
   }
 
   /** The server's advertised SIZE is smaller than the message. */
   static SmtpReply messageTooBig(long size, long limit) {
-    return SmtpReply.local(552, "5.3.4",
-        "message size " + size + " exceeds the fixed maximum message size " + limit + " of the server");
+    return SmtpReply.local(
+        552,
+        "5.3.4",
+        "message size "
+            + size
+            + " exceeds the fixed maximum message size "
+            + limit
+            + " of the server");
   }
 
   /**
@@ -202,8 +241,10 @@ final class ReplyClassifier {
    * (Postfix's wording; 5.6.7: non-ASCII addresses not permitted).
    */
   static SmtpReply smtpUtf8NotOffered(String host) {
-    return SmtpReply.local(550, "5.6.7", "SMTPUTF8 is required, but was not offered by host " + host
-        + "; nothing was sent");
+    return SmtpReply.local(
+        550,
+        "5.6.7",
+        "SMTPUTF8 is required, but was not offered by host " + host + "; nothing was sent");
   }
 
   /**
@@ -211,13 +252,19 @@ final class ReplyClassifier {
    * without the extension it could only be written as another address.
    */
   static SmtpReply nonAsciiWithoutSmtpUtf8(String address) {
-    return SmtpReply.local(550, "5.6.7", "non-ASCII address <" + address + ">"
-        + " in the envelope of a message not marked as needing SMTPUTF8; nothing was sent");
+    return SmtpReply.local(
+        550,
+        "5.6.7",
+        "non-ASCII address <"
+            + address
+            + ">"
+            + " in the envelope of a message not marked as needing SMTPUTF8; nothing was sent");
   }
 
   /** STARTTLS was required and the server did not offer it. */
   static SmtpReply startTlsNotOffered() {
-    return SmtpReply.local(454, "4.7.10", "server does not offer STARTTLS, which is required; nothing was sent");
+    return SmtpReply.local(
+        454, "4.7.10", "server does not offer STARTTLS, which is required; nothing was sent");
   }
 
   /**
@@ -225,9 +272,12 @@ final class ReplyClassifier {
    * not offer it; says how to opt out on purpose.
    */
   static SmtpReply relayWithoutStartTls() {
-    return SmtpReply.local(454, "4.7.10", "relay does not offer STARTTLS, which is required; nothing was sent. "
-        + "Enable TLS on the relay, or send in plain text on purpose with security(Security.NONE) "
-        + "(Spring: mailqueue.smtp.security=none; CLI: --security NONE)");
+    return SmtpReply.local(
+        454,
+        "4.7.10",
+        "relay does not offer STARTTLS, which is required; nothing was sent. "
+            + "Enable TLS on the relay, or send in plain text on purpose with security(Security.NONE) "
+            + "(Spring: mailqueue.smtp.security=none; CLI: --security NONE)");
   }
 
   /** The TLS handshake or certificate verification failed. */
@@ -240,15 +290,26 @@ final class ReplyClassifier {
    * failed for a configuration fault: the fault's codes (so it classifies as the fault does), and a
    * text that names the fault and says what happens to the mail.
    */
-  static SmtpReply heldByConfigurationFault(String relay, SmtpReply fault, Duration sinceCheck, Duration recheck) {
-    return SmtpReply.local(fault.code(), fault.enhancedStatus(), "held: relay " + relay + " failed its check "
-        + sinceCheck.toSeconds() + " s ago with " + fault + "; not counted as an attempt, checked again every "
-        + recheck.toSeconds() + " s until the relay or its configuration (credentials, TLS, trust store) works");
+  static SmtpReply heldByConfigurationFault(
+      String relay, SmtpReply fault, Duration sinceCheck, Duration recheck) {
+    return SmtpReply.local(
+        fault.code(),
+        fault.enhancedStatus(),
+        "held: relay "
+            + relay
+            + " failed its check "
+            + sinceCheck.toSeconds()
+            + " s ago with "
+            + fault
+            + "; not counted as an attempt, checked again every "
+            + recheck.toSeconds()
+            + " s until the relay or its configuration (credentials, TLS, trust store) works");
   }
 
   /** Credentials are configured and the server offers no AUTH. */
   static SmtpReply authNotOffered() {
-    return SmtpReply.local(454, "4.7.0", "server does not offer AUTH, which the configured credentials need");
+    return SmtpReply.local(
+        454, "4.7.0", "server does not offer AUTH, which the configured credentials need");
   }
 
   /** Authentication failed without a usable reply (e.g. the token supplier failed). */
@@ -261,14 +322,18 @@ final class ReplyClassifier {
     return SmtpReply.local(451, "4.4.5", "all " + max + " connections to the relay are busy");
   }
 
-  /** Every session the cap allows to one MX host (over all its addresses) is in use (direct mode). */
+  /**
+   * Every session the cap allows to one MX host (over all its addresses) is in use (direct mode).
+   */
   static SmtpReply mxHostBusy(String host, int max) {
-    return SmtpReply.local(451, "4.4.5", "all " + max + " connections to MX host " + host + " are busy");
+    return SmtpReply.local(
+        451, "4.4.5", "all " + max + " connections to MX host " + host + " are busy");
   }
 
   /** RFC 7505: the domain publishes a null MX, it accepts no mail. */
   static SmtpReply nullMx(String domain) {
-    return SmtpReply.local(556, "5.1.10", "domain " + domain + " accepts no mail (null MX, RFC 7505)");
+    return SmtpReply.local(
+        556, "5.1.10", "domain " + domain + " accepts no mail (null MX, RFC 7505)");
   }
 
   /** The domain does not exist (NXDOMAIN). */
@@ -278,7 +343,8 @@ final class ReplyClassifier {
 
   /** The domain exists, but neither it nor its MX hosts have an address. */
   static SmtpReply noAddress(String domain, String detail) {
-    return SmtpReply.local(550, "5.4.4", "no address to deliver mail for " + domain + ": " + detail);
+    return SmtpReply.local(
+        550, "5.4.4", "no address to deliver mail for " + domain + ": " + detail);
   }
 
   /** DNS did not answer (timeout, SERVFAIL): never a reason to bounce. */
@@ -286,14 +352,22 @@ final class ReplyClassifier {
     return SmtpReply.local(451, "4.4.3", "DNS lookup for " + domain + " failed: " + detail);
   }
 
-  /** Every MX address is loopback or unspecified: the mail would come back here (Postfix wording). */
+  /**
+   * Every MX address is loopback or unspecified: the mail would come back here (Postfix wording).
+   */
   static SmtpReply loopsBack(String domain, String detail) {
     return SmtpReply.local(550, "5.4.6", "mail for " + domain + " loops back to myself: " + detail);
   }
 
   /** Every MX address is in private, link-local or multicast space and none is allowed. */
   static SmtpReply restrictedAddress(String domain, String detail) {
-    return SmtpReply.local(451, "4.4.4", "refusing to deliver mail for " + domain + " to a non-public address: "
-        + detail + " (allow it with allowDestinations)");
+    return SmtpReply.local(
+        451,
+        "4.4.4",
+        "refusing to deliver mail for "
+            + domain
+            + " to a non-public address: "
+            + detail
+            + " (allow it with allowDestinations)");
   }
 }

@@ -4,23 +4,24 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * Bounds on what an SMTP server may send on one connection, so that a hostile or broken server
- * (in direct mode: any recipient's MX host) cannot exhaust the heap. Angus Mail reads each reply
- * line into a buffer that grows without limit and appends the lines of a multi-line reply to one
- * string; its streams are private, so the bounds are kept by the socket input stream under them
- * (see {@link SocketCapture}). A server only ever sends replies to an SMTP client, so these are
- * bounds on replies:
+ * Bounds on what an SMTP server may send on one connection, so that a hostile or broken server (in
+ * direct mode: any recipient's MX host) cannot exhaust the heap. Angus Mail reads each reply line
+ * into a buffer that grows without limit and appends the lines of a multi-line reply to one string;
+ * its streams are private, so the bounds are kept by the socket input stream under them (see {@link
+ * SocketCapture}). A server only ever sends replies to an SMTP client, so these are bounds on
+ * replies:
+ *
  * <ul>
  *   <li>a reply line: at most {@link #MAX_LINE_BYTES} octets without its line end (RFC 5321
- *       4.5.3.1.5 allows 512 with CRLF; eight times that leaves room for servers that do not
- *       care);
+ *       4.5.3.1.5 allows 512 with CRLF; eight times that leaves room for servers that do not care);
  *   <li>a reply: at most {@link #MAX_REPLY_BYTES} octets from the end of the previous reply to the
  *       end of its last line (a long EHLO reply is about 300);
  *   <li>a connection: at most {@link #MAX_SESSION_BYTES} octets in all. A connection that has read
  *       more than {@link #RETIRE_AFTER_BYTES} is not reused for another message, so a legitimate
- *       server reaches the bound only by sending megabytes within one transaction (1,000
- *       recipients with 512-octet replies are half a megabyte).
+ *       server reaches the bound only by sending megabytes within one transaction (1,000 recipients
+ *       with 512-octet replies are half a megabyte).
  * </ul>
+ *
  * Lines end at LF or CR, as Angus's {@code LineInputStream} reads them; a line whose first four
  * octets are ASCII and whose fourth is not {@code '-'} ends a reply, as Angus decides (a line with
  * a non-ASCII octet among the first four is counted as a continuation: never more lenient than
@@ -31,11 +32,16 @@ import java.io.InputStream;
 final class ServerInputLimits {
   /** Octets a reply line may have without its line end: 4096. */
   static final int MAX_LINE_BYTES = 4096;
+
   /** Octets one reply may have, line ends included: 64 KiB. */
   static final int MAX_REPLY_BYTES = 64 * 1024;
+
   /** Octets a server may send on one connection: 4 MiB. */
   static final long MAX_SESSION_BYTES = 4L << 20;
-  /** A connection that has read more than this (1 MiB) is closed after its transaction, not reused. */
+
+  /**
+   * A connection that has read more than this (1 MiB) is closed after its transaction, not reused.
+   */
   static final long RETIRE_AFTER_BYTES = 1L << 20;
 
   /** A server sent more than a bound allows; the connection must not be used again. */
@@ -116,7 +122,10 @@ final class ServerInputLimits {
       return n;
     }
 
-    /** Counts the bytes read; returns how many are within the bounds (and sets the failure if not all are). */
+    /**
+     * Counts the bytes read; returns how many are within the bounds (and sets the failure if not
+     * all are).
+     */
     private int scan(byte[] b, int off, int n) {
       long session = sessionBytes;
       for (int i = 0; i < n; i++) {
@@ -132,7 +141,8 @@ final class ServerInputLimits {
         int c = b[off + i] & 0xff;
         if (c == '\n' || c == '\r') {
           if (lineBytes > 0 && !continuation) {
-            replyBytes = 0; // the last line of a reply; an empty line (the LF of a CRLF) changes nothing
+            replyBytes =
+                0; // the last line of a reply; an empty line (the LF of a CRLF) changes nothing
           }
           lineBytes = 0;
           continuation = false;

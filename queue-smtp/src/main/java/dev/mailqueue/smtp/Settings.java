@@ -13,13 +13,25 @@ import javax.net.ssl.SSLSocketFactory;
  * @param direct whether connections go straight to MX hosts (no relays, no credentials)
  * @param verifyCertificates whether a TLS server's certificate chain and host name are checked;
  *     always true in relay mode, false for opportunistic TLS to MX hosts (RFC 7435)
- * @param greetingTimeout how long a new connection may take to be ready for a transaction
- *     (connect, greeting, EHLO, STARTTLS, AUTH), within the attempt deadline
+ * @param greetingTimeout how long a new connection may take to be ready for a transaction (connect,
+ *     greeting, EHLO, STARTTLS, AUTH), within the attempt deadline
  */
-record Settings(List<Relay> relays, Security security, Credentials credentials, SSLSocketFactory sslSocketFactory,
-                String ehloName, Duration connectTimeout, Duration readTimeout, Duration writeTimeout,
-                Duration attemptDeadline, Duration greetingTimeout, int maxMessagesPerConnection, Duration idleTimeout,
-                int maxConnectionsPerServer, boolean direct, boolean verifyCertificates) {
+record Settings(
+    List<Relay> relays,
+    Security security,
+    Credentials credentials,
+    SSLSocketFactory sslSocketFactory,
+    String ehloName,
+    Duration connectTimeout,
+    Duration readTimeout,
+    Duration writeTimeout,
+    Duration attemptDeadline,
+    Duration greetingTimeout,
+    int maxMessagesPerConnection,
+    Duration idleTimeout,
+    int maxConnectionsPerServer,
+    boolean direct,
+    boolean verifyCertificates) {
 
   Settings {
     relays = List.copyOf(relays);
@@ -27,8 +39,21 @@ record Settings(List<Relay> relays, Security security, Credentials credentials, 
 
   /** The same settings with another TLS mode (direct mode: one per kind of destination). */
   Settings withTls(Security security, SSLSocketFactory factory, boolean verifyCertificates) {
-    return new Settings(relays, security, credentials, factory, ehloName, connectTimeout, readTimeout, writeTimeout,
-        attemptDeadline, greetingTimeout, maxMessagesPerConnection, idleTimeout, maxConnectionsPerServer, direct,
+    return new Settings(
+        relays,
+        security,
+        credentials,
+        factory,
+        ehloName,
+        connectTimeout,
+        readTimeout,
+        writeTimeout,
+        attemptDeadline,
+        greetingTimeout,
+        maxMessagesPerConnection,
+        idleTimeout,
+        maxConnectionsPerServer,
+        direct,
         verifyCertificates);
   }
 
@@ -42,9 +67,22 @@ record Settings(List<Relay> relays, Security security, Credentials credentials, 
 
   /** The same settings with the session limits of one destination (shaping). */
   private Settings withSessionLimits(DestinationLimits.Limit limit) {
-    return new Settings(relays, security, credentials, sslSocketFactory, ehloName, connectTimeout, readTimeout,
-        writeTimeout, attemptDeadline, greetingTimeout, limit.messagesPerSession(), idleTimeout,
-        limit.maxConcurrentSessions(), direct, verifyCertificates);
+    return new Settings(
+        relays,
+        security,
+        credentials,
+        sslSocketFactory,
+        ehloName,
+        connectTimeout,
+        readTimeout,
+        writeTimeout,
+        attemptDeadline,
+        greetingTimeout,
+        limit.messagesPerSession(),
+        idleTimeout,
+        limit.maxConcurrentSessions(),
+        direct,
+        verifyCertificates);
   }
 
   /** {@code smtps} for implicit TLS, {@code smtp} otherwise; every property is prefixed with it. */
@@ -53,11 +91,11 @@ record Settings(List<Relay> relays, Security security, Credentials credentials, 
   }
 
   /**
-   * The Angus session properties for the connections of one pool (sockets are told apart by
-   * {@link SocketCapture}). Every default that is unsafe for a queue is
-   * overridden here (timeouts, sendpartial, quitwait, socket factory fallback, 8BITMIME rewriting,
-   * envelope sender, EHLO name, TLS verification); protocol logging stays off because it would
-   * print AUTH lines and message bodies.
+   * The Angus session properties for the connections of one pool (sockets are told apart by {@link
+   * SocketCapture}). Every default that is unsafe for a queue is overridden here (timeouts,
+   * sendpartial, quitwait, socket factory fallback, 8BITMIME rewriting, envelope sender, EHLO name,
+   * TLS verification); protocol logging stays off because it would print AUTH lines and message
+   * bodies.
    */
   Properties sessionProperties(ScheduledExecutorService executor) {
     String p = "mail." + protocol();
@@ -82,9 +120,12 @@ record Settings(List<Relay> relays, Security security, Credentials credentials, 
     props.put(p + ".socketFactory", SocketCapture.plain());
     props.put(p + ".ssl.socketFactory", SocketCapture.tls(sslSocketFactory));
     props.setProperty(p + ".ssl.enable", Boolean.toString(security == Security.IMPLICIT_TLS));
-    props.setProperty(p + ".starttls.enable",
-        Boolean.toString(security == Security.STARTTLS_REQUIRED || security == Security.STARTTLS_OPPORTUNISTIC));
-    props.setProperty(p + ".starttls.required", Boolean.toString(security == Security.STARTTLS_REQUIRED));
+    props.setProperty(
+        p + ".starttls.enable",
+        Boolean.toString(
+            security == Security.STARTTLS_REQUIRED || security == Security.STARTTLS_OPPORTUNISTIC));
+    props.setProperty(
+        p + ".starttls.required", Boolean.toString(security == Security.STARTTLS_REQUIRED));
     props.setProperty(p + ".auth", Boolean.toString(credentials != null));
     if (credentials != null) {
       props.setProperty(p + ".auth.mechanisms", credentials.mechanisms());

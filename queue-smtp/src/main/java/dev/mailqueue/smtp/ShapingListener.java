@@ -3,10 +3,10 @@ package dev.mailqueue.smtp;
 import java.time.Duration;
 
 /**
- * Hears what a {@link ShapingTransport} does to each destination: mail held back, breakers
- * opening and closing, rates lowered and raised. Called on the delivering worker thread (or the
- * thread whose call caused the change), so implementations return quickly and never throw; an
- * exception is logged and ignored. Every method defaults to doing nothing.
+ * Hears what a {@link ShapingTransport} does to each destination: mail held back, breakers opening
+ * and closing, rates lowered and raised. Called on the delivering worker thread (or the thread
+ * whose call caused the change), so implementations return quickly and never throw; an exception is
+ * logged and ignored. Every method defaults to doing nothing.
  */
 public interface ShapingListener {
   /** A listener that ignores everything. */
@@ -33,8 +33,8 @@ public interface ShapingListener {
   }
 
   /**
-   * Mail for {@code destination} was deferred without counting an attempt, due again after
-   * {@code retryAfter}.
+   * Mail for {@code destination} was deferred without counting an attempt, due again after {@code
+   * retryAfter}.
    *
    * @param destination the destination's name: a recipient domain, a group's name or a host name
    * @param reason which limit held the mail back
@@ -52,8 +52,8 @@ public interface ShapingListener {
   default void breakerStateChanged(String destination, BreakerState from, BreakerState to) {}
 
   /**
-   * The rate of {@code destination} changed: lowered after a slow-down reply, raised one step
-   * on the way back to the configured rate, or divided anew when the number of live nodes changed.
+   * The rate of {@code destination} changed: lowered after a slow-down reply, raised one step on
+   * the way back to the configured rate, or divided anew when the number of live nodes changed.
    *
    * @param destination the destination's name: a recipient domain, a group's name or a host name
    * @param messagesPerPeriod the new rate on this node, messages per {@code period}

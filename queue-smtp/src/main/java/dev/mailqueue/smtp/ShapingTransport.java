@@ -12,16 +12,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
 /**
- * A {@link MailTransport} decorator that shapes mail per destination (see {@link DestinationLimits}):
- * a rate limit, a limit on deliveries in progress, a circuit breaker for dead destinations, and a
- * lower rate for a while after the destination asked to slow down. Built on Resilience4j: one
- * {@link RateLimiter}, {@link Bulkhead} and {@link CircuitBreaker} per destination, from registries
- * keyed by the destination's name.
+ * A {@link MailTransport} decorator that shapes mail per destination (see {@link
+ * DestinationLimits}): a rate limit, a limit on deliveries in progress, a circuit breaker for dead
+ * destinations, and a lower rate for a while after the destination asked to slow down. Built on
+ * Resilience4j: one {@link RateLimiter}, {@link Bulkhead} and {@link CircuitBreaker} per
+ * destination, from registries keyed by the destination's name.
  *
- * <p>Mail a limit holds back is not sent: every recipient is deferred with
- * {@link DeliveryResult#notCounted} (no attempt is consumed) and a local reply such as
- * {@code 451 4.7.0 local rate limit for example.com}, due again when a permit is expected to be
- * free. A worker thread never waits for a permit.
+ * <p>Mail a limit holds back is not sent: every recipient is deferred with {@link
+ * DeliveryResult#notCounted} (no attempt is consumed) and a local reply such as {@code 451 4.7.0
+ * local rate limit for example.com}, due again when a permit is expected to be free. A worker
+ * thread never waits for a permit.
  *
  * <p>The breaker of a destination opens after {@link DestinationLimits#failuresToOpen()}
  * consecutive attempts in which nothing was answered per recipient: every recipient deferred
@@ -32,19 +32,20 @@ import java.util.function.Function;
  * answered per recipient is a success, including a 5xx "user unknown". Other destinations are not
  * affected.
  *
- * <p>A reply matching a {@link DestinationLimits.SlowDownRule} halves the destination's rate
- * (down to one message per period) and ends the current period; after {@link DestinationLimits#slowDownHold()} without
- * another such reply it is doubled, step by step, back to the configured rate.
+ * <p>A reply matching a {@link DestinationLimits.SlowDownRule} halves the destination's rate (down
+ * to one message per period) and ends the current period; after {@link
+ * DestinationLimits#slowDownHold()} without another such reply it is doubled, step by step, back to
+ * the configured rate.
  *
- * <p>The limits are meant for all nodes delivering from one store together: told by the queue
- * that {@code n} nodes are alive ({@link #liveNodes}), each destination's rate is divided by
- * {@code n} (rounded down, at least one message per period) and its concurrent sessions too
- * (rounded up). Deliveries in progress are never interrupted: after a lowered concurrency, new ones
- * wait until enough have finished.
+ * <p>The limits are meant for all nodes delivering from one store together: told by the queue that
+ * {@code n} nodes are alive ({@link #liveNodes}), each destination's rate is divided by {@code n}
+ * (rounded down, at least one message per period) and its concurrent sessions too (rounded up).
+ * Deliveries in progress are never interrupted: after a lowered concurrency, new ones wait until
+ * enough have finished.
  *
- * <p>A message whose recipients go to several destinations is split, each part shaped and
- * delivered on its own, and the outcomes merged. Thread-safe; {@link #close()} closes the
- * delegate and is idempotent.
+ * <p>A message whose recipients go to several destinations is split, each part shaped and delivered
+ * on its own, and the outcomes merged. Thread-safe; {@link #close()} closes the delegate and is
+ * idempotent.
  *
  * <pre>{@code
  * MailTransport shaped = ShapingTransport.builder(SmtpTransport.relay("smtp.example.com", 587).build())
@@ -52,6 +53,7 @@ import java.util.function.Function;
  *     .relay("smtp.example.com")
  *     .build();
  * }</pre>
+ *
  * {@link SmtpTransportBuilder#shaping} does the same inside an {@link SmtpTransport}, with the MX
  * host as the destination in direct mode and the session limits applied to its connections.
  */
@@ -61,8 +63,11 @@ public final class ShapingTransport implements MailTransport, ClusterAware {
   private final DestinationShaper shaper;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private ShapingTransport(MailTransport delegate, DestinationLimits limits, Function<String, String> hostOfDomain,
-                           ShapingListener listener) {
+  private ShapingTransport(
+      MailTransport delegate,
+      DestinationLimits limits,
+      Function<String, String> hostOfDomain,
+      ShapingListener listener) {
     this.delegate = delegate;
     this.limits = limits;
     this.shaper = new DestinationShaper(limits, hostOfDomain, listener);
@@ -88,7 +93,10 @@ public final class ShapingTransport implements MailTransport, ClusterAware {
     return shaper.deliver(mail, delegate::deliver);
   }
 
-  /** The breaker state of {@code destination}, or {@code null} if no mail went there yet (tests, monitoring). */
+  /**
+   * The breaker state of {@code destination}, or {@code null} if no mail went there yet (tests,
+   * monitoring).
+   */
   ShapingListener.BreakerState breakerState(String destination) {
     return shaper.breakerState(destination);
   }
@@ -104,8 +112,8 @@ public final class ShapingTransport implements MailTransport, ClusterAware {
   }
 
   /**
-   * Divides every destination's limits among {@code nodes} live nodes (see the class comment),
-   * from now on; passes the count on to a delegate that is {@link ClusterAware} too.
+   * Divides every destination's limits among {@code nodes} live nodes (see the class comment), from
+   * now on; passes the count on to a delegate that is {@link ClusterAware} too.
    *
    * @throws IllegalArgumentException if {@code nodes < 1}
    */
@@ -130,7 +138,10 @@ public final class ShapingTransport implements MailTransport, ClusterAware {
     return "ShapingTransport[" + delegate + ", " + limits + "]";
   }
 
-  /** Builds a {@link ShapingTransport}. Not thread-safe; every setter validates and returns this builder. */
+  /**
+   * Builds a {@link ShapingTransport}. Not thread-safe; every setter validates and returns this
+   * builder.
+   */
   public static final class Builder {
     private final MailTransport delegate;
     private DestinationLimits limits = DestinationLimits.ofDefaults();
@@ -171,13 +182,14 @@ public final class ShapingTransport implements MailTransport, ClusterAware {
      * groups), as {@code resolver} reports it; domains without usable MX hosts are delivered
      * unshaped (the delegate bounces or defers them). Defaults to per-domain destinations.
      *
-     * @param resolver asked for each recipient domain of each message, from many threads at once; not
-     *     null (replaces an earlier {@link #relay} or {@link #hostOfDomain})
+     * @param resolver asked for each recipient domain of each message, from many threads at once;
+     *     not null (replaces an earlier {@link #relay} or {@link #hostOfDomain})
      * @return this builder
      */
     public Builder mxResolver(MxResolver resolver) {
       Objects.requireNonNull(resolver, "resolver");
-      this.hostOfDomain = d -> resolver.lookup(d) instanceof MxLookup.Hosts h ? h.hosts().get(0).name() : null;
+      this.hostOfDomain =
+          d -> resolver.lookup(d) instanceof MxLookup.Hosts h ? h.hosts().get(0).name() : null;
       return this;
     }
 

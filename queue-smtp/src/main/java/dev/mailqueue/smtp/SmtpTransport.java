@@ -22,19 +22,18 @@ import java.util.function.Function;
  * relays), or delivers it straight to each recipient domain's MX hosts, using Eclipse Angus Mail.
  *
  * <p>Each message is sent as stored: the bytes of {@link OutboundMail#mime()} are written as they
- * are (never parsed or re-saved), except that Bcc and Content-Length header fields are left out,
- * so the Message-ID and every other header go out unchanged; the envelope sender and recipients
- * are those of the {@link OutboundMail}. Line endings are sent as CRLF and leading dots are
- * doubled, so bare CR, bare LF and {@code "\n.\n"} in stored bytes cannot end the data early
- * (SMTP smuggling).
+ * are (never parsed or re-saved), except that Bcc and Content-Length header fields are left out, so
+ * the Message-ID and every other header go out unchanged; the envelope sender and recipients are
+ * those of the {@link OutboundMail}. Line endings are sent as CRLF and leading dots are doubled, so
+ * bare CR, bare LF and {@code "\n.\n"} in stored bytes cannot end the data early (SMTP smuggling).
  *
  * <p>Every recipient gets an outcome from the reply that decided it: at RCPT, 2xx accepted, 4xx
- * DEFERRED, 5xx BOUNCED ("552 too many recipients" DEFERRED); the reply to the end of data
- * decides the accepted ones. A lost connection or timeout before the end of data defers with a
- * local 4.4.x reply; no reply after the end of data defers the accepted recipients as
- * {@link DeliveryResult.Kind#UNCERTAIN} (in direct mode also when other domains' recipients were
- * delivered); a 421 defers everything pending and retires the connection. Failed authentication or TLS is a
- * configuration fault: {@link DeliveryResult.Kind#NOT_COUNTED}, logged once as an error. A
+ * DEFERRED, 5xx BOUNCED ("552 too many recipients" DEFERRED); the reply to the end of data decides
+ * the accepted ones. A lost connection or timeout before the end of data defers with a local 4.4.x
+ * reply; no reply after the end of data defers the accepted recipients as {@link
+ * DeliveryResult.Kind#UNCERTAIN} (in direct mode also when other domains' recipients were
+ * delivered); a 421 defers everything pending and retires the connection. Failed authentication or
+ * TLS is a configuration fault: {@link DeliveryResult.Kind#NOT_COUNTED}, logged once as an error. A
  * message larger than the relay's advertised SIZE bounces with 5.3.4 without being sent.
  *
  * <p>SMTPUTF8 (RFC 6531): a message whose {@link OutboundMail#smtpUtf8()} is set goes out with the
@@ -45,15 +44,16 @@ import java.util.function.Function;
  * the parameter, and one with a non-ASCII character in an envelope address is not sent at all:
  * every recipient bounces with {@code 550 5.6.7} (an address is never written in another form).
  *
- * <p>Connections are pooled per relay and reused for up to {@link SmtpTransportBuilder#maxMessagesPerConnection}
- * messages; a connection that saw a 421, an I/O error or a timeout is never reused. Every attempt
- * has a deadline after which a watchdog closes its socket, so a server that drips bytes cannot
- * hold a worker, and a new connection has a shorter one to be ready for a transaction
- * ({@link SmtpTransportBuilder#greetingTimeout}). What a server sends is bounded, so that it cannot fill the heap either: a reply
- * line to 4096 octets (RFC 5321 allows 512), a reply to 64 KiB, a connection to 4 MiB (a
- * connection that has read 1 MiB is not reused). A server that sends more breaks the session: its
- * connection is closed and the pending recipients are deferred with {@code 451 4.5.0} "reply too
- * long" (after the end of data: {@link DeliveryResult.Kind#UNCERTAIN}).
+ * <p>Connections are pooled per relay and reused for up to {@link
+ * SmtpTransportBuilder#maxMessagesPerConnection} messages; a connection that saw a 421, an I/O
+ * error or a timeout is never reused. Every attempt has a deadline after which a watchdog closes
+ * its socket, so a server that drips bytes cannot hold a worker, and a new connection has a shorter
+ * one to be ready for a transaction ({@link SmtpTransportBuilder#greetingTimeout}). What a server
+ * sends is bounded, so that it cannot fill the heap either: a reply line to 4096 octets (RFC 5321
+ * allows 512), a reply to 64 KiB, a connection to 4 MiB (a connection that has read 1 MiB is not
+ * reused). A server that sends more breaks the session: its connection is closed and the pending
+ * recipients are deferred with {@code 451 4.5.0} "reply too long" (after the end of data: {@link
+ * DeliveryResult.Kind#UNCERTAIN}).
  *
  * <p>Thread-safe: {@link #deliver} may be called from many threads at once. {@link #close()} is
  * idempotent; {@code deliver} after {@code close} throws {@link MailQueueException}.
@@ -71,57 +71,70 @@ import java.util.function.Function;
  * }</pre>
  *
  * <h2>Direct mode</h2>
+ *
  * The recipients are grouped by domain and each domain is delivered to in turn (on the calling
  * thread); the outcomes are merged into one result holding every recipient. For each domain the
  * {@link MxResolver} (default {@link DnsMxResolver}) gives the MX hosts in preference order:
+ *
  * <ul>
  *   <li>null MX (RFC 7505): every recipient BOUNCED {@code 556 5.1.10}, nothing is connected;
  *   <li>the domain does not exist (NXDOMAIN): BOUNCED {@code 550 5.1.2}, as Postfix does; neither
  *       the domain nor its MX hosts have an address: BOUNCED {@code 550 5.4.4};
- *   <li>DNS timeout, SERVFAIL or another unusable answer: DEFERRED {@code 451 4.4.3}, never bounced;
+ *   <li>DNS timeout, SERVFAIL or another unusable answer: DEFERRED {@code 451 4.4.3}, never
+ *       bounced;
  *   <li>an MX address that is loopback, unspecified, private (RFC 1918, RFC 6598, fc00::/7),
- *       link-local (169.254/16, fe80::/10) or multicast is skipped unless
- *       {@link DirectBuilder#allowDestinations allowed}. When no address is left, the recipients are
+ *       link-local (169.254/16, fe80::/10) or multicast is skipped unless {@link
+ *       DirectBuilder#allowDestinations allowed}. When no address is left, the recipients are
  *       BOUNCED {@code 550 5.4.6} "loops back to myself" if every refused address was loopback or
- *       unspecified (an MX of {@code localhost} never works, as in Postfix), and DEFERRED
- *       {@code 451 4.4.4} otherwise (a private MX is often a passing split-horizon DNS mistake,
- *       and the message expires if it is not);
- *   <li>the addresses are tried in order, at most {@link DirectBuilder#maxMxAddresses} of them; the next
- *       is tried after a failed connect, a 4xx or 5xx greeting, a 421, a TLS failure, or, for a
- *       message that needs SMTPUTF8, an MX host that does not offer it (the MX hosts of a domain
- *       need not run the same software; Postfix bounces at the first one instead), and the
- *       result of the last one tried stands.
+ *       unspecified (an MX of {@code localhost} never works, as in Postfix), and DEFERRED {@code
+ *       451 4.4.4} otherwise (a private MX is often a passing split-horizon DNS mistake, and the
+ *       message expires if it is not);
+ *   <li>the addresses are tried in order, at most {@link DirectBuilder#maxMxAddresses} of them; the
+ *       next is tried after a failed connect, a 4xx or 5xx greeting, a 421, a TLS failure, or, for
+ *       a message that needs SMTPUTF8, an MX host that does not offer it (the MX hosts of a domain
+ *       need not run the same software; Postfix bounces at the first one instead), and the result
+ *       of the last one tried stands.
  * </ul>
+ *
  * Connections are pooled per MX host address (and TLS mode), so domains sharing an MX host share
- * its connections; {@link SmtpTransportBuilder#maxConnectionsPerServer} applies to each, and
- * {@link DirectBuilder#maxConnectionsPerMxHost} to each MX host name over all its addresses: a delivery
+ * its connections; {@link SmtpTransportBuilder#maxConnectionsPerServer} applies to each, and {@link
+ * DirectBuilder#maxConnectionsPerMxHost} to each MX host name over all its addresses: a delivery
  * finding that cap reached is deferred at once without counting, so one slow MX host cannot take
- * every worker. A message has a time budget ({@link DirectBuilder#messageDeadline}), and so has its mail
- * to each domain ({@link DirectBuilder#domainDeadline}): each MX attempt ends at the earliest of its own
- * deadline and the ends of the two budgets, and the MX addresses and domains not tried by then are
- * deferred untried, so a tarpit MX holds a worker for minutes, not for its addresses times the
- * attempt deadline. TLS is opportunistic:
- * STARTTLS when offered, encrypting without checking the certificate (RFC 7435, Postfix
- * {@code may}), since most MX certificates do not name the MX host; for domains given to
- * {@link DirectBuilder#requireVerifiedTls} STARTTLS is required and the certificate must be valid for
- * the MX host name (Postfix {@code verify}), otherwise the next MX is tried and the recipients
- * are deferred. Direct mode never authenticates.
+ * every worker. A message has a time budget ({@link DirectBuilder#messageDeadline}), and so has its
+ * mail to each domain ({@link DirectBuilder#domainDeadline}): each MX attempt ends at the earliest
+ * of its own deadline and the ends of the two budgets, and the MX addresses and domains not tried
+ * by then are deferred untried, so a tarpit MX holds a worker for minutes, not for its addresses
+ * times the attempt deadline. TLS is opportunistic: STARTTLS when offered, encrypting without
+ * checking the certificate (RFC 7435, Postfix {@code may}), since most MX certificates do not name
+ * the MX host; for domains given to {@link DirectBuilder#requireVerifiedTls} STARTTLS is required
+ * and the certificate must be valid for the MX host name (Postfix {@code verify}), otherwise the
+ * next MX is tried and the recipients are deferred. Direct mode never authenticates.
  */
 public final class SmtpTransport implements MailTransport, ClusterAware {
   /** Default time to establish the TCP connection: 30 seconds. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(30);
+
   /** Default time to wait for any read (each reply): 60 seconds. */
   public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(60);
+
   /** Default time any single write may block: 60 seconds. */
   public static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofSeconds(60);
+
   /** Default deadline of a whole attempt (connect, EHLO, TLS, AUTH, transaction): 5 minutes. */
   public static final Duration DEFAULT_ATTEMPT_DEADLINE = Duration.ofMinutes(5);
+
   /** Default number of messages one connection carries before it is closed: 100. */
   public static final int DEFAULT_MAX_MESSAGES_PER_CONNECTION = 100;
+
   /** Default time an unused connection stays open: 5 seconds. */
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(5);
-  /** Default number of concurrent connections to one server (a relay, or one address of an MX host): 4. */
+
+  /**
+   * Default number of concurrent connections to one server (a relay, or one address of an MX host):
+   * 4.
+   */
   public static final int DEFAULT_MAX_CONNECTIONS_PER_SERVER = 4;
+
   /**
    * The former name of {@link #DEFAULT_MAX_CONNECTIONS_PER_SERVER}.
    *
@@ -129,53 +142,75 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
    */
   @Deprecated
   public static final int DEFAULT_MAX_CONNECTIONS_PER_RELAY = DEFAULT_MAX_CONNECTIONS_PER_SERVER;
+
   /** The SMTPS port; a relay on it uses {@link Security#IMPLICIT_TLS} unless told otherwise. */
   public static final int SMTPS_PORT = 465;
-  /** Default read timeout in direct mode: 300 seconds (RFC 5321 4.5.3.2 suggests 2 to 10 minutes per reply). */
+
+  /**
+   * Default read timeout in direct mode: 300 seconds (RFC 5321 4.5.3.2 suggests 2 to 10 minutes per
+   * reply).
+   */
   public static final Duration DEFAULT_DIRECT_READ_TIMEOUT = Duration.ofSeconds(300);
+
   /** Default attempt deadline in direct mode, per MX address tried: 10 minutes. */
   public static final Duration DEFAULT_DIRECT_ATTEMPT_DEADLINE = Duration.ofMinutes(10);
-  /** Default number of MX addresses tried for one domain in one attempt: 5 (Postfix {@code smtp_mx_address_limit}). */
+
+  /**
+   * Default number of MX addresses tried for one domain in one attempt: 5 (Postfix {@code
+   * smtp_mx_address_limit}).
+   */
   public static final int DEFAULT_MAX_MX_ADDRESSES = 5;
+
   /**
    * Default time a new connection may take to be ready for a transaction (connect, greeting, EHLO,
    * STARTTLS, in relay mode AUTH): 60 seconds, as KumoMTA's {@code banner_timeout}. RFC 5321 allows
    * a server 5 minutes for its greeting, but greeting delays in use (Postfix postscreen 6 s,
-   * Sendmail greet_pause, tarpits against spam) are seconds, and a server silent for a minute
-   * after accepting the connection is more likely to be a tarpit than busy.
+   * Sendmail greet_pause, tarpits against spam) are seconds, and a server silent for a minute after
+   * accepting the connection is more likely to be a tarpit than busy.
    */
   public static final Duration DEFAULT_GREETING_TIMEOUT = Duration.ofSeconds(60);
+
   /**
    * Default time budget of a message's mail to one domain in direct mode, over all its MX
    * addresses: 5 minutes. As long as RFC 5321 (4.5.3.2) lets a client wait for any one reply but
-   * the last; far longer than a healthy MX takes (seconds), and enough to send a 25 MB message at
-   * 1 Mbit/s; a tarpit MX holds a worker for this long instead of up to 5 addresses times
-   * {@link #DEFAULT_DIRECT_ATTEMPT_DEADLINE} (50 minutes).
+   * the last; far longer than a healthy MX takes (seconds), and enough to send a 25 MB message at 1
+   * Mbit/s; a tarpit MX holds a worker for this long instead of up to 5 addresses times {@link
+   * #DEFAULT_DIRECT_ATTEMPT_DEADLINE} (50 minutes).
    */
   public static final Duration DEFAULT_DIRECT_DOMAIN_DEADLINE = Duration.ofMinutes(5);
+
   /**
    * Default time budget of a message in direct mode, over all its domains: 10 minutes, two domain
    * budgets. A message to several tarpit domains holds a worker at most this long; the domains it
    * does not reach are deferred untried and come first on a later attempt.
    */
   public static final Duration DEFAULT_DIRECT_MESSAGE_DEADLINE = Duration.ofMinutes(10);
+
   /**
    * Default number of sessions open at once to one MX host in direct mode, over all its addresses:
    * 2, a quarter of the queue's 8 default workers, so that a slow MX host holds at most two of them
    * however many messages and domains go to it. Enough for transactional mail to one provider (each
-   * session is reused); raise it, or use {@link SmtpTransportBuilder#shaping shaping}, for bulk mail to one.
+   * session is reused); raise it, or use {@link SmtpTransportBuilder#shaping shaping}, for bulk
+   * mail to one.
    */
   public static final int DEFAULT_MAX_CONNECTIONS_PER_MX_HOST = 2;
 
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
   private final Settings settings;
+
   /** Relay mode: the relays in failover order; {@code null} in direct mode. */
   private final RelayDelivery relays;
+
   /** Direct mode; {@code null} in relay mode. */
   private final DirectDelivery direct;
-  /** With shaping: enforces the destination limits, then hands on to {@link #relays} or {@link #direct}. */
+
+  /**
+   * With shaping: enforces the destination limits, then hands on to {@link #relays} or {@link
+   * #direct}.
+   */
   private final DestinationShaper shaper;
+
   private final String description;
   private final ScheduledThreadPoolExecutor scheduler;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -184,17 +219,24 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
    * @param direct the options of direct mode, {@code null} in relay mode
    * @param shaping the destination limits, {@code null} for none
    */
-  SmtpTransport(Settings settings, DirectBuilder.DirectSettings direct, DestinationLimits shaping,
-                ShapingListener shapingListener) {
+  SmtpTransport(
+      Settings settings,
+      DirectBuilder.DirectSettings direct,
+      DestinationLimits shaping,
+      ShapingListener shapingListener) {
     this.settings = settings;
     int instance = INSTANCES.incrementAndGet();
     AtomicInteger threads = new AtomicInteger();
     // Two threads: the watchdog must be able to fire while the other one closes an idle connection.
-    this.scheduler = new ScheduledThreadPoolExecutor(2, r -> {
-      Thread t = new Thread(r, "mailqueue-smtp-" + instance + "-" + threads.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.scheduler =
+        new ScheduledThreadPoolExecutor(
+            2,
+            r -> {
+              Thread t =
+                  new Thread(r, "mailqueue-smtp-" + instance + "-" + threads.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
     scheduler.setRemoveOnCancelPolicy(true);
     String desc;
     if (direct == null) {
@@ -204,19 +246,46 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
       }
       this.relays = new RelayDelivery(pools);
       this.direct = null;
-      desc = "SmtpTransport[relays=" + settings.relays() + ", security=" + settings.security()
-          + ", auth=" + (settings.credentials() == null ? "none" : settings.credentials()) + ", ehlo="
-          + settings.ehloName() + "]";
+      desc =
+          "SmtpTransport[relays="
+              + settings.relays()
+              + ", security="
+              + settings.security()
+              + ", auth="
+              + (settings.credentials() == null ? "none" : settings.credentials())
+              + ", ehlo="
+              + settings.ehloName()
+              + "]";
     } else {
-      Settings verified = settings.withTls(Security.STARTTLS_REQUIRED, settings.sslSocketFactory(), true);
-      Settings opportunistic = settings.security() == Security.NONE ? settings
-          : settings.withTls(settings.security(), UnverifiedTls.socketFactory(), false);
+      Settings verified =
+          settings.withTls(Security.STARTTLS_REQUIRED, settings.sslSocketFactory(), true);
+      Settings opportunistic =
+          settings.security() == Security.NONE
+              ? settings
+              : settings.withTls(settings.security(), UnverifiedTls.socketFactory(), false);
       this.relays = null;
-      this.direct = new DirectDelivery(opportunistic, verified, direct.verifiedDomains(), direct.resolver(),
-          AddressPolicy.allowing(direct.allowed()), direct.limits(), scheduler, shaping);
-      desc = "SmtpTransport[direct, resolver=" + direct.resolver() + ", security=" + settings.security()
-          + ", verifiedTls=" + direct.verifiedDomains() + ", allowed=" + direct.allowed() + ", ehlo="
-          + settings.ehloName() + "]";
+      this.direct =
+          new DirectDelivery(
+              opportunistic,
+              verified,
+              direct.verifiedDomains(),
+              direct.resolver(),
+              AddressPolicy.allowing(direct.allowed()),
+              direct.limits(),
+              scheduler,
+              shaping);
+      desc =
+          "SmtpTransport[direct, resolver="
+              + direct.resolver()
+              + ", security="
+              + settings.security()
+              + ", verifiedTls="
+              + direct.verifiedDomains()
+              + ", allowed="
+              + direct.allowed()
+              + ", ehlo="
+              + settings.ehloName()
+              + "]";
     }
     if (shaping == null) {
       this.shaper = null;
@@ -224,14 +293,18 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
       Function<String, String> hostOfDomain;
       if (direct != null) {
         MxResolver resolver = direct.resolver();
-        hostOfDomain = d -> resolver.lookup(d) instanceof MxLookup.Hosts h ? h.hosts().get(0).name() : null;
+        hostOfDomain =
+            d -> resolver.lookup(d) instanceof MxLookup.Hosts h ? h.hosts().get(0).name() : null;
       } else {
         String relayHost = settings.relays().get(0).host();
         hostOfDomain = d -> relayHost;
       }
       this.shaper = new DestinationShaper(shaping, hostOfDomain, shapingListener);
     }
-    this.description = shaping == null ? desc : desc.substring(0, desc.length() - 1) + ", shaping=" + shaping + "]";
+    this.description =
+        shaping == null
+            ? desc
+            : desc.substring(0, desc.length() - 1) + ", shaping=" + shaping + "]";
     long period = Math.max(100, settings.idleTimeout().toMillis() / 2);
     scheduler.scheduleWithFixedDelay(this::evictIdle, period, period, TimeUnit.MILLISECONDS);
   }
@@ -262,10 +335,11 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
    * Starts a builder for delivery straight to each recipient domain's MX hosts on port 25 (see
    * "Direct mode" above). Defaults differ from relay mode: {@link Security#STARTTLS_OPPORTUNISTIC}
    * without certificate checks, read timeout {@link #DEFAULT_DIRECT_READ_TIMEOUT}, attempt deadline
-   * {@link #DEFAULT_DIRECT_ATTEMPT_DEADLINE}, within the time budgets {@link #DEFAULT_DIRECT_DOMAIN_DEADLINE}
-   * per domain and {@link #DEFAULT_DIRECT_MESSAGE_DEADLINE} per message, and at most
-   * {@link #DEFAULT_MAX_CONNECTIONS_PER_MX_HOST} sessions per MX host. Its builder has no relay or
-   * credential options, and refuses implicit TLS at {@link DirectBuilder#build()}.
+   * {@link #DEFAULT_DIRECT_ATTEMPT_DEADLINE}, within the time budgets {@link
+   * #DEFAULT_DIRECT_DOMAIN_DEADLINE} per domain and {@link #DEFAULT_DIRECT_MESSAGE_DEADLINE} per
+   * message, and at most {@link #DEFAULT_MAX_CONNECTIONS_PER_MX_HOST} sessions per MX host. Its
+   * builder has no relay or credential options, and refuses implicit TLS at {@link
+   * DirectBuilder#build()}.
    *
    * @return a new builder
    */
@@ -275,29 +349,37 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
 
   /**
    * Delivers {@code mail} through the first relay that accepts a connection; the next relay is
-   * tried when one refuses the connection, greets with a 4xx/5xx or answers 421 before anything
-   * was delivered or bounced, or does not offer SMTPUTF8 to a message that needs it. In direct mode, delivers to each recipient domain's MX hosts in
-   * turn and merges the outcomes. Never throws for network, DNS or server failures.
+   * tried when one refuses the connection, greets with a 4xx/5xx or answers 421 before anything was
+   * delivered or bounced, or does not offer SMTPUTF8 to a message that needs it. In direct mode,
+   * delivers to each recipient domain's MX hosts in turn and merges the outcomes. Never throws for
+   * network, DNS or server failures.
    */
   @Override
   public DeliveryResult deliver(OutboundMail mail) {
     Objects.requireNonNull(mail, "mail");
     if (closed.get()) {
-      throw new MailQueueException("SmtpTransport is closed; build a new one to deliver " + mail.id());
+      throw new MailQueueException(
+          "SmtpTransport is closed; build a new one to deliver " + mail.id());
     }
     String nonAscii = mail.smtpUtf8() ? null : nonAsciiEnvelopeAddress(mail);
     if (nonAscii != null) {
-      return DeliveryResult.all(mail.recipients(), RecipientStatus.BOUNCED,
-          ReplyClassifier.nonAsciiWithoutSmtpUtf8(nonAscii), null);
+      return DeliveryResult.all(
+          mail.recipients(),
+          RecipientStatus.BOUNCED,
+          ReplyClassifier.nonAsciiWithoutSmtpUtf8(nonAscii),
+          null);
     }
     if (relays != null) {
       return shaper != null ? shaper.deliver(mail, relays::deliver) : relays.deliver(mail);
     }
     OutboundMail inTurn = DirectDelivery.inTurn(mail);
-    // one budget for the whole message, shared by the parts shaping delivers one destination at a time
+    // one budget for the whole message, shared by the parts shaping delivers one destination at a
+    // time
     TimeBudget budget = direct.messageBudget();
-    DeliveryResult result = shaper != null ? shaper.deliver(inTurn, part -> direct.deliver(part, budget))
-        : direct.deliver(inTurn, budget);
+    DeliveryResult result =
+        shaper != null
+            ? shaper.deliver(inTurn, part -> direct.deliver(part, budget))
+            : direct.deliver(inTurn, budget);
     return inTurn == mail ? result : DeliveryResult.merge(mail.recipients(), List.of(result));
   }
 
@@ -315,8 +397,8 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
   }
 
   /**
-   * With {@link SmtpTransportBuilder#shaping shaping}, divides each destination's rate and sessions among
-   * {@code nodes} live nodes (see {@link ShapingTransport#liveNodes}); without, does nothing.
+   * With {@link SmtpTransportBuilder#shaping shaping}, divides each destination's rate and sessions
+   * among {@code nodes} live nodes (see {@link ShapingTransport#liveNodes}); without, does nothing.
    * Called by the queue when its store keeps a node registry.
    */
   @Override

@@ -21,18 +21,23 @@ import org.slf4j.LoggerFactory;
  *
  * @param <B> the concrete builder's own type, which every setter returns
  */
-public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder<B>> permits RelayBuilder, DirectBuilder {
+public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder<B>>
+    permits RelayBuilder, DirectBuilder {
   private static final Logger log = LoggerFactory.getLogger(SmtpTransport.class);
 
   Security security;
   private SSLSocketFactory sslSocketFactory;
   private String ehloName;
   private Duration connectTimeout = SmtpTransport.DEFAULT_CONNECT_TIMEOUT;
+
   /** {@code null}: the mode's default. */
   Duration readTimeout;
+
   private Duration writeTimeout = SmtpTransport.DEFAULT_WRITE_TIMEOUT;
+
   /** {@code null}: the mode's default. */
   Duration attemptDeadline;
+
   private Duration greetingTimeout = SmtpTransport.DEFAULT_GREETING_TIMEOUT;
   private int maxMessagesPerConnection = SmtpTransport.DEFAULT_MAX_MESSAGES_PER_CONNECTION;
   private Duration idleTimeout = SmtpTransport.DEFAULT_IDLE_TIMEOUT;
@@ -46,16 +51,16 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   abstract B self();
 
   /**
-   * How connections are protected. In relay mode defaults to {@link Security#IMPLICIT_TLS} when
-   * the first relay's port is 465, else {@link Security#STARTTLS_OPPORTUNISTIC} when every relay
-   * is on this machine ({@code localhost} or a loopback address), else
-   * {@link Security#STARTTLS_REQUIRED}, with or without credentials: an attacker on the path
-   * could otherwise strip STARTTLS and read every password-reset link. A relay that offers no
-   * STARTTLS then gets nothing; set {@link Security#NONE} to send in plain text on purpose.
-   * {@link Security#NONE} with credentials is
-   * refused by {@link #build()}. In direct mode defaults to {@link Security#STARTTLS_OPPORTUNISTIC}
-   * (without certificate checks); {@link Security#STARTTLS_REQUIRED} requires verified TLS for
-   * every domain; {@link Security#IMPLICIT_TLS} is refused by {@link #build()}.
+   * How connections are protected. In relay mode defaults to {@link Security#IMPLICIT_TLS} when the
+   * first relay's port is 465, else {@link Security#STARTTLS_OPPORTUNISTIC} when every relay is on
+   * this machine ({@code localhost} or a loopback address), else {@link
+   * Security#STARTTLS_REQUIRED}, with or without credentials: an attacker on the path could
+   * otherwise strip STARTTLS and read every password-reset link. A relay that offers no STARTTLS
+   * then gets nothing; set {@link Security#NONE} to send in plain text on purpose. {@link
+   * Security#NONE} with credentials is refused by {@link #build()}. In direct mode defaults to
+   * {@link Security#STARTTLS_OPPORTUNISTIC} (without certificate checks); {@link
+   * Security#STARTTLS_REQUIRED} requires verified TLS for every domain; {@link
+   * Security#IMPLICIT_TLS} is refused by {@link #build()}.
    *
    * @param security the protection of every connection; not null
    * @return this builder
@@ -66,9 +71,9 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   }
 
   /**
-   * Trusts the certificates in {@code trustStore} instead of the JDK's default trust store.
-   * Host names are verified regardless. Defaults to the JDK's default trust. In direct mode it
-   * applies to the domains that require verified TLS.
+   * Trusts the certificates in {@code trustStore} instead of the JDK's default trust store. Host
+   * names are verified regardless. Defaults to the JDK's default trust. In direct mode it applies
+   * to the domains that require verified TLS.
    *
    * @param trustStore the certificates to trust, already loaded; not null
    * @return this builder
@@ -77,13 +82,15 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   public B trustStore(KeyStore trustStore) {
     Objects.requireNonNull(trustStore, "trustStore");
     try {
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(trustStore);
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(null, tmf.getTrustManagers(), null);
       this.sslSocketFactory = context.getSocketFactory();
     } catch (GeneralSecurityException e) {
-      throw new IllegalArgumentException("cannot build a TLS context from the trust store: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot build a TLS context from the trust store: " + e.getMessage(), e);
     }
     return self();
   }
@@ -92,8 +99,8 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
    * Uses this factory for TLS (e.g. for client certificates). Host names are still verified.
    * Defaults to {@code SSLContext.getDefault()}'s factory.
    *
-   * @param factory the factory every TLS socket is made with; not null (replaces a
-   *     {@link #trustStore} set earlier)
+   * @param factory the factory every TLS socket is made with; not null (replaces a {@link
+   *     #trustStore} set earlier)
    * @return this builder
    */
   public B sslSocketFactory(SSLSocketFactory factory) {
@@ -117,14 +124,16 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   public B ehloName(String ehloName) {
     Objects.requireNonNull(ehloName, "ehloName");
     if (ehloName.isBlank() || ehloName.chars().anyMatch(c -> c <= ' ' || c > '~')) {
-      throw new IllegalArgumentException("EHLO name must be printable ASCII without spaces: '" + ehloName + "'");
+      throw new IllegalArgumentException(
+          "EHLO name must be printable ASCII without spaces: '" + ehloName + "'");
     }
     this.ehloName = ehloName;
     return self();
   }
 
   /**
-   * Time allowed to establish a TCP connection. Defaults to {@link SmtpTransport#DEFAULT_CONNECT_TIMEOUT}.
+   * Time allowed to establish a TCP connection. Defaults to {@link
+   * SmtpTransport#DEFAULT_CONNECT_TIMEOUT}.
    *
    * @param timeout a positive duration of at most {@code Integer.MAX_VALUE} ms; not null
    * @return this builder
@@ -135,8 +144,9 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   }
 
   /**
-   * Time allowed for each read, i.e. for each reply. Defaults to {@link SmtpTransport#DEFAULT_READ_TIMEOUT},
-   * in direct mode to {@link SmtpTransport#DEFAULT_DIRECT_READ_TIMEOUT}.
+   * Time allowed for each read, i.e. for each reply. Defaults to {@link
+   * SmtpTransport#DEFAULT_READ_TIMEOUT}, in direct mode to {@link
+   * SmtpTransport#DEFAULT_DIRECT_READ_TIMEOUT}.
    *
    * @param timeout a positive duration of at most {@code Integer.MAX_VALUE} ms; not null
    * @return this builder
@@ -158,10 +168,11 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   }
 
   /**
-   * Deadline of one whole attempt (in direct mode: on one MX address, and never past the end of
-   * the {@link DirectBuilder#domainDeadline} or {@link DirectBuilder#messageDeadline} budget), after which its socket is
-   * closed; catches servers that keep each read alive but never finish. Defaults to
-   * {@link SmtpTransport#DEFAULT_ATTEMPT_DEADLINE}, in direct mode to {@link SmtpTransport#DEFAULT_DIRECT_ATTEMPT_DEADLINE}.
+   * Deadline of one whole attempt (in direct mode: on one MX address, and never past the end of the
+   * {@link DirectBuilder#domainDeadline} or {@link DirectBuilder#messageDeadline} budget), after
+   * which its socket is closed; catches servers that keep each read alive but never finish.
+   * Defaults to {@link SmtpTransport#DEFAULT_ATTEMPT_DEADLINE}, in direct mode to {@link
+   * SmtpTransport#DEFAULT_DIRECT_ATTEMPT_DEADLINE}.
    *
    * @param deadline a positive duration of at most {@code Integer.MAX_VALUE} ms; not null
    * @return this builder
@@ -178,7 +189,8 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
    * attempt defers with a local {@code 451 4.4.2} "greeting timeout" (the next relay or MX address
    * is tried), so a server that accepts the connection and then stays silent or drips bytes is
    * given up after this rather than after the read timeout or the attempt deadline. A reused
-   * connection is not affected. Both modes. Defaults to {@link SmtpTransport#DEFAULT_GREETING_TIMEOUT}.
+   * connection is not affected. Both modes. Defaults to {@link
+   * SmtpTransport#DEFAULT_GREETING_TIMEOUT}.
    *
    * @param timeout a positive duration of at most {@code Integer.MAX_VALUE} ms; not null
    * @return this builder
@@ -189,8 +201,8 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   }
 
   /**
-   * Messages one connection carries before it is closed. Defaults to
-   * {@link SmtpTransport#DEFAULT_MAX_MESSAGES_PER_CONNECTION}.
+   * Messages one connection carries before it is closed. Defaults to {@link
+   * SmtpTransport#DEFAULT_MAX_MESSAGES_PER_CONNECTION}.
    *
    * @param max at least 1; 1 opens a new connection for every message
    * @return this builder
@@ -201,7 +213,8 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   }
 
   /**
-   * Time an unused connection stays open for reuse. Defaults to {@link SmtpTransport#DEFAULT_IDLE_TIMEOUT}.
+   * Time an unused connection stays open for reuse. Defaults to {@link
+   * SmtpTransport#DEFAULT_IDLE_TIMEOUT}.
    *
    * @param timeout a positive duration of at most {@code Integer.MAX_VALUE} ms; not null
    * @return this builder
@@ -215,8 +228,8 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
    * Connections open at once to one server: a relay, or, in direct mode, one address of an MX host
    * (within {@link DirectBuilder#maxConnectionsPerMxHost} for the host over all its addresses). A
    * delivery waits up to the connect timeout (in direct mode: no longer than its time budget) for
-   * one and is otherwise deferred without counting. Defaults to
-   * {@link SmtpTransport#DEFAULT_MAX_CONNECTIONS_PER_SERVER}.
+   * one and is otherwise deferred without counting. Defaults to {@link
+   * SmtpTransport#DEFAULT_MAX_CONNECTIONS_PER_SERVER}.
    *
    * @param max at least 1
    * @return this builder
@@ -241,14 +254,14 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
 
   /**
    * Shapes mail per destination (see {@link ShapingTransport}): in relay mode the relay is the one
-   * destination, in direct mode each domain's most preferred MX host is (matched against the
-   * groups of {@code limits}). With shaping, the connections to each relay or MX host follow its
-   * destination's {@link DestinationLimits.Limit#maxConcurrentSessions()} and
-   * {@link DestinationLimits.Limit#messagesPerSession()} instead of {@link #maxConnectionsPerServer}
-   * and {@link #maxMessagesPerConnection} (domain overrides set rate and concurrency only, since
-   * connections are per host). The limits are for all nodes sharing a store together: a queue
-   * whose store keeps a node registry divides them among the live nodes (see {@link SmtpTransport#liveNodes}).
-   * Defaults to no shaping.
+   * destination, in direct mode each domain's most preferred MX host is (matched against the groups
+   * of {@code limits}). With shaping, the connections to each relay or MX host follow its
+   * destination's {@link DestinationLimits.Limit#maxConcurrentSessions()} and {@link
+   * DestinationLimits.Limit#messagesPerSession()} instead of {@link #maxConnectionsPerServer} and
+   * {@link #maxMessagesPerConnection} (domain overrides set rate and concurrency only, since
+   * connections are per host). The limits are for all nodes sharing a store together: a queue whose
+   * store keeps a node registry divides them among the live nodes (see {@link
+   * SmtpTransport#liveNodes}). Defaults to no shaping.
    *
    * @param limits the limits per destination group; not null
    * @return this builder
@@ -270,19 +283,26 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   }
 
   /**
-   * Validates and builds the transport, which starts one small scheduler (two daemon threads).
-   * Logs a warning when the EHLO name is not a fully qualified domain name.
+   * Validates and builds the transport, which starts one small scheduler (two daemon threads). Logs
+   * a warning when the EHLO name is not a fully qualified domain name.
    *
    * @return a new transport, open until {@link SmtpTransport#close()}; setters called on this
    *     builder later do not affect it
-   * @throws IllegalArgumentException for a combination of options that cannot work (see the
-   *     mode's builder)
+   * @throws IllegalArgumentException for a combination of options that cannot work (see the mode's
+   *     builder)
    */
   public abstract SmtpTransport build();
 
-  /** The validated settings shared by both modes, with the mode's relays, credentials and defaults. */
-  Settings settings(List<Relay> relays, Credentials credentials, Security effective, Duration read,
-                    Duration deadline, boolean direct) {
+  /**
+   * The validated settings shared by both modes, with the mode's relays, credentials and defaults.
+   */
+  Settings settings(
+      List<Relay> relays,
+      Credentials credentials,
+      Security effective,
+      Duration read,
+      Duration deadline,
+      boolean direct) {
     SSLSocketFactory tls = sslSocketFactory;
     if (tls == null) {
       try {
@@ -296,14 +316,29 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
     if (warning != null) {
       log.warn(warning);
     }
-    return new Settings(relays, effective, credentials, tls, ehlo, connectTimeout, read, writeTimeout, deadline,
-        greetingTimeout, maxMessagesPerConnection, idleTimeout, maxConnectionsPerServer, direct, true);
+    return new Settings(
+        relays,
+        effective,
+        credentials,
+        tls,
+        ehlo,
+        connectTimeout,
+        read,
+        writeTimeout,
+        deadline,
+        greetingTimeout,
+        maxMessagesPerConnection,
+        idleTimeout,
+        maxConnectionsPerServer,
+        direct,
+        true);
   }
 
   static Duration positiveMillis(Duration d, String name) {
     Objects.requireNonNull(d, name);
     if (d.isNegative() || d.isZero() || d.toMillis() > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(name + " must be between 1 ms and " + Integer.MAX_VALUE + " ms: " + d);
+      throw new IllegalArgumentException(
+          name + " must be between 1 ms and " + Integer.MAX_VALUE + " ms: " + d);
     }
     return d;
   }

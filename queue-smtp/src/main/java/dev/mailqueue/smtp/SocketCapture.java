@@ -13,16 +13,16 @@ import javax.net.ssl.SSLSocketFactory;
 /**
  * Remembers the socket Angus opens for one connection, so that the watchdog can close it from
  * another thread when an attempt runs past its deadline (per-read timeouts do not catch a server
- * that drips one byte at a time), and bounds what the server may send on it
- * ({@link ServerInputLimits}): the plain socket's stream counts until STARTTLS, the TLS socket's
- * stream counts the decrypted bytes after it (or from the start with implicit TLS). Thread-safe.
+ * that drips one byte at a time), and bounds what the server may send on it ({@link
+ * ServerInputLimits}): the plain socket's stream counts until STARTTLS, the TLS socket's stream
+ * counts the decrypted bytes after it (or from the start with implicit TLS). Thread-safe.
  *
  * <p>The socket factories ({@link #plain()}, {@link #tls}) are shared by every connection of a
- * pool, through one Angus session per pool (creating a session per connection scans the class
- * path for providers and cost more than the connection). Which capture a new socket belongs to
- * is therefore told by the thread that connects: Angus creates sockets only inside
- * {@code connect()} (including STARTTLS), on the caller's thread, between {@link #bind()} and
- * {@link #unbind()}. A socket requested outside of that is refused rather than left unwatched.
+ * pool, through one Angus session per pool (creating a session per connection scans the class path
+ * for providers and cost more than the connection). Which capture a new socket belongs to is
+ * therefore told by the thread that connects: Angus creates sockets only inside {@code connect()}
+ * (including STARTTLS), on the caller's thread, between {@link #bind()} and {@link #unbind()}. A
+ * socket requested outside of that is refused rather than left unwatched.
  */
 final class SocketCapture {
   private static final ThreadLocal<SocketCapture> CONNECTING = new ThreadLocal<>();
@@ -49,7 +49,10 @@ final class SocketCapture {
     this.verifyCertificates = verifyCertificates;
   }
 
-  /** Sockets the shared factories create on this thread belong to this capture until {@link #unbind()}. */
+  /**
+   * Sockets the shared factories create on this thread belong to this capture until {@link
+   * #unbind()}.
+   */
   void bind() {
     CONNECTING.set(this);
   }
@@ -78,7 +81,8 @@ final class SocketCapture {
   private static SocketCapture current() throws IOException {
     SocketCapture c = CONNECTING.get();
     if (c == null) {
-      throw new IOException("socket requested outside of a connect: the attempt watchdog could not close it");
+      throw new IOException(
+          "socket requested outside of a connect: the attempt watchdog could not close it");
     }
     return c;
   }
@@ -95,8 +99,8 @@ final class SocketCapture {
 
   /**
    * A TLS socket factory over {@code delegate} whose sockets the capture bound to the connecting
-   * thread remembers, and which turns on the JDK's host name verification during the handshake
-   * when that capture verifies certificates (in addition to Angus's check after it).
+   * thread remembers, and which turns on the JDK's host name verification during the handshake when
+   * that capture verifies certificates (in addition to Angus's check after it).
    */
   static SSLSocketFactory tls(SSLSocketFactory delegate) {
     return new CapturingTlsSocketFactory(delegate);
@@ -136,8 +140,12 @@ final class SocketCapture {
     }
 
     @Override
-    public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
-      return connected(createSocket(), new InetSocketAddress(host, port), new InetSocketAddress(localHost, localPort));
+    public Socket createSocket(String host, int port, InetAddress localHost, int localPort)
+        throws IOException {
+      return connected(
+          createSocket(),
+          new InetSocketAddress(host, port),
+          new InetSocketAddress(localHost, localPort));
     }
 
     @Override
@@ -146,14 +154,17 @@ final class SocketCapture {
     }
 
     @Override
-    public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
-        throws IOException {
-      return connected(createSocket(), new InetSocketAddress(address, port),
+    public Socket createSocket(
+        InetAddress address, int port, InetAddress localAddress, int localPort) throws IOException {
+      return connected(
+          createSocket(),
+          new InetSocketAddress(address, port),
           new InetSocketAddress(localAddress, localPort));
     }
 
     /** Binds and connects as the JDK's default factory does; closes the socket when that fails. */
-    private static Socket connected(Socket s, InetSocketAddress remote, InetSocketAddress local) throws IOException {
+    private static Socket connected(Socket s, InetSocketAddress remote, InetSocketAddress local)
+        throws IOException {
       try {
         if (local != null) {
           s.bind(local);
@@ -191,14 +202,16 @@ final class SocketCapture {
     }
 
     @Override
-    public Socket createSocket(Socket s, String host, int port, boolean autoClose) throws IOException {
+    public Socket createSocket(Socket s, String host, int port, boolean autoClose)
+        throws IOException {
       // Layered on a connected plain socket: with STARTTLS the captured one, whose stream carries
       // ciphertext from now on (closing it is enough); with implicit TLS one Angus created itself,
       // which the watchdog must then be able to close.
       SocketCapture c = current();
       c.limits.tlsLayered();
       c.socket.compareAndSet(null, s);
-      return c.verifying(delegate.createSocket(s, c.tlsHostName != null ? c.tlsHostName : host, port, autoClose));
+      return c.verifying(
+          delegate.createSocket(s, c.tlsHostName != null ? c.tlsHostName : host, port, autoClose));
     }
 
     @Override
@@ -208,7 +221,8 @@ final class SocketCapture {
     }
 
     @Override
-    public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
+    public Socket createSocket(String host, int port, InetAddress localHost, int localPort)
+        throws IOException {
       SocketCapture c = current();
       return c.remember(c.verifying(delegate.createSocket(host, port, localHost, localPort)));
     }
@@ -220,8 +234,8 @@ final class SocketCapture {
     }
 
     @Override
-    public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
-        throws IOException {
+    public Socket createSocket(
+        InetAddress address, int port, InetAddress localAddress, int localPort) throws IOException {
       SocketCapture c = current();
       return c.remember(c.verifying(delegate.createSocket(address, port, localAddress, localPort)));
     }

@@ -13,9 +13,9 @@ import org.eclipse.angus.mail.smtp.SMTPMessage;
  * message per attempt cost as much as sending it (jakarta.mail-api looks up its stream provider
  * with a class path scan for every parse), and could only reproduce the same bytes anyway.
  *
- * <p>Line endings and leading dots are not handled here: Angus's data stream turns CR, LF and
- * CRLF into CRLF and doubles leading dots for every byte written to it, which is what keeps
- * stored bytes from ending the data early (SMTP smuggling).
+ * <p>Line endings and leading dots are not handled here: Angus's data stream turns CR, LF and CRLF
+ * into CRLF and doubles leading dots for every byte written to it, which is what keeps stored bytes
+ * from ending the data early (SMTP smuggling).
  */
 final class StoredMessage extends SMTPMessage {
   /** Never sent, whatever the caller's ignore list says. */
@@ -43,7 +43,10 @@ final class StoredMessage extends SMTPMessage {
     writeTo(out, null);
   }
 
-  /** Writes the stored bytes without the Bcc and Content-Length fields and those named in {@code ignoreList}. */
+  /**
+   * Writes the stored bytes without the Bcc and Content-Length fields and those named in {@code
+   * ignoreList}.
+   */
   @Override
   public void writeTo(OutputStream out, String[] ignoreList) throws IOException {
     String[] names = OMITTED;
@@ -81,7 +84,8 @@ final class StoredMessage extends SMTPMessage {
     }
     out.write(mime, copyFrom, end - copyFrom);
     if (!body) {
-      // headers only: end them as Angus does, with the line break the last one may lack and an empty line
+      // headers only: end them as Angus does, with the line break the last one may lack and an
+      // empty line
       if (keptEnd > 0 && mime[keptEnd - 1] != '\n' && mime[keptEnd - 1] != '\r') {
         out.write(CRLF);
       }
@@ -89,7 +93,10 @@ final class StoredMessage extends SMTPMessage {
     }
   }
 
-  /** The index after the line starting at {@code from}, its CRLF, CR or LF included (as Angus splits lines). */
+  /**
+   * The index after the line starting at {@code from}, its CRLF, CR or LF included (as Angus splits
+   * lines).
+   */
   static int nextLine(byte[] b, int from) {
     for (int i = from; i < b.length; i++) {
       if (b[i] == '\n') {

@@ -23,8 +23,13 @@ final class TransactionReport {
    * @param endOfDataSent whether the final "." reached the socket
    * @param lost the reply for recipients whose command got no reply (connection lost, deadline)
    */
-  static DeliveryResult of(List<Exchange> exchanges, List<MailAddress> recipients, boolean endOfDataSent,
-                           SmtpReply lost, SmtpReply uncertain, String host) {
+  static DeliveryResult of(
+      List<Exchange> exchanges,
+      List<MailAddress> recipients,
+      boolean endOfDataSent,
+      SmtpReply lost,
+      SmtpReply uncertain,
+      String host) {
     Exchange mail = null;
     Exchange data = null;
     Exchange dot = null;
@@ -51,7 +56,8 @@ final class TransactionReport {
     }
     SmtpReply mailReply = ReplyClassifier.parse(mail.code(), mail.response());
     if (!mailReply.isPositive()) {
-      return DeliveryResult.all(recipients, ReplyClassifier.classify(Stage.MAIL, mailReply), mailReply, host);
+      return DeliveryResult.all(
+          recipients, ReplyClassifier.classify(Stage.MAIL, mailReply), mailReply, host);
     }
 
     RecipientOutcome[] outcomes = new RecipientOutcome[recipients.size()];
@@ -62,7 +68,8 @@ final class TransactionReport {
         if (r.isPositive()) {
           accepted.add(i);
         } else {
-          outcomes[i] = new RecipientOutcome(recipients.get(i), ReplyClassifier.classify(Stage.RCPT, r), r);
+          outcomes[i] =
+              new RecipientOutcome(recipients.get(i), ReplyClassifier.classify(Stage.RCPT, r), r);
         }
       } else {
         outcomes[i] = new RecipientOutcome(recipients.get(i), RecipientStatus.DEFERRED, noReply);
@@ -79,8 +86,10 @@ final class TransactionReport {
       acceptedStatus = RecipientStatus.DEFERRED;
     } else if (data.code() != 354) {
       acceptedReply = ReplyClassifier.parse(data.code(), data.response());
-      acceptedStatus = acceptedReply.isPositive() ? RecipientStatus.DEFERRED // 2xx instead of 354: nothing was sent
-          : ReplyClassifier.classify(Stage.DATA, acceptedReply);
+      acceptedStatus =
+          acceptedReply.isPositive()
+              ? RecipientStatus.DEFERRED // 2xx instead of 354: nothing was sent
+              : ReplyClassifier.classify(Stage.DATA, acceptedReply);
     } else if (dot != null) {
       acceptedReply = ReplyClassifier.parse(dot.code(), dot.response());
       acceptedStatus = ReplyClassifier.classify(Stage.END_OF_DATA, acceptedReply);

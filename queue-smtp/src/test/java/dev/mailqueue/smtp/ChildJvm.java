@@ -10,10 +10,10 @@ final class ChildJvm {
   private ChildJvm() {}
 
   /**
-   * The test JVM's class path followed by its module path: Surefire runs this module's tests on
-   * the module path, where the module's own classes and its dependencies are on {@code
-   * jdk.module.path} and only the test classes and test dependencies on {@code java.class.path};
-   * the child runs everything from its class path.
+   * The test JVM's class path followed by its module path: Surefire runs this module's tests on the
+   * module path, where the module's own classes and its dependencies are on {@code jdk.module.path}
+   * and only the test classes and test dependencies on {@code java.class.path}; the child runs
+   * everything from its class path.
    */
   static String classPath() {
     List<String> entries = new ArrayList<>();

@@ -29,19 +29,35 @@ class DestinationHealthTest {
     assertThat(health(a, RecipientStatus.DEFERRED, dropped)).isEqualTo(DestinationHealth.FAILURE);
     assertThat(health(a, RecipientStatus.DEFERRED, closing)).isEqualTo(DestinationHealth.FAILURE);
     assertThat(health(a, RecipientStatus.BOUNCED, unknown)).isEqualTo(DestinationHealth.SUCCESS);
-    assertThat(health(a, RecipientStatus.DEFERRED, greylisted)).isEqualTo(DestinationHealth.SUCCESS);
+    assertThat(health(a, RecipientStatus.DEFERRED, greylisted))
+        .isEqualTo(DestinationHealth.SUCCESS);
     assertThat(health(a, RecipientStatus.DEFERRED, dns)).isEqualTo(DestinationHealth.NEUTRAL);
-    assertThat(DestinationHealth.of(DeliveryResult.uncertain(List.of(a), dropped, "h"))).isEqualTo(DestinationHealth.FAILURE);
-    assertThat(DestinationHealth.of(DeliveryResult.notCounted(List.of(a), refused, Duration.ofSeconds(1), null)))
+    assertThat(DestinationHealth.of(DeliveryResult.uncertain(List.of(a), dropped, "h")))
+        .isEqualTo(DestinationHealth.FAILURE);
+    assertThat(
+            DestinationHealth.of(
+                DeliveryResult.notCounted(List.of(a), refused, Duration.ofSeconds(1), null)))
         .isEqualTo(DestinationHealth.NEUTRAL);
     // one recipient answered, one not: the server is alive
-    assertThat(DestinationHealth.of(DeliveryResult.of(List.of(
-        new RecipientOutcome(a, RecipientStatus.BOUNCED, unknown),
-        new RecipientOutcome(b, RecipientStatus.DEFERRED, closing)), "h"))).isEqualTo(DestinationHealth.SUCCESS);
+    assertThat(
+            DestinationHealth.of(
+                DeliveryResult.of(
+                    List.of(
+                        new RecipientOutcome(a, RecipientStatus.BOUNCED, unknown),
+                        new RecipientOutcome(b, RecipientStatus.DEFERRED, closing)),
+                    "h")))
+        .isEqualTo(DestinationHealth.SUCCESS);
     // uncertain next to delivered (two domains behind one MX host): the host answered, it is alive
-    assertThat(DestinationHealth.of(new DeliveryResult(List.of(
-        new RecipientOutcome(a, RecipientStatus.DELIVERED, SmtpReply.parse(250, "2.0.0 ok")),
-        new RecipientOutcome(b, RecipientStatus.DEFERRED, dropped)), DeliveryResult.Kind.UNCERTAIN, null, "h")))
+    assertThat(
+            DestinationHealth.of(
+                new DeliveryResult(
+                    List.of(
+                        new RecipientOutcome(
+                            a, RecipientStatus.DELIVERED, SmtpReply.parse(250, "2.0.0 ok")),
+                        new RecipientOutcome(b, RecipientStatus.DEFERRED, dropped)),
+                    DeliveryResult.Kind.UNCERTAIN,
+                    null,
+                    "h")))
         .isEqualTo(DestinationHealth.SUCCESS);
   }
 
@@ -57,7 +73,11 @@ class DestinationHealthTest {
     assertThat(mimic.text()).startsWith(SmtpReply.LOCAL_PREFIX);
     assertThat(mimic.origin()).isEqualTo(SmtpReply.Origin.SERVER);
     assertThat(health(a, RecipientStatus.DEFERRED, mimic)).isEqualTo(DestinationHealth.SUCCESS);
-    assertThat(health(a, RecipientStatus.DEFERRED, SmtpReply.local(451, "4.4.1", "connect failed: refused")))
+    assertThat(
+            health(
+                a,
+                RecipientStatus.DEFERRED,
+                SmtpReply.local(451, "4.4.1", "connect failed: refused")))
         .isEqualTo(DestinationHealth.FAILURE);
   }
 }

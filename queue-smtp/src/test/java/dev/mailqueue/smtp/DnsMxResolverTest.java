@@ -40,21 +40,29 @@ class DnsMxResolverTest {
 
   @Test
   void mxHostsComeInPreferenceOrderWithTheirAddresses() throws Exception {
-    dns.mx("example.test", 20, "mx2.example.test").mx("example.test", 10, "mx1.example.test")
-        .a("mx1.example.test", "192.0.2.1").aaaa("mx1.example.test", "2001:db8::1").a("mx2.example.test", "192.0.2.2");
+    dns.mx("example.test", 20, "mx2.example.test")
+        .mx("example.test", 10, "mx1.example.test")
+        .a("mx1.example.test", "192.0.2.1")
+        .aaaa("mx1.example.test", "2001:db8::1")
+        .a("mx2.example.test", "192.0.2.2");
 
     MxLookup lookup = dns.resolver().smtpPort(2525).build().lookup("example.test");
 
-    assertThat(lookup).isEqualTo(MxLookup.hosts(
-        MxHost.of("mx1.example.test", 10, at("192.0.2.1", 2525), at("2001:db8::1", 2525)),
-        MxHost.of("mx2.example.test", 20, at("192.0.2.2", 2525))));
+    assertThat(lookup)
+        .isEqualTo(
+            MxLookup.hosts(
+                MxHost.of("mx1.example.test", 10, at("192.0.2.1", 2525), at("2001:db8::1", 2525)),
+                MxHost.of("mx2.example.test", 20, at("192.0.2.2", 2525))));
   }
 
   @Test
   void hostsOfEqualPreferenceAreShuffledButStayAfterBetterOnes() {
-    dns.mx("spread.test", 5, "first.spread.test").mx("spread.test", 10, "a.spread.test")
-        .mx("spread.test", 10, "b.spread.test").a("first.spread.test", "192.0.2.9")
-        .a("a.spread.test", "192.0.2.10").a("b.spread.test", "192.0.2.11");
+    dns.mx("spread.test", 5, "first.spread.test")
+        .mx("spread.test", 10, "a.spread.test")
+        .mx("spread.test", 10, "b.spread.test")
+        .a("first.spread.test", "192.0.2.9")
+        .a("a.spread.test", "192.0.2.10")
+        .a("b.spread.test", "192.0.2.11");
     DnsMxResolver resolver = dns.resolver().build();
 
     Set<List<String>> orders = new HashSet<>();
@@ -62,8 +70,10 @@ class DnsMxResolverTest {
       orders.add(names(resolver.lookup("spread.test")));
     }
 
-    assertThat(orders).containsExactlyInAnyOrder(List.of("first.spread.test", "a.spread.test", "b.spread.test"),
-        List.of("first.spread.test", "b.spread.test", "a.spread.test"));
+    assertThat(orders)
+        .containsExactlyInAnyOrder(
+            List.of("first.spread.test", "a.spread.test", "b.spread.test"),
+            List.of("first.spread.test", "b.spread.test", "a.spread.test"));
   }
 
   @Test
@@ -85,14 +95,16 @@ class DnsMxResolverTest {
 
   @Test
   void nxdomainIsNoSuchDomain() {
-    assertThat(dns.resolver().build().lookup("missing.test")).isInstanceOf(MxLookup.NoSuchDomain.class);
+    assertThat(dns.resolver().build().lookup("missing.test"))
+        .isInstanceOf(MxLookup.NoSuchDomain.class);
   }
 
   @Test
   void mxHostsWithoutAddressesAreNoAddress() {
     dns.mx("dangling.test", 10, "gone.dangling.test");
 
-    assertThat(dns.resolver().build().lookup("dangling.test")).isInstanceOf(MxLookup.NoAddress.class);
+    assertThat(dns.resolver().build().lookup("dangling.test"))
+        .isInstanceOf(MxLookup.NoAddress.class);
   }
 
   @Test
@@ -118,7 +130,9 @@ class DnsMxResolverTest {
 
   @Test
   void anMxHostWhoseAddressLookupFailsIsSkipped() throws Exception {
-    dns.mx("half.test", 10, "bad.half.test").mx("half.test", 20, "good.half.test").servfail("bad.half.test")
+    dns.mx("half.test", 10, "bad.half.test")
+        .mx("half.test", 20, "good.half.test")
+        .servfail("bad.half.test")
         .a("good.half.test", "192.0.2.40");
 
     assertThat(dns.resolver().build().lookup("half.test"))
@@ -129,7 +143,8 @@ class DnsMxResolverTest {
   void onlyFailingMxHostsAreATemporaryFailureNotABounce() {
     dns.mx("allbad.test", 10, "bad.allbad.test").servfail("bad.allbad.test");
 
-    assertThat(dns.resolver().build().lookup("allbad.test")).isInstanceOf(MxLookup.TemporaryFailure.class);
+    assertThat(dns.resolver().build().lookup("allbad.test"))
+        .isInstanceOf(MxLookup.TemporaryFailure.class);
   }
 
   @Test

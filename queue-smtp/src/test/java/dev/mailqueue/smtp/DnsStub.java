@@ -32,14 +32,17 @@ import org.xbill.DNS.Type;
 
 /**
  * A tiny authoritative DNS server on 127.0.0.1 (UDP) for tests: answers from records registered
- * with {@link #mx}, {@link #a} and {@link #aaaa}; NXDOMAIN for unknown names (with an SOA, so
- * that the answer may be cached), NODATA for known names without the type; SERVFAIL or silence
- * where told. Counts the queries per name and type.
+ * with {@link #mx}, {@link #a} and {@link #aaaa}; NXDOMAIN for unknown names (with an SOA, so that
+ * the answer may be cached), NODATA for known names without the type; SERVFAIL or silence where
+ * told. Counts the queries per name and type.
  */
 final class DnsStub implements AutoCloseable {
   private static final long TTL = 300;
 
-  private enum Behaviour { SERVFAIL, SILENT }
+  private enum Behaviour {
+    SERVFAIL,
+    SILENT
+  }
 
   private final DatagramSocket socket;
   private final Thread thread;
@@ -118,7 +121,9 @@ final class DnsStub implements AutoCloseable {
         Message query = new Message(Arrays.copyOf(packet.getData(), packet.getLength()));
         Record question = query.getQuestion();
         String key = key(question.getName().toString());
-        queries.computeIfAbsent(key + "/" + Type.string(question.getType()), k -> new AtomicInteger()).incrementAndGet();
+        queries
+            .computeIfAbsent(key + "/" + Type.string(question.getType()), k -> new AtomicInteger())
+            .incrementAndGet();
         Behaviour behaviour = behaviours.get(key);
         if (behaviour == Behaviour.SILENT) {
           continue;
@@ -160,7 +165,16 @@ final class DnsStub implements AutoCloseable {
   }
 
   private static SOARecord soa() {
-    return new SOARecord(name("test"), DClass.IN, TTL, name("ns.test"), name("hostmaster.test"), 1, 3600, 600, 86400,
+    return new SOARecord(
+        name("test"),
+        DClass.IN,
+        TTL,
+        name("ns.test"),
+        name("hostmaster.test"),
+        1,
+        3600,
+        600,
+        86400,
         60);
   }
 

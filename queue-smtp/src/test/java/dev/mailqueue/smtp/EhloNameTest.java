@@ -20,9 +20,11 @@ class EhloNameTest {
 
   @Test
   void anAddressLiteralWhenTheCanonicalNameIsAnAddress() {
-    // getCanonicalHostName() returns the address when there is no reverse DNS; EHLO then takes a literal
+    // getCanonicalHostName() returns the address when there is no reverse DNS; EHLO then takes a
+    // literal
     assertThat(EhloName.choose("192.0.2.7", "app1")).isEqualTo("[192.0.2.7]");
-    assertThat(EhloName.choose("2001:db8:0:0:0:0:0:7%eth0", null)).isEqualTo("[IPv6:2001:db8:0:0:0:0:0:7]");
+    assertThat(EhloName.choose("2001:db8:0:0:0:0:0:7%eth0", null))
+        .isEqualTo("[IPv6:2001:db8:0:0:0:0:0:7]");
   }
 
   @Test
@@ -46,9 +48,16 @@ class EhloNameTest {
   @Test
   void theWarningNamesTheSettingThatFixesIt() {
     assertThat(EhloName.warningFor("mail.example.com", true)).isNull();
-    assertThat(EhloName.warningFor("localhost", true)).contains("'localhost'", "no EHLO name was set",
-        "ehloName(", "mailqueue.smtp.ehlo-name", "--ehlo");
-    assertThat(EhloName.warningFor("vm", false)).contains("'vm'").doesNotContain("no EHLO name was set");
+    assertThat(EhloName.warningFor("localhost", true))
+        .contains(
+            "'localhost'",
+            "no EHLO name was set",
+            "ehloName(",
+            "mailqueue.smtp.ehlo-name",
+            "--ehlo");
+    assertThat(EhloName.warningFor("vm", false))
+        .contains("'vm'")
+        .doesNotContain("no EHLO name was set");
   }
 
   @Test

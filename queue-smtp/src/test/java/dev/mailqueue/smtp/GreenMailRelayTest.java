@@ -39,10 +39,14 @@ class GreenMailRelayTest {
   @BeforeAll
   static void useGeneratedCertificate() throws Exception {
     TestCertificates certs = TestCertificates.localhost();
-    System.setProperty(DummySSLServerSocketFactory.GREENMAIL_KEYSTORE_FILE_PROPERTY, certs.keyStoreFile.toString());
-    System.setProperty(DummySSLServerSocketFactory.GREENMAIL_KEYSTORE_PASSWORD_PROPERTY,
+    System.setProperty(
+        DummySSLServerSocketFactory.GREENMAIL_KEYSTORE_FILE_PROPERTY,
+        certs.keyStoreFile.toString());
+    System.setProperty(
+        DummySSLServerSocketFactory.GREENMAIL_KEYSTORE_PASSWORD_PROPERTY,
         new String(TestCertificates.PASSWORD));
-    System.setProperty(DummySSLServerSocketFactory.GREENMAIL_KEY_PASSWORD_PROPERTY,
+    System.setProperty(
+        DummySSLServerSocketFactory.GREENMAIL_KEY_PASSWORD_PROPERTY,
         new String(TestCertificates.PASSWORD));
   }
 
@@ -57,10 +61,14 @@ class GreenMailRelayTest {
   }
 
   private int start(String protocol) {
-    greenMail = new GreenMail(new ServerSetup(0, "127.0.0.1", protocol).dynamicPort())
-        .withConfiguration(GreenMailConfiguration.aConfig().withUser("user@example.com", "user", "pw"));
+    greenMail =
+        new GreenMail(new ServerSetup(0, "127.0.0.1", protocol).dynamicPort())
+            .withConfiguration(
+                GreenMailConfiguration.aConfig().withUser("user@example.com", "user", "pw"));
     greenMail.start();
-    return protocol.equals(ServerSetup.PROTOCOL_SMTPS) ? greenMail.getSmtps().getPort() : greenMail.getSmtp().getPort();
+    return protocol.equals(ServerSetup.PROTOCOL_SMTPS)
+        ? greenMail.getSmtps().getPort()
+        : greenMail.getSmtp().getPort();
   }
 
   @Test
@@ -70,7 +78,8 @@ class GreenMailRelayTest {
 
     DeliveryResult r = transport.deliver(mail("one@example.com", "two@example.org"));
 
-    assertThat(r.recipients()).allSatisfy(o -> assertThat(o.status()).isEqualTo(RecipientStatus.DELIVERED));
+    assertThat(r.recipients())
+        .allSatisfy(o -> assertThat(o.status()).isEqualTo(RecipientStatus.DELIVERED));
     MimeMessage[] received = greenMail.getReceivedMessages();
     assertThat(received).hasSize(2);
     for (MimeMessage m : received) {
@@ -81,8 +90,8 @@ class GreenMailRelayTest {
 
   /**
    * Attachments rendered by the real renderer, sent through the transport and decoded by the
-   * receiving server: each arrives byte for byte. The payloads include ASCII with bare CR, bare
-   * LF and NUL, which were sent as 7bit and lost their line ends to the SMTP data stream.
+   * receiving server: each arrives byte for byte. The payloads include ASCII with bare CR, bare LF
+   * and NUL, which were sent as 7bit and lost their line ends to the SMTP data stream.
    */
   @Test
   void attachmentsArriveByteForByte() throws Exception {
@@ -92,14 +101,28 @@ class GreenMailRelayTest {
     String[] types = {"application/octet-stream", "image/png", "text/plain"};
     MimeRenderer renderer = new MimeRenderer(64 * 1024 * 1024, null);
     for (String type : types) {
-      Mail.Builder b = Mail.builder().from("a@example.com").to("user@example.com").subject(type).text("attached");
+      Mail.Builder b =
+          Mail.builder()
+              .from("a@example.com")
+              .to("user@example.com")
+              .subject(type)
+              .text("attached");
       for (int i = 0; i < payloads.size(); i++) {
         b.attachment("p" + i + ".bin", type, payloads.get(i));
       }
       MessageId id = MessageId.generate();
       MimeRenderer.Rendered rendered = renderer.render(b.build(), id);
-      DeliveryResult r = transport.deliver(new OutboundMail(id, rendered.messageIdHeader(),
-          MailAddress.of("a@example.com"), List.of(MailAddress.of("user@example.com")), rendered.mime(), 1, null, false));
+      DeliveryResult r =
+          transport.deliver(
+              new OutboundMail(
+                  id,
+                  rendered.messageIdHeader(),
+                  MailAddress.of("a@example.com"),
+                  List.of(MailAddress.of("user@example.com")),
+                  rendered.mime(),
+                  1,
+                  null,
+                  false));
       assertThat(r.recipients().get(0).status()).isEqualTo(RecipientStatus.DELIVERED);
     }
 
@@ -111,17 +134,36 @@ class GreenMailRelayTest {
       for (int i = 0; i < payloads.size(); i++) {
         BodyPart part = mixed.getBodyPart(i + 1);
         assertThat(part.getFileName()).isEqualTo("p" + i + ".bin");
-        assertThat(part.getInputStream().readAllBytes()).as("%s, payload %d", m.getSubject(), i)
+        assertThat(part.getInputStream().readAllBytes())
+            .as("%s, payload %d", m.getSubject(), i)
             .isEqualTo(payloads.get(i));
       }
     }
   }
 
-  /** ASCII that looks like text but has bare CR, bare LF or NUL; only CR and LF; random bytes; lengths 0 and up. */
+  /**
+   * ASCII that looks like text but has bare CR, bare LF or NUL; only CR and LF; random bytes;
+   * lengths 0 and up.
+   */
   private static List<byte[]> payloads(Random random) {
     List<byte[]> payloads = new ArrayList<>();
-    for (String s : new String[] {"", "a", "\r", "\n", "\n\r", "\r\r\n\n", "line1\nline2\n", "line1\rline2\r",
-        "crlf\r\nthen bare lf\n", "ends with cr\r", "\u0000", "a\u0000b\r\n", "canonical\r\n", ".\r\n.\n.\r"}) {
+    for (String s :
+        new String[] {
+          "",
+          "a",
+          "\r",
+          "\n",
+          "\n\r",
+          "\r\r\n\n",
+          "line1\nline2\n",
+          "line1\rline2\r",
+          "crlf\r\nthen bare lf\n",
+          "ends with cr\r",
+          "\u0000",
+          "a\u0000b\r\n",
+          "canonical\r\n",
+          ".\r\n.\n.\r"
+        }) {
       payloads.add(s.getBytes(StandardCharsets.ISO_8859_1));
     }
     for (int length : new int[] {1, 2, 3, 76, 77, 1000, 5000}) {
@@ -131,7 +173,8 @@ class GreenMailRelayTest {
       for (int i = 0; i < length; i++) {
         onlyLineEnds[i] = random.nextBoolean() ? (byte) '\r' : (byte) '\n';
         int c = random.nextInt(20);
-        asciiWithLineEnds[i] = c == 0 ? (byte) '\r' : c == 1 ? (byte) '\n' : (byte) (0x20 + random.nextInt(0x5f));
+        asciiWithLineEnds[i] =
+            c == 0 ? (byte) '\r' : c == 1 ? (byte) '\n' : (byte) (0x20 + random.nextInt(0x5f));
       }
       random.nextBytes(anything);
       payloads.add(onlyLineEnds);
@@ -144,7 +187,11 @@ class GreenMailRelayTest {
   @Test
   void eightWorkersShareThePool() throws Exception {
     int port = start(ServerSetup.PROTOCOL_SMTP);
-    transport = SmtpTransport.relay("127.0.0.1", port).ehloName("client.test").maxConnectionsPerServer(4).build();
+    transport =
+        SmtpTransport.relay("127.0.0.1", port)
+            .ehloName("client.test")
+            .maxConnectionsPerServer(4)
+            .build();
     ExecutorService workers = Executors.newFixedThreadPool(8);
     List<Future<DeliveryResult>> results = new ArrayList<>();
     try {
@@ -165,8 +212,13 @@ class GreenMailRelayTest {
   @Test
   void implicitTlsWithAuthPlain() throws Exception {
     int port = start(ServerSetup.PROTOCOL_SMTPS);
-    transport = SmtpTransport.relay("127.0.0.1", port).security(Security.IMPLICIT_TLS).credentials("user", "pw")
-        .trustStore(TestCertificates.localhost().trustStore()).readTimeout(Duration.ofSeconds(5)).build();
+    transport =
+        SmtpTransport.relay("127.0.0.1", port)
+            .security(Security.IMPLICIT_TLS)
+            .credentials("user", "pw")
+            .trustStore(TestCertificates.localhost().trustStore())
+            .readTimeout(Duration.ofSeconds(5))
+            .build();
 
     DeliveryResult r = transport.deliver(mail("user@example.com"));
 
@@ -178,8 +230,13 @@ class GreenMailRelayTest {
   @Test
   void wrongPasswordIsNotCounted() throws Exception {
     int port = start(ServerSetup.PROTOCOL_SMTPS);
-    transport = SmtpTransport.relay("127.0.0.1", port).security(Security.IMPLICIT_TLS).credentials("user", "wrong")
-        .trustStore(TestCertificates.localhost().trustStore()).readTimeout(Duration.ofSeconds(5)).build();
+    transport =
+        SmtpTransport.relay("127.0.0.1", port)
+            .security(Security.IMPLICIT_TLS)
+            .credentials("user", "wrong")
+            .trustStore(TestCertificates.localhost().trustStore())
+            .readTimeout(Duration.ofSeconds(5))
+            .build();
 
     DeliveryResult r = transport.deliver(mail("user@example.com"));
 

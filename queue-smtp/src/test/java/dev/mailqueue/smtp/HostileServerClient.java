@@ -15,16 +15,24 @@ public final class HostileServerClient {
   private HostileServerClient() {}
 
   public static void main(String[] args) {
-    try (SmtpTransport transport = SmtpTransport.relay("127.0.0.1", Integer.parseInt(args[0]))
-        .security(Security.NONE)
-        .ehloName("client.test")
-        .readTimeout(Duration.ofSeconds(30))
-        .attemptDeadline(Duration.ofMinutes(2))
-        .build()) {
+    try (SmtpTransport transport =
+        SmtpTransport.relay("127.0.0.1", Integer.parseInt(args[0]))
+            .security(Security.NONE)
+            .ehloName("client.test")
+            .readTimeout(Duration.ofSeconds(30))
+            .attemptDeadline(Duration.ofMinutes(2))
+            .build()) {
       DeliveryResult r = transport.deliver(mail("a@example.com"));
       RecipientOutcome o = r.recipients().get(0);
-      System.out.println("RESULT " + o.status() + " " + o.reply().code() + " " + o.reply().enhancedStatus() + " "
-          + o.reply().text());
+      System.out.println(
+          "RESULT "
+              + o.status()
+              + " "
+              + o.reply().code()
+              + " "
+              + o.reply().enhancedStatus()
+              + " "
+              + o.reply().text());
     }
   }
 }

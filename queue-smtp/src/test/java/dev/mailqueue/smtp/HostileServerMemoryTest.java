@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A server that answers EHLO with {@code 250-} lines without end, against a client in a JVM of its
- * own with a heap of 64 MiB: the client ends the attempt with a deferred recipient and no
- * {@link OutOfMemoryError}. The server stops by itself after 512 MiB or two minutes, so that the
- * test also ends when the client reads without bounds (then the client runs out of memory first).
+ * own with a heap of 64 MiB: the client ends the attempt with a deferred recipient and no {@link
+ * OutOfMemoryError}. The server stops by itself after 512 MiB or two minutes, so that the test also
+ * ends when the client reads without bounds (then the client runs out of memory first).
  */
 @Timeout(180)
 class HostileServerMemoryTest {
@@ -26,9 +26,15 @@ class HostileServerMemoryTest {
 
   @BeforeEach
   void start() throws IOException {
-    server = new ScriptedSmtpServer()
-        .on("EHLO", flood("250-scripted.test greets you\r\n", "250-SIZE 10240000 and then some more words\r\n",
-            512L << 20, Duration.ofMinutes(2)));
+    server =
+        new ScriptedSmtpServer()
+            .on(
+                "EHLO",
+                flood(
+                    "250-scripted.test greets you\r\n",
+                    "250-SIZE 10240000 and then some more words\r\n",
+                    512L << 20,
+                    Duration.ofMinutes(2)));
   }
 
   @AfterEach
@@ -42,8 +48,14 @@ class HostileServerMemoryTest {
   @Test
   void endlessRepliesDoNotExhaustASmallHeap() throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx64m", "-cp", ChildJvm.classPath(),
-        HostileServerClient.class.getName(), Integer.toString(server.port()));
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java,
+            "-Xmx64m",
+            "-cp",
+            ChildJvm.classPath(),
+            HostileServerClient.class.getName(),
+            Integer.toString(server.port()));
     pb.redirectErrorStream(true);
     client = pb.start();
     client.getOutputStream().close();
@@ -51,8 +63,10 @@ class HostileServerMemoryTest {
     String output = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(client.waitFor(2, TimeUnit.MINUTES)).as("client ended").isTrue();
 
-    assertThat(output).doesNotContain("OutOfMemoryError")
-        .contains("RESULT DEFERRED 451 4.5.0 local: reply too long: server sent a reply of more than 65536 bytes");
+    assertThat(output)
+        .doesNotContain("OutOfMemoryError")
+        .contains(
+            "RESULT DEFERRED 451 4.5.0 local: reply too long: server sent a reply of more than 65536 bytes");
     assertThat(client.exitValue()).as(output).isZero();
   }
 }

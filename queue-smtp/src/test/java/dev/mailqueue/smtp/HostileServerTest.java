@@ -24,16 +24,19 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Servers that send more than any SMTP reply needs: every read is bounded (a reply line, a whole
  * reply, a session), the recipients are deferred with a local 4.5.0 reply saying so, and the
- * connection is not used again. Without the bounds, these servers would fill the heap (see
- * {@link HostileServerMemoryTest} for the same with a small heap). The floods stop by themselves
- * after {@link #FLOOD_BYTES} or {@link #FLOOD_TIME}, so that a client without bounds ends too.
+ * connection is not used again. Without the bounds, these servers would fill the heap (see {@link
+ * HostileServerMemoryTest} for the same with a small heap). The floods stop by themselves after
+ * {@link #FLOOD_BYTES} or {@link #FLOOD_TIME}, so that a client without bounds ends too.
  */
 @Timeout(60)
 class HostileServerTest {
   private static final long FLOOD_BYTES = 16L << 20;
   private static final Duration FLOOD_TIME = Duration.ofSeconds(20);
   private static final Duration QUICKLY = Duration.ofSeconds(5);
-  /** A reply line of 40 bytes: 1,500 of them make a reply of 60,000 bytes, under the reply bound. */
+
+  /**
+   * A reply line of 40 bytes: 1,500 of them make a reply of 60,000 bytes, under the reply bound.
+   */
   private static final String LINE = "250-2.1.5 this line is forty bytes long";
 
   private ScriptedSmtpServer server;
@@ -70,12 +73,16 @@ class HostileServerTest {
   }
 
   private static void assertDeferredAsTooLong(DeliveryResult r, String detail) {
-    assertThat(r.recipients()).isNotEmpty().allSatisfy(o -> {
-      assertThat(o.status()).isEqualTo(RecipientStatus.DEFERRED);
-      assertThat(o.reply().code()).isEqualTo(451);
-      assertThat(o.reply().enhancedStatus()).isEqualTo("4.5.0");
-      assertThat(o.reply().text()).startsWith("local: reply too long: server sent " + detail);
-    });
+    assertThat(r.recipients())
+        .isNotEmpty()
+        .allSatisfy(
+            o -> {
+              assertThat(o.status()).isEqualTo(RecipientStatus.DEFERRED);
+              assertThat(o.reply().code()).isEqualTo(451);
+              assertThat(o.reply().enhancedStatus()).isEqualTo("4.5.0");
+              assertThat(o.reply().text())
+                  .startsWith("local: reply too long: server sent " + detail);
+            });
   }
 
   /** A reply of {@code lines} lines of 40 bytes, the last one final. */
@@ -87,7 +94,9 @@ class HostileServerTest {
 
   @Test
   void endlessContinuationLinesAfterEhloAreCutOffAtTheReplyBound() throws Exception {
-    server.on("EHLO", flood("250-scripted.test greets you\r\n", "250-8BITMIME\r\n", FLOOD_BYTES, FLOOD_TIME));
+    server.on(
+        "EHLO",
+        flood("250-scripted.test greets you\r\n", "250-8BITMIME\r\n", FLOOD_BYTES, FLOOD_TIME));
     transport = relay(Security.NONE).build();
 
     DeliveryResult r = deliverQuickly(mail("a@example.com", "b@example.com"));
@@ -110,7 +119,7 @@ class HostileServerTest {
 
   @Test
   void anOversizedReplyToRcptDefersEveryRecipientAndTheConnectionIsNotReused() throws Exception {
-    server.on("RCPT TO:<b@", reply(longReply(2_000)));   // 80,000 bytes
+    server.on("RCPT TO:<b@", reply(longReply(2_000))); // 80,000 bytes
     transport = relay(Security.NONE).build();
 
     DeliveryResult r = deliverQuickly(mail("a@example.com", "b@example.com", "c@example.com"));
@@ -126,7 +135,8 @@ class HostileServerTest {
 
   @Test
   void anOversizedReplyToTheEndOfDataIsUncertain() throws Exception {
-    server.on(".", flood("250-2.0.0 queued\r\n", "250-2.0.0 and more\r\n", FLOOD_BYTES, FLOOD_TIME));
+    server.on(
+        ".", flood("250-2.0.0 queued\r\n", "250-2.0.0 and more\r\n", FLOOD_BYTES, FLOOD_TIME));
     transport = relay(Security.NONE).build();
 
     DeliveryResult r = deliverQuickly(mail("a@example.com"));
@@ -134,8 +144,12 @@ class HostileServerTest {
     assertThat(r.kind()).isEqualTo(DeliveryResult.Kind.UNCERTAIN);
     RecipientOutcome o = r.recipients().get(0);
     assertThat(o.status()).isEqualTo(RecipientStatus.DEFERRED);
-    assertThat(o.reply()).isEqualTo(SmtpReply.local(451, "4.5.0",
-        "reply to end of data too long, delivery uncertain: server sent a reply of more than 65536 bytes"));
+    assertThat(o.reply())
+        .isEqualTo(
+            SmtpReply.local(
+                451,
+                "4.5.0",
+                "reply to end of data too long, delivery uncertain: server sent a reply of more than 65536 bytes"));
   }
 
   @Test
@@ -152,8 +166,11 @@ class HostileServerTest {
 
   @Test
   void afterStartTlsTheDecryptedRepliesAreBounded() throws Exception {
-    server.tls(TestCertificates.localhost().serverContext(), false)
-        .on("EHLO", reply("250-scripted.test greets you", "250 STARTTLS"),
+    server
+        .tls(TestCertificates.localhost().serverContext(), false)
+        .on(
+            "EHLO",
+            reply("250-scripted.test greets you", "250 STARTTLS"),
             flood("250-scripted.test greets you\r\n", "250-", FLOOD_BYTES, FLOOD_TIME));
     transport = relay(Security.STARTTLS_REQUIRED).build();
 
@@ -165,8 +182,12 @@ class HostileServerTest {
 
   @Test
   void withImplicitTlsTheDecryptedRepliesAreBounded() throws Exception {
-    server.tls(TestCertificates.localhost().serverContext(), true)
-        .on("EHLO", flood("250-scripted.test greets you\r\n", "250-PIPELINING\r\n", FLOOD_BYTES, FLOOD_TIME));
+    server
+        .tls(TestCertificates.localhost().serverContext(), true)
+        .on(
+            "EHLO",
+            flood(
+                "250-scripted.test greets you\r\n", "250-PIPELINING\r\n", FLOOD_BYTES, FLOOD_TIME));
     transport = relay(Security.IMPLICIT_TLS).build();
 
     DeliveryResult r = deliverQuickly(mail("a@example.com"));
@@ -205,14 +226,15 @@ class HostileServerTest {
 
     DeliveryResult r = deliverQuickly(mail(rcpts.toArray(String[]::new)));
 
-    assertThat(r.recipients()).hasSize(60)
+    assertThat(r.recipients())
+        .hasSize(60)
         .allSatisfy(o -> assertThat(o.status()).isEqualTo(RecipientStatus.DELIVERED));
   }
 
   @Test
   void aConnectionThatReadMoreThanOneMebibyteIsRetiredAfterItsTransaction() throws Exception {
     List<String> rcpts = new ArrayList<>();
-    for (int i = 0; i < 20; i++) {   // 1.2 MB of replies, each within the reply bound
+    for (int i = 0; i < 20; i++) { // 1.2 MB of replies, each within the reply bound
       rcpts.add("r" + i + "@example.com");
       server.on("RCPT TO:<r" + i + "@", reply(longReply(1_500)));
     }
@@ -222,8 +244,11 @@ class HostileServerTest {
     assertThat(transport.deliver(mail("a@example.com")).recipients().get(0).status())
         .isEqualTo(RecipientStatus.DELIVERED);
     assertThat(server.connections()).as("the first connection was retired, not reused").hasSize(2);
-    await().atMost(QUICKLY).untilAsserted(() ->
-        assertThat(server.connection(0).sawCommand("QUIT")).as("closed politely").isTrue());
+    await()
+        .atMost(QUICKLY)
+        .untilAsserted(
+            () ->
+                assertThat(server.connection(0).sawCommand("QUIT")).as("closed politely").isTrue());
 
     // below the threshold, connections are reused as before
     assertThat(transport.deliver(mail("b@example.com")).recipients().get(0).status())

@@ -14,7 +14,10 @@ final class Mails {
   private Mails() {}
 
   static String mime(String body) {
-    return "From: a@example.com\r\nTo: b@example.com\r\nSubject: hi\r\nMessage-ID: " + MESSAGE_ID + "\r\n\r\n" + body;
+    return "From: a@example.com\r\nTo: b@example.com\r\nSubject: hi\r\nMessage-ID: "
+        + MESSAGE_ID
+        + "\r\n\r\n"
+        + body;
   }
 
   static OutboundMail mail(String... recipients) {
@@ -23,7 +26,14 @@ final class Mails {
 
   static OutboundMail mail(byte[] mime, String... recipients) {
     List<MailAddress> rcpts = Arrays.stream(recipients).map(MailAddress::of).toList();
-    return new OutboundMail(MessageId.generate(), MESSAGE_ID, MailAddress.of("sender@example.com"), rcpts, mime, 1,
-        null, false);
+    return new OutboundMail(
+        MessageId.generate(),
+        MESSAGE_ID,
+        MailAddress.of("sender@example.com"),
+        rcpts,
+        mime,
+        1,
+        null,
+        false);
   }
 }

@@ -14,18 +14,33 @@ class MicrometerShapingListenerTest {
   void throttlingAndBreakerChangesBecomeMeters() {
     listener.throttled("smtp.relay.example", ShapingListener.Reason.RATE, Duration.ofSeconds(1));
     listener.throttled("smtp.relay.example", ShapingListener.Reason.RATE, Duration.ofSeconds(1));
-    listener.breakerStateChanged("smtp.relay.example", ShapingListener.BreakerState.CLOSED,
+    listener.breakerStateChanged(
+        "smtp.relay.example",
+        ShapingListener.BreakerState.CLOSED,
         ShapingListener.BreakerState.OPEN);
     listener.rateChanged("smtp.relay.example", 50, Duration.ofSeconds(1));
 
-    assertThat(registry.get("mailqueue.shaping.throttled").tag("destination", "smtp.relay.example")
-        .tag("reason", "rate").counter().count()).isEqualTo(2.0);
-    assertThat(registry.get("mailqueue.shaping.breaker.transitions").tag("to", "open").counter().count())
+    assertThat(
+            registry
+                .get("mailqueue.shaping.throttled")
+                .tag("destination", "smtp.relay.example")
+                .tag("reason", "rate")
+                .counter()
+                .count())
+        .isEqualTo(2.0);
+    assertThat(
+            registry
+                .get("mailqueue.shaping.breaker.transitions")
+                .tag("to", "open")
+                .counter()
+                .count())
         .isEqualTo(1.0);
     assertThat(registry.get("mailqueue.shaping.breaker.state").gauge().value()).isEqualTo(2.0);
     assertThat(registry.get("mailqueue.shaping.rate").gauge().value()).isEqualTo(50.0);
 
-    listener.breakerStateChanged("smtp.relay.example", ShapingListener.BreakerState.OPEN,
+    listener.breakerStateChanged(
+        "smtp.relay.example",
+        ShapingListener.BreakerState.OPEN,
         ShapingListener.BreakerState.HALF_OPEN);
     assertThat(registry.get("mailqueue.shaping.breaker.state").gauge().value()).isEqualTo(1.0);
   }
@@ -36,7 +51,12 @@ class MicrometerShapingListenerTest {
       listener.throttled(d, ShapingListener.Reason.CONCURRENCY, Duration.ofSeconds(1));
     }
     assertThat(registry.find("mailqueue.shaping.throttled").counters()).hasSize(3);
-    assertThat(registry.get("mailqueue.shaping.throttled").tag("destination", "other").counter().count())
+    assertThat(
+            registry
+                .get("mailqueue.shaping.throttled")
+                .tag("destination", "other")
+                .counter()
+                .count())
         .isEqualTo(2.0);
   }
 }

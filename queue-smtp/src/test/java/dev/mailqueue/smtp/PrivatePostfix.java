@@ -28,23 +28,29 @@ import java.util.stream.Stream;
 import org.awaitility.core.ConditionTimeoutException;
 
 /**
- * A private Postfix instance for tests, the one {@code src/test/resources/postfix/smtputf8-drill.sh}
- * starts by hand: its own main.cf and master.cf (the templates next to the drill script), queue,
- * data and log in a fresh temporary directory, two smtpd services on free loopback ports (one with
- * {@code smtputf8_enable = yes}, one with {@code no}), and a discard transport for everything they
- * accept. Nothing of the system's Postfix is used or touched, running or not.
+ * A private Postfix instance for tests, the one {@code
+ * src/test/resources/postfix/smtputf8-drill.sh} starts by hand: its own main.cf and master.cf (the
+ * templates next to the drill script), queue, data and log in a fresh temporary directory, two
+ * smtpd services on free loopback ports (one with {@code smtputf8_enable = yes}, one with {@code
+ * no}), and a discard transport for everything they accept. Nothing of the system's Postfix is used
+ * or touched, running or not.
  *
- * <p>Needs Postfix ({@code postconf} on the PATH) and root (Postfix's master insists). Where
- * either is missing {@link #unavailable()} gives the reason to skip the tests with, unless
- * {@code MAILQUEUE_REQUIRE_POSTFIX=true} (CI), in which case it fails them.
+ * <p>Needs Postfix ({@code postconf} on the PATH) and root (Postfix's master insists). Where either
+ * is missing {@link #unavailable()} gives the reason to skip the tests with, unless {@code
+ * MAILQUEUE_REQUIRE_POSTFIX=true} (CI), in which case it fails them.
  */
 final class PrivatePostfix implements AutoCloseable {
   static final String REQUIRE = "MAILQUEUE_REQUIRE_POSTFIX";
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration PORTS_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
-  /** Postfix's unprivileged processes must reach the queue and the configuration (set after creation: umask). */
-  private static final Set<PosixFilePermission> READABLE = PosixFilePermissions.fromString("rwxr-xr-x");
+
+  /**
+   * Postfix's unprivileged processes must reach the queue and the configuration (set after
+   * creation: umask).
+   */
+  private static final Set<PosixFilePermission> READABLE =
+      PosixFilePermissions.fromString("rwxr-xr-x");
 
   private final Path dir;
   private final Path postfix;
@@ -63,22 +69,32 @@ final class PrivatePostfix implements AutoCloseable {
    * instead under {@code MAILQUEUE_REQUIRE_POSTFIX=true}.
    */
   static Optional<String> unavailable() {
-    String missing = onPath("postconf").isEmpty() ? "Postfix is not installed (no postconf on the PATH)"
-        : new UnixSystem().getUid() != 0 ? "not running as root (Postfix's master needs root)"
-        : null;
+    String missing =
+        onPath("postconf").isEmpty()
+            ? "Postfix is not installed (no postconf on the PATH)"
+            : new UnixSystem().getUid() != 0
+                ? "not running as root (Postfix's master needs root)"
+                : null;
     if (missing == null) {
       return Optional.empty();
     }
     if ("true".equalsIgnoreCase(System.getenv(REQUIRE))) {
-      throw new IllegalStateException("Postfix is required (" + REQUIRE + "=true) but cannot be started: " + missing);
+      throw new IllegalStateException(
+          "Postfix is required (" + REQUIRE + "=true) but cannot be started: " + missing);
     }
-    return Optional.of(missing + "; install Postfix and run the tests as root, or start an instance by hand with "
-        + "queue-smtp/src/test/resources/postfix/smtputf8-drill.sh");
+    return Optional.of(
+        missing
+            + "; install Postfix and run the tests as root, or start an instance by hand with "
+            + "queue-smtp/src/test/resources/postfix/smtputf8-drill.sh");
   }
 
-  /** Starts an instance and waits until both smtpd services accept connections; see {@link #unavailable()} first. */
+  /**
+   * Starts an instance and waits until both smtpd services accept connections; see {@link
+   * #unavailable()} first.
+   */
   static PrivatePostfix start() {
-    Path postconf = onPath("postconf").orElseThrow(() -> new IllegalStateException("no postconf on the PATH"));
+    Path postconf =
+        onPath("postconf").orElseThrow(() -> new IllegalStateException("no postconf on the PATH"));
     Path dir;
     try {
       dir = Files.setPosixFilePermissions(Files.createTempDirectory("mailqueue-postfix"), READABLE);
@@ -88,10 +104,13 @@ final class PrivatePostfix implements AutoCloseable {
     PrivatePostfix instance = null;
     try {
       // Compiled-in defaults (-d): where the package put the programs; no system main.cf needed.
-      List<String> directories = run(dir, postconf.toString(), "-d", "-h", "command_directory", "daemon_directory")
-          .lines().toList();
+      List<String> directories =
+          run(dir, postconf.toString(), "-d", "-h", "command_directory", "daemon_directory")
+              .lines()
+              .toList();
       int[] ports = freePorts();
-      instance = new PrivatePostfix(dir, Path.of(directories.get(0), "postfix"), ports[0], ports[1]);
+      instance =
+          new PrivatePostfix(dir, Path.of(directories.get(0), "postfix"), ports[0], ports[1]);
       instance.configure(directories.get(1));
       instance.postfix("start");
       instance.awaitPorts();
@@ -138,13 +157,19 @@ final class PrivatePostfix implements AutoCloseable {
     createDirectory(dir, "queue");
     Path data = createDirectory(dir, "data");
     try {
-      Files.setOwner(data, data.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postfix"));
-      Files.writeString(etc.resolve("main.cf"), template("main.cf")
-          .replace("@DIR@", dir.toString())
-          .replace("@DAEMON_DIRECTORY@", daemonDirectory));
-      Files.writeString(etc.resolve("master.cf"), template("master.cf")
-          .replace("@SMTPUTF8_PORT@", Integer.toString(smtpUtf8Port))
-          .replace("@ASCII_PORT@", Integer.toString(asciiPort)));
+      Files.setOwner(
+          data,
+          data.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postfix"));
+      Files.writeString(
+          etc.resolve("main.cf"),
+          template("main.cf")
+              .replace("@DIR@", dir.toString())
+              .replace("@DAEMON_DIRECTORY@", daemonDirectory));
+      Files.writeString(
+          etc.resolve("master.cf"),
+          template("master.cf")
+              .replace("@SMTPUTF8_PORT@", Integer.toString(smtpUtf8Port))
+              .replace("@ASCII_PORT@", Integer.toString(asciiPort)));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -152,11 +177,21 @@ final class PrivatePostfix implements AutoCloseable {
 
   private void awaitPorts() {
     try {
-      await().atMost(PORTS_TIMEOUT).pollInterval(Duration.ofMillis(100))
+      await()
+          .atMost(PORTS_TIMEOUT)
+          .pollInterval(Duration.ofMillis(100))
           .until(() -> accepts(smtpUtf8Port) && accepts(asciiPort));
     } catch (ConditionTimeoutException e) {
-      throw new IllegalStateException("Postfix started but 127.0.0.1:" + smtpUtf8Port + " and :" + asciiPort
-          + " do not both accept connections after " + PORTS_TIMEOUT + "; its log:\n" + logOf(dir), e);
+      throw new IllegalStateException(
+          "Postfix started but 127.0.0.1:"
+              + smtpUtf8Port
+              + " and :"
+              + asciiPort
+              + " do not both accept connections after "
+              + PORTS_TIMEOUT
+              + "; its log:\n"
+              + logOf(dir),
+          e);
     }
   }
 
@@ -164,14 +199,18 @@ final class PrivatePostfix implements AutoCloseable {
   @Override
   public void close() {
     try {
-      List<ProcessHandle> processes = master().map(m -> Stream.concat(Stream.of(m), m.descendants()).toList())
-          .orElse(List.of());
+      List<ProcessHandle> processes =
+          master()
+              .map(m -> Stream.concat(Stream.of(m), m.descendants()).toList())
+              .orElse(List.of());
       try {
         postfix("stop");
       } catch (RuntimeException e) {
         processes.forEach(ProcessHandle::destroyForcibly);
       }
-      await().atMost(STOP_TIMEOUT).pollInterval(Duration.ofMillis(50))
+      await()
+          .atMost(STOP_TIMEOUT)
+          .pollInterval(Duration.ofMillis(50))
           .until(() -> processes.stream().noneMatch(PrivatePostfix::running));
     } finally {
       delete(dir);
@@ -180,13 +219,17 @@ final class PrivatePostfix implements AutoCloseable {
 
   private Optional<ProcessHandle> master() {
     try {
-      return ProcessHandle.of(Long.parseLong(Files.readString(dir.resolve("queue/pid/master.pid")).trim()));
+      return ProcessHandle.of(
+          Long.parseLong(Files.readString(dir.resolve("queue/pid/master.pid")).trim()));
     } catch (IOException | NumberFormatException e) {
       return Optional.empty();
     }
   }
 
-  /** Alive and not a zombie: a container whose init does not reap orphans keeps Postfix's children as zombies. */
+  /**
+   * Alive and not a zombie: a container whose init does not reap orphans keeps Postfix's children
+   * as zombies.
+   */
   private static boolean running(ProcessHandle process) {
     if (!process.isAlive()) {
       return false;
@@ -220,15 +263,26 @@ final class PrivatePostfix implements AutoCloseable {
   private static String run(Path dir, String... command) {
     Path out = dir.resolve("command.out");
     try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+      Process p =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(out.toFile())
+              .start();
       if (!p.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
         p.destroyForcibly();
-        throw new IllegalStateException(String.join(" ", command) + " did not end within " + COMMAND_TIMEOUT);
+        throw new IllegalStateException(
+            String.join(" ", command) + " did not end within " + COMMAND_TIMEOUT);
       }
       String output = Files.readString(out);
       if (p.exitValue() != 0) {
-        throw new IllegalStateException(String.join(" ", command) + " exited with " + p.exitValue() + ":\n" + output
-            + "Postfix's log:\n" + logOf(dir));
+        throw new IllegalStateException(
+            String.join(" ", command)
+                + " exited with "
+                + p.exitValue()
+                + ":\n"
+                + output
+                + "Postfix's log:\n"
+                + logOf(dir));
       }
       return output;
     } catch (IOException e) {
@@ -275,17 +329,25 @@ final class PrivatePostfix implements AutoCloseable {
     }
   }
 
-  /** Deletes a directory tree; bounded retries, as a Postfix process that is just ending may still write to it. */
+  /**
+   * Deletes a directory tree; bounded retries, as a Postfix process that is just ending may still
+   * write to it.
+   */
   private static void delete(Path dir) {
-    await().atMost(STOP_TIMEOUT).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
-      if (Files.exists(dir)) {
-        try (Stream<Path> paths = Files.walk(dir)) {
-          for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-            Files.deleteIfExists(p);
-          }
-        }
-      }
-      return !Files.exists(dir);
-    });
+    await()
+        .atMost(STOP_TIMEOUT)
+        .pollInterval(Duration.ofMillis(100))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              if (Files.exists(dir)) {
+                try (Stream<Path> paths = Files.walk(dir)) {
+                  for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                  }
+                }
+              }
+              return !Files.exists(dir);
+            });
   }
 }

@@ -8,7 +8,6 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -37,7 +36,10 @@ final class ScriptedSmtpServer implements AutoCloseable {
   /** What the server does in answer to one command. */
   sealed interface Action permits Reply, Close, Silence, Drip, Hold, Flood {}
 
-  /** Sends these lines (one reply, possibly multi-line; each line carries its code); a 421 then closes. */
+  /**
+   * Sends these lines (one reply, possibly multi-line; each line carries its code); a 421 then
+   * closes.
+   */
   record Reply(String... lines) implements Action {}
 
   /** Closes the connection without answering. */
@@ -58,8 +60,8 @@ final class ScriptedSmtpServer implements AutoCloseable {
 
   /**
    * Sends {@code head}, then {@code repeated} over and over as fast as the client reads, until
-   * {@code maxBytes} are sent, {@code maxTime} has passed or the client hangs up; then closes.
-   * A hostile server, bounded so that a test ends by itself.
+   * {@code maxBytes} are sent, {@code maxTime} has passed or the client hangs up; then closes. A
+   * hostile server, bounded so that a test ends by itself.
    */
   record Flood(String head, String repeated, long maxBytes, Duration maxTime) implements Action {}
 
@@ -107,7 +109,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
       return List.copyOf(commands);
     }
 
-    /** Every command line exactly as received, CRLF included (AUTH lines included; not the DATA). */
+    /**
+     * Every command line exactly as received, CRLF included (AUTH lines included; not the DATA).
+     */
     List<byte[]> rawCommands() {
       return List.copyOf(rawCommands);
     }
@@ -115,8 +119,11 @@ final class ScriptedSmtpServer implements AutoCloseable {
     /** The first command line starting with {@code prefix} (ASCII, case-sensitive), as received. */
     byte[] rawCommand(String prefix) {
       byte[] p = prefix.getBytes(StandardCharsets.US_ASCII);
-      return rawCommands.stream().filter(b -> b.length >= p.length && Arrays.equals(b, 0, p.length, p, 0, p.length))
-          .findFirst().orElseThrow(() -> new AssertionError("no command starting with " + prefix + ": " + commands));
+      return rawCommands.stream()
+          .filter(b -> b.length >= p.length && Arrays.equals(b, 0, p.length, p, 0, p.length))
+          .findFirst()
+          .orElseThrow(
+              () -> new AssertionError("no command starting with " + prefix + ": " + commands));
     }
 
     /** Each message's DATA bytes exactly as received, including the final {@code ".\r\n"}. */
@@ -177,7 +184,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
     return this;
   }
 
-  /** Offers STARTTLS with this context (or speaks TLS from the first byte when {@code implicit}). */
+  /**
+   * Offers STARTTLS with this context (or speaks TLS from the first byte when {@code implicit}).
+   */
   ScriptedSmtpServer tls(SSLContext context, boolean implicit) {
     this.tls = context;
     this.implicitTls = implicit;
@@ -194,19 +203,22 @@ final class ScriptedSmtpServer implements AutoCloseable {
     return this;
   }
 
-  /** Whether EHLO offers SMTPUTF8 (RFC 6531); not by default. Commands are read as bytes either way. */
+  /**
+   * Whether EHLO offers SMTPUTF8 (RFC 6531); not by default. Commands are read as bytes either way.
+   */
   ScriptedSmtpServer offerSmtpUtf8(boolean offer) {
     this.offerSmtpUtf8 = offer;
     return this;
   }
 
   /**
-   * The next commands starting with {@code prefix} (case-insensitive) get these actions, one
-   * each, in order; afterwards the default applies again. Rules are checked in the order added.
+   * The next commands starting with {@code prefix} (case-insensitive) get these actions, one each,
+   * in order; afterwards the default applies again. Rules are checked in the order added.
    */
   ScriptedSmtpServer on(String prefix, Action... actions) {
     synchronized (rules) {
-      rules.add(new Rule(prefix.toUpperCase(Locale.ROOT), new ArrayDeque<>(Arrays.asList(actions))));
+      rules.add(
+          new Rule(prefix.toUpperCase(Locale.ROOT), new ArrayDeque<>(Arrays.asList(actions))));
     }
     return this;
   }
@@ -219,7 +231,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
     return connections.get(i);
   }
 
-  /** {@link System#nanoTime()} at the end of each message's DATA, over all connections, in order. */
+  /**
+   * {@link System#nanoTime()} at the end of each message's DATA, over all connections, in order.
+   */
   List<Long> arrivals() {
     return List.copyOf(arrivals);
   }
@@ -298,7 +312,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
           if (!act(action, s, in, out, c)) {
             return;
           }
-          if (upper.startsWith("DATA") && action instanceof Reply r && r.lines()[r.lines().length - 1].startsWith("354")) {
+          if (upper.startsWith("DATA")
+              && action instanceof Reply r
+              && r.lines()[r.lines().length - 1].startsWith("354")) {
             if (!receiveData(s, in, out, c)) {
               return;
             }
@@ -316,7 +332,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
           if (offerSmtpUtf8) {
             kw.add("SMTPUTF8");
           }
-          StringBuilder sb = new StringBuilder("250" + (kw.isEmpty() ? " " : "-") + "scripted.test greets you\r\n");
+          StringBuilder sb =
+              new StringBuilder(
+                  "250" + (kw.isEmpty() ? " " : "-") + "scripted.test greets you\r\n");
           for (int i = 0; i < kw.size(); i++) {
             sb.append(i == kw.size() - 1 ? "250 " : "250-").append(kw.get(i)).append("\r\n");
           }
@@ -359,7 +377,8 @@ final class ScriptedSmtpServer implements AutoCloseable {
     }
   }
 
-  private boolean receiveData(Socket s, InputStream in, OutputStream out, Connection c) throws IOException {
+  private boolean receiveData(Socket s, InputStream in, OutputStream out, Connection c)
+      throws IOException {
     ByteArrayOutputStream data = new ByteArrayOutputStream();
     byte[] end = {'\r', '\n', '.', '\r', '\n'};
     byte[] window = {0, 0, 0, '\r', '\n'}; // data starts at the beginning of a line
@@ -389,15 +408,23 @@ final class ScriptedSmtpServer implements AutoCloseable {
   }
 
   /** AUTH dialogue: prompts with 334 until the mechanism has what it needs. */
-  private boolean authenticate(String line, InputStream in, OutputStream out, Connection c) throws IOException {
+  private boolean authenticate(String line, InputStream in, OutputStream out, Connection c)
+      throws IOException {
     String[] words = line.split(" ");
     String mech = words.length > 1 ? words[1].toUpperCase(Locale.ROOT) : "";
-    int prompts = switch (mech) {
-      case "LOGIN" -> words.length > 2 ? 1 : 2;
-      default -> words.length > 2 ? 0 : 1;
-    };
+    int prompts =
+        switch (mech) {
+          case "LOGIN" -> words.length > 2 ? 1 : 2;
+          default -> words.length > 2 ? 0 : 1;
+        };
     for (int i = 0; i < prompts; i++) {
-      write(out, "334 " + (mech.equals("LOGIN") ? (i == 0 && words.length <= 2 ? "VXNlcm5hbWU6" : "UGFzc3dvcmQ6") : "") + "\r\n");
+      write(
+          out,
+          "334 "
+              + (mech.equals("LOGIN")
+                  ? (i == 0 && words.length <= 2 ? "VXNlcm5hbWU6" : "UGFzc3dvcmQ6")
+                  : "")
+              + "\r\n");
       String next = readLine(in, c);
       if (next == null) {
         return false;
@@ -407,7 +434,8 @@ final class ScriptedSmtpServer implements AutoCloseable {
     return true;
   }
 
-  private boolean act(Action action, Socket s, InputStream in, OutputStream out, Connection c) throws IOException {
+  private boolean act(Action action, Socket s, InputStream in, OutputStream out, Connection c)
+      throws IOException {
     if (action instanceof Reply r) {
       write(out, String.join("\r\n", r.lines()) + "\r\n");
       if (r.lines()[r.lines().length - 1].startsWith("421")) {
@@ -441,28 +469,34 @@ final class ScriptedSmtpServer implements AutoCloseable {
     }
     Drip d = (Drip) action;
     byte[] bytes = d.text().getBytes(StandardCharsets.US_ASCII);
-    // One byte per interval from a timer, until the client (its watchdog) hangs up, the server stops
+    // One byte per interval from a timer, until the client (its watchdog) hangs up, the server
+    // stops
     // or the drip's time is up.
     CountDownLatch ended = new CountDownLatch(1);
     AtomicInteger next = new AtomicInteger();
-    ScheduledExecutorService ticker = Executors
-        .newSingleThreadScheduledExecutor(r -> {
-          Thread t = new Thread(r, "scripted-smtp-drip");
-          t.setDaemon(true);
-          return t;
-        });
-    ticker.scheduleAtFixedRate(() -> {
-      try {
-        if (!running) {
-          ended.countDown();
-          return;
-        }
-        out.write(bytes[next.getAndIncrement() % bytes.length]);
-        out.flush();
-      } catch (IOException e) {
-        ended.countDown();
-      }
-    }, 0, Math.max(1, d.interval().toMillis()), TimeUnit.MILLISECONDS);
+    ScheduledExecutorService ticker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "scripted-smtp-drip");
+              t.setDaemon(true);
+              return t;
+            });
+    ticker.scheduleAtFixedRate(
+        () -> {
+          try {
+            if (!running) {
+              ended.countDown();
+              return;
+            }
+            out.write(bytes[next.getAndIncrement() % bytes.length]);
+            out.flush();
+          } catch (IOException e) {
+            ended.countDown();
+          }
+        },
+        0,
+        Math.max(1, d.interval().toMillis()),
+        TimeUnit.MILLISECONDS);
     try {
       ended.await(d.maxTime().toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -495,8 +529,11 @@ final class ScriptedSmtpServer implements AutoCloseable {
   }
 
   private Socket upgrade(Socket plain) throws IOException {
-    SSLSocket ssl = (SSLSocket) tls.getSocketFactory().createSocket(plain, plain.getInetAddress().getHostAddress(),
-        plain.getPort(), true);
+    SSLSocket ssl =
+        (SSLSocket)
+            tls.getSocketFactory()
+                .createSocket(
+                    plain, plain.getInetAddress().getHostAddress(), plain.getPort(), true);
     ssl.setUseClientMode(false);
     ssl.startHandshake();
     sockets.add(ssl);
@@ -518,7 +555,8 @@ final class ScriptedSmtpServer implements AutoCloseable {
         byte[] withEnd = Arrays.copyOf(bytes, bytes.length + 1);
         withEnd[bytes.length] = '\n';
         c.rawCommands.add(withEnd);
-        int len = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+        int len =
+            bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
         return new String(bytes, 0, len, StandardCharsets.UTF_8);
       }
       line.write(b);

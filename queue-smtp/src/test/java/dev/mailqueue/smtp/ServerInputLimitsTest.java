@@ -24,8 +24,11 @@ class ServerInputLimitsTest {
   /** A reply of {@code size} bytes: continuation lines of 1,000 bytes, then a last line. */
   private static String reply(int size) {
     int full = (size - 6) / 1000;
-    String reply = ("250-" + "x".repeat(994) + "\r\n").repeat(full)
-        + "250 " + "y".repeat(size - full * 1000 - 6) + "\r\n";
+    String reply =
+        ("250-" + "x".repeat(994) + "\r\n").repeat(full)
+            + "250 "
+            + "y".repeat(size - full * 1000 - 6)
+            + "\r\n";
     assertThat(reply).hasSize(size);
     return reply;
   }
@@ -52,29 +55,36 @@ class ServerInputLimitsTest {
 
     byte[] tooLong = ascii("250 " + "x".repeat(MAX_LINE_BYTES - 3) + "\r\n");
     IOException[] failure = new IOException[1];
-    byte[] read = readAll(new ServerInputLimits().limit(new ByteArrayInputStream(tooLong), false), 8192, failure);
+    byte[] read =
+        readAll(
+            new ServerInputLimits().limit(new ByteArrayInputStream(tooLong), false), 8192, failure);
     assertThat(read).hasSize(MAX_LINE_BYTES);
-    assertThat(failure[0]).isInstanceOf(ServerInputLimits.Exceeded.class)
+    assertThat(failure[0])
+        .isInstanceOf(ServerInputLimits.Exceeded.class)
         .hasMessage("server sent a reply line of more than 4096 bytes");
   }
 
   @Test
   void aBareCrEndsALineAsAngusReadsIt() throws IOException {
     byte[] lines = ascii(("250-" + "x".repeat(MAX_LINE_BYTES - 4) + "\r").repeat(3) + "250 ok\n");
-    assertThat(new ServerInputLimits().limit(new ByteArrayInputStream(lines), false).readAllBytes()).isEqualTo(lines);
+    assertThat(new ServerInputLimits().limit(new ByteArrayInputStream(lines), false).readAllBytes())
+        .isEqualTo(lines);
   }
 
   @Test
   void theReplyCountStartsAgainAfterEachLastLine() throws IOException {
     String r = reply(MAX_REPLY_BYTES);
     byte[] three = ascii(r + r + r);
-    assertThat(new ServerInputLimits().limit(new ByteArrayInputStream(three), false).readAllBytes()).isEqualTo(three);
+    assertThat(new ServerInputLimits().limit(new ByteArrayInputStream(three), false).readAllBytes())
+        .isEqualTo(three);
 
     // a reply is counted from the byte after the previous reply's last line to the CR of its own
     // last line (the LF after it is counted for the next one): 2 more bytes exceed the bound
     byte[] tooLong = ascii(reply(MAX_REPLY_BYTES + 2));
     IOException[] failure = new IOException[1];
-    byte[] read = readAll(new ServerInputLimits().limit(new ByteArrayInputStream(tooLong), false), 1000, failure);
+    byte[] read =
+        readAll(
+            new ServerInputLimits().limit(new ByteArrayInputStream(tooLong), false), 1000, failure);
     assertThat(read).hasSize(MAX_REPLY_BYTES);
     assertThat(failure[0]).hasMessage("server sent a reply of more than 65536 bytes");
   }
@@ -85,9 +95,14 @@ class ServerInputLimitsTest {
     // might have '-' as its fourth character once decoded, so it never ends a reply
     String shortLast = "250-" + "x".repeat(1000) + "\r\n250\r\n";
     String r = shortLast.repeat(MAX_REPLY_BYTES / shortLast.length() + 5);
-    assertThat(new ServerInputLimits().limit(new ByteArrayInputStream(ascii(r)), false).readAllBytes()).hasSize(r.length());
+    assertThat(
+            new ServerInputLimits().limit(new ByteArrayInputStream(ascii(r)), false).readAllBytes())
+        .hasSize(r.length());
 
-    String utf8 = "\u00e9ab-" + "x".repeat(1000) + "\r\n"; // é is two bytes: byte 4 is 'b', character 4 is '-'
+    String utf8 =
+        "\u00e9ab-"
+            + "x".repeat(1000)
+            + "\r\n"; // é is two bytes: byte 4 is 'b', character 4 is '-'
     byte[] bytes = utf8.repeat(70).getBytes(StandardCharsets.UTF_8);
     IOException[] failure = new IOException[1];
     readAll(new ServerInputLimits().limit(new ByteArrayInputStream(bytes), false), 4096, failure);
@@ -118,7 +133,8 @@ class ServerInputLimitsTest {
     byte[] buf = new byte[input.length];
 
     assertThat(in.read(buf, 0, buf.length)).isEqualTo(8 + MAX_LINE_BYTES);
-    assertThatThrownBy(() -> in.read(buf, 0, buf.length)).isInstanceOf(ServerInputLimits.Exceeded.class);
+    assertThatThrownBy(() -> in.read(buf, 0, buf.length))
+        .isInstanceOf(ServerInputLimits.Exceeded.class);
     assertThatThrownBy(in::read).isInstanceOf(ServerInputLimits.Exceeded.class);
     assertThat(in.available()).isZero();
   }

@@ -26,7 +26,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** Per-destination limits divided among the live nodes of one store, over real SMTP on 127.0.0.1. */
+/**
+ * Per-destination limits divided among the live nodes of one store, over real SMTP on 127.0.0.1.
+ */
 @Timeout(30)
 class ShapingAcrossNodesTest {
   private static final String RELAY = "127.0.0.1";
@@ -49,36 +51,45 @@ class ShapingAcrossNodesTest {
   }
 
   private RelayBuilder relay() {
-    return SmtpTransport.relay(RELAY, server.port()).security(Security.NONE).ehloName("client.test")
-        .connectTimeout(Duration.ofSeconds(2)).readTimeout(Duration.ofSeconds(5));
+    return SmtpTransport.relay(RELAY, server.port())
+        .security(Security.NONE)
+        .ehloName("client.test")
+        .connectTimeout(Duration.ofSeconds(2))
+        .readTimeout(Duration.ofSeconds(5));
   }
 
   /** The relay as one destination, shaped by a decorator whose shapes the test can inspect. */
   private ShapingTransport shaped(Limit limit) {
     smtp = relay().build();
-    return ShapingTransport.builder(smtp).relay(RELAY).limits(DestinationLimits.custom().defaults(limit).build())
-        .listener(events).build();
+    return ShapingTransport.builder(smtp)
+        .relay(RELAY)
+        .limits(DestinationLimits.custom().defaults(limit).build())
+        .listener(events)
+        .build();
   }
 
-  /** Delivers every mail, trying held-back ones again after their retryAfter, as the engine does. */
+  /**
+   * Delivers every mail, trying held-back ones again after their retryAfter, as the engine does.
+   */
   private static void drain(MailTransport t, int count) throws InterruptedException {
     ScheduledExecutorService workers = Executors.newScheduledThreadPool(4);
     CountDownLatch done = new CountDownLatch(count);
     try {
       for (int i = 0; i < count; i++) {
         OutboundMail m = mail("bob@example.com");
-        workers.execute(new Runnable() {
-          @Override
-          public void run() {
-            DeliveryResult r = t.deliver(m);
-            if (r.kind() == DeliveryResult.Kind.NOT_COUNTED) {
-              workers.schedule(this, r.retryAfter().toNanos(), TimeUnit.NANOSECONDS);
-            } else {
-              assertThat(r.recipients().get(0).status()).isEqualTo(RecipientStatus.DELIVERED);
-              done.countDown();
-            }
-          }
-        });
+        workers.execute(
+            new Runnable() {
+              @Override
+              public void run() {
+                DeliveryResult r = t.deliver(m);
+                if (r.kind() == DeliveryResult.Kind.NOT_COUNTED) {
+                  workers.schedule(this, r.retryAfter().toNanos(), TimeUnit.NANOSECONDS);
+                } else {
+                  assertThat(r.recipients().get(0).status()).isEqualTo(RecipientStatus.DELIVERED);
+                  done.countDown();
+                }
+              }
+            });
       }
       assertThat(done.await(20, TimeUnit.SECONDS)).as("every mail delivered").isTrue();
     } finally {
@@ -87,7 +98,10 @@ class ShapingAcrossNodesTest {
   }
 
   private long dataCommands() {
-    return server.connections().stream().flatMap(c -> c.commands().stream()).filter(c -> c.equals("DATA")).count();
+    return server.connections().stream()
+        .flatMap(c -> c.commands().stream())
+        .filter(c -> c.equals("DATA"))
+        .count();
   }
 
   private Duration span() {
@@ -97,8 +111,14 @@ class ShapingAcrossNodesTest {
 
   @Test
   void twoLiveNodesHalveTheRateMeasuredAtTheServer() throws Exception {
-    smtp = relay().shaping(DestinationLimits.custom().defaults(Limit.ofDefaults().withRate(6, Duration.ofSeconds(1)))
-        .build()).shapingListener(events).build();
+    smtp =
+        relay()
+            .shaping(
+                DestinationLimits.custom()
+                    .defaults(Limit.ofDefaults().withRate(6, Duration.ofSeconds(1)))
+                    .build())
+            .shapingListener(events)
+            .build();
     smtp.liveNodes(2);
 
     drain(smtp, 9);
@@ -138,10 +158,11 @@ class ShapingAcrossNodesTest {
       t.liveNodes(2);
       CountDownLatch release = new CountDownLatch(1);
       server.on(".", hold(release, "250 2.0.0 Ok: queued"), hold(release, "250 2.0.0 Ok: queued"));
-      CompletableFuture<DeliveryResult> first = CompletableFuture.supplyAsync(() -> t.deliver(mail("a@example.com")));
-      CompletableFuture<DeliveryResult> second = CompletableFuture.supplyAsync(() -> t.deliver(mail("b@example.com")));
-      await().atMost(Duration.ofSeconds(5))
-          .until(() -> dataCommands() == 2);
+      CompletableFuture<DeliveryResult> first =
+          CompletableFuture.supplyAsync(() -> t.deliver(mail("a@example.com")));
+      CompletableFuture<DeliveryResult> second =
+          CompletableFuture.supplyAsync(() -> t.deliver(mail("b@example.com")));
+      await().atMost(Duration.ofSeconds(5)).until(() -> dataCommands() == 2);
       assertThat(t.currentSessions(RELAY)).as("3 sessions over 2 nodes, rounded up").isEqualTo(2);
       DeliveryResult third = t.deliver(mail("c@example.com"));
       assertThat(third.kind()).isEqualTo(DeliveryResult.Kind.NOT_COUNTED);
@@ -149,22 +170,26 @@ class ShapingAcrossNodesTest {
 
       long start = System.nanoTime();
       t.liveNodes(3); // one session each: the second running delivery is over the new share
-      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("never waits for deliveries")
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .as("never waits for deliveries")
           .isLessThan(Duration.ofMillis(500));
       release.countDown();
-      assertThat(first.get(10, TimeUnit.SECONDS).recipients().get(0).status()).isEqualTo(RecipientStatus.DELIVERED);
-      assertThat(second.get(10, TimeUnit.SECONDS).recipients().get(0).status()).isEqualTo(RecipientStatus.DELIVERED);
+      assertThat(first.get(10, TimeUnit.SECONDS).recipients().get(0).status())
+          .isEqualTo(RecipientStatus.DELIVERED);
+      assertThat(second.get(10, TimeUnit.SECONDS).recipients().get(0).status())
+          .isEqualTo(RecipientStatus.DELIVERED);
 
       CountDownLatch releaseNext = new CountDownLatch(1);
       server.on(".", hold(releaseNext, "250 2.0.0 Ok: queued"));
-      CompletableFuture<DeliveryResult> only = CompletableFuture.supplyAsync(() -> t.deliver(mail("d@example.com")));
-      await().atMost(Duration.ofSeconds(5))
-          .until(() -> dataCommands() == 3);
+      CompletableFuture<DeliveryResult> only =
+          CompletableFuture.supplyAsync(() -> t.deliver(mail("d@example.com")));
+      await().atMost(Duration.ofSeconds(5)).until(() -> dataCommands() == 3);
       DeliveryResult overShare = t.deliver(mail("e@example.com"));
       releaseNext.countDown();
       assertThat(overShare.kind()).as("one session now").isEqualTo(DeliveryResult.Kind.NOT_COUNTED);
       assertThat(overShare.recipients().get(0).reply().text()).endsWith("(1 sessions)");
-      assertThat(only.get(10, TimeUnit.SECONDS).recipients().get(0).status()).isEqualTo(RecipientStatus.DELIVERED);
+      assertThat(only.get(10, TimeUnit.SECONDS).recipients().get(0).status())
+          .isEqualTo(RecipientStatus.DELIVERED);
 
       t.liveNodes(1);
       assertThat(t.currentSessions(RELAY)).isEqualTo(3);
@@ -176,7 +201,8 @@ class ShapingAcrossNodesTest {
     try (ShapingTransport t = shaped(Limit.ofDefaults().withRate(10, Duration.ofSeconds(1)))) {
       t.liveNodes(2);
       server.on("RCPT", reply("451 4.7.0 Too many messages, slow down"));
-      assertThat(t.deliver(mail("bob@example.com")).recipients().get(0).status()).isEqualTo(RecipientStatus.DEFERRED);
+      assertThat(t.deliver(mail("bob@example.com")).recipients().get(0).status())
+          .isEqualTo(RecipientStatus.DEFERRED);
       assertThat(t.currentRate(RELAY)).as("half of this node's 5").isEqualTo(2);
 
       t.liveNodes(1);

@@ -7,8 +7,8 @@ import dev.mailqueue.SmtpReply.Origin;
 import org.junit.jupiter.api.Test;
 
 /**
- * The typed origin of {@link SmtpReply} (in queue-api), tested where it is decided on: the text
- * as stored and printed keeps its {@code "local: "} form, and reading it back gives the origin.
+ * The typed origin of {@link SmtpReply} (in queue-api), tested where it is decided on: the text as
+ * stored and printed keeps its {@code "local: "} form, and reading it back gives the origin.
  */
 class SmtpReplyOriginTest {
 
@@ -34,10 +34,13 @@ class SmtpReplyOriginTest {
     SmtpReply parsed = ReplyClassifier.parse(421, "421 4.3.2 local: connection dropped\r\n");
     assertThat(parsed.origin()).isEqualTo(Origin.SERVER);
     assertThat(parsed.isLocal()).isFalse();
-    assertThat(ReplyClassifier.meansNotResponding(parsed)).as("421 closes the session, whoever says so").isTrue();
+    assertThat(ReplyClassifier.meansNotResponding(parsed))
+        .as("421 closes the session, whoever says so")
+        .isTrue();
     SmtpReply mimic = ReplyClassifier.parse(451, "451 4.4.2 local: connection dropped");
     assertThat(ReplyClassifier.meansNotResponding(mimic)).isFalse();
-    assertThat(ReplyClassifier.meansNotResponding(ReplyClassifier.connectionDropped("EOF"))).isTrue();
+    assertThat(ReplyClassifier.meansNotResponding(ReplyClassifier.connectionDropped("EOF")))
+        .isTrue();
   }
 
   @Test

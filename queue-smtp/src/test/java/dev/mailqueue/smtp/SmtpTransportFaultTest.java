@@ -1,8 +1,8 @@
 package dev.mailqueue.smtp;
 
 import static dev.mailqueue.smtp.Mails.mail;
-import static dev.mailqueue.smtp.ScriptedSmtpServer.hangUp;
 import static dev.mailqueue.smtp.ScriptedSmtpServer.drip;
+import static dev.mailqueue.smtp.ScriptedSmtpServer.hangUp;
 import static dev.mailqueue.smtp.ScriptedSmtpServer.reply;
 import static dev.mailqueue.smtp.ScriptedSmtpServer.silence;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -60,12 +60,16 @@ class SmtpTransportFaultTest {
   }
 
   private static RecipientOutcome outcome(DeliveryResult r, String address) {
-    return r.recipients().stream().filter(o -> o.recipient().address().equals(address)).findFirst().orElseThrow();
+    return r.recipients().stream()
+        .filter(o -> o.recipient().address().equals(address))
+        .findFirst()
+        .orElseThrow();
   }
 
   @Test
   void eachRecipientGetsTheReplyToItsRcpt() {
-    server.on("RCPT TO:<bad@", reply("550 5.1.1 <bad@example.com>: user unknown"))
+    server
+        .on("RCPT TO:<bad@", reply("550 5.1.1 <bad@example.com>: user unknown"))
         .on("RCPT TO:<later@", reply("451 4.3.0 try again later"))
         .on(".", reply("250 2.0.0 Ok: queued as ABC"));
 
@@ -73,11 +77,17 @@ class SmtpTransportFaultTest {
 
     assertThat(r.kind()).isEqualTo(DeliveryResult.Kind.NORMAL);
     assertThat(r.remoteHost()).isEqualTo("127.0.0.1");
-    assertThat(outcome(r, "good@example.com")).extracting(RecipientOutcome::status, RecipientOutcome::reply)
-        .containsExactly(RecipientStatus.DELIVERED, new SmtpReply(250, "2.0.0", "Ok: queued as ABC"));
-    assertThat(outcome(r, "bad@example.com")).extracting(RecipientOutcome::status, RecipientOutcome::reply)
-        .containsExactly(RecipientStatus.BOUNCED, new SmtpReply(550, "5.1.1", "<bad@example.com>: user unknown"));
-    assertThat(outcome(r, "later@example.com")).extracting(RecipientOutcome::status, RecipientOutcome::reply)
+    assertThat(outcome(r, "good@example.com"))
+        .extracting(RecipientOutcome::status, RecipientOutcome::reply)
+        .containsExactly(
+            RecipientStatus.DELIVERED, new SmtpReply(250, "2.0.0", "Ok: queued as ABC"));
+    assertThat(outcome(r, "bad@example.com"))
+        .extracting(RecipientOutcome::status, RecipientOutcome::reply)
+        .containsExactly(
+            RecipientStatus.BOUNCED,
+            new SmtpReply(550, "5.1.1", "<bad@example.com>: user unknown"));
+    assertThat(outcome(r, "later@example.com"))
+        .extracting(RecipientOutcome::status, RecipientOutcome::reply)
         .containsExactly(RecipientStatus.DEFERRED, new SmtpReply(451, "4.3.0", "try again later"));
     assertThat(server.connection(0).data()).hasSize(1);
   }
@@ -99,36 +109,51 @@ class SmtpTransportFaultTest {
 
     DeliveryResult r = send(mail("a@example.com", "b@example.com"));
 
-    assertThat(r.recipients()).allSatisfy(o -> {
-      assertThat(o.status()).isEqualTo(RecipientStatus.BOUNCED);
-      assertThat(o.reply()).isEqualTo(new SmtpReply(554, "5.7.1", "message rejected as spam"));
-      assertThat(ReplyClassifier.isPolicyRejection(o.reply())).isTrue();
-    });
+    assertThat(r.recipients())
+        .allSatisfy(
+            o -> {
+              assertThat(o.status()).isEqualTo(RecipientStatus.BOUNCED);
+              assertThat(o.reply())
+                  .isEqualTo(new SmtpReply(554, "5.7.1", "message rejected as spam"));
+              assertThat(ReplyClassifier.isPolicyRejection(o.reply())).isTrue();
+            });
   }
 
   @Test
   void multiLineRepliesAreJoined() {
-    server.on("RCPT TO:<bad@", reply("550-5.1.1 The email account that you tried to reach does not exist.",
-        "550-5.1.1 Please try double-checking the recipient's email address", "550 5.1.1 for typos."));
+    server.on(
+        "RCPT TO:<bad@",
+        reply(
+            "550-5.1.1 The email account that you tried to reach does not exist.",
+            "550-5.1.1 Please try double-checking the recipient's email address",
+            "550 5.1.1 for typos."));
 
     DeliveryResult r = send(mail("bad@example.com"));
 
-    assertThat(r.recipients().get(0).reply()).isEqualTo(new SmtpReply(550, "5.1.1",
-        "The email account that you tried to reach does not exist. "
-            + "Please try double-checking the recipient's email address for typos."));
+    assertThat(r.recipients().get(0).reply())
+        .isEqualTo(
+            new SmtpReply(
+                550,
+                "5.1.1",
+                "The email account that you tried to reach does not exist. "
+                    + "Please try double-checking the recipient's email address for typos."));
   }
 
   @Test
   void reply421MidSessionDefersEverythingAndTheSessionIsNotReused() {
     server.on("RCPT TO:<second@", reply("421 4.3.2 Service shutting down"));
 
-    DeliveryResult first = send(mail("first@example.com", "second@example.com", "third@example.com"));
+    DeliveryResult first =
+        send(mail("first@example.com", "second@example.com", "third@example.com"));
 
     SmtpReply closing = new SmtpReply(421, "4.3.2", "Service shutting down");
     assertThat(first.kind()).isEqualTo(DeliveryResult.Kind.NORMAL);
-    assertThat(first.recipients()).allSatisfy(o -> assertThat(o)
-        .extracting(RecipientOutcome::status, RecipientOutcome::reply)
-        .containsExactly(RecipientStatus.DEFERRED, closing));
+    assertThat(first.recipients())
+        .allSatisfy(
+            o ->
+                assertThat(o)
+                    .extracting(RecipientOutcome::status, RecipientOutcome::reply)
+                    .containsExactly(RecipientStatus.DEFERRED, closing));
     assertThat(server.connection(0).sawCommand("RCPT TO:<third@")).isFalse();
     assertThat(server.connection(0).sawCommand("DATA")).isFalse();
 
@@ -159,11 +184,13 @@ class SmtpTransportFaultTest {
     DeliveryResult r = send(mail("a@example.com", "b@example.com"));
 
     assertThat(r.kind()).isEqualTo(DeliveryResult.Kind.UNCERTAIN);
-    assertThat(r.recipients()).allSatisfy(o -> {
-      assertThat(o.status()).isEqualTo(RecipientStatus.DEFERRED);
-      assertThat(o.reply().enhancedStatus()).isEqualTo("4.4.2");
-      assertThat(o.reply().text()).startsWith("local: no reply after end of data");
-    });
+    assertThat(r.recipients())
+        .allSatisfy(
+            o -> {
+              assertThat(o.status()).isEqualTo(RecipientStatus.DEFERRED);
+              assertThat(o.reply().enhancedStatus()).isEqualTo("4.4.2");
+              assertThat(o.reply().text()).startsWith("local: no reply after end of data");
+            });
     assertThat(server.connection(0).data()).hasSize(1);
   }
 
@@ -179,7 +206,8 @@ class SmtpTransportFaultTest {
     assertThat(r.kind()).isEqualTo(DeliveryResult.Kind.UNCERTAIN);
     assertThat(outcome(r, "a@example.com").reply().text()).contains("no reply after end of data");
     // uncertain describes the accepted recipient: the one refused at RCPT bounces now
-    assertThat(outcome(r, "bad@example.com")).extracting(RecipientOutcome::status, RecipientOutcome::reply)
+    assertThat(outcome(r, "bad@example.com"))
+        .extracting(RecipientOutcome::status, RecipientOutcome::reply)
         .containsExactly(RecipientStatus.BOUNCED, new SmtpReply(550, "5.1.1", "unknown"));
   }
 
@@ -192,7 +220,8 @@ class SmtpTransportFaultTest {
 
     assertThat(r.kind()).isEqualTo(DeliveryResult.Kind.NORMAL);
     assertThat(r.recipients().get(0).status()).isEqualTo(RecipientStatus.DEFERRED);
-    assertThat(r.recipients().get(0).reply().text()).startsWith("local: connection dropped")
+    assertThat(r.recipients().get(0).reply().text())
+        .startsWith("local: connection dropped")
         .contains("SocketTimeoutException");
     assertThat(transport.deliver(mail("a@example.com")).recipients().get(0).status())
         .isEqualTo(RecipientStatus.DELIVERED);
@@ -202,8 +231,11 @@ class SmtpTransportFaultTest {
   @Test
   void watchdogEndsAnAttemptOnAServerThatDripsBytesForever() {
     server.greeting(drip("220-still talking ", Duration.ofMillis(50)));
-    transport = plain(server.port()).readTimeout(Duration.ofSeconds(5)).attemptDeadline(Duration.ofMillis(800))
-        .build();
+    transport =
+        plain(server.port())
+            .readTimeout(Duration.ofSeconds(5))
+            .attemptDeadline(Duration.ofMillis(800))
+            .build();
 
     long start = System.nanoTime();
     DeliveryResult r = transport.deliver(mail("a@example.com"));
@@ -211,13 +243,17 @@ class SmtpTransportFaultTest {
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
     RecipientOutcome o = r.recipients().get(0);
     assertThat(o.status()).isEqualTo(RecipientStatus.DEFERRED);
-    assertThat(o.reply()).isEqualTo(SmtpReply.local(451, "4.4.2", "attempt deadline of 800 ms exceeded"));
+    assertThat(o.reply())
+        .isEqualTo(SmtpReply.local(451, "4.4.2", "attempt deadline of 800 ms exceeded"));
   }
 
   @Test
   void watchdogClosesAReusedConnectionWhoseServerDripsAfterTheData() {
-    transport = plain(server.port()).readTimeout(Duration.ofSeconds(5)).attemptDeadline(Duration.ofMillis(800))
-        .build();
+    transport =
+        plain(server.port())
+            .readTimeout(Duration.ofSeconds(5))
+            .attemptDeadline(Duration.ofMillis(800))
+            .build();
     assertThat(transport.deliver(mail("a@example.com")).recipients().get(0).status())
         .isEqualTo(RecipientStatus.DELIVERED);
     server.on(".", drip("250-still talking ", Duration.ofMillis(50)));
@@ -226,7 +262,9 @@ class SmtpTransportFaultTest {
     DeliveryResult r = transport.deliver(mail("b@example.com"));
 
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
-    assertThat(server.connections()).as("the second message went over the first connection").hasSize(1);
+    assertThat(server.connections())
+        .as("the second message went over the first connection")
+        .hasSize(1);
     assertThat(r.kind()).isEqualTo(DeliveryResult.Kind.UNCERTAIN);
     assertThat(r.recipients().get(0).reply())
         .isEqualTo(SmtpReply.local(451, "4.4.2", "attempt deadline of 800 ms exceeded"));
@@ -255,8 +293,10 @@ class SmtpTransportFaultTest {
 
     DeliveryResult r = send(mail("a@example.com"));
 
-    assertThat(r.recipients().get(0)).extracting(RecipientOutcome::status, RecipientOutcome::reply)
-        .containsExactly(RecipientStatus.DEFERRED, new SmtpReply(421, "4.7.0", "too busy, try later"));
+    assertThat(r.recipients().get(0))
+        .extracting(RecipientOutcome::status, RecipientOutcome::reply)
+        .containsExactly(
+            RecipientStatus.DEFERRED, new SmtpReply(421, "4.7.0", "too busy, try later"));
   }
 
   @Test
@@ -286,9 +326,12 @@ class SmtpTransportFaultTest {
     assertThat(first.recipients().get(0).status()).isEqualTo(RecipientStatus.DELIVERED);
     assertThat(second.recipients().get(0).status()).isEqualTo(RecipientStatus.DELIVERED);
     assertThat(server.connections()).hasSize(1);
-    assertThat(server.connection(0).commands()).filteredOn(c -> c.startsWith("MAIL FROM:<sender@example.com>"))
+    assertThat(server.connection(0).commands())
+        .filteredOn(c -> c.startsWith("MAIL FROM:<sender@example.com>"))
         .hasSize(2);
-    assertThat(server.connection(0).commands()).filteredOn(c -> c.startsWith("EHLO client.test")).hasSize(1);
+    assertThat(server.connection(0).commands())
+        .filteredOn(c -> c.startsWith("EHLO client.test"))
+        .hasSize(1);
   }
 
   @Test
@@ -310,7 +353,8 @@ class SmtpTransportFaultTest {
 
     transport.deliver(mail("a@example.com"));
 
-    Awaitility.await().atMost(Duration.ofSeconds(3))
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(3))
         .untilAsserted(() -> assertThat(server.connection(0).closed.getCount()).isZero());
     assertThat(transport.idleConnections(0)).isZero();
     assertThat(server.connection(0).sawCommand("QUIT")).isTrue();
@@ -318,8 +362,9 @@ class SmtpTransportFaultTest {
 
   @Test
   void bodyBytesCannotSmuggleASecondMessage() {
-    String body = "one\nbare LF\rbare CR\n.\nMAIL FROM:<evil@example.com>\r\n.\r\nRCPT TO:<victim@example.com>\r\n"
-        + ".hidden\r\nlast line without newline";
+    String body =
+        "one\nbare LF\rbare CR\n.\nMAIL FROM:<evil@example.com>\r\n.\r\nRCPT TO:<victim@example.com>\r\n"
+            + ".hidden\r\nlast line without newline";
     byte[] mime = Mails.mime(body).getBytes(StandardCharsets.US_ASCII);
     server.on(".", reply("451 4.3.0 try again"));
 
@@ -333,25 +378,35 @@ class SmtpTransportFaultTest {
       String wire = new String(data, StandardCharsets.US_ASCII);
       assertThat(wire.replace("\r\n", "")).doesNotContain("\r").doesNotContain("\n");
       assertThat(wire.indexOf("\r\n.\r\n")).isEqualTo(wire.length() - 5);
-      assertThat(wire).contains("\r\n..\r\nMAIL FROM:<evil@example.com>\r\n..\r\nRCPT TO:").contains("\r\n..hidden\r\n");
+      assertThat(wire)
+          .contains("\r\n..\r\nMAIL FROM:<evil@example.com>\r\n..\r\nRCPT TO:")
+          .contains("\r\n..hidden\r\n");
       Matcher ids = Pattern.compile("(?im)^Message-ID: ([^\r\n]*)").matcher(wire);
       assertThat(ids.find()).isTrue();
       assertThat(ids.group(1)).isEqualTo(Mails.MESSAGE_ID);
       assertThat(ids.find()).isFalse();
     }
-    assertThat(server.connections()).allSatisfy(c -> assertThat(c.commands())
-        .noneMatch(cmd -> cmd.contains("evil") || cmd.contains("victim")));
+    assertThat(server.connections())
+        .allSatisfy(
+            c ->
+                assertThat(c.commands())
+                    .noneMatch(cmd -> cmd.contains("evil") || cmd.contains("victim")));
   }
 
   @Test
   void bccHeaderIsNotSentButTheRestOfTheMessageIs() {
-    byte[] mime = ("From: a@example.com\r\nTo: b@example.com\r\nBcc: secret@example.com\r\nSubject: hi\r\n"
-        + "Message-ID: <x@example.com>\r\n\r\nbody\r\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] mime =
+        ("From: a@example.com\r\nTo: b@example.com\r\nBcc: secret@example.com\r\nSubject: hi\r\n"
+                + "Message-ID: <x@example.com>\r\n\r\nbody\r\n")
+            .getBytes(StandardCharsets.US_ASCII);
 
     send(mail(mime, "b@example.com", "secret@example.com"));
 
     String wire = new String(server.allData().get(0), StandardCharsets.US_ASCII);
-    assertThat(wire).doesNotContain("Bcc").contains("Subject: hi\r\n").endsWith("\r\nbody\r\n.\r\n");
+    assertThat(wire)
+        .doesNotContain("Bcc")
+        .contains("Subject: hi\r\n")
+        .endsWith("\r\nbody\r\n.\r\n");
   }
 
   @Test
@@ -362,7 +417,11 @@ class SmtpTransportFaultTest {
     }
     try (ScriptedSmtpServer busy = new ScriptedSmtpServer()) {
       busy.greeting(reply("421 4.3.2 not now"));
-      transport = plain(closedPort).failover("127.0.0.1", busy.port()).failover("127.0.0.1", server.port()).build();
+      transport =
+          plain(closedPort)
+              .failover("127.0.0.1", busy.port())
+              .failover("127.0.0.1", server.port())
+              .build();
 
       DeliveryResult r = transport.deliver(mail("a@example.com"));
 

@@ -28,7 +28,10 @@ class SmtpTransportTlsTest {
 
   @BeforeEach
   void start() throws Exception {
-    server = new ScriptedSmtpServer().tls(TestCertificates.localhost().serverContext(), false).offerAuth(true);
+    server =
+        new ScriptedSmtpServer()
+            .tls(TestCertificates.localhost().serverContext(), false)
+            .offerAuth(true);
   }
 
   @AfterEach
@@ -50,11 +53,13 @@ class SmtpTransportTlsTest {
 
   private static void assertNotCounted(DeliveryResult r, int code, String enhanced) {
     assertThat(r.kind()).isEqualTo(DeliveryResult.Kind.NOT_COUNTED);
-    assertThat(r.recipients()).allSatisfy(o -> {
-      assertThat(o.status()).isEqualTo(RecipientStatus.DEFERRED);
-      assertThat(o.reply().code()).isEqualTo(code);
-      assertThat(o.reply().enhancedStatus()).isEqualTo(enhanced);
-    });
+    assertThat(r.recipients())
+        .allSatisfy(
+            o -> {
+              assertThat(o.status()).isEqualTo(RecipientStatus.DEFERRED);
+              assertThat(o.reply().code()).isEqualTo(code);
+              assertThat(o.reply().enhancedStatus()).isEqualTo(enhanced);
+            });
   }
 
   @Test
@@ -68,17 +73,25 @@ class SmtpTransportTlsTest {
     assertThat(c.tls).isTrue();
     List<String> commands = c.commands();
     assertThat(commands.indexOf("STARTTLS")).isPositive();
-    int auth = commands.indexOf(commands.stream().filter(s -> s.startsWith("AUTH ")).findFirst().orElseThrow());
+    int auth =
+        commands.indexOf(
+            commands.stream().filter(s -> s.startsWith("AUTH ")).findFirst().orElseThrow());
     assertThat(auth).isGreaterThan(commands.indexOf("STARTTLS"));
-    assertThat(commands.stream().filter(s -> s.startsWith("EHLO client.test")).count()).isEqualTo(2);
-    String credentials = String.join("\n", c.authLines().stream().map(SmtpTransportTlsTest::decodeLastWord).toList());
+    assertThat(commands.stream().filter(s -> s.startsWith("EHLO client.test")).count())
+        .isEqualTo(2);
+    String credentials =
+        String.join(
+            "\n", c.authLines().stream().map(SmtpTransportTlsTest::decodeLastWord).toList());
     assertThat(credentials).contains("user").contains(PASSWORD);
   }
 
   @Test
   void implicitTlsDelivers() throws Exception {
     server.close();
-    server = new ScriptedSmtpServer().tls(TestCertificates.localhost().serverContext(), true).offerAuth(true);
+    server =
+        new ScriptedSmtpServer()
+            .tls(TestCertificates.localhost().serverContext(), true)
+            .offerAuth(true);
     transport = relay().security(Security.IMPLICIT_TLS).build();
 
     DeliveryResult r = transport.deliver(mail("a@example.com"));
@@ -89,25 +102,33 @@ class SmtpTransportTlsTest {
   }
 
   @Test
-  @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a blocked read ignores interrupts
+  @Timeout(
+      value = 20,
+      threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a blocked read ignores interrupts
   void watchdogEndsAnImplicitTlsAttemptWhoseServerDripsBytesForever() throws Exception {
     server.close();
-    server = new ScriptedSmtpServer().tls(TestCertificates.localhost().serverContext(), true)
-        .greeting(ScriptedSmtpServer.drip("220-still talking ", Duration.ofMillis(50)));
-    transport = relay().security(Security.IMPLICIT_TLS).attemptDeadline(Duration.ofMillis(800)).build();
+    server =
+        new ScriptedSmtpServer()
+            .tls(TestCertificates.localhost().serverContext(), true)
+            .greeting(ScriptedSmtpServer.drip("220-still talking ", Duration.ofMillis(50)));
+    transport =
+        relay().security(Security.IMPLICIT_TLS).attemptDeadline(Duration.ofMillis(800)).build();
 
     long start = System.nanoTime();
     DeliveryResult r = transport.deliver(mail("a@example.com"));
 
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
-    assertThat(r.recipients().get(0).reply()).isEqualTo(SmtpReply.local(451, "4.4.2",
-        "attempt deadline of 800 ms exceeded"));
+    assertThat(r.recipients().get(0).reply())
+        .isEqualTo(SmtpReply.local(451, "4.4.2", "attempt deadline of 800 ms exceeded"));
   }
 
   @Test
   void untrustedCertificateIsRefusedAndNothingIsSent() throws Exception {
-    transport = SmtpTransport.relay("127.0.0.1", server.port()).credentials("user", PASSWORD)
-        .readTimeout(Duration.ofSeconds(2)).build(); // the JDK's default trust store
+    transport =
+        SmtpTransport.relay("127.0.0.1", server.port())
+            .credentials("user", PASSWORD)
+            .readTimeout(Duration.ofSeconds(2))
+            .build(); // the JDK's default trust store
 
     DeliveryResult r = transport.deliver(mail("a@example.com"));
 
@@ -119,7 +140,10 @@ class SmtpTransportTlsTest {
   @Test
   void trustedCertificateForAnotherHostIsRefused() throws Exception {
     server.close();
-    server = new ScriptedSmtpServer().tls(TestCertificates.otherHost().serverContext(), false).offerAuth(true);
+    server =
+        new ScriptedSmtpServer()
+            .tls(TestCertificates.otherHost().serverContext(), false)
+            .offerAuth(true);
     transport = relay().trustStore(TestCertificates.otherHost().trustStore()).build();
 
     DeliveryResult r = transport.deliver(mail("a@example.com"));
@@ -138,13 +162,16 @@ class SmtpTransportTlsTest {
     assertNotCounted(r, 454, "4.7.10");
     assertThat(server.connection(0).sawCommand("AUTH")).isFalse();
     assertThat(server.connection(0).sawCommand("MAIL")).isFalse();
-    assertThat(r.recipients().get(0).reply().text()).as("says how to opt out on purpose")
+    assertThat(r.recipients().get(0).reply().text())
+        .as("says how to opt out on purpose")
         .contains("security(Security.NONE)", "mailqueue.smtp.security=none");
   }
 
   @Test
   void authFailureIsNotCountedLoggedOnceAndNeverShowsThePassword() throws Exception {
-    server.on("AUTH", reply("535 5.7.8 Authentication credentials invalid"),
+    server.on(
+        "AUTH",
+        reply("535 5.7.8 Authentication credentials invalid"),
         reply("535 5.7.8 Authentication credentials invalid"));
     transport = relay().build();
     PrintStream original = System.err;
@@ -162,21 +189,29 @@ class SmtpTransportTlsTest {
     for (DeliveryResult r : List.of(first, second)) {
       assertNotCounted(r, 535, "5.7.8");
     }
-    assertThat(first.recipients().get(0).reply()).isEqualTo(new SmtpReply(535, "5.7.8", "Authentication credentials invalid"));
-    assertThat(second.recipients().get(0).reply().text()).as("held without a second login, and says why")
-        .startsWith("local: held: relay ").contains("535 5.7.8 Authentication credentials invalid");
+    assertThat(first.recipients().get(0).reply())
+        .isEqualTo(new SmtpReply(535, "5.7.8", "Authentication credentials invalid"));
+    assertThat(second.recipients().get(0).reply().text())
+        .as("held without a second login, and says why")
+        .startsWith("local: held: relay ")
+        .contains("535 5.7.8 Authentication credentials invalid");
     assertThat(server.connections()).as("one failed login, not one per message").hasSize(1);
     String log = err.toString(StandardCharsets.UTF_8);
     assertThat(log.split("cannot be used", -1)).hasSize(2);
-    String encoded = Base64.getEncoder().encodeToString(("\0user\0" + PASSWORD).getBytes(StandardCharsets.UTF_8));
+    String encoded =
+        Base64.getEncoder()
+            .encodeToString(("\0user\0" + PASSWORD).getBytes(StandardCharsets.UTF_8));
     assertThat(log).doesNotContain(PASSWORD).doesNotContain(encoded);
-    assertThat(first.toString() + second + transport).doesNotContain(PASSWORD).doesNotContain(encoded);
+    assertThat(first.toString() + second + transport)
+        .doesNotContain(PASSWORD)
+        .doesNotContain(encoded);
     assertThat(server.connections()).allSatisfy(c -> assertThat(c.sawCommand("MAIL")).isFalse());
   }
 
   @Test
-  void mailHeldByAConfigurationFaultIsDueAgainWithinAMinuteAndARestartWithWorkingCredentialsSendsIt()
-      throws Exception {
+  void
+      mailHeldByAConfigurationFaultIsDueAgainWithinAMinuteAndARestartWithWorkingCredentialsSendsIt()
+          throws Exception {
     server.on("AUTH", reply("535 5.7.8 Authentication credentials invalid"));
     transport = relay().build();
 
@@ -187,8 +222,9 @@ class SmtpTransportTlsTest {
     assertNotCounted(held, 535, "5.7.8");
     // Due again within the recheck interval, not after the retry policy's 5-minute backoff.
     assertThat(first.retryAfter()).isEqualTo(RelayPool.CONFIGURATION_FAULT_RECHECK);
-    assertThat(held.retryAfter()).isPositive().isLessThanOrEqualTo(
-        RelayPool.CONFIGURATION_FAULT_RECHECK.plusSeconds(1));
+    assertThat(held.retryAfter())
+        .isPositive()
+        .isLessThanOrEqualTo(RelayPool.CONFIGURATION_FAULT_RECHECK.plusSeconds(1));
     assertThat(held.recipients().get(0).reply().text()).contains("checked again every 60 s");
     assertThat(server.connections()).hasSize(1);
 
@@ -210,8 +246,12 @@ class SmtpTransportTlsTest {
 
     assertThat(r.recipients().get(0).status()).isEqualTo(RecipientStatus.DELIVERED);
     assertThat(server.connection(0).authLines().get(0)).startsWith("AUTH XOAUTH2");
-    String all = String.join("\n", server.connection(0).authLines().stream().map(SmtpTransportTlsTest::decodeLastWord)
-        .toList());
+    String all =
+        String.join(
+            "\n",
+            server.connection(0).authLines().stream()
+                .map(SmtpTransportTlsTest::decodeLastWord)
+                .toList());
     assertThat(all).contains("user=bob@example.com\u0001auth=Bearer tok-123\u0001\u0001");
     assertThat(transport.toString()).doesNotContain("tok-123");
   }
@@ -219,7 +259,8 @@ class SmtpTransportTlsTest {
   private static String decodeLastWord(String line) {
     String[] words = line.split(" ");
     try {
-      return new String(Base64.getDecoder().decode(words[words.length - 1]), StandardCharsets.UTF_8);
+      return new String(
+          Base64.getDecoder().decode(words[words.length - 1]), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
       return line;
     }

@@ -44,10 +44,32 @@ final class TestCertificates {
     Path dir = Files.createTempDirectory("mailqueue-smtp-tls");
     Path file = dir.resolve(cn + ".p12");
     String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-    Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname",
-        "secp256r1", "-validity", "2", "-dname", "CN=" + cn, "-ext", "SAN=" + san, "-storetype", "PKCS12",
-        "-keystore", file.toString(), "-storepass", new String(PASSWORD), "-keypass", new String(PASSWORD))
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                keytool,
+                "-genkeypair",
+                "-alias",
+                "server",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-validity",
+                "2",
+                "-dname",
+                "CN=" + cn,
+                "-ext",
+                "SAN=" + san,
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                file.toString(),
+                "-storepass",
+                new String(PASSWORD),
+                "-keypass",
+                new String(PASSWORD))
+            .redirectErrorStream(true)
+            .start();
     byte[] output = p.getInputStream().readAllBytes();
     if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
       throw new IOException("keytool failed: " + new String(output));

@@ -11,10 +11,10 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What the {@code mailqueue} endpoint shows of recipients unless
- * {@code mailqueue.endpoint.show-recipients=true}: each address by its domain only, as
- * {@code ***@example.org}, without display name, and every address in an SMTP reply text the same
- * way (servers echo the recipient: {@code 550 5.1.1 <bob@example.org>: user unknown}). The envelope
+ * What the {@code mailqueue} endpoint shows of recipients unless {@code
+ * mailqueue.endpoint.show-recipients=true}: each address by its domain only, as {@code
+ * ***@example.org}, without display name, and every address in an SMTP reply text the same way
+ * (servers echo the recipient: {@code 550 5.1.1 <bob@example.org>: user unknown}). The envelope
  * sender, ids, states, counts and reply codes are kept as they are.
  */
 final class AddressMask {
@@ -25,8 +25,9 @@ final class AddressMask {
    * An address in free text: a quoted local part or one without whitespace, brackets and the
    * punctuation that surrounds addresses in replies, then {@code @} and a domain (group 1).
    */
-  private static final Pattern ADDRESS = Pattern.compile(
-      "(?:\"(?:[^\"\\\\]|\\\\.)*\"|[^\\s<>()\\[\\]{},;:\"'@]+)@([^\\s<>()\\[\\]{},;:\"'@]+)");
+  private static final Pattern ADDRESS =
+      Pattern.compile(
+          "(?:\"(?:[^\"\\\\]|\\\\.)*\"|[^\\s<>()\\[\\]{},;:\"'@]+)@([^\\s<>()\\[\\]{},;:\"'@]+)");
 
   private AddressMask() {}
 
@@ -37,7 +38,9 @@ final class AddressMask {
 
   /** The reply with every address in its text masked; null for null. */
   static @Nullable SmtpReply mask(@Nullable SmtpReply reply) {
-    return reply == null ? null : new SmtpReply(reply.code(), reply.enhancedStatus(), maskText(reply.text()));
+    return reply == null
+        ? null
+        : new SmtpReply(reply.code(), reply.enhancedStatus(), maskText(reply.text()));
   }
 
   /** The text with every address in it masked. */
@@ -46,23 +49,61 @@ final class AddressMask {
     return m.find() ? m.replaceAll(r -> Matcher.quoteReplacement(HIDDEN + "@" + r.group(1))) : text;
   }
 
-  /** The listing line with the addresses in its last reply masked (it names no recipient otherwise). */
+  /**
+   * The listing line with the addresses in its last reply masked (it names no recipient otherwise).
+   */
   static MessageSummary mask(MessageSummary s) {
-    return new MessageSummary(s.id(), s.state(), s.tag(), s.priority(), s.envelopeFrom(), s.recipients(),
-        s.pendingRecipients(), s.sizeBytes(), s.attempts(), s.createdAt(), s.dueAt(), mask(s.lastReply()));
+    return new MessageSummary(
+        s.id(),
+        s.state(),
+        s.tag(),
+        s.priority(),
+        s.envelopeFrom(),
+        s.recipients(),
+        s.pendingRecipients(),
+        s.sizeBytes(),
+        s.attempts(),
+        s.createdAt(),
+        s.dueAt(),
+        mask(s.lastReply()));
   }
 
   /** The details with every recipient and every address in a reply masked. */
   static MessageDetails mask(MessageDetails d) {
     MessageView v = d.message();
-    MessageView masked = new MessageView(v.id(), v.messageIdHeader(), v.state(), v.tag(), v.priority(), v.attempts(),
-        v.uncertainAttempts(), v.envelopeFrom(), v.createdAt(), v.dueAt(), v.expiresAt(),
-        v.recipients().stream()
-            .map(r -> new MessageView.Recipient(mask(r.address()), r.status(), mask(r.lastReply())))
+    MessageView masked =
+        new MessageView(
+            v.id(),
+            v.messageIdHeader(),
+            v.state(),
+            v.tag(),
+            v.priority(),
+            v.attempts(),
+            v.uncertainAttempts(),
+            v.envelopeFrom(),
+            v.createdAt(),
+            v.dueAt(),
+            v.expiresAt(),
+            v.recipients().stream()
+                .map(
+                    r ->
+                        new MessageView.Recipient(
+                            mask(r.address()), r.status(), mask(r.lastReply())))
+                .toList());
+    return new MessageDetails(
+        masked,
+        d.sizeBytes(),
+        d.attempts().stream()
+            .map(
+                a ->
+                    new AttemptView(
+                        a.finishedAt(),
+                        a.remoteHost(),
+                        a.outcome(),
+                        mask(a.reply()),
+                        a.duration(),
+                        a.counted(),
+                        a.uncertain()))
             .toList());
-    return new MessageDetails(masked, d.sizeBytes(), d.attempts().stream()
-        .map(a -> new AttemptView(a.finishedAt(), a.remoteHost(), a.outcome(), mask(a.reply()), a.duration(),
-            a.counted(), a.uncertain()))
-        .toList());
   }
 }

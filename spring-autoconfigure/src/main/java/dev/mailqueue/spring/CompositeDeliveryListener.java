@@ -7,7 +7,10 @@ import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Hands each event to every listener in order; one listener's exception does not keep it from the others. */
+/**
+ * Hands each event to every listener in order; one listener's exception does not keep it from the
+ * others.
+ */
 final class CompositeDeliveryListener implements DeliveryListener {
   private static final Logger log = LoggerFactory.getLogger(CompositeDeliveryListener.class);
 
@@ -46,12 +49,18 @@ final class CompositeDeliveryListener implements DeliveryListener {
     each(event, DeliveryListener::expired, "expired");
   }
 
-  private void each(DeliveryEvent event, BiConsumer<DeliveryListener, DeliveryEvent> call, String name) {
+  private void each(
+      DeliveryEvent event, BiConsumer<DeliveryListener, DeliveryEvent> call, String name) {
     for (DeliveryListener listener : listeners) {
       try {
         call.accept(listener, event);
       } catch (RuntimeException e) {
-        log.warn("delivery listener {} failed on {} for message {}", listener, name, event.messageId(), e);
+        log.warn(
+            "delivery listener {} failed on {} for message {}",
+            listener,
+            name,
+            event.messageId(),
+            e);
       }
     }
   }

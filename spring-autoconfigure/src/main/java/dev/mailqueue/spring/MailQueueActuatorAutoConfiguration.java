@@ -21,21 +21,27 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * Observability of the mail queue, each part present only when its library is: a health
- * indicator ({@code mailqueue}, off with {@code management.health.mailqueue.enabled=false},
- * thresholds from {@code mailqueue.health.*}), Micrometer meters ({@link MailQueueMetrics}) and
- * the {@code mailqueue} actuator endpoint (recipients masked unless
- * {@code mailqueue.endpoint.show-recipients=true}), read-only unless
- * {@code mailqueue.endpoint.write-enabled=true} and
- * {@code management.endpoint.mailqueue.access=unrestricted}.
+ * Observability of the mail queue, each part present only when its library is: a health indicator
+ * ({@code mailqueue}, off with {@code management.health.mailqueue.enabled=false}, thresholds from
+ * {@code mailqueue.health.*}), Micrometer meters ({@link MailQueueMetrics}) and the {@code
+ * mailqueue} actuator endpoint (recipients masked unless {@code
+ * mailqueue.endpoint.show-recipients=true}), read-only unless {@code
+ * mailqueue.endpoint.write-enabled=true} and {@code
+ * management.endpoint.mailqueue.access=unrestricted}.
  */
-@AutoConfiguration(after = MailQueueAutoConfiguration.class, afterName = {
-    "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
-    "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
-    "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"})
+@AutoConfiguration(
+    after = MailQueueAutoConfiguration.class,
+    afterName = {
+      "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+      "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+      "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"
+    })
 public class MailQueueActuatorAutoConfiguration {
 
-  /** The health indicator; conditions from spring-boot-health are read only once it is known to be present. */
+  /**
+   * The health indicator; conditions from spring-boot-health are read only once it is known to be
+   * present.
+   */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass(HealthIndicator.class)
   static class HealthConfiguration {
@@ -46,7 +52,8 @@ public class MailQueueActuatorAutoConfiguration {
     static class Enabled {
       @Bean
       @ConditionalOnMissingBean(name = "mailqueueHealthIndicator")
-      MailQueueHealthIndicator mailqueueHealthIndicator(MailQueue queue, MailQueueProperties properties) {
+      MailQueueHealthIndicator mailqueueHealthIndicator(
+          MailQueue queue, MailQueueProperties properties) {
         return new MailQueueHealthIndicator(queue, properties.getHealth().toThresholds());
       }
     }
@@ -59,10 +66,11 @@ public class MailQueueActuatorAutoConfiguration {
   static class MetricsConfiguration {
     @Bean
     @ConditionalOnMissingBean
-    MailQueueMetrics mailQueueMetrics(MeterRegistry registry, ObjectProvider<MailQueue> queue,
-                                      ObjectProvider<MailStore> store) {
+    MailQueueMetrics mailQueueMetrics(
+        MeterRegistry registry, ObjectProvider<MailQueue> queue, ObjectProvider<MailStore> store) {
       // The dispatch lag is a question to the JDBC store; another store gets no such gauge.
-      Supplier<Duration> dispatchLag = store.getIfUnique() instanceof JdbcMailStore jdbc ? jdbc::dispatchLag : null;
+      Supplier<Duration> dispatchLag =
+          store.getIfUnique() instanceof JdbcMailStore jdbc ? jdbc::dispatchLag : null;
       return new MailQueueMetrics(registry, queue, dispatchLag);
     }
   }
@@ -70,8 +78,8 @@ public class MailQueueActuatorAutoConfiguration {
   /**
    * The endpoint, with write operations only when enabled: they are then not refused but absent;
    * when enabled, Boot still leaves them out unless the endpoint's access is unrestricted (its
-   * default is read-only). Conditions from actuator-autoconfigure are read only once it is known
-   * to be present.
+   * default is read-only). Conditions from actuator-autoconfigure are read only once it is known to
+   * be present.
    */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass({Endpoint.class, ConditionalOnAvailableEndpoint.class})
@@ -83,7 +91,9 @@ public class MailQueueActuatorAutoConfiguration {
     static class Available {
       @Bean
       @ConditionalOnMissingBean
-      @ConditionalOnBooleanProperty(name = "mailqueue.endpoint.write-enabled", havingValue = false,
+      @ConditionalOnBooleanProperty(
+          name = "mailqueue.endpoint.write-enabled",
+          havingValue = false,
           matchIfMissing = true)
       MailQueueEndpoint mailQueueEndpoint(MailQueue queue, MailQueueProperties properties) {
         return new MailQueueEndpoint(queue, properties.getEndpoint().isShowRecipients());
@@ -92,7 +102,8 @@ public class MailQueueActuatorAutoConfiguration {
       @Bean
       @ConditionalOnMissingBean(MailQueueEndpoint.class)
       @ConditionalOnBooleanProperty("mailqueue.endpoint.write-enabled")
-      WritableMailQueueEndpoint writableMailQueueEndpoint(MailQueue queue, MailQueueProperties properties) {
+      WritableMailQueueEndpoint writableMailQueueEndpoint(
+          MailQueue queue, MailQueueProperties properties) {
         return new WritableMailQueueEndpoint(queue, properties.getEndpoint().isShowRecipients());
       }
     }

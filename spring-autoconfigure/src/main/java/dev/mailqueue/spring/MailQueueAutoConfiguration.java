@@ -1,10 +1,10 @@
 package dev.mailqueue.spring;
 
-import dev.mailqueue.smtp.RelayBuilder;
 import dev.mailqueue.DeliveryListener;
 import dev.mailqueue.MailQueue;
 import dev.mailqueue.RetryPolicy;
 import dev.mailqueue.jdbc.JdbcMailStore;
+import dev.mailqueue.smtp.RelayBuilder;
 import dev.mailqueue.smtp.SmtpTransport;
 import dev.mailqueue.spi.MailStore;
 import dev.mailqueue.spi.MailTransport;
@@ -22,7 +22,6 @@ import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.jdbc.EmbeddedDatabaseConnection;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
-import org.springframework.boot.sql.init.DatabaseInitializationMode;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -32,15 +31,16 @@ import org.springframework.core.io.ResourceLoader;
 import org.springframework.mail.javamail.JavaMailSender;
 
 /**
- * A {@link MailQueue} on the application's {@link DataSource}, delivering through an
- * {@link SmtpTransport} configured from {@code mailqueue.smtp.*} (falling back to
- * {@code spring.mail.*}), whose {@code enqueue} joins the current Spring transaction, as that of
- * the {@link TransactionalMailQueue} bean does. {@link JdbcMailStoreCustomizer},
- * {@link SmtpTransportCustomizer} and {@link MailQueueCustomizer} beans adjust the builders for
- * what properties do not express. Off with {@code mailqueue.enabled=false}; each bean backs off
- * when the application defines its own.
+ * A {@link MailQueue} on the application's {@link DataSource}, delivering through an {@link
+ * SmtpTransport} configured from {@code mailqueue.smtp.*} (falling back to {@code spring.mail.*}),
+ * whose {@code enqueue} joins the current Spring transaction, as that of the {@link
+ * TransactionalMailQueue} bean does. {@link JdbcMailStoreCustomizer}, {@link
+ * SmtpTransportCustomizer} and {@link MailQueueCustomizer} beans adjust the builders for what
+ * properties do not express. Off with {@code mailqueue.enabled=false}; each bean backs off when the
+ * application defines its own.
  */
-@AutoConfiguration(after = {DataSourceAutoConfiguration.class, SslAutoConfiguration.class},
+@AutoConfiguration(
+    after = {DataSourceAutoConfiguration.class, SslAutoConfiguration.class},
     afterName = "org.springframework.boot.mail.autoconfigure.MailSenderAutoConfiguration")
 @ConditionalOnBooleanProperty(name = "mailqueue.enabled", matchIfMissing = true)
 @ConditionalOnSingleCandidate(DataSource.class)
@@ -49,62 +49,83 @@ public class MailQueueAutoConfiguration {
 
   @Bean
   @ConditionalOnMissingBean(MailStore.class)
-  JdbcMailStore mailQueueStore(DataSource dataSource, MailQueueProperties properties,
-                               ObjectProvider<JdbcMailStoreCustomizer> customizers) {
+  JdbcMailStore mailQueueStore(
+      DataSource dataSource,
+      MailQueueProperties properties,
+      ObjectProvider<JdbcMailStoreCustomizer> customizers) {
     MailQueueProperties.Jdbc jdbc = properties.getJdbc();
-    boolean createSchema = switch (jdbc.getInitializeSchema()) {
-      case ALWAYS -> true;
-      case NEVER -> false;
-      case EMBEDDED -> EmbeddedDatabaseConnection.isEmbedded(dataSource);
-    };
-    JdbcMailStore.Builder b = JdbcMailStore.builder(dataSource)
-        .tablePrefix(jdbc.getTablePrefix())
-        .createSchema(createSchema)
-        .notifyOnEnqueue(jdbc.isNotifyOnEnqueue())
-        .queryTimeout(jdbc.getQueryTimeout())
-        .retainBodies(jdbc.isRetainBodies())
-        .bounceSuppression(properties.getSuppression().isOnBounce())
-        .bounceSuppressionTtl(properties.getSuppression().bounceTtlOrForEver());
+    boolean createSchema =
+        switch (jdbc.getInitializeSchema()) {
+          case ALWAYS -> true;
+          case NEVER -> false;
+          case EMBEDDED -> EmbeddedDatabaseConnection.isEmbedded(dataSource);
+        };
+    JdbcMailStore.Builder b =
+        JdbcMailStore.builder(dataSource)
+            .tablePrefix(jdbc.getTablePrefix())
+            .createSchema(createSchema)
+            .notifyOnEnqueue(jdbc.isNotifyOnEnqueue())
+            .queryTimeout(jdbc.getQueryTimeout())
+            .retainBodies(jdbc.isRetainBodies())
+            .bounceSuppression(properties.getSuppression().isOnBounce())
+            .bounceSuppressionTtl(properties.getSuppression().bounceTtlOrForEver());
     customizers.orderedStream().forEach(c -> c.customize(b));
     return b.build();
   }
 
   @Bean
   @ConditionalOnMissingBean(MailTransport.class)
-  SmtpTransport mailQueueTransport(MailQueueProperties properties, Environment environment,
-                                   ResourceLoader resourceLoader, ObjectProvider<SslBundles> sslBundles,
-                                   ObjectProvider<SmtpTransportCustomizer> customizers) {
+  SmtpTransport mailQueueTransport(
+      MailQueueProperties properties,
+      Environment environment,
+      ResourceLoader resourceLoader,
+      ObjectProvider<SslBundles> sslBundles,
+      ObjectProvider<SmtpTransportCustomizer> customizers) {
     SpringMailSettings mail = SpringMailSettings.of(environment, resourceLoader.getClassLoader());
-    RelayBuilder b = SmtpTransportFactory.builder(properties.getSmtp(), mail, sslBundles.getIfAvailable());
+    RelayBuilder b =
+        SmtpTransportFactory.builder(properties.getSmtp(), mail, sslBundles.getIfAvailable());
     customizers.orderedStream().forEach(c -> c.customize(b));
     return b.build();
   }
 
   @Bean
   @ConditionalOnMissingBean(MailQueue.class)
-  MailQueue mailQueue(MailStore store, MailTransport transport, MailQueueProperties properties,
-                      ObjectProvider<DeliveryListener> listeners, Environment environment, DataSource dataSource,
-                      ObjectProvider<MailQueueCustomizer> customizers,
-                      ObjectProvider<MailQueueObserver> observerBeans) {
+  MailQueue mailQueue(
+      MailStore store,
+      MailTransport transport,
+      MailQueueProperties properties,
+      ObjectProvider<DeliveryListener> listeners,
+      Environment environment,
+      DataSource dataSource,
+      ObjectProvider<MailQueueCustomizer> customizers,
+      ObjectProvider<MailQueueObserver> observerBeans) {
     // In-flight deliveries get the same time as every other SmartLifecycle phase on shutdown.
-    Duration shutdownTimeout = properties.getShutdownTimeout() != null ? properties.getShutdownTimeout()
-        : environment.getProperty("spring.lifecycle.timeout-per-shutdown-phase", Duration.class,
-            MailQueue.Builder.DEFAULT_SHUTDOWN_TIMEOUT);
+    Duration shutdownTimeout =
+        properties.getShutdownTimeout() != null
+            ? properties.getShutdownTimeout()
+            : environment.getProperty(
+                "spring.lifecycle.timeout-per-shutdown-phase",
+                Duration.class,
+                MailQueue.Builder.DEFAULT_SHUTDOWN_TIMEOUT);
     RetryPolicy retry = properties.getRetry().toPolicy();
     List<MailQueueObserver> observers = observerBeans.orderedStream().toList();
     MailQueueObserver observer = MailQueueObserver.of(observers);
-    MailQueue.Builder b = MailQueue.builder()
-        .store(store)
-        .transport(observers.isEmpty() ? transport : new ObservedMailTransport(transport, observer))
-        .listener(CompositeDeliveryListener.of(listeners.orderedStream().toList()))
-        .workers(properties.getWorkers())
-        .pollInterval(properties.getPollInterval())
-        .lease(properties.getLease())
-        .shutdownTimeout(shutdownTimeout)
-        .maxMessageSize(properties.getMaxMessageSize().toBytes())
-        .retention(properties.getRetention())
-        .retryPolicy(retry);
-    properties.getRetryByTag().forEach((tag, override) -> b.retryPolicy(tag, override.toPolicy(retry)));
+    MailQueue.Builder b =
+        MailQueue.builder()
+            .store(store)
+            .transport(
+                observers.isEmpty() ? transport : new ObservedMailTransport(transport, observer))
+            .listener(CompositeDeliveryListener.of(listeners.orderedStream().toList()))
+            .workers(properties.getWorkers())
+            .pollInterval(properties.getPollInterval())
+            .lease(properties.getLease())
+            .shutdownTimeout(shutdownTimeout)
+            .maxMessageSize(properties.getMaxMessageSize().toBytes())
+            .retention(properties.getRetention())
+            .retryPolicy(retry);
+    properties
+        .getRetryByTag()
+        .forEach((tag, override) -> b.retryPolicy(tag, override.toPolicy(retry)));
     if (properties.getMessageIdDomain() != null) {
       b.messageIdDomain(properties.getMessageIdDomain());
     }
@@ -112,7 +133,8 @@ public class MailQueueAutoConfiguration {
       b.workerId(properties.getWorkerId());
     }
     customizers.orderedStream().forEach(c -> c.customize(b));
-    // The one bean to inject: its enqueue joins the current transaction, as TransactionalMailQueue's does.
+    // The one bean to inject: its enqueue joins the current transaction, as
+    // TransactionalMailQueue's does.
     return new TransactionAwareMailQueue(b.build(), dataSource, observer);
   }
 
@@ -136,11 +158,12 @@ public class MailQueueAutoConfiguration {
     @Bean
     @Primary
     @ConditionalOnMissingBean
-    QueuedJavaMailSender queuedJavaMailSender(TransactionalMailQueue queue, Environment environment,
-                                              ResourceLoader resourceLoader) {
+    QueuedJavaMailSender queuedJavaMailSender(
+        TransactionalMailQueue queue, Environment environment, ResourceLoader resourceLoader) {
       // spring.mail.properties.* as JavaMailSenderImpl gets them: mail.from is the default From.
       Properties javaMail = new Properties();
-      javaMail.putAll(SpringMailSettings.of(environment, resourceLoader.getClassLoader()).properties());
+      javaMail.putAll(
+          SpringMailSettings.of(environment, resourceLoader.getClassLoader()).properties());
       return new QueuedJavaMailSender(queue, javaMail);
     }
   }

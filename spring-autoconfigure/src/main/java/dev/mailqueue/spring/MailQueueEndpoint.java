@@ -24,44 +24,48 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
 
 /**
  * The {@code mailqueue} actuator endpoint, read-only:
+ *
  * <ul>
- *   <li>{@code GET /actuator/mailqueue}: the counts by state, the backlog, the oldest waiting
- *       age, the backlog per recipient domain and age ({@link MailQueueAdmin#shape}, the
- *       {@value #SHAPE_DOMAINS} largest domains) and a listing of messages, by default the
- *       {@value #DEFAULT_LIMIT} oldest unfinished ones; the listing takes the parameters
- *       {@code state}, {@code tag} and {@code limit}, e.g. {@code ?state=deferred&tag=welcome&limit=50};</li>
+ *   <li>{@code GET /actuator/mailqueue}: the counts by state, the backlog, the oldest waiting age,
+ *       the backlog per recipient domain and age ({@link MailQueueAdmin#shape}, the {@value
+ *       #SHAPE_DOMAINS} largest domains) and a listing of messages, by default the {@value
+ *       #DEFAULT_LIMIT} oldest unfinished ones; the listing takes the parameters {@code state},
+ *       {@code tag} and {@code limit}, e.g. {@code ?state=deferred&tag=welcome&limit=50};
  *   <li>{@code GET /actuator/mailqueue/{id}}: one message with its recipients and its attempt
- *       history ({@link MailQueueAdmin#show}), 404 when there is none.</li>
+ *       history ({@link MailQueueAdmin#show}), 404 when there is none.
  * </ul>
- * Both answer in the JSON shape of {@link QueueJson}, the one {@code mailqueue --json} prints:
- * ids as strings, upper-case states, ISO-8601 instants, durations in milliseconds
- * ({@code oldestWaitingMs}), replies as {@code {"code","enhanced","text"}}. The overview is
- * {@link QueueJson#stats} with {@code "shape"} ({@link QueueJson#shape}) and {@code "messages"}
- * ({@link QueueJson#summary} each). Neither shows a message's body or subject. Recipient addresses are shown only when constructed
- * with {@code showRecipients} ({@code mailqueue.endpoint.show-recipients=true}); by default each
- * recipient, and every address in an SMTP reply text, is shown by its domain only, as
- * {@code ***@example.org}, without display name. The envelope sender is shown as it is.
- * With {@code mailqueue.endpoint.write-enabled=true} the endpoint is a
- * {@link WritableMailQueueEndpoint} instead, which adds operations that change messages; its
- * default access is {@link Access#READ_ONLY} all the same, so those operations are left out until
- * {@code management.endpoint.mailqueue.access=unrestricted}.
- * Exposed only where the application exposes it
- * ({@code management.endpoints.web.exposure.include=mailqueue}), since messages name recipients.
- * The listing, the shape and the details need a store with an administrative interface
- * ({@link MailQueue#admin()}), as the JDBC store has.
+ *
+ * Both answer in the JSON shape of {@link QueueJson}, the one {@code mailqueue --json} prints: ids
+ * as strings, upper-case states, ISO-8601 instants, durations in milliseconds ({@code
+ * oldestWaitingMs}), replies as {@code {"code","enhanced","text"}}. The overview is {@link
+ * QueueJson#stats} with {@code "shape"} ({@link QueueJson#shape}) and {@code "messages"} ({@link
+ * QueueJson#summary} each). Neither shows a message's body or subject. Recipient addresses are
+ * shown only when constructed with {@code showRecipients} ({@code
+ * mailqueue.endpoint.show-recipients=true}); by default each recipient, and every address in an
+ * SMTP reply text, is shown by its domain only, as {@code ***@example.org}, without display name.
+ * The envelope sender is shown as it is. With {@code mailqueue.endpoint.write-enabled=true} the
+ * endpoint is a {@link WritableMailQueueEndpoint} instead, which adds operations that change
+ * messages; its default access is {@link Access#READ_ONLY} all the same, so those operations are
+ * left out until {@code management.endpoint.mailqueue.access=unrestricted}. Exposed only where the
+ * application exposes it ({@code management.endpoints.web.exposure.include=mailqueue}), since
+ * messages name recipients. The listing, the shape and the details need a store with an
+ * administrative interface ({@link MailQueue#admin()}), as the JDBC store has.
  */
 @Endpoint(id = "mailqueue", defaultAccess = Access.READ_ONLY)
 public class MailQueueEndpoint {
   /** Messages listed when no {@code limit} is given. */
   public static final int DEFAULT_LIMIT = 20;
+
   /** Domains in the shape. */
   public static final int SHAPE_DOMAINS = 20;
 
   private static final Set<MessageState> UNFINISHED =
-      EnumSet.of(MessageState.QUEUED, MessageState.DEFERRED, MessageState.SENDING, MessageState.HOLD);
+      EnumSet.of(
+          MessageState.QUEUED, MessageState.DEFERRED, MessageState.SENDING, MessageState.HOLD);
 
   /** The queue read (and, in the subclass, changed). */
   protected final MailQueue queue;
+
   private final boolean showRecipients;
 
   /**
@@ -90,18 +94,21 @@ public class MailQueueEndpoint {
    *
    * @param state list only messages in this state (case-insensitive); unfinished ones by default
    * @param tag list only messages with this tag
-   * @param limit list at most this many, 1 to {@value MessageFilter#MAX_LIMIT}; {@value #DEFAULT_LIMIT} by default
+   * @param limit list at most this many, 1 to {@value MessageFilter#MAX_LIMIT}; {@value
+   *     #DEFAULT_LIMIT} by default
    * @return the counts by state, the backlog, the oldest waiting age, the shape and the listing
    */
   @ReadOperation
-  public Map<String, Object> overview(@Nullable String state, @Nullable String tag, @Nullable Integer limit) {
+  public Map<String, Object> overview(
+      @Nullable String state, @Nullable String tag, @Nullable Integer limit) {
     MessageFilter filter;
     try {
-      filter = MessageFilter.builder()
-          .states(state == null ? UNFINISHED : Set.of(state(state)))
-          .tag(tag)
-          .limit(limit == null ? DEFAULT_LIMIT : limit)
-          .build();
+      filter =
+          MessageFilter.builder()
+              .states(state == null ? UNFINISHED : Set.of(state(state)))
+              .tag(tag)
+              .limit(limit == null ? DEFAULT_LIMIT : limit)
+              .build();
     } catch (IllegalArgumentException e) {
       throw new InvalidEndpointRequestException(e.getMessage(), "Invalid limit");
     }
@@ -132,7 +139,10 @@ public class MailQueueEndpoint {
     } catch (RuntimeException e) {
       return null;
     }
-    return queue.admin().show(messageId).map(d -> QueueJson.details(showRecipients ? d : AddressMask.mask(d)))
+    return queue
+        .admin()
+        .show(messageId)
+        .map(d -> QueueJson.details(showRecipients ? d : AddressMask.mask(d)))
         .orElse(null);
   }
 
@@ -141,8 +151,9 @@ public class MailQueueEndpoint {
     try {
       return MessageId.parse(id);
     } catch (RuntimeException e) {
-      throw new InvalidEndpointRequestException(e.getMessage() + ": expected a UUID such as "
-          + "0190a4c6-1c2b-7d3e-8f40-5a6b7c8d9e0f", "Invalid message id");
+      throw new InvalidEndpointRequestException(
+          e.getMessage() + ": expected a UUID such as " + "0190a4c6-1c2b-7d3e-8f40-5a6b7c8d9e0f",
+          "Invalid message id");
     }
   }
 
@@ -150,8 +161,14 @@ public class MailQueueEndpoint {
     try {
       return MessageState.valueOf(name.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new InvalidEndpointRequestException("unknown state '" + name + "': expected one of "
-          + Arrays.stream(MessageState.values()).map(s -> s.name().toLowerCase(Locale.ROOT)).toList(), "Invalid state");
+      throw new InvalidEndpointRequestException(
+          "unknown state '"
+              + name
+              + "': expected one of "
+              + Arrays.stream(MessageState.values())
+                  .map(s -> s.name().toLowerCase(Locale.ROOT))
+                  .toList(),
+          "Invalid state");
     }
   }
 }

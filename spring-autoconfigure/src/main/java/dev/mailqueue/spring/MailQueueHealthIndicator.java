@@ -14,31 +14,34 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
 
 /**
- * The {@code mailqueue} health: {@link QueueHealth#of} judges one stats snapshot against
- * {@link HealthThresholds} ({@code mailqueue.health.*}). Details: the backlog, the counts by
- * state, the oldest waiting message's age and, when degraded, the reasons.
+ * The {@code mailqueue} health: {@link QueueHealth#of} judges one stats snapshot against {@link
+ * HealthThresholds} ({@code mailqueue.health.*}). Details: the backlog, the counts by state, the
+ * oldest waiting message's age and, when degraded, the reasons.
+ *
  * <ul>
- *   <li>UP when every threshold is kept;</li>
+ *   <li>UP when every threshold is kept;
  *   <li>{@link #DEGRADED} when the oldest waiting message or the number of deferred messages
- *       exceeds its threshold: mail is late, but the queue works;</li>
- *   <li>DOWN with the error when the queue's database does not answer, and DOWN when the
- *       queue's workers are not running (never started, closed, or their threads died).</li>
+ *       exceeds its threshold: mail is late, but the queue works;
+ *   <li>DOWN with the error when the queue's database does not answer, and DOWN when the queue's
+ *       workers are not running (never started, closed, or their threads died).
  * </ul>
  *
  * <p>DEGRADED is not one of Boot's statuses: by default it shows on this component but does not
- * change the aggregate status, and answers HTTP 200. To let it count, add it to the order and
- * give it a code, e.g. {@code management.endpoint.health.status.order=down,out-of-service,degraded,up,unknown}
- * and {@code management.endpoint.health.status.http-mapping.degraded=200}.
+ * change the aggregate status, and answers HTTP 200. To let it count, add it to the order and give
+ * it a code, e.g. {@code
+ * management.endpoint.health.status.order=down,out-of-service,degraded,up,unknown} and {@code
+ * management.endpoint.health.status.http-mapping.degraded=200}.
  *
  * <p>It is in no probe group: Boot's {@code liveness} group contains only {@code livenessState},
  * and should stay so, since restarting the application neither fixes a slow relay nor an
- * unreachable database. Add it to {@code readiness} only if a node without its database should
- * take no traffic, and then keep DEGRADED mapped to 200 there, or a backlog takes nodes out of
- * service. Each check runs one stats query.
+ * unreachable database. Add it to {@code readiness} only if a node without its database should take
+ * no traffic, and then keep DEGRADED mapped to 200 there, or a backlog takes nodes out of service.
+ * Each check runs one stats query.
  */
 public final class MailQueueHealthIndicator extends AbstractHealthIndicator {
   /** The status when a threshold is exceeded. */
-  public static final Status DEGRADED = new Status("DEGRADED", "mail is waiting longer than the thresholds allow");
+  public static final Status DEGRADED =
+      new Status("DEGRADED", "mail is waiting longer than the thresholds allow");
 
   private final MailQueue queue;
   private final HealthThresholds thresholds;
@@ -77,7 +80,8 @@ public final class MailQueueHealthIndicator extends AbstractHealthIndicator {
     for (MessageState state : MessageState.values()) {
       counts.put(state.name().toLowerCase(Locale.ROOT), stats.count(state));
     }
-    builder.status(health.isOk() ? Status.UP : DEGRADED)
+    builder
+        .status(health.isOk() ? Status.UP : DEGRADED)
         .withDetail("backlog", stats.backlog())
         .withDetail("oldestWaiting", stats.oldestWaiting().toString())
         .withDetail("messages", counts);

@@ -5,14 +5,14 @@ import java.util.Objects;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Starts the queue's workers when the application context has been refreshed and closes the
- * queue on shutdown: it stops claiming, lets in-flight deliveries finish within the queue's
- * shutdown timeout, and gives back what was claimed but not started.
+ * Starts the queue's workers when the application context has been refreshed and closes the queue
+ * on shutdown: it stops claiming, lets in-flight deliveries finish within the queue's shutdown
+ * timeout, and gives back what was claimed but not started.
  *
- * <p>Runs in phase {@link #PHASE}, below the web server's, so the workers start before requests
- * are served and stop only after the web server has finished its in-flight requests, which may
- * still enqueue. A closed queue cannot be started again: restarting a stopped context fails with
- * a {@link dev.mailqueue.MailQueueException}.
+ * <p>Runs in phase {@link #PHASE}, below the web server's, so the workers start before requests are
+ * served and stop only after the web server has finished its in-flight requests, which may still
+ * enqueue. A closed queue cannot be started again: restarting a stopped context fails with a {@link
+ * dev.mailqueue.MailQueueException}.
  */
 public final class MailQueueLifecycle implements SmartLifecycle {
   /** Started before, and stopped after, the web server and other default-phase components. */

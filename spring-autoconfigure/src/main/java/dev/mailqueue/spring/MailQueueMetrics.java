@@ -29,45 +29,53 @@ import org.springframework.beans.factory.ObjectProvider;
 
 /**
  * Micrometer meters for the queue:
+ *
  * <ul>
  *   <li>{@code mailqueue.recipients} counters, tagged {@code outcome} (delivered, deferred,
- *       bounced, expired, suppressed) and {@code tag} (the message's tag, {@code none} without one), counting
- *       recipient outcomes;</li>
+ *       bounced, expired, suppressed) and {@code tag} (the message's tag, {@code none} without
+ *       one), counting recipient outcomes;
  *   <li>the {@code mailqueue.delivery} timer, tagged the same way with the final outcomes
- *       (delivered, bounced, expired, suppressed): the time from enqueue to that outcome, recorded once per
- *       message and outcome. The enqueue time is the one in the message id (a version 7 UUID,
- *       taken from the enqueuing node's clock), so the time includes any {@code notBefore} delay
- *       and clock skew between nodes; percentiles are off unless configured, e.g.
- *       {@code management.metrics.distribution.percentiles-histogram.mailqueue.delivery=true};</li>
- *   <li>{@code mailqueue.messages} gauges, tagged {@code state}, and the
- *       {@code mailqueue.oldest.waiting} time gauge, from {@link MailQueue#stats()}, read at most
- *       once per {@link #STATS_MAX_AGE} however many gauges are scraped; NaN while the database
- *       does not answer;</li>
+ *       (delivered, bounced, expired, suppressed): the time from enqueue to that outcome, recorded
+ *       once per message and outcome. The enqueue time is the one in the message id (a version 7
+ *       UUID, taken from the enqueuing node's clock), so the time includes any {@code notBefore}
+ *       delay and clock skew between nodes; percentiles are off unless configured, e.g. {@code
+ *       management.metrics.distribution.percentiles-histogram.mailqueue.delivery=true};
+ *   <li>{@code mailqueue.messages} gauges, tagged {@code state}, and the {@code
+ *       mailqueue.oldest.waiting} time gauge, from {@link MailQueue#stats()}, read at most once per
+ *       {@link #STATS_MAX_AGE} however many gauges are scraped; NaN while the database does not
+ *       answer;
  *   <li>the {@code mailqueue.enqueued} counter, tagged {@code tag}: messages stored through the
- *       starter's queue beans, counted at the commit of the transaction that enqueued them;</li>
+ *       starter's queue beans, counted at the commit of the transaction that enqueued them;
  *   <li>the {@code mailqueue.smtp.attempt} timer, tagged {@code destination} (the host that
  *       answered: the relay, or an MX host in direct mode; {@value #NO_DESTINATION} when none did)
  *       and {@code outcome} (delivered, deferred, bounced, mixed, or held when a local limit or a
- *       configuration fault held the mail back): the duration of each delivery attempt;</li>
+ *       configuration fault held the mail back): the duration of each delivery attempt;
  *   <li>the {@code mailqueue.dispatch.lag} time gauge: how long the most overdue due message has
- *       waited to be claimed by a worker (zero when none waits), when the store can tell
- *       ({@code JdbcMailStore}); read with the stats.</li>
+ *       waited to be claimed by a worker (zero when none waits), when the store can tell ({@code
+ *       JdbcMailStore}); read with the stats.
  * </ul>
+ *
  * Every meter has a base unit: timers and time gauges in the registry's time unit (seconds for
  * most), counters and gauges in {@code recipients} or {@code messages}. Addresses never become
- * tags; at most {@value #MAX_TAG_VALUES} distinct message tags and as many destinations do,
- * further ones are counted under {@value #OTHER_TAG}. It is a {@link DeliveryListener} of the
- * queue it measures, which it therefore looks up lazily. Thread-safe.
+ * tags; at most {@value #MAX_TAG_VALUES} distinct message tags and as many destinations do, further
+ * ones are counted under {@value #OTHER_TAG}. It is a {@link DeliveryListener} of the queue it
+ * measures, which it therefore looks up lazily. Thread-safe.
  */
 public final class MailQueueMetrics implements DeliveryListener, MeterBinder, MailQueueObserver {
   /** How long one stats snapshot serves the gauges. */
   public static final Duration STATS_MAX_AGE = Duration.ofSeconds(1);
+
   /** The tag value of mail without a tag. */
   public static final String NO_TAG = "none";
-  /** Distinct message tags that become tag values; further ones are counted as {@link #OTHER_TAG}. */
+
+  /**
+   * Distinct message tags that become tag values; further ones are counted as {@link #OTHER_TAG}.
+   */
   public static final int MAX_TAG_VALUES = 100;
+
   /** The tag value of mail whose tag came after the first {@value #MAX_TAG_VALUES}. */
   public static final String OTHER_TAG = "other";
+
   /** The destination tag value of an attempt no server answered. */
   public static final String NO_DESTINATION = "none";
 
@@ -79,7 +87,8 @@ public final class MailQueueMetrics implements DeliveryListener, MeterBinder, Ma
   private volatile Snapshot snapshot;
 
   /**
-   * Counts into {@code registry}; gauges read the queue that {@code queue} provides. No dispatch lag gauge.
+   * Counts into {@code registry}; gauges read the queue that {@code queue} provides. No dispatch
+   * lag gauge.
    *
    * @param registry where the counters and timers are registered; not null
    * @param queue asked for the queue when the gauges are read, so the gauges may be bound before
@@ -99,7 +108,8 @@ public final class MailQueueMetrics implements DeliveryListener, MeterBinder, Ma
    * @param dispatchLag how overdue the most overdue claimable message is, read with the queue's
    *     statistics, at most once per {@link #STATS_MAX_AGE}; {@code null} for no such gauge
    */
-  public MailQueueMetrics(MeterRegistry registry, ObjectProvider<MailQueue> queue, Supplier<Duration> dispatchLag) {
+  public MailQueueMetrics(
+      MeterRegistry registry, ObjectProvider<MailQueue> queue, Supplier<Duration> dispatchLag) {
     this.registry = Objects.requireNonNull(registry, "registry");
     this.queue = Objects.requireNonNull(queue, "queue");
     this.dispatchLag = dispatchLag;
@@ -114,12 +124,16 @@ public final class MailQueueMetrics implements DeliveryListener, MeterBinder, Ma
           .baseUnit("messages")
           .register(meters);
     }
-    TimeGauge.builder("mailqueue.oldest.waiting", this, TimeUnit.MILLISECONDS,
+    TimeGauge.builder(
+            "mailqueue.oldest.waiting",
+            this,
+            TimeUnit.MILLISECONDS,
             gauge(s -> s.oldestWaiting().toMillis()))
         .description("Age of the oldest message not yet finished")
         .register(meters);
     if (dispatchLag != null) {
-      TimeGauge.builder("mailqueue.dispatch.lag", this, TimeUnit.MILLISECONDS, MailQueueMetrics::lagMillis)
+      TimeGauge.builder(
+              "mailqueue.dispatch.lag", this, TimeUnit.MILLISECONDS, MailQueueMetrics::lagMillis)
           .description("How long the most overdue due message has waited to be claimed by a worker")
           .register(meters);
     }
@@ -204,7 +218,10 @@ public final class MailQueueMetrics implements DeliveryListener, MeterBinder, Ma
     return tag(event.tag());
   }
 
-  /** A message's tag as a tag value: {@link #NO_TAG}, the tag, or {@link #OTHER_TAG} beyond the limit. */
+  /**
+   * A message's tag as a tag value: {@link #NO_TAG}, the tag, or {@link #OTHER_TAG} beyond the
+   * limit.
+   */
   private String tag(String tag) {
     if (tag == null) {
       return NO_TAG;
@@ -212,7 +229,10 @@ public final class MailQueueMetrics implements DeliveryListener, MeterBinder, Ma
     return bounded(tags, tag);
   }
 
-  /** The answering host as a tag value: {@link #NO_DESTINATION}, the host, or {@link #OTHER_TAG} beyond the limit. */
+  /**
+   * The answering host as a tag value: {@link #NO_DESTINATION}, the host, or {@link #OTHER_TAG}
+   * beyond the limit.
+   */
   private String destination(String remoteHost) {
     if (remoteHost == null || remoteHost.isBlank()) {
       return NO_DESTINATION;

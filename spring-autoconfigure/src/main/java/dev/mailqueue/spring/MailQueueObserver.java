@@ -5,13 +5,16 @@ import dev.mailqueue.spi.OutboundMail;
 import java.util.List;
 
 /**
- * What the starter's queue reports besides delivery outcomes: mail stored and SMTP attempts
- * made. Implemented by {@link MailQueueMetrics}; free of Micrometer types, so that the core
+ * What the starter's queue reports besides delivery outcomes: mail stored and SMTP attempts made.
+ * Implemented by {@link MailQueueMetrics}; free of Micrometer types, so that the core
  * auto-configuration can look it up without Micrometer on the class path. Implementations are
  * quick, thread-safe and never throw.
  */
 interface MailQueueObserver {
-  /** Mail with these tags (null for none) was stored: at the commit of the transaction that enqueued it. */
+  /**
+   * Mail with these tags (null for none) was stored: at the commit of the transaction that enqueued
+   * it.
+   */
   void enqueued(List<String> tags);
 
   /** The transport made one attempt for {@code mail}, taking {@code nanos}, with {@code result}. */

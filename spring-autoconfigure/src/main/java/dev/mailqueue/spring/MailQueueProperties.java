@@ -16,8 +16,8 @@ import org.springframework.boot.sql.init.DatabaseInitializationMode;
 import org.springframework.util.unit.DataSize;
 
 /**
- * Configuration of the mail queue, under {@code mailqueue.*}. Every default is the core
- * library's {@code DEFAULT_*} constant.
+ * Configuration of the mail queue, under {@code mailqueue.*}. Every default is the core library's
+ * {@code DEFAULT_*} constant.
  */
 @ConfigurationProperties("mailqueue")
 public class MailQueueProperties {
@@ -53,8 +53,8 @@ public class MailQueueProperties {
   private String workerId;
 
   /**
-   * Whether to register a primary JavaMailSender that enqueues (in the current transaction)
-   * instead of sending at once.
+   * Whether to register a primary JavaMailSender that enqueues (in the current transaction) instead
+   * of sending at once.
    */
   private boolean replaceJavaMailSender = false;
 
@@ -62,8 +62,8 @@ public class MailQueueProperties {
   private final Retry retry = new Retry();
 
   /**
-   * Retry policies by message tag, e.g. 'mailqueue.retry-by-tag.password-reset.max-age=30m'.
-   * Unset values are taken from 'mailqueue.retry'. A tag containing '.' needs brackets:
+   * Retry policies by message tag, e.g. 'mailqueue.retry-by-tag.password-reset.max-age=30m'. Unset
+   * values are taken from 'mailqueue.retry'. A tag containing '.' needs brackets:
    * 'mailqueue.retry-by-tag[a.b].max-age'.
    */
   private final Map<String, TagRetry> retryByTag = new LinkedHashMap<>();
@@ -119,7 +119,8 @@ public class MailQueueProperties {
   /**
    * Sets how often workers look for due mail when nothing wakes them.
    *
-   * @param pollInterval a positive duration; defaults to {@link MailQueue.Builder#DEFAULT_POLL_INTERVAL}
+   * @param pollInterval a positive duration; defaults to {@link
+   *     MailQueue.Builder#DEFAULT_POLL_INTERVAL}
    */
   public void setPollInterval(Duration pollInterval) {
     this.pollInterval = pollInterval;
@@ -162,8 +163,8 @@ public class MailQueueProperties {
   /**
    * Sets the largest rendered message accepted at enqueue.
    *
-   * @param maxMessageSize at least 1 KB; defaults to {@link MailQueue.Builder#DEFAULT_MAX_MESSAGE_SIZE}
-   *     bytes
+   * @param maxMessageSize at least 1 KB; defaults to {@link
+   *     MailQueue.Builder#DEFAULT_MAX_MESSAGE_SIZE} bytes
    */
   public void setMaxMessageSize(DataSize maxMessageSize) {
     this.maxMessageSize = maxMessageSize;
@@ -184,8 +185,8 @@ public class MailQueueProperties {
   }
 
   /**
-   * {@return the domain of generated Message-IDs, or {@code null} for the domain of each mail's From
-   *     address}
+   * {@return the domain of generated Message-IDs, or {@code null} for the domain of each mail's
+   * From address}
    */
   public String getMessageIdDomain() {
     return messageIdDomain;
@@ -194,8 +195,8 @@ public class MailQueueProperties {
   /**
    * Sets the domain of generated Message-IDs.
    *
-   * @param messageIdDomain a domain name, or {@code null} (the default) for the domain of each mail's From
-   *     address
+   * @param messageIdDomain a domain name, or {@code null} (the default) for the domain of each
+   *     mail's From address
    */
   public void setMessageIdDomain(String messageIdDomain) {
     this.messageIdDomain = messageIdDomain;
@@ -209,8 +210,8 @@ public class MailQueueProperties {
   /**
    * Sets this node's name in leases.
    *
-   * @param workerId 1 to 64 characters, or {@code null} (the default) for host name, process id and a
-   *     random suffix
+   * @param workerId 1 to 64 characters, or {@code null} (the default) for host name, process id and
+   *     a random suffix
    */
   public void setWorkerId(String workerId) {
     this.workerId = workerId;
@@ -231,8 +232,8 @@ public class MailQueueProperties {
   }
 
   /**
-   * {@return the retry policy for untagged mail and for tags without a policy of their own; never null,
-   *     changed in place}
+   * {@return the retry policy for untagged mail and for tags without a policy of their own; never
+   * null, changed in place}
    */
   public Retry getRetry() {
     return retry;
@@ -263,7 +264,10 @@ public class MailQueueProperties {
     return endpoint;
   }
 
-  /** {@return the settings of automatic suppression after hard bounces; never null, changed in place} */
+  /**
+   * {@return the settings of automatic suppression after hard bounces; never null, changed in
+   * place}
+   */
   public Suppression getSuppression() {
     return suppression;
   }
@@ -280,7 +284,9 @@ public class MailQueueProperties {
      */
     private Duration bounceTtl = JdbcMailStore.DEFAULT_BOUNCE_SUPPRESSION_TTL;
 
-    /** {@return whether a hard bounce puts its address on the suppression list; defaults to true} */
+    /**
+     * {@return whether a hard bounce puts its address on the suppression list; defaults to true}
+     */
     public boolean isOnBounce() {
       return onBounce;
     }
@@ -294,7 +300,10 @@ public class MailQueueProperties {
       this.onBounce = onBounce;
     }
 
-    /** {@return how long a hard bounce keeps its address suppressed; 0 for ever; defaults to 90 days} */
+    /**
+     * {@return how long a hard bounce keeps its address suppressed; 0 for ever; defaults to 90
+     * days}
+     */
     public Duration getBounceTtl() {
       return bounceTtl;
     }
@@ -331,8 +340,8 @@ public class MailQueueProperties {
     /**
      * Sets the age of the oldest unfinished message above which the queue is degraded.
      *
-     * @param maxOldestWaiting not negative; defaults to
-     *     {@link HealthThresholds#DEFAULT_MAX_OLDEST_WAITING}
+     * @param maxOldestWaiting not negative; defaults to {@link
+     *     HealthThresholds#DEFAULT_MAX_OLDEST_WAITING}
      */
     public void setMaxOldestWaiting(Duration maxOldestWaiting) {
       this.maxOldestWaiting = maxOldestWaiting;
@@ -433,7 +442,8 @@ public class MailQueueProperties {
     /**
      * Sets the delay after the first failed attempt.
      *
-     * @param initialDelay a positive duration; defaults to {@link RetryPolicy#DEFAULT_INITIAL_DELAY}
+     * @param initialDelay a positive duration; defaults to {@link
+     *     RetryPolicy#DEFAULT_INITIAL_DELAY}
      */
     public void setInitialDelay(Duration initialDelay) {
       this.initialDelay = initialDelay;
@@ -510,8 +520,14 @@ public class MailQueueProperties {
     }
 
     RetryPolicy toPolicy() {
-      return RetryPolicy.builder().initialDelay(initialDelay).multiplier(multiplier).maxDelay(maxDelay)
-          .jitter(jitter).maxAttempts(maxAttempts).maxAge(maxAge).build();
+      return RetryPolicy.builder()
+          .initialDelay(initialDelay)
+          .multiplier(multiplier)
+          .maxDelay(maxDelay)
+          .jitter(jitter)
+          .maxAttempts(maxAttempts)
+          .maxAge(maxAge)
+          .build();
     }
   }
 
@@ -552,7 +568,7 @@ public class MailQueueProperties {
 
     /**
      * {@return the factor applied to the delay per further failed attempt, or {@code null} for
-     *     mailqueue.retry's}
+     * mailqueue.retry's}
      */
     public Double getMultiplier() {
       return multiplier;
@@ -583,7 +599,7 @@ public class MailQueueProperties {
 
     /**
      * {@return the fraction by which each delay is shortened at random, or {@code null} for
-     *     mailqueue.retry's}
+     * mailqueue.retry's}
      */
     public Double getJitter() {
       return jitter;
@@ -599,8 +615,8 @@ public class MailQueueProperties {
     }
 
     /**
-     * {@return the attempts after which a message expires even if its age allows more, or {@code null} for
-     *     mailqueue.retry's}
+     * {@return the attempts after which a message expires even if its age allows more, or {@code
+     * null} for mailqueue.retry's}
      */
     public Integer getMaxAttempts() {
       return maxAttempts;
@@ -685,8 +701,8 @@ public class MailQueueProperties {
 
     /**
      * Whether a delivered message keeps its body (the MIME bytes, with any reset link or code in
-     * it) until it is purged. By default the body is emptied when the delivery is recorded;
-     * bounced and expired messages keep theirs for inspection until purged.
+     * it) until it is purged. By default the body is emptied when the delivery is recorded; bounced
+     * and expired messages keep theirs for inspection until purged.
      */
     private boolean retainBodies = false;
 
@@ -706,15 +722,16 @@ public class MailQueueProperties {
     }
 
     /**
-     * {@return when missing tables are created (and tables at an earlier schema version upgraded) at
-     *     startup}
+     * {@return when missing tables are created (and tables at an earlier schema version upgraded)
+     * at startup}
      */
     public DatabaseInitializationMode getInitializeSchema() {
       return initializeSchema;
     }
 
     /**
-     * Sets when missing tables are created (and tables at an earlier schema version upgraded) at startup.
+     * Sets when missing tables are created (and tables at an earlier schema version upgraded) at
+     * startup.
      *
      * @param initializeSchema not null; defaults to {@link DatabaseInitializationMode#EMBEDDED}
      */
@@ -759,7 +776,8 @@ public class MailQueueProperties {
     /**
      * Sets whether a delivered message keeps its body until it is purged.
      *
-     * @param retainBodies defaults to {@code false}: the body is emptied when the delivery is recorded
+     * @param retainBodies defaults to {@code false}: the body is emptied when the delivery is
+     *     recorded
      */
     public void setRetainBodies(boolean retainBodies) {
       this.retainBodies = retainBodies;
@@ -779,8 +797,8 @@ public class MailQueueProperties {
      * Connection protection. Defaults to implicit TLS with spring.mail.ssl.enabled=true,
      * spring.mail.protocol=smtps or spring.mail.properties.mail.smtp.ssl.enable=true, to STARTTLS
      * required with spring.mail.properties.mail.smtp.starttls.required=true, else implicit TLS on
-     * port 465, STARTTLS required with credentials or a relay that is not local, and
-     * opportunistic STARTTLS otherwise.
+     * port 465, STARTTLS required with credentials or a relay that is not local, and opportunistic
+     * STARTTLS otherwise.
      */
     private Security security;
 
@@ -832,7 +850,8 @@ public class MailQueueProperties {
     /**
      * Sets the relay host.
      *
-     * @param host a host name or address literal, or {@code null} (the default) for spring.mail.host
+     * @param host a host name or address literal, or {@code null} (the default) for
+     *     spring.mail.host
      */
     public void setHost(String host) {
       this.host = host;
@@ -854,7 +873,7 @@ public class MailQueueProperties {
 
     /**
      * {@return how connections to the relay are protected, or {@code null} when derived from
-     *     spring.mail.* and the relay}
+     * spring.mail.* and the relay}
      */
     public Security getSecurity() {
       return security;
@@ -863,16 +882,16 @@ public class MailQueueProperties {
     /**
      * Sets how connections to the relay are protected.
      *
-     * @param security the mode, or {@code null} (the default) to derive it from spring.mail.* and the
-     *     relay
+     * @param security the mode, or {@code null} (the default) to derive it from spring.mail.* and
+     *     the relay
      */
     public void setSecurity(Security security) {
       this.security = security;
     }
 
     /**
-     * {@return the name of the SSL bundle that secures the connection to the relay, or {@code null} for
-     *     spring.mail.ssl.bundle, else the JDK's default trust}
+     * {@return the name of the SSL bundle that secures the connection to the relay, or {@code null}
+     * for spring.mail.ssl.bundle, else the JDK's default trust}
      */
     public String getSslBundle() {
       return sslBundle;
@@ -938,8 +957,8 @@ public class MailQueueProperties {
     /**
      * Sets the name sent with EHLO.
      *
-     * @param ehloName a fully qualified domain name, or {@code null} (the default) for this machine's
-     *     canonical host name
+     * @param ehloName a fully qualified domain name, or {@code null} (the default) for this
+     *     machine's canonical host name
      */
     public void setEhloName(String ehloName) {
       this.ehloName = ehloName;
@@ -953,7 +972,8 @@ public class MailQueueProperties {
     /**
      * Sets the time allowed to establish a TCP connection.
      *
-     * @param connectTimeout a positive duration; defaults to {@link SmtpTransport#DEFAULT_CONNECT_TIMEOUT}
+     * @param connectTimeout a positive duration; defaults to {@link
+     *     SmtpTransport#DEFAULT_CONNECT_TIMEOUT}
      */
     public void setConnectTimeout(Duration connectTimeout) {
       this.connectTimeout = connectTimeout;
@@ -967,7 +987,8 @@ public class MailQueueProperties {
     /**
      * Sets the time allowed for each reply.
      *
-     * @param readTimeout a positive duration; defaults to {@link SmtpTransport#DEFAULT_READ_TIMEOUT}
+     * @param readTimeout a positive duration; defaults to {@link
+     *     SmtpTransport#DEFAULT_READ_TIMEOUT}
      */
     public void setReadTimeout(Duration readTimeout) {
       this.readTimeout = readTimeout;
@@ -981,7 +1002,8 @@ public class MailQueueProperties {
     /**
      * Sets the time any single write may block.
      *
-     * @param writeTimeout a positive duration; defaults to {@link SmtpTransport#DEFAULT_WRITE_TIMEOUT}
+     * @param writeTimeout a positive duration; defaults to {@link
+     *     SmtpTransport#DEFAULT_WRITE_TIMEOUT}
      */
     public void setWriteTimeout(Duration writeTimeout) {
       this.writeTimeout = writeTimeout;
@@ -995,8 +1017,8 @@ public class MailQueueProperties {
     /**
      * Sets the deadline of one whole delivery attempt.
      *
-     * @param attemptDeadline a positive duration; defaults to
-     *     {@link SmtpTransport#DEFAULT_ATTEMPT_DEADLINE}
+     * @param attemptDeadline a positive duration; defaults to {@link
+     *     SmtpTransport#DEFAULT_ATTEMPT_DEADLINE}
      */
     public void setAttemptDeadline(Duration attemptDeadline) {
       this.attemptDeadline = attemptDeadline;
@@ -1010,8 +1032,8 @@ public class MailQueueProperties {
     /**
      * Sets the messages one connection carries before it is closed.
      *
-     * @param maxMessagesPerConnection at least 1; defaults to
-     *     {@link SmtpTransport#DEFAULT_MAX_MESSAGES_PER_CONNECTION}
+     * @param maxMessagesPerConnection at least 1; defaults to {@link
+     *     SmtpTransport#DEFAULT_MAX_MESSAGES_PER_CONNECTION}
      */
     public void setMaxMessagesPerConnection(int maxMessagesPerConnection) {
       this.maxMessagesPerConnection = maxMessagesPerConnection;
@@ -1025,7 +1047,8 @@ public class MailQueueProperties {
     /**
      * Sets the time an unused connection stays open for reuse.
      *
-     * @param idleTimeout a positive duration; defaults to {@link SmtpTransport#DEFAULT_IDLE_TIMEOUT}
+     * @param idleTimeout a positive duration; defaults to {@link
+     *     SmtpTransport#DEFAULT_IDLE_TIMEOUT}
      */
     public void setIdleTimeout(Duration idleTimeout) {
       this.idleTimeout = idleTimeout;
@@ -1039,8 +1062,8 @@ public class MailQueueProperties {
     /**
      * Sets the connections open at once to one relay.
      *
-     * @param maxConnectionsPerRelay at least 1; defaults to
-     *     {@link SmtpTransport#DEFAULT_MAX_CONNECTIONS_PER_SERVER}
+     * @param maxConnectionsPerRelay at least 1; defaults to {@link
+     *     SmtpTransport#DEFAULT_MAX_CONNECTIONS_PER_SERVER}
      */
     public void setMaxConnectionsPerRelay(int maxConnectionsPerRelay) {
       this.maxConnectionsPerRelay = maxConnectionsPerRelay;

@@ -9,9 +9,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A transport that reports every attempt of the one it wraps, with its duration, to a
- * {@link MailQueueObserver}. It passes the live-node count on when the wrapped transport is
- * {@link ClusterAware}, and describes itself as that transport does (the queue logs it at start).
+ * A transport that reports every attempt of the one it wraps, with its duration, to a {@link
+ * MailQueueObserver}. It passes the live-node count on when the wrapped transport is {@link
+ * ClusterAware}, and describes itself as that transport does (the queue logs it at start).
  */
 final class ObservedMailTransport implements MailTransport, ClusterAware {
   private static final Logger log = LoggerFactory.getLogger(ObservedMailTransport.class);

@@ -25,20 +25,20 @@ import org.springframework.mail.SimpleMailMessage;
 import org.springframework.mail.javamail.JavaMailSender;
 
 /**
- * A {@link JavaMailSender} that enqueues instead of sending, through a
- * {@link TransactionalMailQueue}: inside a transaction the mail is sent only if it commits.
- * Existing code that calls {@code JavaMailSender.send} gets retries, persistence and
- * transactional delivery without changes. Registered as the primary {@code JavaMailSender} when
- * {@code mailqueue.replace-java-mail-sender=true}.
+ * A {@link JavaMailSender} that enqueues instead of sending, through a {@link
+ * TransactionalMailQueue}: inside a transaction the mail is sent only if it commits. Existing code
+ * that calls {@code JavaMailSender.send} gets retries, persistence and transactional delivery
+ * without changes. Registered as the primary {@code JavaMailSender} when {@code
+ * mailqueue.replace-java-mail-sender=true}.
  *
  * <p>A {@link MimeMessage} is queued as it is (its own headers, Message-ID kept if set), with the
  * envelope sender taken from its Sender header or else its first From address, and the envelope
- * recipients from its To, Cc and Bcc headers (the Bcc header itself is never sent). A
- * {@link SimpleMailMessage} is composed into a plain-text mail. A message without From (and
- * Sender) gets the {@code mail.from} of the JavaMail properties, as with Spring's own sender. Invalid messages throw
- * {@link MailPreparationException} or {@link MailParseException}; when several messages are sent
- * at once, the valid ones are enqueued and the failures are reported together in a
- * {@link MailSendException}, as {@code JavaMailSenderImpl} does. Thread-safe.
+ * recipients from its To, Cc and Bcc headers (the Bcc header itself is never sent). A {@link
+ * SimpleMailMessage} is composed into a plain-text mail. A message without From (and Sender) gets
+ * the {@code mail.from} of the JavaMail properties, as with Spring's own sender. Invalid messages
+ * throw {@link MailPreparationException} or {@link MailParseException}; when several messages are
+ * sent at once, the valid ones are enqueued and the failures are reported together in a {@link
+ * MailSendException}, as {@code JavaMailSenderImpl} does. Thread-safe.
  */
 public final class QueuedJavaMailSender implements JavaMailSender {
   private final TransactionalMailQueue queue;
@@ -55,10 +55,10 @@ public final class QueuedJavaMailSender implements JavaMailSender {
   }
 
   /**
-   * A sender enqueueing through {@code queue} whose messages are created in a JavaMail session
-   * with {@code javaMailProperties} (the starter passes {@code spring.mail.properties.*}), as
-   * {@code JavaMailSenderImpl}'s are. Their {@code mail.from}, when set, is the From of messages
-   * that have neither a From nor a Sender, as for Spring's own sender.
+   * A sender enqueueing through {@code queue} whose messages are created in a JavaMail session with
+   * {@code javaMailProperties} (the starter passes {@code spring.mail.properties.*}), as {@code
+   * JavaMailSenderImpl}'s are. Their {@code mail.from}, when set, is the From of messages that have
+   * neither a From nor a Sender, as for Spring's own sender.
    *
    * @param queue the queue every message is enqueued on, in the caller's transaction; not null
    * @param javaMailProperties JavaMail session properties, copied; not null, may be empty
@@ -143,7 +143,10 @@ public final class QueuedJavaMailSender implements JavaMailSender {
     return toMail(message, null);
   }
 
-  /** {@code defaultFrom} (or null) becomes the From header of a message that has neither From nor Sender. */
+  /**
+   * {@code defaultFrom} (or null) becomes the From header of a message that has neither From nor
+   * Sender.
+   */
   static Mail toMail(MimeMessage message, InternetAddress defaultFrom) {
     try {
       Address sender = message.getSender();
@@ -156,8 +159,9 @@ public final class QueuedJavaMailSender implements JavaMailSender {
         sender = defaultFrom;
       }
       if (sender == null) {
-        throw new MailPreparationException("the message has neither a Sender nor a From address (nor is "
-            + "spring.mail.properties.mail.from set)");
+        throw new MailPreparationException(
+            "the message has neither a Sender nor a From address (nor is "
+                + "spring.mail.properties.mail.from set)");
       }
       return Mail.ofMimeMessage(message, address(sender))
           .to(addresses(message.getRecipients(Message.RecipientType.TO)))
@@ -222,7 +226,10 @@ public final class QueuedJavaMailSender implements JavaMailSender {
     return list.toArray(MailAddress[]::new);
   }
 
-  /** Cc and Bcc take strings on the builder; the address (without display name) is all the envelope needs. */
+  /**
+   * Cc and Bcc take strings on the builder; the address (without display name) is all the envelope
+   * needs.
+   */
   private static String[] texts(Address[] addresses) {
     MailAddress[] parsed = addresses(addresses);
     String[] texts = new String[parsed.length];

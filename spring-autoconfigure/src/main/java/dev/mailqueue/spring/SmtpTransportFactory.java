@@ -7,11 +7,11 @@ import org.springframework.boot.ssl.SslBundles;
 import org.springframework.util.StringUtils;
 
 /**
- * Maps {@code mailqueue.smtp.*} onto {@link RelayBuilder}, taking what is unset from
- * Spring Boot's standard {@code spring.mail.*} properties (read as Boot reads them, see
- * {@link SpringMailSettings}), so that an application that already sends with
- * {@code JavaMailSender} queues through the same relay, with the same TLS settings and SSL bundle,
- * without new configuration.
+ * Maps {@code mailqueue.smtp.*} onto {@link RelayBuilder}, taking what is unset from Spring Boot's
+ * standard {@code spring.mail.*} properties (read as Boot reads them, see {@link
+ * SpringMailSettings}), so that an application that already sends with {@code JavaMailSender}
+ * queues through the same relay, with the same TLS settings and SSL bundle, without new
+ * configuration.
  */
 final class SmtpTransportFactory {
   /** The port JavaMail uses when {@code spring.mail.port} is unset. */
@@ -24,7 +24,8 @@ final class SmtpTransportFactory {
    *
    * @param sslBundles the application's SSL bundles, or null when it has none
    */
-  static RelayBuilder builder(MailQueueProperties.Smtp smtp, SpringMailSettings mail, SslBundles sslBundles) {
+  static RelayBuilder builder(
+      MailQueueProperties.Smtp smtp, SpringMailSettings mail, SslBundles sslBundles) {
     String host = firstSet(smtp.getHost(), mail.host());
     if (host == null) {
       throw new NoRelayConfiguredException();
@@ -34,19 +35,24 @@ final class SmtpTransportFactory {
     for (String relay : smtp.getFailover()) {
       int colon = relay.lastIndexOf(':');
       if (colon <= 0) {
-        throw new IllegalArgumentException("mailqueue.smtp.failover entries must be host:port: '" + relay + "'");
+        throw new IllegalArgumentException(
+            "mailqueue.smtp.failover entries must be host:port: '" + relay + "'");
       }
       b.failover(relay.substring(0, colon), Integer.parseInt(relay.substring(colon + 1)));
     }
-    Security security = smtp.getSecurity() != null ? smtp.getSecurity() : securityFromSpringMail(mail);
+    Security security =
+        smtp.getSecurity() != null ? smtp.getSecurity() : securityFromSpringMail(mail);
     if (security != null) {
       b.security(security);
     }
     String bundle = firstSet(smtp.getSslBundle(), mail.sslBundle());
     if (bundle != null) {
       if (sslBundles == null) {
-        throw new IllegalStateException("SSL bundle '" + bundle + "' is configured for the mail relay, but the "
-            + "application has no SslBundles bean: define the bundle under spring.ssl.bundle.*");
+        throw new IllegalStateException(
+            "SSL bundle '"
+                + bundle
+                + "' is configured for the mail relay, but the "
+                + "application has no SslBundles bean: define the bundle under spring.ssl.bundle.*");
       }
       // Trust (and any client key) of the bundle; host names are verified regardless.
       b.sslSocketFactory(sslBundles.getBundle(bundle).createSslContext().getSocketFactory());
@@ -55,8 +61,9 @@ final class SmtpTransportFactory {
     String password = firstSet(smtp.getPassword(), mail.password());
     if (username != null) {
       if (password == null) {
-        throw new IllegalStateException("an SMTP username is set but no password: set mailqueue.smtp.password "
-            + "(or spring.mail.password)");
+        throw new IllegalStateException(
+            "an SMTP username is set but no password: set mailqueue.smtp.password "
+                + "(or spring.mail.password)");
       }
       b.credentials(username, password);
     }
@@ -72,19 +79,23 @@ final class SmtpTransportFactory {
         .maxConnectionsPerServer(smtp.getMaxConnectionsPerRelay());
   }
 
-  /** The first value that is neither null nor blank (an empty property counts as unset), or null. */
+  /**
+   * The first value that is neither null nor blank (an empty property counts as unset), or null.
+   */
   private static String firstSet(String value, String fallback) {
     return StringUtils.hasText(value) ? value : StringUtils.hasText(fallback) ? fallback : null;
   }
 
   /**
-   * Implicit TLS for {@code spring.mail.ssl.enabled}, {@code spring.mail.protocol=smtps} or
-   * {@code mail.smtp.ssl.enable}, STARTTLS required for {@code mail.smtp.starttls.required};
-   * otherwise null, leaving the transport's default (which is never weaker than what JavaMail
-   * would have done).
+   * Implicit TLS for {@code spring.mail.ssl.enabled}, {@code spring.mail.protocol=smtps} or {@code
+   * mail.smtp.ssl.enable}, STARTTLS required for {@code mail.smtp.starttls.required}; otherwise
+   * null, leaving the transport's default (which is never weaker than what JavaMail would have
+   * done).
    */
   static Security securityFromSpringMail(SpringMailSettings mail) {
-    if (mail.sslEnabled() || "smtps".equalsIgnoreCase(mail.protocol()) || mail.flag("mail.smtp.ssl.enable")) {
+    if (mail.sslEnabled()
+        || "smtps".equalsIgnoreCase(mail.protocol())
+        || mail.flag("mail.smtp.ssl.enable")) {
       return Security.IMPLICIT_TLS;
     }
     if (mail.flag("mail.smtp.starttls.required")) {

@@ -23,12 +23,12 @@ import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
- * The {@link MailQueue} bean of the starter: {@link #enqueue(Mail)} and
- * {@link #enqueueAll(Collection)} join the current Spring transaction, as
- * {@link TransactionalMailQueue} does, so that injecting {@code MailQueue} instead of
- * {@code TransactionalMailQueue} in a {@code @Transactional} method cannot send mail of a
- * transaction that rolls back. Outside a transaction they store in a transaction of their own.
- * Every other method is the wrapped queue's. Thread-safe.
+ * The {@link MailQueue} bean of the starter: {@link #enqueue(Mail)} and {@link
+ * #enqueueAll(Collection)} join the current Spring transaction, as {@link TransactionalMailQueue}
+ * does, so that injecting {@code MailQueue} instead of {@code TransactionalMailQueue} in a
+ * {@code @Transactional} method cannot send mail of a transaction that rolls back. Outside a
+ * transaction they store in a transaction of their own. Every other method is the wrapped queue's.
+ * Thread-safe.
  */
 final class TransactionAwareMailQueue implements MailQueue {
   private static final MailQueueObserver NO_OBSERVER = MailQueueObserver.of(List.of());
@@ -41,7 +41,10 @@ final class TransactionAwareMailQueue implements MailQueue {
     this(queue, dataSource, NO_OBSERVER);
   }
 
-  /** Reports stored mail to {@code observer}: at commit in a transaction, at once on an explicit connection. */
+  /**
+   * Reports stored mail to {@code observer}: at commit in a transaction, at once on an explicit
+   * connection.
+   */
   TransactionAwareMailQueue(MailQueue queue, DataSource dataSource, MailQueueObserver observer) {
     this.queue = Objects.requireNonNull(queue, "queue");
     this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -54,25 +57,28 @@ final class TransactionAwareMailQueue implements MailQueue {
   }
 
   /**
-   * Stores in the current transaction and wakes the workers after it commits; with no
-   * transaction, stores in one of its own.
+   * Stores in the current transaction and wakes the workers after it commits; with no transaction,
+   * stores in one of its own.
    *
    * @throws MailQueueException if the active transaction is not on the queue's DataSource
    */
   @Override
   public MessageId enqueue(Mail mail) {
     Objects.requireNonNull(mail, "mail");
-    return inCurrentTransaction(c -> queue.enqueue(c, mail), () -> queue.enqueue(mail), tags(List.of(mail)));
+    return inCurrentTransaction(
+        c -> queue.enqueue(c, mail), () -> queue.enqueue(mail), tags(List.of(mail)));
   }
 
   /** As {@link #enqueue(Mail)}, all or none. */
   @Override
   public List<MessageId> enqueueAll(Collection<Mail> mails) {
     Objects.requireNonNull(mails, "mails");
-    return inCurrentTransaction(c -> queue.enqueueAll(c, mails), () -> queue.enqueueAll(mails), tags(mails));
+    return inCurrentTransaction(
+        c -> queue.enqueueAll(c, mails), () -> queue.enqueueAll(mails), tags(mails));
   }
 
-  private <T> T inCurrentTransaction(Function<Connection, T> inTransaction, Supplier<T> alone, List<String> tags) {
+  private <T> T inCurrentTransaction(
+      Function<Connection, T> inTransaction, Supplier<T> alone, List<String> tags) {
     if (!TransactionSynchronizationManager.isActualTransactionActive()
         || !TransactionSynchronizationManager.isSynchronizationActive()) {
       T result = alone.get();
@@ -83,7 +89,8 @@ final class TransactionAwareMailQueue implements MailQueue {
     try {
       requireTransactional(connection);
       T result = inTransaction.apply(connection);
-      TransactionSynchronizationManager.registerSynchronization(new AfterCommit(queue, observer, tags));
+      TransactionSynchronizationManager.registerSynchronization(
+          new AfterCommit(queue, observer, tags));
       return result;
     } finally {
       DataSourceUtils.releaseConnection(connection, dataSource);
@@ -95,12 +102,14 @@ final class TransactionAwareMailQueue implements MailQueue {
     try {
       autoCommit = connection.getAutoCommit();
     } catch (SQLException e) {
-      throw new MailQueueException("cannot read the transaction's connection state: " + e.getMessage(), e);
+      throw new MailQueueException(
+          "cannot read the transaction's connection state: " + e.getMessage(), e);
     }
     if (autoCommit) {
-      throw new MailQueueException("a transaction is active, but not on the mail queue's DataSource (its "
-          + "connection is in auto-commit mode): run the transaction with a transaction manager over that "
-          + "DataSource, or enqueue outside the transaction");
+      throw new MailQueueException(
+          "a transaction is active, but not on the mail queue's DataSource (its "
+              + "connection is in auto-commit mode): run the transaction with a transaction manager over that "
+              + "DataSource, or enqueue outside the transaction");
     }
   }
 
@@ -173,7 +182,10 @@ final class TransactionAwareMailQueue implements MailQueue {
     return queue.toString();
   }
 
-  /** Wakes the workers and counts the mail once the transaction has committed; nothing happens on rollback. */
+  /**
+   * Wakes the workers and counts the mail once the transaction has committed; nothing happens on
+   * rollback.
+   */
   private record AfterCommit(MailQueue queue, MailQueueObserver observer, List<String> tags)
       implements TransactionSynchronization {
     @Override

@@ -25,11 +25,11 @@ import org.springframework.jdbc.datasource.DataSourceUtils;
  * }</pre>
  *
  * <p>Outside a transaction, {@link #enqueue(Mail)} stores the mail in a transaction of its own,
- * committed before it returns. The transaction must be one on the queue's {@link DataSource}
- * (a {@code DataSourceTransactionManager}, {@code JdbcTransactionManager} or
- * {@code JpaTransactionManager} over it); a transaction of another resource is refused rather
- * than silently decoupled from the mail. The starter's {@link MailQueue} bean joins the transaction
- * in the same way, so injecting either is safe. Thread-safe.
+ * committed before it returns. The transaction must be one on the queue's {@link DataSource} (a
+ * {@code DataSourceTransactionManager}, {@code JdbcTransactionManager} or {@code
+ * JpaTransactionManager} over it); a transaction of another resource is refused rather than
+ * silently decoupled from the mail. The starter's {@link MailQueue} bean joins the transaction in
+ * the same way, so injecting either is safe. Thread-safe.
  */
 public final class TransactionalMailQueue {
   private final MailQueue queue;
@@ -44,13 +44,15 @@ public final class TransactionalMailQueue {
   public TransactionalMailQueue(MailQueue queue, DataSource dataSource) {
     this.queue = Objects.requireNonNull(queue, "queue");
     Objects.requireNonNull(dataSource, "dataSource");
-    this.joining = TransactionAwareMailQueue.joins(queue, dataSource) ? queue
-        : new TransactionAwareMailQueue(queue, dataSource);
+    this.joining =
+        TransactionAwareMailQueue.joins(queue, dataSource)
+            ? queue
+            : new TransactionAwareMailQueue(queue, dataSource);
   }
 
   /**
-   * Stores {@code mail} in the current transaction and wakes the workers after it commits; with
-   * no transaction active, stores it in a transaction of its own and wakes the workers at once.
+   * Stores {@code mail} in the current transaction and wakes the workers after it commits; with no
+   * transaction active, stores it in a transaction of its own and wakes the workers at once.
    *
    * @param mail the mail to store; not null
    * @return the new message's id, or the existing one's if its idempotency key was used before

@@ -18,21 +18,23 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
  * {@link MailQueueEndpoint} only when {@code mailqueue.endpoint.write-enabled=true}; without it
  * these operations do not exist (a POST or DELETE is answered 405), and with it they are reached
  * only with unrestricted access (below). In addition to the reads:
+ *
  * <ul>
  *   <li>{@code POST /actuator/mailqueue/{id}} with {@code {"action": "hold"}}, {@code "release"},
  *       {@code "retry"} (due now) or {@code "expire"}, as {@link MailQueueAdmin} does them; a
- *       message released or retried wakes this node's workers, so it is tried at once;</li>
- *   <li>{@code DELETE /actuator/mailqueue/{id}} deletes the message with its history.</li>
+ *       message released or retried wakes this node's workers, so it is tried at once;
+ *   <li>{@code DELETE /actuator/mailqueue/{id}} deletes the message with its history.
  * </ul>
- * Each answers whether the message changed and the state it is in afterwards, so an operation
- * the state does not allow (e.g. holding a message being sent) says why nothing happened.
  *
- * <p>Its default access is {@link Access#READ_ONLY}: exposing the endpoint
- * ({@code management.endpoints.web.exposure.include=mailqueue}) exposes its reads only, and Boot
- * leaves these operations out (a POST or DELETE is answered 405, the JMX operations are absent)
- * until the application grants {@code management.endpoint.mailqueue.access=unrestricted} (or
- * {@code management.endpoints.access.default=unrestricted}), within
- * {@code management.endpoints.access.max-permitted}. Grant it only where the actuator is behind
+ * Each answers whether the message changed and the state it is in afterwards, so an operation the
+ * state does not allow (e.g. holding a message being sent) says why nothing happened.
+ *
+ * <p>Its default access is {@link Access#READ_ONLY}: exposing the endpoint ({@code
+ * management.endpoints.web.exposure.include=mailqueue}) exposes its reads only, and Boot leaves
+ * these operations out (a POST or DELETE is answered 405, the JMX operations are absent) until the
+ * application grants {@code management.endpoint.mailqueue.access=unrestricted} (or {@code
+ * management.endpoints.access.default=unrestricted}), within {@code
+ * management.endpoints.access.max-permitted}. Grant it only where the actuator is behind
  * authentication, as for any endpoint that changes data.
  */
 @Endpoint(id = "mailqueue", defaultAccess = Access.READ_ONLY)
@@ -51,8 +53,8 @@ public class WritableMailQueueEndpoint extends MailQueueEndpoint {
    * Reads and changes {@code queue}.
    *
    * @param queue the queue to read and change; not null
-   * @param showRecipients whether the reads show recipient addresses as they are; see
-   *     {@link MailQueueEndpoint#MailQueueEndpoint(MailQueue, boolean)}
+   * @param showRecipients whether the reads show recipient addresses as they are; see {@link
+   *     MailQueueEndpoint#MailQueueEndpoint(MailQueue, boolean)}
    */
   public WritableMailQueueEndpoint(MailQueue queue, boolean showRecipients) {
     super(queue, showRecipients);
@@ -70,14 +72,19 @@ public class WritableMailQueueEndpoint extends MailQueueEndpoint {
     MessageId messageId = messageId(id);
     MailQueueAdmin admin = queue.admin();
     String name = action.trim().toLowerCase(Locale.ROOT);
-    boolean changed = switch (name) {
-      case "hold" -> admin.hold(messageId);
-      case "release" -> wakeUpIf(admin.release(messageId));
-      case "retry" -> wakeUpIf(admin.retryNow(messageId));
-      case "expire" -> admin.expire(messageId);
-      default -> throw new InvalidEndpointRequestException("unknown action '" + action
-          + "': expected hold, release, retry or expire (DELETE the message to delete it)", "Invalid action");
-    };
+    boolean changed =
+        switch (name) {
+          case "hold" -> admin.hold(messageId);
+          case "release" -> wakeUpIf(admin.release(messageId));
+          case "retry" -> wakeUpIf(admin.retryNow(messageId));
+          case "expire" -> admin.expire(messageId);
+          default ->
+              throw new InvalidEndpointRequestException(
+                  "unknown action '"
+                      + action
+                      + "': expected hold, release, retry or expire (DELETE the message to delete it)",
+                  "Invalid action");
+        };
     return result(messageId, name, changed);
   }
 
@@ -102,7 +109,12 @@ public class WritableMailQueueEndpoint extends MailQueueEndpoint {
   }
 
   private ActionResult result(MessageId id, String action, boolean changed) {
-    String state = queue.find(id).map(MessageView::state).map(s -> s.name().toLowerCase(Locale.ROOT)).orElse(null);
+    String state =
+        queue
+            .find(id)
+            .map(MessageView::state)
+            .map(s -> s.name().toLowerCase(Locale.ROOT))
+            .orElse(null);
     return new ActionResult(id.toString(), action, changed, state);
   }
 
@@ -111,8 +123,8 @@ public class WritableMailQueueEndpoint extends MailQueueEndpoint {
    *
    * @param id the message id
    * @param action the operation
-   * @param changed whether the message changed; false when its state does not allow the
-   *     operation or there is no such message
+   * @param changed whether the message changed; false when its state does not allow the operation
+   *     or there is no such message
    * @param state the message's lower-case state afterwards, or {@code null} when there is none
    */
   public record ActionResult(String id, String action, boolean changed, @Nullable String state) {}

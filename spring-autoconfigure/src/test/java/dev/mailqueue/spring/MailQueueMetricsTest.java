@@ -33,19 +33,31 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
-/** The enqueue counter, the per-destination attempt timer, the dispatch lag gauge and base units, against a real SMTP server. */
+/**
+ * The enqueue counter, the per-destination attempt timer, the dispatch lag gauge and base units,
+ * against a real SMTP server.
+ */
 class MailQueueMetricsTest {
   private static final Duration A_FEW_SECONDS = Duration.ofSeconds(5);
   private static GreenMail smtp;
 
-  private final ApplicationContextRunner runner = new ApplicationContextRunner()
-      .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
-          SimpleMetricsExportAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class,
-          DataSourceAutoConfiguration.class, MailQueueAutoConfiguration.class,
-          MailQueueActuatorAutoConfiguration.class))
-      .withPropertyValues("mailqueue.smtp.host=127.0.0.1", "mailqueue.smtp.security=none",
-          "mailqueue.smtp.ehlo-name=test", "mailqueue.workers=1", "mailqueue.shutdown-timeout=2s",
-          "mailqueue.poll-interval=1h");
+  private final ApplicationContextRunner runner =
+      new ApplicationContextRunner()
+          .withConfiguration(
+              AutoConfigurations.of(
+                  MetricsAutoConfiguration.class,
+                  SimpleMetricsExportAutoConfiguration.class,
+                  CompositeMeterRegistryAutoConfiguration.class,
+                  DataSourceAutoConfiguration.class,
+                  MailQueueAutoConfiguration.class,
+                  MailQueueActuatorAutoConfiguration.class))
+          .withPropertyValues(
+              "mailqueue.smtp.host=127.0.0.1",
+              "mailqueue.smtp.security=none",
+              "mailqueue.smtp.ehlo-name=test",
+              "mailqueue.workers=1",
+              "mailqueue.shutdown-timeout=2s",
+              "mailqueue.poll-interval=1h");
 
   @BeforeAll
   static void startSmtpServer() {
@@ -60,77 +72,157 @@ class MailQueueMetricsTest {
 
   @Test
   void enqueuedMailIsCountedAtCommitAndEachAttemptIsTimedPerDestination() {
-    runner.withPropertyValues("mailqueue.smtp.port=" + smtp.getSmtp().getPort()).run(context -> {
-      MeterRegistry meters = context.getBean(MeterRegistry.class);
-      MailQueue queue = context.getBean(MailQueue.class);
-      TransactionTemplate tx = new TransactionTemplate(
-          new DataSourceTransactionManager(context.getBean(DataSource.class)));
-      int received = smtp.getReceivedMessages().length;
+    runner
+        .withPropertyValues("mailqueue.smtp.port=" + smtp.getSmtp().getPort())
+        .run(
+            context -> {
+              MeterRegistry meters = context.getBean(MeterRegistry.class);
+              MailQueue queue = context.getBean(MailQueue.class);
+              TransactionTemplate tx =
+                  new TransactionTemplate(
+                      new DataSourceTransactionManager(context.getBean(DataSource.class)));
+              int received = smtp.getReceivedMessages().length;
 
-      tx.executeWithoutResult(status -> {
-        queue.enqueue(mail("welcome"));
-        status.setRollbackOnly();
-      });
-      assertThat(meters.find("mailqueue.enqueued").counters()).as("nothing counted for a rollback").isEmpty();
+              tx.executeWithoutResult(
+                  status -> {
+                    queue.enqueue(mail("welcome"));
+                    status.setRollbackOnly();
+                  });
+              assertThat(meters.find("mailqueue.enqueued").counters())
+                  .as("nothing counted for a rollback")
+                  .isEmpty();
 
-      tx.executeWithoutResult(status -> queue.enqueue(mail("welcome")));
-      context.getBean(TransactionalMailQueue.class).enqueue(mail(null));
-      assertThat(meters.get("mailqueue.enqueued").tag("tag", "welcome").counter().count()).isEqualTo(1.0);
-      assertThat(meters.get("mailqueue.enqueued").tag("tag", MailQueueMetrics.NO_TAG).counter().count())
-          .isEqualTo(1.0);
+              tx.executeWithoutResult(status -> queue.enqueue(mail("welcome")));
+              context.getBean(TransactionalMailQueue.class).enqueue(mail(null));
+              assertThat(meters.get("mailqueue.enqueued").tag("tag", "welcome").counter().count())
+                  .isEqualTo(1.0);
+              assertThat(
+                      meters
+                          .get("mailqueue.enqueued")
+                          .tag("tag", MailQueueMetrics.NO_TAG)
+                          .counter()
+                          .count())
+                  .isEqualTo(1.0);
 
-      await().atMost(A_FEW_SECONDS).until(() -> smtp.getReceivedMessages().length == received + 2);
-      await().atMost(A_FEW_SECONDS).untilAsserted(() -> assertThat(meters.find("mailqueue.smtp.attempt")
-          .tag("outcome", "delivered").timers().stream().mapToLong(Timer::count).sum()).isEqualTo(2));
-      Timer attempt = meters.get("mailqueue.smtp.attempt").tag("outcome", "delivered").timer();
-      assertThat(attempt.getId().getTag("destination")).isNotEqualTo(MailQueueMetrics.NO_DESTINATION)
-          .doesNotContain("@");
-      assertThat(attempt.totalTime(TimeUnit.NANOSECONDS)).isPositive();
-    });
+              await()
+                  .atMost(A_FEW_SECONDS)
+                  .until(() -> smtp.getReceivedMessages().length == received + 2);
+              await()
+                  .atMost(A_FEW_SECONDS)
+                  .untilAsserted(
+                      () ->
+                          assertThat(
+                                  meters
+                                      .find("mailqueue.smtp.attempt")
+                                      .tag("outcome", "delivered")
+                                      .timers()
+                                      .stream()
+                                      .mapToLong(Timer::count)
+                                      .sum())
+                              .isEqualTo(2));
+              Timer attempt =
+                  meters.get("mailqueue.smtp.attempt").tag("outcome", "delivered").timer();
+              assertThat(attempt.getId().getTag("destination"))
+                  .isNotEqualTo(MailQueueMetrics.NO_DESTINATION)
+                  .doesNotContain("@");
+              assertThat(attempt.totalTime(TimeUnit.NANOSECONDS)).isPositive();
+            });
   }
 
   @Test
   void dispatchLagIsHowLongTheMostOverdueDueMessageWaitsToBeClaimed() {
     // the workers are started but never woken (poll once an hour, mail due in an hour at enqueue)
-    runner.withPropertyValues("mailqueue.smtp.port=1").run(context -> {
-      MeterRegistry meters = context.getBean(MeterRegistry.class);
-      assertThat(meters.get("mailqueue.dispatch.lag").timeGauge().value(TimeUnit.SECONDS)).isZero();
+    runner
+        .withPropertyValues("mailqueue.smtp.port=1")
+        .run(
+            context -> {
+              MeterRegistry meters = context.getBean(MeterRegistry.class);
+              assertThat(meters.get("mailqueue.dispatch.lag").timeGauge().value(TimeUnit.SECONDS))
+                  .isZero();
 
-      context.getBean(MailQueue.class).enqueue(Mail.builder().from("shop@example.com").to("bob@example.org")
-          .subject("s").text("t").notBefore(Instant.now().plus(Duration.ofHours(1))).build());
-      JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
-      assertThat(context.getBean(JdbcMailStore.class).dispatchLag()).as("not due yet").isZero();
-      // The commit woke the worker (it found nothing due); on a busy machine that claim can run
-      // after the update below and take the message. With the workers stopped nothing claims it.
-      context.getBean(MailQueueLifecycle.class).stop();
-      // due two minutes ago and still not claimed: the lag is at least those two minutes
-      jdbc.update("UPDATE mq_message SET due_at = due_at - 3720000");
-      assertThat(context.getBean(JdbcMailStore.class).dispatchLag()).isGreaterThanOrEqualTo(Duration.ofMinutes(2));
-      await().atMost(A_FEW_SECONDS).untilAsserted(() -> assertThat(
-          meters.get("mailqueue.dispatch.lag").timeGauge().value(TimeUnit.SECONDS)).isGreaterThanOrEqualTo(120));
-    });
+              context
+                  .getBean(MailQueue.class)
+                  .enqueue(
+                      Mail.builder()
+                          .from("shop@example.com")
+                          .to("bob@example.org")
+                          .subject("s")
+                          .text("t")
+                          .notBefore(Instant.now().plus(Duration.ofHours(1)))
+                          .build());
+              JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
+              assertThat(context.getBean(JdbcMailStore.class).dispatchLag())
+                  .as("not due yet")
+                  .isZero();
+              // The commit woke the worker (it found nothing due); on a busy machine that claim can
+              // run
+              // after the update below and take the message. With the workers stopped nothing
+              // claims it.
+              context.getBean(MailQueueLifecycle.class).stop();
+              // due two minutes ago and still not claimed: the lag is at least those two minutes
+              jdbc.update("UPDATE mq_message SET due_at = due_at - 3720000");
+              assertThat(context.getBean(JdbcMailStore.class).dispatchLag())
+                  .isGreaterThanOrEqualTo(Duration.ofMinutes(2));
+              await()
+                  .atMost(A_FEW_SECONDS)
+                  .untilAsserted(
+                      () ->
+                          assertThat(
+                                  meters
+                                      .get("mailqueue.dispatch.lag")
+                                      .timeGauge()
+                                      .value(TimeUnit.SECONDS))
+                              .isGreaterThanOrEqualTo(120));
+            });
   }
 
   @Test
   void countersAndGaugesHaveBaseUnits() {
-    runner.withPropertyValues("mailqueue.smtp.port=1").run(context -> {
-      MeterRegistry meters = context.getBean(MeterRegistry.class);
-      context.getBean(MailQueue.class).enqueueAll(List.of(Mail.builder().from("shop@example.com")
-          .to("bob@example.org").subject("s").text("t").notBefore(Instant.now().plus(Duration.ofHours(1))).build()));
-      context.getBean(MailQueueMetrics.class).delivered(new DeliveryEvent(
-          new MessageId(UUID.randomUUID()), null, 1, List.of(), null, false));
-      List<String> units = meters.getMeters().stream()
-          .filter(m -> m.getId().getName().startsWith("mailqueue.") && (m instanceof Counter || m instanceof Gauge))
-          .map(m -> m.getId().getName() + "=" + m.getId().getBaseUnit()).toList();
-      assertThat(units).contains("mailqueue.enqueued=messages", "mailqueue.recipients=recipients",
-          "mailqueue.messages=messages").noneMatch(u -> u.endsWith("=null"));
-      assertThat(meters.get("mailqueue.oldest.waiting").timeGauge().baseTimeUnit()).isEqualTo(TimeUnit.SECONDS);
-      assertThat(meters.get("mailqueue.dispatch.lag").timeGauge().baseTimeUnit()).isEqualTo(TimeUnit.SECONDS);
-    });
+    runner
+        .withPropertyValues("mailqueue.smtp.port=1")
+        .run(
+            context -> {
+              MeterRegistry meters = context.getBean(MeterRegistry.class);
+              context
+                  .getBean(MailQueue.class)
+                  .enqueueAll(
+                      List.of(
+                          Mail.builder()
+                              .from("shop@example.com")
+                              .to("bob@example.org")
+                              .subject("s")
+                              .text("t")
+                              .notBefore(Instant.now().plus(Duration.ofHours(1)))
+                              .build()));
+              context
+                  .getBean(MailQueueMetrics.class)
+                  .delivered(
+                      new DeliveryEvent(
+                          new MessageId(UUID.randomUUID()), null, 1, List.of(), null, false));
+              List<String> units =
+                  meters.getMeters().stream()
+                      .filter(
+                          m ->
+                              m.getId().getName().startsWith("mailqueue.")
+                                  && (m instanceof Counter || m instanceof Gauge))
+                      .map(m -> m.getId().getName() + "=" + m.getId().getBaseUnit())
+                      .toList();
+              assertThat(units)
+                  .contains(
+                      "mailqueue.enqueued=messages",
+                      "mailqueue.recipients=recipients",
+                      "mailqueue.messages=messages")
+                  .noneMatch(u -> u.endsWith("=null"));
+              assertThat(meters.get("mailqueue.oldest.waiting").timeGauge().baseTimeUnit())
+                  .isEqualTo(TimeUnit.SECONDS);
+              assertThat(meters.get("mailqueue.dispatch.lag").timeGauge().baseTimeUnit())
+                  .isEqualTo(TimeUnit.SECONDS);
+            });
   }
 
   private static Mail mail(String tag) {
-    Mail.Builder b = Mail.builder().from("shop@example.com").to("bob@example.org").subject("s").text("t");
+    Mail.Builder b =
+        Mail.builder().from("shop@example.com").to("bob@example.org").subject("s").text("t");
     return tag == null ? b.build() : b.tag(tag).build();
   }
 }

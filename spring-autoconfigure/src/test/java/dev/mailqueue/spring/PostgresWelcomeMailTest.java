@@ -12,10 +12,14 @@ class PostgresWelcomeMailTest extends WelcomeMailContract {
   @Override
   Map<String, Object> databaseProperties(String prefix) {
     return Map.of(
-        "spring.datasource.url", TestDatabases.serverUrl("postgresql"),
-        "spring.datasource.hikari.maximum-pool-size", 4,
-        "mailqueue.jdbc.initialize-schema", "always",
-        "mailqueue.jdbc.notify-on-enqueue", false);
+        "spring.datasource.url",
+        TestDatabases.serverUrl("postgresql"),
+        "spring.datasource.hikari.maximum-pool-size",
+        4,
+        "mailqueue.jdbc.initialize-schema",
+        "always",
+        "mailqueue.jdbc.notify-on-enqueue",
+        false);
   }
 
   @Override

@@ -28,12 +28,14 @@ class QueuedJavaMailSenderTest {
     helper.setText("t");
     Mail mail = QueuedJavaMailSender.toMail(message);
     assertThat(mail.envelopeFrom()).isEqualTo(MailAddress.of("shop@example.com", "Shop"));
-    assertThat(mail.recipients()).extracting(MailAddress::address)
+    assertThat(mail.recipients())
+        .extracting(MailAddress::address)
         .containsExactly("bob@example.org", "carol@example.org", "audit@example.org");
     assertThat(mail.mimeMessage()).isSameAs(message);
 
     message.setSender(new jakarta.mail.internet.InternetAddress("bounces@example.com"));
-    assertThat(QueuedJavaMailSender.toMail(message).envelopeFrom().address()).isEqualTo("bounces@example.com");
+    assertThat(QueuedJavaMailSender.toMail(message).envelopeFrom().address())
+        .isEqualTo("bounces@example.com");
   }
 
   @Test
@@ -43,9 +45,12 @@ class QueuedJavaMailSenderTest {
     helper.setTo("bob@example.org");
     helper.setSubject("Hi");
     helper.setText("t");
-    Mail mail = QueuedJavaMailSender.toMail(message, new InternetAddress("Shop <noreply@shop.example>"));
+    Mail mail =
+        QueuedJavaMailSender.toMail(message, new InternetAddress("Shop <noreply@shop.example>"));
     assertThat(mail.envelopeFrom().address()).isEqualTo("noreply@shop.example");
-    assertThat(message.getFrom()).extracting(Object::toString).containsExactly("Shop <noreply@shop.example>");
+    assertThat(message.getFrom())
+        .extracting(Object::toString)
+        .containsExactly("Shop <noreply@shop.example>");
     assertThatThrownBy(() -> new QueuedJavaMailSender(null, new Properties()))
         .isInstanceOf(NullPointerException.class);
   }
@@ -75,8 +80,10 @@ class QueuedJavaMailSenderTest {
     helper.setTo("bob@example.org");
     helper.setText("t");
     message.setHeader("X-Campaign", "spring\u0000sale");
-    assertThatThrownBy(() -> QueuedJavaMailSender.toMail(message)).isInstanceOf(MailPreparationException.class)
-        .hasMessageContaining("header[X-Campaign]").hasMessageContaining("control character");
+    assertThatThrownBy(() -> QueuedJavaMailSender.toMail(message))
+        .isInstanceOf(MailPreparationException.class)
+        .hasMessageContaining("header[X-Campaign]")
+        .hasMessageContaining("control character");
   }
 
   @Test
@@ -84,11 +91,13 @@ class QueuedJavaMailSenderTest {
     SimpleMailMessage noFrom = new SimpleMailMessage();
     noFrom.setTo("bob@example.org");
     noFrom.setText("t");
-    assertThatThrownBy(() -> QueuedJavaMailSender.toMail(noFrom)).isInstanceOf(MailPreparationException.class)
+    assertThatThrownBy(() -> QueuedJavaMailSender.toMail(noFrom))
+        .isInstanceOf(MailPreparationException.class)
         .hasMessageContaining("from");
 
     MimeMessage noSender = new MimeMessage(Session.getInstance(new Properties()));
-    assertThatThrownBy(() -> QueuedJavaMailSender.toMail(noSender)).isInstanceOf(MailPreparationException.class)
+    assertThatThrownBy(() -> QueuedJavaMailSender.toMail(noSender))
+        .isInstanceOf(MailPreparationException.class)
         .hasMessageContaining("neither a Sender nor a From");
   }
 }

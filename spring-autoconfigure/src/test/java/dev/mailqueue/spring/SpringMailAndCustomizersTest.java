@@ -30,73 +30,129 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.mail.SimpleMailMessage;
 import org.springframework.mail.javamail.JavaMailSender;
 
-/** spring.mail.* as Boot reads it (MailProperties, SSL bundles, mail.from) and the builder customizers. */
+/**
+ * spring.mail.* as Boot reads it (MailProperties, SSL bundles, mail.from) and the builder
+ * customizers.
+ */
 class SpringMailAndCustomizersTest {
-  private final ApplicationContextRunner runner = new ApplicationContextRunner()
-      .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, SslAutoConfiguration.class,
-          MailQueueAutoConfiguration.class))
-      .withPropertyValues("spring.mail.host=relay.example.com", "spring.mail.port=2525",
-          "mailqueue.smtp.ehlo-name=test", "mailqueue.workers=1", "mailqueue.poll-interval=1h",
-          "mailqueue.shutdown-timeout=1s");
+  private final ApplicationContextRunner runner =
+      new ApplicationContextRunner()
+          .withConfiguration(
+              AutoConfigurations.of(
+                  DataSourceAutoConfiguration.class,
+                  SslAutoConfiguration.class,
+                  MailQueueAutoConfiguration.class))
+          .withPropertyValues(
+              "spring.mail.host=relay.example.com",
+              "spring.mail.port=2525",
+              "mailqueue.smtp.ehlo-name=test",
+              "mailqueue.workers=1",
+              "mailqueue.poll-interval=1h",
+              "mailqueue.shutdown-timeout=1s");
 
   @Test
   void springMailSslEnabledMeansImplicitTls() {
-    runner.withPropertyValues("spring.mail.ssl.enabled=true").run(context -> assertThat(context)
-        .getBean(SmtpTransport.class).asString().contains("relay.example.com", "2525", "IMPLICIT_TLS"));
+    runner
+        .withPropertyValues("spring.mail.ssl.enabled=true")
+        .run(
+            context ->
+                assertThat(context)
+                    .getBean(SmtpTransport.class)
+                    .asString()
+                    .contains("relay.example.com", "2525", "IMPLICIT_TLS"));
   }
 
   @Test
   void withoutBootsMailSupportTheSameNamesAreRead() {
-    runner.withClassLoader(new FilteredClassLoader(MailProperties.class))
-        .withPropertyValues("spring.mail.ssl.enabled=true").run(context -> assertThat(context)
-            .getBean(SmtpTransport.class).asString().contains("relay.example.com", "2525", "IMPLICIT_TLS"));
+    runner
+        .withClassLoader(new FilteredClassLoader(MailProperties.class))
+        .withPropertyValues("spring.mail.ssl.enabled=true")
+        .run(
+            context ->
+                assertThat(context)
+                    .getBean(SmtpTransport.class)
+                    .asString()
+                    .contains("relay.example.com", "2525", "IMPLICIT_TLS"));
   }
 
   @Test
   void springMailSslBundleIsLookedUpInTheApplicationsBundles() {
     // Boot's own SslBundles: an unknown name fails the start, so the name was read and looked up.
-    runner.withPropertyValues("spring.mail.ssl.bundle=missing").run(context -> assertThat(context).hasFailed()
-        .getFailure().rootCause().isInstanceOf(NoSuchSslBundleException.class).hasMessageContaining("missing"));
+    runner
+        .withPropertyValues("spring.mail.ssl.bundle=missing")
+        .run(
+            context ->
+                assertThat(context)
+                    .hasFailed()
+                    .getFailure()
+                    .rootCause()
+                    .isInstanceOf(NoSuchSslBundleException.class)
+                    .hasMessageContaining("missing"));
     // a bundle that exists becomes the transport's TLS socket factory
-    runner.withUserConfiguration(RecordingBundles.class).withPropertyValues("spring.mail.ssl.bundle=relay")
-        .run(context -> {
-          assertThat(context).hasNotFailed();
-          assertThat(context.getBean(RecordingBundles.class).requested).containsExactly("relay");
-        });
+    runner
+        .withUserConfiguration(RecordingBundles.class)
+        .withPropertyValues("spring.mail.ssl.bundle=relay")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context.getBean(RecordingBundles.class).requested)
+                  .containsExactly("relay");
+            });
     // mailqueue.smtp.ssl-bundle wins over spring.mail.ssl.bundle
-    runner.withUserConfiguration(RecordingBundles.class)
+    runner
+        .withUserConfiguration(RecordingBundles.class)
         .withPropertyValues("spring.mail.ssl.bundle=relay", "mailqueue.smtp.ssl-bundle=queue")
-        .run(context -> assertThat(context.getBean(RecordingBundles.class).requested).containsExactly("queue"));
+        .run(
+            context ->
+                assertThat(context.getBean(RecordingBundles.class).requested)
+                    .containsExactly("queue"));
   }
 
   @Test
   void springMailFromIsTheDefaultFromOfTheQueuedJavaMailSender() {
-    runner.withPropertyValues("mailqueue.replace-java-mail-sender=true",
+    runner
+        .withPropertyValues(
+            "mailqueue.replace-java-mail-sender=true",
             "spring.mail.properties.mail.from=Shop <noreply@shop.example>")
-        .run(context -> {
-          SimpleMailMessage message = new SimpleMailMessage();
-          message.setTo("bob@example.org");
-          message.setSubject("Hi");
-          message.setText("Hello");
-          context.getBean(JavaMailSender.class).send(message);
-          JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
-          assertThat(jdbc.queryForObject("SELECT envelope_from FROM mq_message", String.class))
-              .isEqualTo("noreply@shop.example");
-        });
+        .run(
+            context -> {
+              SimpleMailMessage message = new SimpleMailMessage();
+              message.setTo("bob@example.org");
+              message.setSubject("Hi");
+              message.setText("Hello");
+              context.getBean(JavaMailSender.class).send(message);
+              JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
+              assertThat(jdbc.queryForObject("SELECT envelope_from FROM mq_message", String.class))
+                  .isEqualTo("noreply@shop.example");
+            });
   }
 
   @Test
   void customizersAdjustEachBuilderInOrder() {
-    runner.withUserConfiguration(Customizers.class).run(context -> {
-      assertThat(context).hasNotFailed();
-      assertThat(context.getBean(Customizers.class).calls).containsExactly("queue first", "queue second");
-      assertThat(context.getBean(SmtpTransport.class).toString()).contains("second.example.com")
-          .doesNotContain("first.example.com");
-      assertThat(context.getBean(JdbcMailStore.class).toString()).contains("queryTimeoutSeconds=7");
-      MessageId id = context.getBean(MailQueue.class).enqueue(Mail.builder()
-          .from("shop@example.com").to("bob@example.org").subject("s").text("t").build());
-      assertThat(context.getBean(MailQueue.class).find(id)).isPresent();
-    });
+    runner
+        .withUserConfiguration(Customizers.class)
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context.getBean(Customizers.class).calls)
+                  .containsExactly("queue first", "queue second");
+              assertThat(context.getBean(SmtpTransport.class).toString())
+                  .contains("second.example.com")
+                  .doesNotContain("first.example.com");
+              assertThat(context.getBean(JdbcMailStore.class).toString())
+                  .contains("queryTimeoutSeconds=7");
+              MessageId id =
+                  context
+                      .getBean(MailQueue.class)
+                      .enqueue(
+                          Mail.builder()
+                              .from("shop@example.com")
+                              .to("bob@example.org")
+                              .subject("s")
+                              .text("t")
+                              .build());
+              assertThat(context.getBean(MailQueue.class).find(id)).isPresent();
+            });
   }
 
   @Configuration(proxyBeanMethods = false)

@@ -31,9 +31,14 @@ class TransactionalMailQueueTest {
     JdbcMailStore store = JdbcMailStore.builder(queueDatabase).createSchema(true).build();
     store.start();
     // never started: these tests look at what is written, not at delivery
-    queue = MailQueue.builder().store(store).transport(mail -> {
-      throw new AssertionError("no delivery in this test");
-    }).build();
+    queue =
+        MailQueue.builder()
+            .store(store)
+            .transport(
+                mail -> {
+                  throw new AssertionError("no delivery in this test");
+                })
+            .build();
     transactional = new TransactionalMailQueue(queue, queueDatabase);
   }
 
@@ -46,20 +51,23 @@ class TransactionalMailQueueTest {
 
   @Test
   void aTransactionOnTheQueuesDatabaseCarriesTheMail() {
-    TransactionTemplate tx = new TransactionTemplate(new DataSourceTransactionManager(queueDatabase));
+    TransactionTemplate tx =
+        new TransactionTemplate(new DataSourceTransactionManager(queueDatabase));
     MessageId id = tx.execute(status -> transactional.enqueue(mail()));
     assertThat(queue.find(id)).isPresent();
 
-    tx.executeWithoutResult(status -> {
-      transactional.enqueue(mail());
-      status.setRollbackOnly();
-    });
+    tx.executeWithoutResult(
+        status -> {
+          transactional.enqueue(mail());
+          status.setRollbackOnly();
+        });
     assertThat(messages()).isEqualTo(1);
   }
 
   @Test
   void aTransactionOnAnotherDatabaseIsRefusedNotSilentlyDecoupled() {
-    TransactionTemplate other = new TransactionTemplate(new DataSourceTransactionManager(otherDatabase));
+    TransactionTemplate other =
+        new TransactionTemplate(new DataSourceTransactionManager(otherDatabase));
     assertThatThrownBy(() -> other.executeWithoutResult(status -> transactional.enqueue(mail())))
         .isInstanceOf(MailQueueException.class)
         .hasMessageContaining("not on the mail queue's DataSource");
@@ -74,14 +82,23 @@ class TransactionalMailQueueTest {
   }
 
   private int messages() {
-    return new JdbcTemplate(queueDatabase).queryForObject("SELECT COUNT(*) FROM mq_message", Integer.class);
+    return new JdbcTemplate(queueDatabase)
+        .queryForObject("SELECT COUNT(*) FROM mq_message", Integer.class);
   }
 
   private static Mail mail() {
-    return Mail.builder().from("shop@example.com").to("bob@example.org").subject("s").text("t").build();
+    return Mail.builder()
+        .from("shop@example.com")
+        .to("bob@example.org")
+        .subject("s")
+        .text("t")
+        .build();
   }
 
   private static EmbeddedDatabase h2() {
-    return new EmbeddedDatabaseBuilder().generateUniqueName(true).setType(EmbeddedDatabaseType.H2).build();
+    return new EmbeddedDatabaseBuilder()
+        .generateUniqueName(true)
+        .setType(EmbeddedDatabaseType.H2)
+        .build();
   }
 }

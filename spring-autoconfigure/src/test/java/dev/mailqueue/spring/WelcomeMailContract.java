@@ -43,8 +43,8 @@ import org.springframework.transaction.annotation.Transactional;
 /**
  * A real Spring Boot application on a real database, delivering to an in-process SMTP server
  * (GreenMail on 127.0.0.1): a {@code @Transactional} service inserts a user row and enqueues a
- * welcome mail. One subclass per database; each test gets a fresh application context and
- * fresh tables.
+ * welcome mail. One subclass per database; each test gets a fresh application context and fresh
+ * tables.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class WelcomeMailContract {
@@ -83,14 +83,16 @@ abstract class WelcomeMailContract {
     properties.put("mailqueue.smtp.ehlo-name", "app.test");
     properties.put("mailqueue.workers", 2);
     properties.put("mailqueue.shutdown-timeout", "5s");
-    // workers only look on their own once an hour: prompt delivery must come from the after-commit wake-up
+    // workers only look on their own once an hour: prompt delivery must come from the after-commit
+    // wake-up
     properties.put("mailqueue.poll-interval", "1h");
     properties.put("mailqueue.replace-java-mail-sender", true);
     properties.put("test.user-table", prefix + "app_user");
-    context = new SpringApplicationBuilder(WelcomeApplication.class)
-        .web(WebApplicationType.NONE)
-        .properties(properties)
-        .run();
+    context =
+        new SpringApplicationBuilder(WelcomeApplication.class)
+            .web(WebApplicationType.NONE)
+            .properties(properties)
+            .run();
     jdbc().execute("CREATE TABLE " + prefix + "app_user (email VARCHAR(254) PRIMARY KEY)");
     greenMail.purgeEmailFromAllMailboxes();
   }
@@ -126,11 +128,13 @@ abstract class WelcomeMailContract {
 
     MimeMessage welcome = greenMail.getReceivedMessages()[1];
     assertThat(welcome.getSubject()).isEqualTo("Welcome");
-    assertThat(welcome.getRecipients(Message.RecipientType.TO)[0].toString()).isEqualTo("alice@example.org");
+    assertThat(welcome.getRecipients(Message.RecipientType.TO)[0].toString())
+        .isEqualTo("alice@example.org");
     assertThat(count("app_user")).isEqualTo(1);
     await().atMost(Duration.ofSeconds(5)).until(() -> listener().delivered.size() == 2);
     MessageId id = listener().delivered.get(1).messageId();
-    assertThat(context.getBean(MailQueue.class).find(id).orElseThrow().state()).isEqualTo(MessageState.DELIVERED);
+    assertThat(context.getBean(MailQueue.class).find(id).orElseThrow().state())
+        .isEqualTo(MessageState.DELIVERED);
   }
 
   @Test
@@ -144,8 +148,11 @@ abstract class WelcomeMailContract {
     assertThat(Arrays.stream(greenMail.getReceivedMessages()).map(WelcomeMailContract::subject))
         .containsExactlyInAnyOrder("Simple", "Mime", "Mime");
     // the Bcc recipient got the MIME message through the envelope; no header names it
-    List<MimeMessage> audit = greenMail.findReceivedMessages(
-        user -> user.getEmail().equalsIgnoreCase("audit@example.org"), m -> true).toList();
+    List<MimeMessage> audit =
+        greenMail
+            .findReceivedMessages(
+                user -> user.getEmail().equalsIgnoreCase("audit@example.org"), m -> true)
+            .toList();
     assertThat(audit).hasSize(1);
     assertThat(audit.get(0).getSubject()).isEqualTo("Mime");
     assertThat(audit.get(0).getHeader("Bcc")).isNull();
@@ -154,16 +161,32 @@ abstract class WelcomeMailContract {
 
   @Test
   void outsideATransactionTheMailIsCommittedOnItsOwn() {
-    MessageId id = context.getBean(TransactionalMailQueue.class).enqueue(Mail.builder().from("shop@example.com")
-        .to("dave@example.org").subject("No transaction").text("t").build());
+    MessageId id =
+        context
+            .getBean(TransactionalMailQueue.class)
+            .enqueue(
+                Mail.builder()
+                    .from("shop@example.com")
+                    .to("dave@example.org")
+                    .subject("No transaction")
+                    .text("t")
+                    .build());
     await().atMost(Duration.ofSeconds(10)).until(() -> greenMail.getReceivedMessages().length == 1);
     assertThat(context.getBean(MailQueue.class).find(id)).isPresent();
   }
 
-  /** The first delivery of a JVM loads the SMTP stack; keep that out of the one-second measurement. */
+  /**
+   * The first delivery of a JVM loads the SMTP stack; keep that out of the one-second measurement.
+   */
   private void warmUp() {
-    context.getBean(TransactionalMailQueue.class).enqueue(Mail.builder().from("shop@example.com")
-        .to("warm-up@example.org").text("warm-up").build());
+    context
+        .getBean(TransactionalMailQueue.class)
+        .enqueue(
+            Mail.builder()
+                .from("shop@example.com")
+                .to("warm-up@example.org")
+                .text("warm-up")
+                .build());
     await().atMost(Duration.ofSeconds(10)).until(() -> greenMail.getReceivedMessages().length == 1);
   }
 
@@ -184,14 +207,20 @@ abstract class WelcomeMailContract {
   }
 
   private List<String> recipients() {
-    return Arrays.stream(greenMail.getReceivedMessages()).map(m -> {
-      try {
-        return m.getAllRecipients() == null ? "?" : String.join(",",
-            Arrays.stream(m.getAllRecipients()).map(Object::toString).toList());
-      } catch (MessagingException e) {
-        throw new IllegalStateException(e);
-      }
-    }).flatMap(s -> Arrays.stream(s.split(","))).toList();
+    return Arrays.stream(greenMail.getReceivedMessages())
+        .map(
+            m -> {
+              try {
+                return m.getAllRecipients() == null
+                    ? "?"
+                    : String.join(
+                        ",", Arrays.stream(m.getAllRecipients()).map(Object::toString).toList());
+              } catch (MessagingException e) {
+                throw new IllegalStateException(e);
+              }
+            })
+        .flatMap(s -> Arrays.stream(s.split(",")))
+        .toList();
   }
 
   private static String subject(MimeMessage m) {
@@ -206,8 +235,8 @@ abstract class WelcomeMailContract {
   @EnableAutoConfiguration
   static class WelcomeApplication {
     @Bean
-    Registration registration(JdbcTemplate jdbc, TransactionalMailQueue mail, JavaMailSender sender,
-                              Environment env) {
+    Registration registration(
+        JdbcTemplate jdbc, TransactionalMailQueue mail, JavaMailSender sender, Environment env) {
       return new Registration(jdbc, mail, sender, env.getRequiredProperty("test.user-table"));
     }
 
@@ -224,7 +253,8 @@ abstract class WelcomeMailContract {
     private final JavaMailSender sender;
     private final String userTable;
 
-    Registration(JdbcTemplate jdbc, TransactionalMailQueue mail, JavaMailSender sender, String userTable) {
+    Registration(
+        JdbcTemplate jdbc, TransactionalMailQueue mail, JavaMailSender sender, String userTable) {
       this.jdbc = jdbc;
       this.mail = mail;
       this.sender = sender;
@@ -234,8 +264,14 @@ abstract class WelcomeMailContract {
     @Transactional
     public void register(String email, boolean fail) {
       jdbc.update("INSERT INTO " + userTable + " (email) VALUES (?)", email);
-      mail.enqueue(Mail.builder().from("Shop <shop@example.com>").to(email).subject("Welcome")
-          .text("Hello and welcome!").tag("welcome").build());
+      mail.enqueue(
+          Mail.builder()
+              .from("Shop <shop@example.com>")
+              .to(email)
+              .subject("Welcome")
+              .text("Hello and welcome!")
+              .tag("welcome")
+              .build());
       if (fail) {
         throw new IllegalStateException("registration failed after the mail was enqueued");
       }

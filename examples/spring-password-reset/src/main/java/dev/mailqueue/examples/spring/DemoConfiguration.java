@@ -25,8 +25,8 @@ import org.springframework.core.env.Environment;
  *
  * <p>The queue is pointed at the sink by a {@link SmtpTransport} bean, which the starter's own
  * transport (built from {@code mailqueue.smtp.*} and {@code spring.mail.*}) backs off for. The
- * whole profile backs off as soon as a relay is configured, so setting {@code spring.mail.host}
- * can never leave mail silently going to the sink.
+ * whole profile backs off as soon as a relay is configured, so setting {@code spring.mail.host} can
+ * never leave mail silently going to the sink.
  */
 @Configuration(proxyBeanMethods = false)
 @Profile("demo")
@@ -61,15 +61,21 @@ class DemoConfiguration {
   @Bean
   ApplicationRunner demoReset(PasswordResetService resets, DemoInbox inbox, Environment env) {
     return args -> {
-      log.info("demo: SMTP sink on 127.0.0.1:{}; requesting a password reset for {}",
-          inbox.port(), DEMO_USER);
+      log.info(
+          "demo: SMTP sink on 127.0.0.1:{}; requesting a password reset for {}",
+          inbox.port(),
+          DEMO_USER);
       resets.requestReset(DEMO_USER);
       if (!inbox.awaitFirstDelivery(FIRST_DELIVERY_TIMEOUT)) {
         log.warn("demo: no mail delivered within {} s", FIRST_DELIVERY_TIMEOUT.toSeconds());
       }
       String port = env.getProperty("local.server.port", "8080");
-      log.info("demo: try  curl -i -X POST 'http://localhost:{}/password-reset?email={}'  and watch this log; "
-          + "queue health at http://localhost:{}/actuator/health/mailqueue", port, DEMO_USER, port);
+      log.info(
+          "demo: try  curl -i -X POST 'http://localhost:{}/password-reset?email={}'  and watch this log; "
+              + "queue health at http://localhost:{}/actuator/health/mailqueue",
+          port,
+          DEMO_USER,
+          port);
     };
   }
 

@@ -29,7 +29,8 @@ final class DemoInbox implements DeliveryListener {
   private static final Logger log = LoggerFactory.getLogger(DemoInbox.class);
 
   private final GreenMail sink;
-  // a provider, not the queue: the queue is built with its listeners, so it cannot be injected into one
+  // a provider, not the queue: the queue is built with its listeners, so it cannot be injected into
+  // one
   private final ObjectProvider<MailQueue> queue;
   private final CountDownLatch firstDelivery = new CountDownLatch(1);
 
@@ -49,16 +50,23 @@ final class DemoInbox implements DeliveryListener {
 
   @Override
   public void delivered(DeliveryEvent event) {
-    String recipients = event.recipients().stream()
-        .map(r -> r.recipient().address() + " (" + r.reply() + ")")
-        .collect(Collectors.joining(", "));
+    String recipients =
+        event.recipients().stream()
+            .map(r -> r.recipient().address() + " (" + r.reply() + ")")
+            .collect(Collectors.joining(", "));
     log.info("delivered {} [{}] to {}", event.messageId(), event.tag(), recipients);
-    String header = queue.getObject().find(event.messageId()).map(MessageView::messageIdHeader).orElse(null);
+    String header =
+        queue.getObject().find(event.messageId()).map(MessageView::messageIdHeader).orElse(null);
     Arrays.stream(sink.getReceivedMessages())
         .filter(m -> Objects.equals(messageId(m), header))
         .findFirst()
-        .ifPresent(m -> log.info("the SMTP sink received:\n  To: {}\n  Subject: {}\n\n{}",
-            event.recipients().stream().map(RecipientOutcome::recipient).toList(), subject(m), text(m).indent(2)));
+        .ifPresent(
+            m ->
+                log.info(
+                    "the SMTP sink received:\n  To: {}\n  Subject: {}\n\n{}",
+                    event.recipients().stream().map(RecipientOutcome::recipient).toList(),
+                    subject(m),
+                    text(m).indent(2)));
     firstDelivery.countDown();
   }
 

@@ -26,8 +26,9 @@ class PasswordResetController {
   }
 
   @PostMapping("/password-reset")
-  ResponseEntity<Void> requestReset(@RequestParam("email") String email,
-                                    @RequestHeader(name = "Idempotency-Key", required = false) String requestKey) {
+  ResponseEntity<Void> requestReset(
+      @RequestParam("email") String email,
+      @RequestHeader(name = "Idempotency-Key", required = false) String requestKey) {
     try {
       if (requestKey == null) {
         resets.requestReset(email);

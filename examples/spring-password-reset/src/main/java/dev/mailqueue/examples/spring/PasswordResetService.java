@@ -24,16 +24,21 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
- * Password resets: a token row and the mail that carries the token, written in one transaction.
- * The mail is sent if and only if that transaction commits. Only the token's SHA-256 is stored;
- * the token itself exists in the mail alone.
+ * Password resets: a token row and the mail that carries the token, written in one transaction. The
+ * mail is sent if and only if that transaction commits. Only the token's SHA-256 is stored; the
+ * token itself exists in the mail alone.
  */
 @Service
 public class PasswordResetService {
   /** How long a token is valid, and so how long the queue keeps trying to deliver its mail. */
   public static final Duration LIFETIME = Duration.ofMinutes(30);
-  /** The tag of reset mail: it selects a retry policy ({@code mailqueue.retry-by-tag.password-reset.*}) and labels metrics. */
+
+  /**
+   * The tag of reset mail: it selects a retry policy ({@code
+   * mailqueue.retry-by-tag.password-reset.*}) and labels metrics.
+   */
   public static final String TAG = "password-reset";
+
   /** Longest accepted request key; the mail's idempotency key adds the tag to it. */
   public static final int MAX_REQUEST_KEY_LENGTH = 200;
 
@@ -44,14 +49,19 @@ public class PasswordResetService {
   private final String from;
   private final SecureRandom random = new SecureRandom();
 
-  public PasswordResetService(JdbcTemplate jdbc, TransactionalMailQueue mail,
-                              @Value("${password-reset.from}") String from) {
+  public PasswordResetService(
+      JdbcTemplate jdbc,
+      TransactionalMailQueue mail,
+      @Value("${password-reset.from}") String from) {
     this.jdbc = jdbc;
     this.mail = mail;
     this.from = from;
   }
 
-  /** Requests a reset as {@link #requestReset(String, String)} with a new request key: never a repetition. */
+  /**
+   * Requests a reset as {@link #requestReset(String, String)} with a new request key: never a
+   * repetition.
+   */
   @Transactional
   public MessageId requestReset(String email) {
     return requestReset(email, UUID.randomUUID().toString());
@@ -63,58 +73,86 @@ public class PasswordResetService {
    * {@code requestKey} used before (a client retrying after a timeout), stores nothing and queues
    * nothing: the earlier request's mail, with the earlier token, is the answer to both.
    *
-   * @param requestKey the client's key for this request, 1 to {@value #MAX_REQUEST_KEY_LENGTH} characters
+   * @param requestKey the client's key for this request, 1 to {@value #MAX_REQUEST_KEY_LENGTH}
+   *     characters
    * @return the id of the queued mail
-   * @throws UnknownUserException if no user has this address; the transaction rolls back and nothing is sent
+   * @throws UnknownUserException if no user has this address; the transaction rolls back and
+   *     nothing is sent
    * @throws InvalidMailException if {@code email} is not a valid address
    * @throws IllegalArgumentException if the request key is empty or too long
    */
   @Transactional
   public MessageId requestReset(String email, String requestKey) {
     if (requestKey.isEmpty() || requestKey.length() > MAX_REQUEST_KEY_LENGTH) {
-      throw new IllegalArgumentException("a request key must have 1 to " + MAX_REQUEST_KEY_LENGTH + " characters");
+      throw new IllegalArgumentException(
+          "a request key must have 1 to " + MAX_REQUEST_KEY_LENGTH + " characters");
     }
     String token = newToken();
     // The mail is queued before the user is looked up, on purpose: the transaction, not the order
     // of the statements, decides whether it is sent. With an unknown address the exception below
     // rolls the queued mail back with everything else.
-    MessageId message = mail.enqueue(Mail.builder()
-        .from(from)
-        .to(email)
-        .subject("Reset your password")
-        .text("Someone (hopefully you) asked to reset the password of " + email + ".\n\n"
-            + "Your reset code: " + token + "\n\n"
-            + "It is valid for " + LIFETIME.toMinutes() + " minutes. If you did not ask, ignore this mail.\n")
-        .tag(TAG)
-        .priority(Priority.HIGH)
-        .lifetime(LIFETIME)
-        .idempotencyKey(TAG + ":" + requestKey)
-        .build());
+    MessageId message =
+        mail.enqueue(
+            Mail.builder()
+                .from(from)
+                .to(email)
+                .subject("Reset your password")
+                .text(
+                    "Someone (hopefully you) asked to reset the password of "
+                        + email
+                        + ".\n\n"
+                        + "Your reset code: "
+                        + token
+                        + "\n\n"
+                        + "It is valid for "
+                        + LIFETIME.toMinutes()
+                        + " minutes. If you did not ask, ignore this mail.\n")
+                .tag(TAG)
+                .priority(Priority.HIGH)
+                .lifetime(LIFETIME)
+                .idempotencyKey(TAG + ":" + requestKey)
+                .build());
     long userId = userId(email).orElseThrow(UnknownUserException::new);
     if (!requested(requestKey)) {
-      jdbc.update("INSERT INTO password_reset (token_hash, user_id, request_key, expires_at) VALUES (?, ?, ?, ?)",
-          sha256(token), userId, requestKey, OffsetDateTime.now(ZoneOffset.UTC).plus(LIFETIME));
+      jdbc.update(
+          "INSERT INTO password_reset (token_hash, user_id, request_key, expires_at) VALUES (?, ?, ?, ?)",
+          sha256(token),
+          userId,
+          requestKey,
+          OffsetDateTime.now(ZoneOffset.UTC).plus(LIFETIME));
     }
     return message;
   }
 
-  /** The address of the user whose password {@code token} may reset, if the token is known and still valid. */
+  /**
+   * The address of the user whose password {@code token} may reset, if the token is known and still
+   * valid.
+   */
   @Transactional(readOnly = true)
   public Optional<String> emailForToken(String token) {
-    List<String> emails = jdbc.queryForList("""
+    List<String> emails =
+        jdbc.queryForList(
+            """
         SELECT u.email FROM password_reset r JOIN users u ON u.id = r.user_id
-         WHERE r.token_hash = ? AND r.expires_at > ?""", String.class, sha256(token), OffsetDateTime.now(ZoneOffset.UTC));
+         WHERE r.token_hash = ? AND r.expires_at > ?""",
+            String.class,
+            sha256(token),
+            OffsetDateTime.now(ZoneOffset.UTC));
     return emails.stream().findFirst();
   }
 
   private Optional<Long> userId(String email) {
-    return jdbc.queryForList("SELECT id FROM users WHERE email = ?", Long.class, email.toLowerCase(Locale.ROOT))
-        .stream().findFirst();
+    return jdbc
+        .queryForList(
+            "SELECT id FROM users WHERE email = ?", Long.class, email.toLowerCase(Locale.ROOT))
+        .stream()
+        .findFirst();
   }
 
   private boolean requested(String requestKey) {
-    Integer n = jdbc.queryForObject("SELECT COUNT(*) FROM password_reset WHERE request_key = ?", Integer.class,
-        requestKey);
+    Integer n =
+        jdbc.queryForObject(
+            "SELECT COUNT(*) FROM password_reset WHERE request_key = ?", Integer.class, requestKey);
     return n != null && n > 0;
   }
 
@@ -126,8 +164,10 @@ public class PasswordResetService {
 
   private static String sha256(String token) {
     try {
-      return HexFormat.of().formatHex(
-          MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256")
+                  .digest(token.getBytes(StandardCharsets.US_ASCII)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java runtime has SHA-256", e);
     }

@@ -1,6 +1,8 @@
 package dev.mailqueue.examples.spring;
 
-/** No user has the address a password reset was requested for; the request's transaction rolls back. */
+/**
+ * No user has the address a password reset was requested for; the request's transaction rolls back.
+ */
 public class UnknownUserException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 

@@ -20,7 +20,8 @@ class DemoProfileTest {
       // the runner waits for the delivery before startup completes
       MimeMessage[] received = context.getBean(GreenMail.class).getReceivedMessages();
       assertThat(received).hasSize(1);
-      assertThat(received[0].getAllRecipients()[0].toString()).isEqualTo(DemoConfiguration.DEMO_USER);
+      assertThat(received[0].getAllRecipients()[0].toString())
+          .isEqualTo(DemoConfiguration.DEMO_USER);
       assertThat(context.getBean(MailTransport.class).toString())
           .contains("127.0.0.1:" + context.getBean(GreenMail.class).getSmtp().getPort());
     }
@@ -29,10 +30,11 @@ class DemoProfileTest {
   @Test
   void demoBacksOffWhenARelayIsConfigured() {
     // nothing listens on port 1, and nothing is sent: there is no demo request
-    try (ConfigurableApplicationContext context = demo().properties("spring.mail.host=127.0.0.1",
-        "spring.mail.port=1").run()) {
+    try (ConfigurableApplicationContext context =
+        demo().properties("spring.mail.host=127.0.0.1", "spring.mail.port=1").run()) {
       assertThat(context.getBeansOfType(GreenMail.class)).isEmpty();
-      assertThat(context.getBeanNamesForType(MailTransport.class)).containsExactly("mailQueueTransport");
+      assertThat(context.getBeanNamesForType(MailTransport.class))
+          .containsExactly("mailQueueTransport");
     }
   }
 

@@ -43,15 +43,18 @@ import org.springframework.transaction.support.TransactionTemplate;
  * The application on H2, delivering to GreenMail on a free port of 127.0.0.1. Its workers poll only
  * once an hour, so delivery within seconds comes from the wake-up after each commit.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-    "mailqueue.smtp.host=127.0.0.1",
-    "mailqueue.smtp.security=none",
-    "mailqueue.smtp.ehlo-name=app.test",
-    "mailqueue.workers=2",
-    "mailqueue.poll-interval=1h",
-    "mailqueue.shutdown-timeout=5s",
-    "spring.main.banner-mode=off"})
-@ActiveProfiles("test")   // not the default "demo": no seeded user, no sink of the application's own
+@SpringBootTest(
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {
+      "mailqueue.smtp.host=127.0.0.1",
+      "mailqueue.smtp.security=none",
+      "mailqueue.smtp.ehlo-name=app.test",
+      "mailqueue.workers=2",
+      "mailqueue.poll-interval=1h",
+      "mailqueue.shutdown-timeout=5s",
+      "spring.main.banner-mode=off"
+    })
+@ActiveProfiles("test") // not the default "demo": no seeded user, no sink of the application's own
 class PasswordResetTest {
   private static final String ALICE = "alice@example.org";
   private static final Duration A_FEW_SECONDS = Duration.ofSeconds(5);
@@ -104,13 +107,15 @@ class PasswordResetTest {
     MessageView queued = queue.queue().find(id).orElseThrow();
     assertThat(queued.tag()).isEqualTo("password-reset");
     assertThat(queued.priority()).isEqualTo(Priority.HIGH);
-    assertThat(Duration.between(queued.createdAt(), queued.expiresAt())).isEqualTo(Duration.ofMinutes(30));
+    assertThat(Duration.between(queued.createdAt(), queued.expiresAt()))
+        .isEqualTo(Duration.ofMinutes(30));
   }
 
   @Test
   void unknownUserStoresNothingAndSendsNothing() {
     String key = UUID.randomUUID().toString();
-    // the service queues the mail before it looks the user up: only the rollback keeps it from leaving
+    // the service queues the mail before it looks the user up: only the rollback keeps it from
+    // leaving
     assertThatThrownBy(() -> resets.requestReset("mallory@example.org", key))
         .isInstanceOf(UnknownUserException.class);
     assertThat(messagesWithKey(key)).isZero();
@@ -123,21 +128,42 @@ class PasswordResetTest {
         .containsExactly(ALICE);
   }
 
-  /** Injecting MailQueue rather than TransactionalMailQueue is no mistake: its enqueue joins the transaction too. */
+  /**
+   * Injecting MailQueue rather than TransactionalMailQueue is no mistake: its enqueue joins the
+   * transaction too.
+   */
   @Test
   void theMailQueueBeanSendsNothingForARolledBackTransaction() {
     TransactionTemplate tx = new TransactionTemplate(transactions);
-    tx.executeWithoutResult(status -> {
-      mailQueue.enqueue(Mail.builder().from("shop@example.com").to("mallory@example.org").subject("rolled back")
-          .text("never sent").build());
-      status.setRollbackOnly();
-    });
-    assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM mq_message m JOIN mq_recipient r ON r.message_id = m.id "
-        + "WHERE r.address = ?", Integer.class, "mallory@example.org")).isZero();
+    tx.executeWithoutResult(
+        status -> {
+          mailQueue.enqueue(
+              Mail.builder()
+                  .from("shop@example.com")
+                  .to("mallory@example.org")
+                  .subject("rolled back")
+                  .text("never sent")
+                  .build());
+          status.setRollbackOnly();
+        });
+    assertThat(
+            jdbc.queryForObject(
+                "SELECT COUNT(*) FROM mq_message m JOIN mq_recipient r ON r.message_id = m.id "
+                    + "WHERE r.address = ?",
+                Integer.class,
+                "mallory@example.org"))
+        .isZero();
 
     // a later committed mail is delivered alone: the rolled-back one never existed
-    tx.executeWithoutResult(status -> mailQueue.enqueue(Mail.builder().from("shop@example.com").to(ALICE)
-        .subject("committed").text("sent").build()));
+    tx.executeWithoutResult(
+        status ->
+            mailQueue.enqueue(
+                Mail.builder()
+                    .from("shop@example.com")
+                    .to(ALICE)
+                    .subject("committed")
+                    .text("sent")
+                    .build()));
     await().atMost(A_FEW_SECONDS).until(() -> smtp.getReceivedMessages().length >= 1);
     assertThat(Arrays.stream(smtp.getReceivedMessages()).flatMap(m -> recipients(m).stream()))
         .containsExactly(ALICE);
@@ -151,7 +177,9 @@ class PasswordResetTest {
 
     assertThat(repeated).isEqualTo(first);
     assertThat(messagesWithKey(key)).isEqualTo(1);
-    assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM password_reset WHERE request_key = ?", Integer.class, key))
+    assertThat(
+            jdbc.queryForObject(
+                "SELECT COUNT(*) FROM password_reset WHERE request_key = ?", Integer.class, key))
         .isEqualTo(1);
 
     // a request with another key, committed after the repetition, is the second and last mail
@@ -171,7 +199,8 @@ class PasswordResetTest {
     assertThat(post(ALICE, key)).isEqualTo(202);
     assertThat(post("mallory@example.org", null)).isEqualTo(202);
     assertThat(post("not-an-address", null)).isEqualTo(400);
-    assertThat(post(ALICE, "x".repeat(PasswordResetService.MAX_REQUEST_KEY_LENGTH + 1))).isEqualTo(400);
+    assertThat(post(ALICE, "x".repeat(PasswordResetService.MAX_REQUEST_KEY_LENGTH + 1)))
+        .isEqualTo(400);
 
     assertThat(messagesWithKey(key)).isEqualTo(1);
     await().atMost(A_FEW_SECONDS).until(() -> smtp.getReceivedMessages().length >= 1);
@@ -180,7 +209,8 @@ class PasswordResetTest {
   }
 
   @Test
-  void theQueueIsNotReachableOverHttpWithoutAuthenticationAndHealthNamesNoRecipient() throws Exception {
+  void theQueueIsNotReachableOverHttpWithoutAuthenticationAndHealthNamesNoRecipient()
+      throws Exception {
     MessageId id = resets.requestReset(ALICE);
 
     assertThat(get("/actuator/mailqueue").statusCode()).isEqualTo(404);
@@ -188,18 +218,23 @@ class PasswordResetTest {
     assertThat(get("/actuator").body()).doesNotContain("mailqueue");
     HttpResponse<String> health = get("/actuator/health");
     assertThat(health.statusCode()).isEqualTo(200);
-    assertThat(health.body()).contains("\"mailqueue\"").doesNotContain(ALICE).doesNotContain("alice");
+    assertThat(health.body())
+        .contains("\"mailqueue\"")
+        .doesNotContain(ALICE)
+        .doesNotContain("alice");
   }
 
   private HttpResponse<String> get(String path) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
   private int post(String email, String idempotencyKey) throws IOException, InterruptedException {
-    HttpRequest.Builder request = HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + port + "/password-reset?email=" + email))
-        .POST(HttpRequest.BodyPublishers.noBody());
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/password-reset?email=" + email))
+            .POST(HttpRequest.BodyPublishers.noBody());
     if (idempotencyKey != null) {
       request.header("Idempotency-Key", idempotencyKey);
     }
@@ -208,8 +243,11 @@ class PasswordResetTest {
 
   private int messagesWithKey(String requestKey) {
     // the queue's own table: the idempotency key is the tag and the request key
-    Integer n = jdbc.queryForObject("SELECT COUNT(*) FROM mq_message WHERE idempotency_key = ?", Integer.class,
-        PasswordResetService.TAG + ":" + requestKey);
+    Integer n =
+        jdbc.queryForObject(
+            "SELECT COUNT(*) FROM mq_message WHERE idempotency_key = ?",
+            Integer.class,
+            PasswordResetService.TAG + ":" + requestKey);
     return n == null ? 0 : n;
   }
 
