@@ -108,6 +108,14 @@ public interface MailQueue extends AutoCloseable {
   QueueStats stats();
 
   /**
+   * What keeps this node from delivering right now for a reason on this side, as its transport
+   * reports it (e.g. a relay refusing the configured credentials); health views show these.
+   *
+   * @return one line per problem; empty when there is none, and always for an enqueue-only queue
+   */
+  List<String> problems();
+
+  /**
    * One message with its recipients' statuses and last replies.
    *
    * @param id the message's id

@@ -41,7 +41,22 @@ public record QueueHealth(Status status, List<String> reasons, QueueStats stats)
    * @return OK, or DEGRADED with a reason per limit exceeded
    */
   public static QueueHealth of(QueueStats stats, HealthThresholds thresholds) {
-    List<String> reasons = new ArrayList<>();
+    return of(stats, thresholds, List.of());
+  }
+
+  /**
+   * Judges {@code stats} against {@code thresholds}, with the problems a running node reports
+   * ({@link MailQueue#problems()}): any problem makes the queue DEGRADED, whatever the numbers say,
+   * since mail is being held back.
+   *
+   * @param stats the snapshot judged
+   * @param thresholds the limits beyond which the queue is degraded
+   * @param problems what keeps the node from delivering, each a reason of its own
+   * @return OK, or DEGRADED with the problems and a reason per limit exceeded
+   */
+  public static QueueHealth of(
+      QueueStats stats, HealthThresholds thresholds, List<String> problems) {
+    List<String> reasons = new ArrayList<>(problems);
     if (stats.oldestWaiting().compareTo(thresholds.maxOldestWaiting()) > 0) {
       reasons.add(
           "oldest waiting message is "

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +25,19 @@ class AdminValuesTest {
         .containsExactly(
             "oldest waiting message is 960 s old (limit 900 s)",
             "1001 messages deferred (limit 1000)");
+  }
+
+  @Test
+  void aProblemTheNodeReportsDegradesHealthWhateverTheNumbers() {
+    QueueStats fine = new QueueStats(Map.of(MessageState.QUEUED, 1L), Duration.ofSeconds(3));
+    String fault =
+        "relay smtp.example.com:587 cannot be used: 535 5.7.8 local: authentication failed";
+
+    QueueHealth health = QueueHealth.of(fine, HealthThresholds.defaults(), List.of(fault));
+
+    assertThat(health.status()).isEqualTo(QueueHealth.Status.DEGRADED);
+    assertThat(health.reasons()).containsExactly(fault);
+    assertThat(QueueHealth.of(fine, HealthThresholds.defaults(), List.of()).isOk()).isTrue();
   }
 
   @Test

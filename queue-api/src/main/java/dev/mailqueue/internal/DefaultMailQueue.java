@@ -531,6 +531,11 @@ final class DefaultMailQueue implements MailQueue {
   }
 
   @Override
+  public List<String> problems() {
+    return transport == null ? List.of() : transport.problems();
+  }
+
+  @Override
   public boolean isRunning() {
     if (transport == null) {
       return running && !closed.get();

@@ -1,5 +1,7 @@
 package dev.mailqueue.spi;
 
+import java.util.List;
+
 /**
  * Sends one message over the network. Called by queue workers concurrently; implementations are
  * thread-safe and may keep connections open between calls (closed by {@link #close()}).
@@ -17,6 +19,17 @@ public interface MailTransport extends AutoCloseable {
    * @return an outcome for every recipient of {@code mail}
    */
   DeliveryResult deliver(OutboundMail mail);
+
+  /**
+   * What keeps this transport from delivering right now for a reason on this side, e.g. a relay
+   * that refuses the configured credentials or TLS; the queue's health reports them. Cheap: read
+   * from memory, never from the network.
+   *
+   * @return one line per problem, empty when there is none (the default)
+   */
+  default List<String> problems() {
+    return List.of();
+  }
 
   /** Closes any cached connections. Idempotent. */
   @Override

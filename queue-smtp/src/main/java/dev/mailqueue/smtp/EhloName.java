@@ -128,7 +128,7 @@ final class EhloName {
         + "'"
         + (defaulted ? " (this machine's name, as no EHLO name was set)" : "")
         + " is not a fully qualified domain name, which many relays and MX hosts reject; set the name of this "
-        + "host in DNS with ehloName(...) (Spring: mailqueue.smtp.ehlo-name; CLI: --ehlo)";
+        + "host in DNS with ehloName(...) (Spring: mailqueue.smtp.ehlo-name; CLI: --ehlo-name)";
   }
 
   /** Whether {@code name} could be sent with EHLO at all: printable ASCII without spaces. */

@@ -2,6 +2,7 @@ package dev.mailqueue.smtp;
 
 import dev.mailqueue.spi.DeliveryResult;
 import dev.mailqueue.spi.OutboundMail;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -10,6 +11,18 @@ import java.util.List;
  */
 final class RelayDelivery {
   private final List<RelayPool> pools;
+
+  /** The relays that failed their last check for a configuration fault, with that fault. */
+  List<String> problems() {
+    List<String> problems = new ArrayList<>();
+    for (RelayPool pool : pools) {
+      String problem = pool.problem();
+      if (problem != null) {
+        problems.add(problem);
+      }
+    }
+    return problems;
+  }
 
   RelayDelivery(List<RelayPool> pools) {
     if (pools.isEmpty()) {

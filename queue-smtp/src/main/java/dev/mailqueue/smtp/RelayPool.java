@@ -23,6 +23,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -370,7 +371,7 @@ final class RelayPool {
           recipients,
           settings.direct()
               ? ReplyClassifier.startTlsNotOffered()
-              : ReplyClassifier.relayWithoutStartTls());
+              : ReplyClassifier.relayWithoutStartTls(settings.credentials() != null));
     }
     return transientFailure(recipients, ReplyClassifier.connectionDropped(describe(e)));
   }
@@ -415,6 +416,15 @@ final class RelayPool {
    * the next check may run, so a fixed relay, or a restart with a fixed configuration, sends it
    * within that interval instead of after the retry policy's backoff.
    */
+  /**
+   * The configuration fault this relay failed its last check with, as one line for the health view,
+   * or {@code null} while it works.
+   */
+  @Nullable String problem() {
+    SmtpReply fault = heldReply;
+    return fault == null ? null : "relay " + relay + " cannot be used: " + fault;
+  }
+
   private Attempt heldByConfigurationFault(List<MailAddress> recipients) {
     SmtpReply fault = heldReply;
     if (fault == null) {

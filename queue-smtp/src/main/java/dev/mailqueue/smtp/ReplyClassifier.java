@@ -271,13 +271,19 @@ final class ReplyClassifier {
    * STARTTLS was required of a relay (the default for one that is not on this machine) and it did
    * not offer it; says how to opt out on purpose.
    */
-  static SmtpReply relayWithoutStartTls() {
+  static SmtpReply relayWithoutStartTls(boolean withCredentials) {
+    // Credentials never travel in plain text, so with them the only ways out are TLS on the relay
+    // or no credentials (a relay that trusts this host's address); security NONE would be refused.
+    String way =
+        withCredentials
+            ? "Enable TLS on the relay, or, if it relays for this host without a login, remove the "
+                + "credentials (Spring: spring.mail.username / mailqueue.smtp.username; CLI: --username)"
+            : "Enable TLS on the relay, or send in plain text on purpose with security(Security.NONE) "
+                + "(Spring: mailqueue.smtp.security=none; CLI: --security NONE)";
     return SmtpReply.local(
         454,
         "4.7.10",
-        "relay does not offer STARTTLS, which is required; nothing was sent. "
-            + "Enable TLS on the relay, or send in plain text on purpose with security(Security.NONE) "
-            + "(Spring: mailqueue.smtp.security=none; CLI: --security NONE)");
+        "relay does not offer STARTTLS, which is required; nothing was sent. " + way);
   }
 
   /** The TLS handshake or certificate verification failed. */

@@ -7,6 +7,7 @@ import dev.mailqueue.spi.OutboundMail;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.ratelimiter.RateLimiter;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
@@ -126,6 +127,11 @@ public final class ShapingTransport implements MailTransport, ClusterAware {
   }
 
   /** Closes the delegate. Idempotent. */
+  @Override
+  public List<String> problems() {
+    return delegate.problems();
+  }
+
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {

@@ -410,6 +410,11 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
 
   /** Closes every pooled connection and stops the watchdog. Idempotent. */
   @Override
+  public List<String> problems() {
+    return relays == null ? List.of() : relays.problems();
+  }
+
+  @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
       if (relays != null) {

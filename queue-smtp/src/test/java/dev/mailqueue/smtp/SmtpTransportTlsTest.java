@@ -163,7 +163,24 @@ class SmtpTransportTlsTest {
     assertThat(server.connection(0).sawCommand("AUTH")).isFalse();
     assertThat(server.connection(0).sawCommand("MAIL")).isFalse();
     assertThat(r.recipients().get(0).reply().text())
-        .as("says how to opt out on purpose")
+        .as("with credentials, plain text is no way out: it says to drop them or enable TLS")
+        .contains("remove the credentials", "spring.mail.username", "--username")
+        .doesNotContain("Security.NONE");
+    assertThat(transport.problems())
+        .as("the health view hears of it")
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .contains("cannot be used", "4.7.10");
+
+    transport.close();
+    transport =
+        SmtpTransport.relay("127.0.0.1", server.port())
+            .ehloName("client.test")
+            .security(Security.STARTTLS_REQUIRED)
+            .readTimeout(Duration.ofSeconds(2))
+            .build();
+    DeliveryResult withoutCredentials = transport.deliver(mail("a@example.com"));
+    assertThat(withoutCredentials.recipients().get(0).reply().text())
+        .as("without credentials it says how to opt out on purpose")
         .contains("security(Security.NONE)", "mailqueue.smtp.security=none");
   }
 
@@ -236,6 +253,7 @@ class SmtpTransportTlsTest {
 
     assertThat(afterRestart.recipients().get(0).status()).isEqualTo(RecipientStatus.DELIVERED);
     assertThat(server.connections()).hasSize(2);
+    assertThat(transport.problems()).isEmpty();
   }
 
   @Test

@@ -74,7 +74,7 @@ public final class MailQueueHealthIndicator extends AbstractHealthIndicator {
       builder.down().withDetail("workers", "not running");
       return;
     }
-    QueueHealth health = QueueHealth.of(queue.stats(), thresholds);
+    QueueHealth health = QueueHealth.of(queue.stats(), thresholds, queue.problems());
     QueueStats stats = health.stats();
     Map<String, Long> counts = new LinkedHashMap<>();
     for (MessageState state : MessageState.values()) {

@@ -4,6 +4,7 @@ import dev.mailqueue.spi.ClusterAware;
 import dev.mailqueue.spi.DeliveryResult;
 import dev.mailqueue.spi.MailTransport;
 import dev.mailqueue.spi.OutboundMail;
+import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +44,11 @@ final class ObservedMailTransport implements MailTransport, ClusterAware {
     if (transport instanceof ClusterAware cluster) {
       cluster.liveNodes(nodes);
     }
+  }
+
+  @Override
+  public List<String> problems() {
+    return transport.problems();
   }
 
   @Override

@@ -153,6 +153,11 @@ final class TransactionAwareMailQueue implements MailQueue {
   }
 
   @Override
+  public List<String> problems() {
+    return queue.problems();
+  }
+
+  @Override
   public QueueStats stats() {
     return queue.stats();
   }
