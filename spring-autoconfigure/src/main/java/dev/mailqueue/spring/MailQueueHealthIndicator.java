@@ -2,12 +2,8 @@ package dev.mailqueue.spring;
 
 import dev.mailqueue.HealthThresholds;
 import dev.mailqueue.MailQueue;
-import dev.mailqueue.MessageState;
 import dev.mailqueue.QueueHealth;
-import dev.mailqueue.QueueStats;
-import java.util.LinkedHashMap;
-import java.util.Locale;
-import java.util.Map;
+import dev.mailqueue.QueueJson;
 import java.util.Objects;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
@@ -15,13 +11,16 @@ import org.springframework.boot.health.contributor.Status;
 
 /**
  * The {@code mailqueue} health: {@link QueueHealth#of} judges one stats snapshot against {@link
- * HealthThresholds} ({@code mailqueue.health.*}). Details: the backlog, the counts by state, the
- * oldest waiting message's age and, when degraded, the reasons.
+ * HealthThresholds} ({@code mailqueue.health.*}) and the problems the node reports ({@link
+ * MailQueue#problems()}, e.g. a relay refusing the credentials). Details in the CLI's and the
+ * endpoint's shape ({@link QueueJson#stats}): {@code counts} by state, {@code backlog}, {@code
+ * oldestWaitingMs} and, when degraded, the {@code reasons}.
  *
  * <ul>
  *   <li>UP when every threshold is kept;
  *   <li>{@link #DEGRADED} when the oldest waiting message or the number of deferred messages
- *       exceeds its threshold: mail is late, but the queue works;
+ *       exceeds its threshold (mail is late, but the queue works), or the node reports a problem
+ *       (mail is held back until the configuration is fixed);
  *   <li>DOWN with the error when the queue's database does not answer, and DOWN when the queue's
  *       workers are not running (never started, closed, or their threads died).
  * </ul>
@@ -75,16 +74,10 @@ public final class MailQueueHealthIndicator extends AbstractHealthIndicator {
       return;
     }
     QueueHealth health = QueueHealth.of(queue.stats(), thresholds, queue.problems());
-    QueueStats stats = health.stats();
-    Map<String, Long> counts = new LinkedHashMap<>();
-    for (MessageState state : MessageState.values()) {
-      counts.put(state.name().toLowerCase(Locale.ROOT), stats.count(state));
-    }
+    // The same document as the endpoint and the CLI (QueueJson): counts, backlog, oldestWaitingMs.
     builder
         .status(health.isOk() ? Status.UP : DEGRADED)
-        .withDetail("backlog", stats.backlog())
-        .withDetail("oldestWaiting", stats.oldestWaiting().toString())
-        .withDetail("messages", counts);
+        .withDetails(QueueJson.stats(health.stats()));
     if (!health.isOk()) {
       builder.withDetail("reasons", health.reasons());
     }

@@ -84,8 +84,8 @@ class MailQueueActuatorTest {
           assertThat(up.getStatus()).isEqualTo(Status.UP);
           assertThat(up.getDetails())
               .containsEntry("backlog", 0L)
-              .containsKey("oldestWaiting")
-              .containsKey("messages");
+              .containsKey("oldestWaitingMs")
+              .containsKey("counts");
 
           context.getBean(SwitchableDataSource.class).down = true;
           Health down = health.health();
@@ -133,7 +133,7 @@ class MailQueueActuatorTest {
               assertThat(degraded.getStatus()).isEqualTo(MailQueueHealthIndicator.DEGRADED);
               assertThat(degraded.getDetails())
                   .containsEntry("backlog", 1L)
-                  .containsKey("oldestWaiting");
+                  .containsKey("oldestWaitingMs");
               assertThat(degraded.getDetails().get("reasons").toString())
                   .contains("1 messages deferred (limit 0)");
             });
