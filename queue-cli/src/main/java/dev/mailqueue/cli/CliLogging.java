@@ -7,7 +7,9 @@ import picocli.CommandLine.ParseResult;
  * Where the libraries' log lines go. A dispatcher ({@code run}) logs like a daemon: timestamped
  * lines on stderr, one per delivery outcome. Every other command's stdout is for people and
  * scripts, so a library warning (PostgreSQL's autovacuum being off, say) goes to stderr once, in
- * the form of a command line tool's message: {@code mailqueue: warning: ...}.
+ * the form of a command line tool's message: {@code mailqueue: warning: ...}; and only for {@code
+ * stats}, where a postmaster looks at the queue's health: the other commands print a library's
+ * errors only, not the same warning on every call.
  */
 final class CliLogging {
   private static final String PREFIX = "org.slf4j.simpleLogger.";
@@ -26,6 +28,9 @@ final class CliLogging {
     }
     if (leaf.commandSpec().userObject() instanceof RunCommand) {
       return;
+    }
+    if (!(leaf.commandSpec().userObject() instanceof StatsCommand)) {
+      setIfAbsent("defaultLogLevel", "error");
     }
     setIfAbsent("showDateTime", "false");
     setIfAbsent("showThreadName", "false");

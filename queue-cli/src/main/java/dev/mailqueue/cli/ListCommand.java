@@ -169,6 +169,19 @@ final class ListCommand implements Callable<Integer> {
               + (rows.size() == limit
                   ? " (more with --after " + rows.get(rows.size() - 1).id() + ")"
                   : ""));
+      if (filter.states.isEmpty() && !allStates) {
+        // The pending default hides finished matches; one count says whether there are any, so a
+        // "0 messages" for a reply code or sender does not read as "never happened".
+        long finished =
+            s.admin()
+                .count(
+                    filter.toBuilder(List.of())
+                        .states(EnumSet.complementOf(EnumSet.copyOf(PENDING)))
+                        .build());
+        if (finished > 0) {
+          out.println("-- " + finished + " more in finished states: add --all-states");
+        }
+      }
       out.flush();
       return 0;
     }

@@ -77,7 +77,12 @@ public final class MailQueueCli {
         (e, args) -> {
           CommandLine cmd = e.getCommandLine();
           PrintWriter err = cmd.getErr();
-          err.println("error: " + e.getMessage());
+          // picocli starts some messages (an argument group's) with its own "Error: ".
+          String message = e.getMessage();
+          if (message != null && message.startsWith("Error: ")) {
+            message = message.substring("Error: ".length());
+          }
+          err.println("error: " + message);
           if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
             err.println("try '" + cmd.getCommandSpec().qualifiedName() + " --help'");
           }

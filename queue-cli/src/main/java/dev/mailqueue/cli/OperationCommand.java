@@ -32,11 +32,14 @@ abstract class OperationCommand implements Callable<Integer> {
   @Mixin Options.Output output;
   @Mixin Options.Filter filter;
 
+  // Strings, converted in call(): picocli does not report a value that a converter refuses for a
+  // positional parameter of arity 0..*; it leaves it unmatched ("Unmatched argument at index 1").
   @Parameters(
       paramLabel = "ID",
       arity = "0..*",
-      converter = Options.MessageIdConverter.class,
       description = "Message ids; or select with the filter flags (or --all).")
+  List<String> idArgs = new ArrayList<>();
+
   List<MessageId> ids = new ArrayList<>();
 
   @Option(names = "--all", description = "Apply to every message the operation can apply to.")
@@ -58,6 +61,13 @@ abstract class OperationCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    for (String arg : idArgs) {
+      try {
+        ids.add(new Options.MessageIdConverter().convert(arg));
+      } catch (CommandLine.TypeConversionException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+    }
     if (ids.isEmpty() && filter.isEmpty() && !all) {
       throw new CommandLine.ParameterException(
           spec.commandLine(),

@@ -8,6 +8,7 @@ import dev.mailqueue.MessageFilter;
 import dev.mailqueue.MessageId;
 import dev.mailqueue.MessageState;
 import dev.mailqueue.jdbc.JdbcMailStore;
+import dev.mailqueue.jdbc.JdbcStoreException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,6 +50,10 @@ final class Options {
                 + "schema version (stop every node that uses them first).")
     boolean createSchema;
 
+    /** The URLs the CLI's drivers accept. */
+    static final List<String> JDBC_URL_PREFIXES =
+        List.of("jdbc:postgresql:", "jdbc:mariadb:", "jdbc:mysql:", "jdbc:h2:");
+
     /** Socket read timeout of the CLI's own pool: 60 seconds, twice the store's query timeout. */
     static final int SOCKET_TIMEOUT_SECONDS = 60;
 
@@ -62,6 +67,19 @@ final class Options {
       if (jdbcUrl == null || jdbcUrl.isBlank()) {
         throw new CommandLine.ParameterException(
             spec.commandLine(), "no database: pass --jdbc-url or set MAILQUEUE_JDBC_URL");
+      }
+      if (JDBC_URL_PREFIXES.stream().noneMatch(jdbcUrl::startsWith)) {
+        // Checked here: the pool's own report ("Failed to get driver instance for jdbcUrl=...")
+        // neither says what is wrong nor what would be right.
+        throw new CommandLine.ParameterException(
+            spec.commandLine(),
+            "'"
+                + jdbcUrl
+                + "' is not a JDBC URL the CLI has a driver for: it starts with "
+                + String.join(", ", JDBC_URL_PREFIXES.subList(0, JDBC_URL_PREFIXES.size() - 1))
+                + " or "
+                + JDBC_URL_PREFIXES.get(JDBC_URL_PREFIXES.size() - 1)
+                + ", e.g. jdbc:postgresql://db:5432/app");
       }
       HikariConfig config = new HikariConfig();
       config.setJdbcUrl(jdbcUrl);
@@ -93,10 +111,33 @@ final class Options {
             JdbcMailStore.builder(ds).tablePrefix(tablePrefix).createSchema(createSchema).build();
         store.start();
         return new Store(ds, store);
+      } catch (JdbcStoreException e) {
+        ds.close();
+        throw inCliTerms(e);
       } catch (RuntimeException e) {
         ds.close();
         throw e;
       }
+    }
+
+    /**
+     * The store's advice names its builder option ({@code createSchema}); the CLI's user has {@code
+     * --create-schema}, and a script to edit when the tables have another prefix.
+     */
+    private RuntimeException inCliTerms(JdbcStoreException e) {
+      String m = e.getMessage();
+      if (m == null || !m.endsWith(", or enable createSchema")) {
+        return e;
+      }
+      String advice = m.substring(0, m.length() - ", or enable createSchema".length());
+      if (!tablePrefix.equals(JdbcMailStore.DEFAULT_TABLE_PREFIX)) {
+        advice +=
+            " with its "
+                + JdbcMailStore.DEFAULT_TABLE_PREFIX
+                + " prefix replaced by "
+                + tablePrefix;
+      }
+      return new IllegalStateException(advice + ", or pass --create-schema", e);
     }
   }
 

@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,48 +31,39 @@ final class RunCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin Options.Database db;
 
-  @ArgGroup(exclusive = true, multiplicity = "1")
-  Route route;
+  // Plain options checked in call(), not an exclusive ArgGroup: picocli's messages for a group
+  // ("expected only one match but got ...", "Missing required argument (specify one of these)")
+  // name its internals, not what to type.
+  @Option(
+      names = "--relay-host",
+      paramLabel = "HOST",
+      description = "Deliver through this relay (one of --relay-host or --direct is required).")
+  String relayHost;
 
-  static final class Route {
-    @ArgGroup(exclusive = false)
-    RelayOptions relay;
+  @Option(
+      names = "--relay-port",
+      paramLabel = "PORT",
+      description = "The relay's port (default: " + DEFAULT_RELAY_PORT + ").")
+  Integer relayPort;
 
-    @Option(
-        names = "--direct",
-        required = true,
-        description = "Deliver straight to each domain's MX hosts (port 25).")
-    boolean direct;
-  }
+  @Option(
+      names = "--security",
+      description =
+          "${COMPLETION-CANDIDATES} (default: IMPLICIT_TLS on port 465, "
+              + "STARTTLS_OPPORTUNISTIC for a relay on localhost or a loopback address, else STARTTLS_REQUIRED; the "
+              + "library's default).")
+  Security security;
 
-  static final class RelayOptions {
-    @Option(
-        names = "--relay-host",
-        required = true,
-        paramLabel = "HOST",
-        description = "The relay's host name.")
-    String host;
+  @Option(
+      names = "--username",
+      description = "Relay user; the password is read from env MAILQUEUE_SMTP_PASSWORD.")
+  String username;
 
-    @Option(
-        names = "--relay-port",
-        defaultValue = "587",
-        paramLabel = "PORT",
-        description = "The relay's port (default: ${DEFAULT-VALUE}).")
-    int port;
+  @Option(names = "--direct", description = "Deliver straight to each domain's MX hosts (port 25).")
+  boolean direct;
 
-    @Option(
-        names = "--security",
-        description =
-            "${COMPLETION-CANDIDATES} (default: IMPLICIT_TLS on port 465, "
-                + "STARTTLS_OPPORTUNISTIC for a relay on localhost or a loopback address, else STARTTLS_REQUIRED; the "
-                + "library's default).")
-    Security security;
-
-    @Option(
-        names = "--username",
-        description = "Relay user; the password is read from env MAILQUEUE_SMTP_PASSWORD.")
-    String username;
-  }
+  /** The relay's port when --relay-port is not given: 587, message submission. */
+  static final int DEFAULT_RELAY_PORT = 587;
 
   @Option(
       names = "--workers",
@@ -126,29 +116,46 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     if (workers < 1 || workers > 1024) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be 1..1024");
+      throw usage("--workers must be 1..1024");
+    }
+    if (relayHost != null && direct) {
+      throw usage("give --relay-host or --direct, not both");
+    }
+    if (relayHost == null && !direct) {
+      throw usage("give --relay-host HOST (a relay) or --direct (MX delivery)");
+    }
+    if (direct && (relayPort != null || security != null || username != null)) {
+      throw usage("--relay-port, --security and --username apply to --relay-host, not --direct");
     }
     SmtpTransportBuilder<?> transport;
-    if (route.direct) {
+    if (direct) {
       transport = SmtpTransport.direct();
     } else {
-      RelayOptions r = route.relay;
-      if (r.port < 1 || r.port > 65535) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(), "--relay-port must be 1..65535");
+      int port = relayPort == null ? DEFAULT_RELAY_PORT : relayPort;
+      if (port < 1 || port > 65535) {
+        throw usage("--relay-port must be 1..65535");
       }
-      RelayBuilder relay = SmtpTransport.relay(r.host, r.port);
+      if (username != null && security == Security.NONE) {
+        throw usage(
+            "--username is never sent without TLS: remove --username, or use --security "
+                + "STARTTLS_REQUIRED or IMPLICIT_TLS");
+      }
+      if (username != null && security == Security.STARTTLS_OPPORTUNISTIC) {
+        throw usage(
+            "--username would be sent in plain text when the relay does not offer STARTTLS: "
+                + "remove --username, or use --security STARTTLS_REQUIRED or IMPLICIT_TLS");
+      }
+      RelayBuilder relay = SmtpTransport.relay(relayHost, port);
       transport = relay;
-      if (r.security != null) {
-        relay.security(r.security);
+      if (security != null) {
+        relay.security(security);
       }
-      if (r.username != null) {
+      if (username != null) {
         String password = System.getenv("MAILQUEUE_SMTP_PASSWORD");
         if (password == null) {
-          throw new CommandLine.ParameterException(
-              spec.commandLine(), "--username needs the password in env MAILQUEUE_SMTP_PASSWORD");
+          throw usage("--username needs the password in env MAILQUEUE_SMTP_PASSWORD");
         }
-        relay.credentials(r.username, password);
+        relay.credentials(username, password);
       }
     }
     MailQueue.Builder queueBuilder =
@@ -168,11 +175,34 @@ final class RunCommand implements Callable<Integer> {
       if (workerId != null) {
         queueBuilder.workerId(workerId);
       }
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw usage(e.getMessage());
     }
-    Options.Store s = db.open(spec, workers + 2);
-    MailQueue queue = queueBuilder.store(s.store()).transport(transport.build()).build();
+    // Built before connecting: a builder refusing a combination of options is a usage error (exit
+    // 2 with the hint), not a failure while running.
+    SmtpTransport smtp;
+    try {
+      smtp = transport.build();
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw usage(e.getMessage());
+    }
+    Options.Store s;
+    try {
+      s = db.open(spec, workers + 2);
+    } catch (RuntimeException e) {
+      smtp.close();
+      throw e;
+    }
+    MailQueue queue;
+    try {
+      queue = queueBuilder.store(s.store()).transport(smtp).build();
+    } catch (RuntimeException e) {
+      smtp.close();
+      s.close();
+      throw e instanceof IllegalArgumentException || e instanceof IllegalStateException
+          ? usage(e.getMessage())
+          : e;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
         new Thread(
@@ -197,5 +227,9 @@ final class RunCommand implements Callable<Integer> {
     spec.commandLine().getOut().flush();
     stopped.await();
     return 0;
+  }
+
+  private CommandLine.ParameterException usage(String message) {
+    return new CommandLine.ParameterException(spec.commandLine(), message);
   }
 }

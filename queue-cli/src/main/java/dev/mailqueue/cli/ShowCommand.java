@@ -10,7 +10,7 @@ import java.io.PrintWriter;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -33,24 +33,20 @@ final class ShowCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin Options.Database db;
 
-  @ArgGroup(exclusive = true)
-  Format format = new Format();
+  // Plain options checked in call(), not an exclusive ArgGroup, whose message reads
+  // "Error: --json, --body are mutually exclusive".
+  @Option(names = "--json", description = "Print JSON (one document) instead of text.")
+  boolean json;
 
-  /** What to print: the details (as text or JSON), the body text, or the raw message. */
-  static final class Format {
-    @Option(names = "--json", description = "Print JSON (one document) instead of text.")
-    boolean json;
+  @Option(
+      names = "--body",
+      description = "Print the message's text (the text/plain part, else the text/html one).")
+  boolean body;
 
-    @Option(
-        names = "--body",
-        description = "Print the message's text (the text/plain part, else the text/html one).")
-    boolean body;
-
-    @Option(
-        names = "--raw",
-        description = "Print the stored message as it is (RFC 5322, CRLF), like postcat -q.")
-    boolean raw;
-  }
+  @Option(
+      names = "--raw",
+      description = "Print the stored message as it is (RFC 5322, CRLF), like postcat -q.")
+  boolean raw;
 
   @Parameters(
       paramLabel = "ID",
@@ -60,6 +56,10 @@ final class ShowCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    if ((json ? 1 : 0) + (body ? 1 : 0) + (raw ? 1 : 0) > 1) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "give one of --json, --body or --raw, not several");
+    }
     try (Options.Store s = db.open(spec, 1)) {
       Optional<MessageDetails> found = s.admin().show(id);
       if (found.isEmpty()) {
@@ -67,26 +67,26 @@ final class ShowCommand implements Callable<Integer> {
       }
       MessageDetails d = found.get();
       Optional<MessageContent> content = s.admin().content(id).map(MessageContent::parse);
-      if ((format.body || format.raw) && content.isEmpty()) {
+      if ((body || raw) && content.isEmpty()) {
         return error(
             "the content of "
                 + id
                 + " is not stored: it was dropped when the message finished "
                 + "(the store does not retain bodies)");
       }
-      if (format.raw) {
+      if (raw) {
         // The bytes as stored, for a pipe or a file: nothing escaped, nothing converted.
         System.out.write(s.admin().content(id).orElseThrow());
         System.out.flush();
         return 0;
       }
       PrintWriter out = spec.commandLine().getOut();
-      if (format.body) {
+      if (body) {
         out.print(MessageContent.printableText(content.get().text()));
         out.flush();
         return 0;
       }
-      if (format.json) {
+      if (json) {
         Map<String, Object> o = QueueJson.details(d);
         o.put("content", content.map(MessageContent::json).orElse(null));
         out.println(Json.write(o));

@@ -11,8 +11,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code mailqueue suppress add ADDRESS}: later mail to it is not sent to it. */
-@Command(name = "add", description = "Suppress an address: later mail to it is not sent to it.")
+/**
+ * {@code mailqueue suppress add ADDRESS}: nothing more is sent to it, neither later mail nor mail
+ * already queued (its pending recipients are suppressed at once; a message being sent finishes its
+ * attempt).
+ */
+@Command(
+    name = "add",
+    description =
+        "Suppress an address: nothing more is sent to it, neither later mail nor mail already "
+            + "queued, deferred or held (its recipient there ends SUPPRESSED at once); a message "
+            + "being sent at that moment finishes its attempt.")
 final class SuppressAddCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin Options.Database db;

@@ -604,7 +604,8 @@ class CliProcessTest {
 
   /**
    * stdout holds the command's output only; a library warning (the local PostgreSQL runs with
-   * autovacuum off) is one line on stderr in a command line tool's form, printed once.
+   * autovacuum off) is one line on stderr in a command line tool's form, printed once, by stats;
+   * other commands such as list stay quiet.
    */
   @Test
   void libraryWarningsGoToStderrInTheCliFormOnce() throws Exception {
@@ -624,7 +625,11 @@ class CliProcessTest {
           .doesNotContain("WARN")
           .doesNotContain("autovacuum")
           .doesNotContain("dev.mailqueue");
-      if (autovacuumOff) {
+      if (!command.equals("stats")) {
+        assertThat(r.err())
+            .as(command + ": library warnings are for stats (and run), not every call")
+            .isEmpty();
+      } else if (autovacuumOff) {
         assertThat(r.err().lines().toList())
             .as(command)
             .hasSize(1)
@@ -732,5 +737,136 @@ class CliProcessTest {
     Result badId = run(cli("run", "--direct", "--worker-id", "x".repeat(65)), null);
     assertThat(badId.exitCode()).isEqualTo(2);
     assertThat(badId.err()).startsWith("error: workerId must have 1 to 64 characters");
+  }
+
+  @Test
+  void operationVerbsRefuseAMalformedIdAsShowDoes() throws Exception {
+    for (String verb : List.of("hold", "release", "retry", "expire", "delete")) {
+      Result r = run(verb, "nosuchid");
+      assertThat(r.exitCode()).as(verb + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err())
+          .as(verb)
+          .isEqualTo(
+              "error: 'nosuchid' is not a message id (a UUID such as "
+                  + "01a2234f-8e28-779c-b8c1-ae654c82dbc3)"
+                  + System.lineSeparator()
+                  + "try 'mailqueue "
+                  + verb
+                  + " --help'"
+                  + System.lineSeparator());
+    }
+    Result unknown = run("hold", MessageId.generate().toString());
+    assertThat(unknown.exitCode())
+        .as("a well-formed unknown id still fails while running")
+        .isEqualTo(1);
+  }
+
+  @Test
+  void runRefusesOptionCombinationsAsUsageErrorsInCliTerms() throws Exception {
+    ProcessBuilder plain =
+        cli(
+            "run",
+            "--relay-host",
+            "127.0.0.1",
+            "--security",
+            "NONE",
+            "--username",
+            "mq",
+            "--table-prefix",
+            prefix);
+    plain.environment().put("MAILQUEUE_SMTP_PASSWORD", "secret");
+    Result credentials = run(plain, null);
+    assertThat(credentials.exitCode()).as(credentials.err()).isEqualTo(2);
+    assertThat(credentials.err())
+        .startsWith("error: --username is never sent without TLS: remove --username, ")
+        .contains("--security STARTTLS_REQUIRED or IMPLICIT_TLS")
+        .endsWith("try 'mailqueue run --help'" + System.lineSeparator());
+
+    Result both = run("run", "--relay-host", "127.0.0.1", "--direct");
+    assertThat(both.exitCode()).isEqualTo(2);
+    assertThat(both.err())
+        .startsWith("error: give --relay-host or --direct, not both" + System.lineSeparator())
+        .contains("try 'mailqueue run --help'");
+
+    Result neither = run("run");
+    assertThat(neither.exitCode()).isEqualTo(2);
+    assertThat(neither.err())
+        .startsWith(
+            "error: give --relay-host HOST (a relay) or --direct (MX delivery)"
+                + System.lineSeparator())
+        .contains("try 'mailqueue run --help'");
+
+    Result relayOptionWithDirect = run("run", "--direct", "--relay-port", "25");
+    assertThat(relayOptionWithDirect.exitCode()).isEqualTo(2);
+    assertThat(relayOptionWithDirect.err()).contains("apply to --relay-host, not --direct");
+
+    MessageId id = insert("shop@example.com", null, "a@example.org");
+    Result twoFormats = run("show", id.toString(), "--json", "--body");
+    assertThat(twoFormats.exitCode()).isEqualTo(2);
+    assertThat(twoFormats.err())
+        .startsWith("error: give one of --json, --body or --raw, not several")
+        .contains("try 'mailqueue show --help'");
+
+    for (Result r : List.of(credentials, both, neither, relayOptionWithDirect, twoFormats)) {
+      assertThat(r.err()).as("picocli's own prefix is not doubled").doesNotContain("Error:");
+    }
+  }
+
+  @Test
+  void aUrlWithoutADriverOrTablesIsExplainedInCliTerms() throws Exception {
+    Result notJdbc = run(cli("stats", "--jdbc-url", "postgres://127.0.0.1/test"), null);
+    assertThat(notJdbc.exitCode()).as(notJdbc.err()).isEqualTo(2);
+    assertThat(notJdbc.err())
+        .startsWith("error: 'postgres://127.0.0.1/test' is not a JDBC URL")
+        .contains("jdbc:postgresql:, jdbc:mariadb:, jdbc:mysql: or jdbc:h2:")
+        .contains("try 'mailqueue stats --help'")
+        .doesNotContain("driver instance");
+
+    Result absent = run(cli("stats", "--table-prefix", "absent_"), null);
+    assertThat(absent.exitCode()).isEqualTo(1);
+    assertThat(absent.err())
+        .contains("schema-postgresql.sql")
+        .contains("mq_ prefix replaced by absent_")
+        .contains("or pass --create-schema")
+        .doesNotContain("createSchema");
+  }
+
+  @Test
+  void listSaysHowManyFinishedMessagesThePendingDefaultHid() throws Exception {
+    MessageId done = insert("done@example.com", null, "a@example.org");
+    insert("other@example.com", null, "b@example.org");
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE "
+                    + prefix
+                    + "message SET state = 'DELIVERED', "
+                    + "due_at = NULL, finished_at = created_at WHERE id = ?")) {
+      ps.setObject(1, done.value());
+      ps.executeUpdate();
+    }
+
+    Result hidden = run("list", "--sender", "done@example.com");
+    assertThat(hidden.exitCode()).as(hidden.err()).isZero();
+    assertThat(hidden.out())
+        .contains("-- 0 messages pending" + System.lineSeparator())
+        .endsWith("-- 1 more in finished states: add --all-states" + System.lineSeparator());
+
+    Result all = run("list", "--sender", "done@example.com", "--all-states");
+    assertThat(all.out()).contains(done.toString()).doesNotContain("more in finished states");
+
+    Result nothingHidden = run("list", "--sender", "other@example.com");
+    assertThat(nothingHidden.out())
+        .contains("-- 1 message pending")
+        .doesNotContain("more in finished states");
+  }
+
+  @Test
+  void suppressAddHelpSaysItAppliesToMailAlreadyQueued() throws Exception {
+    Result help = run(cli("suppress", "add", "--help"), null);
+    assertThat(help.exitCode()).isZero();
+    assertThat(help.out().replaceAll("\\s+", " "))
+        .contains("neither later mail nor mail already queued")
+        .doesNotContain("later mail to it is not sent");
   }
 }
