@@ -17,10 +17,13 @@ import jakarta.mail.internet.MimeMultipart;
 import jakarta.mail.internet.MimePart;
 import jakarta.mail.internet.MimeUtility;
 import jakarta.mail.util.ByteArrayDataSource;
+import jakarta.mail.util.LineOutputStream;
+import jakarta.mail.util.StreamProvider;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UnsupportedEncodingException;
 import java.net.MalformedURLException;
 import java.net.URL;
@@ -36,6 +39,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Renders a {@link Mail} to the MIME bytes that every attempt will send, once, at enqueue. The
@@ -53,6 +57,14 @@ public final class MimeRenderer {
       new ProviderLookup(MimeRenderer.class.getClassLoader());
   private static final Session ASCII_SESSION = session(false);
   private static final Session UTF8_SESSION = session(true);
+
+  /**
+   * Whether header lines may be written as UTF-8: Jakarta Mail's own default for the line stream of
+   * a part (system property {@code mail.mime.allowutf8}, default true). Whether a header holds
+   * UTF-8 at all is decided by the session's setting, when the headers are set.
+   */
+  private static final boolean ALLOW_UTF8_HEADERS =
+      Boolean.parseBoolean(System.getProperty("mail.mime.allowutf8", "true"));
 
   private final long maxMessageSize;
   private final String messageIdDomain;
@@ -118,7 +130,7 @@ public final class MimeRenderer {
 
   /** The bytes of {@code message} as stored and sent: without the {@link #OMITTED_HEADERS}. */
   static byte[] write(MimeMessage message, int sizeHint) throws MessagingException, IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(sizeHint);
+    MimeOutput out = new MimeOutput(sizeHint, ALLOW_UTF8_HEADERS);
     message.writeTo(out, OMITTED_HEADERS);
     return out.toByteArray();
   }
@@ -142,7 +154,7 @@ public final class MimeRenderer {
 
   private static MimeMessage compose(Mail mail, String messageId, Date date)
       throws MessagingException {
-    MimeMessage m =
+    FixedIdMimeMessage m =
         new FixedIdMimeMessage(mail.smtpUtf8() ? UTF8_SESSION : ASCII_SESSION, messageId);
     m.setFrom(internet(mail.from()));
     if (!mail.replyTo().isEmpty()) {
@@ -171,7 +183,7 @@ public final class MimeRenderer {
       fillBody(m, mail, inline);
     } else {
       MimeMultipart mixed = new MimeMultipart("mixed");
-      MimeBodyPart body = new MimeBodyPart();
+      MimeBodyPart body = new EncodedBodyPart();
       fillBody(body, mail, inline);
       mixed.addBodyPart(body);
       for (Attachment a : attached) {
@@ -180,6 +192,7 @@ public final class MimeRenderer {
       m.setContent(mixed);
     }
     m.saveChanges();
+    encodeLeaves(m);
     return m;
   }
 
@@ -188,10 +201,10 @@ public final class MimeRenderer {
       throws MessagingException {
     if (mail.text() != null && mail.html() != null) {
       MimeMultipart alternative = new MimeMultipart("alternative");
-      MimeBodyPart text = new MimeBodyPart();
+      MimeBodyPart text = new EncodedBodyPart();
       fillBody(text, mail.text(), null, List.of());
       alternative.addBodyPart(text);
-      MimeBodyPart html = new MimeBodyPart();
+      MimeBodyPart html = new EncodedBodyPart();
       fillBody(html, null, mail.html(), inline);
       alternative.addBodyPart(html);
       target.setContent(alternative);
@@ -208,7 +221,7 @@ public final class MimeRenderer {
       setText(target, html, "html");
     } else {
       MimeMultipart related = new MimeMultipart("related");
-      MimeBodyPart htmlPart = new MimeBodyPart();
+      MimeBodyPart htmlPart = new EncodedBodyPart();
       setText(htmlPart, html, "html");
       related.addBodyPart(htmlPart);
       for (Attachment a : inline) {
@@ -228,8 +241,7 @@ public final class MimeRenderer {
   private static void setText(MimePart target, String text, String subtype)
       throws MessagingException {
     TextBody body = TextBody.of(text);
-    target.setDataHandler(new DataHandler(new ByteArrayDataSource(body.utf8(), textType(subtype))));
-    target.setHeader("Content-Transfer-Encoding", body.transferEncoding());
+    ((Leaf) target).setBytes(body.utf8(), textType(subtype), body.transferEncoding());
   }
 
   /** The Content-Type of a text body, which is always UTF-8 ({@code subtype}: plain or html). */
@@ -317,9 +329,8 @@ public final class MimeRenderer {
 
   private static MimeBodyPart attachmentPart(Attachment a, String disposition)
       throws MessagingException {
-    MimeBodyPart part = new MimeBodyPart();
-    part.setDataHandler(new DataHandler(new ByteArrayDataSource(a.content(), a.contentType())));
-    part.setHeader("Content-Transfer-Encoding", attachmentEncoding(a.contentType(), a.content()));
+    EncodedBodyPart part = new EncodedBodyPart();
+    part.setBytes(a.content(), a.contentType(), attachmentEncoding(a.contentType(), a.content()));
     try {
       part.setFileName(MimeUtility.encodeText(a.filename(), "UTF-8", null));
     } catch (UnsupportedEncodingException e) {
@@ -393,13 +404,15 @@ public final class MimeRenderer {
 
   /**
    * The context class loader while rendering. Jakarta Mail looks its {@code StreamProvider} up anew
-   * for every part it creates, writes or encodes: from the system property {@code
-   * jakarta.mail.util.StreamProvider} if set, else by a {@code ServiceLoader} scan of the context
-   * class loader's whole class path (measured: ~100 us a lookup on the benchmarks' class path, 95 %
-   * of rendering). No {@code Session} property names it, and a system property would change the
-   * whole JVM. So for the rendering thread only, this loader answers that one scan from memory with
-   * the provider the scan would find in Angus's jar, and leaves everything else to {@code parent}.
-   * An application's system property still wins: it is read before any scan.
+   * for every body part and multipart it creates, and for every part it writes or encodes: from the
+   * system property {@code jakarta.mail.util.StreamProvider} if set, else by a {@code
+   * ServiceLoader} scan of the context class loader's whole class path (measured: ~100 us a lookup
+   * on the benchmarks' class path). No {@code Session} property names it, and a system property
+   * would change the whole JVM. Writing and encoding no longer look it up ({@link MimeOutput},
+   * {@link #encodeLeaves}); for the lookups left, one per part created, this loader answers that
+   * one scan from memory with the provider the scan would find in Angus's jar, and leaves
+   * everything else to {@code parent}. An application's system property still wins: it is read
+   * before any scan.
    */
   private static final class ProviderLookup extends ClassLoader {
     private static final String SERVICE = "META-INF/services/jakarta.mail.util.StreamProvider";
@@ -470,9 +483,128 @@ public final class MimeRenderer {
     }
   }
 
+  /**
+   * The buffer a message is written into. It is also the line stream Jakarta Mail would otherwise
+   * wrap around it: handed one, {@code writeTo} writes header lines into it rather than looking its
+   * {@code StreamProvider} up again (see {@link ProviderLookup}) to make one, and the body goes in
+   * as whole arrays rather than a byte at a time through a filter. Header lines are written as
+   * Angus's line stream writes them: UTF-8 when allowed, else one byte per character.
+   */
+  private static final class MimeOutput extends ByteArrayOutputStream implements LineOutputStream {
+    private static final byte[] CRLF = {'\r', '\n'};
+    private final boolean allowUtf8;
+
+    MimeOutput(int size, boolean allowUtf8) {
+      super(size);
+      this.allowUtf8 = allowUtf8;
+    }
+
+    @Override
+    public void writeln(String line) {
+      writeBytes(allowUtf8 ? line.getBytes(StandardCharsets.UTF_8) : oneBytePerChar(line));
+      writeBytes(CRLF);
+    }
+
+    @Override
+    public void writeln() {
+      writeBytes(CRLF);
+    }
+
+    private static byte[] oneBytePerChar(String line) {
+      byte[] bytes = new byte[line.length()];
+      for (int i = 0; i < bytes.length; i++) {
+        bytes[i] = (byte) line.charAt(i);
+      }
+      return bytes;
+    }
+  }
+
+  /**
+   * Replaces the content of every part that holds bytes by those bytes in their transfer encoding,
+   * once {@code saveChanges()} has set the headers from the content. Jakarta Mail looks its {@code
+   * StreamProvider} up anew each time it encodes a part's content, even for 7bit (see {@link
+   * ProviderLookup}); content that is already encoded it copies as it is. The encoder streams are
+   * the ones it would use, and they are flushed, not closed, as it flushes them: the bytes are the
+   * same.
+   */
+  private static void encodeLeaves(MimePart part) throws MessagingException {
+    try {
+      byte[] bytes = part instanceof Leaf leaf ? leaf.bytes() : null;
+      if (bytes != null) {
+        ((Leaf) part).encodeBytes(encoded(bytes, part.getEncoding()));
+        return;
+      }
+      Object content = part.getDataHandler().getContent();
+      if (content instanceof MimeMultipart multipart) {
+        for (int i = 0; i < multipart.getCount(); i++) {
+          encodeLeaves((MimePart) multipart.getBodyPart(i));
+        }
+      }
+    } catch (IOException e) {
+      throw new MessagingException("cannot encode a part", e);
+    }
+  }
+
+  private static byte[] encoded(byte[] bytes, String transferEncoding) throws IOException {
+    StreamProvider provider = ASCII_SESSION.getStreamProvider();
+    String encoding = transferEncoding.toLowerCase(Locale.ROOT);
+    if (!encoding.equals("base64") && !encoding.equals("quoted-printable")) {
+      return bytes; // 7bit and 8bit are written as they are
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length * 14 / 10 + 64);
+    OutputStream encoder =
+        encoding.equals("base64") ? provider.outputBase64(out) : provider.outputQP(out);
+    encoder.write(bytes);
+    encoder.flush();
+    return out.toByteArray();
+  }
+
+  /**
+   * A part whose content is a byte array: set with its type and transfer encoding, and replaced by
+   * the encoded bytes after {@code saveChanges()} ({@link #encodeLeaves}).
+   */
+  private interface Leaf extends MimePart {
+    /** Sets the content, its Content-Type and its Content-Transfer-Encoding. */
+    void setBytes(byte[] bytes, String contentType, String transferEncoding)
+        throws MessagingException;
+
+    /** The bytes set, or {@code null} if the content is not a byte array. */
+    byte @Nullable [] bytes();
+
+    /** Makes {@code encoded} the content, written as it is. */
+    void encodeBytes(byte[] encoded);
+  }
+
+  /** A body part that can be a {@link Leaf}. */
+  private static final class EncodedBodyPart extends MimeBodyPart implements Leaf {
+    private byte @Nullable [] bytes;
+
+    @Override
+    public void setBytes(byte[] bytes, String contentType, String transferEncoding)
+        throws MessagingException {
+      setDataHandler(new DataHandler(new ByteArrayDataSource(bytes, contentType)));
+      setHeader("Content-Transfer-Encoding", transferEncoding);
+      this.bytes = bytes;
+    }
+
+    @Override
+    public byte @Nullable [] bytes() {
+      return bytes;
+    }
+
+    @Override
+    public void encodeBytes(byte[] encoded) {
+      content = encoded;
+      dh = null;
+      cachedContent = null;
+      bytes = null;
+    }
+  }
+
   /** A message whose Message-ID is ours, not regenerated by {@code saveChanges()}. */
-  private static final class FixedIdMimeMessage extends MimeMessage {
+  private static final class FixedIdMimeMessage extends MimeMessage implements Leaf {
     private final String messageId;
+    private byte @Nullable [] bytes;
 
     FixedIdMimeMessage(Session session, String messageId) {
       super(session);
@@ -482,6 +614,27 @@ public final class MimeRenderer {
     @Override
     protected void updateMessageID() throws MessagingException {
       setHeader("Message-ID", messageId);
+    }
+
+    @Override
+    public void setBytes(byte[] bytes, String contentType, String transferEncoding)
+        throws MessagingException {
+      setDataHandler(new DataHandler(new ByteArrayDataSource(bytes, contentType)));
+      setHeader("Content-Transfer-Encoding", transferEncoding);
+      this.bytes = bytes;
+    }
+
+    @Override
+    public byte @Nullable [] bytes() {
+      return bytes;
+    }
+
+    @Override
+    public void encodeBytes(byte[] encoded) {
+      content = encoded;
+      dh = null;
+      cachedContent = null;
+      bytes = null;
     }
   }
 }
