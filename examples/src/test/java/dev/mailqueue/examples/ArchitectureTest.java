@@ -130,7 +130,8 @@ class ArchitectureTest {
         .resideInAPackage("dev.mailqueue.spring..")
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage("dev.mailqueue.cli..", "dev.mailqueue.internal..", "dev.mailqueue.test..")
+        .resideInAnyPackage(
+            "dev.mailqueue.cli..", "dev.mailqueue.internal..", "dev.mailqueue.test..")
         .check(classes);
     noClasses()
         .that()
@@ -143,8 +144,8 @@ class ArchitectureTest {
   }
 
   /**
-   * The test support is an adapter-like helper for applications' tests: it builds the queue
-   * through the API on queue-jdbc, never reaches into the engine or the SMTP adapter, and its
+   * The test support is an adapter-like helper for applications' tests: it builds the queue through
+   * the API on queue-jdbc, never reaches into the engine or the SMTP adapter, and its
    * framework-free core does not need Spring (only dev.mailqueue.test.spring does).
    */
   @Test
@@ -154,7 +155,8 @@ class ArchitectureTest {
         .resideInAPackage("dev.mailqueue.test..")
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage("dev.mailqueue.internal..", "dev.mailqueue.smtp..", "dev.mailqueue.cli..")
+        .resideInAnyPackage(
+            "dev.mailqueue.internal..", "dev.mailqueue.smtp..", "dev.mailqueue.cli..")
         .check(classes);
     noClasses()
         .that()

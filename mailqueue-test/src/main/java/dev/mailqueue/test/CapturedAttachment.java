@@ -40,7 +40,13 @@ public record CapturedAttachment(@Nullable String filename, String contentType, 
   /** {@return the file name, content type and size; never the content} */
   @Override
   public String toString() {
-    return "CapturedAttachment[" + filename + ", " + contentType + ", " + content.length + " bytes]";
+    return "CapturedAttachment["
+        + filename
+        + ", "
+        + contentType
+        + ", "
+        + content.length
+        + " bytes]";
   }
 
   @Override

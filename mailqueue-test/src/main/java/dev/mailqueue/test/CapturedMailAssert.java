@@ -247,8 +247,7 @@ public final class CapturedMailAssert extends AbstractAssert<CapturedMailAssert,
   public CapturedMailAssert hasAttachments(int count) {
     isNotNull();
     if (actual.attachments().size() != count) {
-      failWithMessage(
-          "Expected %d attachment(s) but were %s", count, actual.attachments());
+      failWithMessage("Expected %d attachment(s) but were %s", count, actual.attachments());
     }
     return this;
   }

@@ -40,7 +40,10 @@ final class CapturingTransport implements MailTransport {
     // Captured before the result goes back, so that awaitDelivered() waits for its events.
     mailbox.capture(mail, outcomes);
     return new DeliveryResult(
-        outcomes, uncertain ? DeliveryResult.Kind.UNCERTAIN : DeliveryResult.Kind.NORMAL, null, HOST);
+        outcomes,
+        uncertain ? DeliveryResult.Kind.UNCERTAIN : DeliveryResult.Kind.NORMAL,
+        null,
+        HOST);
   }
 
   @Override

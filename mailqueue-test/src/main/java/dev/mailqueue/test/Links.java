@@ -14,7 +14,8 @@ final class Links {
   private static final Pattern IN_TEXT = Pattern.compile("https?://[^\\s<>\"'`]+");
 
   private static final Pattern HREF =
-      Pattern.compile("href\\s*=\\s*(?:\"([^\"]*)\"|'([^']*)'|([^\\s>]+))", Pattern.CASE_INSENSITIVE);
+      Pattern.compile(
+          "href\\s*=\\s*(?:\"([^\"]*)\"|'([^']*)'|([^\\s>]+))", Pattern.CASE_INSENSITIVE);
 
   /** Punctuation that ends a sentence rather than a URL in running text. */
   private static final String TRAILING = ".,;:!?)]}";

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * Gives each test a started {@link MailQueue} on a real database whose transport sends nothing but
- * captures every message into a {@link Mailbox}. Test methods (and {@code @BeforeEach} methods)
- * may declare {@code MailQueue} and {@code Mailbox} parameters.
+ * captures every message into a {@link Mailbox}. Test methods (and {@code @BeforeEach} methods) may
+ * declare {@code MailQueue} and {@code Mailbox} parameters.
  *
  * <p>With {@code @ExtendWith(MailQueueExtension.class)} each test gets its own H2 database in
  * memory, with the queue's tables, dropped after the test; {@link #dataSource()} is that database,

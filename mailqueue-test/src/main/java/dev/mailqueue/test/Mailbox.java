@@ -35,9 +35,9 @@ import org.slf4j.LoggerFactory;
  * it with {@link MailQueueAssertions#assertThat(Mailbox)}.
  *
  * <p>The queue delivers on its own threads; {@link #awaitDelivered()} waits, without sleeping a
- * fixed time, until nothing is left to send and every listener has heard of every attempt. A
- * {@link MailQueueExtension} or {@code @AutoConfigureMailQueue} makes the mailbox and wires it into
- * the queue; to wire one by hand, build the queue with {@link #transport()} and {@link
+ * fixed time, until nothing is left to send and every listener has heard of every attempt. A {@link
+ * MailQueueExtension} or {@code @AutoConfigureMailQueue} makes the mailbox and wires it into the
+ * queue; to wire one by hand, build the queue with {@link #transport()} and {@link
  * #listener(List)}.
  *
  * <p>Thread-safe.
@@ -57,7 +57,9 @@ public final class Mailbox {
   private final List<CapturedMail> attempts = new ArrayList<>();
   private final List<Recorded> events = new ArrayList<>();
 
-  /** Recipients of captured attempts whose listener event has not come yet: id, attempt, address. */
+  /**
+   * Recipients of captured attempts whose listener event has not come yet: id, attempt, address.
+   */
   private final Set<String> untold = new HashSet<>();
 
   private final ReentrantLock lock = new ReentrantLock();
@@ -154,7 +156,8 @@ public final class Mailbox {
   }
 
   RecipientScript scriptFor(MailAddress recipient) {
-    return scripts.computeIfAbsent(CapturedMail.key(recipient), k -> new RecipientScript(recipient));
+    return scripts.computeIfAbsent(
+        CapturedMail.key(recipient), k -> new RecipientScript(recipient));
   }
 
   /** {@return every attempt the transport received, in order, whatever it answered} */

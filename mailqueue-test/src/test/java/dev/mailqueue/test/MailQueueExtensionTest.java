@@ -72,7 +72,9 @@ class MailQueueExtensionTest {
     CapturedMail sent = mailbox.sentTo("bob@example.org").get(0);
     // the same link from the text and, with &amp; decoded, from the HTML: one link
     assertThat(sent.links()).hasSize(1);
-    assertThat(sent.link("/reset?token=")).startsWith("https://shop.example/reset?token=").endsWith("&lang=de");
+    assertThat(sent.link("/reset?token="))
+        .startsWith("https://shop.example/reset?token=")
+        .endsWith("&lang=de");
     assertThat(sent.header("Subject")).isEqualTo("Passwort zurücksetzen");
     assertThat(heard).containsExactly("delivered bob@example.org");
   }
@@ -117,8 +119,9 @@ class MailQueueExtensionTest {
         .hasHistory("bob@example.org", DEFERRED, DEFERRED, DELIVERED);
     // three attempts of one message: the first delivered ann, bounced eve, deferred bob
     assertThat(mailbox.attempts()).extracting(CapturedMail::attempt).containsExactly(1, 2, 3);
-    assertThat(mailbox.attempts()).extracting(CapturedMail::messageIdHeader).containsOnly(
-        mailbox.attempts().get(0).messageIdHeader());
+    assertThat(mailbox.attempts())
+        .extracting(CapturedMail::messageIdHeader)
+        .containsOnly(mailbox.attempts().get(0).messageIdHeader());
     assertThat(mailbox.sent()).hasSize(2);
     assertThat(mailbox.sentTo("bob@example.org").get(0).attempt()).isEqualTo(3);
     assertThat(queue.find(id).orElseThrow().state()).isEqualTo(MessageState.BOUNCED);
@@ -138,7 +141,12 @@ class MailQueueExtensionTest {
     mailbox.script("bob@example.org").uncertain();
 
     queue.enqueue(
-        Mail.builder().from("shop@example.com").to("bob@example.org").subject("s").text("t").build());
+        Mail.builder()
+            .from("shop@example.com")
+            .to("bob@example.org")
+            .subject("s")
+            .text("t")
+            .build());
     mailbox.awaitDelivered();
 
     List<DeliveryEvent> deferred = mailbox.events(DEFERRED);
@@ -204,7 +212,12 @@ class MailQueueExtensionTest {
   @Test
   void failingAssertionsSayWhatWasSent(MailQueue queue, Mailbox mailbox) {
     queue.enqueue(
-        Mail.builder().from("shop@example.com").to("bob@example.org").subject("Hi").text("t").build());
+        Mail.builder()
+            .from("shop@example.com")
+            .to("bob@example.org")
+            .subject("Hi")
+            .text("t")
+            .build());
     mailbox.awaitDelivered();
 
     assertThatThrownBy(() -> assertThat(mailbox).sentTo("eve@example.org"))

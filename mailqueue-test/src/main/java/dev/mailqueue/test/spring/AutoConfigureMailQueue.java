@@ -24,8 +24,8 @@ import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
  * transaction commits when its method returns.
  *
  * <p>Imports the auto-configurations listed in {@code
- * META-INF/spring/dev.mailqueue.test.spring.AutoConfigureMailQueue.imports}, as Boot's own {@code
- * @AutoConfigure*} annotations do.
+ * META-INF/spring/dev.mailqueue.test.spring.AutoConfigureMailQueue.imports}, as Boot's own
+ * {@code @AutoConfigure*} annotations do.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)

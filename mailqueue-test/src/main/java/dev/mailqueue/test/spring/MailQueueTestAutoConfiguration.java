@@ -7,8 +7,8 @@ import dev.mailqueue.spi.MailTransport;
 import dev.mailqueue.spring.MailQueueAutoConfiguration;
 import dev.mailqueue.spring.MailQueueCustomizer;
 import dev.mailqueue.spring.MailQueueProperties;
-import dev.mailqueue.test.Mailbox;
 import dev.mailqueue.test.MailQueueExtension;
+import dev.mailqueue.test.Mailbox;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
@@ -89,7 +89,9 @@ public final class MailQueueTestAutoConfiguration {
                           override.getMaxAttempts() != null
                               ? override.getMaxAttempts()
                               : retry.getMaxAttempts(),
-                          override.getMaxAge() != null ? override.getMaxAge() : retry.getMaxAge())));
+                          override.getMaxAge() != null
+                              ? override.getMaxAge()
+                              : retry.getMaxAge())));
     };
   }
 

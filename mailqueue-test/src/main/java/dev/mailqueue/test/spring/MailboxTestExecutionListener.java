@@ -15,9 +15,7 @@ public final class MailboxTestExecutionListener extends AbstractTestExecutionLis
   /** Made by Spring's test framework from {@code META-INF/spring.factories}. */
   public MailboxTestExecutionListener() {}
 
-  /**
-   * {@return 2100: after dependency injection (2000), before a test transaction begins (4000)}
-   */
+  /** {@return 2100: after dependency injection (2000), before a test transaction begins (4000)} */
   @Override
   public int getOrder() {
     return 2100;
@@ -43,5 +41,4 @@ public final class MailboxTestExecutionListener extends AbstractTestExecutionLis
   public String toString() {
     return "MailboxTestExecutionListener";
   }
-
 }

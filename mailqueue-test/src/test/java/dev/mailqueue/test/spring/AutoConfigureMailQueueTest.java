@@ -83,7 +83,8 @@ class AutoConfigureMailQueueTest {
   void theCapturingTransportReplacesSmtpAndTheMailboxSeesCommittedMail() {
     assertThat(context.getBean(MailTransport.class)).isSameAs(mailbox.transport());
 
-    new TransactionTemplate(transactions).executeWithoutResult(s -> queue.enqueue(mail("bob@example.org")));
+    new TransactionTemplate(transactions)
+        .executeWithoutResult(s -> queue.enqueue(mail("bob@example.org")));
     mailbox.awaitDelivered();
 
     assertThat(mailbox)
@@ -101,7 +102,8 @@ class AutoConfigureMailQueueTest {
               queue.enqueue(mail("mallory@example.org"));
               s.setRollbackOnly();
             });
-    new TransactionTemplate(transactions).executeWithoutResult(s -> queue.enqueue(mail("bob@example.org")));
+    new TransactionTemplate(transactions)
+        .executeWithoutResult(s -> queue.enqueue(mail("bob@example.org")));
     mailbox.awaitDelivered();
 
     assertThat(mailbox).hasSent(1).sentNothingTo("mallory@example.org");
