@@ -49,7 +49,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * ({@link #TEST_RETRY_POLICY}), so a scripted "defer twice" is done within {@link
  * Mailbox#awaitDelivered()}; lifetime and attempts stay {@link RetryPolicy}'s defaults. A new queue
  * is built before and closed after every test; a registered extension shared by the tests of a
- * class (a {@code static} field) does the same.
+ * class (a {@code static} field) does the same, so such tests must not run concurrently.
  */
 public final class MailQueueExtension
     implements BeforeEachCallback, AfterEachCallback, ParameterResolver {

@@ -23,6 +23,10 @@ import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
  * mailbox.awaitDelivered()}. Without {@code @Transactional} on the test, the service's own
  * transaction commits when its method returns.
  *
+ * <p>It adjusts the starter's {@code MailQueue}; an application that defines a {@code MailQueue}
+ * bean of its own builds it, in tests, with the mailbox's {@code transport()} and {@code
+ * listener(...)}.
+ *
  * <p>Imports the auto-configurations listed in {@code
  * META-INF/spring/dev.mailqueue.test.spring.AutoConfigureMailQueue.imports}, as Boot's own
  * {@code @AutoConfigure*} annotations do.
