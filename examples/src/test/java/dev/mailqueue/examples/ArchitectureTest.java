@@ -24,7 +24,13 @@ import org.junit.jupiter.api.Test;
  */
 class ArchitectureTest {
   private static final List<String> MODULES =
-      List.of("queue-api", "queue-jdbc", "queue-smtp", "queue-cli", "spring-autoconfigure");
+      List.of(
+          "queue-api",
+          "queue-jdbc",
+          "queue-smtp",
+          "queue-cli",
+          "spring-autoconfigure",
+          "mailqueue-test");
 
   /** The one engine class the API may name: MailQueue.builder() and Mail's checks go through it. */
   private static final String ENTRY_POINT = "dev.mailqueue.internal.Engine";
@@ -48,7 +54,9 @@ class ArchitectureTest {
             "dev.mailqueue.jdbc",
             "dev.mailqueue.smtp",
             "dev.mailqueue.cli",
-            "dev.mailqueue.spring");
+            "dev.mailqueue.spring",
+            "dev.mailqueue.test",
+            "dev.mailqueue.test.spring");
   }
 
   @Test
@@ -106,7 +114,11 @@ class ArchitectureTest {
           .should()
           .dependOnClassesThat()
           .resideInAnyPackage(
-              "dev.mailqueue.internal..", other, "dev.mailqueue.cli..", "dev.mailqueue.spring..")
+              "dev.mailqueue.internal..",
+              other,
+              "dev.mailqueue.cli..",
+              "dev.mailqueue.spring..",
+              "dev.mailqueue.test..")
           .check(classes);
     }
   }
@@ -118,14 +130,40 @@ class ArchitectureTest {
         .resideInAPackage("dev.mailqueue.spring..")
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage("dev.mailqueue.cli..", "dev.mailqueue.internal..")
+        .resideInAnyPackage(
+            "dev.mailqueue.cli..", "dev.mailqueue.internal..", "dev.mailqueue.test..")
         .check(classes);
     noClasses()
         .that()
         .resideInAPackage("dev.mailqueue.cli..")
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage("dev.mailqueue.spring..", "dev.mailqueue.internal..")
+        .resideInAnyPackage(
+            "dev.mailqueue.spring..", "dev.mailqueue.internal..", "dev.mailqueue.test..")
+        .check(classes);
+  }
+
+  /**
+   * The test support is an adapter-like helper for applications' tests: it builds the queue through
+   * the API on queue-jdbc, never reaches into the engine or the SMTP adapter, and its
+   * framework-free core does not need Spring (only dev.mailqueue.test.spring does).
+   */
+  @Test
+  void theTestSupportUsesTheApiAndTheJdbcStoreOnly() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.mailqueue.test..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "dev.mailqueue.internal..", "dev.mailqueue.smtp..", "dev.mailqueue.cli..")
+        .check(classes);
+    noClasses()
+        .that()
+        .resideInAPackage("dev.mailqueue.test")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("dev.mailqueue.spring..", "org.springframework..")
         .check(classes);
   }
 
@@ -142,7 +180,8 @@ class ArchitectureTest {
                 "dev.mailqueue.jdbc..",
                 "dev.mailqueue.smtp..",
                 "dev.mailqueue.cli..",
-                "dev.mailqueue.spring.."))
+                "dev.mailqueue.spring..",
+                "dev.mailqueue.test.."))
         .toArray(String[]::new);
   }
 }
