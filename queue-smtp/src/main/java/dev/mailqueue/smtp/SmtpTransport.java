@@ -195,6 +195,12 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
    */
   public static final int DEFAULT_MAX_CONNECTIONS_PER_MX_HOST = 2;
 
+  /**
+   * Whether direct mode honours MTA-STS policies (RFC 8461) by default: true, as KumoMTA does (see
+   * {@link DirectBuilder#mtaSts}).
+   */
+  public static final boolean DEFAULT_MTA_STS = true;
+
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
   private final Settings settings;
@@ -264,16 +270,30 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
               ? settings
               : settings.withTls(settings.security(), UnverifiedTls.socketFactory(), false);
       this.relays = null;
+      AddressPolicy addressPolicy = AddressPolicy.allowing(direct.allowed());
+      MtaSts mtaSts =
+          direct.mtaSts() && direct.resolver() instanceof DnsMxResolver dns
+              ? new MtaSts(
+                  dns,
+                  new MtaStsFetcher(
+                      dns,
+                      addressPolicy,
+                      settings.sslSocketFactory(),
+                      direct.mtaStsPort(),
+                      MtaStsFetcher.TIMEOUT),
+                  direct.mtaStsClock())
+              : null;
       this.direct =
           new DirectDelivery(
               opportunistic,
               verified,
               direct.verifiedDomains(),
               direct.resolver(),
-              AddressPolicy.allowing(direct.allowed()),
+              addressPolicy,
               direct.limits(),
               scheduler,
-              shaping);
+              shaping,
+              mtaSts);
       desc =
           "SmtpTransport[direct, resolver="
               + direct.resolver()
@@ -283,6 +303,8 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
               + direct.verifiedDomains()
               + ", allowed="
               + direct.allowed()
+              + ", mtaSts="
+              + (mtaSts != null)
               + ", ehlo="
               + settings.ehloName()
               + "]";
@@ -429,6 +451,11 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
   /** Idle connections to the relay at index {@code i} (tests only). */
   int idleConnections(int i) {
     return relays.idleConnections(i);
+  }
+
+  /** What MTA-STS testing mode reported in direct mode, as "domain: finding" (tests only). */
+  List<String> mtaStsReported() {
+    return direct.mtaStsReported();
   }
 
   /** Idle connections to an MX host in direct mode (tests only). */
