@@ -29,6 +29,7 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
 
   private Clock mtaStsClock = Clock.systemUTC();
   private int mtaStsPort = MtaStsFetcher.HTTPS_PORT;
+  private Duration mtaStsTimeout = MtaStsFetcher.TIMEOUT;
 
   DirectBuilder() {}
 
@@ -39,7 +40,8 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
 
   /**
    * Finds the MX hosts of each recipient domain. Defaults to {@link DnsMxResolver#ofDefaults()}
-   * (the system's name servers), created by {@link #build()}.
+   * (the system's name servers), created by {@link #build()}. A {@link DnsMxResolver} also makes
+   * the {@link #mtaSts MTA-STS} lookups; with any other resolver MTA-STS is off.
    *
    * @param resolver asked for each recipient domain on every attempt, from many worker threads at
    *     once; not null
@@ -159,14 +161,14 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
    * Honours the MTA-STS policies (RFC 8461) of recipient domains. A domain publishes one with a
    * {@code _mta-sts.<domain>} TXT record ({@code v=STSv1; id=...}) and a policy file at {@code
    * https://mta-sts.<domain>/.well-known/mta-sts.txt}; the transport looks the record up with the
-   * {@link DnsMxResolver} and fetches the policy over HTTPS with a verified certificate (the
-   * {@link #trustStore} when set, else the JDK's; no redirects; 10 s; at most 64 KiB), and caches
-   * it in memory for its {@code max_age} or until the record's {@code id} changes. A policy in
-   * {@code enforce} mode restricts delivery to the MX hosts it names, each only over STARTTLS with
-   * a certificate valid for the MX host name: anything else (no MX host named, STARTTLS not
-   * offered, a certificate that does not verify) defers the recipients with a local {@code 4.7.x}
-   * reply naming MTA-STS and the domain, never a bounce and never plain text. In {@code testing}
-   * mode mail goes out as without a policy and an MX host the policy does not name is logged as a
+   * {@link DnsMxResolver} and fetches the policy over HTTPS with a verified certificate (the {@link
+   * #trustStore} when set, else the JDK's; no redirects; 10 s; at most 64 KiB), and caches it in
+   * memory for its {@code max_age} or until the record's {@code id} changes. A policy in {@code
+   * enforce} mode restricts delivery to the MX hosts it names, each only over STARTTLS with a
+   * certificate valid for the MX host name: anything else (no MX host named, STARTTLS not offered,
+   * a certificate that does not verify) defers the recipients with a local {@code 4.7.x} reply
+   * naming MTA-STS and the domain, never a bounce and never plain text. In {@code testing} mode
+   * mail goes out as without a policy and an MX host the policy does not name is logged as a
    * warning, once per domain. A failed fetch leaves a cached unexpired policy in effect, else the
    * domain is treated as having none (RFC 8461 5.1) and the fetch is not repeated for 5 minutes.
    *
@@ -191,6 +193,12 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
   /** The port MTA-STS policies are fetched from instead of 443 (tests). */
   DirectBuilder mtaStsPort(int port) {
     this.mtaStsPort = port;
+    return this;
+  }
+
+  /** The time a policy fetch may take instead of 10 s (tests). */
+  DirectBuilder mtaStsTimeout(Duration timeout) {
+    this.mtaStsTimeout = positiveMillis(timeout, "mtaStsTimeout");
     return this;
   }
 
@@ -226,7 +234,9 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
     }
     boolean sts =
         resolver instanceof DnsMxResolver
-            && (mtaSts != null ? mtaSts : effective != Security.NONE && SmtpTransport.DEFAULT_MTA_STS);
+            && (mtaSts != null
+                ? mtaSts
+                : effective != Security.NONE && SmtpTransport.DEFAULT_MTA_STS);
     Duration read = readTimeout != null ? readTimeout : SmtpTransport.DEFAULT_DIRECT_READ_TIMEOUT;
     Duration deadline =
         attemptDeadline != null ? attemptDeadline : SmtpTransport.DEFAULT_DIRECT_ATTEMPT_DEADLINE;
@@ -239,7 +249,8 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
                 maxMxAddresses, maxConnectionsPerMxHost, domainDeadline, messageDeadline),
             sts,
             mtaStsClock,
-            mtaStsPort);
+            mtaStsPort,
+            mtaStsTimeout);
     return new SmtpTransport(
         settings(List.of(), null, effective, read, deadline, true),
         direct,
@@ -255,5 +266,6 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
       DirectDelivery.Limits limits,
       boolean mtaSts,
       Clock mtaStsClock,
-      int mtaStsPort) {}
+      int mtaStsPort,
+      Duration mtaStsTimeout) {}
 }

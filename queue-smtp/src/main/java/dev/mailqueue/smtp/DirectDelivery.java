@@ -275,9 +275,7 @@ final class DirectDelivery {
         break;
       }
     }
-    return sts != null && sts.enforced()
-        ? underMtaSts(domain, attempt.result())
-        : attempt.result();
+    return sts != null && sts.enforced() ? underMtaSts(domain, attempt.result()) : attempt.result();
   }
 
   /** The result with local TLS deferrals saying that the domain's MTA-STS policy required TLS. */

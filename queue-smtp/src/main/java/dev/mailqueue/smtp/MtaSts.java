@@ -145,8 +145,8 @@ final class MtaSts {
   }
 
   /**
-   * Testing mode: what enforcement would have refused, logged once per domain and finding (RFC
-   * 8461 5.2; no TLSRPT report is sent).
+   * Testing mode: what enforcement would have refused, logged once per domain and finding (RFC 8461
+   * 5.2; no TLSRPT report is sent).
    */
   void reportTesting(String domain, String finding) {
     String key = domain + ": " + finding;

@@ -53,6 +53,11 @@ final class MtaStsFetcher {
   /** Addresses of the policy host tried, at most. */
   private static final int MAX_ADDRESSES = 2;
 
+  private static final byte[] HEADER_END = {'\r', '\n', '\r', '\n'};
+  private static final Pattern CONTENT_LENGTH =
+      Pattern.compile(
+          "^content-length:[ \t]*([0-9]{1,9})[ \t]*$",
+          Pattern.CASE_INSENSITIVE | Pattern.MULTILINE);
   private static final Pattern STATUS = Pattern.compile("HTTP/1\\.[01] ([0-9]{3})(?: .*)?");
 
   private final DnsMxResolver dns;
@@ -146,12 +151,16 @@ final class MtaStsFetcher {
     }
   }
 
-  /** Up to the header limit plus one byte more than a policy may have, within the deadline. */
+  /**
+   * The response, up to the header limit plus one byte more than a policy may have, within the
+   * deadline: until the server closes the connection or, when it sent a Content-Length, until the
+   * body is complete (a server may keep the connection open despite {@code Connection: close}).
+   */
   private static byte[] read(SSLSocket s, long end) throws IOException {
     InputStream in = s.getInputStream();
     byte[] buf = new byte[MAX_HEADER_BYTES + MAX_POLICY_BYTES + 1];
     int n = 0;
-    while (n < buf.length) {
+    while (n < buf.length && !complete(buf, n)) {
       s.setSoTimeout(remainingMillis(end));
       int r = in.read(buf, n, buf.length - n);
       if (r < 0) {
@@ -166,7 +175,7 @@ final class MtaStsFetcher {
 
   /** The body of a complete response, if it is an acceptable policy document. */
   private static String body(byte[] response, String host) throws Failed {
-    int headerEnd = indexOf(response, new byte[] {'\r', '\n', '\r', '\n'});
+    int headerEnd = indexOf(response, response.length, HEADER_END);
     if (headerEnd < 0 || headerEnd > MAX_HEADER_BYTES) {
       throw new Failed("no complete HTTP header from " + host);
     }
@@ -178,7 +187,8 @@ final class MtaStsFetcher {
     }
     int code = Integer.parseInt(status.group(1));
     if (code >= 300 && code < 400) {
-      throw new Failed("HTTP " + code + " from " + host + ": redirects are not followed (RFC 8461)");
+      throw new Failed(
+          "HTTP " + code + " from " + host + ": redirects are not followed (RFC 8461)");
     }
     if (code != 200) {
       throw new Failed("HTTP " + code + " from " + host);
@@ -207,13 +217,11 @@ final class MtaStsFetcher {
       }
     }
     String mediaType =
-        contentType == null
-            ? ""
-            : contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+        contentType == null ? "" : contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
     if (!mediaType.equals("text/plain")) {
       throw new Failed("media type of the policy at " + host + " is not text/plain: " + mediaType);
     }
-    int start = headerEnd + 4;
+    int start = headerEnd + HEADER_END.length;
     int available = response.length - start;
     if (available > MAX_POLICY_BYTES || contentLength > MAX_POLICY_BYTES) {
       throw new Failed("policy at " + host + " is larger than " + MAX_POLICY_BYTES + " bytes");
@@ -235,9 +243,19 @@ final class MtaStsFetcher {
     }
   }
 
-  private static int indexOf(byte[] data, byte[] needle) {
+  /** Whether the first {@code n} bytes hold a header with a Content-Length and all of its body. */
+  private static boolean complete(byte[] data, int n) {
+    int headerEnd = indexOf(data, n, HEADER_END);
+    if (headerEnd < 0) {
+      return false;
+    }
+    Matcher m = CONTENT_LENGTH.matcher(new String(data, 0, headerEnd, StandardCharsets.ISO_8859_1));
+    return m.find() && n - (headerEnd + HEADER_END.length) >= Long.parseLong(m.group(1));
+  }
+
+  private static int indexOf(byte[] data, int length, byte[] needle) {
     outer:
-    for (int i = 0; i + needle.length <= data.length; i++) {
+    for (int i = 0; i + needle.length <= length; i++) {
       for (int j = 0; j < needle.length; j++) {
         if (data[i + j] != needle[j]) {
           continue outer;

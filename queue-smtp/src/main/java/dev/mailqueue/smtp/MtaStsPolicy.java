@@ -12,8 +12,8 @@ import java.util.regex.Pattern;
  * grammar is no policy, never a guess.
  *
  * @param mode what a sender does when an MX host does not match or has no valid TLS
- * @param mx the MX host patterns, lower case: a host name, or {@code *.} and a host name for any one
- *     label in front of it; empty only in mode {@link Mode#NONE}
+ * @param mx the MX host patterns, lower case: a host name, or {@code *.} and a host name for any
+ *     one label in front of it; empty only in mode {@link Mode#NONE}
  * @param maxAge how long the policy may be cached, at most {@link #MAX_AGE_LIMIT} seconds
  */
 record MtaStsPolicy(Mode mode, List<String> mx, Duration maxAge) {
@@ -160,8 +160,8 @@ record MtaStsPolicy(Mode mode, List<String> mx, Duration maxAge) {
 
   /**
    * Whether {@code mxHost} (lower case, no trailing dot) matches one of the {@code mx} patterns:
-   * exactly, or, for {@code *.example.com}, with exactly one label in place of the {@code *}
-   * (RFC 8461 4.1: {@code mail.example.com}, not {@code example.com} or {@code a.b.example.com}).
+   * exactly, or, for {@code *.example.com}, with exactly one label in place of the {@code *} (RFC
+   * 8461 4.1: {@code mail.example.com}, not {@code example.com} or {@code a.b.example.com}).
    */
   boolean matches(String mxHost) {
     for (String p : mx) {

@@ -108,7 +108,9 @@ import java.util.function.Function;
  * checking the certificate (RFC 7435, Postfix {@code may}), since most MX certificates do not name
  * the MX host; for domains given to {@link DirectBuilder#requireVerifiedTls} STARTTLS is required
  * and the certificate must be valid for the MX host name (Postfix {@code verify}), otherwise the
- * next MX is tried and the recipients are deferred. Direct mode never authenticates.
+ * next MX is tried and the recipients are deferred. A domain's MTA-STS policy (RFC 8461, on by
+ * default, see {@link DirectBuilder#mtaSts}) in {@code enforce} mode does the same for the MX hosts
+ * it names and leaves the others untried. Direct mode never authenticates.
  */
 public final class SmtpTransport implements MailTransport, ClusterAware {
   /** Default time to establish the TCP connection: 30 seconds. */
@@ -280,7 +282,7 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
                       addressPolicy,
                       settings.sslSocketFactory(),
                       direct.mtaStsPort(),
-                      MtaStsFetcher.TIMEOUT),
+                      direct.mtaStsTimeout()),
                   direct.mtaStsClock())
               : null;
       this.direct =

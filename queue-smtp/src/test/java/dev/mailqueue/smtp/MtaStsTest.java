@@ -9,9 +9,11 @@ import com.sun.net.httpserver.HttpsServer;
 import dev.mailqueue.RecipientOutcome;
 import dev.mailqueue.RecipientStatus;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.time.Clock;
@@ -19,7 +21,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLServerSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -284,8 +289,7 @@ class MtaStsTest {
     https.stop(0);
     https = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     // trusted, but for localhost, not mta-sts.example.test
-    https.setHttpsConfigurator(
-        new HttpsConfigurator(TestCertificates.localhost().serverContext()));
+    https.setHttpsConfigurator(new HttpsConfigurator(TestCertificates.localhost().serverContext()));
     https.createContext(
         "/.well-known/mta-sts.txt",
         exchange -> {
@@ -311,8 +315,7 @@ class MtaStsTest {
     assertThatThrownBy(() -> direct().security(Security.NONE).mtaSts(true).build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("MTA-STS");
-    assertThatThrownBy(
-            () -> direct().mxResolver(d -> new MxLookup.NullMx()).mtaSts(true).build())
+    assertThatThrownBy(() -> direct().mxResolver(d -> new MxLookup.NullMx()).mtaSts(true).build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("DnsMxResolver");
   }
@@ -323,6 +326,119 @@ class MtaStsTest {
 
     assertThat(send().status()).isEqualTo(RecipientStatus.DELIVERED);
     assertThat(requests).hasValue(0);
+  }
+
+  @Test
+  void aPolicyServerThatKeepsTheConnectionOpenIsReadUpToItsContentLength() throws Exception {
+    byte[] body =
+        "version: STSv1\nmode: enforce\nmx: mx.example.test\nmax_age: 86400\n"
+            .getBytes(StandardCharsets.US_ASCII);
+    CountDownLatch testOver = new CountDownLatch(1);
+    try (RawTlsServer raw =
+        new RawTlsServer(
+            socket -> {
+              readRequest(socket);
+              OutputStream out = socket.getOutputStream();
+              out.write(
+                  ("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                          + "Content-Length: "
+                          + body.length
+                          + "\r\n\r\n")
+                      .getBytes(StandardCharsets.US_ASCII));
+              out.write(body);
+              out.flush();
+              testOver.await(); // Connection: close ignored
+            })) {
+      // were the fetch to wait for the connection to end, it would fail after 20 s: no policy
+      transport = direct().mtaStsPort(raw.port()).mtaStsTimeout(Duration.ofSeconds(20)).build();
+
+      try {
+        assertThat(send().status()).isEqualTo(RecipientStatus.DEFERRED);
+      } finally {
+        testOver.countDown();
+      }
+    }
+  }
+
+  @Test
+  void aPolicyServerThatDripsIsGivenUpAfterTheFetchTimeout() throws Exception {
+    CountDownLatch testOver = new CountDownLatch(1);
+    try (RawTlsServer raw =
+        new RawTlsServer(
+            socket -> {
+              readRequest(socket);
+              OutputStream out = socket.getOutputStream();
+              // one byte of an endless header line every 50 ms: each read is quick, the whole never
+              // ends
+              out.write("HTTP/1.1 200 OK\r\nX-Drip: ".getBytes(StandardCharsets.US_ASCII));
+              while (!testOver.await(50, TimeUnit.MILLISECONDS)) {
+                out.write('x');
+                out.flush();
+              }
+            })) {
+      transport = direct().mtaStsPort(raw.port()).mtaStsTimeout(Duration.ofSeconds(1)).build();
+
+      try {
+        assertThat(send().status()).isEqualTo(RecipientStatus.DELIVERED); // no policy: as usual
+      } finally {
+        testOver.countDown();
+      }
+    }
+  }
+
+  private static void readRequest(Socket socket) throws IOException {
+    InputStream in = socket.getInputStream();
+    int matched = 0;
+    byte[] end = {'\r', '\n', '\r', '\n'};
+    while (matched < end.length) {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("request ended early");
+      }
+      matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
+    }
+  }
+
+  /** A TLS server for mta-sts.example.test whose every connection a test script handles. */
+  private static final class RawTlsServer implements AutoCloseable {
+    interface Script {
+      void run(Socket socket) throws Exception;
+    }
+
+    private final SSLServerSocket server;
+    private final Thread thread;
+
+    RawTlsServer(Script script) throws Exception {
+      server =
+          (SSLServerSocket)
+              TestCertificates.forHost("mta-sts." + DOMAIN)
+                  .serverContext()
+                  .getServerSocketFactory()
+                  .createServerSocket(0, 5, InetAddress.getLoopbackAddress());
+      thread =
+          new Thread(
+              () -> {
+                while (!server.isClosed()) {
+                  try (Socket s = server.accept()) {
+                    script.run(s);
+                  } catch (Exception e) {
+                    // the next connection, or the end of the test
+                  }
+                }
+              },
+              "raw-tls-policy-server");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    int port() {
+      return server.getLocalPort();
+    }
+
+    @Override
+    public void close() throws IOException {
+      server.close();
+    }
   }
 
   /** A clock the test moves on by hand. */
