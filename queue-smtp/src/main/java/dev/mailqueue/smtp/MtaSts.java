@@ -70,7 +70,12 @@ final class MtaSts {
   }
 
   private @Nullable MtaStsPolicy lookup(String domain) {
-    DnsMxResolver.Txt txt = dns.txt("_mta-sts." + domain);
+    DnsMxResolver.Txt txt;
+    try {
+      txt = dns.txt("_mta-sts." + domain);
+    } catch (RuntimeException e) {
+      txt = new DnsMxResolver.Txt(List.of(), "TXT lookup threw " + e.getClass().getName());
+    }
     Instant now = clock.instant();
     MtaStsPolicyCache.Entry cached = cache.get(domain, now);
     MtaStsPolicy kept = cached == null ? null : cached.policy();
@@ -87,7 +92,8 @@ final class MtaSts {
     MtaStsPolicy fetched;
     try {
       fetched = fetcher.fetch(domain);
-    } catch (MtaStsFetcher.Failed e) {
+    } catch (MtaStsFetcher.Failed | RuntimeException e) {
+      // RuntimeException: a name the TLS or DNS library refuses; a failed fetch like any other
       cache.failed(domain, id, now.plus(FAILED_FETCH_RETRY));
       log.warn(
           "MTA-STS policy of {} (TXT id {}) could not be fetched, {} for {} s: {}",
@@ -95,7 +101,9 @@ final class MtaSts {
           id,
           kept == null ? "delivering as if it had none" : "keeping the cached one",
           FAILED_FETCH_RETRY.toSeconds(),
-          e.getMessage());
+          e instanceof MtaStsFetcher.Failed
+              ? e.getMessage()
+              : NetworkText.sanitize(e.toString(), 300));
       return kept;
     }
     cache.put(domain, new MtaStsPolicyCache.Entry(id, fetched, now.plus(fetched.maxAge())));

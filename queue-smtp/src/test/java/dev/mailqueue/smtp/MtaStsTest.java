@@ -93,9 +93,13 @@ class MtaStsTest {
   }
 
   private DirectBuilder direct() throws Exception {
+    return direct("127.0.0.1");
+  }
+
+  private DirectBuilder direct(String allowed) throws Exception {
     return SmtpTransport.direct()
         .mxResolver(dns.resolver().smtpPort(mx.port()).build())
-        .allowDestinations("127.0.0.1")
+        .allowDestinations(allowed)
         .trustStore(
             trust(TestCertificates.localhost(), TestCertificates.forHost("mta-sts." + DOMAIN)))
         .ehloName("client.test")
@@ -318,6 +322,15 @@ class MtaStsTest {
     assertThatThrownBy(() -> direct().mxResolver(d -> new MxLookup.NullMx()).mtaSts(true).build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("DnsMxResolver");
+  }
+
+  @Test
+  void aPolicyHostOnALoopbackAddressIsNotConnectedToUnlessAllowed() throws Exception {
+    servePolicy("version: STSv1\nmode: enforce\nmx: mx.example.test\nmax_age: 86400\n");
+    transport = direct("localhost").build(); // the MX host by name, not 127.0.0.1 for any name
+
+    assertThat(send().status()).isEqualTo(RecipientStatus.DELIVERED); // no policy was fetched
+    assertThat(requests).hasValue(0);
   }
 
   @Test
