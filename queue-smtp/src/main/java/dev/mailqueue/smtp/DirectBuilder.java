@@ -1,6 +1,7 @@
 package dev.mailqueue.smtp;
 
 import dev.mailqueue.spi.DeliveryResult;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +24,13 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
   private Duration domainDeadline = SmtpTransport.DEFAULT_DIRECT_DOMAIN_DEADLINE;
   private Duration messageDeadline = SmtpTransport.DEFAULT_DIRECT_MESSAGE_DEADLINE;
 
+  /** {@code null}: {@link SmtpTransport#DEFAULT_MTA_STS} unless the security is NONE. */
+  private Boolean mtaSts;
+
+  private Clock mtaStsClock = Clock.systemUTC();
+  private int mtaStsPort = MtaStsFetcher.HTTPS_PORT;
+  private Duration mtaStsTimeout = MtaStsFetcher.TIMEOUT;
+
   DirectBuilder() {}
 
   @Override
@@ -32,7 +40,8 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
 
   /**
    * Finds the MX hosts of each recipient domain. Defaults to {@link DnsMxResolver#ofDefaults()}
-   * (the system's name servers), created by {@link #build()}.
+   * (the system's name servers), created by {@link #build()}. A {@link DnsMxResolver} also makes
+   * the {@link #mtaSts MTA-STS} lookups; with any other resolver MTA-STS is off.
    *
    * @param resolver asked for each recipient domain on every attempt, from many worker threads at
    *     once; not null
@@ -149,11 +158,57 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
   }
 
   /**
+   * Honours the MTA-STS policies (RFC 8461) of recipient domains. A domain publishes one with a
+   * {@code _mta-sts.<domain>} TXT record ({@code v=STSv1; id=...}) and a policy file at {@code
+   * https://mta-sts.<domain>/.well-known/mta-sts.txt}; the transport looks the record up with the
+   * {@link DnsMxResolver} and fetches the policy over HTTPS with a verified certificate (the {@link
+   * #trustStore} when set, else the JDK's; no redirects; 10 s; at most 64 KiB), and caches it in
+   * memory for its {@code max_age} or until the record's {@code id} changes. A policy in {@code
+   * enforce} mode restricts delivery to the MX hosts it names, each only over STARTTLS with a
+   * certificate valid for the MX host name: anything else (no MX host named, STARTTLS not offered,
+   * a certificate that does not verify) defers the recipients with a local {@code 4.7.x} reply
+   * naming MTA-STS and the domain, never a bounce and never plain text. In {@code testing} mode
+   * mail goes out as without a policy and an MX host the policy does not name is logged as a
+   * warning, once per domain. A failed fetch leaves a cached unexpired policy in effect, else the
+   * domain is treated as having none (RFC 8461 5.1) and the fetch is not repeated for 5 minutes.
+   *
+   * <p>Defaults to {@link SmtpTransport#DEFAULT_MTA_STS} (on), except with {@link Security#NONE},
+   * and with an {@link #mxResolver} that is not a {@link DnsMxResolver}: MTA-STS needs TXT and
+   * address lookups the {@link MxResolver} interface does not offer, so it is then off.
+   *
+   * @param enabled whether to honour MTA-STS policies
+   * @return this builder
+   */
+  public DirectBuilder mtaSts(boolean enabled) {
+    this.mtaSts = enabled;
+    return this;
+  }
+
+  /** The clock the MTA-STS cache measures {@code max_age} with (tests). */
+  DirectBuilder mtaStsClock(Clock clock) {
+    this.mtaStsClock = Objects.requireNonNull(clock, "clock");
+    return this;
+  }
+
+  /** The port MTA-STS policies are fetched from instead of 443 (tests). */
+  DirectBuilder mtaStsPort(int port) {
+    this.mtaStsPort = port;
+    return this;
+  }
+
+  /** The time a policy fetch may take instead of 10 s (tests). */
+  DirectBuilder mtaStsTimeout(Duration timeout) {
+    this.mtaStsTimeout = positiveMillis(timeout, "mtaStsTimeout");
+    return this;
+  }
+
+  /**
    * Validates and builds the transport. The security mode defaults to {@link
    * Security#STARTTLS_OPPORTUNISTIC}; the resolver, when none was set, is created now.
    *
    * @throws IllegalArgumentException for {@link Security#IMPLICIT_TLS}, or {@link Security#NONE}
-   *     with domains that require verified TLS
+   *     with domains that require verified TLS or with {@code mtaSts(true)}, or {@code
+   *     mtaSts(true)} with an {@link MxResolver} that is not a {@link DnsMxResolver}
    */
   @Override
   public SmtpTransport build() {
@@ -167,7 +222,21 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
       throw new IllegalArgumentException(
           "Security.NONE contradicts requireVerifiedTls" + verifiedDomains);
     }
+    if (effective == Security.NONE && Boolean.TRUE.equals(mtaSts)) {
+      throw new IllegalArgumentException(
+          "Security.NONE contradicts mtaSts(true): MTA-STS policies require TLS");
+    }
     MxResolver resolver = mxResolver != null ? mxResolver : DnsMxResolver.ofDefaults();
+    if (Boolean.TRUE.equals(mtaSts) && !(resolver instanceof DnsMxResolver)) {
+      throw new IllegalArgumentException(
+          "mtaSts(true) needs DNS TXT lookups, which only a DnsMxResolver makes; the resolver is "
+              + resolver);
+    }
+    boolean sts =
+        resolver instanceof DnsMxResolver
+            && (mtaSts != null
+                ? mtaSts
+                : effective != Security.NONE && SmtpTransport.DEFAULT_MTA_STS);
     Duration read = readTimeout != null ? readTimeout : SmtpTransport.DEFAULT_DIRECT_READ_TIMEOUT;
     Duration deadline =
         attemptDeadline != null ? attemptDeadline : SmtpTransport.DEFAULT_DIRECT_ATTEMPT_DEADLINE;
@@ -177,7 +246,11 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
             List.copyOf(allowed),
             Set.copyOf(verifiedDomains),
             new DirectDelivery.Limits(
-                maxMxAddresses, maxConnectionsPerMxHost, domainDeadline, messageDeadline));
+                maxMxAddresses, maxConnectionsPerMxHost, domainDeadline, messageDeadline),
+            sts,
+            mtaStsClock,
+            mtaStsPort,
+            mtaStsTimeout);
     return new SmtpTransport(
         settings(List.of(), null, effective, read, deadline, true),
         direct,
@@ -190,5 +263,9 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
       MxResolver resolver,
       List<String> allowed,
       Set<String> verifiedDomains,
-      DirectDelivery.Limits limits) {}
+      DirectDelivery.Limits limits,
+      boolean mtaSts,
+      Clock mtaStsClock,
+      int mtaStsPort,
+      Duration mtaStsTimeout) {}
 }

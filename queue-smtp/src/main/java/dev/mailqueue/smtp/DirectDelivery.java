@@ -1,6 +1,7 @@
 package dev.mailqueue.smtp;
 
 import dev.mailqueue.MailAddress;
+import dev.mailqueue.RecipientOutcome;
 import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.spi.DeliveryResult;
 import dev.mailqueue.spi.OutboundMail;
@@ -14,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +60,10 @@ final class DirectDelivery {
   private final Limits limits;
   private final ScheduledExecutorService scheduler;
   private final DestinationLimits shaping;
+
+  /** MTA-STS, or {@code null} when it is off. */
+  private final @Nullable MtaSts mtaSts;
+
   private final Map<PoolKey, RelayPool> pools = new ConcurrentHashMap<>();
 
   /** Sessions in use per MX host name; a host with none has no entry. */
@@ -73,7 +79,8 @@ final class DirectDelivery {
       AddressPolicy addressPolicy,
       Limits limits,
       ScheduledExecutorService scheduler,
-      DestinationLimits shaping) {
+      DestinationLimits shaping,
+      @Nullable MtaSts mtaSts) {
     this.opportunistic = opportunistic;
     this.verified = verified;
     this.verifiedDomains = Set.copyOf(verifiedDomains);
@@ -82,6 +89,7 @@ final class DirectDelivery {
     this.limits = limits;
     this.scheduler = scheduler;
     this.shaping = shaping;
+    this.mtaSts = mtaSts;
   }
 
   /** A message's time budget, starting now: one per message, shared by all its domains. */
@@ -170,6 +178,34 @@ final class DirectDelivery {
     boolean verify =
         DomainPatterns.matches(verifiedDomains, domain)
             || opportunistic.security() == Security.STARTTLS_REQUIRED;
+    MtaStsPolicy sts = mtaSts == null ? null : mtaSts.policyFor(domain);
+    if (sts != null) {
+      List<MxHost> matching = hosts.stream().filter(h -> sts.matches(h.name())).toList();
+      if (sts.enforced()) {
+        if (matching.isEmpty()) {
+          String names = String.join(", ", hosts.stream().map(MxHost::name).toList());
+          log.warn(
+              "MTA-STS policy of {} (enforce, mx {}) names none of its MX hosts ({}), deferring",
+              domain,
+              sts.mx(),
+              names);
+          return DeliveryResult.all(
+              rcpts,
+              RecipientStatus.DEFERRED,
+              ReplyClassifier.mtaStsNoMatchingMx(domain, names),
+              null);
+        }
+        hosts = matching;
+        verify = true; // STARTTLS and a certificate valid for the MX host, or nothing is sent
+      } else if (matching.size() < hosts.size()) {
+        mtaSts.reportTesting(
+            domain,
+            "MX host(s) "
+                + hosts.stream().filter(h -> !sts.matches(h.name())).map(MxHost::name).toList()
+                + " not in its mx "
+                + sts.mx());
+      }
+    }
     Settings settings = verify ? verified : opportunistic;
     List<Relay> candidates = new ArrayList<>();
     List<String> loopback = new ArrayList<>();
@@ -239,7 +275,18 @@ final class DirectDelivery {
         break;
       }
     }
-    return attempt.result();
+    return sts != null && sts.enforced() ? underMtaSts(domain, attempt.result()) : attempt.result();
+  }
+
+  /** The result with local TLS deferrals saying that the domain's MTA-STS policy required TLS. */
+  private static DeliveryResult underMtaSts(String domain, DeliveryResult result) {
+    List<RecipientOutcome> outcomes = new ArrayList<>(result.recipients().size());
+    for (RecipientOutcome o : result.recipients()) {
+      outcomes.add(
+          new RecipientOutcome(
+              o.recipient(), o.status(), ReplyClassifier.underMtaSts(domain, o.reply())));
+    }
+    return new DeliveryResult(outcomes, result.kind(), result.retryAfter(), result.remoteHost());
   }
 
   /**
@@ -332,6 +379,11 @@ final class DirectDelivery {
   void close() {
     closed = true;
     pools.values().forEach(RelayPool::close);
+  }
+
+  /** What MTA-STS testing mode reported (tests only). */
+  List<String> mtaStsReported() {
+    return mtaSts == null ? List.of() : mtaSts.reported();
   }
 
   /** Idle connections to {@code mxHost}, over all its addresses (tests only). */

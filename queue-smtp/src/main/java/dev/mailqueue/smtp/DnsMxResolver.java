@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.Cache;
@@ -22,6 +23,7 @@ import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
 import org.xbill.DNS.ResolverConfig;
 import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
@@ -188,6 +190,61 @@ public final class DnsMxResolver implements MxResolver {
     }
     return new Addresses(list, answered == 0 ? failure : null);
   }
+
+  /**
+   * The TXT records of {@code name} (MTA-STS, RFC 8461 3.1), each record's strings joined, through
+   * the same servers and cache as the MX lookups; no records (NXDOMAIN or NODATA) is an empty list.
+   */
+  Txt txt(String name) {
+    Name n;
+    try {
+      n = Name.fromString(name, Name.root);
+    } catch (TextParseException e) {
+      return new Txt(List.of(), null);
+    }
+    Answer answer = query(n, Type.TXT);
+    switch (answer.result()) {
+      case Lookup.SUCCESSFUL:
+        List<String> texts = new ArrayList<>();
+        for (Record r : answer.records()) {
+          if (r instanceof TXTRecord t) {
+            texts.add(String.join("", t.getStrings()));
+          }
+        }
+        return new Txt(texts, null);
+      case Lookup.HOST_NOT_FOUND:
+      case Lookup.TYPE_NOT_FOUND:
+        return new Txt(List.of(), null);
+      default:
+        return new Txt(List.of(), "TXT lookup for " + name + ": " + answer.error());
+    }
+  }
+
+  /**
+   * The A then AAAA addresses of {@code host} (the MTA-STS policy host), empty when it has none or
+   * the lookups failed.
+   */
+  List<InetAddress> hostAddresses(String host) {
+    Name n;
+    try {
+      n = Name.fromString(host, Name.root);
+    } catch (TextParseException e) {
+      return List.of();
+    }
+    List<InetAddress> list = new ArrayList<>();
+    for (InetSocketAddress a : addresses(n).list()) {
+      list.add(a.getAddress());
+    }
+    return list;
+  }
+
+  /**
+   * TXT records as text, or why there is no answer.
+   *
+   * @param records each record's strings joined; empty when there are none or the lookup failed
+   * @param temporaryFailure what failed, or {@code null} when DNS answered
+   */
+  record Txt(List<String> records, @Nullable String temporaryFailure) {}
 
   private Answer query(Name name, int type) {
     Lookup lookup = new Lookup(name, type, DClass.IN);

@@ -376,4 +376,41 @@ final class ReplyClassifier {
             + detail
             + " (allow it with allowDestinations)");
   }
+
+  /**
+   * MTA-STS (RFC 8461) in enforce mode: no MX host of the domain matches the policy's {@code mx}
+   * patterns, so none is tried. A deferral, never a bounce: a policy and MX records out of step are
+   * usually mended within the message's lifetime.
+   */
+  static SmtpReply mtaStsNoMatchingMx(String domain, String mxHosts) {
+    return SmtpReply.local(
+        451,
+        "4.7.0",
+        "MTA-STS policy of "
+            + domain
+            + " (enforce) names none of its MX hosts ("
+            + mxHosts
+            + "); nothing was sent");
+  }
+
+  /**
+   * MTA-STS in enforce mode: a local TLS failure (STARTTLS not offered, handshake or certificate
+   * refused: 4.7.x) becomes a deferral that names the policy, with the same codes; every other
+   * reply is returned as it is.
+   */
+  static SmtpReply underMtaSts(String domain, SmtpReply reply) {
+    if (!reply.isLocal()
+        || !reply.isTransient()
+        || reply.enhancedStatus() == null
+        || !reply.enhancedStatus().startsWith("4.7.")) {
+      return reply;
+    }
+    return SmtpReply.local(
+        reply.code(),
+        reply.enhancedStatus(),
+        "MTA-STS policy of "
+            + domain
+            + " (enforce) requires verified TLS; "
+            + reply.text().substring(SmtpReply.LOCAL_PREFIX.length()));
+  }
 }

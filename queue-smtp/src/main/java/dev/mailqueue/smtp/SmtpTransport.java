@@ -108,7 +108,9 @@ import java.util.function.Function;
  * checking the certificate (RFC 7435, Postfix {@code may}), since most MX certificates do not name
  * the MX host; for domains given to {@link DirectBuilder#requireVerifiedTls} STARTTLS is required
  * and the certificate must be valid for the MX host name (Postfix {@code verify}), otherwise the
- * next MX is tried and the recipients are deferred. Direct mode never authenticates.
+ * next MX is tried and the recipients are deferred. A domain's MTA-STS policy (RFC 8461, on by
+ * default, see {@link DirectBuilder#mtaSts}) in {@code enforce} mode does the same for the MX hosts
+ * it names and leaves the others untried. Direct mode never authenticates.
  */
 public final class SmtpTransport implements MailTransport, ClusterAware {
   /** Default time to establish the TCP connection: 30 seconds. */
@@ -195,6 +197,12 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
    */
   public static final int DEFAULT_MAX_CONNECTIONS_PER_MX_HOST = 2;
 
+  /**
+   * Whether direct mode honours MTA-STS policies (RFC 8461) by default: true, as KumoMTA does (see
+   * {@link DirectBuilder#mtaSts}).
+   */
+  public static final boolean DEFAULT_MTA_STS = true;
+
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
   private final Settings settings;
@@ -264,16 +272,30 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
               ? settings
               : settings.withTls(settings.security(), UnverifiedTls.socketFactory(), false);
       this.relays = null;
+      AddressPolicy addressPolicy = AddressPolicy.allowing(direct.allowed());
+      MtaSts mtaSts =
+          direct.mtaSts() && direct.resolver() instanceof DnsMxResolver dns
+              ? new MtaSts(
+                  dns,
+                  new MtaStsFetcher(
+                      dns,
+                      addressPolicy,
+                      settings.sslSocketFactory(),
+                      direct.mtaStsPort(),
+                      direct.mtaStsTimeout()),
+                  direct.mtaStsClock())
+              : null;
       this.direct =
           new DirectDelivery(
               opportunistic,
               verified,
               direct.verifiedDomains(),
               direct.resolver(),
-              AddressPolicy.allowing(direct.allowed()),
+              addressPolicy,
               direct.limits(),
               scheduler,
-              shaping);
+              shaping,
+              mtaSts);
       desc =
           "SmtpTransport[direct, resolver="
               + direct.resolver()
@@ -283,6 +305,8 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
               + direct.verifiedDomains()
               + ", allowed="
               + direct.allowed()
+              + ", mtaSts="
+              + (mtaSts != null)
               + ", ehlo="
               + settings.ehloName()
               + "]";
@@ -429,6 +453,11 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
   /** Idle connections to the relay at index {@code i} (tests only). */
   int idleConnections(int i) {
     return relays.idleConnections(i);
+  }
+
+  /** What MTA-STS testing mode reported in direct mode, as "domain: finding" (tests only). */
+  List<String> mtaStsReported() {
+    return direct.mtaStsReported();
   }
 
   /** Idle connections to an MX host in direct mode (tests only). */

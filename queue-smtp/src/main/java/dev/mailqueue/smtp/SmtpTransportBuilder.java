@@ -73,7 +73,8 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   /**
    * Trusts the certificates in {@code trustStore} instead of the JDK's default trust store. Host
    * names are verified regardless. Defaults to the JDK's default trust. In direct mode it applies
-   * to the domains that require verified TLS.
+   * to the domains that require verified TLS and to MTA-STS (the policy fetch over HTTPS and the MX
+   * hosts of a policy in enforce mode).
    *
    * @param trustStore the certificates to trust, already loaded; not null
    * @return this builder

@@ -27,6 +27,7 @@ import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
+import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
@@ -81,6 +82,21 @@ final class DnsStub implements AutoCloseable {
 
   DnsStub aaaa(String host, String address) {
     return add(new AAAARecord(name(host), DClass.IN, TTL, literal(address)));
+  }
+
+  /**
+   * Replaces the TXT records of {@code name} with one holding {@code text}; with a TTL of 0, so
+   * that a resolver's cache does not keep it and a test can change it.
+   */
+  DnsStub txt(String name, String text) {
+    String key = key(name);
+    records.computeIfPresent(
+        key,
+        (k, list) -> {
+          list.removeIf(r -> r.getType() == Type.TXT);
+          return list;
+        });
+    return add(new TXTRecord(name(name), DClass.IN, 0, text));
   }
 
   /** Answers every query for {@code name} with SERVFAIL. */

@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -15,6 +17,7 @@ final class TestCertificates {
   static final char[] PASSWORD = "changeit".toCharArray();
   private static TestCertificates localhost;
   private static TestCertificates otherHost;
+  private static final Map<String, TestCertificates> byHost = new HashMap<>();
 
   final Path keyStoreFile;
   final KeyStore keyStore;
@@ -38,6 +41,16 @@ final class TestCertificates {
       otherHost = generate("other.example", "dns:other.example");
     }
     return otherHost;
+  }
+
+  /** A certificate for {@code host} only (e.g. an MTA-STS policy host). */
+  static synchronized TestCertificates forHost(String host) throws Exception {
+    TestCertificates c = byHost.get(host);
+    if (c == null) {
+      c = generate(host, "dns:" + host);
+      byHost.put(host, c);
+    }
+    return c;
   }
 
   private static TestCertificates generate(String cn, String san) throws Exception {
