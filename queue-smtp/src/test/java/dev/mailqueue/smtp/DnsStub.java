@@ -27,14 +27,15 @@ import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
+import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
 /**
  * A tiny authoritative DNS server on 127.0.0.1 (UDP) for tests: answers from records registered
- * with {@link #mx}, {@link #a} and {@link #aaaa}; NXDOMAIN for unknown names (with an SOA, so that
- * the answer may be cached), NODATA for known names without the type; SERVFAIL or silence where
- * told. Counts the queries per name and type.
+ * with {@link #mx}, {@link #a}, {@link #aaaa} and {@link #txt}; NXDOMAIN for unknown names (with an
+ * SOA, so that the answer may be cached), NODATA for known names without the type; SERVFAIL or
+ * silence where told. Counts the queries per name and type.
  */
 final class DnsStub implements AutoCloseable {
   private static final long TTL = 300;
@@ -81,6 +82,15 @@ final class DnsStub implements AutoCloseable {
 
   DnsStub aaaa(String host, String address) {
     return add(new AAAARecord(name(host), DClass.IN, TTL, literal(address)));
+  }
+
+  /** A TXT record, split into strings of at most 255 characters as DNS requires. */
+  DnsStub txt(String name, String text) {
+    List<String> strings = new ArrayList<>();
+    for (int i = 0; i < text.length(); i += 255) {
+      strings.add(text.substring(i, Math.min(text.length(), i + 255)));
+    }
+    return add(new TXTRecord(name(name), DClass.IN, TTL, strings));
   }
 
   /** Answers every query for {@code name} with SERVFAIL. */
