@@ -301,6 +301,9 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
               + settings.ehloName()
               + "]";
     }
+    if (dkim != null) {
+      desc = desc.substring(0, desc.length() - 1) + ", dkim=" + dkim.keys() + "]";
+    }
     if (shaping == null) {
       this.shaper = null;
     } else {
