@@ -3,6 +3,7 @@ package dev.mailqueue.smtp;
 import java.net.IDN;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,6 +69,7 @@ public final class DkimSigning {
   private final boolean checkDnsAtStart;
   private final List<InetSocketAddress> dnsServers;
   private final Duration dnsTimeout;
+  private final DkimSigner signer;
 
   private DkimSigning(Builder b) {
     Map<String, List<DkimKey>> map = new LinkedHashMap<>();
@@ -81,6 +83,7 @@ public final class DkimSigning {
     this.checkDnsAtStart = b.checkDnsAtStart;
     this.dnsServers = List.copyOf(b.dnsServers);
     this.dnsTimeout = b.dnsTimeout;
+    this.signer = new DkimSigner(this);
   }
 
   /**
@@ -174,6 +177,34 @@ public final class DkimSigning {
     return fallbackDomain == null
         ? List.of()
         : firstOfEachAlgorithm(keysByDomain.get(fallbackDomain));
+  }
+
+  /**
+   * Signs {@code message} as the transport does: its bytes with one {@code DKIM-Signature} field
+   * per {@link #signingKeys signing key} in front, or the same bytes when its From domain has no
+   * key. For applications that send through other means, and for measurements; the transport calls
+   * this for every attempt.
+   *
+   * @param message a whole message (header section, empty line, body); lines may end with CRLF, CR
+   *     or LF, as SMTP clients send each as CRLF
+   * @param time the signature's {@code t=}
+   * @return the signed message, a new array, or {@code message} itself when unsigned
+   */
+  public byte[] sign(byte[] message, Instant time) {
+    Objects.requireNonNull(message, "message");
+    byte[] fields = signer.signatures(message, time.getEpochSecond(), "a message");
+    if (fields.length == 0) {
+      return message;
+    }
+    byte[] signed = new byte[fields.length + message.length];
+    System.arraycopy(fields, 0, signed, 0, fields.length);
+    System.arraycopy(message, 0, signed, fields.length, message.length);
+    return signed;
+  }
+
+  /** The signer the transport uses (one per configuration: it remembers the unsigned domains). */
+  DkimSigner signer() {
+    return signer;
   }
 
   private static List<DkimKey> firstOfEachAlgorithm(List<DkimKey> keys) {

@@ -238,7 +238,7 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
       ShapingListener shapingListener,
       DkimSigning dkim) {
     this.settings = settings;
-    this.dkim = dkim == null ? null : new DkimSigner(dkim);
+    this.dkim = dkim == null ? null : dkim.signer();
     int instance = INSTANCES.incrementAndGet();
     AtomicInteger threads = new AtomicInteger();
     // Two threads: the watchdog must be able to fire while the other one closes an idle connection.
