@@ -1,5 +1,6 @@
 package dev.mailqueue.smtp;
 
+import dev.mailqueue.spi.NetworkText;
 import dev.mailqueue.spi.OutboundMail;
 import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
@@ -64,8 +65,10 @@ final class DkimSigner {
     String fromDomain = fromDomain(mime, fields);
     List<DkimKey> keys = fromDomain == null ? List.of() : signing.signingKeys(fromDomain);
     if (keys.isEmpty()) {
-      String what = fromDomain == null ? "(no readable From address)" : fromDomain;
-      if (unsignedDomainsLogged.add(what) && unsignedDomainsLogged.size() < 10_000) {
+      String what =
+          fromDomain == null ? "(no readable From address)" : NetworkText.sanitize(fromDomain, 255);
+      // bounded: a queue with mail of very many domains stops remembering (and logging) them
+      if (unsignedDomainsLogged.size() < 10_000 && unsignedDomainsLogged.add(what)) {
         log.info(
             "DKIM: no key for the From domain {}: its mail is sent unsigned (first seen on {})",
             what,

@@ -324,7 +324,14 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
             : desc.substring(0, desc.length() - 1) + ", shaping=" + shaping + "]";
     this.dkimCheck =
         dkim != null && dkim.checkDnsAtStart()
-            ? CompletableFuture.supplyAsync(() -> checkKeys(dkim), scheduler)
+            // its own thread: up to a DNS timeout per key, which the watchdog's must not wait for
+            ? CompletableFuture.supplyAsync(
+                () -> checkKeys(dkim),
+                r -> {
+                  Thread t = new Thread(r, "mailqueue-dkim-check-" + instance);
+                  t.setDaemon(true);
+                  t.start();
+                })
             : CompletableFuture.completedFuture(List.of());
     long period = Math.max(100, settings.idleTimeout().toMillis() / 2);
     scheduler.scheduleWithFixedDelay(this::evictIdle, period, period, TimeUnit.MILLISECONDS);
