@@ -38,6 +38,7 @@ import picocli.CommandLine.Model.CommandSpec;
       EraseCommand.class,
       RunCommand.class,
       SendCommand.class,
+      DkimCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class MailQueueCli {

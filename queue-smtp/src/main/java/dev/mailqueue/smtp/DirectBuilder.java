@@ -255,7 +255,8 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
         settings(List.of(), null, effective, read, deadline, true),
         direct,
         shaping,
-        shapingListener);
+        shapingListener,
+        dkim);
   }
 
   /** The options of direct mode, as {@link SmtpTransport} needs them. */

@@ -102,6 +102,7 @@ public final class RelayBuilder extends SmtpTransportBuilder<RelayBuilder> {
         settings(relays, credentials, effective, read, deadline, false),
         null,
         shaping,
-        shapingListener);
+        shapingListener,
+        dkim);
   }
 }

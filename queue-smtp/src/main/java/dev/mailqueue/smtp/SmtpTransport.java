@@ -8,14 +8,18 @@ import dev.mailqueue.spi.DeliveryResult;
 import dev.mailqueue.spi.MailTransport;
 import dev.mailqueue.spi.OutboundMail;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link MailTransport} that hands every message to one SMTP relay (with optional failover
@@ -203,6 +207,8 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
    */
   public static final boolean DEFAULT_MTA_STS = true;
 
+  private static final Logger log = LoggerFactory.getLogger(SmtpTransport.class);
+
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
   private final Settings settings;
@@ -219,6 +225,12 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
    */
   private final DestinationShaper shaper;
 
+  /** Signs each attempt; {@code null} without DKIM. */
+  private final DkimSigner dkim;
+
+  /** The start-up check of the DKIM keys in DNS; completed at once when there is none. */
+  private final CompletableFuture<List<DkimKeyCheck.Result>> dkimCheck;
+
   private final String description;
   private final ScheduledThreadPoolExecutor scheduler;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -231,8 +243,10 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
       Settings settings,
       DirectBuilder.DirectSettings direct,
       DestinationLimits shaping,
-      ShapingListener shapingListener) {
+      ShapingListener shapingListener,
+      DkimSigning dkim) {
     this.settings = settings;
+    this.dkim = dkim == null ? null : dkim.signer();
     int instance = INSTANCES.incrementAndGet();
     AtomicInteger threads = new AtomicInteger();
     // Two threads: the watchdog must be able to fire while the other one closes an idle connection.
@@ -311,6 +325,9 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
               + settings.ehloName()
               + "]";
     }
+    if (dkim != null) {
+      desc = desc.substring(0, desc.length() - 1) + ", dkim=" + dkim.keys() + "]";
+    }
     if (shaping == null) {
       this.shaper = null;
     } else {
@@ -329,8 +346,42 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
         shaping == null
             ? desc
             : desc.substring(0, desc.length() - 1) + ", shaping=" + shaping + "]";
+    this.dkimCheck =
+        dkim != null && dkim.checkDnsAtStart()
+            // its own thread: up to a DNS timeout per key, which the watchdog's must not wait for
+            ? CompletableFuture.supplyAsync(
+                () -> checkKeys(dkim),
+                r -> {
+                  Thread t = new Thread(r, "mailqueue-dkim-check-" + instance);
+                  t.setDaemon(true);
+                  t.start();
+                })
+            : CompletableFuture.completedFuture(List.of());
     long period = Math.max(100, settings.idleTimeout().toMillis() / 2);
     scheduler.scheduleWithFixedDelay(this::evictIdle, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Looks every DKIM key up in DNS once and warns about those not published or different; DNS
+   * trouble never stops the transport.
+   */
+  private static List<DkimKeyCheck.Result> checkKeys(DkimSigning dkim) {
+    List<DkimKeyCheck.Result> results = new ArrayList<>();
+    for (DkimKey key : dkim.keys()) {
+      DkimKeyCheck.Result r = DkimKeyCheck.check(key, dkim.dnsServers(), dkim.dnsTimeout());
+      results.add(r);
+      if (r.status() == DkimKeyCheck.Status.MATCHES) {
+        log.debug("DKIM: {}", r.detail());
+      } else {
+        log.warn("DKIM key {} {}: {}", key, r.status(), r.detail());
+      }
+    }
+    return List.copyOf(results);
+  }
+
+  /** The start-up check of the DKIM keys (tests only). */
+  CompletableFuture<List<DkimKeyCheck.Result>> dkimCheck() {
+    return dkimCheck;
   }
 
   private void evictIdle() {
@@ -392,6 +443,11 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
           RecipientStatus.BOUNCED,
           ReplyClassifier.nonAsciiWithoutSmtpUtf8(nonAscii),
           null);
+    }
+    if (dkim != null) {
+      // once per attempt, before the first connection: every relay or MX host tried gets the same
+      // signature, dated by the attempt
+      mail = dkim.sign(mail, Instant.now().getEpochSecond());
     }
     if (relays != null) {
       return shaper != null ? shaper.deliver(mail, relays::deliver) : relays.deliver(mail);

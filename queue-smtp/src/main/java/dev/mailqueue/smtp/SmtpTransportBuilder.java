@@ -44,6 +44,7 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   private int maxConnectionsPerServer = SmtpTransport.DEFAULT_MAX_CONNECTIONS_PER_SERVER;
   DestinationLimits shaping;
   ShapingListener shapingListener = ShapingListener.NONE;
+  DkimSigning dkim;
 
   SmtpTransportBuilder() {}
 
@@ -280,6 +281,19 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
    */
   public B shapingListener(ShapingListener listener) {
     this.shapingListener = Objects.requireNonNull(listener, "listener");
+    return self();
+  }
+
+  /**
+   * Signs every message with DKIM (RFC 6376, RFC 8463) at send time, once per attempt, over the
+   * bytes the server receives; the stored bytes stay unsigned. See {@link DkimSigning} for the
+   * choice of key. Defaults to no signing.
+   *
+   * @param signing the keys and signed header fields; not null
+   * @return this builder
+   */
+  public B dkim(DkimSigning signing) {
+    this.dkim = Objects.requireNonNull(signing, "signing");
     return self();
   }
 

@@ -33,9 +33,9 @@ import org.xbill.DNS.Type;
 
 /**
  * A tiny authoritative DNS server on 127.0.0.1 (UDP) for tests: answers from records registered
- * with {@link #mx}, {@link #a} and {@link #aaaa}; NXDOMAIN for unknown names (with an SOA, so that
- * the answer may be cached), NODATA for known names without the type; SERVFAIL or silence where
- * told. Counts the queries per name and type.
+ * with {@link #mx}, {@link #a}, {@link #aaaa} and {@link #txt}; NXDOMAIN for unknown names (with an
+ * SOA, so that the answer may be cached), NODATA for known names without the type; SERVFAIL or
+ * silence where told. Counts the queries per name and type.
  */
 final class DnsStub implements AutoCloseable {
   private static final long TTL = 300;
@@ -85,8 +85,9 @@ final class DnsStub implements AutoCloseable {
   }
 
   /**
-   * Replaces the TXT records of {@code name} with one holding {@code text}; with a TTL of 0, so
-   * that a resolver's cache does not keep it and a test can change it.
+   * Replaces the TXT records of {@code name} with one holding {@code text}, split into strings of
+   * at most 255 characters as DNS requires; with a TTL of 0, so that a resolver's cache does not
+   * keep it and a test can change it.
    */
   DnsStub txt(String name, String text) {
     String key = key(name);
@@ -96,7 +97,11 @@ final class DnsStub implements AutoCloseable {
           list.removeIf(r -> r.getType() == Type.TXT);
           return list;
         });
-    return add(new TXTRecord(name(name), DClass.IN, 0, text));
+    List<String> strings = new ArrayList<>();
+    for (int i = 0; i < text.length(); i += 255) {
+      strings.add(text.substring(i, Math.min(text.length(), i + 255)));
+    }
+    return add(new TXTRecord(name(name), DClass.IN, 0, strings));
   }
 
   /** Answers every query for {@code name} with SERVFAIL. */

@@ -4,6 +4,7 @@ import dev.mailqueue.DeliveryListener;
 import dev.mailqueue.MailQueue;
 import dev.mailqueue.RetryPolicy;
 import dev.mailqueue.jdbc.JdbcMailStore;
+import dev.mailqueue.smtp.DkimSigning;
 import dev.mailqueue.smtp.RelayBuilder;
 import dev.mailqueue.smtp.SmtpTransport;
 import dev.mailqueue.spi.MailStore;
@@ -84,6 +85,10 @@ public class MailQueueAutoConfiguration {
     SpringMailSettings mail = SpringMailSettings.of(environment, resourceLoader.getClassLoader());
     RelayBuilder b =
         SmtpTransportFactory.builder(properties.getSmtp(), mail, sslBundles.getIfAvailable());
+    DkimSigning dkim = SmtpTransportFactory.dkim(properties.getDkim());
+    if (dkim != null) {
+      b.dkim(dkim);
+    }
     customizers.orderedStream().forEach(c -> c.customize(b));
     return b.build();
   }

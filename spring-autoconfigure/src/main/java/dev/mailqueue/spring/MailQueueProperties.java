@@ -4,6 +4,7 @@ import dev.mailqueue.HealthThresholds;
 import dev.mailqueue.MailQueue;
 import dev.mailqueue.RetryPolicy;
 import dev.mailqueue.jdbc.JdbcMailStore;
+import dev.mailqueue.smtp.DkimSigning;
 import dev.mailqueue.smtp.Security;
 import dev.mailqueue.smtp.SmtpTransport;
 import java.time.Duration;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.sql.init.DatabaseInitializationMode;
+import org.springframework.core.io.Resource;
 import org.springframework.util.unit.DataSize;
 
 /**
@@ -73,6 +75,9 @@ public class MailQueueProperties {
 
   /** SMTP relay settings; unset values fall back to 'spring.mail.*'. */
   private final Smtp smtp = new Smtp();
+
+  /** DKIM signing of every message at send time; off unless 'mailqueue.dkim.private-key' is set. */
+  private final Dkim dkim = new Dkim();
 
   /** Thresholds of the 'mailqueue' health indicator. */
   private final Health health = new Health();
@@ -254,6 +259,11 @@ public class MailQueueProperties {
     return smtp;
   }
 
+  /** {@return the DKIM signing settings; never null, changed in place} */
+  public Dkim getDkim() {
+    return dkim;
+  }
+
   /** {@return the thresholds of the health indicator; never null, changed in place} */
   public Health getHealth() {
     return health;
@@ -270,6 +280,86 @@ public class MailQueueProperties {
    */
   public Suppression getSuppression() {
     return suppression;
+  }
+
+  /**
+   * DKIM signing (RFC 6376, RFC 8463) with one key; mail whose From domain is neither the signing
+   * domain nor below it goes unsigned. For several domains or selectors, add a {@code
+   * SmtpTransportCustomizer} that calls {@code dkim(DkimSigning)}.
+   */
+  public static class Dkim {
+
+    /** The signing domain (d=), e.g. example.com; required with a private key. */
+    private String domain;
+
+    /** The selector (s=), e.g. mail2026; the key is published at SELECTOR._domainkey.DOMAIN. */
+    private String selector;
+
+    /**
+     * The private key, PEM: PKCS#8 (BEGIN PRIVATE KEY) or PKCS#1 RSA (BEGIN RSA PRIVATE KEY), RSA
+     * of at least 2048 bits or Ed25519, e.g. 'file:/etc/mailqueue/dkim.pem'. Signing is on when
+     * set.
+     */
+    private Resource privateKey;
+
+    /** Whether the transport looks the key up in DNS when it starts and warns when it differs. */
+    private boolean checkDnsAtStart = DkimSigning.DEFAULT_CHECK_DNS_AT_START;
+
+    /** {@return the signing domain, or null} */
+    public String getDomain() {
+      return domain;
+    }
+
+    /**
+     * Sets the signing domain.
+     *
+     * @param domain e.g. example.com
+     */
+    public void setDomain(String domain) {
+      this.domain = domain;
+    }
+
+    /** {@return the selector, or null} */
+    public String getSelector() {
+      return selector;
+    }
+
+    /**
+     * Sets the selector.
+     *
+     * @param selector e.g. mail2026
+     */
+    public void setSelector(String selector) {
+      this.selector = selector;
+    }
+
+    /** {@return the private key resource, or null when signing is off} */
+    public Resource getPrivateKey() {
+      return privateKey;
+    }
+
+    /**
+     * Sets the private key and so turns signing on.
+     *
+     * @param privateKey a PEM resource
+     */
+    public void setPrivateKey(Resource privateKey) {
+      this.privateKey = privateKey;
+    }
+
+    /** {@return whether the key is checked in DNS at start; defaults to true} */
+    public boolean isCheckDnsAtStart() {
+      return checkDnsAtStart;
+    }
+
+    /**
+     * Sets whether the key is checked in DNS at start (a warning, never a failure).
+     *
+     * @param checkDnsAtStart false for hosts without DNS
+     */
+    public void setCheckDnsAtStart(boolean checkDnsAtStart) {
+      this.checkDnsAtStart = checkDnsAtStart;
+    }
   }
 
   /** Automatic suppression after hard bounces (5.1.1 no such user, 5.1.2 no such domain, ...). */

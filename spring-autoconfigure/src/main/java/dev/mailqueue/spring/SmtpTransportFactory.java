@@ -1,9 +1,15 @@
 package dev.mailqueue.spring;
 
+import dev.mailqueue.smtp.DkimKey;
+import dev.mailqueue.smtp.DkimSigning;
 import dev.mailqueue.smtp.RelayBuilder;
 import dev.mailqueue.smtp.Security;
 import dev.mailqueue.smtp.SmtpTransport;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import org.springframework.boot.ssl.SslBundles;
+import org.springframework.core.io.Resource;
 import org.springframework.util.StringUtils;
 
 /**
@@ -77,6 +83,40 @@ final class SmtpTransportFactory {
         .maxMessagesPerConnection(smtp.getMaxMessagesPerConnection())
         .idleTimeout(smtp.getIdleTimeout())
         .maxConnectionsPerServer(smtp.getMaxConnectionsPerRelay());
+  }
+
+  /**
+   * The signing configuration of {@code mailqueue.dkim.*}, or null when no private key is set.
+   *
+   * @throws IllegalStateException when the key is set without a domain or selector, cannot be read,
+   *     or is not a usable key
+   */
+  static DkimSigning dkim(MailQueueProperties.Dkim dkim) {
+    Resource resource = dkim.getPrivateKey();
+    if (resource == null) {
+      return null;
+    }
+    if (!StringUtils.hasText(dkim.getDomain()) || !StringUtils.hasText(dkim.getSelector())) {
+      throw new IllegalStateException(
+          "mailqueue.dkim.private-key is set: set mailqueue.dkim.domain and "
+              + "mailqueue.dkim.selector too");
+    }
+    String pem;
+    try (InputStream in = resource.getInputStream()) {
+      pem = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "cannot read mailqueue.dkim.private-key " + resource.getDescription() + ": " + e, e);
+    }
+    try {
+      return DkimSigning.builder()
+          .key(DkimKey.fromPem(dkim.getDomain(), dkim.getSelector(), pem))
+          .checkDnsAtStart(dkim.isCheckDnsAtStart())
+          .build();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(
+          "mailqueue.dkim.private-key " + resource.getDescription() + ": " + e.getMessage(), e);
+    }
   }
 
   /**

@@ -63,6 +63,40 @@ class SpringMailAndCustomizersTest {
   }
 
   @Test
+  void mailqueueDkimPropertiesTurnSigningOn() {
+    runner
+        .withPropertyValues(
+            "mailqueue.dkim.domain=example.com",
+            "mailqueue.dkim.selector=s1",
+            "mailqueue.dkim.private-key=classpath:dkim/ed25519.pem",
+            "mailqueue.dkim.check-dns-at-start=false")
+        .run(
+            context ->
+                assertThat(context)
+                    .getBean(SmtpTransport.class)
+                    .asString()
+                    .contains("dkim=[DkimKey[s1._domainkey.example.com, ed25519-sha256]]"));
+    runner.run(
+        context ->
+            assertThat(context).getBean(SmtpTransport.class).asString().doesNotContain("dkim"));
+  }
+
+  @Test
+  void aDkimKeyWithoutSelectorFailsTheStartWithTheMissingProperty() {
+    runner
+        .withPropertyValues(
+            "mailqueue.dkim.domain=example.com",
+            "mailqueue.dkim.private-key=classpath:dkim/ed25519.pem")
+        .run(
+            context ->
+                assertThat(context)
+                    .hasFailed()
+                    .getFailure()
+                    .rootCause()
+                    .hasMessageContaining("set mailqueue.dkim.domain and mailqueue.dkim.selector"));
+  }
+
+  @Test
   void withoutBootsMailSupportTheSameNamesAreRead() {
     runner
         .withClassLoader(new FilteredClassLoader(MailProperties.class))
