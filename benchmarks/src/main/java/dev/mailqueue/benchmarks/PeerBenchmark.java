@@ -512,7 +512,11 @@ final class PeerBenchmark {
           for (Process p : children) {
             send(p, "GO");
           }
+          long deadline = t0 + TimeUnit.MINUTES.toNanos(20);
           while (delivered(ds, prefix) < NODE_MAILS) {
+            if (System.nanoTime() > deadline) {
+              throw new IllegalStateException("the dispatcher JVMs did not drain in 20 minutes");
+            }
             Thread.sleep(100); // polling the database: the children are other processes
           }
           double rate = NODE_MAILS / ((System.nanoTime() - t0) / 1e9);

@@ -30,6 +30,10 @@ import java.util.stream.Stream;
  */
 final class PostfixRelay implements AutoCloseable {
   private static final long COMMAND_SECONDS = 60;
+
+  /** For smtp-source: Postfix relays ~100-250 msg/s here, and slows its clients when behind. */
+  private static final long SOURCE_SECONDS = 1_200;
+
   private static final Set<PosixFilePermission> READABLE =
       PosixFilePermissions.fromString("rwxr-xr-x");
 
@@ -161,6 +165,7 @@ final class PostfixRelay implements AutoCloseable {
   void source(int messages, int size, int sessions) {
     run(
         dir,
+        SOURCE_SECONDS,
         onPath("smtp-source").orElseThrow().toString(),
         "-d",
         "-s",
@@ -263,6 +268,10 @@ final class PostfixRelay implements AutoCloseable {
    * start} leaves a daemon behind, which could hold a pipe open.
    */
   private static String run(Path dir, String... command) {
+    return run(dir, COMMAND_SECONDS, command);
+  }
+
+  private static String run(Path dir, long seconds, String... command) {
     Path out = dir.resolve("command.out");
     try {
       Process p =
@@ -270,7 +279,7 @@ final class PostfixRelay implements AutoCloseable {
               .redirectErrorStream(true)
               .redirectOutput(out.toFile())
               .start();
-      if (!p.waitFor(COMMAND_SECONDS, TimeUnit.SECONDS)) {
+      if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new IllegalStateException(String.join(" ", command) + " did not end in time");
       }
