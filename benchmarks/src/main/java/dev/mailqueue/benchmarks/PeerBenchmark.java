@@ -79,7 +79,7 @@ final class PeerBenchmark {
   private PeerBenchmark() {}
 
   /** A drain's rate and CPU microseconds per message: this JVM, the dispatcher's backends. */
-  private record Drain(double rate, double jvmMicros, double pgMicros) {}
+  private record Drain(double rate, double jvmMicros, double pgMicros, String threads) {}
 
   // ------------------------------------------------------------------ 7. real peers
 
@@ -137,7 +137,7 @@ final class PeerBenchmark {
               "  run %d (%s): queue -> smtp-sink %,.0f msg/s (JVM %.0f us, PostgreSQL %.0f us per"
                   + " message), bare Angus -> smtp-sink %,.0f (JVM %.0f us); in-process sink: queue"
                   + " %,.0f, bare Angus %,.0f; Postfix %,.0f msg/s (%.0f us of Postfix CPU per"
-                  + " message)%n",
+                  + " message)%n      queue -> smtp-sink, JVM CPU us/msg by thread: %s%n",
               run + 1,
               load(),
               queueExternal[run].rate,
@@ -148,7 +148,8 @@ final class PeerBenchmark {
               queueInProcess[run].rate,
               angusInProcess[run].rate,
               postfix[run],
-              postfixCpu[run]);
+              postfixCpu[run],
+              queueExternal[run].threads);
         }
       } finally {
         BenchTables.drop(ds, prefix);
@@ -264,7 +265,8 @@ final class PeerBenchmark {
     BenchTables.drop(dispatcher, prefix);
     JdbcMailStore.builder(dispatcher).tablePrefix(prefix).createSchema(true).build().start();
     BenchTables.analyze(dispatcher, prefix);
-    Map<MessageId, Long> started = new ConcurrentHashMap<>();
+    // by message: the start of its enqueue and its number; its latency lands at that number
+    Map<MessageId, long[]> started = new ConcurrentHashMap<>();
     double[] millis = new double[count];
     AtomicInteger done = new AtomicInteger();
     CountDownLatch all = new CountDownLatch(count);
@@ -279,9 +281,10 @@ final class PeerBenchmark {
                   @Override
                   public void delivered(DeliveryEvent event) {
                     long now = System.nanoTime();
-                    Long t0 = started.get(event.messageId());
+                    long[] t0 = started.get(event.messageId());
                     if (t0 != null) {
-                      millis[done.getAndIncrement()] = (now - t0) / 1e6;
+                      millis[(int) t0[1]] = (now - t0[0]) / 1e6;
+                      done.incrementAndGet();
                     }
                     all.countDown();
                   }
@@ -302,7 +305,7 @@ final class PeerBenchmark {
                     c.setAutoCommit(false);
                     long start = System.nanoTime();
                     MessageId id = queue.enqueue(c, mail(i));
-                    started.put(id, start); // before the commit, so before any delivery
+                    started.put(id, new long[] {start, i}); // before the commit: before delivery
                     c.commit();
                   } catch (Exception e) {
                     synchronized (failures) {
@@ -328,7 +331,20 @@ final class PeerBenchmark {
     }
     double rate = count / ((System.nanoTime() - t0) / 1e9);
     queue.close();
-    double[] sorted = Arrays.copyOf(millis, done.get());
+    if (done.get() != count) {
+      throw new IllegalStateException(done.get() + " of " + count + " deliveries were timed");
+    }
+    // Latency by tenth of the run, in enqueue order: growing when the dispatcher falls behind
+    // the producers, flat with spikes when something stalls now and then.
+    StringBuilder tenths = new StringBuilder("      p50/max by tenth of the run (ms):");
+    for (int t = 0; t < 10; t++) {
+      double[] part = Arrays.copyOfRange(millis, t * count / 10, (t + 1) * count / 10);
+      Arrays.sort(part);
+      tenths.append(
+          String.format(Locale.ROOT, " %.0f/%.0f", part[part.length / 2], part[part.length - 1]));
+    }
+    System.out.println(tenths);
+    double[] sorted = millis.clone();
     Arrays.sort(sorted);
     return new double[] {
       rate, sorted[sorted.length / 2], sorted[(int) Math.ceil(sorted.length * 0.99) - 1]
@@ -360,12 +376,13 @@ final class PeerBenchmark {
         System.out.printf(
             Locale.ROOT,
             "  run %d (%s): queue alone %,.0f msg/s, JVM %.0f us, PostgreSQL backends %.0f us per"
-                + " message%n",
+                + " message%n      JVM CPU us/msg by thread: %s%n",
             run + 1,
             load(),
             drains[run].rate,
             drains[run].jvmMicros,
-            drains[run].pgMicros);
+            drains[run].pgMicros,
+            drains[run].threads);
       }
       BenchTables.drop(ds, prefix);
       add(
@@ -626,6 +643,7 @@ final class PeerBenchmark {
             .build();
     long pid = ProcessHandle.current().pid();
     Map<Long, Long> pg0 = ProcCpu.backends(PG_URL, DISPATCHER);
+    Map<String, Long> threads0 = ProcCpu.threadsByName(pid);
     long jvm0 = ProcCpu.process(pid);
     long t0 = System.nanoTime();
     queue.start();
@@ -635,8 +653,9 @@ final class PeerBenchmark {
     double rate = count / ((System.nanoTime() - t0) / 1e9);
     long jvm = ProcCpu.process(pid) - jvm0;
     long pg = ProcCpu.used(pg0, ProcCpu.backends(PG_URL, DISPATCHER));
+    String threads = ProcCpu.breakdown(threads0, ProcCpu.threadsByName(pid), count);
     queue.close();
-    return new Drain(rate, jvm / 1e3 / count, pg / 1e3 / count);
+    return new Drain(rate, jvm / 1e3 / count, pg / 1e3 / count, threads);
   }
 
   private static Drain bareAngus(int port, int count) throws Exception {
@@ -646,7 +665,7 @@ final class PeerBenchmark {
     long t0 = System.nanoTime();
     angus.send();
     double rate = count / ((System.nanoTime() - t0) / 1e9);
-    return new Drain(rate, (ProcCpu.process(pid) - jvm0) / 1e3 / count, 0);
+    return new Drain(rate, (ProcCpu.process(pid) - jvm0) / 1e3 / count, 0, "");
   }
 
   private static MailTransport smtp(int port) {
