@@ -61,6 +61,15 @@ final class PeerBenchmark {
       Integer.getInteger("bench.peerMaxWarmupSeconds", 120);
   private static final int PRODUCERS = Integer.getInteger("bench.producers", 4);
   private static final int PRODUCER_MAILS = Integer.getInteger("bench.producerMails", 10_000);
+
+  /**
+   * Whether the producers' enqueues NOTIFY (the store's default). PostgreSQL serialises the commits
+   * of notifying transactions, so {@code -Dbench.notifyOnEnqueue=false} shows what that costs
+   * concurrent producers; the dispatcher then finds their mail by polling.
+   */
+  private static final boolean NOTIFY_ON_ENQUEUE =
+      Boolean.parseBoolean(System.getProperty("bench.notifyOnEnqueue", "true"));
+
   private static final int COLD_MAILS = Integer.getInteger("bench.coldMails", 60_000);
 
   /** The cold start's first window, and the size of the steady window at the end. */
@@ -245,7 +254,9 @@ final class PeerBenchmark {
       add(
           "8. producers",
           PRODUCERS
-              + " producers, one mail per transaction, while draining -> "
+              + " producers, one mail per transaction"
+              + (NOTIFY_ON_ENQUEUE ? "" : " (no NOTIFY)")
+              + ", while draining -> "
               + to
               + String.format(Locale.ROOT, ", %,d mails", PRODUCER_MAILS),
           rate,
@@ -272,7 +283,11 @@ final class PeerBenchmark {
     CountDownLatch all = new CountDownLatch(count);
     MailQueue queue =
         MailQueue.builder()
-            .store(JdbcMailStore.builder(dispatcher).tablePrefix(prefix).build())
+            .store(
+                JdbcMailStore.builder(dispatcher)
+                    .tablePrefix(prefix)
+                    .notifyOnEnqueue(NOTIFY_ON_ENQUEUE)
+                    .build())
             .transport(smtp(port))
             .workers(WORKERS)
             .messageIdDomain("example.com")
