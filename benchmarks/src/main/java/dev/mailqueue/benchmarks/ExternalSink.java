@@ -1,5 +1,6 @@
 package dev.mailqueue.benchmarks;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -96,7 +97,9 @@ final class ExternalSink implements AutoCloseable {
 
   /** Parses "sess=.. quit=.. mesg=N" records, separated by carriage returns. */
   private void count() {
-    try (InputStream in = process.getInputStream()) {
+    // Buffered: read byte by byte from the pipe, this thread cost the measured JVM 13-20 us per
+    // message.
+    try (InputStream in = new BufferedInputStream(process.getInputStream(), 65_536)) {
       StringBuilder record = new StringBuilder();
       int c;
       while ((c = in.read()) != -1) {
