@@ -90,7 +90,7 @@ public final class BenchmarkSuite {
     }
   }
 
-  private static final List<Figure> FIGURES = new ArrayList<>();
+  static final List<Figure> FIGURES = new ArrayList<>();
 
   private BenchmarkSuite() {}
 
@@ -130,6 +130,21 @@ public final class BenchmarkSuite {
       }
       if (only.isEmpty() || only.contains("memory")) {
         memory(pg);
+      }
+      if (only.isEmpty() || only.contains("peers")) {
+        PeerBenchmark.peers();
+      }
+      if (only.isEmpty() || only.contains("producers")) {
+        PeerBenchmark.producers();
+      }
+      if (only.isEmpty() || only.contains("dbcost")) {
+        PeerBenchmark.databaseCost();
+      }
+      if (only.isEmpty() || only.contains("coldstart")) {
+        PeerBenchmark.coldStart();
+      }
+      if (only.isEmpty() || only.contains("nodes")) {
+        PeerBenchmark.nodes();
       }
     }
     print();
@@ -648,7 +663,7 @@ public final class BenchmarkSuite {
   }
 
   /** A large backlog inserted by SQL (generate_series), with real ~2 KB MIME bodies. */
-  private static void fillWithSql(HikariDataSource ds, String p, int n) throws Exception {
+  static void fillWithSql(HikariDataSource ds, String p, int n) throws Exception {
     producer(ds, p, true);
     String mime =
         "From: bench@example.com\r\nTo: r@example.org\r\nSubject: bench\r\nMessage-ID: <' || i || '@bench>\r\n"
