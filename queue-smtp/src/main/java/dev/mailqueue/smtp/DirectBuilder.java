@@ -182,7 +182,9 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
         settings(List.of(), null, effective, read, deadline, true),
         direct,
         shaping,
-        shapingListener);
+        shapingListener,
+        allReplyRules(),
+        blockSuspension());
   }
 
   /** The options of direct mode, as {@link SmtpTransport} needs them. */

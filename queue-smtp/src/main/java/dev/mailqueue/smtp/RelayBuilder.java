@@ -102,6 +102,8 @@ public final class RelayBuilder extends SmtpTransportBuilder<RelayBuilder> {
         settings(relays, credentials, effective, read, deadline, false),
         null,
         shaping,
-        shapingListener);
+        shapingListener,
+        allReplyRules(),
+        blockSuspension());
   }
 }

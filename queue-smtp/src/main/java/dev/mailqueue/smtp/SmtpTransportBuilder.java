@@ -4,6 +4,7 @@ import dev.mailqueue.MailQueueException;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import javax.net.ssl.SSLContext;
@@ -44,6 +45,8 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   private int maxConnectionsPerServer = SmtpTransport.DEFAULT_MAX_CONNECTIONS_PER_SERVER;
   DestinationLimits shaping;
   ShapingListener shapingListener = ShapingListener.NONE;
+  private List<ReplyRule> replyRules = List.of();
+  private Duration blockSuspension = SmtpTransport.DEFAULT_BLOCK_SUSPENSION;
 
   SmtpTransportBuilder() {}
 
@@ -280,6 +283,48 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   public B shapingListener(ShapingListener listener) {
     this.shapingListener = Objects.requireNonNull(listener, "listener");
     return self();
+  }
+
+  /**
+   * The application's reply rules, tried in order before the {@linkplain ReplyRule#builtIn()
+   * built-in ones}; the first rule that matches a server's negative reply decides its class and
+   * what happens to its recipients (see {@link ReplyRule}). A rule here can override a built-in
+   * one, e.g. to bounce instead of suspending for a block list, or to name a local provider's block
+   * texts. Defaults to none (the built-in rules alone).
+   *
+   * @param rules the rules, copied; not null, without null elements
+   * @return this builder
+   */
+  public B replyRules(List<ReplyRule> rules) {
+    this.replyRules = List.copyOf(rules);
+    return self();
+  }
+
+  /**
+   * How long a destination is suspended (its circuit breaker held open, its mail deferred without
+   * counting an attempt) after a reply whose rule says {@link ReplyAction#SUSPEND_DESTINATION};
+   * only with {@link #shaping}. Defaults to {@link SmtpTransport#DEFAULT_BLOCK_SUSPENSION} (1
+   * hour).
+   *
+   * @param suspension how long, 1 ms to about 24 days
+   * @return this builder
+   * @throws IllegalArgumentException when not positive or too long
+   */
+  public B blockSuspension(Duration suspension) {
+    this.blockSuspension = positiveMillis(suspension, "blockSuspension");
+    return self();
+  }
+
+  /** The application's rules, then the built-in ones. */
+  List<ReplyRule> allReplyRules() {
+    List<ReplyRule> all = new ArrayList<>(replyRules);
+    all.addAll(ReplyRule.builtIn());
+    return List.copyOf(all);
+  }
+
+  /** The block suspension set. */
+  Duration blockSuspension() {
+    return blockSuspension;
   }
 
   /**
