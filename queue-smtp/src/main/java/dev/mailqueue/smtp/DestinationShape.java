@@ -29,6 +29,9 @@ final class DestinationShape {
   /** Set while {@link #suspend} opens the breaker, so that the transition takes its duration. */
   private volatile @Nullable Duration suspending;
 
+  /** Whether the breaker's last opening was a suspension after a block (for the held reply). */
+  volatile boolean suspended;
+
   private final DestinationLimits limits;
   private final ShapingListener listener;
 
@@ -85,6 +88,9 @@ final class DestinationShape {
               BreakerState from = DestinationShaper.state(e.getStateTransition().getFromState());
               BreakerState to = DestinationShaper.state(e.getStateTransition().getToState());
               Duration suspension = suspending;
+              if (to == BreakerState.OPEN) {
+                suspended = suspension != null;
+              }
               if (to == BreakerState.OPEN && suspension != null) {
                 // DestinationShaper logged the block that suspended the destination
                 openUntilNanos = System.nanoTime() + suspension.toNanos();

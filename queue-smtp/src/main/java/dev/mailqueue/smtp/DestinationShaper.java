@@ -146,7 +146,9 @@ final class DestinationShaper {
               "4.4.1",
               "destination "
                   + shape.name
-                  + " is not responding (circuit breaker "
+                  + (shape.suspended
+                      ? " is suspended after a block against the sender (circuit breaker "
+                      : " is not responding (circuit breaker ")
                   + breaker.getState()
                   + ")"));
     }

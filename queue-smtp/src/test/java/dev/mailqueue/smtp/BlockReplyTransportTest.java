@@ -115,6 +115,8 @@ class BlockReplyTransportTest {
     DeliveryResult held = transport.deliver(mail("carol@example.com"));
     assertThat(held.kind()).isEqualTo(DeliveryResult.Kind.NOT_COUNTED);
     assertThat(held.retryAfter()).isGreaterThan(Duration.ofMinutes(29));
+    assertThat(only(held).reply().text()).contains("suspended after a block against the sender");
+    assertThat(only(held).block()).as("held back locally, not blocked again").isNull();
     assertThat(server.connections()).hasSize(connections);
   }
 
