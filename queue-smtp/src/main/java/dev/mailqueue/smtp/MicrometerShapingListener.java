@@ -1,6 +1,5 @@
 package dev.mailqueue.smtp;
 
-import dev.mailqueue.SmtpReply;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -10,7 +9,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Shaping made visible in Micrometer, for {@code SmtpTransportBuilder.shapingListener(...)}:
@@ -21,10 +19,7 @@ import org.jspecify.annotations.Nullable;
  *       changes;
  *   <li>{@code mailqueue.shaping.breaker.state{destination}}: a gauge, 0 closed, 1 half-open, 2
  *       open;
- *   <li>{@code mailqueue.shaping.rate{destination}}: a gauge of the current messages per period;
- *   <li>{@code mailqueue.smtp.blocked{destination,class}}: a counter of attempts that met a block
- *       against the sender ({@code policy_block} or {@code reputation_block}); counted with and
- *       without shaping.
+ *   <li>{@code mailqueue.shaping.rate{destination}}: a gauge of the current messages per period.
  * </ul>
  *
  * The destination (relay host, MX host or group name) is a tag; to keep cardinality bounded, at
@@ -119,17 +114,6 @@ public final class MicrometerShapingListener implements ShapingListener {
               return rate;
             })
         .set(messagesPerPeriod);
-  }
-
-  @Override
-  public void blocked(
-      String destination, ReplyClass replyClass, SmtpReply reply, @Nullable Duration suspendedFor) {
-    Counter.builder("mailqueue.smtp.blocked")
-        .description("Attempts refused by a policy or reputation block against the sender")
-        .tag("destination", tag(destination))
-        .tag("class", replyClass.name().toLowerCase(Locale.ROOT))
-        .register(registry)
-        .increment();
   }
 
   private String tag(String destination) {
