@@ -275,7 +275,9 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   }
 
   /**
-   * Hears what {@link #shaping} holds back and changes. Defaults to {@link ShapingListener#NONE}.
+   * Hears what {@link #shaping} holds back and changes, and (with or without shaping) every block
+   * against the sender a {@linkplain #replyRules reply rule} finds. Defaults to {@link
+   * ShapingListener#NONE}.
    *
    * @param listener called on the delivering thread, so it must be quick; not null
    * @return this builder
