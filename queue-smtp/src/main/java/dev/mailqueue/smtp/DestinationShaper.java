@@ -59,7 +59,12 @@ final class DestinationShaper {
    */
   DestinationShaper(
       DestinationLimits limits, Function<String, String> hostOfDomain, ShapingListener listener) {
-    this(limits, hostOfDomain, listener, List.of(), SmtpTransport.DEFAULT_BLOCK_SUSPENSION);
+    this(
+        limits,
+        hostOfDomain,
+        listener,
+        ReplyRule.builtIn(),
+        SmtpTransport.DEFAULT_BLOCK_SUSPENSION);
   }
 
   /**

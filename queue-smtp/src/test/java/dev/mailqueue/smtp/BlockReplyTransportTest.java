@@ -121,6 +121,27 @@ class BlockReplyTransportTest {
   }
 
   @Test
+  void aShapingDecoratorSuspendsOnTheBuiltInRules() {
+    transport = relay().build();
+    server.on("RCPT TO", reply(SPAMHAUS));
+    try (ShapingTransport shaped =
+        ShapingTransport.builder(transport)
+            .relay(RELAY)
+            .limits(DestinationLimits.custom().defaults(Limit.ofDefaults()).build())
+            .listener(alerts)
+            .build()) {
+      RecipientOutcome blocked = only(shaped.deliver(mail("bob@example.com")));
+      assertThat(blocked.block()).isEqualTo(SenderBlock.REPUTATION);
+
+      DeliveryResult held = shaped.deliver(mail("carol@example.com"));
+      assertThat(held.kind()).isEqualTo(DeliveryResult.Kind.NOT_COUNTED);
+      assertThat(held.retryAfter())
+          .as("the default block suspension, longer than the breaker's own opening")
+          .isGreaterThan(DestinationLimits.DEFAULT_OPEN_DURATION);
+    }
+  }
+
+  @Test
   void userUnknownIsAnOrdinaryBounceThatLeavesTheBreakerAlone() {
     transport = shaped(2).build();
     server.on("RCPT TO", reply(UNKNOWN), reply(UNKNOWN), reply(UNKNOWN));
