@@ -86,8 +86,11 @@ final class ReplyClassifier {
    * The result with {@code rules} applied to every BOUNCED or DEFERRED recipient whose reply one of
    * them matches: its status follows the rule's {@link ReplyAction} ({@link ReplyAction#BY_CODE}
    * keeps the status the reply's code and stage gave), and it records the rule's {@link
-   * ReplyClass#block()}. Recipients no rule matches are left as they are; so are the result's kind
-   * and retry time, unless no recipient is left deferred (then the result is an ordinary one).
+   * ReplyClass#block()}. Recipients no rule matches are left as they are, and so are the deferred
+   * recipients of a {@link DeliveryResult.Kind#NOT_COUNTED} result (held back untried, e.g. after
+   * our login was refused); so are the result's kind and retry time, unless no recipient is left
+   * deferred (then the result is an ordinary one) or a rule deferred a recipient the server
+   * answered (then the attempt counts).
    */
   static DeliveryResult applyRules(DeliveryResult result, List<ReplyRule> rules) {
     List<RecipientOutcome> outcomes = null;
@@ -95,6 +98,12 @@ final class ReplyClassifier {
     for (int i = 0; i < result.recipients().size(); i++) {
       RecipientOutcome o = result.recipients().get(i);
       if (o.status() != RecipientStatus.BOUNCED && o.status() != RecipientStatus.DEFERRED) {
+        continue;
+      }
+      if (o.status() == RecipientStatus.DEFERRED
+          && result.kind() == DeliveryResult.Kind.NOT_COUNTED) {
+        // held back untried for a fault of our own (e.g. "535 5.7.8" to our login): the server
+        // said nothing about this message, so no rule may make it a block or an attempt
         continue;
       }
       ReplyRule rule = ruleFor(o.reply(), rules);

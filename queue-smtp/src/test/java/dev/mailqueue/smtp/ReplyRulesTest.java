@@ -318,6 +318,17 @@ class ReplyRulesTest {
         .containsOnly(RecipientStatus.DEFERRED);
   }
 
+  @Test
+  void recipientsHeldBackForOurOwnFaultAreNeverRuled() {
+    MailAddress a = MailAddress.of("a@x.test");
+    SmtpReply loginRefused = serverReply("535 5.7.8 Error: authentication failed");
+    DeliveryResult held =
+        DeliveryResult.notCounted(List.of(a), loginRefused, Duration.ofMinutes(1), "relay.test");
+
+    assertThat(ReplyClassifier.applyRules(held, BUILT_IN)).isSameAs(held);
+    assertThat(DestinationHealth.of(held)).isEqualTo(DestinationHealth.NEUTRAL);
+  }
+
   private static SmtpReply serverReply(String line) {
     return ReplyClassifier.parse(Integer.parseInt(line.substring(0, 3)), line);
   }
