@@ -4,8 +4,9 @@ package dev.mailqueue;
  * Hears what happened to each message. Every method is called after the new state was committed (on
  * the queue's completer thread), at most once per recipient outcome: {@link #delivered}, {@link
  * #bounced}, {@link #expired} and {@link #suppressed} once per recipient in total, {@link
- * #deferred} once per failed attempt. A listener must be quick and thread-safe; an exception it
- * throws is logged and otherwise ignored. Every method defaults to doing nothing.
+ * #deferred} and {@link #blocked} once per failed attempt. A listener must be quick and
+ * thread-safe; an exception it throws is logged and otherwise ignored. Every method defaults to
+ * doing nothing.
  */
 public interface DeliveryListener {
   /** A listener that does nothing. */
@@ -48,4 +49,16 @@ public interface DeliveryListener {
    * @param event the message and its suppressed recipients
    */
   default void suppressed(DeliveryEvent event) {}
+
+  /**
+   * The receiving system refused these recipients' mail because of the sender, not the recipient: a
+   * policy or reputation block ({@link RecipientOutcome#block()} says which). An alert, told in
+   * addition to {@link #bounced} or {@link #deferred} (whichever the transport's rule chose) and
+   * once per attempt; the addresses are not put on the suppression list. Usually calls for a look
+   * at the sending domain's authentication (SPF, DKIM, DMARC) or at the sending IP address's block
+   * listings.
+   *
+   * @param event the message and the recipients blocked in this attempt
+   */
+  default void blocked(DeliveryEvent event) {}
 }

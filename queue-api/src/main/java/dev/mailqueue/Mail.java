@@ -2,6 +2,7 @@ package dev.mailqueue;
 
 import dev.mailqueue.internal.Engine;
 import jakarta.mail.internet.MimeMessage;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,6 +40,21 @@ public final class Mail {
   public static final int MAX_RECIPIENTS = 1000;
 
   /** Tags are short and from a small alphabet because they label metrics. */
+  /**
+   * Longest URI (https or mailto) in a {@code List-Unsubscribe} header, in chars: each is written
+   * unfolded on a header line, which SMTP caps at 998 octets.
+   */
+  public static final int MAX_UNSUBSCRIBE_URI_LENGTH = 900;
+
+  /** The header of RFC 2369 that {@link Builder#listUnsubscribe} writes. */
+  public static final String LIST_UNSUBSCRIBE = "List-Unsubscribe";
+
+  /** The header of RFC 8058 that {@link Builder#oneClickUnsubscribe} writes. */
+  public static final String LIST_UNSUBSCRIBE_POST = "List-Unsubscribe-Post";
+
+  /** The only value RFC 8058 allows in {@value #LIST_UNSUBSCRIBE_POST}. */
+  public static final String ONE_CLICK = "List-Unsubscribe=One-Click";
+
   private static final Pattern TAG = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
   private static final Pattern HEADER_NAME = Pattern.compile("[\\x21-\\x39\\x3B-\\x7E]{1,76}");
@@ -215,6 +231,11 @@ public final class Mail {
     return attachments;
   }
 
+  /** Whether {@code tag} is a valid tag (for the scope of an unsubscribe token). */
+  static boolean isValidTag(String tag) {
+    return TAG.matcher(tag).matches();
+  }
+
   /** {@return the extra headers, in insertion order} */
   public Map<String, String> headers() {
     return headers;
@@ -311,6 +332,8 @@ public final class Mail {
     private String idempotencyKey;
     private String tag;
     private boolean smtpUtf8;
+    private boolean oneClick;
+    private boolean httpsUnsubscribe;
 
     private Builder(MimeMessage mimeMessage) {
       this.mimeMessage = mimeMessage;
@@ -619,6 +642,87 @@ public final class Mail {
     }
 
     /**
+     * Sets the {@value Mail#LIST_UNSUBSCRIBE} header (RFC 2369) to {@code <https://...>,
+     * <mailto:...>}: where a recipient's mail program unsubscribes them. Bulk senders must offer it
+     * (Gmail and Yahoo require one-click unsubscription of bulk mail since 2024; see {@link
+     * #oneClickUnsubscribe()}). The https URI usually carries a token from {@link
+     * UnsubscribeTokens}. Replaces a header set before. Defaults to no such header.
+     *
+     * @param https an absolute {@code https} URI, or {@code null} for none; at most {@value
+     *     Mail#MAX_UNSUBSCRIBE_URI_LENGTH} characters, without a comma (encode it as {@code %2C})
+     * @param mailto an ASCII address that unsubscribes whoever writes to it, or {@code null} for
+     *     none
+     * @return this builder
+     * @throws InvalidMailException naming {@code listUnsubscribe} if both are {@code null}, the URI
+     *     is not an absolute https URI with a host, either is too long, has a comma, or the address
+     *     is not ASCII; or on a builder from {@link Mail#ofMimeMessage}
+     */
+    public Builder listUnsubscribe(@Nullable URI https, @Nullable MailAddress mailto) {
+      requireParts("listUnsubscribe");
+      String field = "listUnsubscribe";
+      if (https == null && mailto == null) {
+        throw new InvalidMailException(field, "needs an https URI, a mailto address or both");
+      }
+      List<String> uris = new ArrayList<>(2);
+      if (https != null) {
+        if (!https.isAbsolute()
+            || !"https".equalsIgnoreCase(https.getScheme())
+            || https.getHost() == null) {
+          throw new InvalidMailException(
+              field,
+              "must be an absolute https URI with a host: " + MailAddress.quoted(https.toString()));
+        }
+        uris.add(unsubscribeUri(field, https.toASCIIString()));
+      }
+      if (mailto != null) {
+        if (mailto.requiresSmtpUtf8()) {
+          throw new InvalidMailException(
+              field, "the mailto address must be ASCII: " + MailAddress.quoted(mailto.address()));
+        }
+        uris.add(unsubscribeUri(field, "mailto:" + mailto.address()));
+      }
+      StringBuilder value = new StringBuilder();
+      for (String u : uris) {
+        value.append(value.length() > 0 ? ", " : "").append('<').append(u).append('>');
+      }
+      header(LIST_UNSUBSCRIBE, value.toString());
+      httpsUnsubscribe = https != null;
+      return this;
+    }
+
+    /**
+     * Adds {@code List-Unsubscribe-Post: List-Unsubscribe=One-Click} (RFC 8058): the recipient's
+     * mail provider unsubscribes them with one POST to the https URI of {@link #listUnsubscribe},
+     * without a page to confirm on. The DKIM signature must cover both headers (RFC 8058 section
+     * 4), which mailqueue's signer does. Defaults to off.
+     *
+     * @return this builder
+     * @throws InvalidMailException naming {@code oneClickUnsubscribe} at {@link #build()} when no
+     *     https URI was given to {@link #listUnsubscribe}; on a builder from {@link
+     *     Mail#ofMimeMessage} at once
+     */
+    public Builder oneClickUnsubscribe() {
+      requireParts("oneClickUnsubscribe");
+      this.oneClick = true;
+      return this;
+    }
+
+    private static String unsubscribeUri(String field, String uri) {
+      if (uri.length() > MAX_UNSUBSCRIBE_URI_LENGTH) {
+        throw new InvalidMailException(
+            field,
+            "URI longer than " + MAX_UNSUBSCRIBE_URI_LENGTH + " characters: " + uri.length());
+      }
+      // RFC 2369 separates the URIs with commas and delimits them with angle brackets;
+      // java.net.URI never lets '<', '>', a space or a control character through
+      if (uri.indexOf(',') >= 0) {
+        throw new InvalidMailException(
+            field, "URI contains a comma; encode it as %2C: " + MailAddress.quoted(uri));
+      }
+      return uri;
+    }
+
+    /**
      * The priority. Defaults to {@link Priority#NORMAL}.
      *
      * @param priority the priority, not {@code null}
@@ -733,6 +837,14 @@ public final class Mail {
       }
       if (mimeMessage != null) {
         Engine.checkHeaders(mimeMessage);
+      }
+      if (oneClick) {
+        if (!httpsUnsubscribe || !headers.containsKey(LIST_UNSUBSCRIBE)) {
+          throw new InvalidMailException(
+              "oneClickUnsubscribe",
+              "needs an https URI in listUnsubscribe(https, mailto) to post to (RFC 8058)");
+        }
+        headers.put(LIST_UNSUBSCRIBE_POST, ONE_CLICK);
       }
       if (!smtpUtf8) {
         checkAscii("from", List.of(from));

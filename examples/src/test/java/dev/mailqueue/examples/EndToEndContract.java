@@ -35,6 +35,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -81,6 +82,13 @@ abstract class EndToEndContract {
     int n = rcptCalls.computeIfAbsent(rcpt, k -> new AtomicInteger()).incrementAndGet();
     if (rcpt.startsWith("unknown")) {
       return "550 5.1.1 <" + rcpt + ">: user unknown";
+    }
+    if (rcpt.startsWith("listed")) {
+      return "550 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using"
+          + " zen.spamhaus.org; https://www.spamhaus.org/query/ip/127.0.0.1";
+    }
+    if (rcpt.startsWith("dmarc")) {
+      return "550 5.7.1 Email rejected per DMARC policy for example.com";
     }
     if (rcpt.startsWith("busy") || (rcpt.startsWith("greylisted") && n == 1)) {
       return "451 4.7.1 greylisted, try again later";
@@ -741,6 +749,50 @@ abstract class EndToEndContract {
         .isEqualTo(1);
   }
 
+  /**
+   * Issue 20: a block against the sender (a Spamhaus listing, a DMARC rejection) never puts the
+   * address on the suppression list, even when the store is told to suppress on 5.7.1, while "user
+   * unknown" still does; the listener hears the block.
+   */
+  @Test
+  void blocksAgainstTheSenderNeverSuppressTheAddressButUserUnknownDoes() {
+    startQueue(
+        sink.port(),
+        store -> store.suppressOnBounce(Set.of("5.1.1", "5.7.1")),
+        b ->
+            b.retryPolicy(
+                RetryPolicy.builder().initialDelay(Duration.ofMillis(100)).maxAttempts(2).build()));
+    MessageId id =
+        queue.enqueue(
+            Mail.builder()
+                .from("a@example.com")
+                .to("listed@example.org", "dmarc@example.org", "unknown@example.org")
+                .text("receipt")
+                .build());
+
+    MessageView view = awaitFinal(id);
+
+    assertThat(view.recipients())
+        .extracting(MessageView.Recipient::status)
+        .as("the listing defers until the attempts run out; the DMARC rejection bounces")
+        .containsExactly(RecipientStatus.EXPIRED, RecipientStatus.BOUNCED, RecipientStatus.BOUNCED);
+    assertThat(rcptCalls.get("listed@example.org")).hasValue(2);
+    assertThat(queue.admin().suppression("listed@example.org")).isEmpty();
+    assertThat(queue.admin().suppression("dmarc@example.org")).isEmpty();
+    assertThat(queue.admin().suppression("unknown@example.org")).isPresent();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(events.blocked)
+                    .flatExtracting(DeliveryEvent::recipients)
+                    .extracting(o -> o.recipient().address() + " " + o.block())
+                    .containsExactlyInAnyOrder(
+                        "listed@example.org REPUTATION",
+                        "dmarc@example.org POLICY",
+                        "listed@example.org REPUTATION"));
+  }
+
   @Test
   void suppressingAnAddressEndsItsMailAlreadyQueuedSuppressedAndTellsTheListener() {
     startQueue(sink.port(), b -> b);
@@ -811,6 +863,12 @@ abstract class EndToEndContract {
     final List<DeliveryEvent> bounced = new CopyOnWriteArrayList<>();
     final List<DeliveryEvent> expired = new CopyOnWriteArrayList<>();
     final List<DeliveryEvent> suppressed = new CopyOnWriteArrayList<>();
+    final List<DeliveryEvent> blocked = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void blocked(DeliveryEvent e) {
+      blocked.add(e);
+    }
 
     @Override
     public void delivered(DeliveryEvent e) {

@@ -105,6 +105,22 @@ final class ListenerNotifier {
         log.warn("delivery listener failed on {} event for message {}", status, mail.id(), e);
       }
     }
+    List<RecipientOutcome> blocked = new ArrayList<>();
+    for (RecipientOutcome o : decision.outcomes()) {
+      if (o.block() != null) {
+        blocked.add(o);
+      }
+    }
+    if (!blocked.isEmpty()) {
+      DeliveryEvent event =
+          new DeliveryEvent(
+              mail.id(), mail.tag(), attempt, blocked, decision.nextAttemptAt(), false);
+      try {
+        listener.blocked(event);
+      } catch (RuntimeException | Error e) {
+        log.warn("delivery listener failed on BLOCKED event for message {}", mail.id(), e);
+      }
+    }
   }
 
   /** Lets the events already handed over be told, for up to {@code timeout}; drops the rest. */

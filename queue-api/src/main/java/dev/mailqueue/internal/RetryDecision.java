@@ -107,8 +107,9 @@ final class RetryDecision {
       if (summary == null || (!r.reply().isPositive() && summary.isPositive())) {
         summary = r.reply();
       }
-      outcomes.add(new RecipientOutcome(p.address(), status, r.reply()));
-      updates.add(new RecipientUpdate(p.index(), status, r.reply()));
+      // a block stays a block when the recipient expires: the address was never at fault
+      outcomes.add(new RecipientOutcome(p.address(), status, r.reply(), r.block()));
+      updates.add(new RecipientUpdate(p.index(), status, r.reply(), r.block()));
     }
 
     MessageState state;

@@ -2,6 +2,7 @@ package dev.mailqueue.spi;
 
 import dev.mailqueue.MessageState;
 import dev.mailqueue.RecipientStatus;
+import dev.mailqueue.SenderBlock;
 import dev.mailqueue.SmtpReply;
 import java.time.Duration;
 import java.util.List;
@@ -74,7 +75,7 @@ public record Completion(
   public Completion reduced() {
     List<RecipientUpdate> bare = new java.util.ArrayList<>(recipients.size());
     for (RecipientUpdate r : recipients) {
-      bare.add(new RecipientUpdate(r.index(), r.status(), codesOnly(r.reply())));
+      bare.add(new RecipientUpdate(r.index(), r.status(), codesOnly(r.reply()), r.block()));
     }
     return new Completion(
         newState, retryDelay, countsAsAttempt, uncertain, bare, null, duration, codesOnly(summary));
@@ -90,6 +91,20 @@ public record Completion(
    * @param index the recipient's index (see {@link ClaimedMail.PendingRecipient#index()})
    * @param status its new status
    * @param reply the reply that decided it
+   * @param block how the reply blocked the sender, or {@code null}: a store never puts a blocked
+   *     recipient on the suppression list, whatever the reply's codes
    */
-  public record RecipientUpdate(int index, RecipientStatus status, SmtpReply reply) {}
+  public record RecipientUpdate(
+      int index, RecipientStatus status, SmtpReply reply, @Nullable SenderBlock block) {
+    /**
+     * An update that is not a block against the sender.
+     *
+     * @param index the recipient's index (see {@link ClaimedMail.PendingRecipient#index()})
+     * @param status its new status
+     * @param reply the reply that decided it
+     */
+    public RecipientUpdate(int index, RecipientStatus status, SmtpReply reply) {
+      this(index, status, reply, null);
+    }
+  }
 }

@@ -1,6 +1,7 @@
 package dev.mailqueue.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.mailqueue.MailAddress;
 import dev.mailqueue.MessageId;
@@ -9,6 +10,7 @@ import dev.mailqueue.Priority;
 import dev.mailqueue.RecipientOutcome;
 import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.RetryPolicy;
+import dev.mailqueue.SenderBlock;
 import dev.mailqueue.SmtpReply;
 import dev.mailqueue.spi.ClaimedMail;
 import dev.mailqueue.spi.ClaimedMail.PendingRecipient;
@@ -58,6 +60,33 @@ class RetryDecisionTest {
     return RetryDecision.decide(
             claimed(attempts), result, POLICY, NOW, Duration.ofMillis(5), 0, false)
         .completion();
+  }
+
+  /** Issue 20: the store must see the block to keep the address off the suppression list. */
+  @Test
+  void aBlockAgainstTheSenderReachesTheStoreAndSurvivesExpiry() {
+    SmtpReply listed = new SmtpReply(550, "5.7.1", "blocked using zen.spamhaus.org");
+    DeliveryResult result =
+        DeliveryResult.of(
+            List.of(
+                new RecipientOutcome(A, RecipientStatus.BOUNCED, listed, SenderBlock.REPUTATION),
+                new RecipientOutcome(B, RecipientStatus.DEFERRED, listed, SenderBlock.REPUTATION)),
+            "mx.test");
+
+    RetryDecision.Decision onLastAttempt =
+        RetryDecision.decide(claimed(2), result, POLICY, NOW, Duration.ofMillis(5), 0, false);
+
+    assertThat(onLastAttempt.completion().recipients())
+        .extracting(Completion.RecipientUpdate::status, Completion.RecipientUpdate::block)
+        .containsExactly(
+            tuple(RecipientStatus.BOUNCED, SenderBlock.REPUTATION),
+            tuple(RecipientStatus.EXPIRED, SenderBlock.REPUTATION));
+    assertThat(onLastAttempt.outcomes())
+        .extracting(RecipientOutcome::block)
+        .containsOnly(SenderBlock.REPUTATION);
+    assertThat(onLastAttempt.completion().reduced().recipients())
+        .extracting(Completion.RecipientUpdate::block)
+        .containsOnly(SenderBlock.REPUTATION);
   }
 
   @Test

@@ -91,6 +91,9 @@ final class Completer {
       }
       for (Completion.RecipientUpdate r : completions.get(i).recipients()) {
         if (r.status() == RecipientStatus.BOUNCED
+            // a block against the sender says nothing about the address (issue 20: Postal
+            // suppressed good addresses after "550 5.7.1" reputation blocks)
+            && r.block() == null
             && r.reply() != null
             && r.reply().isPermanent()
             // a 5xx without an enhanced code (plain "550 No such user") suppresses nothing:

@@ -6,6 +6,7 @@ import dev.mailqueue.MessageView;
 import dev.mailqueue.QueueStats;
 import dev.mailqueue.ReplyCount;
 import dev.mailqueue.SendQuota;
+import dev.mailqueue.SenderBlock;
 import dev.mailqueue.spi.ClaimedMail;
 import dev.mailqueue.spi.Completion;
 import dev.mailqueue.spi.MailStore;
@@ -473,7 +474,9 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
     /**
      * Enhanced status codes of a 5xx bounce that put the recipient on the suppression list, in the
      * transaction that records the bounce; an empty set turns this off. Defaults to {@link
-     * #DEFAULT_SUPPRESS_ON_BOUNCE} (5.1.1, 5.1.2, 5.1.3, 5.1.10).
+     * #DEFAULT_SUPPRESS_ON_BOUNCE} (5.1.1, 5.1.2, 5.1.3, 5.1.10). A bounce the transport marked as
+     * a {@linkplain SenderBlock block against the sender} never suppresses its address, whatever
+     * its code.
      *
      * @param enhancedCodes codes such as {@code 5.1.1}, matched exactly; copied, not null and
      *     without null elements

@@ -19,6 +19,7 @@ import dev.mailqueue.QueueHealth;
 import dev.mailqueue.QueueShape;
 import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.SendQuota;
+import dev.mailqueue.SenderBlock;
 import dev.mailqueue.SmtpReply;
 import dev.mailqueue.Suppression;
 import dev.mailqueue.spi.ClaimedMail;
@@ -33,6 +34,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -656,6 +658,45 @@ abstract class MailQueueAdminContract extends StoreTestBase {
     assertThat(admin.suppressions(null, 10))
         .extracting(Suppression::address)
         .containsExactly("other@example.org", "unknown2@example.org");
+  }
+
+  /**
+   * Issue 20: a bounce the transport marked as a block against the sender never suppresses, even
+   * with its enhanced code among those configured to.
+   */
+  @Test
+  void aBlockAgainstTheSenderIsNeverSuppressedWhateverItsCode() {
+    JdbcMailStore strict =
+        JdbcMailStore.builder(dataSource)
+            .tablePrefix(prefix)
+            .suppressOnBounce(Set.of("5.1.1", "5.7.1"))
+            .build();
+    strict.insert(mail("s@example.com", null, null, "listed@example.org", "refused@example.org"));
+    ClaimedMail c = strict.claim("w1", 1, LEASE).get(0);
+    SmtpReply listing = SmtpReply.parse(550, "5.7.1 blocked using zen.spamhaus.org");
+    SmtpReply refused = SmtpReply.parse(550, "5.7.1 relay access denied");
+
+    assertThat(
+            strict.complete(
+                c,
+                new Completion(
+                    MessageState.BOUNCED,
+                    null,
+                    true,
+                    false,
+                    List.of(
+                        new Completion.RecipientUpdate(
+                            0, RecipientStatus.BOUNCED, listing, SenderBlock.REPUTATION),
+                        new Completion.RecipientUpdate(1, RecipientStatus.BOUNCED, refused)),
+                    "mx",
+                    Duration.ofMillis(3),
+                    listing)))
+        .isTrue();
+
+    assertThat(admin.suppression("listed@example.org")).as("a block").isEmpty();
+    assertThat(admin.suppression("refused@example.org"))
+        .as("the same code without the block mark follows the configured codes")
+        .isPresent();
   }
 
   @Test

@@ -14,7 +14,9 @@ enum DestinationHealth {
   SUCCESS,
   /**
    * Nothing was answered per recipient because the destination did not respond (connect failed,
-   * dropped, deadline, no reply after the data, 421): counts towards opening the breaker.
+   * dropped, deadline, no reply after the data, 421), or a recipient's reply was a block against
+   * the sender ({@link ReplyClass#POLICY_BLOCK}, {@link ReplyClass#REPUTATION_BLOCK}): counts
+   * towards opening the breaker.
    */
   FAILURE,
   /**
@@ -25,6 +27,13 @@ enum DestinationHealth {
 
   /** The health {@code result} shows. */
   static DestinationHealth of(DeliveryResult result) {
+    // a policy or reputation block against the sender (a reply rule said so) is the destination
+    // refusing us: it counts like a destination that does not respond, whatever else was answered
+    for (RecipientOutcome o : result.recipients()) {
+      if (o.block() != null) {
+        return FAILURE;
+      }
+    }
     // an uncertain or uncounted kind describes the deferred recipients only: when others were
     // answered (several domains behind one destination), the per-recipient replies decide
     boolean allDeferred =

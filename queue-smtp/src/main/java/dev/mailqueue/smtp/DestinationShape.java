@@ -9,6 +9,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import java.time.Duration;
 import java.util.function.IntFunction;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +25,13 @@ final class DestinationShape {
   final RateLimiter limiter;
   final Bulkhead bulkhead;
   final CircuitBreaker breaker;
+
+  /** Set while {@link #suspend} opens the breaker, so that the transition takes its duration. */
+  private volatile @Nullable Duration suspending;
+
+  /** Whether the breaker's last opening was a suspension after a block (for the held reply). */
+  volatile boolean suspended;
+
   private final DestinationLimits limits;
   private final ShapingListener listener;
 
@@ -79,10 +87,17 @@ final class DestinationShape {
             e -> {
               BreakerState from = DestinationShaper.state(e.getStateTransition().getFromState());
               BreakerState to = DestinationShaper.state(e.getStateTransition().getToState());
+              Duration suspension = suspending;
               if (to == BreakerState.OPEN) {
+                suspended = suspension != null;
+              }
+              if (to == BreakerState.OPEN && suspension != null) {
+                // DestinationShaper logged the block that suspended the destination
+                openUntilNanos = System.nanoTime() + suspension.toNanos();
+              } else if (to == BreakerState.OPEN) {
                 openUntilNanos = System.nanoTime() + limits.openDuration().toNanos();
                 log.warn(
-                    "destination {} is not responding: deferring its mail for {} ms (circuit breaker {} -> {})",
+                    "destination {} is not responding or refuses the sender: deferring its mail for {} ms (circuit breaker {} -> {})",
                     name,
                     limits.openDuration().toMillis(),
                     from,
@@ -104,6 +119,26 @@ final class DestinationShape {
     bulkhead
         .getEventPublisher()
         .onCallRejected(e -> log.debug("destination {}: concurrency limit reached", name));
+  }
+
+  /**
+   * Suspends the destination: opens its breaker for {@code duration} (after which one message
+   * probes, as after any opening), unless it is open already.
+   *
+   * @return whether this call suspended it
+   */
+  synchronized boolean suspend(Duration duration) {
+    CircuitBreaker.State state = breaker.getState();
+    if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
+      return false;
+    }
+    suspending = duration;
+    try {
+      breaker.transitionToOpenStateFor(duration);
+    } finally {
+      suspending = null;
+    }
+    return true;
   }
 
   /**

@@ -47,6 +47,8 @@ final class DestinationShaper {
   private final BulkheadRegistry bulkheads;
   private final CircuitBreakerRegistry breakers;
   private final Map<String, DestinationShape> shapes = new ConcurrentHashMap<>();
+  private final List<ReplyRule> rules;
+  private final Duration blockSuspension;
 
   /** Live nodes sharing the limits, as last told by {@link #liveNodes}. */
   private volatile int nodes = 1;
@@ -57,6 +59,27 @@ final class DestinationShaper {
    */
   DestinationShaper(
       DestinationLimits limits, Function<String, String> hostOfDomain, ShapingListener listener) {
+    this(
+        limits,
+        hostOfDomain,
+        listener,
+        ReplyRule.builtIn(),
+        SmtpTransport.DEFAULT_BLOCK_SUSPENSION);
+  }
+
+  /**
+   * @param rules the reply rules already applied to the results (to find which blocks suspend)
+   * @param blockSuspension how long a {@link ReplyAction#SUSPEND_DESTINATION} block opens the
+   *     destination's breaker
+   */
+  DestinationShaper(
+      DestinationLimits limits,
+      Function<String, String> hostOfDomain,
+      ShapingListener listener,
+      List<ReplyRule> rules,
+      Duration blockSuspension) {
+    this.rules = List.copyOf(rules);
+    this.blockSuspension = blockSuspension;
     this.limits = limits;
     this.hostOfDomain = hostOfDomain;
     this.listener = listener;
@@ -128,7 +151,9 @@ final class DestinationShaper {
               "4.4.1",
               "destination "
                   + shape.name
-                  + " is not responding (circuit breaker "
+                  + (shape.suspended
+                      ? " is suspended after a block against the sender (circuit breaker "
+                      : " is not responding (circuit breaker ")
                   + breaker.getState()
                   + ")"));
     }
@@ -170,6 +195,8 @@ final class DestinationShaper {
       shape.releaseSession();
     }
     long elapsed = System.nanoTime() - start;
+    // before the breaker hears the failure: a suspension is longer than the breaker's own opening
+    blocked(shape, result);
     switch (DestinationHealth.of(result)) {
       case FAILURE ->
           breaker.onError(elapsed, TimeUnit.NANOSECONDS, new DestinationNotResponding(shape.name));
@@ -183,6 +210,49 @@ final class DestinationShaper {
       }
     }
     return result;
+  }
+
+  /**
+   * Raises the alert for a block against the sender in {@code result} (once per attempt) and, when
+   * its rule says so, suspends the destination: its breaker opens for the block suspension. The
+   * warning is logged once per suspension: while the breaker is open no further mail goes there,
+   * and a block that arrives from a delivery already under way does not open it again.
+   */
+  private void blocked(DestinationShape shape, DeliveryResult result) {
+    RecipientOutcome blocked = null;
+    ReplyRule rule = null;
+    for (RecipientOutcome o : result.recipients()) {
+      if (o.block() != null) {
+        ReplyRule r = ReplyClassifier.ruleFor(o.reply(), rules);
+        if (blocked == null || (r != null && r.action() == ReplyAction.SUSPEND_DESTINATION)) {
+          blocked = o;
+          rule = r;
+        }
+      }
+    }
+    if (blocked == null) {
+      return;
+    }
+    ReplyClass replyClass = ReplyClassifier.blockClass(blocked, rules);
+    Duration suspended = null;
+    if (rule != null && rule.action() == ReplyAction.SUSPEND_DESTINATION) {
+      if (shape.suspend(blockSuspension)) {
+        suspended = blockSuspension;
+        log.warn(
+            "destination {} suspended for {} s: {} of the sender ({}): {}; its mail is held until"
+                + " then, and no address is suppressed for it",
+            shape.name,
+            blockSuspension.toSeconds(),
+            replyClass,
+            rule.source(),
+            blocked.reply());
+      }
+    }
+    try {
+      listener.blocked(shape.name, replyClass, blocked.reply(), suspended);
+    } catch (RuntimeException e) {
+      log.warn("shaping listener failed on blocked({}, {})", shape.name, replyClass, e);
+    }
   }
 
   private DestinationShape newShape(Destination d) {

@@ -256,7 +256,9 @@ public final class DirectBuilder extends SmtpTransportBuilder<DirectBuilder> {
         direct,
         shaping,
         shapingListener,
-        dkim);
+        dkim,
+        allReplyRules(),
+        blockSuspension());
   }
 
   /** The options of direct mode, as {@link SmtpTransport} needs them. */

@@ -103,6 +103,8 @@ public final class RelayBuilder extends SmtpTransportBuilder<RelayBuilder> {
         null,
         shaping,
         shapingListener,
-        dkim);
+        dkim,
+        allReplyRules(),
+        blockSuspension());
   }
 }

@@ -1,16 +1,23 @@
 package dev.mailqueue.smtp;
 
+import dev.mailqueue.RecipientOutcome;
 import dev.mailqueue.RecipientStatus;
+import dev.mailqueue.SenderBlock;
 import dev.mailqueue.SmtpReply;
+import dev.mailqueue.spi.DeliveryResult;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one place that decides what an SMTP reply means (RFC 5321, RFC 3463): for a recipient, for
  * the session it came on, and for the health of its destination ({@link DestinationHealth} sums the
- * latter up per attempt); and the replies this transport synthesises when the server said nothing.
- * Whether a reply is local is read from its {@link SmtpReply#origin()}, never its text.
+ * latter up per attempt); what the {@linkplain ReplyRule reply rules} make of it (a block against
+ * the sender, a rate limit); and the replies this transport synthesises when the server said
+ * nothing. Whether a reply is local is read from its {@link SmtpReply#origin()}, never its text.
  */
 final class ReplyClassifier {
   /** Where in the SMTP dialogue a reply was received. */
@@ -45,6 +52,107 @@ final class ReplyClassifier {
       return RecipientStatus.DEFERRED;
     }
     return RecipientStatus.BOUNCED;
+  }
+
+  /**
+   * The first of {@code rules} that matches {@code reply}, or {@code null}: only a server's
+   * negative reply can match (never a positive or a {@linkplain SmtpReply#isLocal() local} one). A
+   * rule matches when each of its patterns does: the code and the enhanced code as a whole, the
+   * text anywhere.
+   */
+  static @Nullable ReplyRule ruleFor(SmtpReply reply, List<ReplyRule> rules) {
+    if (reply.isPositive() || reply.isLocal() || reply.code() < 400) {
+      return null;
+    }
+    String code = Integer.toString(reply.code());
+    String enhanced = reply.enhancedStatus();
+    for (ReplyRule r : rules) {
+      if (r.code() != null && !r.code().matcher(code).matches()) {
+        continue;
+      }
+      if (r.enhancedCode() != null
+          && (enhanced == null || !r.enhancedCode().matcher(enhanced).matches())) {
+        continue;
+      }
+      if (r.text() != null && !r.text().matcher(reply.text()).find()) {
+        continue;
+      }
+      return r;
+    }
+    return null;
+  }
+
+  /**
+   * The result with {@code rules} applied to every BOUNCED or DEFERRED recipient whose reply one of
+   * them matches: its status follows the rule's {@link ReplyAction} ({@link ReplyAction#BY_CODE}
+   * keeps the status the reply's code and stage gave), and it records the rule's {@link
+   * ReplyClass#block()}. Recipients no rule matches are left as they are, and so are the deferred
+   * recipients of a {@link DeliveryResult.Kind#NOT_COUNTED} result (held back untried, e.g. after
+   * our login was refused); so are the result's kind and retry time, unless no recipient is left
+   * deferred (then the result is an ordinary one) or a rule deferred a recipient the server
+   * answered (then the attempt counts).
+   */
+  static DeliveryResult applyRules(DeliveryResult result, List<ReplyRule> rules) {
+    List<RecipientOutcome> outcomes = null;
+    boolean triedAndDeferred = false;
+    for (int i = 0; i < result.recipients().size(); i++) {
+      RecipientOutcome o = result.recipients().get(i);
+      if (o.status() != RecipientStatus.BOUNCED && o.status() != RecipientStatus.DEFERRED) {
+        continue;
+      }
+      if (o.status() == RecipientStatus.DEFERRED
+          && result.kind() == DeliveryResult.Kind.NOT_COUNTED) {
+        // held back untried for a fault of our own (e.g. "535 5.7.8" to our login): the server
+        // said nothing about this message, so no rule may make it a block or an attempt
+        continue;
+      }
+      ReplyRule rule = ruleFor(o.reply(), rules);
+      if (rule == null) {
+        continue;
+      }
+      RecipientStatus status =
+          switch (rule.action()) {
+            case BY_CODE -> o.status();
+            case BOUNCE -> RecipientStatus.BOUNCED;
+            case DEFER, SUSPEND_DESTINATION -> RecipientStatus.DEFERRED;
+          };
+      if (outcomes == null) {
+        outcomes = new ArrayList<>(result.recipients());
+      }
+      triedAndDeferred |= status == RecipientStatus.DEFERRED;
+      outcomes.set(
+          i, new RecipientOutcome(o.recipient(), status, o.reply(), rule.replyClass().block()));
+    }
+    if (outcomes == null) {
+      return result;
+    }
+    boolean anyDeferred = false;
+    for (RecipientOutcome o : outcomes) {
+      anyDeferred |= o.status() == RecipientStatus.DEFERRED;
+    }
+    if (!anyDeferred) {
+      return DeliveryResult.of(outcomes, result.remoteHost());
+    }
+    // a recipient the server answered and a rule deferred was tried: the attempt counts
+    DeliveryResult.Kind kind =
+        triedAndDeferred && result.kind() == DeliveryResult.Kind.NOT_COUNTED
+            ? DeliveryResult.Kind.NORMAL
+            : result.kind();
+    return new DeliveryResult(outcomes, kind, result.retryAfter(), result.remoteHost());
+  }
+
+  /**
+   * The class of a blocked recipient's outcome: its rule's, or, when no rule matches (a transport
+   * that marked the block itself), the class of its {@link RecipientOutcome#block()}.
+   */
+  static ReplyClass blockClass(RecipientOutcome blocked, List<ReplyRule> rules) {
+    ReplyRule rule = ruleFor(blocked.reply(), rules);
+    if (rule != null && rule.replyClass().block() != null) {
+      return rule.replyClass();
+    }
+    return blocked.block() == SenderBlock.POLICY
+        ? ReplyClass.POLICY_BLOCK
+        : ReplyClass.REPUTATION_BLOCK;
   }
 
   /** The reply code of a server closing the session (RFC 5321 3.8). */

@@ -1,6 +1,8 @@
 package dev.mailqueue.smtp;
 
+import dev.mailqueue.SmtpReply;
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Hears what a {@link ShapingTransport} does to each destination: mail held back, breakers opening
@@ -60,4 +62,22 @@ public interface ShapingListener {
    * @param period the period of the rate
    */
   default void rateChanged(String destination, int messagesPerPeriod, Duration period) {}
+
+  /**
+   * {@code destination} refused mail because of the sender, not the recipient (a {@linkplain
+   * ReplyRule reply rule} of class {@link ReplyClass#POLICY_BLOCK} or {@link
+   * ReplyClass#REPUTATION_BLOCK} matched its reply): an alert, once per attempt that met a block.
+   * The recipients are not suppressed; the block counts against the destination's breaker.
+   *
+   * @param destination the destination's name: a recipient domain, a group's name or a host name
+   * @param replyClass the block's class
+   * @param reply the server's reply, sanitised and capped
+   * @param suspendedFor how long the destination is suspended from now (its breaker is open), or
+   *     {@code null} when this block did not suspend it (its rule does not, or it already was)
+   */
+  default void blocked(
+      String destination,
+      ReplyClass replyClass,
+      SmtpReply reply,
+      @Nullable Duration suspendedFor) {}
 }

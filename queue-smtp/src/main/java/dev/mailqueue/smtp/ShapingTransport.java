@@ -1,5 +1,6 @@
 package dev.mailqueue.smtp;
 
+import dev.mailqueue.RecipientOutcome;
 import dev.mailqueue.spi.ClusterAware;
 import dev.mailqueue.spi.DeliveryResult;
 import dev.mailqueue.spi.MailTransport;
@@ -30,8 +31,11 @@ import java.util.function.Function;
  * came after the data, or the server said 421. While open, that destination's mail is deferred
  * without counting until {@link DestinationLimits#openDuration()} has passed; then one message
  * probes (half-open): success closes the breaker, failure opens it again. Any attempt the server
- * answered per recipient is a success, including a 5xx "user unknown". Other destinations are not
- * affected.
+ * answered per recipient is a success, including a 5xx "user unknown", unless a recipient's outcome
+ * is a {@linkplain RecipientOutcome#block() block against the sender}: that is a failure, and a
+ * block whose {@linkplain ReplyRule#builtIn() built-in rule} says {@link
+ * ReplyAction#SUSPEND_DESTINATION} opens the breaker for {@link
+ * SmtpTransport#DEFAULT_BLOCK_SUSPENSION}. Other destinations are not affected.
  *
  * <p>A reply matching a {@link DestinationLimits.SlowDownRule} halves the destination's rate (down
  * to one message per period) and ends the current period; after {@link

@@ -2,6 +2,7 @@ package dev.mailqueue.smtp;
 
 import dev.mailqueue.MailAddress;
 import dev.mailqueue.MailQueueException;
+import dev.mailqueue.RecipientOutcome;
 import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.spi.ClusterAware;
 import dev.mailqueue.spi.DeliveryResult;
@@ -207,6 +208,13 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
    */
   public static final boolean DEFAULT_MTA_STS = true;
 
+  /**
+   * Default time a destination is suspended after a reputation block (a {@link ReplyRule} with
+   * {@link ReplyAction#SUSPEND_DESTINATION}): 1 hour. The providers ask senders not to retry into a
+   * block (it prolongs it); their temporary rate limits and block-list delistings take hours.
+   */
+  public static final Duration DEFAULT_BLOCK_SUSPENSION = Duration.ofHours(1);
+
   private static final Logger log = LoggerFactory.getLogger(SmtpTransport.class);
 
   private static final AtomicInteger INSTANCES = new AtomicInteger();
@@ -231,6 +239,12 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
   /** The start-up check of the DKIM keys in DNS; completed at once when there is none. */
   private final CompletableFuture<List<DkimKeyCheck.Result>> dkimCheck;
 
+  /** The application's reply rules, then the built-in ones. */
+  private final List<ReplyRule> rules;
+
+  /** Hears blocks when there is no shaping (with shaping, {@link #shaper} tells it). */
+  private final ShapingListener listener;
+
   private final String description;
   private final ScheduledThreadPoolExecutor scheduler;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -238,15 +252,20 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
   /**
    * @param direct the options of direct mode, {@code null} in relay mode
    * @param shaping the destination limits, {@code null} for none
+   * @param rules the reply rules, the application's before the built-in ones
    */
   SmtpTransport(
       Settings settings,
       DirectBuilder.DirectSettings direct,
       DestinationLimits shaping,
       ShapingListener shapingListener,
-      DkimSigning dkim) {
+      DkimSigning dkim,
+      List<ReplyRule> rules,
+      Duration blockSuspension) {
     this.settings = settings;
     this.dkim = dkim == null ? null : dkim.signer();
+    this.rules = List.copyOf(rules);
+    this.listener = shapingListener;
     int instance = INSTANCES.incrementAndGet();
     AtomicInteger threads = new AtomicInteger();
     // Two threads: the watchdog must be able to fire while the other one closes an idle connection.
@@ -340,7 +359,9 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
         String relayHost = settings.relays().get(0).host();
         hostOfDomain = d -> relayHost;
       }
-      this.shaper = new DestinationShaper(shaping, hostOfDomain, shapingListener);
+      this.shaper =
+          new DestinationShaper(
+              shaping, hostOfDomain, shapingListener, this.rules, blockSuspension);
     }
     this.description =
         shaping == null
@@ -449,8 +470,11 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
       // signature, dated by the attempt
       mail = dkim.sign(mail, Instant.now().getEpochSecond());
     }
+    // the reply rules apply to each part as it comes back, before shaping judges the destination
     if (relays != null) {
-      return shaper != null ? shaper.deliver(mail, relays::deliver) : relays.deliver(mail);
+      return shaper != null
+          ? shaper.deliver(mail, part -> ruled(relays.deliver(part)))
+          : alerted(ruled(relays.deliver(mail)));
     }
     OutboundMail inTurn = DirectDelivery.inTurn(mail);
     // one budget for the whole message, shared by the parts shaping delivers one destination at a
@@ -458,9 +482,34 @@ public final class SmtpTransport implements MailTransport, ClusterAware {
     TimeBudget budget = direct.messageBudget();
     DeliveryResult result =
         shaper != null
-            ? shaper.deliver(inTurn, part -> direct.deliver(part, budget))
-            : direct.deliver(inTurn, budget);
+            ? shaper.deliver(inTurn, part -> ruled(direct.deliver(part, budget)))
+            : alerted(ruled(direct.deliver(inTurn, budget)));
     return inTurn == mail ? result : DeliveryResult.merge(mail.recipients(), List.of(result));
+  }
+
+  private DeliveryResult ruled(DeliveryResult result) {
+    return ReplyClassifier.applyRules(result, rules);
+  }
+
+  /**
+   * Without shaping: tells the listener about a block (there is no breaker to count it or to
+   * suspend), naming the host that answered as the destination.
+   */
+  private DeliveryResult alerted(DeliveryResult result) {
+    for (RecipientOutcome o : result.recipients()) {
+      if (o.block() != null) {
+        ReplyClass replyClass = ReplyClassifier.blockClass(o, rules);
+        String destination =
+            result.remoteHost() != null ? result.remoteHost() : o.recipient().domain();
+        try {
+          listener.blocked(destination, replyClass, o.reply(), null);
+        } catch (RuntimeException e) {
+          log.warn("shaping listener failed on blocked({}, {})", destination, replyClass, e);
+        }
+        break;
+      }
+    }
+    return result;
   }
 
   /** The first envelope address with a non-ASCII character, or {@code null}. */

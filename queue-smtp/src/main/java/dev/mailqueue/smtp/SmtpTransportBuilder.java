@@ -4,6 +4,7 @@ import dev.mailqueue.MailQueueException;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import javax.net.ssl.SSLContext;
@@ -45,6 +46,8 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   DestinationLimits shaping;
   ShapingListener shapingListener = ShapingListener.NONE;
   DkimSigning dkim;
+  private List<ReplyRule> replyRules = List.of();
+  private Duration blockSuspension = SmtpTransport.DEFAULT_BLOCK_SUSPENSION;
 
   SmtpTransportBuilder() {}
 
@@ -274,7 +277,9 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   }
 
   /**
-   * Hears what {@link #shaping} holds back and changes. Defaults to {@link ShapingListener#NONE}.
+   * Hears what {@link #shaping} holds back and changes, and (with or without shaping) every block
+   * against the sender a {@linkplain #replyRules reply rule} finds. Defaults to {@link
+   * ShapingListener#NONE}.
    *
    * @param listener called on the delivering thread, so it must be quick; not null
    * @return this builder
@@ -295,6 +300,48 @@ public abstract sealed class SmtpTransportBuilder<B extends SmtpTransportBuilder
   public B dkim(DkimSigning signing) {
     this.dkim = Objects.requireNonNull(signing, "signing");
     return self();
+  }
+
+  /**
+   * The application's reply rules, tried in order before the {@linkplain ReplyRule#builtIn()
+   * built-in ones}; the first rule that matches a server's negative reply decides its class and
+   * what happens to its recipients (see {@link ReplyRule}). A rule here can override a built-in
+   * one, e.g. to bounce instead of suspending for a block list, or to name a local provider's block
+   * texts. Defaults to none (the built-in rules alone).
+   *
+   * @param rules the rules, copied; not null, without null elements
+   * @return this builder
+   */
+  public B replyRules(List<ReplyRule> rules) {
+    this.replyRules = List.copyOf(rules);
+    return self();
+  }
+
+  /**
+   * How long a destination is suspended (its circuit breaker held open, its mail deferred without
+   * counting an attempt) after a reply whose rule says {@link ReplyAction#SUSPEND_DESTINATION};
+   * only with {@link #shaping}. Defaults to {@link SmtpTransport#DEFAULT_BLOCK_SUSPENSION} (1
+   * hour).
+   *
+   * @param suspension how long, 1 ms to about 24 days
+   * @return this builder
+   * @throws IllegalArgumentException when not positive or too long
+   */
+  public B blockSuspension(Duration suspension) {
+    this.blockSuspension = positiveMillis(suspension, "blockSuspension");
+    return self();
+  }
+
+  /** The application's rules, then the built-in ones. */
+  List<ReplyRule> allReplyRules() {
+    List<ReplyRule> all = new ArrayList<>(replyRules);
+    all.addAll(ReplyRule.builtIn());
+    return List.copyOf(all);
+  }
+
+  /** The block suspension set. */
+  Duration blockSuspension() {
+    return blockSuspension;
   }
 
   /**

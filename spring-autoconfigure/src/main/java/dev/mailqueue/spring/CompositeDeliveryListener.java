@@ -49,6 +49,16 @@ final class CompositeDeliveryListener implements DeliveryListener {
     each(event, DeliveryListener::expired, "expired");
   }
 
+  @Override
+  public void suppressed(DeliveryEvent event) {
+    each(event, DeliveryListener::suppressed, "suppressed");
+  }
+
+  @Override
+  public void blocked(DeliveryEvent event) {
+    each(event, DeliveryListener::blocked, "blocked");
+  }
+
   private void each(
       DeliveryEvent event, BiConsumer<DeliveryListener, DeliveryEvent> call, String name) {
     for (DeliveryListener listener : listeners) {

@@ -7,6 +7,7 @@ import dev.mailqueue.MessageState;
 import dev.mailqueue.QueueStats;
 import dev.mailqueue.RecipientOutcome;
 import dev.mailqueue.RecipientStatus;
+import dev.mailqueue.SenderBlock;
 import dev.mailqueue.spi.DeliveryResult;
 import dev.mailqueue.spi.OutboundMail;
 import io.micrometer.core.instrument.Counter;
@@ -16,6 +17,7 @@ import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -50,6 +52,12 @@ import org.springframework.beans.factory.ObjectProvider;
  *       answered: the relay, or an MX host in direct mode; {@value #NO_DESTINATION} when none did)
  *       and {@code outcome} (delivered, deferred, bounced, mixed, or held when a local limit or a
  *       configuration fault held the mail back): the duration of each delivery attempt;
+ *   <li>the {@code mailqueue.smtp.blocked} counter, tagged {@code destination} (as above) and
+ *       {@code class} ({@code policy} or {@code reputation}, see {@link SenderBlock}): delivery
+ *       attempts in which the destination refused the sender rather than a recipient (the
+ *       transport's reply rules decide), one per attempt and class; the addresses are not
+ *       suppressed, so a rise here is the alert to look at the sender's authentication or block
+ *       listings;
  *   <li>the {@code mailqueue.dispatch.lag} time gauge: how long the most overdue due message has
  *       waited to be claimed by a worker (zero when none waits), when the store can tell ({@code
  *       JdbcMailStore}); read with the stats.
@@ -159,6 +167,23 @@ public final class MailQueueMetrics implements DeliveryListener, MeterBinder, Ma
         .description("Duration of one delivery attempt over SMTP, per destination")
         .register(registry)
         .record(Duration.ofNanos(nanos));
+    // one count per attempt and kind of block: an alert to watch, not a recipient tally
+    Set<SenderBlock> blocks = EnumSet.noneOf(SenderBlock.class);
+    for (RecipientOutcome o : result.recipients()) {
+      if (o.block() != null) {
+        blocks.add(o.block());
+      }
+    }
+    for (SenderBlock b : blocks) {
+      Counter.builder("mailqueue.smtp.blocked")
+          .tag("destination", destination(result.remoteHost()))
+          .tag("class", b.name().toLowerCase(Locale.ROOT))
+          .description(
+              "Delivery attempts refused by a policy or reputation block against the sender")
+          .baseUnit("attempts")
+          .register(registry)
+          .increment();
+    }
   }
 
   @Override

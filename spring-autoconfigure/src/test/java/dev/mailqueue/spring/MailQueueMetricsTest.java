@@ -6,14 +6,23 @@ import static org.awaitility.Awaitility.await;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import dev.mailqueue.DeliveryEvent;
+import dev.mailqueue.DeliveryListener;
 import dev.mailqueue.Mail;
+import dev.mailqueue.MailAddress;
 import dev.mailqueue.MailQueue;
 import dev.mailqueue.MessageId;
+import dev.mailqueue.RecipientOutcome;
+import dev.mailqueue.RecipientStatus;
+import dev.mailqueue.SenderBlock;
+import dev.mailqueue.SmtpReply;
 import dev.mailqueue.jdbc.JdbcMailStore;
+import dev.mailqueue.spi.DeliveryResult;
+import dev.mailqueue.spi.OutboundMail;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -174,6 +183,109 @@ class MailQueueMetricsTest {
                                       .value(TimeUnit.SECONDS))
                               .isGreaterThanOrEqualTo(120));
             });
+  }
+
+  /** Issue 20: blocks against the sender are counted per destination and class. */
+  @Test
+  void blocksAgainstTheSenderAreCountedPerAttemptDestinationAndClass() {
+    runner
+        .withPropertyValues("mailqueue.smtp.port=1")
+        .run(
+            context -> {
+              MeterRegistry meters = context.getBean(MeterRegistry.class);
+              MailQueueMetrics metrics = context.getBean(MailQueueMetrics.class);
+              MailAddress bob = MailAddress.of("bob@example.org");
+              MailAddress carol = MailAddress.of("carol@example.org");
+              OutboundMail mail =
+                  new OutboundMail(
+                      MessageId.generate(),
+                      "<m@example.com>",
+                      MailAddress.of("shop@example.com"),
+                      List.of(bob, carol),
+                      "Subject: s\r\n\r\nt\r\n".getBytes(StandardCharsets.US_ASCII),
+                      1,
+                      null,
+                      false);
+              SmtpReply listed = SmtpReply.parse(550, "5.7.1 blocked using zen.spamhaus.org");
+              DeliveryResult twoBlocked =
+                  DeliveryResult.of(
+                      List.of(
+                          new RecipientOutcome(
+                              bob, RecipientStatus.DEFERRED, listed, SenderBlock.REPUTATION),
+                          new RecipientOutcome(
+                              carol, RecipientStatus.DEFERRED, listed, SenderBlock.REPUTATION)),
+                      "mx.example.org");
+              DeliveryResult unknown =
+                  DeliveryResult.all(
+                      List.of(bob, carol),
+                      RecipientStatus.BOUNCED,
+                      SmtpReply.parse(550, "5.1.1 user unknown"),
+                      "mx.example.org");
+
+              metrics.attempted(mail, twoBlocked, 1_000_000);
+              metrics.attempted(mail, unknown, 1_000_000);
+              metrics.attempted(mail, twoBlocked, 1_000_000);
+
+              Counter blocked =
+                  meters
+                      .get("mailqueue.smtp.blocked")
+                      .tag("destination", "mx.example.org")
+                      .tag("class", "reputation")
+                      .counter();
+              assertThat(blocked.count()).as("once per attempt, not per recipient").isEqualTo(2);
+              assertThat(meters.find("mailqueue.smtp.blocked").tag("class", "policy").counter())
+                  .isNull();
+            });
+  }
+
+  @Test
+  void everyListenerHearsBlocksAndSuppressions() {
+    List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    DeliveryListener first =
+        new DeliveryListener() {
+          @Override
+          public void blocked(DeliveryEvent event) {
+            heard.add("first blocked");
+          }
+
+          @Override
+          public void suppressed(DeliveryEvent event) {
+            heard.add("first suppressed");
+          }
+        };
+    DeliveryListener second =
+        new DeliveryListener() {
+          @Override
+          public void blocked(DeliveryEvent event) {
+            heard.add("second blocked");
+          }
+
+          @Override
+          public void suppressed(DeliveryEvent event) {
+            heard.add("second suppressed");
+          }
+        };
+    DeliveryListener both = CompositeDeliveryListener.of(List.of(first, second));
+    DeliveryEvent event =
+        new DeliveryEvent(
+            MessageId.generate(),
+            null,
+            1,
+            List.of(
+                new RecipientOutcome(
+                    MailAddress.of("bob@example.org"),
+                    RecipientStatus.BOUNCED,
+                    SmtpReply.parse(550, "5.7.515 access denied"),
+                    SenderBlock.POLICY)),
+            null,
+            false);
+
+    both.blocked(event);
+    both.suppressed(event);
+
+    assertThat(heard)
+        .containsExactly(
+            "first blocked", "second blocked", "first suppressed", "second suppressed");
   }
 
   @Test
