@@ -119,7 +119,7 @@ public final class DeliveryMode {
             "allow mode: not a domain or address: '" + entry.strip() + "'");
       }
       if (e.indexOf('@') >= 0) {
-        MailAddress.of(e);
+        address("allow mode", e);
       } else if (e.startsWith(".") || e.endsWith(".")) {
         throw new IllegalArgumentException("allow mode: not a domain: '" + e + "'");
       }
@@ -164,12 +164,20 @@ public final class DeliveryMode {
       case REDIRECT -> {
         List<MailAddress> inboxes = new ArrayList<>();
         for (String s : redirectTo) {
-          inboxes.add(MailAddress.parse(s.strip()));
+          inboxes.add(address("redirect mode", s));
         }
         yield redirect(inboxes);
       }
       case ALLOW -> allow(allow);
     };
+  }
+
+  private static MailAddress address(String mode, String text) {
+    try {
+      return MailAddress.parse(text.strip());
+    } catch (InvalidMailException e) {
+      throw new IllegalArgumentException(mode + ": not an address: " + e.getMessage(), e);
+    }
   }
 
   /** {@return which mode this is} */

@@ -2,6 +2,7 @@ package dev.mailqueue.internal;
 
 import dev.mailqueue.MessageId;
 import dev.mailqueue.RecipientOutcome;
+import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.SmtpReply;
 import dev.mailqueue.spi.ClaimedMail;
 import dev.mailqueue.spi.Completion;
@@ -457,7 +458,10 @@ final class Completer {
           "id={} to=<{}> relay={} delay={} tries={} dsn={} status={}{} ({})",
           mail.id(),
           o.recipient().address(),
-          relay,
+          // nothing of a captured or suppressed recipient went to the host of the others
+          o.status() == RecipientStatus.CAPTURED || o.status() == RecipientStatus.SUPPRESSED
+              ? "none"
+              : relay,
           delaySeconds,
           tries,
           dsn,

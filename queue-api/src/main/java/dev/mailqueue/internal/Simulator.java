@@ -77,7 +77,10 @@ final class Simulator {
   private final Consumer<MailAddress> suppress;
 
   /**
-   * @param suppress puts an address on the store's suppression list (for {@code suppressed@})
+   * A simulator that puts {@code suppressed@} addresses on the suppression list through {@code
+   * suppress}.
+   *
+   * @param suppress puts an address on the store's suppression list
    */
   Simulator(Consumer<MailAddress> suppress) {
     this.suppress = suppress;
