@@ -3,9 +3,9 @@ package dev.mailqueue;
 /**
  * Hears what happened to each message. Every method is called after the new state was committed (on
  * the queue's completer thread), at most once per recipient outcome: {@link #delivered}, {@link
- * #bounced}, {@link #expired} and {@link #suppressed} once per recipient in total, {@link
- * #deferred} and {@link #blocked} once per failed attempt. A listener must be quick and
- * thread-safe; an exception it throws is logged and otherwise ignored. Every method defaults to
+ * #bounced}, {@link #expired}, {@link #suppressed} and {@link #captured} once per recipient in
+ * total, {@link #deferred} and {@link #blocked} once per failed attempt. A listener must be quick
+ * and thread-safe; an exception it throws is logged and otherwise ignored. Every method defaults to
  * doing nothing.
  */
 public interface DeliveryListener {
@@ -61,4 +61,12 @@ public interface DeliveryListener {
    * @param event the message and the recipients blocked in this attempt
    */
   default void blocked(DeliveryEvent event) {}
+
+  /**
+   * These recipients were captured, not sent: the queue's {@link DeliveryMode} (capture, or allow
+   * for recipients not listed) keeps their mail, which {@code find} and the admin views show.
+   *
+   * @param event the message and the recipients captured in this attempt
+   */
+  default void captured(DeliveryEvent event) {}
 }

@@ -116,6 +116,16 @@ public interface MailQueue extends AutoCloseable {
   List<String> problems();
 
   /**
+   * What this node does with the mail it dispatches, as {@link Builder#mode} set it; health views
+   * show it so that nobody mistakes staging for production.
+   *
+   * @return the mode; {@link DeliveryMode#live()} unless configured otherwise (the default)
+   */
+  default DeliveryMode mode() {
+    return DeliveryMode.live();
+  }
+
+  /**
    * One message with its recipients' statuses and last replies.
    *
    * @param id the message's id
@@ -190,6 +200,9 @@ public interface MailQueue extends AutoCloseable {
     /** Outcomes recorded but not yet told to the listener that are held at most: 10,000. */
     public static final int DEFAULT_LISTENER_QUEUE_CAPACITY = 10_000;
 
+    /** What the queue does with the mail it dispatches: {@link DeliveryMode#live()}, send it. */
+    public static final DeliveryMode DEFAULT_MODE = DeliveryMode.live();
+
     private MailStore store;
     private @Nullable MailTransport transport;
     private boolean enqueueOnly;
@@ -207,6 +220,7 @@ public interface MailQueue extends AutoCloseable {
     private final Map<String, RetryPolicy> retryPolicyByTag = new HashMap<>();
     private String messageIdDomain;
     private String workerId = defaultWorkerId();
+    private DeliveryMode mode = DEFAULT_MODE;
 
     Builder() {}
 
@@ -449,6 +463,21 @@ public interface MailQueue extends AutoCloseable {
     }
 
     /**
+     * What this node does with the mail it dispatches: send it, capture it, redirect it to test
+     * inboxes, or send only to listed domains and addresses (see {@link DeliveryMode}). For staging
+     * and development; the start-up log names the mode (a WARN line unless live) and {@link
+     * MailQueue#mode()} reports it to health views. Addresses at {@code simulator.invalid} are
+     * answered by the simulator in every mode. Defaults to {@link #DEFAULT_MODE}, live.
+     *
+     * @param mode the mode, not {@code null}
+     * @return this builder
+     */
+    public Builder mode(DeliveryMode mode) {
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
      * Builds the queue; call {@link MailQueue#start()} to start delivering.
      *
      * @return the queue, not started
@@ -484,7 +513,8 @@ public interface MailQueue extends AutoCloseable {
           workerId,
           heartbeatInterval,
           listenerThreads,
-          listenerQueueCapacity);
+          listenerQueueCapacity,
+          mode);
     }
 
     private static Duration requirePositive(Duration d, String name) {

@@ -23,7 +23,13 @@ public enum MessageState {
    * Nothing was sent: every recipient was on the suppression list (see {@link Suppression}). A
    * message with a delivered, bounced or expired recipient ends in that state instead.
    */
-  SUPPRESSED(true);
+  SUPPRESSED(true),
+  /**
+   * Nothing was sent: the queue's {@link DeliveryMode} (capture, or allow for recipients not
+   * listed) kept the mail instead. A message with a delivered, bounced or expired recipient ends in
+   * that state instead; captured recipients next to suppressed ones make it CAPTURED.
+   */
+  CAPTURED(true);
 
   private final boolean terminal;
 

@@ -13,7 +13,9 @@ public enum RecipientStatus {
   /** Still failing temporarily when the message's lifetime or attempts ran out. */
   EXPIRED(true),
   /** On the suppression list; nothing was sent to it. */
-  SUPPRESSED(true);
+  SUPPRESSED(true),
+  /** Kept, not sent: the queue's {@link DeliveryMode} does not let mail to it leave. */
+  CAPTURED(true);
 
   private final boolean terminal;
 

@@ -2,6 +2,7 @@ package dev.mailqueue.internal;
 
 import dev.mailqueue.MessageId;
 import dev.mailqueue.RecipientOutcome;
+import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.SmtpReply;
 import dev.mailqueue.spi.ClaimedMail;
 import dev.mailqueue.spi.Completion;
@@ -424,8 +425,8 @@ final class Completer {
    * Logs a recorded attempt as Postfix does, one line per recipient: {@code id=… to=<…>
    * relay=host[address] delay=1.2s tries=1 dsn=2.0.0 status=sent (250 2.0.0 Ok)}. The delay runs
    * from enqueue to the end of the attempt on the database's clock; status is sent, deferred,
-   * bounced, expired or suppressed; {@code uncertain} marks an attempt that got no reply after the
-   * data. No bodies, subjects or credentials: addresses and the (sanitised) reply only.
+   * bounced, expired, suppressed or captured; {@code uncertain} marks an attempt that got no reply
+   * after the data. No bodies, subjects or credentials: addresses and the (sanitised) reply only.
    */
   private static void logDelivery(ClaimedMail mail, RetryDecision.Decision decision) {
     if (!deliveryLog.isInfoEnabled()) {
@@ -457,7 +458,10 @@ final class Completer {
           "id={} to=<{}> relay={} delay={} tries={} dsn={} status={}{} ({})",
           mail.id(),
           o.recipient().address(),
-          relay,
+          // nothing of a captured or suppressed recipient went to the host of the others
+          o.status() == RecipientStatus.CAPTURED || o.status() == RecipientStatus.SUPPRESSED
+              ? "none"
+              : relay,
           delaySeconds,
           tries,
           dsn,

@@ -1,6 +1,7 @@
 package dev.mailqueue.internal;
 
 import dev.mailqueue.DeliveryListener;
+import dev.mailqueue.DeliveryMode;
 import dev.mailqueue.Mail;
 import dev.mailqueue.MailAddress;
 import dev.mailqueue.MailQueue;
@@ -79,7 +80,8 @@ final class DefaultMailQueue implements MailQueue {
       String workerId,
       Duration heartbeatInterval,
       int listenerThreads,
-      int listenerQueueCapacity) {}
+      int listenerQueueCapacity,
+      DeliveryMode mode) {}
 
   private final Settings settings;
   private final MailStore store;
@@ -88,6 +90,10 @@ final class DefaultMailQueue implements MailQueue {
   private final @Nullable MailTransport transport;
 
   private final MimeRenderer renderer;
+
+  /** Simulator addresses and the mode, in front of the transport. */
+  private final ModeRouting routing;
+
   private final AtomicBoolean started = new AtomicBoolean();
 
   /**
@@ -179,6 +185,12 @@ final class DefaultMailQueue implements MailQueue {
     this.renderer = new MimeRenderer(settings.maxMessageSize(), settings.messageIdDomain());
     this.capacityPermits = settings.workers() * CLAIMED_PER_WORKER;
     this.capacity = new Semaphore(capacityPermits);
+    this.routing =
+        new ModeRouting(
+            settings.mode(),
+            new Simulator(
+                address ->
+                    store.admin().suppress(address.address(), Simulator.SUPPRESSION_REASON, null)));
   }
 
   @Override
@@ -303,6 +315,18 @@ final class DefaultMailQueue implements MailQueue {
       running = true;
       log.info("mail queue started, enqueue only (another node delivers): store {}", store);
       return;
+    }
+    if (settings.mode().isLive()) {
+      log.info("mail queue mode live: mail is sent to its recipients");
+    } else {
+      log.warn(
+          "mail queue mode {}: {}",
+          settings.mode(),
+          switch (settings.mode().kind()) {
+            case CAPTURE -> "nothing is sent, every recipient is captured";
+            case REDIRECT -> "every message goes to these inboxes instead of its recipients";
+            default -> "only these domains and addresses are sent to, the rest is captured";
+          });
     }
     store.onRemoteEnqueue(this::wakeUp);
     running = true;
@@ -473,7 +497,7 @@ final class DefaultMailQueue implements MailQueue {
             SmtpUtf8.required(mail.envelopeFrom(), recipients, mime));
     DeliveryResult result;
     try {
-      result = transport.deliver(out);
+      result = routing.deliver(mail, out, transport);
     } catch (RuntimeException | Error e) {
       log.error("transport failed on message {}; deferring it", mail.id(), e);
       result = DeliveryResult.all(recipients, RecipientStatus.DEFERRED, TRANSPORT_FAILURE, null);
@@ -536,6 +560,11 @@ final class DefaultMailQueue implements MailQueue {
   }
 
   @Override
+  public DeliveryMode mode() {
+    return settings.mode();
+  }
+
+  @Override
   public boolean isRunning() {
     if (transport == null) {
       return running && !closed.get();
@@ -571,6 +600,7 @@ final class DefaultMailQueue implements MailQueue {
       return;
     }
     running = false;
+    routing.close();
     wakeUp();
     int inProgress = inFlight.size();
     if (inProgress > 0) {

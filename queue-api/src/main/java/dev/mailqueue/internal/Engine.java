@@ -1,6 +1,7 @@
 package dev.mailqueue.internal;
 
 import dev.mailqueue.DeliveryListener;
+import dev.mailqueue.DeliveryMode;
 import dev.mailqueue.MailQueue;
 import dev.mailqueue.RetryPolicy;
 import dev.mailqueue.spi.MailStore;
@@ -39,7 +40,8 @@ public final class Engine {
       String workerId,
       Duration heartbeatInterval,
       int listenerThreads,
-      int listenerQueueCapacity) {
+      int listenerQueueCapacity,
+      DeliveryMode mode) {
     return new DefaultMailQueue(
         new DefaultMailQueue.Settings(
             store,
@@ -57,7 +59,8 @@ public final class Engine {
             workerId,
             heartbeatInterval,
             listenerThreads,
-            listenerQueueCapacity));
+            listenerQueueCapacity,
+            mode));
   }
 
   /** Whether {@code content} is canonical 7bit text: ASCII without NUL, CRLF only, short lines. */

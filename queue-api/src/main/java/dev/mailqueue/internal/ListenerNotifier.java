@@ -69,7 +69,8 @@ final class ListenerNotifier {
             RecipientStatus.BOUNCED,
             RecipientStatus.EXPIRED,
             RecipientStatus.DEFERRED,
-            RecipientStatus.SUPPRESSED)) {
+            RecipientStatus.SUPPRESSED,
+            RecipientStatus.CAPTURED)) {
       List<RecipientOutcome> group = new ArrayList<>();
       for (RecipientOutcome o : decision.outcomes()) {
         if (o.status() == status) {
@@ -97,6 +98,7 @@ final class ListenerNotifier {
           case BOUNCED -> listener.bounced(event);
           case EXPIRED -> listener.expired(event);
           case SUPPRESSED -> listener.suppressed(event);
+          case CAPTURED -> listener.captured(event);
           default -> listener.deferred(event);
         }
       } catch (RuntimeException | Error e) {

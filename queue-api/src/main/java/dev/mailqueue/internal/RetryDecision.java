@@ -88,6 +88,9 @@ final class RetryDecision {
     boolean anyDeferred = false;
     boolean anyExpired = false;
     boolean anyBounced = bouncedBefore;
+    boolean anyDelivered = mail.deliveredBefore();
+    boolean anyCaptured = false;
+    boolean anySuppressed = false;
     SmtpReply summary = null;
     for (PendingRecipient p : mail.recipients()) {
       RecipientOutcome r = reported.get(key(p.address()));
@@ -102,6 +105,9 @@ final class RetryDecision {
         case DEFERRED -> anyDeferred = true;
         case EXPIRED -> anyExpired = true;
         case BOUNCED -> anyBounced = true;
+        case DELIVERED -> anyDelivered = true;
+        case CAPTURED -> anyCaptured = true;
+        case SUPPRESSED -> anySuppressed = true;
         default -> {}
       }
       if (summary == null || (!r.reply().isPositive() && summary.isPositive())) {
@@ -119,6 +125,13 @@ final class RetryDecision {
       state = MessageState.EXPIRED;
     } else if (anyBounced) {
       state = MessageState.BOUNCED;
+    } else if (anyDelivered) {
+      state = MessageState.DELIVERED;
+    } else if (anyCaptured) {
+      // the mode kept the mail (the simulator may have suppressed other recipients)
+      state = MessageState.CAPTURED;
+    } else if (anySuppressed) {
+      state = MessageState.SUPPRESSED;
     } else {
       state = MessageState.DELIVERED;
     }

@@ -38,7 +38,8 @@ import org.jspecify.annotations.Nullable;
  *       for the sake of others (those get one extra, early try).
  * </ul>
  *
- * @param recipients one outcome per recipient, DELIVERED, DEFERRED or BOUNCED
+ * @param recipients one outcome per recipient, DELIVERED, DEFERRED or BOUNCED (the engine's own
+ *     parts, the simulator and the delivery mode, also report SUPPRESSED and CAPTURED)
  * @param kind how the DEFERRED recipients were deferred; a kind other than {@link Kind#NORMAL}
  *     requires at least one DEFERRED recipient
  * @param retryAfter the earliest sensible retry for recipients deferred without being tried (e.g.
@@ -82,7 +83,8 @@ public record DeliveryResult(
   /**
    * Validates presence and consistency, copies the list, and sanitises and caps the remote host.
    *
-   * @param recipients one outcome per recipient, DELIVERED, DEFERRED or BOUNCED
+   * @param recipients one outcome per recipient, DELIVERED, DEFERRED or BOUNCED (the engine's own
+   *     parts, the simulator and the delivery mode, also report SUPPRESSED and CAPTURED)
    * @param kind how the DEFERRED recipients were deferred; a kind other than {@link Kind#NORMAL}
    *     requires at least one DEFERRED recipient
    * @param retryAfter the earliest sensible retry for recipients deferred without being tried (e.g.

@@ -290,4 +290,51 @@ class RetryDecisionTest {
         RetryDecision.decide(plain, deliveredA(), POLICY, NOW, Duration.ZERO, 0, false);
     assertThat(RetryDecision.withSuppressed(plain, unchanged)).isSameAs(unchanged);
   }
+
+  private static final SmtpReply CAPTURED =
+      SmtpReply.local(250, "2.0.0", "captured (mode capture)");
+
+  @Test
+  void aMessageWhoseRecipientsAreAllCapturedEndsCaptured() {
+    Completion c =
+        decide(0, DeliveryResult.all(List.of(A, B), RecipientStatus.CAPTURED, CAPTURED, null));
+
+    assertThat(c.newState()).isEqualTo(MessageState.CAPTURED);
+    assertThat(c.retryDelay()).isNull();
+    assertThat(c.recipients())
+        .extracting(Completion.RecipientUpdate::status)
+        .containsExactly(RecipientStatus.CAPTURED, RecipientStatus.CAPTURED);
+  }
+
+  @Test
+  void capturedNextToDeliveredEndsDeliveredAndNextToDeferredWaits() {
+    DeliveryResult capturedB =
+        DeliveryResult.all(List.of(B), RecipientStatus.CAPTURED, CAPTURED, null);
+    assertThat(decide(0, merged(deliveredA(), capturedB)).newState())
+        .isEqualTo(MessageState.DELIVERED);
+    DeliveryResult deferredA =
+        DeliveryResult.all(List.of(A), RecipientStatus.DEFERRED, GREYLISTED, "mx.one.test");
+    Completion c = decide(0, merged(deferredA, capturedB));
+    assertThat(c.newState()).isEqualTo(MessageState.DEFERRED);
+    assertThat(c.recipients())
+        .extracting(Completion.RecipientUpdate::status)
+        .containsExactly(RecipientStatus.DEFERRED, RecipientStatus.CAPTURED);
+  }
+
+  @Test
+  void aRecipientReportedSuppressedAloneEndsTheMessageSuppressed() {
+    SmtpReply suppressed = SmtpReply.local(550, "5.7.1", "simulated: suppressed");
+    assertThat(
+            decide(
+                    0,
+                    DeliveryResult.all(List.of(A, B), RecipientStatus.SUPPRESSED, suppressed, null))
+                .newState())
+        .isEqualTo(MessageState.SUPPRESSED);
+    DeliveryResult capturedB =
+        DeliveryResult.all(List.of(B), RecipientStatus.CAPTURED, CAPTURED, null);
+    DeliveryResult suppressedA =
+        DeliveryResult.all(List.of(A), RecipientStatus.SUPPRESSED, suppressed, null);
+    assertThat(decide(0, merged(suppressedA, capturedB)).newState())
+        .isEqualTo(MessageState.CAPTURED);
+  }
 }

@@ -1,5 +1,6 @@
 package dev.mailqueue.cli;
 
+import dev.mailqueue.DeliveryMode;
 import dev.mailqueue.MailQueue;
 import dev.mailqueue.smtp.RelayBuilder;
 import dev.mailqueue.smtp.Security;
@@ -7,6 +8,8 @@ import dev.mailqueue.smtp.SmtpTransport;
 import dev.mailqueue.smtp.SmtpTransportBuilder;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -113,6 +116,32 @@ final class RunCommand implements Callable<Integer> {
           "The name sent with EHLO, this host's public name (default: its canonical host name).")
   String ehlo;
 
+  @Option(
+      names = "--mode",
+      paramLabel = "MODE",
+      defaultValue = "live",
+      description =
+          "What this dispatcher does with the mail: live (send it), capture (send nothing, record it "
+              + "CAPTURED), redirect (send it to --redirect-to instead) or allow (send only to --allow, "
+              + "capture the rest) (default: ${DEFAULT-VALUE}).")
+  String mode;
+
+  @Option(
+      names = "--redirect-to",
+      paramLabel = "ADDRESS",
+      split = ",",
+      description =
+          "With --mode redirect: the inbox(es) every message goes to; repeatable or comma-separated.")
+  List<String> redirectTo = new ArrayList<>();
+
+  @Option(
+      names = "--allow",
+      paramLabel = "DOMAIN|ADDRESS",
+      split = ",",
+      description =
+          "With --mode allow: a domain or address mail may go to; repeatable or comma-separated.")
+  List<String> allow = new ArrayList<>();
+
   @Override
   public Integer call() throws InterruptedException {
     if (workers < 1 || workers > 1024) {
@@ -175,6 +204,7 @@ final class RunCommand implements Callable<Integer> {
       if (workerId != null) {
         queueBuilder.workerId(workerId);
       }
+      queueBuilder.mode(DeliveryMode.of(mode, redirectTo, allow));
     } catch (IllegalArgumentException | IllegalStateException e) {
       throw usage(e.getMessage());
     }
@@ -223,6 +253,8 @@ final class RunCommand implements Callable<Integer> {
                 + workers
                 + " workers"
                 + (workerId == null ? "" : " as " + workerId)
+                + ", mode "
+                + queue.mode()
                 + "; stop with SIGTERM");
     spec.commandLine().getOut().flush();
     stopped.await();

@@ -711,7 +711,7 @@ class CliProcessTest {
       assertThat(p.waitFor(20, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
       assertThat(p.exitValue()).as("128 + SIGTERM, as documented").isEqualTo(143);
       assertThat(Files.readString(out.toPath()))
-          .contains("with 2 workers as cli-w1; stop with SIGTERM");
+          .contains("with 2 workers as cli-w1, mode live; stop with SIGTERM");
     } finally {
       if (p != null && p.isAlive()) {
         p.destroyForcibly();
@@ -719,6 +719,58 @@ class CliProcessTest {
       relay.stop();
       Files.deleteIfExists(out.toPath());
     }
+  }
+
+  /** Issue 19: run --mode capture records mail CAPTURED, sends nothing and names the mode. */
+  @Test
+  void runInCaptureModeSendsNothingAndSaysSo() throws Exception {
+    GreenMail relay = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+    relay.start();
+    Process p = null;
+    File out = File.createTempFile("run", ".out");
+    try {
+      MessageId id = insert("shop@example.com", null, "bob@example.org");
+      ProcessBuilder pb =
+          cli(
+              "run",
+              "--relay-host",
+              "127.0.0.1",
+              "--relay-port",
+              String.valueOf(relay.getSmtp().getPort()),
+              "--security",
+              "none",
+              "--poll-interval",
+              "200ms",
+              "--mode",
+              "capture",
+              "--table-prefix",
+              prefix);
+      pb.redirectOutput(out).redirectError(ProcessBuilder.Redirect.DISCARD);
+      p = pb.start();
+      // a JVM to start and a schema check first: generous on a busy machine
+      await().atMost(Duration.ofSeconds(60)).until(() -> state(id) == MessageState.CAPTURED);
+      assertThat(relay.getReceivedMessages()).isEmpty();
+      p.destroy();
+      assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+      assertThat(Files.readString(out.toPath())).contains(", mode capture; stop with SIGTERM");
+      assertThat(run("stats").out()).containsIgnoringCase("captured");
+    } finally {
+      if (p != null && p.isAlive()) {
+        p.destroyForcibly();
+      }
+      relay.stop();
+      Files.deleteIfExists(out.toPath());
+    }
+  }
+
+  @Test
+  void runRefusesAModeWithoutItsListAsAUsageError() throws Exception {
+    Result r = run(cli("run", "--direct", "--mode", "redirect"), null);
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).startsWith("error: redirect mode needs at least one inbox");
+    Result unknown = run(cli("run", "--direct", "--mode", "staging"), null);
+    assertThat(unknown.exitCode()).isEqualTo(2);
+    assertThat(unknown.err()).startsWith("error: unknown mode 'staging'");
   }
 
   @Test

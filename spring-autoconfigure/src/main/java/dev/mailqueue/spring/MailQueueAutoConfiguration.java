@@ -127,7 +127,8 @@ public class MailQueueAutoConfiguration {
             .shutdownTimeout(shutdownTimeout)
             .maxMessageSize(properties.getMaxMessageSize().toBytes())
             .retention(properties.getRetention())
-            .retryPolicy(retry);
+            .retryPolicy(retry)
+            .mode(properties.toDeliveryMode());
     properties
         .getRetryByTag()
         .forEach((tag, override) -> b.retryPolicy(tag, override.toPolicy(retry)));

@@ -38,18 +38,19 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  * Both answer in the JSON shape of {@link QueueJson}, the one {@code mailqueue --json} prints: ids
  * as strings, upper-case states, ISO-8601 instants, durations in milliseconds ({@code
  * oldestWaitingMs}), replies as {@code {"code","enhanced","text"}}. The overview is {@link
- * QueueJson#stats} with {@code "shape"} ({@link QueueJson#shape}) and {@code "messages"} ({@link
- * QueueJson#summary} each). Neither shows a message's body or subject. Recipient addresses are
- * shown only when constructed with {@code showRecipients} ({@code
- * mailqueue.endpoint.show-recipients=true}); by default each recipient, and every address in an
- * SMTP reply text, is shown by its domain only, as {@code ***@example.org}, without display name.
- * The envelope sender is shown as it is. With {@code mailqueue.endpoint.write-enabled=true} the
- * endpoint is a {@link WritableMailQueueEndpoint} instead, which adds operations that change
- * messages; its default access is {@link Access#READ_ONLY} all the same, so those operations are
- * left out until {@code management.endpoint.mailqueue.access=unrestricted}. Exposed only where the
- * application exposes it ({@code management.endpoints.web.exposure.include=mailqueue}), since
- * messages name recipients. The listing, the shape and the details need a store with an
- * administrative interface ({@link MailQueue#admin()}), as the JDBC store has.
+ * QueueJson#stats} with {@code "mode"} ({@link MailQueue#mode()}), {@code "shape"} ({@link
+ * QueueJson#shape}) and {@code "messages"} ({@link QueueJson#summary} each). Neither shows a
+ * message's body or subject. Recipient addresses are shown only when constructed with {@code
+ * showRecipients} ({@code mailqueue.endpoint.show-recipients=true}); by default each recipient, and
+ * every address in an SMTP reply text, is shown by its domain only, as {@code ***@example.org},
+ * without display name. The envelope sender is shown as it is. With {@code
+ * mailqueue.endpoint.write-enabled=true} the endpoint is a {@link WritableMailQueueEndpoint}
+ * instead, which adds operations that change messages; its default access is {@link
+ * Access#READ_ONLY} all the same, so those operations are left out until {@code
+ * management.endpoint.mailqueue.access=unrestricted}. Exposed only where the application exposes it
+ * ({@code management.endpoints.web.exposure.include=mailqueue}), since messages name recipients.
+ * The listing, the shape and the details need a store with an administrative interface ({@link
+ * MailQueue#admin()}), as the JDBC store has.
  */
 @Endpoint(id = "mailqueue", defaultAccess = Access.READ_ONLY)
 public class MailQueueEndpoint {
@@ -96,7 +97,8 @@ public class MailQueueEndpoint {
    * @param tag list only messages with this tag
    * @param limit list at most this many, 1 to {@value MessageFilter#MAX_LIMIT}; {@value
    *     #DEFAULT_LIMIT} by default
-   * @return the counts by state, the backlog, the oldest waiting age, the shape and the listing
+   * @return the counts by state, the backlog, the oldest waiting age, the delivery mode, the shape
+   *     and the listing
    */
   @ReadOperation
   public Map<String, Object> overview(
@@ -114,6 +116,7 @@ public class MailQueueEndpoint {
     }
     MailQueueAdmin admin = queue.admin();
     Map<String, Object> overview = QueueJson.stats(queue.stats());
+    overview.put("mode", queue.mode().toString());
     overview.put("shape", QueueJson.shape(admin.shape(UNFINISHED, SHAPE_DOMAINS)));
     List<Object> messages = new ArrayList<>();
     for (MessageSummary m : admin.list(filter)) {

@@ -14,7 +14,8 @@ import org.springframework.boot.health.contributor.Status;
  * HealthThresholds} ({@code mailqueue.health.*}) and the problems the node reports ({@link
  * MailQueue#problems()}, e.g. a relay refusing the credentials). Details in the CLI's and the
  * endpoint's shape ({@link QueueJson#stats}): {@code counts} by state, {@code backlog}, {@code
- * oldestWaitingMs} and, when degraded, the {@code reasons}.
+ * oldestWaitingMs}, the delivery {@code mode} ({@link MailQueue#mode()}: {@code live}, or a staging
+ * mode such as {@code capture}) and, when degraded, the {@code reasons}.
  *
  * <ul>
  *   <li>UP when every threshold is kept;
@@ -77,7 +78,10 @@ public final class MailQueueHealthIndicator extends AbstractHealthIndicator {
     // The same document as the endpoint and the CLI (QueueJson): counts, backlog, oldestWaitingMs.
     builder
         .status(health.isOk() ? Status.UP : DEGRADED)
-        .withDetails(QueueJson.stats(health.stats()));
+        .withDetails(QueueJson.stats(health.stats()))
+        // A non-live mode is no fault (staging runs it on purpose), so it is a detail, not
+        // DEGRADED: but it is always shown, so that nobody mistakes staging for production.
+        .withDetail("mode", queue.mode().toString());
     if (!health.isOk()) {
       builder.withDetail("reasons", health.reasons());
     }

@@ -34,14 +34,14 @@ import org.springframework.beans.factory.ObjectProvider;
  *
  * <ul>
  *   <li>{@code mailqueue.recipients} counters, tagged {@code outcome} (delivered, deferred,
- *       bounced, expired, suppressed) and {@code tag} (the message's tag, {@code none} without
- *       one), counting recipient outcomes;
+ *       bounced, expired, suppressed, captured) and {@code tag} (the message's tag, {@code none}
+ *       without one), counting recipient outcomes;
  *   <li>the {@code mailqueue.delivery} timer, tagged the same way with the final outcomes
- *       (delivered, bounced, expired, suppressed): the time from enqueue to that outcome, recorded
- *       once per message and outcome. The enqueue time is the one in the message id (a version 7
- *       UUID, taken from the enqueuing node's clock), so the time includes any {@code notBefore}
- *       delay and clock skew between nodes; percentiles are off unless configured, e.g. {@code
- *       management.metrics.distribution.percentiles-histogram.mailqueue.delivery=true};
+ *       (delivered, bounced, expired, suppressed, captured): the time from enqueue to that outcome,
+ *       recorded once per message and outcome. The enqueue time is the one in the message id (a
+ *       version 7 UUID, taken from the enqueuing node's clock), so the time includes any {@code
+ *       notBefore} delay and clock skew between nodes; percentiles are off unless configured, e.g.
+ *       {@code management.metrics.distribution.percentiles-histogram.mailqueue.delivery=true};
  *   <li>{@code mailqueue.messages} gauges, tagged {@code state}, and the {@code
  *       mailqueue.oldest.waiting} time gauge, from {@link MailQueue#stats()}, read at most once per
  *       {@link #STATS_MAX_AGE} however many gauges are scraped; NaN while the database does not
@@ -213,6 +213,12 @@ public final class MailQueueMetrics implements DeliveryListener, MeterBinder, Ma
   public void suppressed(DeliveryEvent event) {
     count("suppressed", event);
     time("suppressed", event);
+  }
+
+  @Override
+  public void captured(DeliveryEvent event) {
+    count("captured", event);
+    time("captured", event);
   }
 
   private void count(String outcome, DeliveryEvent event) {

@@ -1,5 +1,6 @@
 package dev.mailqueue.spring;
 
+import dev.mailqueue.DeliveryMode;
 import dev.mailqueue.HealthThresholds;
 import dev.mailqueue.MailQueue;
 import dev.mailqueue.RetryPolicy;
@@ -59,6 +60,19 @@ public class MailQueueProperties {
    * of sending at once.
    */
   private boolean replaceJavaMailSender = false;
+
+  /**
+   * What this node does with the mail it dispatches: live (send it), capture (send nothing, record
+   * it captured), redirect (send it to 'mode-redirect-to' instead of its recipients) or allow (send
+   * only to 'mode-allow', capture the rest). For staging and development.
+   */
+  private DeliveryMode.Kind mode = MailQueue.Builder.DEFAULT_MODE.kind();
+
+  /** Inboxes every message goes to in redirect mode, e.g. 'qa@staging.example.com'. */
+  private List<String> modeRedirectTo = new ArrayList<>();
+
+  /** Domains and addresses mail may go to in allow mode; other recipients are captured. */
+  private List<String> modeAllow = new ArrayList<>();
 
   /** Retry policy for untagged mail and for tags without a policy of their own. */
   private final Retry retry = new Retry();
@@ -234,6 +248,67 @@ public class MailQueueProperties {
    */
   public void setReplaceJavaMailSender(boolean replaceJavaMailSender) {
     this.replaceJavaMailSender = replaceJavaMailSender;
+  }
+
+  /** {@return what this node does with the mail it dispatches; defaults to live} */
+  public DeliveryMode.Kind getMode() {
+    return mode;
+  }
+
+  /**
+   * Sets what this node does with the mail it dispatches.
+   *
+   * @param mode live, capture, redirect or allow; defaults to live
+   */
+  public void setMode(DeliveryMode.Kind mode) {
+    this.mode = mode;
+  }
+
+  /** {@return the inboxes every message goes to in redirect mode; never null, changed in place} */
+  public List<String> getModeRedirectTo() {
+    return modeRedirectTo;
+  }
+
+  /**
+   * Sets the inboxes every message goes to in redirect mode.
+   *
+   * @param modeRedirectTo the addresses; required in redirect mode, refused in others
+   */
+  public void setModeRedirectTo(List<String> modeRedirectTo) {
+    this.modeRedirectTo = modeRedirectTo;
+  }
+
+  /**
+   * {@return the domains and addresses mail may go to in allow mode; never null, changed in place}
+   */
+  public List<String> getModeAllow() {
+    return modeAllow;
+  }
+
+  /**
+   * Sets the domains and addresses mail may go to in allow mode.
+   *
+   * @param modeAllow domains ('example.com') and addresses; required in allow mode, refused in
+   *     others
+   */
+  public void setModeAllow(List<String> modeAllow) {
+    this.modeAllow = modeAllow;
+  }
+
+  /**
+   * The delivery mode these properties describe.
+   *
+   * @return the mode
+   * @throws IllegalArgumentException if the lists do not fit the mode (e.g. redirect without an
+   *     inbox)
+   */
+  public DeliveryMode toDeliveryMode() {
+    try {
+      return DeliveryMode.of(mode.label(), modeRedirectTo, modeAllow);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          "mailqueue.mode=" + mode.label() + ": " + e.getMessage(), e);
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.mailqueue.spring;
 
+import dev.mailqueue.DeliveryMode;
 import dev.mailqueue.Mail;
 import dev.mailqueue.MailQueue;
 import dev.mailqueue.MailQueueAdmin;
@@ -155,6 +156,11 @@ final class TransactionAwareMailQueue implements MailQueue {
   @Override
   public List<String> problems() {
     return queue.problems();
+  }
+
+  @Override
+  public DeliveryMode mode() {
+    return queue.mode();
   }
 
   @Override

@@ -2,8 +2,14 @@ package dev.mailqueue.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
 
+import dev.mailqueue.DeliveryMode;
+import dev.mailqueue.Mail;
+import dev.mailqueue.MailAddress;
 import dev.mailqueue.MailQueue;
+import dev.mailqueue.MessageId;
+import dev.mailqueue.MessageState;
 import dev.mailqueue.RetryPolicy;
 import dev.mailqueue.jdbc.JdbcMailStore;
 import dev.mailqueue.smtp.SmtpTransport;
@@ -384,5 +390,67 @@ class MailQueueAutoConfigurationTest {
             context ->
                 assertThat(context.getBean(JdbcMailStore.class).toString())
                     .contains("bounceSuppression=off"));
+  }
+
+  /** Issue 19: mailqueue.mode reaches the queue, its health and the recorded outcomes. */
+  @Test
+  void captureModeKeepsMailFromTheRelayAndShowsInHealth() {
+    runner
+        .withPropertyValues("mailqueue.mode=capture", "mailqueue.poll-interval=100ms")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              MailQueue queue = context.getBean(MailQueue.class);
+              assertThat(queue.mode()).isEqualTo(DeliveryMode.capture());
+              assertThat(context.getBean(MailQueueHealthIndicator.class).health().getDetails())
+                  .containsEntry("mode", "capture");
+              // the relay (port 1) is never reachable: only capture can finish the message
+              MessageId id =
+                  queue.enqueue(
+                      Mail.builder()
+                          .from("app@example.com")
+                          .to("bob@example.org")
+                          .text("t")
+                          .build());
+              await()
+                  .atMost(Duration.ofSeconds(20))
+                  .until(
+                      () ->
+                          queue
+                              .find(id)
+                              .map(v -> v.state() == MessageState.CAPTURED)
+                              .orElse(false));
+            });
+  }
+
+  @Test
+  void redirectAndAllowModesBindTheirLists() {
+    runner
+        .withPropertyValues(
+            "mailqueue.mode=redirect",
+            "mailqueue.mode-redirect-to=qa@staging.test,dev@staging.test")
+        .run(
+            context ->
+                assertThat(context.getBean(MailQueue.class).mode())
+                    .isEqualTo(
+                        DeliveryMode.redirect(
+                            MailAddress.of("qa@staging.test"),
+                            MailAddress.of("dev@staging.test"))));
+    runner
+        .withPropertyValues("mailqueue.mode=ALLOW", "mailqueue.mode-allow=example.com")
+        .run(
+            context ->
+                assertThat(context.getBean(MailQueue.class).mode().toString())
+                    .isEqualTo("allow example.com"));
+    runner
+        .withPropertyValues("mailqueue.mode=redirect")
+        .run(
+            context ->
+                assertThat(context)
+                    .hasFailed()
+                    .getFailure()
+                    .hasStackTraceContaining("mailqueue.mode=redirect")
+                    .rootCause()
+                    .hasMessageContaining("at least one inbox"));
   }
 }

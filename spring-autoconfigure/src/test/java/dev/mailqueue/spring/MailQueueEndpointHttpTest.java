@@ -231,7 +231,9 @@ class MailQueueEndpointHttpTest {
               JsonNode overview =
                   json.readTree(send(context, "GET", "/actuator/mailqueue", null).body());
               assertThat(overview.propertyNames())
-                  .containsExactly("counts", "backlog", "oldestWaitingMs", "shape", "messages");
+                  .containsExactly(
+                      "counts", "backlog", "oldestWaitingMs", "mode", "shape", "messages");
+              assertThat(overview.get("mode").asString()).isEqualTo("live");
               MessageSummary row = queue.admin().list(MessageFilter.ids(id)).get(0);
               assertThat(overview.get("messages").get(0))
                   .isEqualTo(json.readTree(QueueJson.write(QueueJson.summary(row))));
