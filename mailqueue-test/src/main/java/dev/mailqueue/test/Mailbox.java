@@ -123,6 +123,23 @@ public final class Mailbox {
       public void suppressed(DeliveryEvent event) {
         tell(others, event, RecipientStatus.SUPPRESSED);
       }
+
+      @Override
+      public void captured(DeliveryEvent event) {
+        tell(others, event, RecipientStatus.CAPTURED);
+      }
+
+      @Override
+      public void blocked(DeliveryEvent event) {
+        // an alert on top of the bounced or deferred event, which is recorded: only passed on
+        for (DeliveryListener l : others) {
+          try {
+            l.blocked(event);
+          } catch (RuntimeException e) {
+            log.warn("delivery listener {} failed on a blocked event", l, e);
+          }
+        }
+      }
     };
   }
 
@@ -134,6 +151,7 @@ public final class Mailbox {
           case DEFERRED -> l.deferred(event);
           case BOUNCED -> l.bounced(event);
           case EXPIRED -> l.expired(event);
+          case CAPTURED -> l.captured(event);
           default -> l.suppressed(event);
         }
       } catch (RuntimeException e) {

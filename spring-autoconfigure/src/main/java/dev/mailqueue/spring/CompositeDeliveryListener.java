@@ -59,6 +59,11 @@ final class CompositeDeliveryListener implements DeliveryListener {
     each(event, DeliveryListener::blocked, "blocked");
   }
 
+  @Override
+  public void captured(DeliveryEvent event) {
+    each(event, DeliveryListener::captured, "captured");
+  }
+
   private void each(
       DeliveryEvent event, BiConsumer<DeliveryListener, DeliveryEvent> call, String name) {
     for (DeliveryListener listener : listeners) {

@@ -239,7 +239,7 @@ class MailQueueMetricsTest {
   }
 
   @Test
-  void everyListenerHearsBlocksAndSuppressions() {
+  void everyListenerHearsBlocksSuppressionsAndCaptures() {
     List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
     DeliveryListener first =
         new DeliveryListener() {
@@ -252,6 +252,11 @@ class MailQueueMetricsTest {
           public void suppressed(DeliveryEvent event) {
             heard.add("first suppressed");
           }
+
+          @Override
+          public void captured(DeliveryEvent event) {
+            heard.add("first captured");
+          }
         };
     DeliveryListener second =
         new DeliveryListener() {
@@ -263,6 +268,11 @@ class MailQueueMetricsTest {
           @Override
           public void suppressed(DeliveryEvent event) {
             heard.add("second suppressed");
+          }
+
+          @Override
+          public void captured(DeliveryEvent event) {
+            heard.add("second captured");
           }
         };
     DeliveryListener both = CompositeDeliveryListener.of(List.of(first, second));
@@ -282,10 +292,16 @@ class MailQueueMetricsTest {
 
     both.blocked(event);
     both.suppressed(event);
+    both.captured(event);
 
     assertThat(heard)
         .containsExactly(
-            "first blocked", "second blocked", "first suppressed", "second suppressed");
+            "first blocked",
+            "second blocked",
+            "first suppressed",
+            "second suppressed",
+            "first captured",
+            "second captured");
   }
 
   @Test
