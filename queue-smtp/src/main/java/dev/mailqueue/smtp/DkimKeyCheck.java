@@ -3,7 +3,6 @@ package dev.mailqueue.smtp;
 import dev.mailqueue.spi.NetworkText;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
@@ -14,9 +13,7 @@ import org.xbill.DNS.ExtendedResolver;
 import org.xbill.DNS.Lookup;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
-import org.xbill.DNS.Resolver;
 import org.xbill.DNS.ResolverConfig;
-import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
@@ -85,15 +82,7 @@ public final class DkimKeyCheck {
     if (list.isEmpty()) {
       return new Result(key, Status.DNS_FAILURE, "no name servers configured");
     }
-    List<Resolver> resolvers = new ArrayList<>();
-    for (InetSocketAddress s : list) {
-      SimpleResolver r = new SimpleResolver(s);
-      r.setTimeout(timeout);
-      resolvers.add(r);
-    }
-    ExtendedResolver resolver = new ExtendedResolver(resolvers);
-    resolver.setTimeout(timeout);
-    resolver.setRetries(1);
+    ExtendedResolver resolver = DnsMxResolver.resolverFor(list, timeout);
     Lookup lookup;
     try {
       lookup = new Lookup(Name.fromString(key.dnsName(), Name.root), Type.TXT, DClass.IN);

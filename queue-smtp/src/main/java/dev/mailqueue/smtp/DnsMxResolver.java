@@ -357,17 +357,8 @@ public final class DnsMxResolver implements MxResolver {
         throw new IllegalStateException(
             "no name servers configured and none found in the system configuration");
       }
-      List<Resolver> resolvers = new ArrayList<>();
-      for (InetSocketAddress s : list) {
-        SimpleResolver r = new SimpleResolver(s);
-        r.setTimeout(timeout);
-        resolvers.add(r);
-      }
-      ExtendedResolver resolver = new ExtendedResolver(resolvers);
-      resolver.setTimeout(timeout);
-      resolver.setRetries(1);
       return new DnsMxResolver(
-          resolver,
+          resolverFor(list, timeout),
           cacheSize,
           port,
           random,
@@ -379,5 +370,22 @@ public final class DnsMxResolver implements MxResolver {
               + port
               + "]");
     }
+  }
+
+  /**
+   * One dnsjava resolver over {@code servers}, each asked with {@code timeout}, one retry: the
+   * resolver of MX lookups here and of DKIM key checks ({@link DkimKeyCheck}).
+   */
+  static ExtendedResolver resolverFor(List<InetSocketAddress> servers, Duration timeout) {
+    List<Resolver> resolvers = new ArrayList<>();
+    for (InetSocketAddress s : servers) {
+      SimpleResolver r = new SimpleResolver(s);
+      r.setTimeout(timeout);
+      resolvers.add(r);
+    }
+    ExtendedResolver resolver = new ExtendedResolver(resolvers);
+    resolver.setTimeout(timeout);
+    resolver.setRetries(1);
+    return resolver;
   }
 }
