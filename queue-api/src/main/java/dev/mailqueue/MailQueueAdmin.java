@@ -217,10 +217,28 @@ public interface MailQueueAdmin {
    * @param reason why, e.g. {@code "complaint"}; {@code null} records {@link Suppression#MANUAL}
    * @param ttl how long it applies, or {@code null} for ever
    */
-  void suppress(String address, @Nullable String reason, @Nullable Duration ttl);
+  default void suppress(String address, @Nullable String reason, @Nullable Duration ttl) {
+    suppress(address, null, reason, ttl);
+  }
 
   /**
-   * Removes an address from the suppression list; false if it was not on it.
+   * Adds (or replaces) the entry of an address for one scope: a {@linkplain Mail.Builder#tag tag}
+   * suppresses only mail with that tag (mail already queued included, as {@link #suppress(String,
+   * String, Duration)} describes), so that a customer who left the newsletter still gets receipts;
+   * {@code null} (or {@link UnsubscribeTokens#ALL_MAIL}) suppresses all mail, like {@link
+   * #suppress(String, String, Duration)}.
+   *
+   * @param address the address (compared case-insensitively)
+   * @param scope the tag of the mail to suppress, or {@code null} for all mail
+   * @param reason why, e.g. {@code "unsubscribed"}; {@code null} records {@link Suppression#MANUAL}
+   * @param ttl how long it applies, or {@code null} for ever
+   * @throws IllegalArgumentException if the scope is neither a tag nor all mail
+   */
+  void suppress(
+      String address, @Nullable String scope, @Nullable String reason, @Nullable Duration ttl);
+
+  /**
+   * Removes an address from the suppression list, every scope of it; false if it was not on it.
    *
    * @param address the address (compared case-insensitively)
    * @return whether the address was on the list
@@ -228,7 +246,8 @@ public interface MailQueueAdmin {
   boolean unsuppress(String address);
 
   /**
-   * The entry for an address if it is on the list and not expired.
+   * The entry of an address for all mail if it is on the list and not expired (entries for one tag
+   * are not looked at: see {@link #suppression(String, String)}).
    *
    * @param address the address (compared case-insensitively)
    * @return the entry, or empty if the address is not on the list or its entry expired
@@ -236,14 +255,38 @@ public interface MailQueueAdmin {
   Optional<Suppression> suppression(String address);
 
   /**
-   * Entries in effect (not expired), ordered by address, after {@code afterAddress} (null: from the
-   * start).
+   * The entry of an address for one scope if it is on the list and not expired. The entry for all
+   * mail does not answer for a tag: ask for both to know whether mail with that tag is suppressed.
+   *
+   * @param address the address (compared case-insensitively)
+   * @param scope the tag, or {@code null} for the entry for all mail
+   * @return the entry, or empty
+   * @throws IllegalArgumentException if the scope is neither a tag nor all mail
+   */
+  Optional<Suppression> suppression(String address, @Nullable String scope);
+
+  /**
+   * Entries in effect (not expired), ordered by address then scope, of the addresses after {@code
+   * afterAddress} (null: from the start). An address's entries for several scopes may be split
+   * between pages: page with {@link #suppressionsAfter(Suppression, int)} to be sure to see them
+   * all.
    *
    * @param afterAddress the last address of the previous page, or {@code null} for the first page
    * @param limit the most entries returned
    * @return the entries, ordered by address
    */
-  List<Suppression> suppressions(String afterAddress, int limit);
+  List<Suppression> suppressions(@Nullable String afterAddress, int limit);
+
+  /**
+   * Entries in effect (not expired), ordered by address then scope, after the entry {@code after}
+   * (the last of the previous page; null: from the start). Unlike {@link #suppressions(String,
+   * int)}, a page may end between two entries of one address without losing the next.
+   *
+   * @param after the last entry of the previous page, or {@code null} for the first page
+   * @param limit the most entries returned
+   * @return the entries, ordered by address then scope
+   */
+  List<Suppression> suppressionsAfter(@Nullable Suppression after, int limit);
 
   /**
    * Erases every trace of one address, for a data subject's request (GDPR Art. 17): every message

@@ -693,6 +693,30 @@ abstract class EndToEndContract {
   }
 
   @Test
+  void aNewsletterScopedSuppressionStopsTheNewsletterButNotTheReceipt() {
+    startQueue(sink.port(), b -> b);
+    queue.admin().suppress("reader@example.org", "newsletter", "unsubscribed", null);
+    MessageId newsletter =
+        queue.enqueue(
+            Mail.builder()
+                .from("news@example.com")
+                .to("reader@example.org")
+                .tag("newsletter")
+                .text("news")
+                .build());
+    MessageId receipt =
+        queue.enqueue(
+            Mail.builder()
+                .from("shop@example.com")
+                .to("Reader@example.org")
+                .tag("receipt")
+                .text("receipt")
+                .build());
+    assertThat(awaitFinal(newsletter).state()).isEqualTo(MessageState.SUPPRESSED);
+    assertThat(awaitFinal(receipt).state()).isEqualTo(MessageState.DELIVERED);
+  }
+
+  @Test
   void hardBounceSuppressesTheAddressForLaterMail() {
     startQueue(sink.port(), b -> b);
     MessageId first =

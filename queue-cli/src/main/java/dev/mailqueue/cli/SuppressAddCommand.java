@@ -29,6 +29,14 @@ final class SuppressAddCommand implements Callable<Integer> {
   @Parameters(paramLabel = "ADDRESS", description = "The address.")
   String address;
 
+  @Option(
+      names = "--scope",
+      paramLabel = "TAG",
+      description =
+          "Suppress only mail with this tag, e.g. newsletter, so that receipts still arrive "
+              + "(default: all mail).")
+  String scope;
+
   @Option(names = "--reason", description = "Why, e.g. complaint (default: manual).")
   String reason;
 
@@ -43,11 +51,13 @@ final class SuppressAddCommand implements Callable<Integer> {
   public Integer call() {
     try (Options.Store s = db.open(spec, 1)) {
       try {
-        s.admin().suppress(address, reason, ttl);
+        s.admin().suppress(address, scope, reason, ttl);
       } catch (IllegalArgumentException | MailQueueException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }
-      spec.commandLine().getOut().println("suppressed " + address);
+      spec.commandLine()
+          .getOut()
+          .println("suppressed " + address + (scope == null ? "" : " for mail tagged " + scope));
       spec.commandLine().getOut().flush();
       return 0;
     }

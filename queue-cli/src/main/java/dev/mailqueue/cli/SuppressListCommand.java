@@ -1,6 +1,7 @@
 package dev.mailqueue.cli;
 
 import dev.mailqueue.Suppression;
+import dev.mailqueue.UnsubscribeTokens;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +46,7 @@ final class SuppressListCommand implements Callable<Integer> {
         for (Suppression e : entries) {
           Map<String, Object> o = Json.object();
           o.put("address", e.address());
+          o.put("scope", e.scope());
           o.put("reason", e.reason());
           o.put("reply", MailQueueCli.replyJson(e.reply()));
           o.put("createdAt", e.createdAt());
@@ -53,10 +55,16 @@ final class SuppressListCommand implements Callable<Integer> {
         }
         out.println(Json.write(list));
       } else {
-        Table t = new Table("ADDRESS", "REASON", "SINCE", "EXPIRES", "REPLY");
+        // SCOPE is * for all mail, else the tag of the mail suppressed
+        Table t = new Table("ADDRESS", "REASON", "SCOPE", "SINCE", "EXPIRES", "REPLY");
         for (Suppression e : entries) {
           t.row(
-              e.address(), e.reason(), e.createdAt(), e.expiresAt(), MailQueueCli.reply(e.reply()));
+              e.address(),
+              e.reason(),
+              e.scope() == null ? UnsubscribeTokens.ALL_MAIL : e.scope(),
+              e.createdAt(),
+              e.expiresAt(),
+              MailQueueCli.reply(e.reply()));
         }
         t.print(out);
       }

@@ -518,6 +518,45 @@ class CliProcessTest {
   }
 
   @Test
+  void aSuppressionScopedToATagStopsOnlyMailWithThatTag() throws Exception {
+    Result added =
+        run("suppress", "add", "reader@example.org", "--scope", "newsletter", "--reason", "left");
+    assertThat(added.exitCode()).as(added.err()).isZero();
+    assertThat(run("suppress", "list").out())
+        .containsPattern("reader@example.org +left +newsletter");
+    String message = "From: shop@example.com\nTo: reader@example.org\nSubject: s\n\nHello.\n";
+    List<RecipientStatus> statuses = new ArrayList<>();
+    for (String tag : List.of("newsletter", "receipt")) {
+      Result sent =
+          run(
+              cli(
+                  "send",
+                  "--from",
+                  "shop@example.com",
+                  "--to",
+                  "reader@example.org",
+                  "--message",
+                  "-",
+                  "--tag",
+                  tag,
+                  "--table-prefix",
+                  prefix),
+              message);
+      assertThat(sent.exitCode()).as(sent.err()).isZero();
+      statuses.add(
+          store
+              .find(MessageId.parse(sent.out().strip()))
+              .orElseThrow()
+              .recipients()
+              .get(0)
+              .status());
+    }
+    assertThat(statuses).containsExactly(RecipientStatus.SUPPRESSED, RecipientStatus.PENDING);
+    assertThat(run("suppress", "add", "reader@example.org", "--scope", "no spaces").exitCode())
+        .isNotZero();
+  }
+
+  @Test
   void sendRefusesAMessageWithANulInAHeaderAndStoresNothing() throws Exception {
     String message =
         "From: shop@example.com\nTo: bob@example.org\nX-Campaign: a\u0000b\nSubject: nul\n\nbody\n";

@@ -117,11 +117,12 @@ final class Completer {
     for (Map.Entry<String, SmtpReply> e : hard.entrySet()) {
       upsert
           .bind(0, e.getKey())
-          .bind(1, Suppression.HARD_BOUNCE)
-          .bind(2, e.getValue().code())
-          .bindByType(3, e.getValue().enhancedStatus(), String.class)
-          .bindByType(4, e.getValue().text(), String.class)
-          .bindByType(5, ttl, Long.class)
+          .bind(1, Enqueuer.ALL_SCOPES) // the address does not exist: no mail reaches it
+          .bind(2, Suppression.HARD_BOUNCE)
+          .bind(3, e.getValue().code())
+          .bindByType(4, e.getValue().enhancedStatus(), String.class)
+          .bindByType(5, e.getValue().text(), String.class)
+          .bindByType(6, ttl, Long.class)
           .add();
     }
     upsert.execute();

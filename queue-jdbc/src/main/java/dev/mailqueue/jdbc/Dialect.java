@@ -192,8 +192,9 @@ abstract class Dialect {
   }
 
   /**
-   * Adds or replaces a suppression list entry. Parameters: address (lower case), reason, reply
-   * code, enhanced code, text (all three nullable), time to live in ms (nullable: for ever).
+   * Adds or replaces a suppression list entry. Parameters: address (lower case), scope ({@link
+   * Enqueuer#scopeKey}), reason, reply code, enhanced code, text (all three nullable), time to live
+   * in ms (nullable: for ever).
    */
   abstract String upsertSuppression();
 

@@ -4,6 +4,8 @@ import dev.mailqueue.MailAddress;
 import dev.mailqueue.MessageId;
 import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.SendQuota;
+import dev.mailqueue.Suppression;
+import dev.mailqueue.UnsubscribeTokens;
 import dev.mailqueue.spi.QueuedMail;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -11,13 +13,16 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +67,7 @@ final class Enqueuer {
     this.notifyOnEnqueue = notifyOnEnqueue;
     this.channel = channel;
     this.suppressionLookupHead =
-        dialect.fill("SELECT address FROM {p}suppression WHERE address IN (");
+        dialect.fill("SELECT address, scope FROM {p}suppression WHERE address IN (");
     this.suppressionLookupTail = dialect.fill(") AND (expires_at IS NULL OR expires_at > {now})");
     this.countRecentBySender =
         dialect.fill(
@@ -172,12 +177,12 @@ final class Enqueuer {
     for (QueuedMail m : mails) {
       everyone.addAll(m.recipients());
     }
-    Set<String> suppressed = new HashSet<>();
+    Map<String, Set<String>> suppressed = new HashMap<>();
     for (int from = 0; from < everyone.size(); from += SUPPRESSION_LOOKUP_CHUNK) {
-      suppressed.addAll(
-          suppressedAmong(
-              c,
-              everyone.subList(from, Math.min(everyone.size(), from + SUPPRESSION_LOOKUP_CHUNK))));
+      suppressedAmong(
+              c, everyone.subList(from, Math.min(everyone.size(), from + SUPPRESSION_LOOKUP_CHUNK)))
+          .forEach(
+              (a, scopes) -> suppressed.computeIfAbsent(a, k -> new HashSet<>()).addAll(scopes));
     }
     try (PreparedStatement messages = dialect.prepare(c, dialect.insertMessage());
         PreparedStatement bodies = dialect.prepare(c, dialect.insertBody);
@@ -209,31 +214,35 @@ final class Enqueuer {
 
   /**
    * Adds a {@link Dialect#insertRecipient} row per recipient of {@code m} to the batch: PENDING, or
-   * SUPPRESSED.
+   * SUPPRESSED; returns how many are PENDING.
    */
-  private static void addRecipients(
-      PreparedStatement ps, Object id, QueuedMail m, Set<String> suppressed) throws SQLException {
+  private static int addRecipients(
+      PreparedStatement ps, Object id, QueuedMail m, Map<String, Set<String>> suppressed)
+      throws SQLException {
+    int pending = 0;
     for (int r = 0; r < m.recipients().size(); r++) {
       MailAddress a = m.recipients().get(r);
       ps.setObject(1, id);
       ps.setInt(2, r);
       ps.setString(3, a.address());
       ps.setString(4, a.domain());
-      ps.setString(
-          5,
-          (suppressed.contains(suppressionKey(a.address()))
-                  ? RecipientStatus.SUPPRESSED
-                  : RecipientStatus.PENDING)
-              .name());
+      Set<String> scopes = suppressed.getOrDefault(suppressionKey(a.address()), Set.of());
+      boolean isSuppressed =
+          scopes.contains(ALL_SCOPES) || (m.tag() != null && scopes.contains(m.tag()));
+      if (!isSuppressed) {
+        pending++;
+      }
+      ps.setString(5, (isSuppressed ? RecipientStatus.SUPPRESSED : RecipientStatus.PENDING).name());
       ps.addBatch();
     }
+    return pending;
   }
 
   private MessageId insertOn(Connection c, QueuedMail m) throws SQLException {
     if (dialect instanceof PostgreSqlDialect pg) {
       return insertInOneStatement(c, pg, m);
     }
-    Set<String> suppressed = suppressedAmong(c, m.recipients());
+    Map<String, Set<String>> suppressed = suppressedAmong(c, m.recipients());
     boolean inserted;
     try (PreparedStatement ps = dialect.prepare(c, dialect.insertMessage())) {
       bindMessage(ps, m, 1);
@@ -251,13 +260,14 @@ final class Enqueuer {
       bindBody(ps, m);
       ps.executeUpdate();
     }
+    int pending;
     try (PreparedStatement ps = dialect.prepare(c, dialect.insertRecipient)) {
-      addRecipients(ps, dialect.id(m.id().value()), m, suppressed);
+      pending = addRecipients(ps, dialect.id(m.id().value()), m, suppressed);
       ps.executeBatch();
     }
     // A message whose recipients are all suppressed is queued all the same (the engine records it
     // SUPPRESSED and tells the listener at once), but it sends nothing: no quota counts it.
-    if (suppressed.size() < m.recipients().size()) {
+    if (pending > 0) {
       applySendQuotas(c, m);
     }
     return m.id();
@@ -269,12 +279,13 @@ final class Enqueuer {
     int n = m.recipients().size();
     try (PreparedStatement ps = dialect.prepare(c, pg.insertAllInOne(notifyOnEnqueue, n))) {
       int i;
+      ps.setString(1, m.tag());
       if (n <= PostgreSqlDialect.SCALAR_RECIPIENTS) {
         for (int r = 0; r < n; r++) {
-          ps.setString(1 + r, m.recipients().get(r).address());
-          ps.setString(1 + n + r, m.recipients().get(r).domain());
+          ps.setString(2 + r, m.recipients().get(r).address());
+          ps.setString(2 + n + r, m.recipients().get(r).domain());
         }
-        i = bindMessage(ps, m, 1 + 2 * n);
+        i = bindMessage(ps, m, 2 + 2 * n);
       } else {
         String[] addresses = new String[n];
         String[] domains = new String[n];
@@ -282,9 +293,9 @@ final class Enqueuer {
           addresses[r] = m.recipients().get(r).address();
           domains[r] = m.recipients().get(r).domain();
         }
-        ps.setArray(1, c.createArrayOf("varchar", addresses));
-        ps.setArray(2, c.createArrayOf("varchar", domains));
-        i = bindMessage(ps, m, 3);
+        ps.setArray(2, c.createArrayOf("varchar", addresses));
+        ps.setArray(3, c.createArrayOf("varchar", domains));
+        i = bindMessage(ps, m, 4);
       }
       ps.setBytes(i++, m.mime());
       if (notifyOnEnqueue) {
@@ -310,14 +321,31 @@ final class Enqueuer {
     return address.toLowerCase(Locale.ROOT);
   }
 
-  /** Which of these recipients are on the suppression list: one primary-key lookup for all. */
-  private Set<String> suppressedAmong(Connection c, List<MailAddress> recipients)
+  /**
+   * The suppression list scope of an entry for all mail: {@value}, so that the scope can be part of
+   * the primary key.
+   */
+  static final String ALL_SCOPES = UnsubscribeTokens.ALL_MAIL;
+
+  /**
+   * The suppression list scope of a tag, or of all mail ({@code null}): see {@link #ALL_SCOPES}.
+   */
+  static String scopeKey(@Nullable String scope) {
+    String tag = Suppression.scope(scope);
+    return tag == null ? ALL_SCOPES : tag;
+  }
+
+  /**
+   * The scopes these recipients are suppressed for, by suppression key: one primary-key lookup for
+   * all.
+   */
+  private Map<String, Set<String>> suppressedAmong(Connection c, List<MailAddress> recipients)
       throws SQLException {
     List<String> keys = new ArrayList<>(recipients.size());
     for (MailAddress a : recipients) {
       keys.add(suppressionKey(a.address()));
     }
-    Set<String> found = new HashSet<>();
+    Map<String, Set<String>> found = new HashMap<>();
     try (PreparedStatement ps =
         dialect.prepare(
             c, suppressionLookupHead + Dialect.placeholders(keys.size()) + suppressionLookupTail)) {
@@ -326,7 +354,7 @@ final class Enqueuer {
       }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          found.add(rs.getString(1));
+          found.computeIfAbsent(rs.getString(1), k -> new HashSet<>()).add(rs.getString(2));
         }
       }
     }

@@ -34,9 +34,9 @@ final class H2Dialect extends StandardSqlDialect {
     this.upsertSuppression =
         fill(
             """
-        MERGE INTO {p}suppression (address, reason, reply_code, reply_enhanced, reply_text, created_at, expires_at)
-        KEY (address)
-        SELECT ?, ?, CAST(? AS SMALLINT), CAST(? AS VARCHAR), CAST(? AS VARCHAR), n.t, n.t + CAST(? AS BIGINT)
+        MERGE INTO {p}suppression (address, scope, reason, reply_code, reply_enhanced, reply_text, created_at, expires_at)
+        KEY (address, scope)
+        SELECT ?, ?, ?, CAST(? AS SMALLINT), CAST(? AS VARCHAR), CAST(? AS VARCHAR), n.t, n.t + CAST(? AS BIGINT)
           FROM (SELECT {now} AS t) n""");
     // The standard MERGE rather than MERGE ... KEY, which would overwrite started_at too.
     this.upsertNode =

@@ -57,8 +57,8 @@ final class JdbcMailAdmin implements MailQueueAdmin {
   private final Dialect dialect;
 
   /**
-   * Messages queued, deferred or held with a pending recipient of an address. Parameter: the
-   * address.
+   * Messages queued, deferred or held with a pending recipient of an address, in a scope.
+   * Parameters: the address, the scope twice ({@link Enqueuer#scopeKey}).
    */
   private final String selectQueuedWithRecipient;
 
@@ -85,7 +85,8 @@ final class JdbcMailAdmin implements MailQueueAdmin {
         dialect.fill(
             "SELECT DISTINCT r.message_id FROM {p}recipient r "
                 + "JOIN {p}message m ON m.id = r.message_id WHERE LOWER(r.address) = ? "
-                + "AND r.status IN ('PENDING', 'DEFERRED') AND m.state IN ('QUEUED', 'DEFERRED', 'HOLD')");
+                + "AND r.status IN ('PENDING', 'DEFERRED') AND m.state IN ('QUEUED', 'DEFERRED', 'HOLD') "
+                + "AND (? = '*' OR m.tag = ?)");
     this.lockQueuedHead = dialect.fill("SELECT id FROM {p}message WHERE id IN (");
     this.lockQueuedTail = " AND state IN ('QUEUED', 'DEFERRED', 'HOLD') FOR UPDATE";
     this.suppressRecipientsHead =
@@ -581,7 +582,8 @@ final class JdbcMailAdmin implements MailQueueAdmin {
   // ---------------------------------------------------------------- suppression list
 
   @Override
-  public void suppress(String address, String reason, Duration ttl) {
+  public void suppress(String address, String scope, String reason, Duration ttl) {
+    String scopeKey = Enqueuer.scopeKey(scope);
     String key =
         Enqueuer.suppressionKey(
             MailAddress.of(Objects.requireNonNull(address, "address")).address());
@@ -597,19 +599,21 @@ final class JdbcMailAdmin implements MailQueueAdmin {
             h -> {
               h.createUpdate(dialect.upsertSuppression())
                   .bind(0, key)
-                  .bind(1, why)
-                  .bindByType(2, null, Integer.class)
-                  .bindByType(3, null, String.class)
+                  .bind(1, scopeKey)
+                  .bind(2, why)
+                  .bindByType(3, null, Integer.class)
                   .bindByType(4, null, String.class)
-                  .bindByType(5, ttl == null ? null : ttl.toMillis(), Long.class)
+                  .bindByType(5, null, String.class)
+                  .bindByType(6, ttl == null ? null : ttl.toMillis(), Long.class)
                   .execute();
-              return suppressQueued(h, key);
+              return suppressQueued(h, key, scopeKey);
             });
     if (changed[0] > 0) {
       log.info(
-          "suppressed an address ({}): {} of its recipients in {} queued messages will not be sent; {} of "
-              + "those messages have nothing left to send and are due now",
+          "suppressed an address ({}, scope {}): {} of its recipients in {} queued messages will not be "
+              + "sent; {} of those messages have nothing left to send and are due now",
           why,
+          scopeKey,
           changed[0],
           changed[1],
           changed[2]);
@@ -617,17 +621,20 @@ final class JdbcMailAdmin implements MailQueueAdmin {
   }
 
   /**
-   * Suppresses the pending recipients of {@code key} in mail that is queued, deferred or held,
-   * leaving messages being sent alone; returns recipients suppressed, messages touched, messages
-   * made due. The message rows are locked first (a claim skips locked rows, and waits for none), so
-   * that no claim reads a recipient this transaction is changing. The recipients keep updated_at
-   * NULL: the next claim of their message hands them to the engine, which records them SUPPRESSED
-   * and tells the listener; a message left with nothing to send is due at once.
+   * Suppresses the pending recipients of {@code key} in mail of {@code scopeKey} (all mail, or the
+   * mail with that tag) that is queued, deferred or held, leaving messages being sent alone;
+   * returns recipients suppressed, messages touched, messages made due. The message rows are locked
+   * first (a claim skips locked rows, and waits for none), so that no claim reads a recipient this
+   * transaction is changing. The recipients keep updated_at NULL: the next claim of their message
+   * hands them to the engine, which records them SUPPRESSED and tells the listener; a message left
+   * with nothing to send is due at once.
    */
-  private int[] suppressQueued(Handle h, String key) {
+  private int[] suppressQueued(Handle h, String key, String scopeKey) {
     List<Object> ids =
         h.createQuery(selectQueuedWithRecipient)
             .bind(0, key)
+            .bind(1, scopeKey)
+            .bind(2, scopeKey)
             .map((rs, ctx) -> dialect.id(UUID.fromString(rs.getString(1))))
             .list();
     int recipients = 0;
@@ -724,45 +731,86 @@ final class JdbcMailAdmin implements MailQueueAdmin {
 
   @Override
   public Optional<Suppression> suppression(String address) {
+    return suppression(address, null);
+  }
+
+  @Override
+  public Optional<Suppression> suppression(String address, String scope) {
     String key = Enqueuer.suppressionKey(address.strip());
+    String scopeKey = Enqueuer.scopeKey(scope);
     return jdbi.withHandle(
         h ->
             h.createQuery(
                     dialect.fill(
-                        "SELECT address, reason, reply_code, reply_enhanced, "
-                            + "reply_text, created_at, expires_at FROM {p}suppression WHERE address = ? "
+                        SUPPRESSION_COLUMNS
+                            + "WHERE address = ? AND scope = ? "
                             + "AND (expires_at IS NULL OR expires_at > {now})"))
                 .bind(0, key)
+                .bind(1, scopeKey)
                 .map((rs, ctx) -> suppressionRow(rs))
                 .findOne());
   }
 
   @Override
   public List<Suppression> suppressions(String afterAddress, int limit) {
-    if (limit < 1 || limit > MessageFilter.MAX_LIMIT) {
-      throw new IllegalArgumentException(
-          "limit must be 1.." + MessageFilter.MAX_LIMIT + ": " + limit);
-    }
+    checkLimit(limit);
     return jdbi.withHandle(
         h ->
             h.createQuery(
                     dialect.fill(
-                        "SELECT address, reason, reply_code, reply_enhanced, "
-                            + "reply_text, created_at, expires_at FROM {p}suppression WHERE (expires_at IS NULL OR expires_at > {now}) "
-                            + "AND address > ? ORDER BY address LIMIT ?"))
+                        SUPPRESSION_COLUMNS
+                            + "WHERE (expires_at IS NULL OR expires_at > {now}) "
+                            + "AND address > ? ORDER BY address, scope LIMIT ?"))
                 .bind(0, afterAddress == null ? "" : Enqueuer.suppressionKey(afterAddress))
                 .bind(1, limit)
                 .map((rs, ctx) -> suppressionRow(rs))
                 .list());
   }
 
+  @Override
+  public List<Suppression> suppressionsAfter(Suppression after, int limit) {
+    if (after == null) {
+      return suppressions((String) null, limit);
+    }
+    checkLimit(limit);
+    String key = Enqueuer.suppressionKey(after.address());
+    String scopeKey = Enqueuer.scopeKey(after.scope());
+    return jdbi.withHandle(
+        h ->
+            h.createQuery(
+                    dialect.fill(
+                        SUPPRESSION_COLUMNS
+                            + "WHERE (expires_at IS NULL OR expires_at > {now}) "
+                            + "AND (address > ? OR (address = ? AND scope > ?)) "
+                            + "ORDER BY address, scope LIMIT ?"))
+                .bind(0, key)
+                .bind(1, key)
+                .bind(2, scopeKey)
+                .bind(3, limit)
+                .map((rs, ctx) -> suppressionRow(rs))
+                .list());
+  }
+
+  private static void checkLimit(int limit) {
+    if (limit < 1 || limit > MessageFilter.MAX_LIMIT) {
+      throw new IllegalArgumentException(
+          "limit must be 1.." + MessageFilter.MAX_LIMIT + ": " + limit);
+    }
+  }
+
+  /** The columns {@link #suppressionRow} reads, and FROM; followed by the WHERE clause. */
+  private static final String SUPPRESSION_COLUMNS =
+      "SELECT address, scope, reason, reply_code, reply_enhanced, reply_text, created_at, "
+          + "expires_at FROM {p}suppression ";
+
   private static Suppression suppressionRow(ResultSet rs) throws SQLException {
     return new Suppression(
         rs.getString(1),
         rs.getString(2),
-        reply(rs, 3),
-        Instant.ofEpochMilli(rs.getLong(6)),
-        instant(rs, 7));
+        rs.getString(3),
+        reply(rs, 4),
+        Instant.ofEpochMilli(rs.getLong(7)),
+        instant(rs, 8));
   }
 
   private static Instant instant(ResultSet rs, int column) throws SQLException {

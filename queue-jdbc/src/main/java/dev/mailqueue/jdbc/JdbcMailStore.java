@@ -44,8 +44,9 @@ import org.jdbi.v3.core.statement.TemplateEngine;
  *
  * <p>The schema is the script {@code dev/mailqueue/jdbc/schema-<dialect>.sql} in this jar, run by
  * {@link #start()} when {@link Builder#createSchema(boolean)} is set (default off: run it with your
- * own migrations); a schema at version 1 is first upgraded by {@code upgrade-<dialect>-1-to-2.sql}
- * (see {@link #upgradeResource()}). Thread-safe.
+ * own migrations); a schema at an older version is first upgraded by {@code
+ * upgrade-<dialect>-1-to-2.sql} and {@code upgrade-<dialect>-2-to-3.sql} (see {@link
+ * #upgradeResource(int)}). Thread-safe.
  *
  * <p>It is also the {@link NodeRegistry} of the nodes sharing the database (table {@code
  * <prefix>node}), so that they can divide per-destination limits among themselves.
@@ -55,7 +56,7 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
   public static final String DEFAULT_TABLE_PREFIX = "mq_";
 
   /** The schema version this code reads and writes. */
-  public static final int SCHEMA_VERSION = 2;
+  public static final int SCHEMA_VERSION = 3;
 
   private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,19}");
 
@@ -233,7 +234,22 @@ public final class JdbcMailStore implements MailStore, NodeRegistry {
    * version 1}, such as {@code dev/mailqueue/jdbc/upgrade-postgresql-1-to-2.sql}.
    */
   public String upgradeResource() {
-    return schema.upgradeResource();
+    return schema.upgradeResource(1);
+  }
+
+  /**
+   * {@return the classpath resource of the script that upgrades this store's database from schema
+   * version {@code from} to the next}, such as {@code
+   * dev/mailqueue/jdbc/upgrade-postgresql-2-to-3.sql}.
+   *
+   * @param from the version the script upgrades from, 1 to {@link #SCHEMA_VERSION} - 1
+   */
+  public String upgradeResource(int from) {
+    if (from < 1 || from >= SCHEMA_VERSION) {
+      throw new IllegalArgumentException(
+          "no upgrade from schema version " + from + "; versions 1 to " + (SCHEMA_VERSION - 1));
+    }
+    return schema.upgradeResource(from);
   }
 
   /**

@@ -30,8 +30,8 @@ final class MariaDbDialect extends StandardSqlDialect {
     this.upsertSuppression =
         fill(
             """
-        INSERT INTO {p}suppression (address, reason, reply_code, reply_enhanced, reply_text, created_at, expires_at)
-        SELECT ?, ?, ?, ?, ?, n.t, n.t + ? FROM (SELECT {now} AS t) n
+        INSERT INTO {p}suppression (address, scope, reason, reply_code, reply_enhanced, reply_text, created_at, expires_at)
+        SELECT ?, ?, ?, ?, ?, ?, n.t, n.t + ? FROM (SELECT {now} AS t) n
         ON DUPLICATE KEY UPDATE reason = VALUES(reason), reply_code = VALUES(reply_code),
           reply_enhanced = VALUES(reply_enhanced), reply_text = VALUES(reply_text),
           created_at = VALUES(created_at), expires_at = VALUES(expires_at)""");

@@ -168,10 +168,10 @@ final class PostgreSqlDialect extends Dialect {
     this.upsertSuppression =
         fill(
             """
-        INSERT INTO {p}suppression (address, reason, reply_code, reply_enhanced, reply_text, created_at, expires_at)
-        SELECT ?, ?, CAST(? AS smallint), CAST(? AS varchar), CAST(? AS varchar), n.t, n.t + CAST(? AS bigint)
+        INSERT INTO {p}suppression (address, scope, reason, reply_code, reply_enhanced, reply_text, created_at, expires_at)
+        SELECT ?, ?, ?, CAST(? AS smallint), CAST(? AS varchar), CAST(? AS varchar), n.t, n.t + CAST(? AS bigint)
           FROM (SELECT {now} AS t) n
-        ON CONFLICT (address) DO UPDATE SET reason = EXCLUDED.reason, reply_code = EXCLUDED.reply_code,
+        ON CONFLICT (address, scope) DO UPDATE SET reason = EXCLUDED.reason, reply_code = EXCLUDED.reply_code,
           reply_enhanced = EXCLUDED.reply_enhanced, reply_text = EXCLUDED.reply_text,
           created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at""");
     this.upsertNode =
@@ -218,13 +218,14 @@ final class PostgreSqlDialect extends Dialect {
   }
 
   /**
-   * The one-statement enqueue for a message with {@code recipients} recipients. Parameters: the
-   * recipient addresses then their domains (up to {@link #SCALAR_RECIPIENTS}, one parameter each;
-   * beyond, two varchar[] parameters), then id, priority, notBefore, lifetime, tag, envelope from,
-   * Message-ID, idempotency key, size, mime, and the notify channel when {@code notify}. Returns
-   * the id and the number of recipients not suppressed when inserted, no row when the key exists.
-   * Scalars because with the two arrays the statement took ~900 us instead of ~550 us (measured on
-   * one connection), likely re-planned per execution since a cached plan cannot see their length.
+   * The one-statement enqueue for a message with {@code recipients} recipients. Parameters: the tag
+   * (null for none; scoped suppression list entries apply to mail with their tag), the recipient
+   * addresses then their domains (up to {@link #SCALAR_RECIPIENTS}, one parameter each; beyond, two
+   * varchar[] parameters), then id, priority, notBefore, lifetime, tag, envelope from, Message-ID,
+   * idempotency key, size, mime, and the notify channel when {@code notify}. Returns the id and the
+   * number of recipients not suppressed when inserted, no row when the key exists. Scalars because
+   * with the two arrays the statement took ~900 us instead of ~550 us (measured on one connection),
+   * likely re-planned per execution since a cached plan cannot see their length.
    */
   String insertAllInOne(boolean notify, int recipients) {
     int slot = Math.min(recipients, SCALAR_RECIPIENTS + 1);
@@ -246,9 +247,10 @@ final class PostgreSqlDialect extends Dialect {
     // records it SUPPRESSED and tells its listener.
     return fill(
         """
-        WITH n AS (SELECT {now} AS t),
+        WITH n AS (SELECT {now} AS t, CAST(? AS varchar) AS tag),
         rc AS (SELECT u.address, u.domain, u.ord,
                       EXISTS (SELECT 1 FROM {p}suppression s WHERE s.address = lower(u.address)
+                                 AND (s.scope = '*' OR s.scope = n.tag)
                                  AND (s.expires_at IS NULL OR s.expires_at > n.t)) AS suppressed
                  FROM n, unnest("""
             + lists

@@ -54,10 +54,17 @@ final class Schema {
   }
 
   /**
-   * The classpath resource of the script that upgrades this store's database from schema version 1.
+   * The classpath resource of the script that upgrades this store's database from schema version
+   * {@code from} to the next.
    */
-  String upgradeResource() {
-    return "dev/mailqueue/jdbc/upgrade-" + dialect.name() + "-1-to-2.sql";
+  String upgradeResource(int from) {
+    return "dev/mailqueue/jdbc/upgrade-"
+        + dialect.name()
+        + "-"
+        + from
+        + "-to-"
+        + (from + 1)
+        + ".sql";
   }
 
   /** See {@link JdbcMailStore#start()}. */
@@ -146,20 +153,22 @@ final class Schema {
   }
 
   /**
-   * Upgrades tables at schema version 1, then creates whatever is missing. The create script runs
-   * statement by statement in auto-commit: in one transaction, PostgreSQL would hold the locks of
-   * its CREATE INDEX IF NOT EXISTS statements (they block writes even when the index exists) on the
-   * live queue tables until the end, at every start of every node.
+   * Upgrades tables at an older schema version one version at a time, then creates whatever is
+   * missing. The create script runs statement by statement in auto-commit: in one transaction,
+   * PostgreSQL would hold the locks of its CREATE INDEX IF NOT EXISTS statements (they block writes
+   * even when the index exists) on the live queue tables until the end, at every start of every
+   * node.
    */
   private void createSchema() {
     Integer before = schemaVersion();
-    if (Integer.valueOf(1).equals(before)) {
+    for (int from = before == null ? SCHEMA_VERSION : before; from < SCHEMA_VERSION; from++) {
       log.info(
-          "upgrading the mailqueue schema ({}*) from version 1 to {} with {}",
+          "upgrading the mailqueue schema ({}*) from version {} to {} with {}",
           dialect.prefix,
-          SCHEMA_VERSION,
-          upgradeResource());
-      runScript(upgradeResource(), "upgrading the mailqueue schema", true);
+          from,
+          from + 1,
+          upgradeResource(from));
+      runScript(upgradeResource(from), "upgrading the mailqueue schema", true);
     }
     runScript(schemaResource(), "creating the mailqueue schema", false);
     if (before == null) {
@@ -269,13 +278,19 @@ final class Schema {
               + " from the mailqueue-jdbc jar, or enable createSchema",
           e);
     }
-    if (version != null && version == 1) {
+    if (version != null && version >= 1 && version < SCHEMA_VERSION) {
+      StringBuilder scripts = new StringBuilder(upgradeResource(version));
+      for (int from = version + 1; from < SCHEMA_VERSION; from++) {
+        scripts.append(" then ").append(upgradeResource(from));
+      }
       throw new JdbcStoreException(
-          "mailqueue schema version 1 found, "
+          "mailqueue schema version "
+              + version
+              + " found, "
               + SCHEMA_VERSION
               + " expected: with every "
               + "node stopped, run the script "
-              + upgradeResource()
+              + scripts
               + " from the mailqueue-jdbc jar, or enable createSchema");
     }
     if (version == null || version != SCHEMA_VERSION) {

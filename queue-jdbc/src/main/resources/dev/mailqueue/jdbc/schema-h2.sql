@@ -1,5 +1,6 @@
--- mailqueue schema for H2 2.2+, version 2. Idempotent: safe to run again. A version 1 schema is
--- upgraded by upgrade-h2-1-to-2.sql (JdbcMailStore runs it when createSchema is set).
+-- mailqueue schema for H2 2.2+, version 3. Idempotent: safe to run again. A version 1 schema is
+-- upgraded by upgrade-h2-1-to-2.sql then
+-- upgrade-h2-2-to-3.sql, a version 2 schema by the second (JdbcMailStore runs it when createSchema is set).
 -- Table names start with the prefix "mq_" (configurable: replace it consistently when you run this
 -- script yourself with Flyway or Liquibase, and set the same prefix on the JdbcMailStore).
 -- All times are epoch milliseconds taken from the database clock.
@@ -75,18 +76,22 @@ CREATE TABLE IF NOT EXISTS mq_attempt (
 CREATE TABLE IF NOT EXISTS mq_schema_version (
   version integer NOT NULL
 );
-INSERT INTO mq_schema_version (version) SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM mq_schema_version);
+INSERT INTO mq_schema_version (version) SELECT 3 WHERE NOT EXISTS (SELECT 1 FROM mq_schema_version);
 
 -- Addresses nothing is sent to: hard bounces (added automatically), complaints, manual entries.
--- Addresses are lower case; an entry with expires_at in the past no longer applies.
+-- Addresses are lower case; an entry with expires_at in the past no longer applies. The scope is
+-- '*' for all mail, or a tag: the entry then suppresses only mail with that tag (a newsletter left
+-- with one click), so that receipts still arrive.
 CREATE TABLE IF NOT EXISTS mq_suppression (
-  address        varchar(320)  PRIMARY KEY,
+  address        varchar(320)  NOT NULL,
+  scope          varchar(64)   NOT NULL DEFAULT '*',
   reason         varchar(64)   NOT NULL,
   reply_code     smallint,
   reply_enhanced varchar(16),
   reply_text     varchar(1000),
   created_at     bigint        NOT NULL,
-  expires_at     bigint
+  expires_at     bigint,
+  PRIMARY KEY (address, scope)
 );
 
 -- Nodes delivering from this database: each started queue records a heartbeat (database clock)

@@ -1,6 +1,7 @@
 package dev.mailqueue.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.mailqueue.AttemptView;
@@ -22,6 +23,7 @@ import dev.mailqueue.SendQuota;
 import dev.mailqueue.SenderBlock;
 import dev.mailqueue.SmtpReply;
 import dev.mailqueue.Suppression;
+import dev.mailqueue.UnsubscribeTokens;
 import dev.mailqueue.spi.ClaimedMail;
 import dev.mailqueue.spi.Completion;
 import dev.mailqueue.spi.QueuedMail;
@@ -587,6 +589,63 @@ abstract class MailQueueAdminContract extends StoreTestBase {
         .singleElement()
         .satisfies(m -> assertThat(m.recipients()).isEmpty());
     assertThat(store.loadMime(clean.id())).isEqualTo(clean.mime());
+  }
+
+  @Test
+  void aScopedEntrySuppressesOnlyMailWithItsTag() {
+    MessageId queuedNewsletter = insert("s@example.com", "newsletter", "Reader@example.org");
+    MessageId queuedReceipt = insert("s@example.com", "receipt", "reader@example.org");
+    admin.suppress("reader@example.org", "newsletter", "unsubscribed", null);
+
+    assertThat(admin.suppression("reader@example.org")).as("not for all mail").isEmpty();
+    assertThat(admin.suppression("reader@example.org", "newsletter"))
+        .get()
+        .satisfies(
+            e -> {
+              assertThat(e.scope()).isEqualTo("newsletter");
+              assertThat(e.reason()).isEqualTo("unsubscribed");
+            });
+    assertThat(store.find(queuedNewsletter).orElseThrow().recipients().get(0).status())
+        .as("already queued, with the tag")
+        .isEqualTo(RecipientStatus.SUPPRESSED);
+    assertThat(store.find(queuedReceipt).orElseThrow().recipients().get(0).status())
+        .as("already queued, another tag")
+        .isEqualTo(RecipientStatus.PENDING);
+
+    MessageId newsletter = insert("s@example.com", "newsletter", "READER@example.org");
+    MessageId receipt = insert("s@example.com", "receipt", "reader@example.org");
+    MessageId untagged = insert("s@example.com", null, "reader@example.org");
+    QueuedMail batchNewsletter = mail("s@example.com", "newsletter", null, "reader@example.org");
+    QueuedMail batchReceipt = mail("s@example.com", "receipt", null, "reader@example.org");
+    store.insertAll(List.of(batchNewsletter, batchReceipt));
+    assertThat(
+            List.of(newsletter, receipt, untagged, batchNewsletter.id(), batchReceipt.id()).stream()
+                .map(id -> store.find(id).orElseThrow().recipients().get(0).status()))
+        .containsExactly(
+            RecipientStatus.SUPPRESSED,
+            RecipientStatus.PENDING,
+            RecipientStatus.PENDING,
+            RecipientStatus.SUPPRESSED,
+            RecipientStatus.PENDING);
+
+    // An entry for all mail beside it: both are listed, in pages that split the address.
+    admin.suppress("reader@example.org", UnsubscribeTokens.ALL_MAIL, "complaint", null);
+    assertThat(store.find(insert("s@example.com", "receipt", "reader@example.org")))
+        .get()
+        .extracting(v -> v.recipients().get(0).status())
+        .isEqualTo(RecipientStatus.SUPPRESSED);
+    List<Suppression> first = admin.suppressionsAfter(null, 1);
+    assertThat(first).hasSize(1);
+    List<Suppression> rest = admin.suppressionsAfter(first.get(0), 10);
+    assertThat(rest).hasSize(1);
+    assertThat(java.util.Arrays.asList(first.get(0).scope(), rest.get(0).scope()))
+        .containsExactlyInAnyOrder(null, "newsletter");
+    assertThat(admin.suppressions((String) null, 10)).hasSize(2);
+    assertThatThrownBy(() -> admin.suppress("reader@example.org", "no spaces", null, null))
+        .isInstanceOf(IllegalArgumentException.class);
+
+    assertThat(admin.unsuppress("reader@example.org")).isTrue();
+    assertThat(admin.suppressions((String) null, 10)).as("every scope removed").isEmpty();
   }
 
   @Test

@@ -12,6 +12,7 @@ import dev.mailqueue.MessageView;
 import dev.mailqueue.Priority;
 import dev.mailqueue.RecipientStatus;
 import dev.mailqueue.SmtpReply;
+import dev.mailqueue.Suppression;
 import dev.mailqueue.spi.ClaimedMail;
 import dev.mailqueue.spi.Completion;
 import dev.mailqueue.spi.QueuedMail;
@@ -849,6 +850,115 @@ abstract class MailStoreContract extends StoreTestBase {
       upgraded.close();
     } finally {
       TestDatabases.drop(dataSource, old);
+    }
+  }
+
+  @Test
+  void aVersion2SchemaIsUpgradedKeepingItsSuppressionsForAllMail() throws Exception {
+    String old = TestDatabases.randomPrefix();
+    try {
+      String dialect = store.dialectName();
+      runScript(
+          new String(
+                  MailStoreContract.class
+                      .getResourceAsStream("v2/schema-" + dialect + ".sql")
+                      .readAllBytes(),
+                  StandardCharsets.UTF_8)
+              .replace("mq_", old));
+      try (Connection c = dataSource.getConnection();
+          var ps =
+              c.prepareStatement(
+                  "INSERT INTO "
+                      + old
+                      + "suppression (address, reason, created_at) VALUES ('gone@example.org', 'manual', ?)")) {
+        ps.setLong(1, System.currentTimeMillis());
+        ps.executeUpdate();
+      }
+      // An upgrade interrupted after its first step resumes: run that step by hand first.
+      String upgrade =
+          new String(
+              JdbcMailStore.class
+                  .getResourceAsStream("/" + store.upgradeResource(2))
+                  .readAllBytes(),
+              StandardCharsets.UTF_8);
+      String firstStep =
+          upgrade
+              .lines()
+              .filter(l -> !l.startsWith("--"))
+              .collect(java.util.stream.Collectors.joining("\n"))
+              .strip()
+              .split(";\\s*\\n")[0];
+      assertThat(firstStep).startsWith("ALTER TABLE mq_suppression ADD COLUMN");
+      runScript(firstStep.replace("mq_", old));
+
+      JdbcMailStore notUpgrading = JdbcMailStore.builder(dataSource).tablePrefix(old).build();
+      assertThatThrownBy(notUpgrading::start)
+          .isInstanceOf(JdbcStoreException.class)
+          .hasMessageContaining("version 2 found")
+          .hasMessageContaining("upgrade-" + dialect + "-2-to-3.sql");
+
+      JdbcMailStore upgraded =
+          JdbcMailStore.builder(dataSource).tablePrefix(old).createSchema(true).build();
+      upgraded.start();
+      JdbcMailStore.builder(dataSource)
+          .tablePrefix(old)
+          .createSchema(true)
+          .build()
+          .start(); // idempotent once at 3
+      try (Connection c = dataSource.getConnection();
+          ResultSet rs =
+              c.createStatement().executeQuery("SELECT version FROM " + old + "schema_version")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getInt(1)).isEqualTo(3);
+        assertThat(rs.next()).as("one version row").isFalse();
+      }
+      assertThat(upgraded.admin().suppression("gone@example.org"))
+          .as("the version 2 entry applies to all mail")
+          .get()
+          .extracting(Suppression::scope)
+          .isNull();
+      upgraded.admin().suppress("gone@example.org", "newsletter", "unsubscribed", null);
+      assertThat(upgraded.admin().suppressions((String) null, 10))
+          .as("the key includes the scope")
+          .hasSize(2);
+      QueuedMail receipt =
+          new QueuedMail(
+              MessageId.generate(),
+              "<v3@example.com>",
+              MailAddress.of("s@example.com"),
+              List.of(MailAddress.of("gone@example.org"), MailAddress.of("here@example.org")),
+              "Subject: x\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII),
+              Priority.NORMAL,
+              null,
+              Duration.ofDays(1),
+              "receipt",
+              null);
+      upgraded.insert(receipt);
+      assertThat(upgraded.find(receipt.id()).orElseThrow().recipients())
+          .extracting(MessageView.Recipient::status)
+          .containsExactly(RecipientStatus.SUPPRESSED, RecipientStatus.PENDING);
+      upgraded.close();
+    } finally {
+      TestDatabases.drop(dataSource, old);
+    }
+  }
+
+  /** Runs a script's statements in auto-commit, as a DBA would. */
+  private void runScript(String script) throws Exception {
+    try (Connection c = dataSource.getConnection();
+        var s = c.createStatement()) {
+      c.setAutoCommit(true);
+      for (String statement : script.split(";\\s*\\n")) {
+        String sql =
+            statement
+                .lines()
+                .map(l -> l.contains("--") ? l.substring(0, l.indexOf("--")) : l)
+                .collect(java.util.stream.Collectors.joining("\n"))
+                .strip();
+        if (!sql.isBlank()) {
+          s.execute(sql);
+        }
+      }
     }
   }
 

@@ -102,6 +102,9 @@ public class MailQueueProperties {
   /** The 'mailqueue' actuator endpoint. */
   private final Endpoint endpoint = new Endpoint();
 
+  /** The one-click unsubscribe endpoint (RFC 8058). */
+  private final Unsubscribe unsubscribe = new Unsubscribe();
+
   /** {@return whether to auto-configure the mail queue} */
   public boolean isEnabled() {
     return enabled;
@@ -349,6 +352,11 @@ public class MailQueueProperties {
     return endpoint;
   }
 
+  /** {@return the settings of the one-click unsubscribe endpoint; never null, changed in place} */
+  public Unsubscribe getUnsubscribe() {
+    return unsubscribe;
+  }
+
   /**
    * {@return the settings of automatic suppression after hard bounces; never null, changed in
    * place}
@@ -575,6 +583,79 @@ public class MailQueueProperties {
      */
     public void setShowRecipients(boolean showRecipients) {
       this.showRecipients = showRecipients;
+    }
+  }
+
+  /**
+   * The one-click unsubscribe endpoint (RFC 8058) of a Spring MVC application: a POST to {@code
+   * path?t=TOKEN} with the body {@code List-Unsubscribe=One-Click} puts the token's address on the
+   * suppression list for the token's scope (see {@code UnsubscribeTokens}).
+   */
+  public static class Unsubscribe {
+    /** Default of {@link #getPath()}: {@value}. */
+    public static final String DEFAULT_PATH = "/mailqueue/unsubscribe";
+
+    /**
+     * Whether to serve the one-click unsubscribe endpoint (Spring MVC applications only). Needs
+     * 'mailqueue.unsubscribe.secret'.
+     */
+    private boolean enabled = false;
+
+    /** Path of the endpoint, to which the https links of List-Unsubscribe headers point. */
+    private String path = DEFAULT_PATH;
+
+    /**
+     * Secret the tokens are signed with, base64, at least 32 bytes decoded (e.g. 'openssl rand
+     * -base64 32'); the same on every node and in whatever makes the links.
+     */
+    private String secret;
+
+    /** {@return whether to serve the one-click unsubscribe endpoint} */
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    /**
+     * Sets whether to serve the one-click unsubscribe endpoint.
+     *
+     * @param enabled defaults to {@code false}
+     */
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    /** {@return the path of the endpoint} */
+    public String getPath() {
+      return path;
+    }
+
+    /**
+     * Sets the path of the endpoint.
+     *
+     * @param path starting with '/'; defaults to {@value #DEFAULT_PATH}
+     */
+    public void setPath(String path) {
+      this.path = path;
+    }
+
+    /** {@return the secret the tokens are signed with, base64, or null} */
+    public String getSecret() {
+      return secret;
+    }
+
+    /**
+     * Sets the secret the tokens are signed with.
+     *
+     * @param secret base64 of at least 32 random bytes; no default: required when enabled
+     */
+    public void setSecret(String secret) {
+      this.secret = secret;
+    }
+
+    /** Never the secret. */
+    @Override
+    public String toString() {
+      return "Unsubscribe[enabled=" + enabled + ", path=" + path + "]";
     }
   }
 
