@@ -52,8 +52,8 @@ public interface MailQueue extends AutoCloseable {
    * Renders, validates and stores a mail in the caller's transaction on {@code connection}. Never
    * commits, rolls back, closes the connection or changes its auto-commit mode: the mail is sent if
    * and only if the caller commits. Workers notice within the poll interval, at once on PostgreSQL
-   * (NOTIFY is delivered at commit), or at once after the caller calls {@link #wakeUp()} after
-   * commit (the Spring integration does this for you).
+   * (a NOTIFY follows the commit), or at once after the caller calls {@link #wakeUp()} after commit
+   * (the Spring integration does this for you).
    *
    * @param connection the caller's connection, inside the caller's transaction
    * @param mail the mail to send

@@ -715,7 +715,7 @@ public final class BenchmarkSuite {
     return n / ((System.nanoTime() - t0) / 1e9);
   }
 
-  private static double median(double[] v) {
+  static double median(double[] v) {
     double[] s = v.clone();
     Arrays.sort(s);
     return s[s.length / 2];

@@ -117,6 +117,23 @@ final class ProcCpu {
     return sum;
   }
 
+  /**
+   * Busy CPU nanoseconds of the whole machine, all cores (user, nice, system, irq, softirq, steal
+   * from /proc/stat; not idle or iowait); 0 if unreadable.
+   */
+  static long machine() {
+    try {
+      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      long busy = 0;
+      for (int i : new int[] {1, 2, 3, 6, 7, 8}) {
+        busy += Long.parseLong(f[i]);
+      }
+      return busy * NANOS_PER_TICK;
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
   /** utime + stime (fields 14 and 15) of a /proc stat line, in clock ticks. */
   private static long ticks(String stat) {
     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");

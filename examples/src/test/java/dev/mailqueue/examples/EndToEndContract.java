@@ -65,6 +65,9 @@ abstract class EndToEndContract {
   protected final RecordingListener events = new RecordingListener();
   private final Map<String, AtomicInteger> rcptCalls = new ConcurrentHashMap<>();
 
+  /** Recipients named "held" get their reply only once this is counted down (or after 30 s). */
+  private final CountDownLatch heldRecipients = new CountDownLatch(1);
+
   abstract DataSource createDataSource();
 
   @BeforeEach
@@ -76,10 +79,17 @@ abstract class EndToEndContract {
 
   /**
    * Recipients named "greylisted" get 451 on their first RCPT; "unknown" always 550; "busy" always
-   * 451.
+   * 451; "held" wait for {@link #heldRecipients}.
    */
   private String policy(String rcpt) {
     int n = rcptCalls.computeIfAbsent(rcpt, k -> new AtomicInteger()).incrementAndGet();
+    if (rcpt.startsWith("held")) {
+      try {
+        heldRecipients.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     if (rcpt.startsWith("unknown")) {
       return "550 5.1.1 <" + rcpt + ">: user unknown";
     }
@@ -377,6 +387,34 @@ abstract class EndToEndContract {
             "to=<unknown@example\\.org> relay=127\\.0\\.0\\.1 delay=\\d+\\.\\ds tries=1 "
                 + "dsn=5\\.1\\.1 status=bounced \\(550 5\\.1\\.1 <unknown@example\\.org>: user unknown\\)");
     assertThat(log).doesNotContain("secret");
+  }
+
+  /**
+   * A wake-up that arrives while every claim slot is taken is kept until slots free: the mail
+   * enqueued then is claimed at once, not at the next poll (here an hour away).
+   */
+  @Test
+  void mailEnqueuedWhileEveryClaimSlotIsTakenIsClaimedWhenSlotsFree() {
+    int workers = 2;
+    int slots = workers * 8; // DefaultMailQueue.CLAIMED_PER_WORKER
+    MailQueue queue =
+        startQueue(sink.port(), b -> b.pollInterval(Duration.ofHours(1)).workers(workers));
+    List<Mail> held = new java.util.ArrayList<>();
+    for (int i = 0; i < slots; i++) {
+      held.add(
+          Mail.builder().from("a@example.com").to("held" + i + "@example.org").text("t").build());
+    }
+    queue.enqueueAll(held);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> queue.stats().countsByState().get(MessageState.SENDING) == slots);
+    MessageId late =
+        queue.enqueue(
+            Mail.builder().from("a@example.com").to("late@example.org").text("t").build());
+    heldRecipients.countDown();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> queue.find(late).map(v -> v.state() == MessageState.DELIVERED).orElse(false));
   }
 
   @Test

@@ -10,6 +10,11 @@ import dev.mailqueue.MessageState;
 import dev.mailqueue.jdbc.TestDatabases;
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 
@@ -39,5 +44,62 @@ class PostgresEndToEndTest extends EndToEndContract {
         .atMost(Duration.ofSeconds(5))
         .until(() -> queue.find(id).map(v -> v.state() == MessageState.DELIVERED).orElse(false));
     assertThat(sink.received()).hasSize(1);
+  }
+
+  /**
+   * Concurrent producers: at most one of their transactions carries its own NOTIFY, the others are
+   * announced by the store after they commit, so every mail is delivered with an hour-long poll.
+   */
+  @Test
+  void concurrentProducersAreAllDeliveredWithoutPolling() throws Exception {
+    MailQueue queue = startQueue(sink.port(), b -> b.pollInterval(Duration.ofHours(1)));
+    await().atMost(Duration.ofSeconds(5)).until(() -> queue.stats() != null);
+    int producers = 6;
+    int each = 15;
+    ExecutorService pool = Executors.newFixedThreadPool(producers);
+    List<Future<List<MessageId>>> results = new ArrayList<>();
+    try {
+      for (int p = 0; p < producers; p++) {
+        int producer = p;
+        results.add(
+            pool.submit(
+                () -> {
+                  List<MessageId> ids = new ArrayList<>();
+                  for (int i = 0; i < each; i++) {
+                    try (Connection c = dataSource.getConnection()) {
+                      c.setAutoCommit(false);
+                      ids.add(
+                          queue.enqueue(
+                              c,
+                              Mail.builder()
+                                  .from("a@example.com")
+                                  .to("p" + producer + "-" + i + "@example.org")
+                                  .text("t")
+                                  .build()));
+                      c.commit();
+                    }
+                  }
+                  return ids;
+                }));
+      }
+      List<MessageId> all = new ArrayList<>();
+      for (Future<List<MessageId>> f : results) {
+        all.addAll(f.get());
+      }
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  all.stream()
+                      .allMatch(
+                          id ->
+                              queue
+                                  .find(id)
+                                  .map(v -> v.state() == MessageState.DELIVERED)
+                                  .orElse(false)));
+      assertThat(sink.received()).hasSize(producers * each);
+    } finally {
+      pool.shutdownNow();
+    }
   }
 }

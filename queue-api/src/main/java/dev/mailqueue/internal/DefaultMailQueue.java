@@ -409,6 +409,11 @@ final class DefaultMailQueue implements MailQueue {
             awaitWake(settings.pollInterval(), true);
             continue;
           }
+        } else {
+          // Full: a wake-up now (mail enqueued meanwhile) must not be spent on a claim of nothing
+          // and then wait for the poll; claim again as soon as half the capacity is free.
+          awaitWake(settings.pollInterval(), true);
+          continue;
         }
         awaitWake(settings.pollInterval(), false);
       } catch (RuntimeException | Error e) {

@@ -42,8 +42,8 @@ final class Enqueuer {
   private final DataSource dataSource;
   private final Dialect dialect;
 
-  /** PostgreSQL: whether each enqueue sends a NOTIFY on {@link #channel}. */
-  private final boolean notifyOnEnqueue;
+  /** PostgreSQL with NOTIFY on: wakes every node's workers once an enqueue commits; else null. */
+  private final @Nullable EnqueueNotifier notifier;
 
   private final String channel;
   private volatile List<SendQuota> sendQuotas = List.of();
@@ -61,10 +61,11 @@ final class Enqueuer {
   /** Holds a message over its quota. Parameter: id. */
   private final String holdOverQuota;
 
-  Enqueuer(DataSource dataSource, Dialect dialect, boolean notifyOnEnqueue, String channel) {
+  Enqueuer(
+      DataSource dataSource, Dialect dialect, @Nullable EnqueueNotifier notifier, String channel) {
     this.dataSource = dataSource;
     this.dialect = dialect;
-    this.notifyOnEnqueue = notifyOnEnqueue;
+    this.notifier = notifier;
     this.channel = channel;
     this.suppressionLookupHead =
         dialect.fill("SELECT address, scope FROM {p}suppression WHERE address IN (");
@@ -87,7 +88,7 @@ final class Enqueuer {
   MessageId insert(Connection connection, QueuedMail mail) {
     Objects.requireNonNull(connection, "connection");
     try {
-      return insertOn(connection, mail);
+      return insertOn(connection, mail, true);
     } catch (SQLException e) {
       throw new JdbcStoreException(
           "enqueueing message " + mail.id() + " failed: " + e.getMessage(), e);
@@ -101,7 +102,11 @@ final class Enqueuer {
         if (!c.getAutoCommit()) {
           c.setAutoCommit(true);
         }
-        return insertOn(c, mail);
+        MessageId id = insertOn(c, mail, false);
+        if (notifier != null) {
+          notifier.committed();
+        }
+        return id;
       } catch (SQLException e) {
         throw new JdbcStoreException(
             "enqueueing message " + mail.id() + " failed: " + e.getMessage(), e);
@@ -113,7 +118,7 @@ final class Enqueuer {
   List<MessageId> insertAll(Connection connection, List<QueuedMail> mails) {
     Objects.requireNonNull(connection, "connection");
     try {
-      return insertAllOn(connection, mails);
+      return insertAllOn(connection, mails, true);
     } catch (SQLException e) {
       throw new JdbcStoreException(
           "enqueueing " + mails.size() + " messages failed: " + e.getMessage(), e);
@@ -125,8 +130,11 @@ final class Enqueuer {
       boolean autoCommit = c.getAutoCommit();
       c.setAutoCommit(false);
       try {
-        List<MessageId> ids = insertAllOn(c, mails);
+        List<MessageId> ids = insertAllOn(c, mails, false);
         c.commit();
+        if (notifier != null) {
+          notifier.committed();
+        }
         return ids;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
@@ -140,13 +148,19 @@ final class Enqueuer {
     }
   }
 
-  private List<MessageId> insertAllOn(Connection c, List<QueuedMail> mails) throws SQLException {
+  /**
+   * @param callerTransaction whether {@code c} is in the caller's transaction (this store cannot
+   *     know when it commits, so the enqueue arranges its NOTIFY itself), or in one of the store's
+   *     own (the store tells the notifier after the commit)
+   */
+  private List<MessageId> insertAllOn(
+      Connection c, List<QueuedMail> mails, boolean callerTransaction) throws SQLException {
     if (mails.size() > 1 && batchable(mails)) {
-      return insertBatch(c, mails);
+      return insertBatch(c, mails, callerTransaction);
     }
     List<MessageId> ids = new ArrayList<>(mails.size());
     for (QueuedMail m : mails) {
-      ids.add(insertOn(c, m));
+      ids.add(insertOn(c, m, callerTransaction));
     }
     return ids;
   }
@@ -172,7 +186,8 @@ final class Enqueuer {
    * recipients, then the message, body and recipient rows, each table's rows in one round trip,
    * instead of a round trip per message. The ids are fresh, so no row can conflict.
    */
-  private List<MessageId> insertBatch(Connection c, List<QueuedMail> mails) throws SQLException {
+  private List<MessageId> insertBatch(
+      Connection c, List<QueuedMail> mails, boolean callerTransaction) throws SQLException {
     List<MailAddress> everyone = new ArrayList<>();
     for (QueuedMail m : mails) {
       everyone.addAll(m.recipients());
@@ -203,10 +218,18 @@ final class Enqueuer {
     for (QueuedMail m : mails) {
       ids.add(m.id());
     }
-    if (notifyOnEnqueue) {
-      try (PreparedStatement ps = dialect.prepare(c, "SELECT pg_notify(?, '')")) {
-        ps.setString(1, channel);
-        ps.execute();
+    if (notifier != null && callerTransaction) {
+      if (notifier.notifyInTransaction()) {
+        try (PreparedStatement ps = dialect.prepare(c, "SELECT pg_notify(?, '')")) {
+          ps.setString(1, channel);
+          ps.execute();
+        }
+      } else {
+        try (PreparedStatement ps = dialect.prepare(c, "SELECT txid_current()");
+            ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          notifier.afterCommitOf(rs.getLong(1));
+        }
       }
     }
     return ids;
@@ -238,9 +261,10 @@ final class Enqueuer {
     return pending;
   }
 
-  private MessageId insertOn(Connection c, QueuedMail m) throws SQLException {
+  private MessageId insertOn(Connection c, QueuedMail m, boolean callerTransaction)
+      throws SQLException {
     if (dialect instanceof PostgreSqlDialect pg) {
-      return insertInOneStatement(c, pg, m);
+      return insertInOneStatement(c, pg, m, callerTransaction);
     }
     Map<String, Set<String>> suppressed = suppressedAmong(c, m.recipients());
     boolean inserted;
@@ -273,11 +297,21 @@ final class Enqueuer {
     return m.id();
   }
 
-  /** PostgreSQL: message, body, recipients and the suppression lookup in one round trip. */
-  private MessageId insertInOneStatement(Connection c, PostgreSqlDialect pg, QueuedMail m)
+  /**
+   * PostgreSQL: message, body, recipients and the suppression lookup in one round trip; in the
+   * caller's transaction also its NOTIFY, or its transaction id for the {@link #notifier}.
+   */
+  private MessageId insertInOneStatement(
+      Connection c, PostgreSqlDialect pg, QueuedMail m, boolean callerTransaction)
       throws SQLException {
     int n = m.recipients().size();
-    try (PreparedStatement ps = dialect.prepare(c, pg.insertAllInOne(notifyOnEnqueue, n))) {
+    PostgreSqlDialect.Wake wake =
+        notifier == null || !callerTransaction
+            ? PostgreSqlDialect.Wake.NONE
+            : notifier.notifyInTransaction()
+                ? PostgreSqlDialect.Wake.NOTIFY
+                : PostgreSqlDialect.Wake.TRANSACTION_ID;
+    try (PreparedStatement ps = dialect.prepare(c, pg.insertAllInOne(wake, n))) {
       int i;
       ps.setString(1, m.tag());
       if (n <= PostgreSqlDialect.SCALAR_RECIPIENTS) {
@@ -298,11 +332,14 @@ final class Enqueuer {
         i = bindMessage(ps, m, 4);
       }
       ps.setBytes(i++, m.mime());
-      if (notifyOnEnqueue) {
+      if (wake == PostgreSqlDialect.Wake.NOTIFY) {
         ps.setString(i, channel);
       }
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
+          if (wake == PostgreSqlDialect.Wake.TRANSACTION_ID) {
+            notifier.afterCommitOf(rs.getLong(3));
+          }
           if (rs.getLong(2) > 0) {
             applySendQuotas(c, m);
           }

@@ -101,12 +101,18 @@ final class PostgreSqlDialect extends Dialect {
   private final String upsertSuppression;
   private final String upsertNode;
 
-  /**
-   * {@link #insertAllInOne} by recipient count (the last slot: arrays), without and with NOTIFY.
-   */
-  private final String[] insertWithoutNotify = new String[SCALAR_RECIPIENTS + 2];
+  /** What the one-statement enqueue does to wake the workers once its transaction commits. */
+  enum Wake {
+    /** Nothing (the store tells its notifier after its own commit, or NOTIFY is off). */
+    NONE,
+    /** A NOTIFY in the statement, delivered at commit. */
+    NOTIFY,
+    /** Returns the transaction id (a third column) for the notifier to wait for. */
+    TRANSACTION_ID
+  }
 
-  private final String[] insertWithNotify = new String[SCALAR_RECIPIENTS + 2];
+  /** {@link #insertAllInOne} by wake-up, then by recipient count (the last slot: arrays). */
+  private final String[][] insertAllInOne = new String[Wake.values().length][SCALAR_RECIPIENTS + 2];
 
   PostgreSqlDialect(String prefix, int statementTimeoutSeconds) {
     super(
@@ -181,8 +187,9 @@ final class PostgreSqlDialect extends Dialect {
         ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at""");
     for (int slot = 0; slot <= SCALAR_RECIPIENTS + 1; slot++) {
       int scalars = slot <= SCALAR_RECIPIENTS ? slot : -1;
-      insertWithoutNotify[slot] = buildInsertAllInOne(false, scalars);
-      insertWithNotify[slot] = buildInsertAllInOne(true, scalars);
+      for (Wake wake : Wake.values()) {
+        insertAllInOne[wake.ordinal()][slot] = buildInsertAllInOne(wake, scalars);
+      }
     }
   }
 
@@ -222,18 +229,18 @@ final class PostgreSqlDialect extends Dialect {
    * (null for none; scoped suppression list entries apply to mail with their tag), the recipient
    * addresses then their domains (up to {@link #SCALAR_RECIPIENTS}, one parameter each; beyond, two
    * varchar[] parameters), then id, priority, notBefore, lifetime, tag, envelope from, Message-ID,
-   * idempotency key, size, mime, and the notify channel when {@code notify}. Returns the id and the
-   * number of recipients not suppressed when inserted, no row when the key exists. Scalars because
-   * with the two arrays the statement took ~900 us instead of ~550 us (measured on one connection),
-   * likely re-planned per execution since a cached plan cannot see their length.
+   * idempotency key, size, mime, and the notify channel for {@link Wake#NOTIFY}. Returns the id and
+   * the number of recipients not suppressed when inserted (and for {@link Wake#TRANSACTION_ID} the
+   * transaction id), no row when the key exists. Scalars because with the two arrays the statement
+   * took ~900 us instead of ~550 us (measured on one connection), likely re-planned per execution
+   * since a cached plan cannot see their length.
    */
-  String insertAllInOne(boolean notify, int recipients) {
-    int slot = Math.min(recipients, SCALAR_RECIPIENTS + 1);
-    return notify ? insertWithNotify[slot] : insertWithoutNotify[slot];
+  String insertAllInOne(Wake wake, int recipients) {
+    return insertAllInOne[wake.ordinal()][Math.min(recipients, SCALAR_RECIPIENTS + 1)];
   }
 
   /** {@code scalars} recipients bound one by one, or -1 for two array parameters. */
-  private String buildInsertAllInOne(boolean notify, int scalars) {
+  private String buildInsertAllInOne(Wake wake, int scalars) {
     String lists =
         scalars < 0
             ? "CAST(? AS varchar[]), CAST(? AS varchar[])"
@@ -268,7 +275,11 @@ final class PostgreSqlDialect extends Dialect {
                      CASE WHEN rc.suppressed THEN 'SUPPRESSED' ELSE 'PENDING' END
                 FROM m, rc)
         SELECT m.id, live.pending"""
-            + (notify ? ", pg_notify(?, '')" : "")
+            + switch (wake) {
+              case NONE -> "";
+              case NOTIFY -> ", pg_notify(?, '')";
+              case TRANSACTION_ID -> ", txid_current()";
+            }
             + " FROM m, live");
   }
 
