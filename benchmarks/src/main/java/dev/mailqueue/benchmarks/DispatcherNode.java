@@ -73,6 +73,8 @@ public final class DispatcherNode {
       int first)
       throws Exception {
     long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
+    long inMain = System.currentTimeMillis() - jvmStart;
+    long[] firstDelivery = new long[1];
     long pid = ProcessHandle.current().pid();
     CountDownLatch done = new CountDownLatch(1);
     AtomicInteger delivered = new AtomicInteger();
@@ -89,6 +91,9 @@ public final class DispatcherNode {
             event -> {
               for (int i = 0; i < event.recipients().size(); i++) {
                 int d = delivered.incrementAndGet();
+                if (d == 1) {
+                  firstDelivery[0] = System.currentTimeMillis() - jvmStart;
+                }
                 if (d % 1_000 == 0) {
                   at[d / 1_000] = System.currentTimeMillis() - jvmStart;
                   if (d == first) {
@@ -100,7 +105,9 @@ public final class DispatcherNode {
                 }
               }
             });
+    long built = System.currentTimeMillis() - jvmStart;
     queue.start();
+    long started = System.currentTimeMillis() - jvmStart;
     if (!done.await(20, TimeUnit.MINUTES)) {
       throw new IllegalStateException("not drained within 20 minutes");
     }
@@ -114,6 +121,14 @@ public final class DispatcherNode {
       System.out.println(
           "REST " + ProcCpu.breakdown(snapshots.get(1), snapshots.get(2), count - first));
     }
+    System.out.printf(
+        Locale.ROOT,
+        "START ms from JVM start: main %d (pool open), queue built %d, started %d, first delivery"
+            + " %d%n",
+        inMain,
+        built,
+        started,
+        firstDelivery[0]);
     System.out.printf(
         Locale.ROOT,
         "JIT %d ms, %d classes loaded%n",

@@ -577,7 +577,8 @@ final class PeerBenchmark {
               at[Integer.parseInt(f[1]) / 1_000] = Long.parseLong(f[2]);
             } else if (line.startsWith("FIRST ")
                 || line.startsWith("REST ")
-                || line.startsWith("JIT ")) {
+                || line.startsWith("JIT ")
+                || line.startsWith("START ")) {
               rest.append("      ").append(line).append('\n');
             }
           }
@@ -765,7 +766,11 @@ final class PeerBenchmark {
     CountDownLatch delivered = new CountDownLatch(count);
     MailQueue queue =
         MailQueue.builder()
-            .store(JdbcMailStore.builder(ds).tablePrefix(prefix).build())
+            .store(
+                JdbcMailStore.builder(ds)
+                    .tablePrefix(prefix)
+                    .retainBodies(Boolean.getBoolean("bench.retainBodies"))
+                    .build())
             .transport(transport)
             .workers(WORKERS)
             .listener(

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.PreparedBatch;
@@ -51,7 +52,7 @@ final class Completer {
     this.suppressOnBounce = Set.copyOf(suppressOnBounce);
     this.bounceSuppressionTtl = bounceSuppressionTtl;
     this.retainBodies = retainBodies;
-    this.eraseBodiesHead = dialect.fill("UPDATE {p}body SET mime = ? WHERE message_id IN (");
+    this.eraseBodiesHead = dialect.fill("UPDATE {p}body SET mime = ? WHERE ");
     this.countAttempts =
         dialect.fill("SELECT COUNT(*) FROM {p}attempt WHERE message_id = ? AND lease_token = ?");
   }
@@ -135,18 +136,20 @@ final class Completer {
    */
   private void eraseDeliveredBodies(
       Handle h, List<ClaimedMail> mails, List<Completion> completions, List<Boolean> recorded) {
-    List<Object> delivered = new ArrayList<>();
+    List<UUID> delivered = new ArrayList<>();
     for (int i = 0; i < mails.size(); i++) {
       if (recorded.get(i) && completions.get(i).newState() == MessageState.DELIVERED) {
-        delivered.add(dialect.id(mails.get(i).id().value()));
+        delivered.add(mails.get(i).id().value());
       }
     }
     if (delivered.isEmpty()) {
       return;
     }
-    Update erase = h.createUpdate(eraseBodiesHead + Dialect.placeholders(delivered.size()) + ")");
+    // One array parameter on PostgreSQL: the same statement whatever the group size, prepared once
+    // per connection.
+    Update erase = h.createUpdate(eraseBodiesHead + dialect.idIn("message_id", delivered.size()));
     erase.bind(0, new byte[0]);
-    Dialect.bindAll(erase, 1, delivered);
+    dialect.bindIds(erase, 1, delivered);
     erase.execute();
   }
 
