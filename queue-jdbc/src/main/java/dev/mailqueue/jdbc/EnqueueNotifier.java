@@ -217,7 +217,9 @@ final class EnqueueNotifier implements AutoCloseable {
         } finally {
           lock.unlock();
         }
-      } catch (SQLException | RuntimeException e) {
+      } catch (SQLException | RuntimeException | LinkageError e) {
+        // LinkageError too (a driver's class missing, say): a dead notifier would leave every
+        // enqueue of this store to the workers' poll, silently.
         log.warn(
             "NOTIFY {} after enqueue failed; retrying in {} ms (workers poll meanwhile): {}",
             channel,
