@@ -70,14 +70,19 @@ class PostgresEnqueueNotifierTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> notificationsWithin(100) > 0);
   }
 
-  @Test
-  void anEnqueueWhoseTransactionDidNotNotifyIsAnnouncedAfterItCommits() throws Exception {
+  /** The first enqueue transaction of the interval (an hour here) carries its own NOTIFY. */
+  private void enqueueTheTransactionThatNotifiesItself() throws SQLException {
     try (Connection first = dataSource.getConnection()) {
       first.setAutoCommit(false);
       store.insert(first, MailStoreContract.mail("first@example.org"));
       first.commit();
     }
     awaitNotification();
+  }
+
+  @Test
+  void anEnqueueWhoseTransactionDidNotNotifyIsAnnouncedAfterItCommits() throws Exception {
+    enqueueTheTransactionThatNotifiesItself();
     assertThat(store.notifier().waiting()).as("the first transaction notified itself").isZero();
 
     try (Connection second = dataSource.getConnection()) {
@@ -93,12 +98,7 @@ class PostgresEnqueueNotifierTest {
 
   @Test
   void aBatchInTheCallersTransactionIsAnnouncedAfterItCommits() throws Exception {
-    try (Connection first = dataSource.getConnection()) {
-      first.setAutoCommit(false);
-      store.insert(first, MailStoreContract.mail("first@example.org"));
-      first.commit();
-    }
-    awaitNotification();
+    enqueueTheTransactionThatNotifiesItself();
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       store.insertAll(
@@ -113,12 +113,7 @@ class PostgresEnqueueNotifierTest {
 
   @Test
   void aRolledBackEnqueueIsForgottenWithoutANotify() throws Exception {
-    try (Connection first = dataSource.getConnection()) {
-      first.setAutoCommit(false);
-      store.insert(first, MailStoreContract.mail("first@example.org"));
-      first.commit();
-    }
-    awaitNotification();
+    enqueueTheTransactionThatNotifiesItself();
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       store.insert(c, MailStoreContract.mail("rolled-back@example.org"));
