@@ -240,8 +240,12 @@ final class EnqueueNotifier implements AutoCloseable {
         lock.lock();
         try {
           committed |= ownCommit;
-          if (!closed) {
-            work.awaitNanos(failurePause);
+          // The whole pause, though every hand-over signals: else a failing look would be retried
+          // (and logged) at each enqueue.
+          long deadline = System.nanoTime() + failurePause;
+          long left;
+          while (!closed && (left = deadline - System.nanoTime()) > 0) {
+            work.awaitNanos(left);
           }
         } catch (InterruptedException ie) {
           return;
